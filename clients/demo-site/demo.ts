@@ -1,0 +1,61 @@
+/**
+ * `npm run demo`: the provider on the embedded default, the two demo departmental sites of
+ * clients/demo/, and a demo citizen — single sign-on and single logout to try in a browser.
+ */
+import { readFile } from 'node:fs/promises';
+import { loadConfig } from '../../src/config.ts';
+import { startServer } from '../../src/main.ts';
+import { isAppError } from '../../src/web/errors.ts';
+import { type DemoSite, startDemoSite } from './site.ts';
+
+const DEMO_CITIZEN = {
+  idNumber: '11010519491231002X',
+  name: '张三',
+  phone: '13800138000',
+  password: 'yitong-demo-2026',
+};
+const SITES = [
+  { manifest: 'demo-tax.json', port: 4001 },
+  { manifest: 'demo-social.json', port: 4002 },
+];
+
+const config = loadConfig();
+if (config.production) throw new Error('the demo is for development only: unset NODE_ENV=production');
+const provider = await startServer(config);
+const { clients, accounts } = provider.container;
+
+const sites: DemoSite[] = [];
+for (const { manifest, port } of SITES) {
+  const file = new URL(`../demo/${manifest}`, import.meta.url).pathname;
+  const { clientId } = await clients.add(file);
+  // Each run gives the demo sites a fresh secret, so none needs to be kept anywhere.
+  const clientSecret = (await clients.rotateSecret(clientId)) as string;
+  const { client_name: title } = JSON.parse(await readFile(file, 'utf8'));
+  sites.push(await startDemoSite({ issuer: config.issuer, clientId, clientSecret, port, title }));
+}
+
+await accounts.register({ ...DEMO_CITIZEN, passwordConfirm: DEMO_CITIZEN.password }).catch((error) => {
+  if (!(isAppError(error) && error.code === 'account.exists')) throw error;
+});
+
+process.stdout.write(`
+Yitong demo is running.
+
+  Provider            ${config.issuer}   (${provider.container.database.kind}, data in ${config.dataDir})
+  电子税务局（演示）   ${sites[0]?.url}
+  社保网上办事大厅（演示）${sites[1]?.url}
+
+  Demo citizen        identity number ${DEMO_CITIZEN.idNumber}, password ${DEMO_CITIZEN.password}
+
+Sign in on one site, then open the other: you are already signed in (SSO).
+Sign out on either: both sites receive a back-channel logout (single logout).
+Press Ctrl+C to stop.
+`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, async () => {
+    await Promise.all(sites.map((site) => site.close()));
+    await provider.stop();
+    process.exit(0);
+  });
+}

@@ -1,0 +1,104 @@
+/** SQL for people and their consents. Constraint violations become domain errors here. */
+import { type Kysely, sql } from 'kysely';
+import type { Schema } from '../db/schema.ts';
+import { AppError } from '../web/errors.ts';
+
+export interface NewPerson {
+  id: string;
+  idNumberHmac: Buffer;
+  idNumberEnc: Buffer;
+  idNumberMasked: string;
+  name: string;
+  gender: 'male' | 'female';
+  birthdate: string;
+  phone: string | null;
+  passwordHash: string | null;
+}
+
+export interface Person {
+  id: string;
+  name: string;
+  gender: 'male' | 'female';
+  birthdate: string;
+  phone: string | null;
+  idNumberMasked: string;
+  idNumberEnc: Buffer;
+  passwordHash: string | null;
+  identityLevel: number;
+  status: 'active' | 'locked' | 'deleted';
+}
+
+const PERSON_COLUMNS = [
+  'id',
+  'name',
+  'gender',
+  sql<string>`birthdate::text`.as('birthdate'),
+  'phone',
+  'id_number_masked as idNumberMasked',
+  'id_number_enc as idNumberEnc',
+  'password_hash as passwordHash',
+  'identity_level as identityLevel',
+  'status',
+] as const;
+
+export function createAccountsRepo(db: Kysely<Schema>) {
+  return {
+    async insertPerson(person: NewPerson): Promise<void> {
+      try {
+        await db
+          .insertInto('people')
+          .values({
+            id: person.id,
+            id_number_hmac: person.idNumberHmac,
+            id_number_enc: person.idNumberEnc,
+            id_number_masked: person.idNumberMasked,
+            name: person.name,
+            gender: person.gender,
+            birthdate: person.birthdate,
+            phone: person.phone,
+            password_hash: person.passwordHash,
+          })
+          .execute();
+      } catch (error) {
+        if ((error as { code?: string }).code === '23505')
+          throw new AppError('account.exists', 409, { field: 'id_number' });
+        throw error;
+      }
+    },
+
+    findPersonById(id: string): Promise<Person | undefined> {
+      return db.selectFrom('people').select(PERSON_COLUMNS).where('id', '=', id).executeTakeFirst();
+    },
+
+    findPersonByIdHash(hmac: Buffer): Promise<Person | undefined> {
+      return db
+        .selectFrom('people')
+        .select(PERSON_COLUMNS)
+        .where('id_number_hmac', '=', hmac)
+        .executeTakeFirst();
+    },
+
+    async findConsent(personId: string, clientId: string): Promise<string[] | undefined> {
+      const row = await db
+        .selectFrom('consents')
+        .select('scopes')
+        .where('person_id', '=', personId)
+        .where('client_id', '=', clientId)
+        .executeTakeFirst();
+      return row?.scopes.split(' ').filter(Boolean);
+    },
+
+    async saveConsent(personId: string, clientId: string, scopes: string[]): Promise<void> {
+      const joined = scopes.join(' ');
+      await db
+        .insertInto('consents')
+        .values({ person_id: personId, client_id: clientId, scopes: joined })
+        .onConflict((oc) =>
+          oc.columns(['person_id', 'client_id']).doUpdateSet({ scopes: joined, updated_at: new Date() }),
+        )
+        .execute();
+    },
+  };
+}
+
+export type AccountsRepo = ReturnType<typeof createAccountsRepo>;

@@ -1,0 +1,108 @@
+/**
+ * Citizens: registration with the GB 11643 rules, sign-in by identity number and password with
+ * brute-force limits, and the claims a site may receive.
+ *
+ * @example
+ *   const sub = await accounts.register({ idNumber, name, phone, password, passwordConfirm }, ip);
+ *   const person = await accounts.authenticate(idNumber, password, ip);
+ */
+import { randomBytes } from 'node:crypto';
+import { checkNewPassword, hashPassword, verifyPassword } from '../auth/password.ts';
+import type { Limiter } from '../auth/rate-limit.ts';
+import type { Sealer } from '../identity/crypto.ts';
+import { factsOf, parseIdNumber } from '../identity/id-number.ts';
+import { AppError } from '../web/errors.ts';
+import type { AccountsRepo, Person } from './repo.ts';
+
+export interface RegistrationInput {
+  idNumber: string;
+  name: string;
+  phone?: string | undefined;
+  password: string;
+  passwordConfirm: string;
+}
+
+export interface AccountLimits {
+  /** Failed passwords per account: a small number per window, so an attacker is slowed but a citizen waits minutes, not days. */
+  passwordPerAccount: Limiter;
+  /** Failed passwords per client address: catches one source trying many accounts. */
+  passwordPerIp: Limiter;
+  registrationPerIp: Limiter;
+}
+
+const NAME = /^[\p{L}\p{M}·・. '-]{1,50}$/u;
+const MAINLAND_MOBILE = /^1[3-9]\d{9}$/;
+
+export function parseIdNumberOrThrow(input: string) {
+  const parsed = parseIdNumber(input);
+  if (!parsed.ok) throw new AppError(parsed.error, 400, { field: 'id_number' });
+  return parsed.value;
+}
+
+export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits: AccountLimits) {
+  async function blockedFor(
+    limiter: Limiter,
+    key: string,
+    code: 'rate.account' | 'rate.ip' | 'rate.register',
+  ) {
+    const { blocked, retryAfterSeconds } = await limiter.peek(key);
+    if (blocked)
+      throw new AppError(code, 429, { params: { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) } });
+  }
+
+  return {
+    /** Creates the account and returns its `sub`. A number registered before is refused, never a second account. */
+    async register(input: RegistrationInput, ip?: string): Promise<string> {
+      if (ip) await blockedFor(limits.registrationPerIp, ip, 'rate.register');
+      const idNumber = parseIdNumberOrThrow(input.idNumber);
+      const name = input.name.trim().replace(/\s+/g, ' ');
+      if (!NAME.test(name)) throw new AppError('name.invalid', 400, { field: 'name' });
+      const phone = input.phone?.trim() || null;
+      if (phone !== null && !MAINLAND_MOBILE.test(phone))
+        throw new AppError('phone.invalid', 400, { field: 'phone' });
+      checkNewPassword(input.password, input.passwordConfirm, idNumber);
+      if (ip) await limits.registrationPerIp.hit(ip);
+
+      const facts = factsOf(idNumber);
+      const id = randomBytes(16).toString('base64url');
+      await repo.insertPerson({
+        id,
+        idNumberHmac: sealer.index(idNumber),
+        idNumberEnc: sealer.seal(idNumber),
+        idNumberMasked: facts.masked,
+        name,
+        gender: facts.gender,
+        birthdate: facts.birthdate,
+        phone,
+        passwordHash: await hashPassword(input.password),
+      });
+      return id;
+    },
+
+    /** The person when the password matches; otherwise a counted failure and a uniform error. */
+    async authenticate(idNumberInput: string, password: string, ip: string): Promise<Person> {
+      const idNumber = parseIdNumberOrThrow(idNumberInput);
+      const accountKey = sealer.index(idNumber).toString('base64url');
+      await blockedFor(limits.passwordPerIp, ip, 'rate.ip');
+      await blockedFor(limits.passwordPerAccount, accountKey, 'rate.account');
+
+      const person = await repo.findPersonByIdHash(sealer.index(idNumber));
+      const ok = await verifyPassword(person?.passwordHash, password);
+      if (!ok || !person) {
+        await Promise.all([limits.passwordPerAccount.hit(accountKey), limits.passwordPerIp.hit(ip)]);
+        throw new AppError('account.credentials', 401);
+      }
+      if (person.status !== 'active') throw new AppError('account.locked', 403);
+      await limits.passwordPerAccount.reset(accountKey);
+      return person;
+    },
+
+    findPerson: (id: string) => repo.findPersonById(id),
+    findConsent: repo.findConsent,
+    saveConsent: repo.saveConsent,
+    /** Decrypts the identity number, only to release it under the `id_number` scope. */
+    revealIdNumber: (person: Person) => sealer.open(person.idNumberEnc),
+  };
+}
+
+export type AccountsService = ReturnType<typeof createAccountsService>;

@@ -1,0 +1,39 @@
+/**
+ * The Koa application: our pages and ops endpoints first, then everything else to the provider.
+ */
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Container } from './container.ts';
+import { interactionRoutes } from './interactions/routes.ts';
+import { opsRoutes } from './ops/routes.ts';
+import { parseForm } from './web/form.ts';
+import { csrfToken, errorHandler, locale, securityHeaders } from './web/middleware.ts';
+import { render } from './web/render.ts';
+import { serveStatic } from './web/static.ts';
+
+export function createApp(container: Container): Koa {
+  const { config, provider } = container;
+  const app = new Koa({ keys: config.secrets.cookieKeys, proxy: config.trustProxy });
+  const pages = new Router();
+  pages.get('/', (ctx) => render(ctx, 'home', { title: 'home.title' }));
+
+  app.use(securityHeaders({ production: config.production }));
+  app.use(locale);
+  app.use(errorHandler(container.logger));
+  app.use(serveStatic(new URL('../static/', import.meta.url)));
+  app.use(opsRoutes(container).routes());
+
+  const ours = new Router();
+  ours.use(['/interaction', '/register'], csrfToken, parseForm);
+  ours.use(interactionRoutes(provider, container.accounts).routes());
+  ours.use(pages.routes());
+  app.use(ours.routes());
+  app.use(ours.allowedMethods());
+
+  const oidc = provider.callback();
+  app.use(async (ctx) => {
+    ctx.respond = false;
+    await oidc(ctx.req, ctx.res);
+  });
+  return app;
+}

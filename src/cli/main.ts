@@ -1,0 +1,175 @@
+/**
+ * `yitong <command>`: operator commands over the same configuration as the server.
+ *
+ * @example
+ *   yitong clients sync clients/
+ *   echo 'a long password' | yitong citizen create --id-number 11010519491231002X --name 张三 --password-stdin
+ */
+import { parseArgs } from 'node:util';
+import { ManifestError } from '../clients/service.ts';
+import { ConfigError, loadConfig } from '../config.ts';
+import { type Container, createContainer, createLogger } from '../container.ts';
+import { DataDirInUseError } from '../db/database.ts';
+import { migrate } from '../db/migrate.ts';
+import { rotateSigningKey } from '../oidc/keys.ts';
+import { isAppError } from '../web/errors.ts';
+import { translate } from '../web/messages.ts';
+
+interface Command {
+  usage: string;
+  summary: string;
+  options?: Record<string, { type: 'string' | 'boolean' }>;
+  positionals?: number;
+  run(
+    container: Container,
+    values: Record<string, string | boolean | undefined>,
+    positionals: string[],
+  ): Promise<void>;
+}
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+const COMMANDS: Record<string, Command> = {
+  migrate: {
+    usage: 'yitong migrate',
+    summary: 'Apply pending database migrations (the server also applies them at start).',
+    async run(container) {
+      const applied = await migrate(container.database);
+      print(applied.length ? `applied: ${applied.join(', ')}` : 'the database is up to date');
+    },
+  },
+  'keys rotate': {
+    usage: 'yitong keys rotate',
+    summary:
+      'Add a new ES256 signing key; the old ones stay in the JWKS for verification. Restart the provider to sign with it.',
+    async run(container) {
+      print(`new signing key: ${await rotateSigningKey(container.database.db, container.sealer)}`);
+    },
+  },
+  'clients sync': {
+    usage: 'yitong clients sync <dir>',
+    summary:
+      'Validate every *.json manifest in <dir>, then register or update them all (none if any is invalid).',
+    positionals: 1,
+    async run(container, _values, [dir]) {
+      for (const result of await container.clients.sync(dir as string)) printClient(result);
+    },
+  },
+  'clients add': {
+    usage: 'yitong clients add <file> [--secret-stdin]',
+    summary:
+      'Register one client manifest; prints its client_id and, when generated, its secret (shown once). --secret-stdin sets the secret from standard input instead.',
+    positionals: 1,
+    options: { 'secret-stdin': { type: 'boolean' } },
+    async run(container, values, [file]) {
+      const secret = values['secret-stdin'] ? (await readStdin()).trim() : undefined;
+      printClient(await container.clients.add(file as string, { secret }));
+    },
+  },
+  'clients rotate-secret': {
+    usage: 'yitong clients rotate-secret <client_id>',
+    summary: 'Give a client a new random secret, shown once; the old one stops working at once.',
+    positionals: 1,
+    async run(container, _values, [clientId]) {
+      const secret = await container.clients.rotateSecret(clientId as string);
+      if (!secret) throw new UsageError(`no client ${clientId}`);
+      print(`client_secret ${secret}  (shown once: store it in the site's configuration now)`);
+    },
+  },
+  'citizen create': {
+    usage: 'yitong citizen create --id-number N --name NAME [--phone P] --password-stdin',
+    summary: 'Create a citizen account; reads the password from standard input and prints the sub.',
+    options: {
+      'id-number': { type: 'string' },
+      name: { type: 'string' },
+      phone: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+    },
+    async run(container, values) {
+      if (!values['id-number'] || !values.name || !values['password-stdin'])
+        throw new UsageError('--id-number, --name and --password-stdin are required');
+      const password = (await readStdin()).replace(/\r?\n$/, '');
+      const sub = await container.accounts.register({
+        idNumber: String(values['id-number']),
+        name: String(values.name),
+        phone: values.phone ? String(values.phone) : undefined,
+        password,
+        passwordConfirm: password,
+      });
+      print(sub);
+    },
+  },
+};
+
+class UsageError extends Error {}
+
+function printClient(result: { file: string; clientId: string; generatedSecret?: string }) {
+  print(`${result.file}: client_id ${result.clientId}`);
+  if (result.generatedSecret)
+    print(
+      `  client_secret ${result.generatedSecret}  (shown once: store it in the site's configuration now)`,
+    );
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY)
+    throw new UsageError('pipe the value on standard input, e.g. `printf %s "$PASSWORD" | yitong …`');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function help(): string {
+  const lines = Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.summary}`);
+  return `Yitong (一通) command line\n\nUsage:\n${lines.join('\n')}\n\nEvery command reads the same environment as the server (see README: Configuration).\n`;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const name = [argv.slice(0, 2).join(' '), argv[0] ?? ''].find((candidate) => COMMANDS[candidate]);
+  if (!name) {
+    const wantsHelp = argv.length === 0 || ['--help', '-h', 'help'].includes(argv[0] as string);
+    (wantsHelp ? process.stdout : process.stderr).write(
+      wantsHelp ? help() : `unknown command: ${argv.join(' ')}\n\n${help()}`,
+    );
+    return wantsHelp ? 0 : 2;
+  }
+  const command = COMMANDS[name] as Command;
+  const rest = argv.slice(name.split(' ').length);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    print(`${command.usage}\n\n${command.summary}`);
+    return 0;
+  }
+  let container: Container | undefined;
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: command.options ?? {},
+      allowPositionals: true,
+      strict: true,
+    });
+    if (positionals.length !== (command.positionals ?? 0)) throw new UsageError(`usage: ${command.usage}`);
+    const config = loadConfig();
+    container = await createContainer(config, createLogger({ logLevel: 'warn' }));
+    await command.run(container, values, positionals);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`${describe(error)}\n`);
+    return error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+      ? 2
+      : 1;
+  } finally {
+    await container?.close();
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof UsageError) return error.message;
+  if (error instanceof ConfigError || error instanceof DataDirInUseError) return `error: ${error.message}`;
+  if (isAppError(error))
+    return `error: ${translate('en', error.code, error.params)} (${translate('zh-CN', error.code, error.params)})`;
+  if (error instanceof ManifestError) return `invalid manifest ${error.message}`;
+  if (error instanceof AggregateError) return error.errors.map(describe).join('\n');
+  return `error: ${(error as Error).message}`;
+}
+
+if (import.meta.main) process.exitCode = await runCli(process.argv.slice(2));

@@ -1,0 +1,86 @@
+/**
+ * A departmental client manifest: standard OIDC client metadata (RFC 7591 names) plus the
+ * department behind the site and its GB/T 2260 region code, e.g. clients/demo-tax.json.
+ */
+import { z } from 'zod';
+
+/** Scopes a manifest may list; the provider releases only these. */
+export const SUPPORTED_SCOPES = [
+  'openid',
+  'offline_access',
+  'profile',
+  'phone',
+  'email',
+  'id_number',
+] as const;
+
+const PROVINCE_CODE = /^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[1-3])\d{4}$/;
+
+export function manifestSchema(options: { production: boolean }) {
+  const siteUrl = z.string().refine((value) => isAllowedSiteUrl(value, options.production), {
+    message: options.production
+      ? 'must be an absolute https URL without a fragment'
+      : 'must be an absolute https URL (http only for localhost) without a fragment',
+  });
+  return z
+    .strictObject({
+      client_id: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9._-]{2,63}$/, 'must be 3–64 characters of a–z, 0–9, . _ -')
+        .optional(),
+      client_secret: z
+        .string()
+        .min(43, 'must have at least 43 characters (256 bits); leave it out to have one generated')
+        .optional(),
+      client_name: z.string().trim().min(1).max(100),
+      department: z.string().trim().min(1).max(100),
+      region_code: z.string().regex(PROVINCE_CODE, 'must be a 6-digit GB/T 2260 division code, e.g. 440100'),
+      redirect_uris: z.array(siteUrl).min(1),
+      post_logout_redirect_uris: z.array(siteUrl).optional(),
+      backchannel_logout_uri: siteUrl.optional(),
+      backchannel_logout_session_required: z.boolean().optional(),
+      token_endpoint_auth_method: z
+        .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
+        .optional(),
+      grant_types: z
+        .array(z.enum(['authorization_code', 'refresh_token', 'client_credentials']))
+        .min(1)
+        .optional(),
+      response_types: z.array(z.literal('code')).optional(),
+      scope: z
+        .string()
+        .refine(
+          (value) => value.split(' ').every((s) => (SUPPORTED_SCOPES as readonly string[]).includes(s)),
+          {
+            message: `must list only supported scopes: ${SUPPORTED_SCOPES.join(' ')}`,
+          },
+        )
+        .refine((value) => value.split(' ').includes('openid'), { message: 'must include openid' }),
+      subject_type: z.enum(['public', 'pairwise']).optional(),
+      id_token_signed_response_alg: z.literal('ES256').optional(),
+      jwks_uri: siteUrl.optional(),
+      jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).optional(),
+      client_uri: siteUrl.optional(),
+      logo_uri: siteUrl.optional(),
+      contacts: z.array(z.string()).optional(),
+    })
+    .refine((m) => m.token_endpoint_auth_method !== 'private_key_jwt' || m.jwks || m.jwks_uri, {
+      message: 'private_key_jwt needs jwks or jwks_uri',
+      path: ['token_endpoint_auth_method'],
+    });
+}
+
+export type Manifest = z.infer<ReturnType<typeof manifestSchema>>;
+
+function isAllowedSiteUrl(value: string, production: boolean): boolean {
+  const url = URL.parse(value);
+  if (!url || url.hash) return false;
+  if (url.protocol === 'https:') return true;
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  return !production && url.protocol === 'http:' && (loopback || url.hostname.endsWith('.localhost'));
+}
+
+/** One line per problem: `redirect_uris.0: must be an absolute https URL …`. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(manifest)'}: ${issue.message}`);
+}

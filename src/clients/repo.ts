@@ -1,0 +1,78 @@
+/** SQL for departmental clients. */
+import type { Kysely } from 'kysely';
+import type { Schema } from '../db/schema.ts';
+
+export interface ClientRecord {
+  id: string;
+  department: string;
+  regionCode: string;
+  metadata: Record<string, unknown>;
+  secretHash: string | null;
+}
+
+export function createClientsRepo(db: Kysely<Schema>) {
+  return {
+    async upsertClient(client: ClientRecord): Promise<void> {
+      const metadata = JSON.stringify(client.metadata);
+      await db
+        .insertInto('clients')
+        .values({
+          id: client.id,
+          department: client.department,
+          region_code: client.regionCode,
+          metadata,
+          secret_hash: client.secretHash,
+        })
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            department: client.department,
+            region_code: client.regionCode,
+            metadata,
+            // Keep the stored secret when a manifest does not carry one (it was generated and shown once).
+            secret_hash: client.secretHash ?? eb.ref('clients.secret_hash'),
+            updated_at: new Date(),
+          })),
+        )
+        .execute();
+    },
+
+    async findEnabledClient(id: string): Promise<ClientRecord | undefined> {
+      const row = await db
+        .selectFrom('clients')
+        .select(['id', 'department', 'region_code', 'metadata', 'secret_hash'])
+        .where('id', '=', id)
+        .where('enabled', '=', true)
+        .executeTakeFirst();
+      return (
+        row && {
+          id: row.id,
+          department: row.department,
+          regionCode: row.region_code,
+          metadata: row.metadata,
+          secretHash: row.secret_hash,
+        }
+      );
+    },
+
+    /** False when there is no such client. */
+    async setSecretHash(id: string, secretHash: string): Promise<boolean> {
+      const result = await db
+        .updateTable('clients')
+        .set({ secret_hash: secretHash, updated_at: new Date() })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    async hasSecret(id: string): Promise<boolean> {
+      const row = await db
+        .selectFrom('clients')
+        .select('secret_hash')
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Boolean(row?.secret_hash);
+    },
+  };
+}
+
+export type ClientsRepo = ReturnType<typeof createClientsRepo>;

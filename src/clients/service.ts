@@ -1,0 +1,150 @@
+/**
+ * Registering departmental sites from manifests. A bad file is reported with its name and field
+ * and nothing of it is applied; secrets are generated when absent, shown once, stored as SHA-256.
+ *
+ * @example
+ *   const results = await clients.sync('clients/'); // [{ file, clientId, secret? }]
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { describeIssues, type Manifest, manifestSchema } from './manifest.ts';
+import type { ClientsRepo } from './repo.ts';
+
+export class ManifestError extends Error {
+  readonly file: string;
+  readonly problems: string[];
+  constructor(file: string, problems: string[]) {
+    super(`${file}: ${problems.join('; ')}`);
+    this.name = 'ManifestError';
+    this.file = file;
+    this.problems = problems;
+  }
+}
+
+export interface RegisteredClient {
+  file: string;
+  clientId: string;
+  /** A generated secret, present only the first time: it is not stored in clear anywhere. */
+  generatedSecret?: string;
+}
+
+function generateSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function hashClientSecret(secret: string): string {
+  return `sha256:${createHash('sha256').update(secret).digest('hex')}`;
+}
+
+export function clientSecretMatches(storedHash: string, presented: string): boolean {
+  const a = Buffer.from(storedHash);
+  const b = Buffer.from(hashClientSecret(presented));
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function createClientsService(
+  repo: ClientsRepo,
+  options: { production: boolean; validateMetadata: (metadata: Record<string, unknown>) => Promise<void> },
+) {
+  const schema = manifestSchema(options);
+
+  async function parseManifestFile(file: string): Promise<Manifest & { client_id: string }> {
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(file, 'utf8'));
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? `not valid JSON (${(error as Error).message})`;
+      throw new ManifestError(file, [reason]);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new ManifestError(file, describeIssues(parsed.error));
+    const manifest = { ...parsed.data, client_id: parsed.data.client_id ?? basename(file, '.json') };
+    try {
+      // The provider checks the metadata as it will see it: with the (hashed) secret in place.
+      await options.validateMetadata({
+        ...toMetadata(manifest),
+        ...(isConfidential(manifest) && { client_secret: 'sha256:placeholder' }),
+      });
+    } catch (error) {
+      throw new ManifestError(file, [
+        (error as { error_description?: string }).error_description ?? (error as Error).message,
+      ]);
+    }
+    return manifest;
+  }
+
+  async function save(
+    file: string,
+    manifest: Manifest & { client_id: string },
+    given?: string,
+  ): Promise<RegisteredClient> {
+    const confidential =
+      manifest.token_endpoint_auth_method !== 'none' &&
+      manifest.token_endpoint_auth_method !== 'private_key_jwt';
+    let generatedSecret: string | undefined;
+    if (confidential && !given && !manifest.client_secret && !(await repo.hasSecret(manifest.client_id))) {
+      generatedSecret = generateSecret();
+    }
+    const secret = given ?? manifest.client_secret ?? generatedSecret;
+    await repo.upsertClient({
+      id: manifest.client_id,
+      department: manifest.department,
+      regionCode: manifest.region_code,
+      metadata: toMetadata(manifest),
+      secretHash: secret ? hashClientSecret(secret) : null,
+    });
+    return { file, clientId: manifest.client_id, ...(generatedSecret && { generatedSecret }) };
+  }
+
+  return {
+    /** `secret`, when given, replaces the manifest's or the stored one (e.g. from a deployment's secret store). */
+    async add(file: string, options: { secret?: string } = {}): Promise<RegisteredClient> {
+      if (options.secret !== undefined && options.secret.length < 43) {
+        throw new ManifestError(file, [
+          'the given client secret must have at least 43 characters (256 bits)',
+        ]);
+      }
+      return save(file, await parseManifestFile(file), options.secret);
+    },
+
+    /** Replaces a client's secret with a new random one, returned once. */
+    async rotateSecret(clientId: string): Promise<string | undefined> {
+      const secret = generateSecret();
+      return (await repo.setSecretHash(clientId, hashClientSecret(secret))) ? secret : undefined;
+    },
+
+    /** Validates every manifest in `dir` first; applies them only when all are valid. */
+    async sync(dir: string): Promise<RegisteredClient[]> {
+      const files = (await readdir(dir)).filter((name) => name.endsWith('.json')).sort();
+      const parsed = [];
+      const errors: ManifestError[] = [];
+      for (const name of files) {
+        const file = join(dir, name);
+        try {
+          parsed.push({ file, manifest: await parseManifestFile(file) });
+        } catch (error) {
+          if (!(error instanceof ManifestError)) throw error;
+          errors.push(error);
+        }
+      }
+      if (errors.length > 0) throw new AggregateError(errors, errors.map((e) => e.message).join('\n'));
+      const results = [];
+      for (const { file, manifest } of parsed) results.push(await save(file, manifest));
+      return results;
+    },
+  };
+}
+
+/** Authenticates with a shared secret (client_secret_basic, the default, or client_secret_post). */
+function isConfidential(manifest: Manifest): boolean {
+  return manifest.token_endpoint_auth_method !== 'private_key_jwt';
+}
+
+/** Manifest → what the provider stores: everything but the secret, which only lives hashed. */
+function toMetadata(manifest: Manifest & { client_id: string }): Record<string, unknown> {
+  const { client_secret: _secret, ...metadata } = manifest;
+  return { response_types: ['code'], grant_types: ['authorization_code'], ...metadata };
+}
+
+export type ClientsService = ReturnType<typeof createClientsService>;

@@ -1,0 +1,233 @@
+/**
+ * The environment, read once into a frozen, typed object. No other file reads `process.env`.
+ *
+ * @example
+ *   const config = loadConfig(process.env); // throws ConfigError('PORT', 'must be …') on bad input
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
+import { join, resolve } from 'node:path';
+
+export interface Secrets {
+  /** Keys for signed cookies, newest first; older ones still verify. */
+  cookieKeys: string[];
+  /** AES-256-GCM key for personal data and private signing keys at rest. */
+  dataKey: Buffer;
+  /** Key of the HMAC used as the lookup index of identity numbers. */
+  hmacKey: Buffer;
+}
+
+export interface Config {
+  production: boolean;
+  issuer: string;
+  port: number;
+  dataDir: string;
+  /** Unset: the embedded PostgreSQL (PGlite) under `dataDir`. */
+  databaseUrl: string | undefined;
+  /** Unset: OIDC artifacts, rate-limit counters and challenges live in the database. */
+  redisUrl: string | undefined;
+  /** Prefix of every Redis key, so several deployments (or test runs) can share one Redis. */
+  redisPrefix: string;
+  secrets: Secrets;
+  /** CIDR networks that outgoing requests (back-channel logout, jwks_uri) may reach besides public ones. */
+  outboundAllowedNetworks: string[];
+  trustProxy: boolean;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, rule: string) {
+    super(`${variable} ${rule}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const production = env.NODE_ENV === 'production';
+  const dataDir = resolve(env.DATA_DIR || './data');
+  const config: Config = {
+    production,
+    issuer: parseIssuer(env.ISSUER || 'http://localhost:3000', production),
+    port: parseInteger('PORT', env.PORT || '3000', 1, 65535),
+    dataDir,
+    databaseUrl: optionalUrl('DATABASE_URL', env.DATABASE_URL, ['postgres:', 'postgresql:']),
+    redisUrl: optionalUrl('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:']),
+    redisPrefix: parseRedisPrefix(env.REDIS_PREFIX ?? 'yitong:'),
+    secrets: loadSecrets(env, production, dataDir),
+    outboundAllowedNetworks: parseNetworks(env.OUTBOUND_ALLOWED_NETWORKS || ''),
+    trustProxy: parseBoolean('TRUST_PROXY', env.TRUST_PROXY || 'false'),
+    logLevel: oneOf('LOG_LEVEL', env.LOG_LEVEL || (production ? 'info' : 'warn'), LOG_LEVELS),
+  };
+  return Object.freeze(config);
+}
+
+function parseIssuer(value: string, production: boolean): string {
+  const url = tryUrl(value);
+  if (!url || !['http:', 'https:'].includes(url.protocol)) {
+    throw new ConfigError('ISSUER', `must be an http(s) URL (got "${value}")`);
+  }
+  if (production && url.protocol !== 'https:') {
+    throw new ConfigError('ISSUER', 'must use https when NODE_ENV=production');
+  }
+  if (url.search || url.hash) throw new ConfigError('ISSUER', 'must not have a query or fragment');
+  return url.href.replace(/\/$/, '');
+}
+
+function parseInteger(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) {
+    throw new ConfigError(name, `must be an integer from ${min} to ${max} (got "${value}")`);
+  }
+  return n;
+}
+
+function parseBoolean(name: string, value: string): boolean {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new ConfigError(name, `must be true or false (got "${value}")`);
+}
+
+function oneOf(name: string, value: string, allowed: string[]): string {
+  if (!allowed.includes(value)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}`);
+  return value;
+}
+
+function parseRedisPrefix(value: string): string {
+  if (!/^[\w:.-]{1,64}$/.test(value))
+    throw new ConfigError('REDIS_PREFIX', 'must be 1–64 characters of letters, digits, : . _ -');
+  return value;
+}
+
+function optionalUrl(name: string, value: string | undefined, protocols: string[]): string | undefined {
+  if (!value) return undefined;
+  const url = tryUrl(value);
+  // Never echo the value: connection strings carry passwords.
+  if (!url || !protocols.includes(url.protocol)) {
+    throw new ConfigError(name, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  return value;
+}
+
+function tryUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `10.0.0.0/8, 192.168.1.0/24` → validated CIDR strings. */
+function parseNetworks(value: string): string[] {
+  const networks = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const probe = new BlockList();
+  for (const cidr of networks) {
+    const [address = '', bits = ''] = cidr.split('/');
+    const family = isIP(address);
+    const max = family === 6 ? 128 : 32;
+    if (!family || !/^\d+$/.test(bits) || Number(bits) > max) {
+      throw new ConfigError(
+        'OUTBOUND_ALLOWED_NETWORKS',
+        `must be a comma-separated list of CIDR networks (bad "${cidr}")`,
+      );
+    }
+    probe.addSubnet(address, Number(bits), family === 6 ? 'ipv6' : 'ipv4');
+  }
+  return networks;
+}
+
+interface SecretsJson {
+  cookieKeys?: unknown;
+  dataEncryptionKey?: unknown;
+  hmacKey?: unknown;
+}
+
+/**
+ * Secrets come from SECRETS_FILE, or from COOKIE_KEYS + DATA_ENCRYPTION_KEY + HMAC_KEY.
+ * Outside production, when none is given, they are generated once and kept in DATA_DIR.
+ */
+function loadSecrets(env: Env, production: boolean, dataDir: string): Secrets {
+  if (env.SECRETS_FILE)
+    return parseSecrets(readSecretsFile('SECRETS_FILE', env.SECRETS_FILE), 'SECRETS_FILE');
+  const given = ['COOKIE_KEYS', 'DATA_ENCRYPTION_KEY', 'HMAC_KEY'].filter((name) => env[name]);
+  if (given.length > 0 || production) {
+    const missing = ['COOKIE_KEYS', 'DATA_ENCRYPTION_KEY', 'HMAC_KEY'].find((name) => !env[name]);
+    if (missing) {
+      throw new ConfigError(
+        missing,
+        production
+          ? 'is required when NODE_ENV=production (or set SECRETS_FILE)'
+          : 'is required when the other secrets are set',
+      );
+    }
+    return {
+      cookieKeys: parseCookieKeys('COOKIE_KEYS', env.COOKIE_KEYS?.split(',')),
+      dataKey: parseKey('DATA_ENCRYPTION_KEY', env.DATA_ENCRYPTION_KEY, 32, 32),
+      hmacKey: parseKey('HMAC_KEY', env.HMAC_KEY, 32, 64),
+    };
+  }
+  return developmentSecrets(dataDir);
+}
+
+function readSecretsFile(name: string, path: string): SecretsJson {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'not valid JSON';
+    throw new ConfigError(name, `must name a readable JSON file (${reason}: ${path})`);
+  }
+}
+
+function parseSecrets(json: SecretsJson, source: string): Secrets {
+  return {
+    cookieKeys: parseCookieKeys(`${source} cookieKeys`, json.cookieKeys),
+    dataKey: parseKey(`${source} dataEncryptionKey`, json.dataEncryptionKey, 32, 32),
+    hmacKey: parseKey(`${source} hmacKey`, json.hmacKey, 32, 64),
+  };
+}
+
+function parseCookieKeys(name: string, value: unknown): string[] {
+  const keys = Array.isArray(value) ? value.map((k) => String(k).trim()).filter(Boolean) : [];
+  if (keys.length === 0 || keys.some((k) => k.length < 32)) {
+    throw new ConfigError(name, 'must list one or more cookie keys of at least 32 characters');
+  }
+  return keys;
+}
+
+function parseKey(name: string, value: unknown, min: number, max: number): Buffer {
+  const key = typeof value === 'string' ? Buffer.from(value, 'base64') : Buffer.alloc(0);
+  if (key.length < min || key.length > max) {
+    const size = min === max ? `${min}` : `${min} to ${max}`;
+    throw new ConfigError(name, `must be ${size} random bytes, base64-encoded (openssl rand -base64 ${min})`);
+  }
+  return key;
+}
+
+function developmentSecrets(dataDir: string): Secrets {
+  const path = join(dataDir, 'secrets.json');
+  if (!existsSync(path)) {
+    mkdirSync(dataDir, { recursive: true });
+    const generated = {
+      cookieKeys: [randomBytes(32).toString('base64url')],
+      dataEncryptionKey: randomBytes(32).toString('base64'),
+      hmacKey: randomBytes(32).toString('base64'),
+    };
+    try {
+      writeFileSync(path, `${JSON.stringify(generated, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+      chmodSync(path, 0o600);
+    } catch (error) {
+      // Another process started at the same moment and wrote them first: use theirs.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  return parseSecrets(readSecretsFile('DATA_DIR', path), path);
+}

@@ -1,0 +1,98 @@
+/**
+ * The composition root: storage → repos → services → provider, in plain code, once.
+ * The server and the CLI build the same container from the same configuration.
+ *
+ * @example
+ *   const container = await createContainer(loadConfig());
+ *   await container.close();
+ */
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { createAccountsRepo } from './accounts/repo.ts';
+import { createAccountsService } from './accounts/service.ts';
+import { createLimiter, createRedisCounters, createSqlCounters } from './auth/rate-limit.ts';
+import { createClientsRepo } from './clients/repo.ts';
+import { createClientsService } from './clients/service.ts';
+import type { Config } from './config.ts';
+import { openDatabase } from './db/database.ts';
+import { migrate } from './db/migrate.ts';
+import { createSealer } from './identity/crypto.ts';
+import { createRedisAdapter } from './oidc/adapters/redis.ts';
+import { createSqlAdapter } from './oidc/adapters/sql.ts';
+import { loadSigningKeys } from './oidc/keys.ts';
+import { createProvider } from './oidc/provider.ts';
+import { connectRedis } from './redis.ts';
+
+const MINUTE = 60;
+
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  return pino({
+    level: config.logLevel,
+    // Defence in depth: none of these should ever reach a log line.
+    redact: [
+      'password',
+      '*.password',
+      'client_secret',
+      '*.client_secret',
+      'id_number',
+      '*.id_number',
+      'req.headers.authorization',
+      'req.headers.cookie',
+    ],
+  });
+}
+
+export async function createContainer(config: Readonly<Config>, logger: Logger = createLogger(config)) {
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    pgliteDir: join(config.dataDir, 'pglite'),
+  });
+  const closers: Array<() => Promise<unknown>> = [() => database.close()];
+  try {
+    await migrate(database, (name) => logger.info({ migration: name }, 'migration applied'));
+    const redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
+    if (redis) closers.unshift(() => redis.close());
+
+    const sealer = createSealer(config.secrets.dataKey, config.secrets.hmacKey);
+    const counters = redis ? createRedisCounters(redis, config.redisPrefix) : createSqlCounters(database.db);
+    const accounts = createAccountsService(createAccountsRepo(database.db), sealer, {
+      passwordPerAccount: createLimiter(counters, { name: 'pwd:acct', limit: 5, windowSeconds: 15 * MINUTE }),
+      passwordPerIp: createLimiter(counters, { name: 'pwd:ip', limit: 50, windowSeconds: 15 * MINUTE }),
+      registrationPerIp: createLimiter(counters, { name: 'reg:ip', limit: 20, windowSeconds: 60 * MINUTE }),
+    });
+    const clientsRepo = createClientsRepo(database.db);
+    const provider = createProvider({
+      config,
+      signingKeys: await loadSigningKeys(database.db, sealer),
+      artifacts: redis ? createRedisAdapter(redis, config.redisPrefix) : createSqlAdapter(database.db),
+      clients: clientsRepo,
+      accounts,
+      logger,
+    });
+    const clients = createClientsService(clientsRepo, {
+      production: config.production,
+      validateMetadata: async (metadata) => {
+        await provider.Client.validate(metadata as never);
+      },
+    });
+
+    return {
+      config,
+      logger,
+      database,
+      redis,
+      sealer,
+      accounts,
+      clients,
+      provider,
+      async close() {
+        for (const close of closers) await close().catch(() => {});
+      },
+    };
+  } catch (error) {
+    for (const close of closers) await close().catch(() => {});
+    throw error;
+  }
+}
+
+export type Container = Awaited<ReturnType<typeof createContainer>>;

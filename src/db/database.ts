@@ -1,0 +1,192 @@
+/**
+ * One storage port over two engines: a PostgreSQL server through `pg`, or the embedded
+ * PostgreSQL (PGlite) when no server is configured. Same SQL and migrations on both.
+ *
+ * @example
+ *   const database = await openDatabase({ databaseUrl: 'postgres://localhost/yitong' });
+ *   await database.db.selectFrom('people').selectAll().execute();
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import {
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  Kysely,
+  PGliteDialect,
+  PostgresDialect,
+} from 'kysely';
+import pg from 'pg';
+import type { Schema } from './schema.ts';
+
+export interface Database {
+  db: Kysely<Schema>;
+  kind: 'postgres' | 'pglite';
+  /**
+   * Applies one migration script (several statements) and records it, in one transaction,
+   * serialised across processes; false when it was already applied.
+   */
+  applyMigration(name: string, script: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** A PostgreSQL URL; when unset, PGlite at `pgliteDir` (`memory://` keeps it in memory). */
+  databaseUrl?: string;
+  pgliteDir?: string;
+  poolSize?: number;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+  return openPglite(options.pgliteDir ?? 'memory://');
+}
+
+const ALREADY_APPLIED = 'SELECT 1 FROM schema_migrations WHERE name = $1';
+const RECORD_APPLIED = 'INSERT INTO schema_migrations (name) VALUES ($1)';
+
+function openPostgres(url: string, max: number): Database {
+  const pool = new pg.Pool({ connectionString: url, max });
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    kind: 'postgres',
+    async applyMigration(name, script) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query("SELECT pg_advisory_xact_lock(hashtext('yitong:migrate'))");
+        const applied = (await client.query(ALREADY_APPLIED, [name])).rowCount === 0;
+        if (applied) {
+          await client.query(script); // no parameters: the simple protocol runs every statement
+          await client.query(RECORD_APPLIED, [name]);
+        }
+        await client.query('COMMIT');
+        return applied;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => db.destroy(),
+  };
+}
+
+async function openPglite(dir: string): Promise<Database> {
+  const unlock = dir.startsWith('memory://') ? () => {} : lockDataDir(dir);
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(dir);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+  const db = new Kysely<Schema>({ dialect: serialised(new PGliteDialect({ pglite })) });
+  return {
+    db,
+    kind: 'pglite',
+    applyMigration: (name, script) =>
+      // Holding the connection keeps every Kysely query out while the raw transaction runs.
+      db.connection().execute(() =>
+        pglite.transaction(async (tx) => {
+          if ((await tx.query(ALREADY_APPLIED, [name])).rows.length > 0) return false;
+          await tx.exec(script);
+          await tx.query(RECORD_APPLIED, [name]);
+          return true;
+        }),
+      ),
+    async close() {
+      await db.destroy();
+      unlock();
+    },
+  };
+}
+
+/**
+ * PGlite is a single connection. Kysely's PGlite driver hands it to every caller at once, so a
+ * query from one request could run inside another request's open transaction. Lending the
+ * connection to one caller at a time keeps transactions isolated.
+ */
+function serialised(dialect: Dialect): Dialect {
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createDriver: () => new SerialDriver(dialect.createDriver()),
+  };
+}
+
+class SerialDriver implements Driver {
+  #inner: Driver;
+  #queue = Promise.resolve();
+  #release = () => {};
+
+  constructor(inner: Driver) {
+    this.#inner = inner;
+  }
+
+  init = () => this.#inner.init();
+  destroy = () => this.#inner.destroy();
+  beginTransaction: Driver['beginTransaction'] = (c, settings) => this.#inner.beginTransaction(c, settings);
+  commitTransaction: Driver['commitTransaction'] = (c) => this.#inner.commitTransaction(c);
+  rollbackTransaction: Driver['rollbackTransaction'] = (c) => this.#inner.rollbackTransaction(c);
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const previous = this.#queue;
+    let release = () => {};
+    this.#queue = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    this.#release = release;
+    return this.#inner.acquireConnection();
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    await this.#inner.releaseConnection(connection);
+    this.#release();
+  }
+}
+
+export class DataDirInUseError extends Error {}
+
+/**
+ * PGlite has no server to arbitrate between processes: two opening one directory would
+ * corrupt it. A lock file with the owner's pid turns that into a clear error.
+ */
+function lockDataDir(dir: string): () => void {
+  const lockFile = `${dir}.lock`;
+  mkdirSync(dirname(lockFile), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockFile, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lockFile, 'utf8'));
+      if (owner && owner !== process.pid && isAlive(owner)) {
+        throw new DataDirInUseError(
+          `the embedded database ${dir} is in use by process ${owner}: stop it first, or set DATABASE_URL to share a PostgreSQL server`,
+        );
+      }
+      rmSync(lockFile, { force: true });
+    }
+  }
+  throw new DataDirInUseError(`could not lock the embedded database ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Forward-only SQL migrations: `migrations/NNNN_<what>.sql`, applied in name order, each in one
+ * transaction together with its row in `schema_migrations`. Never edit a file once it has landed.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { sql } from 'kysely';
+import type { Database } from './database.ts';
+
+const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url);
+
+async function listMigrationFiles(): Promise<string[]> {
+  return (await readdir(MIGRATIONS_DIR)).filter((name) => /^\d{4}_[\w-]+\.sql$/.test(name)).sort();
+}
+
+/** Names of migrations not applied yet; `/readyz` is not ready while this is non-empty. */
+export async function pendingMigrations(database: Database): Promise<string[]> {
+  const files = await listMigrationFiles();
+  const rows = await database.db
+    .selectFrom('schema_migrations')
+    .select('name')
+    .execute()
+    .catch(() => []); // no ledger yet: everything is pending
+  const applied = new Set(rows.map((row) => row.name));
+  return files.filter((name) => !applied.has(name));
+}
+
+/** Applies every pending migration; safe to run from several processes at once. */
+export async function migrate(
+  database: Database,
+  onApplied: (name: string) => void = () => {},
+): Promise<string[]> {
+  await sql`CREATE TABLE IF NOT EXISTS schema_migrations (
+    name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`.execute(database.db);
+  const done: string[] = [];
+  for (const name of await pendingMigrations(database)) {
+    const script = await readFile(new URL(name, MIGRATIONS_DIR), 'utf8');
+    const applied = await database.applyMigration(name, script).catch((error: Error) => {
+      throw new Error(`migration ${name} failed: ${error.message}`, { cause: error });
+    });
+    if (applied) {
+      done.push(name);
+      onApplied(name);
+    }
+  }
+  return done;
+}

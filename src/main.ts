@@ -1,0 +1,58 @@
+/**
+ * Starts Yitong: configuration → container (migrations, keys) → HTTP server; stops gracefully
+ * on SIGTERM/SIGINT. A bad configuration stops start-up with one line naming the variable.
+ */
+import { once } from 'node:events';
+import { createApp } from './app.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
+import { createContainer } from './container.ts';
+import { DataDirInUseError } from './db/database.ts';
+import { sweepExpiredArtifacts } from './oidc/adapters/sql.ts';
+
+export async function startServer(config: Readonly<Config>) {
+  const started = performance.now();
+  const container = await createContainer(config);
+  const server = createApp(container).listen(config.port);
+  await once(server, 'listening');
+  const sweeper = container.redis
+    ? undefined
+    : setInterval(
+        () => void sweepExpiredArtifacts(container.database.db).catch(() => {}),
+        10 * 60_000,
+      ).unref();
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return {
+    container,
+    server,
+    port,
+    startupMs: Math.round(performance.now() - started),
+    async stop() {
+      clearInterval(sweeper);
+      server.closeIdleConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await container.close();
+    },
+  };
+}
+
+if (import.meta.main) {
+  try {
+    const config = loadConfig();
+    const running = await startServer(config);
+    const backend = `${running.container.database.kind}${running.container.redis ? ' + redis' : ''}`;
+    process.stdout.write(
+      `Yitong is listening on ${config.issuer} (port ${running.port}, ${backend}), started in ${running.startupMs} ms\n`,
+    );
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => void running.stop().then(() => process.exit(0)));
+    }
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof DataDirInUseError) {
+      process.stderr.write(`Yitong cannot start: ${error.message}\n`);
+    } else {
+      process.stderr.write(`Yitong cannot start: ${(error as Error).message}\n`);
+    }
+    process.exit(1);
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * What oidc-provider learns about a person: `findAccount` and the claims each scope releases.
+ * `sub` is the random account id, never the identity number; the number is released only under
+ * its own scope.
+ */
+import type { Account, KoaContextWithOIDC } from 'oidc-provider';
+import type { AccountsService } from '../accounts/service.ts';
+
+/** Scope → claims. The consent page describes each scope in plain words (messages.ts `scope.*`). */
+export const SCOPE_CLAIMS = {
+  acr: null,
+  amr: null,
+  auth_time: null,
+  sid: null,
+  // Every ID token says how and when the person signed in (userinfo has no such claims to give).
+  openid: ['sub', 'acr', 'amr', 'auth_time'],
+  profile: ['name', 'gender', 'birthdate', 'identity_level'],
+  phone: ['phone_number', 'phone_number_verified'],
+  email: ['email', 'email_verified'],
+  id_number: ['id_number'],
+};
+
+export function createFindAccount(accounts: Pick<AccountsService, 'findPerson' | 'revealIdNumber'>) {
+  return async (_ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> => {
+    const person = await accounts.findPerson(sub);
+    if (person?.status !== 'active') return undefined;
+    return {
+      accountId: person.id,
+      async claims(_use, scope) {
+        const scopes = new Set(scope.split(' '));
+        return {
+          sub: person.id,
+          ...(scopes.has('profile') && {
+            name: person.name,
+            gender: person.gender,
+            birthdate: person.birthdate,
+            identity_level: person.identityLevel,
+          }),
+          ...(scopes.has('phone') &&
+            person.phone && { phone_number: `+86${person.phone}`, phone_number_verified: false }),
+          ...(scopes.has('id_number') && { id_number: accounts.revealIdNumber(person) }),
+        };
+      },
+    };
+  };
+}

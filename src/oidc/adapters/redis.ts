@@ -1,0 +1,199 @@
+/**
+ * oidc-provider's artifacts (sessions, interactions, codes, tokens, grants …) in Redis. Every key
+ * carries the hash tag of the one id it is about and no command spans two tags, so the adapter
+ * runs unchanged on a single Redis and on Redis Cluster:
+ *
+ *   <prefix><Model>:{<id>}       hash: payload (JSON), consumed, grantId, uid, userCode; or revoked
+ *   <prefix>grant:{<grantId>}    sorted set of "<Model>:<id>", scored by expiry (epoch ms, inf = none)
+ *   <prefix>sessionUid:{<uid>}   the Session id
+ *   <prefix>userCode:{<code>}    the DeviceCode id
+ *
+ * Index entries are verified against the artifact they point to when read, so a stale one is
+ * harmless and only waits for its expiry.
+ *
+ * @example
+ *   const adapter = createRedisAdapter(redis, 'yitong:');
+ *   const provider = new Provider(issuer, { adapter });
+ */
+import { createHash } from 'node:crypto';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { createClient } from 'redis';
+
+export type RedisLike = Pick<
+  ReturnType<typeof createClient>,
+  'eval' | 'evalSha' | 'get' | 'hmGet' | 'set' | 'zRem'
+>;
+
+const GRANTABLE = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+]);
+
+interface Script {
+  source: string;
+  sha: string;
+}
+
+const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
+
+// A revoked token keeps a `revoked` tombstone until its own expiry, so an upsert that added the
+// token to its grant just before the revocation cannot write it afterwards. Returns the previous
+// index fields so the caller can drop the indexes they no longer match.
+const UPSERT = script(`
+if redis.call('HEXISTS', KEYS[1], 'revoked') == 1 then return false end
+local previous = redis.call('HMGET', KEYS[1], 'grantId', 'uid', 'userCode')
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'payload', unpack(ARGV, 2))
+if ARGV[1] ~= 'inf' then redis.call('PEXPIREAT', KEYS[1], ARGV[1]) end
+return previous
+`);
+
+const CONSUME = script(`
+if redis.call('HEXISTS', KEYS[1], 'payload') == 1 then redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) end
+`);
+
+const DESTROY = script(`
+if redis.call('HEXISTS', KEYS[1], 'payload') == 0 then return false end
+local previous = redis.call('HMGET', KEYS[1], 'grantId', 'uid', 'userCode')
+redis.call('DEL', KEYS[1])
+return previous
+`);
+
+// The set lives exactly as long as its longest-lived member; expired members are pruned so a
+// long-lived grant with rotating refresh tokens does not grow without bound.
+const GRANT_ADD = script(`
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+local now = redis.call('TIME')
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now[1] * 1000 + math.floor(now[2] / 1000)))
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
+if last == 'inf' then redis.call('PERSIST', KEYS[1]) elseif last then redis.call('PEXPIREAT', KEYS[1], last) end
+`);
+
+const GRANT_TAKE = script(`
+local members = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+redis.call('DEL', KEYS[1])
+return members
+`);
+
+const TOMBSTONE = script(`
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'revoked', '1')
+if ARGV[1] ~= 'inf' then redis.call('PEXPIREAT', KEYS[1], ARGV[1]) end
+`);
+
+const DELETE_IF_EQUAL = script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+`);
+
+type Indexes = [grantId: string | null, uid: string | null, userCode: string | null];
+
+export function createRedisAdapter(redis: RedisLike, prefix = 'yitong:'): (model: string) => Adapter {
+  const grantKey = (grantId: string) => `${prefix}grant:{${grantId}}`;
+  const uidKey = (uid: string) => `${prefix}sessionUid:{${uid}}`;
+  const userCodeKey = (userCode: string) => `${prefix}userCode:{${userCode}}`;
+  const artifactKey = (member: string) => {
+    const colon = member.indexOf(':');
+    return `${prefix}${member.slice(0, colon)}:{${member.slice(colon + 1)}}`;
+  };
+
+  async function run(script: Script, key: string, args: string[]): Promise<unknown> {
+    const options = { keys: [key], arguments: args };
+    try {
+      return await redis.evalSha(script.sha, options);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return redis.eval(script.source, options);
+    }
+  }
+
+  async function findAt(key: string): Promise<AdapterPayload | undefined> {
+    const [payload, consumed] = (await redis.hmGet(key, ['payload', 'consumed'])) as Array<string | null>;
+    if (!payload) return undefined;
+    const found = JSON.parse(payload) as AdapterPayload;
+    if (consumed) found.consumed = Number(consumed);
+    return found;
+  }
+
+  return (model) => {
+    const member = (id: string) => `${model}:${id}`;
+    const keyOf = (id: string) => artifactKey(member(id));
+
+    async function dropIndexes(id: string, [grantId, uid, userCode]: Indexes): Promise<void> {
+      await Promise.all([
+        grantId && redis.zRem(grantKey(grantId), member(id)),
+        uid && run(DELETE_IF_EQUAL, uidKey(uid), [id]),
+        userCode && run(DELETE_IF_EQUAL, userCodeKey(userCode), [id]),
+      ]);
+    }
+
+    async function findVia(indexKey: string, check: (payload: AdapterPayload) => boolean) {
+      const id = await redis.get(indexKey);
+      const payload = id ? await findAt(keyOf(id)) : undefined;
+      return payload && check(payload) ? payload : undefined;
+    }
+
+    return {
+      async upsert(id, payload, expiresIn) {
+        // An absolute deadline: a write delayed by a reconnect still expires when it was meant to,
+        // and the tombstone of a revoked token (which shares the deadline) outlives that write.
+        const deadline = typeof expiresIn === 'number' ? Math.ceil(Date.now() + expiresIn * 1000) : undefined;
+        const at = deadline === undefined ? 'inf' : String(deadline);
+        const grantId = GRANTABLE.has(model) ? payload.grantId : undefined;
+        const uid = model === 'Session' ? payload.uid : undefined;
+        const { userCode } = payload;
+        const index = (key: string) =>
+          deadline === undefined
+            ? redis.set(key, id)
+            : redis.set(key, id, { expiration: { type: 'PXAT', value: deadline } });
+
+        // Into the grant's set before the token exists, so revokeByGrantId can never miss it.
+        if (grantId) await run(GRANT_ADD, grantKey(grantId), [member(id), at]);
+        const fields = [JSON.stringify(payload)];
+        if (grantId) fields.push('grantId', grantId);
+        if (uid) fields.push('uid', uid);
+        if (userCode) fields.push('userCode', userCode);
+        const [previous] = await Promise.all([
+          run(UPSERT, keyOf(id), [at, ...fields]) as Promise<Indexes | null>,
+          uid && index(uidKey(uid)),
+          userCode && index(userCodeKey(userCode)),
+        ]);
+        if (!previous) return;
+        const [oldGrantId, oldUid, oldUserCode] = previous;
+        await dropIndexes(id, [
+          oldGrantId !== grantId ? oldGrantId : null,
+          oldUid !== uid ? oldUid : null,
+          oldUserCode !== userCode ? oldUserCode : null,
+        ]);
+      },
+
+      find: (id) => findAt(keyOf(id)),
+
+      findByUid: (uid) => findVia(uidKey(uid), (payload) => payload.uid === uid),
+
+      findByUserCode: (userCode) =>
+        findVia(userCodeKey(userCode), (payload) => payload.userCode === userCode),
+
+      async consume(id) {
+        await run(CONSUME, keyOf(id), [String(Math.floor(Date.now() / 1000))]);
+      },
+
+      async destroy(id) {
+        const previous = (await run(DESTROY, keyOf(id), [])) as Indexes | null;
+        if (previous) await dropIndexes(id, previous);
+      },
+
+      async revokeByGrantId(grantId) {
+        const taken = (await run(GRANT_TAKE, grantKey(grantId), [])) as string[];
+        const revocations = [];
+        for (let i = 0; i < taken.length; i += 2) {
+          revocations.push(run(TOMBSTONE, artifactKey(taken[i] as string), [taken[i + 1] as string]));
+        }
+        await Promise.all(revocations);
+      },
+    };
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * oidc-provider's artifacts in the `oidc_artifacts` table, for the embedded mode without Redis:
+ * one statement per operation. Expired rows are invisible at once and deleted later by
+ * `sweepExpiredArtifacts`.
+ *
+ * @example
+ *   const provider = new Provider(issuer, { adapter: createSqlAdapter(db) });
+ *   setInterval(() => sweepExpiredArtifacts(db), 60_000);
+ */
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Schema } from '../../db/schema.ts';
+
+const GRANTABLE = [
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+];
+
+const live = (eb: ExpressionBuilder<Schema, 'oidc_artifacts'>) =>
+  eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]);
+
+export function createSqlAdapter(db: Kysely<Schema>): (model: string) => Adapter {
+  return (model) => {
+    async function findBy(column: 'id' | 'uid' | 'user_code', value: string) {
+      const row = await db
+        .selectFrom('oidc_artifacts')
+        .select('payload')
+        .where('model', '=', model)
+        .where(column, '=', value)
+        .where(live)
+        .limit(1)
+        .executeTakeFirst();
+      return row?.payload as AdapterPayload | undefined;
+    }
+
+    return {
+      async upsert(id, payload, expiresIn) {
+        await db
+          .insertInto('oidc_artifacts')
+          .values({
+            model,
+            id,
+            payload: JSON.stringify(payload),
+            grant_id: payload.grantId ?? null,
+            uid: payload.uid ?? null,
+            user_code: payload.userCode ?? null,
+            expires_at:
+              typeof expiresIn === 'number' ? sql<Date>`now() + make_interval(secs => ${expiresIn})` : null,
+          })
+          .onConflict((oc) =>
+            oc.columns(['model', 'id']).doUpdateSet((eb) => ({
+              payload: eb.ref('excluded.payload'),
+              grant_id: eb.ref('excluded.grant_id'),
+              uid: eb.ref('excluded.uid'),
+              user_code: eb.ref('excluded.user_code'),
+              expires_at: eb.ref('excluded.expires_at'),
+            })),
+          )
+          .execute();
+      },
+
+      find: (id) => findBy('id', id),
+      findByUid: (uid) => findBy('uid', uid),
+      findByUserCode: (userCode) => findBy('user_code', userCode),
+
+      async consume(id) {
+        const now = Math.floor(Date.now() / 1000);
+        // The first use is the one that matters; consuming again keeps its time.
+        await db
+          .updateTable('oidc_artifacts')
+          .set({
+            payload: sql<string>`jsonb_set(payload, '{consumed}', coalesce(payload->'consumed', to_jsonb(${now}::bigint)))`,
+          })
+          .where('model', '=', model)
+          .where('id', '=', id)
+          .where(live)
+          .execute();
+      },
+
+      async destroy(id) {
+        await db.deleteFrom('oidc_artifacts').where('model', '=', model).where('id', '=', id).execute();
+      },
+
+      async revokeByGrantId(grantId) {
+        await db
+          .deleteFrom('oidc_artifacts')
+          .where('grant_id', '=', grantId)
+          .where('model', 'in', GRANTABLE)
+          .execute();
+      },
+    };
+  };
+}
+
+/** Deletes artifacts that expired more than a minute ago; returns how many. */
+export async function sweepExpiredArtifacts(db: Kysely<Schema>): Promise<number> {
+  const result = await db
+    .deleteFrom('oidc_artifacts')
+    .where('expires_at', '<', sql<Date>`now() - interval '1 minute'`)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

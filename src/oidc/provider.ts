@@ -1,0 +1,174 @@
+/**
+ * The one `new Provider`: Yitong's protocol profile (DESIGN.md) on oidc-provider.
+ * Code flow with PKCE only, discovery, JWKS, userinfo, refresh rotation, revocation,
+ * introspection, RP-initiated and back-channel logout, client credentials, PAR, DPoP.
+ */
+import { createHmac } from 'node:crypto';
+import type { JWK } from 'jose';
+import Provider, { type Adapter, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { AccountsService } from '../accounts/service.ts';
+import { SUPPORTED_SCOPES } from '../clients/manifest.ts';
+import type { ClientsRepo } from '../clients/repo.ts';
+import { clientSecretMatches } from '../clients/service.ts';
+import type { Config } from '../config.ts';
+import { type MessageKey, translate } from '../web/messages.ts';
+import { localeOf } from '../web/middleware.ts';
+import { type PageData, renderPage } from '../web/render.ts';
+import { createFindAccount, SCOPE_CLAIMS } from './accounts.ts';
+import { createClientAdapter } from './client-adapter.ts';
+import { createOutboundFetch, createOutboundPolicy } from './outbound.ts';
+
+export interface ProviderDeps {
+  config: Pick<Config, 'issuer' | 'production' | 'secrets' | 'outboundAllowedNetworks' | 'trustProxy'>;
+  signingKeys: JWK[];
+  artifacts: (model: string) => Adapter;
+  clients: Pick<ClientsRepo, 'findEnabledClient'>;
+  accounts: AccountsService;
+  logger: Logger;
+}
+
+export const ACR_PASSWORD = 'urn:yitong:acr:pwd';
+
+const MINUTE = 60;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const { config, accounts } = deps;
+  const clientAdapter = createClientAdapter(deps.clients);
+  const configuration: Configuration = {
+    adapter: ((model: string) =>
+      model === 'Client' ? clientAdapter : deps.artifacts(model)) as unknown as Configuration['adapter'],
+    jwks: {
+      keys: deps.signingKeys as Configuration['jwks'] extends { keys: infer K } | undefined ? K : never,
+    },
+    cookies: {
+      keys: config.secrets.cookieKeys,
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    findAccount: createFindAccount(accounts),
+    claims: SCOPE_CLAIMS,
+    scopes: [...SUPPORTED_SCOPES],
+    acrValues: [ACR_PASSWORD],
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'ES256',
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    // Only ES256 keys are generated; RS256 would need an RSA key (DESIGN.md: only for sites that ask).
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256'],
+      userinfoSigningAlgValues: ['ES256'],
+      introspectionSigningAlgValues: ['ES256'],
+      clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+    },
+    subjectTypes: ['public', 'pairwise'],
+    pairwiseIdentifier: (_ctx, accountId, client) =>
+      createHmac('sha256', config.secrets.hmacKey)
+        .update(`${client.sectorIdentifier}\n${accountId}`)
+        .digest('base64url'),
+    extraClientMetadata: { properties: ['department', 'region_code', 'client_uri', 'logo_uri'] },
+    features: {
+      devInteractions: { enabled: false },
+      userinfo: { enabled: true },
+      // A department may look at and revoke only tokens issued to its own sites.
+      revocation: {
+        enabled: true,
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      introspection: {
+        enabled: true,
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      clientCredentials: { enabled: true },
+      backchannelLogout: { enabled: true },
+      pushedAuthorizationRequests: { enabled: true },
+      dPoP: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => page(ctx, 'logout', { title: 'logout.title', form }),
+        postLogoutSuccessSource: (ctx) =>
+          page(ctx, 'message', { title: 'logout.done.title', message: messageFor(ctx, 'logout.done.lead') }),
+      },
+    },
+    // Refresh tokens (the provider's default rule: the site is registered for them and the person
+    // consented to offline_access) rotate on every use; reusing an old one revokes the grant.
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: 10 * MINUTE,
+      AuthorizationCode: MINUTE,
+      ClientCredentials: 10 * MINUTE,
+      IdToken: HOUR,
+      Interaction: HOUR,
+      Grant: 30 * DAY,
+      Session: 12 * HOUR,
+      RefreshToken: (_ctx, token) => (token.isSenderConstrained?.() ? 14 * DAY : 12 * HOUR),
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    loadExistingGrant: (ctx) => loadGrant(ctx, accounts),
+    clientBasedCORS: (_ctx, origin, client) =>
+      client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false,
+    fetch: createOutboundFetch(
+      createOutboundPolicy({
+        allowedNetworks: config.outboundAllowedNetworks,
+        allowLoopback: !config.production,
+      }),
+    ),
+    renderError: (ctx, out) =>
+      page(ctx, 'message', {
+        title: 'error.title',
+        message: messageFor(ctx, 'oidc.error', { error: out.error }),
+      }),
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+  // Client secrets are stored as SHA-256 (random 256-bit secrets need no slow hash).
+  provider.Client.prototype.compareClientSecret = function compare(
+    this: { clientSecret?: string },
+    actual: string,
+  ) {
+    return Boolean(this.clientSecret) && clientSecretMatches(this.clientSecret as string, actual);
+  };
+  provider.on('server_error', (_ctx, error) => deps.logger.error({ err: error }, 'oidc server_error'));
+  return provider;
+}
+
+function page(ctx: KoaContextWithOIDC, view: string, data: PageData): void {
+  ctx.type = 'html';
+  ctx.set('cache-control', 'no-store');
+  ctx.body = renderPage(view, data, { locale: localeOf(ctx) });
+}
+
+function messageFor(ctx: KoaContextWithOIDC, key: MessageKey, params?: Record<string, string>) {
+  return translate(localeOf(ctx), key, params);
+}
+
+/**
+ * The session's grant for this site, or else one rebuilt from the person's remembered consent,
+ * so a later sign-in to the same site asks again only for new scopes.
+ */
+async function loadGrant(ctx: KoaContextWithOIDC, accounts: Pick<AccountsService, 'findConsent'>) {
+  const { client, session, provider, result } = ctx.oidc;
+  if (!client || !session?.accountId) return undefined;
+  const grantId =
+    (result?.consent as { grantId?: string } | undefined)?.grantId ?? session.grantIdFor(client.clientId);
+  if (grantId) {
+    const grant = await provider.Grant.find(grantId);
+    if (grant) return grant;
+  }
+  const scopes = await accounts.findConsent(session.accountId, client.clientId);
+  if (!scopes) return undefined;
+  const grant = new provider.Grant({ accountId: session.accountId, clientId: client.clientId });
+  grant.addOIDCScope(scopes.join(' '));
+  await grant.save();
+  session.grantIdFor(client.clientId, grant.jti);
+  return grant;
+}

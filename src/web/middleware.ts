@@ -1,0 +1,123 @@
+/**
+ * What every request passes through: security headers with a CSP nonce, the reader's language,
+ * CSRF tokens for our own forms, and one error handler that answers HTML or JSON.
+ */
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { AppError, isAppError } from './errors.ts';
+import { type Locale, translate } from './messages.ts';
+import { render } from './render.ts';
+
+export interface WebState {
+  nonce: string;
+  locale: Locale;
+  csrf: string;
+  requestId: string;
+}
+
+export function securityHeaders(options: { production: boolean }) {
+  return async (ctx: Context, next: Next) => {
+    const nonce = randomBytes(16).toString('base64');
+    (ctx.state as WebState).nonce = nonce;
+    ctx.set({
+      'content-security-policy': [
+        "default-src 'self'",
+        `script-src 'self' 'nonce-${nonce}'`,
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+      ].join('; '),
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'x-frame-options': 'DENY',
+      'cross-origin-opener-policy': 'same-origin',
+      'permissions-policy': 'camera=(), microphone=(), geolocation=()',
+    });
+    if (options.production) ctx.set('strict-transport-security', 'max-age=63072000; includeSubDomains');
+    await next();
+  };
+}
+
+const LANG_COOKIE = 'yitong.lang';
+
+/** zh-CN unless the reader chose English (`?lang=en`, remembered in a cookie) or the site asked for it (`ui_locales`). */
+export function localeOf(ctx: Pick<Context, 'query' | 'cookies'>): Locale {
+  const chosen = ctx.query.lang;
+  const uiLocales = typeof ctx.query.ui_locales === 'string' ? ctx.query.ui_locales.split(' ')[0] : undefined;
+  const wanted = typeof chosen === 'string' ? chosen : (ctx.cookies.get(LANG_COOKIE) ?? uiLocales);
+  return wanted?.toLowerCase().startsWith('en') ? 'en' : 'zh-CN';
+}
+
+export async function locale(ctx: Context, next: Next) {
+  const chosen = ctx.query.lang;
+  if (chosen === 'en' || chosen === 'zh-CN') {
+    ctx.cookies.set(LANG_COOKIE, chosen, {
+      httpOnly: true,
+      sameSite: 'lax',
+      maxAge: 365 * 86400_000,
+      overwrite: true,
+    });
+  }
+  (ctx.state as WebState).locale = localeOf(ctx);
+  await next();
+}
+
+const CSRF_COOKIE = 'yitong.csrf';
+
+/**
+ * Double-submit token: a random value in an HttpOnly, SameSite=Lax cookie that every form of
+ * ours echoes in a hidden `_csrf` field. Call `requireCsrf` on a parsed POST body.
+ */
+export async function csrfToken(ctx: Context, next: Next) {
+  let token = ctx.cookies.get(CSRF_COOKIE);
+  if (!token || !/^[\w-]{43}$/.test(token)) {
+    token = randomBytes(32).toString('base64url');
+    ctx.cookies.set(CSRF_COOKIE, token, { httpOnly: true, sameSite: 'lax', overwrite: true });
+  }
+  (ctx.state as WebState).csrf = token;
+  await next();
+}
+
+export function requireCsrf(ctx: Context, submitted: unknown): void {
+  const expected = Buffer.from((ctx.state as WebState).csrf);
+  const actual = Buffer.from(typeof submitted === 'string' ? submitted : '');
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected))
+    throw new AppError('csrf.invalid', 403);
+}
+
+/** Renders AppErrors for people (HTML) or programs (JSON); anything else is logged and shown as a generic 500. */
+export function errorHandler(logger: Logger) {
+  return async (ctx: Context, next: Next) => {
+    const state = ctx.state as WebState;
+    state.requestId = randomUUID();
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new AppError('not_found', 404);
+    } catch (caught) {
+      const error = toAppError(caught);
+      if (error.status >= 500)
+        logger.error({ err: caught, requestId: state.requestId, path: ctx.path }, 'request failed');
+      ctx.status = error.status;
+      const message = translate(state.locale ?? 'zh-CN', error.code, error.params);
+      if (ctx.accepts('html', 'json') === 'json') {
+        ctx.body = { error: error.code, error_description: message, request_id: state.requestId };
+      } else {
+        render(ctx, 'message', { title: 'error.title', message, requestId: state.requestId });
+      }
+      ctx.status = error.status;
+    }
+  };
+}
+
+function toAppError(error: unknown): AppError {
+  if (isAppError(error)) return error;
+  const status = (error as { status?: number; expose?: boolean }).status;
+  if (status === 413) return new AppError('request.too_large', 413);
+  if (status && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {
+    return new AppError('request.invalid', status, { params: { detail: (error as Error).message } });
+  }
+  return new AppError('server.error', 500);
+}

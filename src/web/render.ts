@@ -1,0 +1,44 @@
+/**
+ * Server-rendered pages: Nunjucks with auto-escaping, one layout, every string from messages.ts.
+ *
+ * @example
+ *   render(ctx, 'login', { title: 'login.title', idNumber }); // views/login.njk
+ */
+import type { Context } from 'koa';
+import nunjucks from 'nunjucks';
+import { isMessageKey, type Locale, type MessageKey, translate } from './messages.ts';
+
+const VIEWS_DIR = new URL('../../views/', import.meta.url).pathname;
+
+const environment = new nunjucks.Environment(new nunjucks.FileSystemLoader(VIEWS_DIR), {
+  autoescape: true,
+});
+
+export interface PageState {
+  locale: Locale;
+  nonce?: string;
+  csrf?: string;
+}
+
+export type PageData = Record<string, unknown> & { title: MessageKey };
+
+export function renderPage(view: string, data: PageData, state: PageState): string {
+  const t = (key: string, params?: Record<string, string | number>) =>
+    isMessageKey(key) ? translate(state.locale, key, params) : key;
+  return environment.render(`${view}.njk`, {
+    ...data,
+    ...state,
+    t,
+    otherLocale: state.locale === 'en' ? 'zh-CN' : 'en',
+  });
+}
+
+export function render(
+  ctx: Pick<Context, 'state' | 'type' | 'body' | 'set'>,
+  view: string,
+  data: PageData,
+): void {
+  ctx.type = 'html';
+  ctx.set('cache-control', 'no-store');
+  ctx.body = renderPage(view, data, ctx.state as PageState);
+}

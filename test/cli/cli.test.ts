@@ -1,0 +1,118 @@
+/** The `yitong` command line, run as a person would run it: a separate process, same environment as the server. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { newCitizen } from '../helpers/people.ts';
+
+function yitong(args: string[], env: Record<string, string>, input?: string) {
+  return spawnSync(process.execPath, ['src/cli/main.ts', ...args], {
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'silent', ...env },
+    input,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+const env = () => ({ DATA_DIR: mkdtempSync(join(tmpdir(), 'yitong-cli-')) });
+
+test('--help lists every command, and every command has its own --help', (t) => {
+  const help = yitong(['--help'], env());
+  t.is(help.status, 0);
+  for (const command of [
+    'migrate',
+    'keys rotate',
+    'clients sync',
+    'clients add',
+    'clients rotate-secret',
+    'citizen create',
+  ]) {
+    t.true(help.stdout.includes(`yitong ${command}`), command);
+    const own = yitong([...command.split(' '), '--help'], env());
+    t.is(own.status, 0);
+    t.true(own.stdout.startsWith(`yitong ${command}`));
+  }
+  const unknown = yitong(['frobnicate'], env());
+  t.is(unknown.status, 2);
+  t.true(unknown.stderr.startsWith('unknown command: frobnicate'));
+});
+
+test('migrate, citizen create, keys rotate and clients add work on the embedded database', (t) => {
+  const e = env();
+  t.regex(yitong(['migrate'], e).stdout, /up to date/, 'the container already applied them');
+
+  const person = newCitizen();
+  const created = yitong(
+    ['citizen', 'create', '--id-number', person.idNumber, '--name', person.name, '--password-stdin'],
+    e,
+    `${person.password}\n`,
+  );
+  t.is(created.status, 0, created.stderr);
+  t.regex(created.stdout.trim(), /^[\w-]{22}$/, 'prints the sub');
+
+  const duplicate = yitong(
+    ['citizen', 'create', '--id-number', person.idNumber, '--name', person.name, '--password-stdin'],
+    e,
+    person.password,
+  );
+  t.is(duplicate.status, 1);
+  t.regex(duplicate.stderr, /already registered/);
+
+  const badNumber = yitong(
+    ['citizen', 'create', '--id-number', '110105194912310021', '--name', '张三', '--password-stdin'],
+    e,
+    'long enough password',
+  );
+  t.is(badNumber.status, 1);
+  t.regex(badNumber.stderr, /check character/);
+
+  t.regex(yitong(['keys', 'rotate'], e).stdout, /^new signing key: [\w-]{43}\n$/);
+
+  const manifest = join(e.DATA_DIR, 'site.json');
+  writeFileSync(
+    manifest,
+    JSON.stringify({
+      client_name: '公积金',
+      department: '住房公积金中心',
+      region_code: '440100',
+      redirect_uris: ['https://gjj.example.gov.cn/cb'],
+      scope: 'openid profile',
+    }),
+  );
+  const added = yitong(['clients', 'add', manifest], e);
+  t.is(added.status, 0, added.stderr);
+  t.regex(added.stdout, /client_id site\n {2}client_secret [\w-]{43} {2}\(shown once/);
+  const rotated = yitong(['clients', 'rotate-secret', 'site'], e);
+  t.regex(rotated.stdout, /^client_secret [\w-]{43}/);
+});
+
+test('bad arguments and bad manifests are explained, with a non-zero exit code', (t) => {
+  const e = env();
+  const missing = yitong(['citizen', 'create', '--name', '张三'], e);
+  t.is(missing.status, 2);
+  t.regex(missing.stderr, /--id-number, --name and --password-stdin are required/);
+
+  const unknownOption = yitong(['keys', 'rotate', '--force'], e);
+  t.is(unknownOption.status, 2);
+
+  const bad = join(e.DATA_DIR, 'bad.json');
+  writeFileSync(
+    bad,
+    JSON.stringify({
+      client_name: 'x',
+      department: 'y',
+      region_code: '12',
+      redirect_uris: [],
+      scope: 'openid',
+    }),
+  );
+  const refused = yitong(['clients', 'add', bad], e);
+  t.is(refused.status, 1);
+  t.regex(refused.stderr, /bad\.json: .*region_code: must be a 6-digit/);
+  t.regex(refused.stderr, /redirect_uris: /);
+
+  const badEnv = yitong(['migrate'], { ...e, DATABASE_URL: 'mysql://nope' });
+  t.is(badEnv.status, 1);
+  t.is(badEnv.stderr.trim(), 'error: DATABASE_URL must be a URL starting with postgres:// or postgresql://');
+});

@@ -1,0 +1,101 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import type { ManifestError } from '../../src/clients/service.ts';
+import { startYitong, type Yitong } from '../helpers/yitong.ts';
+
+let yitong: Yitong;
+test.before(async () => {
+  yitong = await startYitong('pglite');
+});
+test.after.always(() => yitong?.stop());
+
+const good = {
+  client_name: '不动产登记',
+  department: '市自然资源局',
+  region_code: '440100',
+  redirect_uris: ['https://bdc.example.gov.cn/callback'],
+  scope: 'openid profile',
+};
+
+function dirWith(files: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'yitong-manifests-'));
+  for (const [name, content] of Object.entries(files)) {
+    writeFileSync(join(dir, name), typeof content === 'string' ? content : JSON.stringify(content));
+  }
+  return dir;
+}
+
+test('add: a confidential client gets a generated secret once, stored only as a hash', async (t) => {
+  const dir = dirWith({ 'bdc.json': good });
+  const first = await yitong.server.container.clients.add(join(dir, 'bdc.json'));
+  t.is(first.clientId, 'bdc');
+  t.regex(first.generatedSecret ?? '', /^[\w-]{43}$/);
+  const again = await yitong.server.container.clients.add(join(dir, 'bdc.json'));
+  t.is(again.generatedSecret, undefined, 'not shown twice');
+  const row = await yitong.server.container.database.db
+    .selectFrom('clients')
+    .selectAll()
+    .where('id', '=', 'bdc')
+    .executeTakeFirstOrThrow();
+  t.regex(row.secret_hash ?? '', /^sha256:[0-9a-f]{64}$/);
+  t.false(JSON.stringify(row).includes(first.generatedSecret as string));
+});
+
+const malformed: Array<[string, unknown, RegExp]> = [
+  ['not JSON', '{ "client_name": ', /not valid JSON/],
+  [
+    'http redirect to a public host',
+    { ...good, redirect_uris: ['http://bdc.example.gov.cn/cb'] },
+    /redirect_uris\.0: must be an absolute https URL/,
+  ],
+  ['an unsupported scope', { ...good, scope: 'openid admin' }, /scope: must list only supported scopes/],
+  ['no openid scope', { ...good, scope: 'profile' }, /scope: must include openid/],
+  [
+    'a bad region code',
+    { ...good, region_code: '999999' },
+    /region_code: must be a 6-digit GB\/T 2260 division code/,
+  ],
+  ['a missing department', { ...good, department: undefined }, /department:/],
+  ['an unknown field (typo)', { ...good, redirect_uri: 'x' }, /redirect_uri/],
+  ['the implicit flow', { ...good, response_types: ['id_token'] }, /response_types\.0/],
+  [
+    'a weak given secret',
+    { ...good, client_secret: 'secret' },
+    /client_secret: must have at least 43 characters/,
+  ],
+];
+
+for (const [problem, content, message] of malformed) {
+  test(`sync refuses a manifest with ${problem}, naming the file and field, and applies nothing`, async (t) => {
+    const dir = dirWith({ 'a-good.json': { ...good, client_name: '先到的好文件' }, 'z-bad.json': content });
+    const error = await t.throwsAsync(yitong.server.container.clients.sync(dir), {
+      instanceOf: AggregateError,
+    });
+    const [first] = (error as AggregateError).errors as ManifestError[];
+    t.true(first?.file.endsWith('z-bad.json'));
+    t.regex(first?.problems.join('\n') ?? '', message);
+    const rows = await yitong.server.container.database.db
+      .selectFrom('clients')
+      .select('id')
+      .where('id', 'in', ['a-good', 'z-bad'])
+      .execute();
+    t.deepEqual(rows, [], 'nothing applied, not even the good file');
+  });
+}
+
+test('a site may ask only for the scopes its manifest lists', async (t) => {
+  const dir = dirWith({ narrow: good });
+  writeFileSync(
+    join(dir, 'narrow.json'),
+    JSON.stringify({ ...good, redirect_uris: ['http://localhost:8080/callback'] }),
+  );
+  const { generatedSecret } = await yitong.server.container.clients.add(join(dir, 'narrow.json'));
+  const { discoverSite, authorizationRequest } = await import('../helpers/rp.ts');
+  const { Browser } = await import('../helpers/browser.ts');
+  const site = await discoverSite(yitong.issuer, 'narrow', generatedSecret as string);
+  const pending = await authorizationRequest(site, { scope: 'openid profile id_number' });
+  const page = await new Browser().visit(pending.url, {}, 'http://localhost:8080/callback');
+  t.is(new URL(page.url).searchParams.get('error'), 'invalid_scope');
+});

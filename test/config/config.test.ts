@@ -1,0 +1,103 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+const dataDir = () => mkdtempSync(join(tmpdir(), 'yitong-config-'));
+const key32 = Buffer.alloc(32, 7).toString('base64');
+const productionSecrets = { COOKIE_KEYS: 'k'.repeat(40), DATA_ENCRYPTION_KEY: key32, HMAC_KEY: key32 };
+
+test('defaults make a development server that just works, with secrets generated once and kept', (t) => {
+  const dir = dataDir();
+  const config = loadConfig({ DATA_DIR: dir });
+  t.is(config.issuer, 'http://localhost:3000');
+  t.is(config.port, 3000);
+  t.is(config.databaseUrl, undefined);
+  t.false(config.production);
+  t.true(Object.isFrozen(config));
+  t.is(statSync(join(dir, 'secrets.json')).mode & 0o777, 0o600);
+  t.deepEqual(loadConfig({ DATA_DIR: dir }).secrets, config.secrets, 'the same secrets on the next start');
+});
+
+const bad: Array<[string, Record<string, string>, RegExp]> = [
+  ['PORT', { PORT: 'abc' }, /^PORT must be an integer from 1 to 65535/],
+  ['PORT', { PORT: '70000' }, /^PORT must be an integer/],
+  ['ISSUER', { ISSUER: 'not a url' }, /^ISSUER must be an http\(s\) URL/],
+  ['ISSUER', { ISSUER: 'http://localhost:3000/?x=1' }, /^ISSUER must not have a query/],
+  ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }, /^DATABASE_URL must be a URL starting with postgres:/],
+  ['REDIS_URL', { REDIS_URL: 'http://x' }, /^REDIS_URL must be a URL starting with redis:/],
+  [
+    'OUTBOUND_ALLOWED_NETWORKS',
+    { OUTBOUND_ALLOWED_NETWORKS: '10.0.0.0/8, 300.1.1.1/8' },
+    /bad "300.1.1.1\/8"/,
+  ],
+  ['TRUST_PROXY', { TRUST_PROXY: 'yes' }, /^TRUST_PROXY must be true or false/],
+  [
+    'HMAC_KEY',
+    { COOKIE_KEYS: 'k'.repeat(40), DATA_ENCRYPTION_KEY: key32, HMAC_KEY: 'short' },
+    /^HMAC_KEY must be 32 to 64 random bytes/,
+  ],
+  [
+    'DATA_ENCRYPTION_KEY',
+    { COOKIE_KEYS: 'k'.repeat(40), HMAC_KEY: key32 },
+    /^DATA_ENCRYPTION_KEY is required when the other secrets are set/,
+  ],
+  [
+    'SECRETS_FILE',
+    { SECRETS_FILE: '/nonexistent/secrets.json' },
+    /^SECRETS_FILE must name a readable JSON file \(ENOENT/,
+  ],
+];
+
+for (const [variable, env, message] of bad) {
+  test(`a bad ${variable} is named with the rule it breaks: ${JSON.stringify(env)}`, (t) => {
+    const error = t.throws(() => loadConfig({ DATA_DIR: dataDir(), ...env }), { instanceOf: ConfigError });
+    t.is(error?.variable, variable);
+    t.regex(error?.message ?? '', message);
+  });
+}
+
+test('production requires an https issuer and every secret', (t) => {
+  t.throws(
+    () => loadConfig({ NODE_ENV: 'production', ISSUER: 'http://id.example.gov.cn', ...productionSecrets }),
+    {
+      message: /^ISSUER must use https when NODE_ENV=production/,
+    },
+  );
+  t.throws(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.gov.cn' }), {
+    message: /^COOKIE_KEYS is required when NODE_ENV=production/,
+  });
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    ISSUER: 'https://id.example.gov.cn/',
+    ...productionSecrets,
+  });
+  t.true(config.production);
+  t.is(config.issuer, 'https://id.example.gov.cn');
+});
+
+test('secrets can come from one SECRETS_FILE', (t) => {
+  const file = join(dataDir(), 'secrets.json');
+  writeFileSync(
+    file,
+    JSON.stringify({ cookieKeys: ['c'.repeat(32)], dataEncryptionKey: key32, hmacKey: key32 }),
+  );
+  t.deepEqual(loadConfig({ SECRETS_FILE: file }).secrets.cookieKeys, ['c'.repeat(32)]);
+  writeFileSync(file, '{ not json');
+  t.throws(() => loadConfig({ SECRETS_FILE: file }), {
+    message: /SECRETS_FILE must name a readable JSON file/,
+  });
+  t.false(readFileSync(file, 'utf8').includes('undefined'));
+});
+
+test('the server refuses to start on a bad variable with one line and exit code 1', (t) => {
+  const result = spawnSync(process.execPath, ['src/main.ts'], {
+    env: { PATH: process.env.PATH, PORT: 'eighty', DATA_DIR: dataDir() },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  t.is(result.status, 1);
+  t.is(result.stderr.trim(), 'Yitong cannot start: PORT must be an integer from 1 to 65535 (got "eighty")');
+});

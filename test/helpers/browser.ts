@@ -1,0 +1,91 @@
+/**
+ * A minimal cookie-keeping user agent over fetch, enough to walk the provider's pages the way
+ * a browser does (redirects followed by hand, forms submitted with their hidden fields).
+ */
+export interface Page {
+  url: string;
+  status: number;
+  html: string;
+}
+
+interface Cookie {
+  value: string;
+  path: string;
+}
+
+export class Browser {
+  readonly cookies = new Map<string, Cookie>();
+
+  cookieHeader(url: URL): string {
+    return [...this.cookies]
+      .filter(([, cookie]) => url.pathname.startsWith(cookie.path))
+      .map(([name, cookie]) => `${name}=${cookie.value}`)
+      .join('; ');
+  }
+
+  private store(response: Response) {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = line.split(';').map((part) => part.trim());
+      const index = pair.indexOf('=');
+      const name = pair.slice(0, index);
+      const path = attributes.find((a) => a.toLowerCase().startsWith('path='))?.slice(5) || '/';
+      const expired = attributes.some(
+        (a) => /^max-age=0$/i.test(a) || (/^expires=/i.test(a) && new Date(a.slice(8)) < new Date()),
+      );
+      const key = `${name}`;
+      if (expired) this.cookies.delete(key);
+      else this.cookies.set(key, { value: pair.slice(index + 1), path });
+    }
+  }
+
+  /** One request, no redirect following. */
+  async request(
+    url: string,
+    init: { method?: string; form?: Record<string, string> } = {},
+  ): Promise<Response> {
+    const target = new URL(url);
+    const headers: Record<string, string> = { cookie: this.cookieHeader(target), accept: 'text/html' };
+    let body: string | undefined;
+    if (init.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(init.form).toString();
+    }
+    const response = await fetch(target, {
+      method: init.method ?? (init.form ? 'POST' : 'GET'),
+      headers,
+      body,
+      redirect: 'manual',
+    });
+    this.store(response);
+    return response;
+  }
+
+  /**
+   * Follows redirects until a page answers, or until a URL starting with `stopAt` (a client's
+   * redirect_uri) is reached, which is returned without being requested.
+   */
+  async visit(url: string, init: { form?: Record<string, string> } = {}, stopAt?: string): Promise<Page> {
+    let response = await this.request(url, init);
+    let current = url;
+    for (let hops = 0; hops < 20 && response.status >= 300 && response.status < 400; hops++) {
+      current = new URL(response.headers.get('location') as string, current).href;
+      if (stopAt && current.startsWith(stopAt)) return { url: current, status: response.status, html: '' };
+      response = await this.request(current);
+    }
+    return { url: current, status: response.status, html: await response.text() };
+  }
+}
+
+/** The value of a hidden input in a page, e.g. the CSRF token. */
+export function hiddenField(html: string, name: string): string {
+  const match = html.match(new RegExp(`name="${name}" value="([^"]*)"`));
+  if (!match) throw new Error(`no field ${name} in page`);
+  return match[1] as string;
+}
+
+/** The action of the first form whose action contains `fragment`. */
+export function formAction(html: string, fragment: string): string {
+  const match = [...html.matchAll(/<form[^>]*action="([^"]*)"/g)].find((m) => m[1]?.includes(fragment));
+  if (!match) throw new Error(`no form with action containing ${fragment}`);
+  return (match[1] as string).replaceAll('&amp;', '&');
+}

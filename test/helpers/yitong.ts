@@ -1,0 +1,87 @@
+/**
+ * Starts a real Yitong server for a test on a chosen backend: PostgreSQL + Redis, or the
+ * embedded default (PGlite under a temporary DATA_DIR, no Redis). `restart()` stops it and
+ * starts a new process-local server on the same storage.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config.ts';
+import { startServer } from '../../src/main.ts';
+import {
+  type Backend,
+  clearRedis,
+  connectRedis,
+  createPostgresDatabase,
+  REDIS_URL,
+  redisPrefix,
+} from './databases.ts';
+
+export interface Yitong {
+  issuer: string;
+  backend: Backend;
+  server: Awaited<ReturnType<typeof startServer>>;
+  /** Registers a client from a manifest object; returns its id and secret. */
+  addClient(manifest: Record<string, unknown>): Promise<{ clientId: string; clientSecret: string }>;
+  /** Creates a citizen through the accounts service; returns the sub. */
+  createCitizen(input: { idNumber: string; name: string; phone?: string; password: string }): Promise<string>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function startYitong(backend: Backend, extraEnv: Record<string, string> = {}): Promise<Yitong> {
+  const port = await freePort();
+  const dataDir = await mkdtemp(join(tmpdir(), 'yitong-test-'));
+  const prefix = redisPrefix();
+  const postgres = backend === 'postgres' ? await createPostgresDatabase() : undefined;
+  const env: Record<string, string> = {
+    ISSUER: `http://localhost:${port}`,
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    ...(postgres && { DATABASE_URL: postgres.url, REDIS_URL, REDIS_PREFIX: prefix }),
+    ...extraEnv,
+  };
+  const config = loadConfig(env);
+  let server = await startServer(config);
+  let manifests = 0;
+
+  return {
+    issuer: config.issuer,
+    backend,
+    get server() {
+      return server;
+    },
+    async addClient(manifest) {
+      const file = join(dataDir, `client-${++manifests}.json`);
+      await writeFile(file, JSON.stringify(manifest));
+      const result = await server.container.clients.add(file);
+      return { clientId: result.clientId, clientSecret: result.generatedSecret ?? '' };
+    },
+    createCitizen: (input) =>
+      server.container.accounts.register({ ...input, passwordConfirm: input.password }),
+    async restart() {
+      await server.stop();
+      server = await startServer(config);
+    },
+    async stop() {
+      await server.stop();
+      if (postgres) {
+        const redis = await connectRedis();
+        await clearRedis(redis, prefix);
+        await redis.close();
+        await postgres.drop();
+      }
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,319 @@
+/**
+ * oidc-provider's 7-method storage contract, one suite run on every backend the provider can
+ * store its artifacts in: Redis, PostgreSQL and PGlite.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import test from 'ava';
+import { sql } from 'kysely';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Database } from '../../src/db/database.ts';
+import { createRedisAdapter } from '../../src/oidc/adapters/redis.ts';
+import { createSqlAdapter, sweepExpiredArtifacts } from '../../src/oidc/adapters/sql.ts';
+import { clearRedis, connectRedis, freshDatabase, redisPrefix } from '../helpers/databases.ts';
+
+interface Backend {
+  adapter(model: string): Adapter;
+  /** Seconds until the stored artifact expires: null when it never does, undefined when absent. */
+  expiresIn(model: string, id: string): Promise<number | null | undefined>;
+  close(): Promise<void>;
+}
+
+const newId = () => randomUUID();
+const epoch = () => Math.floor(Date.now() / 1000);
+const token = (kind: string, extra: Partial<AdapterPayload> = {}): AdapterPayload => ({
+  jti: newId(),
+  kind,
+  accountId: 'person-1',
+  clientId: 'client-1',
+  scope: 'openid profile',
+  ...extra,
+});
+
+function adapterContract<B extends Backend>(name: string, open: () => Promise<B>): () => B {
+  let opened: B | undefined;
+  test.before(async () => {
+    opened = await open();
+  });
+  test.after.always(async () => {
+    await opened?.close();
+  });
+  const backend = () => {
+    if (!opened) throw new Error(`${name} is not open`);
+    return opened;
+  };
+  const adapter = (model: string) => backend().adapter(model);
+
+  test(`${name}: upsert then find returns the payload, under its own model only`, async (t) => {
+    const id = newId();
+    const payload = token('AccessToken', { jti: id, grantId: newId(), amr: ['pwd'] });
+    await adapter('AccessToken').upsert(id, payload, 60);
+    t.deepEqual(await adapter('AccessToken').find(id), payload);
+    t.is(await adapter('RefreshToken').find(id), undefined);
+  });
+
+  test(`${name}: find, findByUid and findByUserCode of unknown values return undefined`, async (t) => {
+    t.is(await adapter('AccessToken').find(newId()), undefined);
+    t.is(await adapter('Session').findByUid(newId()), undefined);
+    t.is(await adapter('DeviceCode').findByUserCode('NONE-SUCH'), undefined);
+  });
+
+  test(`${name}: upsert stores the expiry it is given, or none`, async (t) => {
+    const [expiring, lasting] = [newId(), newId()];
+    await adapter('Interaction').upsert(expiring, { uid: expiring }, 3600);
+    await adapter('Interaction').upsert(lasting, { uid: lasting });
+    const seconds = await backend().expiresIn('Interaction', expiring);
+    t.true(typeof seconds === 'number' && seconds > 3590 && seconds <= 3600, String(seconds));
+    t.is(await backend().expiresIn('Interaction', lasting), null);
+  });
+
+  test(`${name}: expired artifacts are not found, by id, uid or user code`, async (t) => {
+    const [session, device] = [newId(), newId()];
+    const uid = newId();
+    const userCode = `EXP-${newId().slice(0, 8)}`;
+    await adapter('Session').upsert(session, { uid, accountId: 'person-1' }, 1);
+    await adapter('DeviceCode').upsert(device, token('DeviceCode', { userCode }), 1);
+    t.truthy(await adapter('Session').findByUid(uid));
+    await sleep(1200);
+    t.is(await adapter('Session').find(session), undefined);
+    t.is(await adapter('Session').findByUid(uid), undefined);
+    t.is(await adapter('DeviceCode').find(device), undefined);
+    t.is(await adapter('DeviceCode').findByUserCode(userCode), undefined);
+  });
+
+  test(`${name}: consume marks the artifact consumed at the current epoch second, and twice is harmless`, async (t) => {
+    const id = newId();
+    const payload = token('AuthorizationCode', { grantId: newId() });
+    await adapter('AuthorizationCode').upsert(id, payload, 60);
+    const before = epoch();
+    await adapter('AuthorizationCode').consume(id);
+    const after = epoch();
+    const consumed = await adapter('AuthorizationCode').find(id);
+    t.true(
+      typeof consumed?.consumed === 'number' && consumed.consumed >= before && consumed.consumed <= after,
+    );
+    t.deepEqual(consumed, { ...payload, consumed: consumed?.consumed });
+
+    await adapter('AuthorizationCode').consume(id);
+    t.deepEqual(await adapter('AuthorizationCode').find(id), consumed);
+
+    const unknown = newId();
+    await adapter('AuthorizationCode').consume(unknown);
+    t.is(await adapter('AuthorizationCode').find(unknown), undefined);
+  });
+
+  test(`${name}: destroy removes the artifact and what its indexes find`, async (t) => {
+    const [session, device] = [newId(), newId()];
+    const uid = newId();
+    const userCode = `DST-${newId().slice(0, 8)}`;
+    await adapter('Session').upsert(session, { uid, accountId: 'person-1' }, 60);
+    await adapter('DeviceCode').upsert(device, token('DeviceCode', { userCode, grantId: newId() }), 60);
+    await adapter('Session').destroy(session);
+    await adapter('DeviceCode').destroy(device);
+    t.is(await adapter('Session').find(session), undefined);
+    t.is(await adapter('Session').findByUid(uid), undefined);
+    t.is(await adapter('DeviceCode').find(device), undefined);
+    t.is(await adapter('DeviceCode').findByUserCode(userCode), undefined);
+    await t.notThrowsAsync(adapter('Session').destroy(newId()));
+  });
+
+  test(`${name}: revokeByGrantId removes every token of the grant and nothing else`, async (t) => {
+    const [grant, other] = [newId(), newId()];
+    const userCode = `RVK-${newId().slice(0, 8)}`;
+    const revoked = [
+      ['AccessToken', newId(), token('AccessToken', { grantId: grant })],
+      ['RefreshToken', newId(), token('RefreshToken', { grantId: grant })],
+      ['AuthorizationCode', newId(), token('AuthorizationCode', { grantId: grant })],
+      ['DeviceCode', newId(), token('DeviceCode', { grantId: grant, userCode })],
+      [
+        'BackchannelAuthenticationRequest',
+        newId(),
+        token('BackchannelAuthenticationRequest', { grantId: grant }),
+      ],
+    ] as const;
+    const kept = [
+      ['AccessToken', newId(), token('AccessToken', { grantId: other })],
+      ['RefreshToken', newId(), token('RefreshToken', { grantId: other })],
+      // An interaction names the grant it produced but is not one of the grant's tokens.
+      ['Interaction', newId(), { uid: 'interaction', grantId: grant }],
+    ] as const;
+    for (const [model, id, payload] of [...revoked, ...kept]) await adapter(model).upsert(id, payload, 60);
+
+    await adapter('AccessToken').revokeByGrantId(grant);
+
+    for (const [model, id] of revoked) t.is(await adapter(model).find(id), undefined, model);
+    t.is(await adapter('DeviceCode').findByUserCode(userCode), undefined);
+    for (const [model, id, payload] of kept) t.deepEqual(await adapter(model).find(id), payload, model);
+  });
+
+  test(`${name}: a grant's new tokens are stored after its earlier tokens were revoked`, async (t) => {
+    // The revocation endpoint revokes an access token's siblings but keeps the grant itself.
+    const grant = newId();
+    await adapter('AccessToken').upsert(newId(), token('AccessToken', { grantId: grant }), 60);
+    await adapter('AccessToken').revokeByGrantId(grant);
+    const id = newId();
+    const payload = token('AccessToken', { grantId: grant });
+    await adapter('AccessToken').upsert(id, payload, 60);
+    t.deepEqual(await adapter('AccessToken').find(id), payload);
+  });
+
+  test(`${name}: findByUid finds the session with that uid`, async (t) => {
+    const [first, second] = [newId(), newId()];
+    const [uid1, uid2] = [newId(), newId()];
+    await adapter('Session').upsert(first, { uid: uid1, accountId: 'person-1' }, 60);
+    await adapter('Session').upsert(second, { uid: uid2, accountId: 'person-2' }, 60);
+    t.deepEqual(await adapter('Session').findByUid(uid1), { uid: uid1, accountId: 'person-1' });
+    t.deepEqual(await adapter('Session').findByUid(uid2), { uid: uid2, accountId: 'person-2' });
+  });
+
+  test(`${name}: findByUserCode finds the device code with that user code`, async (t) => {
+    const id = newId();
+    const userCode = `UC-${newId().slice(0, 8)}`;
+    const payload = token('DeviceCode', { userCode, deviceInfo: { ip: '192.0.2.1', ua: 'tv' } });
+    await adapter('DeviceCode').upsert(id, payload, 600);
+    t.deepEqual(await adapter('DeviceCode').findByUserCode(userCode), payload);
+    t.is(await adapter('DeviceCode').findByUserCode(`${userCode}X`), undefined);
+  });
+
+  test(`${name}: upsert overwrites the payload and moves its indexes`, async (t) => {
+    const [session, device, access] = [newId(), newId(), newId()];
+    const [uid1, uid2] = [newId(), newId()];
+    const [code1, code2] = [`OW1-${newId().slice(0, 8)}`, `OW2-${newId().slice(0, 8)}`];
+    const [grant1, grant2] = [newId(), newId()];
+    await adapter('Session').upsert(session, { uid: uid1, accountId: 'person-1' }, 60);
+    await adapter('Session').upsert(
+      session,
+      { uid: uid2, accountId: 'person-1', acr: 'urn:yitong:acr:mfa' },
+      60,
+    );
+    await adapter('DeviceCode').upsert(device, token('DeviceCode', { userCode: code1 }), 60);
+    await adapter('DeviceCode').upsert(device, token('DeviceCode', { userCode: code2, grantId: grant2 }), 60);
+    await adapter('AccessToken').upsert(access, token('AccessToken', { grantId: grant1 }), 60);
+    await adapter('AccessToken').upsert(access, token('AccessToken', { grantId: grant2, jti: access }), 60);
+
+    t.is(await adapter('Session').findByUid(uid1), undefined);
+    t.deepEqual(await adapter('Session').findByUid(uid2), {
+      uid: uid2,
+      accountId: 'person-1',
+      acr: 'urn:yitong:acr:mfa',
+    });
+    t.is(await adapter('DeviceCode').findByUserCode(code1), undefined);
+    t.is((await adapter('DeviceCode').findByUserCode(code2))?.grantId, grant2);
+
+    await adapter('AccessToken').revokeByGrantId(grant1);
+    t.is((await adapter('AccessToken').find(access))?.jti, access);
+    await adapter('AccessToken').revokeByGrantId(grant2);
+    t.is(await adapter('AccessToken').find(access), undefined);
+    t.is(await adapter('DeviceCode').find(device), undefined);
+  });
+
+  return backend;
+}
+
+const prefix = redisPrefix();
+const redisBackend = adapterContract('redis', async () => {
+  const redis = await connectRedis();
+  return {
+    redis,
+    adapter: createRedisAdapter(redis, prefix),
+    async expiresIn(model: string, id: string) {
+      const ms = await redis.pTTL(`${prefix}${model}:{${id}}`);
+      return ms === -2 ? undefined : ms === -1 ? null : ms / 1000;
+    },
+    async close() {
+      await clearRedis(redis, prefix);
+      await redis.close();
+    },
+  };
+});
+
+function sqlBackend(database: Database, dispose: () => Promise<void>) {
+  return {
+    db: database.db,
+    adapter: createSqlAdapter(database.db),
+    async expiresIn(model, id) {
+      const row = await database.db
+        .selectFrom('oidc_artifacts')
+        .select(sql<number | null>`extract(epoch from expires_at - now())::float8`.as('seconds'))
+        .where('model', '=', model)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row ? row.seconds : undefined;
+    },
+    close: dispose,
+  } satisfies Backend & { db: Database['db'] };
+}
+
+for (const kind of ['postgres', 'pglite'] as const) {
+  const backend = adapterContract(kind, async () => {
+    const fresh = await freshDatabase(kind);
+    return sqlBackend(fresh.database, fresh.dispose);
+  });
+
+  test(`${kind}: sweepExpiredArtifacts deletes rows expired more than a minute ago, and only those`, async (t) => {
+    const adapter = backend().adapter('AccessToken');
+    const [stale, recent, live] = [newId(), newId(), newId()];
+    await adapter.upsert(stale, token('AccessToken'), -120);
+    await adapter.upsert(recent, token('AccessToken'), -10);
+    await adapter.upsert(live, token('AccessToken'), 60);
+    t.is(await sweepExpiredArtifacts(backend().db), 1);
+    t.is(await backend().expiresIn('AccessToken', stale), undefined);
+    t.true(((await backend().expiresIn('AccessToken', recent)) ?? 0) < 0);
+    t.truthy(await adapter.find(live));
+  });
+}
+
+test('redis: every key carries the hash tag of the id it is about', async (t) => {
+  const { redis } = redisBackend();
+  const own = `${prefix}layout:`;
+  const adapter = createRedisAdapter(redis, own);
+  const [session, uid, device, userCode, access, grant] = [
+    newId(),
+    newId(),
+    newId(),
+    'TAG-CODE',
+    newId(),
+    newId(),
+  ];
+  await adapter('Session').upsert(session, { uid }, 60);
+  await adapter('DeviceCode').upsert(device, token('DeviceCode', { userCode, grantId: grant }), 60);
+  await adapter('AccessToken').upsert(access, token('AccessToken', { grantId: grant }), 60);
+  const keys = [];
+  for await (const batch of redis.scanIterator({ MATCH: `${own}*` })) keys.push(...batch);
+  t.deepEqual(
+    keys.map((key) => key.slice(own.length)).sort(),
+    [
+      `AccessToken:{${access}}`,
+      `DeviceCode:{${device}}`,
+      `Session:{${session}}`,
+      `grant:{${grant}}`,
+      `sessionUid:{${uid}}`,
+      `userCode:{${userCode}}`,
+    ].sort(),
+  );
+});
+
+test('redis: a grant set expires no earlier than its longest-lived token', async (t) => {
+  const { redis, adapter } = redisBackend();
+  const grant = newId();
+  const [short, long] = [newId(), newId()];
+  await adapter('AccessToken').upsert(short, token('AccessToken', { grantId: grant }), 60);
+  await adapter('RefreshToken').upsert(long, token('RefreshToken', { grantId: grant }), 3600);
+  await adapter('AuthorizationCode').upsert(newId(), token('AuthorizationCode', { grantId: grant }), 10);
+  const grantTtl = await redis.pTTL(`${prefix}grant:{${grant}}`);
+  const longTtl = await redis.pTTL(`${prefix}RefreshToken:{${long}}`);
+  t.true(longTtl > 3_590_000, String(longTtl));
+  t.true(grantTtl >= longTtl, `${grantTtl} < ${longTtl}`);
+});
+
+test('redis: a token write that lands after its grant was revoked stays revoked', async (t) => {
+  // As if an upsert had added the token to its grant and the revocation ran before the token was written.
+  const { redis, adapter } = redisBackend();
+  const [grant, id] = [newId(), newId()];
+  await redis.zAdd(`${prefix}grant:{${grant}}`, { score: Date.now() + 60_000, value: `AccessToken:${id}` });
+  await adapter('AccessToken').revokeByGrantId(grant);
+  await adapter('AccessToken').upsert(id, token('AccessToken', { grantId: grant }), 60);
+  t.is(await adapter('AccessToken').find(id), undefined);
+  const tombstoneTtl = await redis.pTTL(`${prefix}AccessToken:{${id}}`);
+  t.true(tombstoneTtl > 0 && tombstoneTtl <= 60_000, String(tombstoneTtl));
+});

@@ -1,0 +1,4 @@
+import test from 'ava';
+import { protocolSuite } from './suite.ts';
+
+protocolSuite(test, 'pglite');
