@@ -7,24 +7,30 @@ import type { Container } from './container.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { opsRoutes } from './ops/routes.ts';
 import { parseForm } from './web/form.ts';
-import { csrfToken, errorHandler, locale, securityHeaders } from './web/middleware.ts';
+import { csrfToken, errorHandler, locale, requireIssuerOrigin, securityHeaders } from './web/middleware.ts';
 import { render } from './web/render.ts';
 import { serveStatic } from './web/static.ts';
 
 export function createApp(container: Container): Koa {
   const { config, provider } = container;
-  const app = new Koa({ keys: config.secrets.cookieKeys, proxy: config.trustProxy });
+  // Only the entries our own proxies appended to X-Forwarded-For are trusted, never the client's.
+  const app = new Koa({
+    keys: config.secrets.cookieKeys,
+    proxy: config.proxyHops > 0,
+    maxIpsCount: config.proxyHops,
+  });
   const pages = new Router();
   pages.get('/', (ctx) => render(ctx, 'home', { title: 'home.title' }));
 
   app.use(securityHeaders({ production: config.production }));
   app.use(locale);
   app.use(errorHandler(container.logger));
-  app.use(serveStatic(new URL('../static/', import.meta.url)));
   app.use(opsRoutes(container).routes());
+  if (config.production) app.use(requireIssuerOrigin(config.issuer));
+  app.use(serveStatic(new URL('../static/', import.meta.url)));
 
   const ours = new Router();
-  ours.use(['/interaction', '/register'], csrfToken, parseForm);
+  ours.use(['/interaction', '/register'], csrfToken({ production: config.production }), parseForm);
   ours.use(interactionRoutes(provider, container.accounts).routes());
   ours.use(pages.routes());
   app.use(ours.routes());

@@ -32,7 +32,8 @@ export interface Config {
   secrets: Secrets;
   /** CIDR networks that outgoing requests (back-channel logout, jwks_uri) may reach besides public ones. */
   outboundAllowedNetworks: string[];
-  trustProxy: boolean;
+  /** How many proxies in front append to X-Forwarded-For (0: none; the connection's address is the client's). */
+  proxyHops: number;
   logLevel: string;
 }
 
@@ -62,7 +63,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     redisPrefix: parseRedisPrefix(env.REDIS_PREFIX ?? 'yitong:'),
     secrets: loadSecrets(env, production, dataDir),
     outboundAllowedNetworks: parseNetworks(env.OUTBOUND_ALLOWED_NETWORKS || ''),
-    trustProxy: parseBoolean('TRUST_PROXY', env.TRUST_PROXY || 'false'),
+    proxyHops: parseProxyHops(env.TRUST_PROXY || 'false', production),
     logLevel: oneOf('LOG_LEVEL', env.LOG_LEVEL || (production ? 'info' : 'warn'), LOG_LEVELS),
   };
   return Object.freeze(config);
@@ -88,10 +89,22 @@ function parseInteger(name: string, value: string, min: number, max: number): nu
   return n;
 }
 
-function parseBoolean(name: string, value: string): boolean {
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw new ConfigError(name, `must be true or false (got "${value}")`);
+/** `false`/`0`: no proxy; `true`: one; `2`…`5`: that many, of which only the nearest entries are trusted. */
+function parseProxyHops(value: string, production: boolean): number {
+  const hops =
+    value === 'true' ? 1 : value === 'false' ? 0 : /^[0-5]$/.test(value) ? Number(value) : Number.NaN;
+  if (Number.isNaN(hops))
+    throw new ConfigError(
+      'TRUST_PROXY',
+      `must be false, true or the number of proxies in front, 0–5 (got "${value}")`,
+    );
+  if (production && hops === 0) {
+    throw new ConfigError(
+      'TRUST_PROXY',
+      'must be true (or the number of proxies) when NODE_ENV=production: Yitong serves plain HTTP behind a TLS-terminating proxy',
+    );
+  }
+  return hops;
 }
 
 function oneOf(name: string, value: string, allowed: string[]): string {
@@ -215,7 +228,7 @@ function parseKey(name: string, value: unknown, min: number, max: number): Buffe
 function developmentSecrets(dataDir: string): Secrets {
   const path = join(dataDir, 'secrets.json');
   if (!existsSync(path)) {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const generated = {
       cookieKeys: [randomBytes(32).toString('base64url')],
       dataEncryptionKey: randomBytes(32).toString('base64'),

@@ -56,9 +56,22 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
     const sealer = createSealer(config.secrets.dataKey, config.secrets.hmacKey);
     const counters = redis ? createRedisCounters(redis, config.redisPrefix) : createSqlCounters(database.db);
     const accounts = createAccountsService(createAccountsRepo(database.db), sealer, {
-      passwordPerAccount: createLimiter(counters, { name: 'pwd:acct', limit: 5, windowSeconds: 15 * MINUTE }),
-      passwordPerIp: createLimiter(counters, { name: 'pwd:ip', limit: 50, windowSeconds: 15 * MINUTE }),
-      registrationPerIp: createLimiter(counters, { name: 'reg:ip', limit: 20, windowSeconds: 60 * MINUTE }),
+      passwordPerAccountAndAddress: createLimiter(counters, {
+        name: 'pwd:acct+ip',
+        limit: 5,
+        windowSeconds: 15 * MINUTE,
+      }),
+      passwordPerAccount: createLimiter(counters, {
+        name: 'pwd:acct',
+        limit: 30,
+        windowSeconds: 60 * MINUTE,
+      }),
+      passwordPerAddress: createLimiter(counters, { name: 'pwd:ip', limit: 50, windowSeconds: 15 * MINUTE }),
+      registrationPerAddress: createLimiter(counters, {
+        name: 'reg:ip',
+        limit: 20,
+        windowSeconds: 60 * MINUTE,
+      }),
     });
     const clientsRepo = createClientsRepo(database.db);
     const provider = createProvider({

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { checkNewPassword, hashPassword, verifyPassword } from '../auth/password.ts';
-import type { Limiter } from '../auth/rate-limit.ts';
+import { addressKey, type Limiter } from '../auth/rate-limit.ts';
 import type { Sealer } from '../identity/crypto.ts';
 import { factsOf, parseIdNumber } from '../identity/id-number.ts';
 import { AppError } from '../web/errors.ts';
@@ -23,11 +23,13 @@ export interface RegistrationInput {
 }
 
 export interface AccountLimits {
-  /** Failed passwords per account: a small number per window, so an attacker is slowed but a citizen waits minutes, not days. */
+  /** Attempts per account from one address: stops a guesser without letting them lock the citizen out elsewhere. */
+  passwordPerAccountAndAddress: Limiter;
+  /** Attempts per account from anywhere: caps a guesser spread over many addresses. */
   passwordPerAccount: Limiter;
-  /** Failed passwords per client address: catches one source trying many accounts. */
-  passwordPerIp: Limiter;
-  registrationPerIp: Limiter;
+  /** Failed attempts per address: one source trying many accounts. Successes are refunded (shared NATs). */
+  passwordPerAddress: Limiter;
+  registrationPerAddress: Limiter;
 }
 
 const NAME = /^[\p{L}\p{M}·・. '-]{1,50}$/u;
@@ -40,20 +42,16 @@ export function parseIdNumberOrThrow(input: string) {
 }
 
 export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits: AccountLimits) {
-  async function blockedFor(
-    limiter: Limiter,
-    key: string,
-    code: 'rate.account' | 'rate.ip' | 'rate.register',
-  ) {
-    const { blocked, retryAfterSeconds } = await limiter.peek(key);
-    if (blocked)
+  async function consume(limiter: Limiter, key: string, code: 'rate.account' | 'rate.ip' | 'rate.register') {
+    const { allowed, retryAfterSeconds } = await limiter.consume(key);
+    if (!allowed)
       throw new AppError(code, 429, { params: { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) } });
   }
 
   return {
     /** Creates the account and returns its `sub`. A number registered before is refused, never a second account. */
     async register(input: RegistrationInput, ip?: string): Promise<string> {
-      if (ip) await blockedFor(limits.registrationPerIp, ip, 'rate.register');
+      if (ip) await consume(limits.registrationPerAddress, addressKey(ip), 'rate.register');
       const idNumber = parseIdNumberOrThrow(input.idNumber);
       const name = input.name.trim().replace(/\s+/g, ' ');
       if (!NAME.test(name)) throw new AppError('name.invalid', 400, { field: 'name' });
@@ -61,7 +59,6 @@ export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits
       if (phone !== null && !MAINLAND_MOBILE.test(phone))
         throw new AppError('phone.invalid', 400, { field: 'phone' });
       checkNewPassword(input.password, input.passwordConfirm, idNumber);
-      if (ip) await limits.registrationPerIp.hit(ip);
 
       const facts = factsOf(idNumber);
       const id = randomBytes(16).toString('base64url');
@@ -82,18 +79,22 @@ export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits
     /** The person when the password matches; otherwise a counted failure and a uniform error. */
     async authenticate(idNumberInput: string, password: string, ip: string): Promise<Person> {
       const idNumber = parseIdNumberOrThrow(idNumberInput);
-      const accountKey = sealer.index(idNumber).toString('base64url');
-      await blockedFor(limits.passwordPerIp, ip, 'rate.ip');
-      await blockedFor(limits.passwordPerAccount, accountKey, 'rate.account');
+      const account = sealer.index(idNumber).toString('base64url');
+      const address = addressKey(ip);
+      // Counted before the password is checked, so concurrent guesses cannot outrun the limit.
+      await consume(limits.passwordPerAddress, address, 'rate.ip');
+      await consume(limits.passwordPerAccountAndAddress, `${account}:${address}`, 'rate.account');
+      await consume(limits.passwordPerAccount, account, 'rate.account');
 
       const person = await repo.findPersonByIdHash(sealer.index(idNumber));
+      // One argon2id verification whether or not the account exists: timing tells nothing.
       const ok = await verifyPassword(person?.passwordHash, password);
-      if (!ok || !person) {
-        await Promise.all([limits.passwordPerAccount.hit(accountKey), limits.passwordPerIp.hit(ip)]);
-        throw new AppError('account.credentials', 401);
-      }
+      if (!ok || !person) throw new AppError('account.credentials', 401);
       if (person.status !== 'active') throw new AppError('account.locked', 403);
-      await limits.passwordPerAccount.reset(accountKey);
+      await Promise.all([
+        limits.passwordPerAccountAndAddress.reset(`${account}:${address}`),
+        limits.passwordPerAddress.refund(address),
+      ]);
       return person;
     },
 

@@ -1,41 +1,33 @@
 /**
  * Fixed-window counters for brute-force limits, in Redis or (embedded mode) in the database.
- * One round trip per hit. Keys name what they count: `pwd:acct:<hmac>`, `pwd:ip:<address>`.
+ * Every attempt is counted before it is checked, atomically, so a burst of concurrent guesses
+ * cannot all slip in before the first failure is recorded. One round trip per attempt.
  *
  * @example
  *   const limiter = createLimiter(counters, { name: 'pwd:acct', limit: 5, windowSeconds: 900 });
- *   const state = await limiter.peek(accountKey); // { blocked, retryAfterSeconds }
- *   await limiter.hit(accountKey);
+ *   const { allowed, retryAfterSeconds } = await limiter.consume(accountKey);
  */
 import { type Kysely, sql } from 'kysely';
 import type { Schema } from '../db/schema.ts';
 import type { RedisClient } from '../redis.ts';
 
 export interface CounterStore {
-  /** Adds one hit; returns the count in the current window and the seconds until it ends. */
-  hit(key: string, windowSeconds: number): Promise<{ count: number; resetSeconds: number }>;
-  get(key: string): Promise<{ count: number; resetSeconds: number }>;
+  /** Adds `by` (1 or -1); returns the count in the current window and the seconds until it ends. */
+  add(key: string, by: number, windowSeconds: number): Promise<{ count: number; resetSeconds: number }>;
   reset(key: string): Promise<void>;
 }
 
 export function createRedisCounters(redis: RedisClient, prefix: string): CounterStore {
   const keyOf = (key: string) => `${prefix}rate:{${key}}`;
   return {
-    async hit(key, windowSeconds) {
+    async add(key, by, windowSeconds) {
       const [count, , ttl] = (await redis
         .multi()
-        .incr(keyOf(key))
+        .incrBy(keyOf(key), by)
         .expire(keyOf(key), windowSeconds, 'NX')
         .ttl(keyOf(key))
         .exec()) as unknown as [number, number, number];
       return { count, resetSeconds: Math.max(ttl, 0) };
-    },
-    async get(key) {
-      const [count, ttl] = (await redis.multi().get(keyOf(key)).ttl(keyOf(key)).exec()) as unknown as [
-        string | null,
-        number,
-      ];
-      return { count: Number(count ?? 0), resetSeconds: Math.max(ttl, 0) };
     },
     async reset(key) {
       await redis.del(keyOf(key));
@@ -44,30 +36,22 @@ export function createRedisCounters(redis: RedisClient, prefix: string): Counter
 }
 
 export function createSqlCounters(db: Kysely<Schema>): CounterStore {
-  const secondsLeft = sql<number>`greatest(0, ceil(extract(epoch from expires_at - now())))::int`;
+  const secondsLeft = sql<number>`greatest(0, ceil(extract(epoch from rate_counters.expires_at - now())))::int`;
   return {
-    async hit(key, windowSeconds) {
+    async add(key, by, windowSeconds) {
+      const expired = sql`rate_counters.expires_at <= now()`;
       const row = await db
         .insertInto('rate_counters')
-        .values({ key, hits: 1, expires_at: sql`now() + make_interval(secs => ${windowSeconds})` })
+        .values({ key, hits: by, expires_at: sql`now() + make_interval(secs => ${windowSeconds})` })
         .onConflict((oc) =>
           oc.column('key').doUpdateSet({
-            hits: sql`CASE WHEN rate_counters.expires_at <= now() THEN 1 ELSE rate_counters.hits + 1 END`,
-            expires_at: sql`CASE WHEN rate_counters.expires_at <= now() THEN excluded.expires_at ELSE rate_counters.expires_at END`,
+            hits: sql`CASE WHEN ${expired} THEN excluded.hits ELSE rate_counters.hits + excluded.hits END`,
+            expires_at: sql`CASE WHEN ${expired} THEN excluded.expires_at ELSE rate_counters.expires_at END`,
           }),
         )
         .returning(['hits', secondsLeft.as('reset')])
         .executeTakeFirstOrThrow();
       return { count: row.hits, resetSeconds: row.reset };
-    },
-    async get(key) {
-      const row = await db
-        .selectFrom('rate_counters')
-        .select(['hits', secondsLeft.as('reset')])
-        .where('key', '=', key)
-        .where('expires_at', '>', sql<Date>`now()`)
-        .executeTakeFirst();
-      return { count: row?.hits ?? 0, resetSeconds: row?.reset ?? 0 };
     },
     async reset(key) {
       await db.deleteFrom('rate_counters').where('key', '=', key).execute();
@@ -76,25 +60,48 @@ export function createSqlCounters(db: Kysely<Schema>): CounterStore {
 }
 
 export interface Limiter {
-  /** Whether the key is over its limit now, without counting. */
-  peek(key: string): Promise<{ blocked: boolean; retryAfterSeconds: number }>;
-  hit(key: string): Promise<void>;
+  /** Counts one attempt; `allowed` is false once the window holds more than the limit. */
+  consume(key: string): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
+  /** Takes back one attempt (a success that should not count against a shared address). */
+  refund(key: string): Promise<void>;
   reset(key: string): Promise<void>;
 }
 
-export function createLimiter(
-  store: CounterStore,
-  rule: { name: string; limit: number; windowSeconds: number },
-): Limiter {
+export interface LimitRule {
+  name: string;
+  limit: number;
+  windowSeconds: number;
+}
+
+export function createLimiter(store: CounterStore, rule: LimitRule): Limiter {
   const keyOf = (key: string) => `${rule.name}:${key}`;
   return {
-    async peek(key) {
-      const { count, resetSeconds } = await store.get(keyOf(key));
-      return { blocked: count >= rule.limit, retryAfterSeconds: resetSeconds };
+    async consume(key) {
+      const { count, resetSeconds } = await store.add(keyOf(key), 1, rule.windowSeconds);
+      return { allowed: count <= rule.limit, retryAfterSeconds: resetSeconds };
     },
-    async hit(key) {
-      await store.hit(keyOf(key), rule.windowSeconds);
+    async refund(key) {
+      await store.add(keyOf(key), -1, rule.windowSeconds);
     },
     reset: (key) => store.reset(keyOf(key)),
   };
+}
+
+/**
+ * The key an address is counted under: IPv4 as is (IPv4-mapped IPv6 unwrapped), IPv6 by its
+ * /64, since one subscriber usually holds a whole /64.
+ */
+export function addressKey(ip: string): string {
+  const address = ip.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  if (!address.includes(':')) return address;
+  const [head = '', tail = ''] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = address.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

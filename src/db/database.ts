@@ -6,7 +6,9 @@
  *   const database = await openDatabase({ databaseUrl: 'postgres://localhost/yitong' });
  *   await database.db.selectFrom('people').selectAll().execute();
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import {
@@ -43,6 +45,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return openPglite(options.pgliteDir ?? 'memory://');
 }
 
+const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`;
 const ALREADY_APPLIED = 'SELECT 1 FROM schema_migrations WHERE name = $1';
 const RECORD_APPLIED = 'INSERT INTO schema_migrations (name) VALUES ($1)';
 
@@ -59,6 +63,7 @@ function openPostgres(url: string, max: number): Database {
       try {
         await client.query('BEGIN');
         await client.query("SELECT pg_advisory_xact_lock(hashtext('yitong:migrate'))");
+        await client.query(LEDGER);
         const applied = (await client.query(ALREADY_APPLIED, [name])).rowCount === 0;
         if (applied) {
           await client.query(script); // no parameters: the simple protocol runs every statement
@@ -94,6 +99,7 @@ async function openPglite(dir: string): Promise<Database> {
       // Holding the connection keeps every Kysely query out while the raw transaction runs.
       db.connection().execute(() =>
         pglite.transaction(async (tx) => {
+          await tx.exec(LEDGER);
           if ((await tx.query(ALREADY_APPLIED, [name])).rows.length > 0) return false;
           await tx.exec(script);
           await tx.query(RECORD_APPLIED, [name]);
@@ -102,6 +108,8 @@ async function openPglite(dir: string): Promise<Database> {
       ),
     async close() {
       await db.destroy();
+      // Kysely opens its driver lazily: with no query made, it has not taken PGlite to close.
+      if (!pglite.closed) await pglite.close();
       unlock();
     },
   };
@@ -161,28 +169,36 @@ export class DataDirInUseError extends Error {}
  */
 function lockDataDir(dir: string): () => void {
   const lockFile = `${dir}.lock`;
-  mkdirSync(dirname(lockFile), { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockFile, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(lockFile, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number(readFileSync(lockFile, 'utf8'));
-      if (owner && owner !== process.pid && isAlive(owner)) {
-        throw new DataDirInUseError(
-          `the embedded database ${dir} is in use by process ${owner}: stop it first, or set DATABASE_URL to share a PostgreSQL server`,
-        );
+  mkdirSync(dirname(lockFile), { recursive: true, mode: 0o700 });
+  // Written whole to a temporary file, then linked into place: the link either wins atomically
+  // or fails, so no one ever reads a half-written lock.
+  const claim = `${lockFile}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(claim, `${process.pid}\n${hostname()}\n`, { mode: 0o600 });
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        linkSync(claim, lockFile);
+        return () => rmSync(lockFile, { force: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const [pid = '', host = ''] = readFileSync(lockFile, 'utf8').split('\n');
+        // Another host (a shared volume) or a live process here: in use. A dead process's lock is stale.
+        if (host !== hostname() || isAlive(Number(pid))) {
+          throw new DataDirInUseError(
+            `the embedded database ${dir} is in use by process ${pid} on ${host}: stop it first, or set DATABASE_URL to share a PostgreSQL server`,
+          );
+        }
+        rmSync(lockFile, { force: true });
       }
-      rmSync(lockFile, { force: true });
     }
+    throw new DataDirInUseError(`could not lock the embedded database ${dir}`);
+  } finally {
+    rmSync(claim, { force: true });
   }
-  throw new DataDirInUseError(`could not lock the embedded database ${dir}`);
 }
 
 function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;

@@ -3,7 +3,6 @@
  * transaction together with its row in `schema_migrations`. Never edit a file once it has landed.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { sql } from 'kysely';
 import type { Database } from './database.ts';
 
 const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url);
@@ -24,13 +23,11 @@ export async function pendingMigrations(database: Database): Promise<string[]> {
   return files.filter((name) => !applied.has(name));
 }
 
-/** Applies every pending migration; safe to run from several processes at once. */
+/** Applies every pending migration; safe to run from several processes at once (each takes a lock and re-checks). */
 export async function migrate(
   database: Database,
   onApplied: (name: string) => void = () => {},
 ): Promise<string[]> {
-  await sql`CREATE TABLE IF NOT EXISTS schema_migrations (
-    name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`.execute(database.db);
   const done: string[] = [];
   for (const name of await pendingMigrations(database)) {
     const script = await readFile(new URL(name, MIGRATIONS_DIR), 'utf8');

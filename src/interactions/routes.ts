@@ -8,6 +8,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
 import type { AccountsService } from '../accounts/service.ts';
+import { SUPPORTED_SCOPES } from '../clients/manifest.ts';
 import { ACR_PASSWORD } from '../oidc/provider.ts';
 import { AppError, isAppError } from '../web/errors.ts';
 import { type MessageKey, translate } from '../web/messages.ts';
@@ -65,9 +66,10 @@ export function interactionRoutes(provider: Provider, accounts: AccountsService)
     }
     const person = await accounts.findPerson(str(interaction.session?.accountId));
     if (!person) throw new AppError('interaction.expired', 400);
+    // Only scopes we describe: a site cannot put words of its own on the consent page.
     const scopes = str(interaction.params.scope)
       .split(' ')
-      .filter((scope) => scope && scope !== 'openid');
+      .filter((scope) => scope !== 'openid' && (SUPPORTED_SCOPES as readonly string[]).includes(scope));
     render(ctx, 'consent', {
       title: 'consent.title',
       uid: interaction.uid,

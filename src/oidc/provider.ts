@@ -20,7 +20,7 @@ import { createClientAdapter } from './client-adapter.ts';
 import { createOutboundFetch, createOutboundPolicy } from './outbound.ts';
 
 export interface ProviderDeps {
-  config: Pick<Config, 'issuer' | 'production' | 'secrets' | 'outboundAllowedNetworks' | 'trustProxy'>;
+  config: Pick<Config, 'issuer' | 'production' | 'secrets' | 'outboundAllowedNetworks' | 'proxyHops'>;
   signingKeys: JWK[];
   artifacts: (model: string) => Adapter;
   clients: Pick<ClientsRepo, 'findEnabledClient'>;
@@ -129,7 +129,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
 
   const provider = new Provider(config.issuer, configuration);
-  provider.proxy = config.trustProxy;
+  provider.proxy = config.proxyHops > 0;
+  provider.maxIpsCount = config.proxyHops;
   // Client secrets are stored as SHA-256 (random 256-bit secrets need no slow hash).
   provider.Client.prototype.compareClientSecret = function compare(
     this: { clientSecret?: string },

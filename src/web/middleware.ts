@@ -41,6 +41,21 @@ export function securityHeaders(options: { production: boolean }) {
   };
 }
 
+/**
+ * Production: every page and endpoint (not the health checks, mounted before this) is served
+ * over HTTPS at the issuer's host. Cookies are then always Secure, and no page is built from a
+ * forged Host header.
+ */
+export function requireIssuerOrigin(issuer: string) {
+  const { host } = new URL(issuer);
+  return async (ctx: Context, next: Next) => {
+    if (!ctx.secure) throw new AppError('request.invalid', 400, { params: { detail: 'HTTPS is required' } });
+    if (ctx.host !== host)
+      throw new AppError('request.invalid', 400, { params: { detail: `unknown host ${ctx.host}` } });
+    await next();
+  };
+}
+
 const LANG_COOKIE = 'yitong.lang';
 
 /** zh-CN unless the reader chose English (`?lang=en`, remembered in a cookie) or the site asked for it (`ui_locales`). */
@@ -65,20 +80,22 @@ export async function locale(ctx: Context, next: Next) {
   await next();
 }
 
-const CSRF_COOKIE = 'yitong.csrf';
-
 /**
- * Double-submit token: a random value in an HttpOnly, SameSite=Lax cookie that every form of
- * ours echoes in a hidden `_csrf` field. Call `requireCsrf` on a parsed POST body.
+ * Double-submit token: a random value in a signed, HttpOnly, SameSite=Lax cookie that every form
+ * of ours echoes in a hidden `_csrf` field. Over HTTPS the cookie is `__Host-` bound, so a sibling
+ * site of the same parent domain cannot plant one. Call `requireCsrf` on a parsed POST body.
  */
-export async function csrfToken(ctx: Context, next: Next) {
-  let token = ctx.cookies.get(CSRF_COOKIE);
-  if (!token || !/^[\w-]{43}$/.test(token)) {
-    token = randomBytes(32).toString('base64url');
-    ctx.cookies.set(CSRF_COOKIE, token, { httpOnly: true, sameSite: 'lax', overwrite: true });
-  }
-  (ctx.state as WebState).csrf = token;
-  await next();
+export function csrfToken(options: { production: boolean }) {
+  const name = options.production ? '__Host-yitong.csrf' : 'yitong.csrf';
+  return async (ctx: Context, next: Next) => {
+    let token = ctx.cookies.get(name, { signed: true });
+    if (!token || !/^[\w-]{43}$/.test(token)) {
+      token = randomBytes(32).toString('base64url');
+      ctx.cookies.set(name, token, { httpOnly: true, sameSite: 'lax', signed: true, overwrite: true });
+    }
+    (ctx.state as WebState).csrf = token;
+    await next();
+  };
 }
 
 export function requireCsrf(ctx: Context, submitted: unknown): void {

@@ -1,7 +1,17 @@
 import test from 'ava';
+import { addressKey } from '../../src/auth/rate-limit.ts';
 import type { Backend } from '../helpers/databases.ts';
 import { newCitizen } from '../helpers/people.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
+
+test('addresses are counted as IPv4, unwrapped from IPv4-mapped IPv6, or by IPv6 /64', (t) => {
+  t.is(addressKey('203.0.113.9'), '203.0.113.9');
+  t.is(addressKey('::ffff:203.0.113.9'), '203.0.113.9');
+  t.is(addressKey('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
+  t.is(addressKey('2001:DB8:1:2:bbbb:cccc:dddd:eeee'), '2001:db8:1:2::/64');
+  t.is(addressKey('2001:db8::1'), '2001:db8:0:0::/64');
+  t.is(addressKey('::1'), '0:0:0:0::/64');
+});
 
 for (const backend of ['postgres', 'pglite'] as Backend[]) {
   let yitong: Yitong;
@@ -12,20 +22,46 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
 
   const accounts = () => yitong.server.container.accounts;
 
-  test(`${backend}: five wrong passwords lock the account for the rest of the 15-minute window, even with the right one`, async (t) => {
+  test(`${backend}: five wrong passwords from one address stop that address for 15 minutes, not the citizen elsewhere`, async (t) => {
     const person = newCitizen();
     await yitong.createCitizen(person);
     for (let i = 0; i < 5; i++) {
-      await t.throwsAsync(accounts().authenticate(person.idNumber, 'wrong password', `10.0.${i}.1`), {
+      await t.throwsAsync(accounts().authenticate(person.idNumber, 'wrong password', '10.0.0.1'), {
         message: 'account.credentials',
       });
     }
-    const locked = await t.throwsAsync(accounts().authenticate(person.idNumber, person.password, '10.0.9.1'));
-    t.is(locked?.message, 'rate.account');
-    t.like(locked, { status: 429, params: { minutes: 15 } });
+    const locked = await t.throwsAsync(accounts().authenticate(person.idNumber, person.password, '10.0.0.1'));
+    t.like(locked, { message: 'rate.account', status: 429, params: { minutes: 15 } });
+    t.is((await accounts().authenticate(person.idNumber, person.password, '10.0.0.2')).name, person.name);
   });
 
-  test(`${backend}: a success resets the account's failures; other accounts are not affected`, async (t) => {
+  test(`${backend}: concurrent guesses cannot outrun the limit: at most five reach the password check`, async (t) => {
+    const person = newCitizen();
+    await yitong.createCitizen(person);
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () =>
+        accounts().authenticate(person.idNumber, 'wrong password', '10.3.0.1'),
+      ),
+    );
+    const reasons = results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'ok'));
+    t.is(reasons.filter((r) => r === 'account.credentials').length, 5);
+    t.is(reasons.filter((r) => r === 'rate.account').length, 15);
+  });
+
+  test(`${backend}: thirty attempts an hour on one account from many addresses stop it everywhere`, async (t) => {
+    const person = newCitizen();
+    await yitong.createCitizen(person);
+    for (let i = 0; i < 30; i++) {
+      await t.throwsAsync(accounts().authenticate(person.idNumber, 'wrong', `10.4.${i}.1`), {
+        message: 'account.credentials',
+      });
+    }
+    await t.throwsAsync(accounts().authenticate(person.idNumber, person.password, '10.4.99.1'), {
+      message: 'rate.account',
+    });
+  });
+
+  test(`${backend}: a success clears the failures from that address; other accounts are not affected`, async (t) => {
     const person = newCitizen();
     const other = newCitizen();
     await yitong.createCitizen(person);
@@ -35,18 +71,20 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
         await t.throwsAsync(accounts().authenticate(person.idNumber, 'wrong', '10.1.0.1'));
       t.is((await accounts().authenticate(person.idNumber, person.password, '10.1.0.1')).name, person.name);
     }
-    t.truthy(await accounts().authenticate(other.idNumber, other.password, '10.1.0.2'));
+    t.truthy(await accounts().authenticate(other.idNumber, other.password, '10.1.0.1'));
   });
 
-  test(`${backend}: one address trying many accounts is stopped after 50 failures`, async (t) => {
+  test(`${backend}: one address trying many accounts is stopped after 50 failures; its successes do not count`, async (t) => {
     const ip = '192.0.2.77';
+    const person = newCitizen();
+    await yitong.createCitizen(person);
+    for (let i = 0; i < 10; i++)
+      t.truthy(await accounts().authenticate(person.idNumber, person.password, ip));
     for (let i = 0; i < 50; i++) {
       await t.throwsAsync(accounts().authenticate(newCitizen().idNumber, 'guess', ip), {
         message: 'account.credentials',
       });
     }
-    const person = newCitizen();
-    await yitong.createCitizen(person);
     await t.throwsAsync(accounts().authenticate(person.idNumber, person.password, ip), {
       message: 'rate.ip',
     });

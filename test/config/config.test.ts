@@ -7,7 +7,12 @@ import { ConfigError, loadConfig } from '../../src/config.ts';
 
 const dataDir = () => mkdtempSync(join(tmpdir(), 'yitong-config-'));
 const key32 = Buffer.alloc(32, 7).toString('base64');
-const productionSecrets = { COOKIE_KEYS: 'k'.repeat(40), DATA_ENCRYPTION_KEY: key32, HMAC_KEY: key32 };
+const productionSecrets = {
+  TRUST_PROXY: 'true',
+  COOKIE_KEYS: 'k'.repeat(40),
+  DATA_ENCRYPTION_KEY: key32,
+  HMAC_KEY: key32,
+};
 
 test('defaults make a development server that just works, with secrets generated once and kept', (t) => {
   const dir = dataDir();
@@ -33,7 +38,7 @@ const bad: Array<[string, Record<string, string>, RegExp]> = [
     { OUTBOUND_ALLOWED_NETWORKS: '10.0.0.0/8, 300.1.1.1/8' },
     /bad "300.1.1.1\/8"/,
   ],
-  ['TRUST_PROXY', { TRUST_PROXY: 'yes' }, /^TRUST_PROXY must be true or false/],
+  ['TRUST_PROXY', { TRUST_PROXY: 'yes' }, /^TRUST_PROXY must be false, true or the number of proxies/],
   [
     'HMAC_KEY',
     { COOKIE_KEYS: 'k'.repeat(40), DATA_ENCRYPTION_KEY: key32, HMAC_KEY: 'short' },

@@ -1,0 +1,38 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { DataDirInUseError, openDatabase } from '../../src/db/database.ts';
+import { migrate, pendingMigrations } from '../../src/db/migrate.ts';
+import { createPostgresDatabase } from '../helpers/databases.ts';
+
+test('the embedded database refuses a second opener with a clear message, and takes over a dead process’s lock', async (t) => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'yitong-lock-')), 'pglite');
+  const first = await openDatabase({ pgliteDir: dir });
+  const error = await t.throwsAsync(openDatabase({ pgliteDir: dir }), { instanceOf: DataDirInUseError });
+  t.regex(error?.message ?? '', /is in use by process \d+ .*set DATABASE_URL/);
+  await first.close();
+
+  writeFileSync(`${dir}.lock`, `999999999\n${hostname()}\n`);
+  const second = await openDatabase({ pgliteDir: dir });
+  t.is(second.kind, 'pglite');
+  await second.close();
+});
+
+test('migrations: all pending on a fresh database, applied once even when two processes race, then none pending', async (t) => {
+  const { url, drop } = await createPostgresDatabase();
+  t.teardown(drop);
+  const [a, b] = [
+    await openDatabase({ databaseUrl: url, poolSize: 2 }),
+    await openDatabase({ databaseUrl: url, poolSize: 2 }),
+  ];
+  t.teardown(async () => {
+    await a.close();
+    await b.close();
+  });
+  t.deepEqual(await pendingMigrations(a), ['0001_init.sql']);
+  const [appliedByA, appliedByB] = await Promise.all([migrate(a), migrate(b)]);
+  t.deepEqual([...appliedByA, ...appliedByB], ['0001_init.sql']);
+  t.deepEqual(await pendingMigrations(b), []);
+  t.deepEqual(await migrate(a), []);
+});

@@ -1,0 +1,89 @@
+/** Production rules at the edge: HTTPS at the issuer's host only, and client addresses taken from our proxy. */
+import test from 'ava';
+import { request } from 'undici';
+import { hiddenField } from '../helpers/browser.ts';
+import { startYitong, type Yitong } from '../helpers/yitong.ts';
+
+const key = Buffer.alloc(32, 9).toString('base64');
+let yitong: Yitong;
+let origin: string;
+
+test.before(async () => {
+  yitong = await startYitong('pglite', {
+    NODE_ENV: 'production',
+    ISSUER: 'https://id.example.gov.cn',
+    TRUST_PROXY: 'true',
+    COOKIE_KEYS: 'p'.repeat(40),
+    DATA_ENCRYPTION_KEY: key,
+    HMAC_KEY: key,
+  });
+  origin = `http://127.0.0.1:${yitong.server.port}`;
+});
+test.after.always(() => yitong?.stop());
+
+/** fetch() may not set Host; undici's request may, as a proxy does. */
+async function call(
+  url: string,
+  init: { method?: 'GET' | 'POST'; headers: Record<string, string>; body?: string },
+) {
+  const response = await request(url, init);
+  const setCookie = response.headers['set-cookie'];
+  return {
+    status: response.statusCode,
+    header: (name: string) => response.headers[name] as string | undefined,
+    cookies: Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : [],
+    text: () => response.body.text(),
+  };
+}
+
+const viaProxy = (extra: Record<string, string> = {}) => ({
+  host: 'id.example.gov.cn',
+  'x-forwarded-proto': 'https',
+  'x-forwarded-for': '198.51.100.7',
+  ...extra,
+});
+
+test('pages and endpoints answer only over HTTPS at the issuer host; health checks answer anyway', async (t) => {
+  const discovery = await call(`${origin}/.well-known/openid-configuration`, { headers: viaProxy() });
+  t.is(discovery.status, 200);
+  t.is(JSON.parse(await discovery.text()).issuer, 'https://id.example.gov.cn');
+  t.is(discovery.header('strict-transport-security'), 'max-age=63072000; includeSubDomains');
+
+  const plain = await call(`${origin}/register`, { headers: viaProxy({ 'x-forwarded-proto': 'http' }) });
+  t.is(plain.status, 400);
+  t.regex(await plain.text(), /HTTPS is required/);
+
+  const forged = await call(`${origin}/register`, { headers: viaProxy({ host: 'evil.example' }) });
+  t.is(forged.status, 400);
+  t.regex(await forged.text(), /unknown host evil\.example/);
+
+  t.is((await call(`${origin}/healthz`, { headers: {} })).status, 200);
+});
+
+test('the client address comes from our proxy’s entry, so a forged X-Forwarded-For cannot dodge the limit', async (t) => {
+  const form = await call(`${origin}/register`, { headers: viaProxy() });
+  const cookie = form.cookies.map((line) => line.split(';')[0]).join('; ');
+  t.regex(cookie, /__Host-yitong\.csrf=/, 'the CSRF cookie is host-bound in production');
+  t.true(form.cookies.every((line) => /; secure/i.test(line)));
+  const csrf = hiddenField(await form.text(), '_csrf');
+  const submit = (forged: string) =>
+    call(`${origin}/register`, {
+      method: 'POST',
+      headers: {
+        ...viaProxy({ 'x-forwarded-for': `${forged}, 203.0.113.50` }),
+        cookie,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({
+        _csrf: csrf,
+        id_number: 'bad',
+        name: 'x',
+        password: 'x',
+        password_confirm: 'x',
+      }).toString(),
+    });
+  for (let i = 0; i < 20; i++) t.is((await submit(`10.9.9.${i}`)).status, 400);
+  const limited = await submit('10.9.9.99');
+  t.is(limited.status, 429);
+  t.regex(await limited.text(), /注册请求过于频繁/);
+});
