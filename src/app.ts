@@ -37,9 +37,26 @@ export function createApp(container: Container): Koa {
   app.use(ours.allowedMethods());
 
   const oidc = provider.callback();
-  app.use(async (ctx) => {
+  const prefixes = providerPaths(provider);
+  app.use(async (ctx, next) => {
+    if (!prefixes.some((prefix) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`))) return next();
     ctx.respond = false;
     await oidc(ctx.req, ctx.res);
   });
   return app;
+}
+
+/** The provider's own endpoints; any other path is ours (and a 404 page of ours when unknown). */
+function providerPaths(provider: Container['provider']): string[] {
+  const names = [
+    'authorization',
+    'token',
+    'userinfo',
+    'jwks',
+    'end_session',
+    'introspection',
+    'revocation',
+    'pushed_authorization_request',
+  ];
+  return ['/.well-known', ...names.map((name) => provider.pathFor(name))];
 }

@@ -38,14 +38,15 @@ await accounts.register({ ...DEMO_CITIZEN, passwordConfirm: DEMO_CITIZEN.passwor
   if (!(isAppError(error) && error.code === 'account.exists')) throw error;
 });
 
+const titles = SITES.map((_, i) => sites[i]?.url ?? '');
 process.stdout.write(`
-Yitong demo is running.
+Yitong demo is running (${provider.container.database.kind}, data in ${config.dataDir}).
 
-  Provider            ${config.issuer}   (${provider.container.database.kind}, data in ${config.dataDir})
-  电子税务局（演示）   ${sites[0]?.url}
-  社保网上办事大厅（演示）${sites[1]?.url}
+  ${config.issuer}   the provider (一通)
+  ${titles[0]}   电子税务局（演示）
+  ${titles[1]}   社保网上办事大厅（演示）
 
-  Demo citizen        identity number ${DEMO_CITIZEN.idNumber}, password ${DEMO_CITIZEN.password}
+  Demo citizen: identity number ${DEMO_CITIZEN.idNumber}, password ${DEMO_CITIZEN.password}
 
 Sign in on one site, then open the other: you are already signed in (SSO).
 Sign out on either: both sites receive a back-channel logout (single logout).

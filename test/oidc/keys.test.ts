@@ -58,7 +58,7 @@ test('one ES256 key on first start, stored sealed; after a rotation and restart 
   t.deepEqual(discovery.response_types_supported, ['code']);
 });
 
-test('/readyz is ready with storage up and migrations applied; /healthz answers', async (t) => {
+test('/readyz is ready only with storage up and no migration pending; /healthz answers', async (t) => {
   const yitong = await startYitong('postgres');
   t.teardown(() => yitong.stop());
   const ready = await fetch(`${yitong.issuer}/readyz`);
@@ -70,4 +70,9 @@ test('/readyz is ready with storage up and migrations applied; /healthz answers'
   const pending = await fetch(`${yitong.issuer}/readyz`);
   t.is(pending.status, 503);
   t.like(await pending.json(), { status: 'not ready', checks: { migrations: 'pending: 0001_init.sql' } });
+
+  yitong.server.container.redis?.destroy();
+  const noRedis = await fetch(`${yitong.issuer}/readyz`);
+  t.is(noRedis.status, 503);
+  t.like(await noRedis.json(), { checks: { redis: 'unreachable' } });
 });

@@ -18,20 +18,14 @@
 import { createHash } from 'node:crypto';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { createClient } from 'redis';
+import { GRANTABLE_MODELS } from './grantable.ts';
 
 export type RedisLike = Pick<
   ReturnType<typeof createClient>,
   'eval' | 'evalSha' | 'get' | 'hmGet' | 'set' | 'zRem'
 >;
 
-const GRANTABLE = new Set([
-  'AccessToken',
-  'AuthorizationCode',
-  'RefreshToken',
-  'DeviceCode',
-  'BackchannelAuthenticationRequest',
-  'PreAuthorizedCode',
-]);
+const GRANTABLE = new Set(GRANTABLE_MODELS);
 
 interface Script {
   source: string;

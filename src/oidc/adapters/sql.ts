@@ -10,15 +10,7 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Schema } from '../../db/schema.ts';
-
-const GRANTABLE = [
-  'AccessToken',
-  'AuthorizationCode',
-  'RefreshToken',
-  'DeviceCode',
-  'BackchannelAuthenticationRequest',
-  'PreAuthorizedCode',
-];
+import { GRANTABLE_MODELS } from './grantable.ts';
 
 const live = (eb: ExpressionBuilder<Schema, 'oidc_artifacts'>) =>
   eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]);
@@ -89,7 +81,7 @@ export function createSqlAdapter(db: Kysely<Schema>): (model: string) => Adapter
         await db
           .deleteFrom('oidc_artifacts')
           .where('grant_id', '=', grantId)
-          .where('model', 'in', GRANTABLE)
+          .where('model', 'in', GRANTABLE_MODELS)
           .execute();
       },
     };

@@ -1,0 +1,96 @@
+import test from 'ava';
+import { Browser, hiddenField } from '../helpers/browser.ts';
+import { startYitong, type Yitong } from '../helpers/yitong.ts';
+
+let yitong: Yitong;
+test.before(async () => {
+  yitong = await startYitong('pglite');
+});
+test.after.always(() => yitong?.stop());
+
+test('pages are in Chinese by default; English once chosen, remembered', async (t) => {
+  const browser = new Browser();
+  const home = await browser.visit(`${yitong.issuer}/`);
+  t.regex(home.html, /<html lang="zh-CN">/);
+  t.regex(home.html, /注册个人账号/);
+  const english = await browser.visit(`${yitong.issuer}/?lang=en`);
+  t.regex(english.html, /<html lang="en">/);
+  const register = await browser.visit(`${yitong.issuer}/register`);
+  t.regex(register.html, /Create a personal account/);
+  for (const field of ['id_number', 'name', 'phone', 'password', 'password_confirm']) {
+    t.regex(register.html, new RegExp(`<label for="${field}">`), `${field} has a visible label`);
+  }
+});
+
+test('every response carries the security headers; pages use no inline script', async (t) => {
+  const response = await fetch(`${yitong.issuer}/register`);
+  const csp = response.headers.get('content-security-policy') ?? '';
+  t.regex(csp, /default-src 'self'/);
+  t.regex(csp, /script-src 'self' 'nonce-[\w+/=]+'/);
+  t.regex(csp, /frame-ancestors 'none'/);
+  t.is(response.headers.get('x-content-type-options'), 'nosniff');
+  t.notRegex(await response.text(), /<script/);
+  const discovery = await fetch(`${yitong.issuer}/.well-known/openid-configuration`);
+  t.regex(discovery.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+});
+
+test('bad form submissions get a clear error page, never a 500', async (t) => {
+  const browser = new Browser();
+  const page = await browser.visit(`${yitong.issuer}/register`);
+  const csrf = hiddenField(page.html, '_csrf');
+
+  const noToken = await browser.visit(`${yitong.issuer}/register`, { form: { id_number: 'x' } });
+  t.is(noToken.status, 403);
+  t.regex(noToken.html, /页面已过期，请刷新后重新提交/);
+
+  const wrongType = await fetch(`${yitong.issuer}/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie: browser.cookieHeader(new URL(yitong.issuer)) },
+    body: JSON.stringify({ _csrf: csrf }),
+  });
+  t.is(wrongType.status, 415);
+
+  const huge = await browser.visit(`${yitong.issuer}/register`, {
+    form: { _csrf: csrf, name: 'x'.repeat(20_000) },
+  });
+  t.is(huge.status, 413);
+  t.regex(huge.html, /提交的内容过大/);
+
+  const repeated = await fetch(`${yitong.issuer}/register`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      cookie: browser.cookieHeader(new URL(yitong.issuer)),
+    },
+    body: `_csrf=${csrf}&id_number=1&id_number=2&name[]=x`,
+  });
+  t.is(repeated.status, 400);
+
+  const missing = await browser.visit(`${yitong.issuer}/interaction/no-such-interaction`);
+  t.is(missing.status, 400);
+  t.regex(missing.html, /登录请求已过期或无效/);
+
+  const notFound = await fetch(`${yitong.issuer}/nowhere`, { headers: { accept: 'application/json' } });
+  t.is(notFound.status, 404);
+  t.like(await notFound.json(), { error: 'not_found' });
+});
+
+test('registration in the browser: errors sit next to their field and keep what was typed (except passwords)', async (t) => {
+  const browser = new Browser();
+  const page = await browser.visit(`${yitong.issuer}/register`);
+  const refused = await browser.visit(`${yitong.issuer}/register`, {
+    form: {
+      _csrf: hiddenField(page.html, '_csrf'),
+      id_number: '110105194912310021',
+      name: '李四',
+      phone: '13900000000',
+      password: 'p4ssword-long',
+      password_confirm: 'p4ssword-long',
+    },
+  });
+  t.is(refused.status, 400);
+  t.regex(refused.html, /id="id_number-error" role="alert">身份证号码校验位不正确/);
+  t.regex(refused.html, /aria-invalid="true"/);
+  t.regex(refused.html, /value="李四"/);
+  t.notRegex(refused.html, /p4ssword-long/);
+});
