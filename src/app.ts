@@ -7,7 +7,14 @@ import type { Container } from './container.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { opsRoutes } from './ops/routes.ts';
 import { parseForm } from './web/form.ts';
-import { csrfToken, errorHandler, locale, requireIssuerOrigin, securityHeaders } from './web/middleware.ts';
+import {
+  csrfToken,
+  errorHandler,
+  locale,
+  requireIssuerOrigin,
+  scriptNonce,
+  securityHeaders,
+} from './web/middleware.ts';
 import { render } from './web/render.ts';
 import { serveStatic } from './web/static.ts';
 
@@ -27,7 +34,9 @@ export function createApp(container: Container): Koa {
   app.use(errorHandler(container.logger));
   app.use(opsRoutes(container).routes());
   if (config.production) app.use(requireIssuerOrigin(config.issuer));
+  app.use(providerEndpoints(provider));
   app.use(serveStatic(new URL('../static/', import.meta.url)));
+  app.use(scriptNonce);
 
   const ours = new Router();
   ours.use(['/interaction', '/register'], csrfToken({ production: config.production }), parseForm);
@@ -36,18 +45,14 @@ export function createApp(container: Container): Koa {
   app.use(ours.routes());
   app.use(ours.allowedMethods());
 
-  const oidc = provider.callback();
-  const prefixes = providerPaths(provider);
-  app.use(async (ctx, next) => {
-    if (!prefixes.some((prefix) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`))) return next();
-    ctx.respond = false;
-    await oidc(ctx.req, ctx.res);
-  });
   return app;
 }
 
-/** The provider's own endpoints; any other path is ours (and a 404 page of ours when unknown). */
-function providerPaths(provider: Container['provider']): string[] {
+/**
+ * The provider's own endpoints go straight to it, early: the hot paths (token, userinfo, the
+ * SSO hop) skip our page middleware. Any other path is ours (and our 404 page when unknown).
+ */
+function providerEndpoints(provider: Container['provider']) {
   const names = [
     'authorization',
     'token',
@@ -58,5 +63,11 @@ function providerPaths(provider: Container['provider']): string[] {
     'revocation',
     'pushed_authorization_request',
   ];
-  return ['/.well-known', ...names.map((name) => provider.pathFor(name))];
+  const prefixes = ['/.well-known', ...names.map((name) => provider.pathFor(name))];
+  const oidc = provider.callback();
+  return async (ctx: Koa.Context, next: Koa.Next) => {
+    if (!prefixes.some((prefix) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`))) return next();
+    ctx.respond = false;
+    await oidc(ctx.req, ctx.res);
+  };
 }

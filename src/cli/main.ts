@@ -6,6 +6,7 @@
  *   echo 'a long password' | yitong citizen create --id-number 11010519491231002X --name 张三 --password-stdin
  */
 import { parseArgs } from 'node:util';
+import { peopleStorage, seedCitizens } from '../bench/seed.ts';
 import { ManifestError } from '../clients/service.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { type Container, createContainer, createLogger } from '../container.ts';
@@ -14,12 +15,15 @@ import { migrate } from '../db/migrate.ts';
 import { rotateSigningKey } from '../oidc/keys.ts';
 import { isAppError } from '../web/errors.ts';
 import { translate } from '../web/messages.ts';
+import { formatBytes, progressReporter } from './format.ts';
 
 interface Command {
   usage: string;
   summary: string;
   options?: Record<string, { type: 'string' | 'boolean' }>;
   positionals?: number;
+  /** Checks the arguments before the database is opened; throws UsageError. */
+  check?(values: Record<string, string | boolean | undefined>): void;
   run(
     container: Container,
     values: Record<string, string | boolean | undefined>,
@@ -28,6 +32,9 @@ interface Command {
 }
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
+
+const BENCH_PASSWORD = 'bench-password-2026';
+const MAX_BENCH_CITIZENS = 50_000_000;
 
 const COMMANDS: Record<string, Command> = {
   migrate: {
@@ -99,7 +106,46 @@ const COMMANDS: Record<string, Command> = {
       print(sub);
     },
   },
+  'bench seed': {
+    usage: 'yitong bench seed --citizens N [--password-stdin]',
+    summary: `Load N synthetic citizens (sub bench-<i>, valid identity numbers) for benchmarks; resumable, a rerun skips those present. Password ${BENCH_PASSWORD} unless --password-stdin.`,
+    options: { citizens: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
+    check: (values) => void benchCitizens(values),
+    async run(container, values) {
+      const citizens = benchCitizens(values);
+      const password = values['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : BENCH_PASSWORD;
+      if (!password) throw new UsageError('the password on standard input is empty');
+      process.stderr.write(
+        `warning: adding synthetic accounts for benchmarks to the ${container.database.kind} database; remove them with DELETE FROM people WHERE id LIKE 'bench-%'\n`,
+      );
+      const started = performance.now();
+      const { inserted, skipped } = await seedCitizens(
+        { db: container.database.db, sealer: container.sealer },
+        { citizens, password, onProgress: progressReporter(process.stderr) },
+      );
+      const seconds = (performance.now() - started) / 1000;
+      print(
+        `${inserted} inserted, ${skipped} skipped in ${seconds.toFixed(1)} s (${Math.round(inserted / seconds)} rows/s inserted)`,
+      );
+      const storage = await peopleStorage(container.database.db);
+      // Below 10 k rows the fixed overhead of pages and index roots makes a per-million figure meaningless.
+      const perMillion = (bytes: number) => formatBytes((bytes / storage.rows) * 1e6);
+      print(
+        `people: ${storage.rows} rows, table ${formatBytes(storage.tableBytes)}, indexes ${formatBytes(storage.indexBytes)}${storage.rows >= 10_000 ? ` (per million people: table ${perMillion(storage.tableBytes)}, indexes ${perMillion(storage.indexBytes)})` : ''}`,
+      );
+    },
+  },
 };
+
+function benchCitizens(values: Record<string, string | boolean | undefined>): number {
+  const raw = String(values.citizens ?? '').replaceAll('_', '');
+  const citizens = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(citizens >= 1 && citizens <= MAX_BENCH_CITIZENS))
+    throw new UsageError(
+      `--citizens must be a whole number from 1 to ${MAX_BENCH_CITIZENS} (got "${values.citizens ?? ''}")\nusage: yitong bench seed --citizens N [--password-stdin]`,
+    );
+  return citizens;
+}
 
 class UsageError extends Error {}
 
@@ -148,6 +194,7 @@ export async function runCli(argv: string[]): Promise<number> {
       strict: true,
     });
     if (positionals.length !== (command.positionals ?? 0)) throw new UsageError(`usage: ${command.usage}`);
+    command.check?.(values);
     const config = loadConfig();
     container = await createContainer(config, createLogger({ logLevel: 'warn' }));
     await command.run(container, values, positionals);

@@ -2,7 +2,7 @@
  * Personal data at rest: AES-256-GCM for values we must read back, a keyed HMAC for values we
  * only look up by (the identity number's unique index).
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes } from 'node:crypto';
 
 const VERSION = 1;
 
@@ -14,7 +14,10 @@ export interface Sealer {
 }
 
 /** Layout: version (1) ‖ IV (12) ‖ tag (16) ‖ ciphertext. The version leaves room for key rotation. */
-export function createSealer(dataKey: Buffer, hmacKey: Buffer): Sealer {
+export function createSealer(dataKeyBytes: Buffer, hmacKeyBytes: Buffer): Sealer {
+  // Key objects made once: passing raw bytes makes Node build one on every call (3–5× slower).
+  const dataKey = createSecretKey(dataKeyBytes);
+  const hmacKey = createSecretKey(hmacKeyBytes);
   return {
     seal(plaintext) {
       const iv = randomBytes(12);

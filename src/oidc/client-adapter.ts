@@ -1,26 +1,48 @@
 /**
  * Serves registered departmental clients to oidc-provider from the `clients` table. The secret
  * is handed over only as its hash; `compareClientSecret` (provider.ts) hashes what a client presents.
+ *
+ * Every token, introspection and userinfo request looks its client up, so lookups (found or not)
+ * are cached per process for a few seconds: a change made with the CLI (a new secret, a disabled
+ * client) reaches every node within `CACHE_SECONDS`.
  */
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { ClientsRepo } from '../clients/repo.ts';
+
+export const CACHE_SECONDS = 10;
+const CACHE_LIMIT = 10_000;
 
 export function createClientAdapter(repo: Pick<ClientsRepo, 'findEnabledClient'>): Adapter {
   const readOnly = async () => {
     throw new Error('clients are managed through the yitong CLI, not through the provider');
   };
+  const cache = new Map<string, { expires: number; value: Promise<AdapterPayload | undefined> }>();
+
+  function lookup(id: string): Promise<AdapterPayload | undefined> {
+    const now = Date.now();
+    const hit = cache.get(id);
+    if (hit && hit.expires > now) return hit.value;
+    if (cache.size >= CACHE_LIMIT) cache.clear(); // unknown ids must not grow it without bound
+    const value = load(id);
+    cache.set(id, { expires: now + CACHE_SECONDS * 1000, value });
+    value.catch(() => cache.delete(id));
+    return value;
+  }
+
+  async function load(id: string): Promise<AdapterPayload | undefined> {
+    const client = await repo.findEnabledClient(id);
+    if (!client) return undefined;
+    return {
+      ...client.metadata,
+      client_id: client.id,
+      department: client.department,
+      region_code: client.regionCode,
+      ...(client.secretHash && { client_secret: client.secretHash }),
+    } as AdapterPayload;
+  }
+
   return {
-    async find(id) {
-      const client = await repo.findEnabledClient(id);
-      if (!client) return undefined;
-      return {
-        ...client.metadata,
-        client_id: client.id,
-        department: client.department,
-        region_code: client.regionCode,
-        ...(client.secretHash && { client_secret: client.secretHash }),
-      } as AdapterPayload;
-    },
+    find: lookup,
     upsert: readOnly,
     consume: readOnly,
     destroy: readOnly,

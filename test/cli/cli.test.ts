@@ -27,6 +27,7 @@ test('--help lists every command, and every command has its own --help', (t) => 
     'clients add',
     'clients rotate-secret',
     'citizen create',
+    'bench seed',
   ]) {
     t.true(help.stdout.includes(`yitong ${command}`), command);
     const own = yitong([...command.split(' '), '--help'], env());

@@ -1,0 +1,411 @@
+/**
+ * `npm run bench [-- <scenario>…] [--seconds N] [--citizens 10000,1000000] [--quick]`
+ *
+ * Starts Yitong in production mode on PostgreSQL + Redis pinned to core 0 and drives it from
+ * core 1; then does the same against the bare oidc-provider engine (the ceiling). Prints a table
+ * and writes bench/results/<date>.json; bench/report.ts turns that into RESULTS.md.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { peopleStorage, seedCitizens, syntheticIdNumber } from '../src/bench/seed.ts';
+import { loadConfig } from '../src/config.ts';
+import { createContainer, createLogger } from '../src/container.ts';
+import { connectRedis, type RedisClient } from '../src/redis.ts';
+import { type LoadResult, runLoad } from './driver.ts';
+import { CLIENT_ID, REDIRECT_URI } from './flows.ts';
+import { createTarget } from './http.ts';
+import { type BenchContext, SCENARIOS, type Scenario } from './scenarios.ts';
+
+const { values, positionals } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    citizens: { type: 'string', default: '10000,1000000' },
+    quick: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
+  },
+  allowPositionals: true,
+});
+const SECONDS = Number(values.seconds);
+const SIZES = (values.quick ? '10000' : values.citizens).split(',').map(Number);
+const PASSWORD = 'bench-password-2026';
+const POSTGRES = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const unknown = positionals.filter((name) => !SCENARIOS.some((s) => s.name === name));
+if (unknown.length) {
+  process.stderr.write(
+    `unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}\n`,
+  );
+  process.exit(2);
+}
+const chosen = SCENARIOS.filter((s) => positionals.length === 0 || positionals.includes(s.name));
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+interface Row {
+  scenario: string;
+  target: 'yitong' | 'bare';
+  citizens?: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  p99At70?: number;
+  errors: number;
+  firstError?: string;
+}
+
+// ---- storage: one persistent database per population size (seeding 1 M people is kept between runs) ----
+async function benchDatabaseUrl(size: number): Promise<string> {
+  const name = `yitong_bench_${size}`;
+  const admin = new pg.Client({ connectionString: POSTGRES });
+  await admin.connect();
+  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES);
+  url.pathname = `/${name}`;
+  return url.href;
+}
+
+const SECRETS_FILE = 'bench/tmp/secrets.json';
+/** Kept between runs with the database: seeded identity numbers and signing keys are sealed with them. */
+function benchSecrets(): string {
+  mkdirSync('bench/tmp', { recursive: true });
+  if (!existsSync(SECRETS_FILE)) {
+    const key = () => randomBytes(32).toString('base64');
+    const secrets = {
+      cookieKeys: [randomBytes(32).toString('base64url')],
+      dataEncryptionKey: key(),
+      hmacKey: key(),
+    };
+    writeFileSync(SECRETS_FILE, JSON.stringify(secrets), { mode: 0o600 });
+  }
+  return SECRETS_FILE;
+}
+
+function yitongEnv(databaseUrl: string, port: number) {
+  return {
+    NODE_ENV: 'production',
+    ISSUER: 'https://id.bench.test',
+    PORT: String(port),
+    TRUST_PROXY: 'true',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    REDIS_PREFIX: 'bench:',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: 'bench/tmp',
+    SECRETS_FILE: benchSecrets(),
+  };
+}
+
+async function start(command: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
+  const child = spawn('taskset', ['-c', '0', process.execPath, ...command], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${command.join(' ')} exited with ${code}`)));
+    child.stdout?.on('data', (chunk: Buffer) => ready.test(chunk.toString()) && resolve());
+  });
+  return child;
+}
+
+function rssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  return Math.round(Number(line?.[1] ?? 0) / 1024);
+}
+
+async function measure(
+  scenario: Scenario,
+  context: BenchContext,
+  pid: number,
+  peakRss: { mib: number },
+): Promise<Row> {
+  const sampler = setInterval(() => (peakRss.mib = Math.max(peakRss.mib, rssMiB(pid))), 500);
+  const run = scenario.fixed ? await fixedRunner(scenario, context) : await flowRunner(scenario, context);
+  await run(Math.min(2, SECONDS)); // warm-up: JIT, pools, caches
+  const max = await run(SECONDS);
+  const paced =
+    scenario.name === 'password-signin' || max.perSecond === 0
+      ? undefined
+      : await run(Math.max(3, SECONDS / 2), max.perSecond * 0.7);
+  clearInterval(sampler);
+  const row: Row = {
+    scenario: scenario.name,
+    target: context.target.name,
+    perSecond: max.perSecond,
+    p50: max.p50,
+    p99: max.p99,
+    errors: max.errors,
+  };
+  if (paced) row.p99At70 = paced.p99;
+  if (max.firstError) row.firstError = max.firstError;
+  log(
+    `  ${context.target.name.padEnd(6)} ${scenario.name.padEnd(18)} ${String(max.perSecond).padStart(6)}/s  p50 ${max.p50} ms  p99 ${max.p99} ms${paced ? `  p99@70% ${paced.p99} ms` : ''}  errors ${max.errors}${max.firstError ? ` (${max.firstError})` : ''}`,
+  );
+  return row;
+}
+
+type Runner = (seconds: number, rate?: number) => Promise<LoadResult>;
+
+/** Flows and changing requests: our undici driver, one state per virtual user. */
+async function flowRunner(scenario: Scenario, context: BenchContext): Promise<Runner> {
+  const { setup, step } = scenario.prepare?.(context) ?? { step: async () => {} };
+  const states = await Promise.all(Array.from({ length: scenario.users }, (_, i) => setup?.(i)));
+  return (seconds, rate) => {
+    let index = 0;
+    return runLoad({
+      users: scenario.users,
+      seconds,
+      rate,
+      setup: async () => states[index++] as never,
+      step,
+    });
+  };
+}
+
+/** A fixed request: autocannon. */
+async function fixedRunner(scenario: Scenario, context: BenchContext): Promise<Runner> {
+  const request = await (scenario.fixed as NonNullable<Scenario['fixed']>)(context);
+  const issuer = new URL(context.target.issuer);
+  const headers: Record<string, string> = {
+    host: issuer.host,
+    'x-forwarded-proto': issuer.protocol.slice(0, -1),
+    ...request.headers,
+  };
+  if (request.form) headers['content-type'] = 'application/x-www-form-urlencoded';
+  return async (seconds, rate) => {
+    const result = await autocannon({
+      url: `${context.target.origin}${request.path}`,
+      method: request.method,
+      headers,
+      body: request.form ? new URLSearchParams(request.form).toString() : undefined,
+      connections: scenario.users,
+      duration: seconds,
+      ...(rate && { overallRate: Math.round(rate) }),
+    });
+    const errors = result.errors + result.timeouts + result.non2xx;
+    return {
+      steps: result.requests.total,
+      errors,
+      ...(errors && {
+        firstError: `${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
+      }),
+      perSecond: Math.round(result.requests.total / seconds),
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      max: result.latency.max,
+    };
+  };
+}
+
+async function redisBytes(redis: RedisClient): Promise<number> {
+  return Number((await redis.info('memory')).match(/used_memory:(\d+)/)?.[1]);
+}
+
+/** MEMORY USAGE of session records (the session and its uid index), averaged over a sample. */
+async function sessionRecordBytes(redis: RedisClient): Promise<number> {
+  const sizes: number[] = [];
+  for await (const keys of redis.scanIterator({ MATCH: 'bench:Session:*', COUNT: 200 })) {
+    for (const key of keys.slice(0, 100 - sizes.length)) {
+      const uid = JSON.parse((await redis.hGet(key, 'payload')) ?? '{}').uid;
+      sizes.push(
+        ((await redis.memoryUsage(key)) ?? 0) +
+          (uid ? ((await redis.memoryUsage(`bench:sessionUid:{${uid}}`)) ?? 0) : 0),
+      );
+    }
+    if (sizes.length >= 100) break;
+  }
+  return Math.round(sizes.reduce((a, b) => a + b, 0) / Math.max(sizes.length, 1));
+}
+
+async function countKeys(redis: RedisClient, pattern: string): Promise<number> {
+  let n = 0;
+  for await (const keys of redis.scanIterator({ MATCH: pattern, COUNT: 1000 })) n += keys.length;
+  return n;
+}
+
+async function clearPrefix(redis: RedisClient, prefix: string) {
+  for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 }))
+    if (keys.length) await redis.del(keys);
+}
+
+// ---- the run ----
+const rows: Row[] = [];
+const memory: Record<string, number> = {};
+const redis = await connectRedis(REDIS_URL);
+await clearPrefix(redis, 'bench:');
+
+const storage: Record<number, Awaited<ReturnType<typeof peopleStorage>>> = {};
+const secret = randomBytes(32).toString('base64url');
+
+/** Seeds up to `size` citizens who have all consented to the bench client, and registers it. */
+async function prepareYitong(size: number, databaseUrl: string) {
+  const container = await createContainer(
+    loadConfig(yitongEnv(databaseUrl, 1)),
+    createLogger({ logLevel: 'warn' }),
+  );
+  try {
+    const { db } = container.database;
+    let last = 0;
+    await seedCitizens(
+      { db, sealer: container.sealer },
+      {
+        citizens: size,
+        password: PASSWORD,
+        onProgress: (done, total) => {
+          if (done - last >= total / 10 || done === total) {
+            last = done;
+            log(`  seeding citizens: ${done}/${total}`);
+          }
+        },
+      },
+    );
+    await sql`INSERT INTO consents (person_id, client_id, scopes)
+      SELECT id, ${CLIENT_ID}, 'openid profile' FROM people WHERE id LIKE 'bench-%'
+      ON CONFLICT DO NOTHING`.execute(db);
+    // Fresh rows leave autovacuum work that would otherwise compete with the measurement.
+    await sql`VACUUM ANALYZE people, consents`.execute(db);
+    const manifest = 'bench/tmp/bench-client.json';
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        client_id: CLIENT_ID,
+        client_name: 'Benchmark site',
+        department: 'Benchmark',
+        region_code: '440100',
+        redirect_uris: [REDIRECT_URI],
+        grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+        scope: 'openid profile offline_access',
+      }),
+    );
+    await container.clients.add(manifest, { secret });
+    storage[size] = await peopleStorage(db);
+  } finally {
+    await container.close();
+  }
+}
+
+async function argon2Rate(): Promise<number> {
+  const child = spawn('taskset', ['-c', '0', process.execPath, 'bench/argon2-rate.ts', '5'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  await new Promise((resolve) => child.once('exit', resolve));
+  return JSON.parse(out).perSecond;
+}
+
+log(`argon2id verify rate on one core…`);
+const argon2PerSecond = await argon2Rate();
+log(`  ${argon2PerSecond} verifications/s`);
+
+for (const [n, size] of SIZES.entries()) {
+  log(`Yitong with ${size} citizens (PostgreSQL + Redis, production mode, core 0)…`);
+  const databaseUrl = await benchDatabaseUrl(size);
+  await prepareYitong(size, databaseUrl);
+  const port = 4700;
+  const profile = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', 'bench/tmp/profiles'] : [];
+  const child = await start([...profile, 'src/main.ts'], yitongEnv(databaseUrl, port), /listening/);
+  try {
+    const target = createTarget('yitong', `http://127.0.0.1:${port}`, 'https://id.bench.test');
+    const context: BenchContext = {
+      target,
+      secret,
+      population: size,
+      person: (i) => ({ idNumber: syntheticIdNumber(i % size), password: PASSWORD }),
+    };
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    memory.rssAtRestMiB ??= rssMiB(child.pid as number);
+    const peak = { mib: 0 };
+    for (const scenario of n === 0 ? chosen : chosen.filter((s) => s.name === 'password-signin')) {
+      const sessionsBefore = await countKeys(redis, 'bench:Session:*');
+      const bytesBefore = await redisBytes(redis);
+      const row = await measure(scenario, context, child.pid as number, peak);
+      if (scenario.name === 'password-signin') {
+        row.citizens = size;
+        const sessions = (await countKeys(redis, 'bench:Session:*')) - sessionsBefore;
+        if (sessions > 0) {
+          memory.redisBytesPerSignIn = Math.round(((await redisBytes(redis)) - bytesBefore) / sessions);
+          memory.redisBytesPerSession = await sessionRecordBytes(redis);
+        }
+      }
+      rows.push(row);
+    }
+    memory.rssUnderLoadMiB = Math.max(memory.rssUnderLoadMiB ?? 0, peak.mib);
+    await target.pool.close();
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
+
+const bareChosen = chosen.filter((s) => s.bare);
+if (bareChosen.length) {
+  log('Bare oidc-provider (memory adapter, core 0)…');
+  const port = 4701;
+  const child = await start(
+    ['bench/bare-provider.ts'],
+    { PORT: String(port), CLIENT_SECRET: secret },
+    /ready/,
+  );
+  try {
+    const target = createTarget('bare', `http://127.0.0.1:${port}`, `http://127.0.0.1:${port}`);
+    const context: BenchContext = { target, secret, population: 1, person: (i) => `user-${i}` };
+    for (const scenario of bareChosen)
+      rows.push(await measure(scenario, context, child.pid as number, { mib: 0 }));
+    await target.pool.close();
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
+await clearPrefix(redis, 'bench:');
+await redis.close();
+
+const result = {
+  date: new Date().toISOString(),
+  machine: {
+    cpu: cpus()[0]?.model,
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  },
+  seconds: SECONDS,
+  argon2PerSecond,
+  storage,
+  memory,
+  rows,
+};
+const file = `bench/results/${result.date.slice(0, 10)}.json`;
+writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+log(`\nwritten ${file}`);
+process.stdout.write(`${formatTable(result.rows, argon2PerSecond)}\n`);
+
+function formatTable(all: Row[], argon2: number): string {
+  const lines = ['scenario             yitong/s   bare/s  ratio   p50 ms  p99 ms  p99@70% ms  errors'];
+  for (const row of all.filter((r) => r.target === 'yitong')) {
+    const bare = all.find((r) => r.target === 'bare' && r.scenario === row.scenario);
+    const ceiling = bare?.perSecond ?? (row.scenario === 'password-signin' ? argon2 : undefined);
+    const label = row.citizens
+      ? `${row.scenario} @${row.citizens >= 1e6 ? `${row.citizens / 1e6}M` : `${row.citizens / 1e3}k`}`
+      : row.scenario;
+    lines.push(
+      [
+        label.padEnd(20),
+        String(row.perSecond).padStart(8),
+        String(ceiling ?? '—').padStart(8),
+        (ceiling ? (row.perSecond / ceiling).toFixed(2) : '—').padStart(6),
+        String(row.p50).padStart(8),
+        String(row.p99).padStart(7),
+        String(row.p99At70 ?? '—').padStart(11),
+        String(row.errors).padStart(7),
+      ].join(' '),
+    );
+  }
+  return lines.join('\n');
+}
