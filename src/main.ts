@@ -13,6 +13,10 @@ export async function startServer(config: Readonly<Config>) {
   const started = performance.now();
   const container = await createContainer(config);
   const server = createApp(container).listen(config.port);
+  // Longer than load balancers' idle timeouts (often 60 s): the server must not close a kept-alive
+  // connection just as the balancer (or a client) sends the next request on it.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await once(server, 'listening');
   const sweeper = container.redis
     ? undefined
