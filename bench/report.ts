@@ -5,32 +5,8 @@
  * separate `--citizens 10000000 password-signin` run).
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import type { Result, Row } from './results.ts';
 import { SCENARIOS } from './scenarios.ts';
-
-interface Row {
-  scenario: string;
-  target: 'yitong' | 'bare';
-  citizens?: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-  p99At70?: number;
-  errors: number;
-}
-interface Result {
-  date: string;
-  machine: { cpu?: string; cores: number; memoryGiB: number; node: string };
-  seconds: number;
-  argon2PerSecond: number;
-  storage: Record<string, { rows: number; tableBytes: number; indexBytes: number }>;
-  memory: {
-    rssAtRestMiB?: number;
-    rssUnderLoadMiB?: number;
-    redisBytesPerSession?: number;
-    redisBytesPerSignIn?: number;
-  };
-  rows: Row[];
-}
 
 const newest = () =>
   readdirSync('bench/results')

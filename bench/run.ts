@@ -20,6 +20,7 @@ import { connectRedis, type RedisClient } from '../src/redis.ts';
 import { type LoadResult, runLoad } from './driver.ts';
 import { CLIENT_ID, REDIRECT_URI } from './flows.ts';
 import { createTarget } from './http.ts';
+import type { Row } from './results.ts';
 import { type BenchContext, SCENARIOS, type Scenario } from './scenarios.ts';
 
 const { values, positionals } = parseArgs({
@@ -45,18 +46,6 @@ if (unknown.length) {
 }
 const chosen = SCENARIOS.filter((s) => positionals.length === 0 || positionals.includes(s.name));
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-interface Row {
-  scenario: string;
-  target: 'yitong' | 'bare';
-  citizens?: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-  p99At70?: number;
-  errors: number;
-  firstError?: string;
-}
 
 // ---- storage: one persistent database per population size (seeding 1 M people is kept between runs) ----
 async function benchDatabaseUrl(size: number): Promise<string> {

@@ -1,0 +1,29 @@
+/** The shape of a benchmark results file, shared by the runner and the report. */
+
+/** One measured scenario on one target. */
+export interface Row {
+  scenario: string;
+  target: 'yitong' | 'bare';
+  citizens?: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  p99At70?: number;
+  errors: number;
+  firstError?: string;
+}
+/** What `npm run bench` writes to bench/results/<date>.json. */
+export interface Result {
+  date: string;
+  machine: { cpu?: string; cores: number; memoryGiB: number; node: string };
+  seconds: number;
+  argon2PerSecond: number;
+  storage: Record<string, { rows: number; tableBytes: number; indexBytes: number }>;
+  memory: {
+    rssAtRestMiB?: number;
+    rssUnderLoadMiB?: number;
+    redisBytesPerSession?: number;
+    redisBytesPerSignIn?: number;
+  };
+  rows: Row[];
+}
