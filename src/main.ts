@@ -4,9 +4,8 @@
  */
 import { once } from 'node:events';
 import { createApp } from './app.ts';
-import { type Config, ConfigError, loadConfig } from './config.ts';
+import { type Config, loadConfig } from './config.ts';
 import { createContainer } from './container.ts';
-import { DataDirInUseError } from './db/database.ts';
 import { sweepExpiredArtifacts } from './oidc/adapters/sql.ts';
 
 export async function startServer(config: Readonly<Config>) {
@@ -52,11 +51,8 @@ if (import.meta.main) {
       process.once(signal, () => void running.stop().then(() => process.exit(0)));
     }
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof DataDirInUseError) {
-      process.stderr.write(`Yitong cannot start: ${error.message}\n`);
-    } else {
-      process.stderr.write(`Yitong cannot start: ${(error as Error).message}\n`);
-    }
+    // One line naming the problem (ConfigError names the variable): no stack trace for operators.
+    process.stderr.write(`Yitong cannot start: ${(error as Error).message}\n`);
     process.exit(1);
   }
 }
