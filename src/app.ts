@@ -5,7 +5,11 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type { Container } from './container.ts';
 import { interactionRoutes } from './interactions/routes.ts';
+import { createSessionReader } from './oidc/session.ts';
 import { opsRoutes } from './ops/routes.ts';
+import { portalRoutes } from './portal/routes.ts';
+import { createPortalSession } from './portal/session.ts';
+import { staffRoutes } from './staff/routes.ts';
 import { parseForm } from './web/form.ts';
 import {
   csrfToken,
@@ -35,12 +39,31 @@ export function createApp(container: Container): Koa {
   app.use(opsRoutes(container).routes());
   if (config.production) app.use(requireIssuerOrigin(config.issuer));
   app.use(providerEndpoints(provider));
-  app.use(serveStatic(new URL('../static/', import.meta.url)));
+  app.use(
+    serveStatic(new URL('../static/', import.meta.url), {
+      'webauthn.js': new URL(
+        '../dist/bundle/index.umd.min.js',
+        import.meta.resolve('@simplewebauthn/browser'),
+      ),
+    }),
+  );
   app.use(scriptNonce);
 
+  const portal = createPortalSession({
+    readSession: createSessionReader(provider),
+    accounts: container.accounts,
+    issuer: config.issuer,
+    authorizationPath: provider.pathFor('authorization'),
+  });
   const ours = new Router();
-  ours.use(['/interaction', '/register'], csrfToken({ production: config.production }), parseForm);
-  ours.use(interactionRoutes(provider, container.accounts).routes());
+  ours.use(
+    ['/interaction', '/register', '/account', '/staff'],
+    csrfToken({ production: config.production }),
+    parseForm,
+  );
+  ours.use(interactionRoutes(provider, container).routes());
+  ours.use(portalRoutes({ ...container, portal, endSessionPath: provider.pathFor('end_session') }).routes());
+  ours.use(staffRoutes({ portal, levels: container.levels }).routes());
   ours.use(pages.routes());
   app.use(ours.routes());
   app.use(ours.allowedMethods());

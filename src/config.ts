@@ -35,7 +35,14 @@ export interface Config {
   /** How many proxies in front append to X-Forwarded-For (0: none; the connection's address is the client's). */
   proxyHops: number;
   logLevel: string;
+  /** Where identity level 2 is checked (name + number against an authoritative source); none: online checks are off. */
+  identityVerifier: IdentityVerifierConfig;
 }
+
+export type IdentityVerifierConfig =
+  | { kind: 'none' }
+  | { kind: 'http'; url: string; token: string | undefined }
+  | { kind: 'file'; path: string };
 
 export class ConfigError extends Error {
   readonly variable: string;
@@ -65,6 +72,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     outboundAllowedNetworks: parseNetworks(env.OUTBOUND_ALLOWED_NETWORKS || ''),
     proxyHops: parseProxyHops(env.TRUST_PROXY || 'false', production),
     logLevel: oneOf('LOG_LEVEL', env.LOG_LEVEL || (production ? 'info' : 'warn'), LOG_LEVELS),
+    identityVerifier: parseIdentityVerifier(env, production),
   };
   return Object.freeze(config);
 }
@@ -105,6 +113,29 @@ function parseProxyHops(value: string, production: boolean): number {
     );
   }
   return hops;
+}
+
+/** IDENTITY_VERIFIER_URL (+ IDENTITY_VERIFIER_TOKEN), or IDENTITY_VERIFIER_FILE outside production. */
+function parseIdentityVerifier(env: Env, production: boolean): IdentityVerifierConfig {
+  const { IDENTITY_VERIFIER_URL: url, IDENTITY_VERIFIER_FILE: path } = env;
+  if (url && path)
+    throw new ConfigError('IDENTITY_VERIFIER_URL', 'and IDENTITY_VERIFIER_FILE cannot both be set');
+  if (path) {
+    if (production)
+      throw new ConfigError(
+        'IDENTITY_VERIFIER_FILE',
+        'is for development only; set IDENTITY_VERIFIER_URL in production',
+      );
+    return { kind: 'file', path: resolve(path) };
+  }
+  if (!url) return { kind: 'none' };
+  const parsed = tryUrl(url);
+  if (!parsed || !(parsed.protocol === 'https:' || (!production && parsed.protocol === 'http:')))
+    throw new ConfigError(
+      'IDENTITY_VERIFIER_URL',
+      production ? 'must be an https URL when NODE_ENV=production' : 'must be an http(s) URL',
+    );
+  return { kind: 'http', url, token: env.IDENTITY_VERIFIER_TOKEN || undefined };
 }
 
 function oneOf(name: string, value: string, allowed: string[]): string {

@@ -8,15 +8,22 @@
  */
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { createIdentityLevels } from './accounts/identity-levels.ts';
 import { createAccountsRepo } from './accounts/repo.ts';
 import { createAccountsService } from './accounts/service.ts';
+import { createRedisEphemeralStore, createSqlEphemeralStore } from './auth/ephemeral.ts';
+import { createOneTimeCodes } from './auth/one-time-codes.ts';
+import { createPasskeyService } from './auth/passkeys.ts';
 import { createLimiter, createRedisCounters, createSqlCounters } from './auth/rate-limit.ts';
+import { createFactorsRepo } from './auth/repo.ts';
+import { createSignIn } from './auth/sign-in.ts';
 import { createClientsRepo } from './clients/repo.ts';
 import { createClientsService } from './clients/service.ts';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { createSealer } from './identity/crypto.ts';
+import { createHttpVerifier, type IdentityVerifier, loadFileVerifier } from './identity/verifier.ts';
 import { createRedisAdapter } from './oidc/adapters/redis.ts';
 import { createSqlAdapter } from './oidc/adapters/sql.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
@@ -55,7 +62,8 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
 
     const sealer = createSealer(config.secrets.dataKey, config.secrets.hmacKey);
     const counters = redis ? createRedisCounters(redis, config.redisPrefix) : createSqlCounters(database.db);
-    const accounts = createAccountsService(createAccountsRepo(database.db), sealer, {
+    const accountsRepo = createAccountsRepo(database.db);
+    const accounts = createAccountsService(accountsRepo, sealer, {
       passwordPerAccountAndAddress: createLimiter(counters, {
         name: 'pwd:acct+ip',
         limit: 5,
@@ -71,6 +79,33 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
         name: 'reg:ip',
         limit: 20,
         windowSeconds: 60 * MINUTE,
+      }),
+    });
+    const ephemeral = redis
+      ? createRedisEphemeralStore(redis, config.redisPrefix)
+      : createSqlEphemeralStore(database.db);
+    const factors = createFactorsRepo(database.db);
+    const passkeys = createPasskeyService({
+      repo: factors,
+      ephemeral,
+      issuer: config.issuer,
+      rpName: '一通',
+    });
+    const codes = createOneTimeCodes({
+      repo: factors,
+      sealer,
+      ephemeral,
+      attemptsPerAccount: createLimiter(counters, { name: 'otp:acct', limit: 5, windowSeconds: 15 * MINUTE }),
+    });
+    const signIn = createSignIn({ ephemeral, factors });
+    const levels = createIdentityLevels({
+      repo: accountsRepo,
+      accounts,
+      verifier: await openVerifier(config.identityVerifier),
+      checksPerPerson: createLimiter(counters, {
+        name: 'idv:acct',
+        limit: 5,
+        windowSeconds: 24 * 60 * MINUTE,
       }),
     });
     const clientsRepo = createClientsRepo(database.db);
@@ -96,6 +131,11 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       redis,
       sealer,
       accounts,
+      factors,
+      passkeys,
+      codes,
+      signIn,
+      levels,
       clients,
       provider,
       async close() {
@@ -106,6 +146,12 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
     for (const close of closers) await close().catch(() => {});
     throw error;
   }
+}
+
+function openVerifier(config: Config['identityVerifier']): Promise<IdentityVerifier | undefined> | undefined {
+  if (config.kind === 'http') return Promise.resolve(createHttpVerifier(config));
+  if (config.kind === 'file') return loadFileVerifier(config.path);
+  return undefined;
 }
 
 export type Container = Awaited<ReturnType<typeof createContainer>>;

@@ -4,6 +4,7 @@
  */
 import { once } from 'node:events';
 import { createApp } from './app.ts';
+import { sweepExpiredEphemeral } from './auth/ephemeral.ts';
 import { type Config, loadConfig } from './config.ts';
 import { createContainer } from './container.ts';
 import { sweepExpiredArtifacts } from './oidc/adapters/sql.ts';
@@ -20,7 +21,11 @@ export async function startServer(config: Readonly<Config>) {
   const sweeper = container.redis
     ? undefined
     : setInterval(
-        () => void sweepExpiredArtifacts(container.database.db).catch(() => {}),
+        () =>
+          void Promise.all([
+            sweepExpiredArtifacts(container.database.db),
+            sweepExpiredEphemeral(container.database.db),
+          ]).catch(() => {}),
         10 * 60_000,
       ).unref();
   const address = server.address();

@@ -1,5 +1,6 @@
 /** SQL for people and their consents. Constraint violations become domain errors here. */
 import { type Kysely, sql } from 'kysely';
+import { type AuditEvent, withAudit } from '../audit/repo.ts';
 import type { Schema } from '../db/schema.ts';
 import { AppError } from '../web/errors.ts';
 
@@ -98,7 +99,57 @@ export function createAccountsRepo(db: Kysely<Schema>) {
         )
         .execute();
     },
+
+    /** Raises (never lowers) the identity level; the name is corrected when the authority's differs. */
+    async raiseIdentityLevel(
+      personId: string,
+      level: 2 | 3,
+      audit: AuditEvent,
+      name?: string,
+    ): Promise<void> {
+      await withAudit(db, audit, (trx) =>
+        trx
+          .updateTable('people')
+          .set({
+            identity_level: sql<number>`greatest(identity_level, ${level})`,
+            ...(name && { name }),
+            updated_at: new Date(),
+          })
+          .where('id', '=', personId)
+          .execute(),
+      );
+    },
+
+    findStaff(personId: string): Promise<Staff | undefined> {
+      return db
+        .selectFrom('staff')
+        .select(['person_id as personId', 'hall', 'region_code as regionCode'])
+        .where('person_id', '=', personId)
+        .executeTakeFirst();
+    },
+
+    /** Adds or moves a member of counter staff to a hall. */
+    async saveStaff(staff: Staff, audit: AuditEvent): Promise<void> {
+      await withAudit(db, audit, (trx) =>
+        trx
+          .insertInto('staff')
+          .values({ person_id: staff.personId, hall: staff.hall, region_code: staff.regionCode })
+          .onConflict((oc) =>
+            oc.column('person_id').doUpdateSet({ hall: staff.hall, region_code: staff.regionCode }),
+          )
+          .execute(),
+      );
+    },
+
+    /** Records an event that changes nothing else (a failed check, a look-up). */
+    recordAudit: (audit: AuditEvent) => withAudit(db, audit, async () => {}),
   };
+}
+
+export interface Staff {
+  personId: string;
+  hall: string;
+  regionCode: string;
 }
 
 export type AccountsRepo = ReturnType<typeof createAccountsRepo>;

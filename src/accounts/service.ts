@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { checkNewPassword, hashPassword, verifyPassword } from '../auth/password.ts';
 import { addressKey, type Limiter } from '../auth/rate-limit.ts';
 import type { Sealer } from '../identity/crypto.ts';
-import { factsOf, parseIdNumber } from '../identity/id-number.ts';
+import { factsOf, type IdNumber, parseIdNumber } from '../identity/id-number.ts';
 import { AppError } from '../web/errors.ts';
 import type { AccountsRepo, Person } from './repo.ts';
 
@@ -41,6 +41,13 @@ export function parseIdNumberOrThrow(input: string) {
   return parsed.value;
 }
 
+/** A name as on the identity card: inner whitespace collapsed; AppError('name.invalid') otherwise. */
+export function normaliseName(input: string): string {
+  const name = input.trim().replace(/\s+/g, ' ');
+  if (!NAME.test(name)) throw new AppError('name.invalid', 400, { field: 'name' });
+  return name;
+}
+
 export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits: AccountLimits) {
   async function consume(limiter: Limiter, key: string, code: 'rate.account' | 'rate.ip' | 'rate.register') {
     const { allowed, retryAfterSeconds } = await limiter.consume(key);
@@ -53,8 +60,7 @@ export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits
     async register(input: RegistrationInput, ip?: string): Promise<string> {
       if (ip) await consume(limits.registrationPerAddress, addressKey(ip), 'rate.register');
       const idNumber = parseIdNumberOrThrow(input.idNumber);
-      const name = input.name.trim().replace(/\s+/g, ' ');
-      if (!NAME.test(name)) throw new AppError('name.invalid', 400, { field: 'name' });
+      const name = normaliseName(input.name);
       const phone = input.phone?.trim() || null;
       if (phone !== null && !MAINLAND_MOBILE.test(phone))
         throw new AppError('phone.invalid', 400, { field: 'phone' });
@@ -99,6 +105,7 @@ export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits
     },
 
     findPerson: (id: string) => repo.findPersonById(id),
+    findPersonByIdNumber: (idNumber: IdNumber) => repo.findPersonByIdHash(sealer.index(idNumber)),
     findConsent: repo.findConsent,
     saveConsent: repo.saveConsent,
     /** Decrypts the identity number, only to release it under the `id_number` scope. */

@@ -106,6 +106,22 @@ const COMMANDS: Record<string, Command> = {
       print(sub);
     },
   },
+  'staff add': {
+    usage: 'yitong staff add --id-number N --hall "HALL" --region-code R',
+    summary:
+      'Make a registered person counter staff of a service hall: they can confirm people face to face (identity level 3) at /staff, signed in with two factors.',
+    options: { 'id-number': { type: 'string' }, hall: { type: 'string' }, 'region-code': { type: 'string' } },
+    async run(container, values) {
+      if (!values['id-number'] || !values.hall || !values['region-code'])
+        throw new UsageError('--id-number, --hall and --region-code are required');
+      const person = await container.levels.addStaff(
+        String(values['id-number']),
+        String(values.hall),
+        String(values['region-code']),
+      );
+      print(`${person.idNumberMasked} (${person.name}) is counter staff of ${String(values.hall).trim()}`);
+    },
+  },
   'bench seed': {
     usage: 'yitong bench seed --citizens N [--password-stdin]',
     summary: `Load N synthetic citizens (sub bench-<i>, valid identity numbers) for benchmarks; resumable, a rerun skips those present. Password ${BENCH_PASSWORD} unless --password-stdin.`,

@@ -3,6 +3,8 @@
  * department behind the site and its GB/T 2260 region code, e.g. clients/demo-tax.json.
  */
 import { z } from 'zod';
+import { ACR } from '../auth/strength.ts';
+import { REGION_CODE } from '../identity/region-code.ts';
 
 /** Scopes a manifest may list; the provider releases only these. */
 export const SUPPORTED_SCOPES = [
@@ -13,8 +15,6 @@ export const SUPPORTED_SCOPES = [
   'email',
   'id_number',
 ] as const;
-
-const PROVINCE_CODE = /^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[1-3])\d{4}$/;
 
 export function manifestSchema(options: { production: boolean }) {
   const siteUrl = z.string().refine((value) => isAllowedSiteUrl(value, options.production), {
@@ -34,7 +34,7 @@ export function manifestSchema(options: { production: boolean }) {
         .optional(),
       client_name: z.string().trim().min(1).max(100),
       department: z.string().trim().min(1).max(100),
-      region_code: z.string().regex(PROVINCE_CODE, 'must be a 6-digit GB/T 2260 division code, e.g. 440100'),
+      region_code: z.string().regex(REGION_CODE, 'must be a 6-digit GB/T 2260 division code, e.g. 440100'),
       redirect_uris: z.array(siteUrl).min(1),
       post_logout_redirect_uris: z.array(siteUrl).optional(),
       backchannel_logout_uri: siteUrl.optional(),
@@ -63,6 +63,11 @@ export function manifestSchema(options: { production: boolean }) {
       client_uri: siteUrl.optional(),
       logo_uri: siteUrl.optional(),
       contacts: z.array(z.string()).optional(),
+      default_acr_values: z
+        .array(z.enum(Object.values(ACR)))
+        .min(1)
+        .optional(),
+      min_identity_level: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
     })
     .refine((m) => m.token_endpoint_auth_method !== 'private_key_jwt' || m.jwks || m.jwks_uri, {
       message: 'private_key_jwt needs jwks or jwks_uri',

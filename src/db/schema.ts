@@ -61,6 +61,56 @@ export interface RateCountersTable {
   expires_at: Date;
 }
 
+export interface PasskeysTable {
+  id: string;
+  person_id: string;
+  name: string;
+  public_key: Buffer;
+  counter: ColumnType<string, number, number>;
+  transports: string;
+  backed_up: boolean;
+  created_at: CreatedAt;
+  last_used_at: Date | null;
+}
+
+export interface TotpFactorsTable {
+  person_id: string;
+  secret_enc: Buffer;
+  last_step: ColumnType<string | null, number | null, number | null>;
+  created_at: CreatedAt;
+}
+
+export interface RecoveryCodesTable {
+  person_id: string;
+  code_hmac: Buffer;
+  used_at: Date | null;
+}
+
+export interface StaffTable {
+  person_id: string;
+  hall: string;
+  region_code: string;
+  created_at: CreatedAt;
+}
+
+export interface EphemeralTable {
+  key: string;
+  value: ColumnType<unknown, string, string>;
+  expires_at: Date;
+}
+
+export interface AuditEventsTable {
+  seq: Generated<string>;
+  at: Date;
+  actor: string;
+  action: string;
+  subject: string | null;
+  ip: string | null;
+  details: ColumnType<Record<string, unknown>, string, string>;
+  prev_hash: Buffer | null;
+  hash: Buffer;
+}
+
 export interface SchemaMigrationsTable {
   name: string;
   applied_at: CreatedAt;
@@ -73,5 +123,11 @@ export interface Schema {
   signing_keys: SigningKeysTable;
   oidc_artifacts: OidcArtifactsTable;
   rate_counters: RateCountersTable;
+  passkeys: PasskeysTable;
+  totp_factors: TotpFactorsTable;
+  recovery_codes: RecoveryCodesTable;
+  staff: StaffTable;
+  ephemeral: EphemeralTable;
+  audit_events: AuditEventsTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -1,69 +1,48 @@
 /**
  * The pages oidc-provider sends a person to: sign in, register, consent. Each route reads the
  * interaction, validates the form, calls one service function and renders or returns to the
- * provider. Forms are bound to the interaction and also carry a CSRF token.
+ * provider. Forms are bound to the interaction and also carry a CSRF token. Second factors and
+ * passkeys are in strong-auth.ts, the identity-level page in identity.ts.
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { errors, type InteractionResults } from 'oidc-provider';
+import type { IdentityLevels } from '../accounts/identity-levels.ts';
 import type { AccountsService } from '../accounts/service.ts';
+import type { OneTimeCodes } from '../auth/one-time-codes.ts';
+import type { PasskeyService } from '../auth/passkeys.ts';
+import type { SignIn } from '../auth/sign-in.ts';
 import { SUPPORTED_SCOPES } from '../clients/manifest.ts';
-import { ACR_PASSWORD } from '../oidc/provider.ts';
+import { IDENTITY_PROMPT } from '../oidc/policy.ts';
 import { AppError, isAppError } from '../web/errors.ts';
-import { type MessageKey, translate } from '../web/messages.ts';
-import { requireCsrf, type WebState } from '../web/middleware.ts';
-import { type PageData, render } from '../web/render.ts';
+import { requireCsrf } from '../web/middleware.ts';
+import { render } from '../web/render.ts';
+import { identityRoutes } from './identity.ts';
+import { createInteractionKit, type Form, formOf, renderWithError, str, tr } from './kit.ts';
+import { strongAuthRoutes } from './strong-auth.ts';
 
-type Form = Record<string, unknown>;
+export interface InteractionDeps {
+  accounts: AccountsService;
+  signIn: SignIn;
+  passkeys: PasskeyService;
+  codes: OneTimeCodes;
+  levels: IdentityLevels;
+}
 
-/** The parsed urlencoded body (the body parser runs before these routes). */
-const formOf = (ctx: Context): Form => (ctx.request as { body?: Form }).body ?? {};
-const str = (value: unknown) => (typeof value === 'string' ? value : '');
-
-export function interactionRoutes(provider: Provider, accounts: AccountsService): Router {
+export function interactionRoutes(provider: Provider, deps: InteractionDeps): Router {
+  const { accounts, signIn } = deps;
+  const kit = createInteractionKit(provider);
+  const strongAuth = strongAuthRoutes(kit, deps);
   const router = new Router();
 
-  async function details(ctx: Context) {
-    try {
-      return await provider.interactionDetails(ctx.req, ctx.res);
-    } catch (error) {
-      if (error instanceof errors.SessionNotFound) throw new AppError('interaction.expired', 400);
-      throw error;
-    }
-  }
-
-  async function siteOf(clientId: unknown) {
-    const client = await provider.Client.find(str(clientId));
-    const metadata: Record<string, unknown> = client?.metadata() ?? {};
-    return { name: str(metadata.client_name) || str(clientId), department: str(metadata.department) };
-  }
-
-  /** Hands the result back to the provider, which continues the authorization request. */
-  async function finish(ctx: Context, result: InteractionResults) {
-    ctx.status = 303;
-    ctx.redirect(
-      await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false }),
-    );
-  }
-
-  /** Renders a form again with what went wrong next to the field it concerns, or above the form. */
-  function renderWithError(ctx: Context, view: string, data: PageData, error: AppError) {
-    ctx.status = error.status;
-    const text = tr(ctx, error.code, error.params);
-    render(ctx, view, {
-      ...data,
-      error: error.field ? undefined : text,
-      errors: error.field ? { [error.field]: text } : {},
-    });
-  }
-
   router.get('/interaction/:uid', async (ctx) => {
-    const interaction = await details(ctx);
-    const site = await siteOf(interaction.params.client_id);
+    const interaction = await kit.details(ctx);
+    const site = await kit.siteOf(interaction.params.client_id);
     if (interaction.prompt.name === 'login') {
+      if (await strongAuth.showSecondFactor(ctx, interaction)) return;
       return render(ctx, 'login', { title: 'login.title', uid: interaction.uid, client: site, idNumber: '' });
     }
+    if (interaction.prompt.name === IDENTITY_PROMPT) return identityRoutes.show(ctx, kit, deps, interaction);
     const person = await accounts.findPerson(str(interaction.session?.accountId));
     if (!person) throw new AppError('interaction.expired', 400);
     // Only scopes we describe: a site cannot put words of its own on the consent page.
@@ -82,14 +61,14 @@ export function interactionRoutes(provider: Provider, accounts: AccountsService)
   router.post('/interaction/:uid/login', async (ctx) => {
     const form = formOf(ctx);
     requireCsrf(ctx, form._csrf);
-    const interaction = await details(ctx);
+    const interaction = await kit.details(ctx);
     if (interaction.prompt.name !== 'login') throw new AppError('interaction.expired', 400);
     try {
       const person = await accounts.authenticate(str(form.id_number), str(form.password), ctx.ip);
-      await finish(ctx, { login: { accountId: person.id, acr: ACR_PASSWORD, amr: ['pwd'], remember: true } });
+      await strongAuth.continueSignIn(ctx, interaction, { accountId: person.id, methods: ['pwd'] });
     } catch (error) {
       if (!isAppError(error)) throw error;
-      const site = await siteOf(interaction.params.client_id);
+      const site = await kit.siteOf(interaction.params.client_id);
       renderWithError(
         ctx,
         'login',
@@ -101,7 +80,7 @@ export function interactionRoutes(provider: Provider, accounts: AccountsService)
 
   router.post('/interaction/:uid/consent', async (ctx) => {
     requireCsrf(ctx, formOf(ctx)._csrf);
-    const interaction = await details(ctx);
+    const interaction = await kit.details(ctx);
     const accountId = interaction.session?.accountId;
     const clientId = str(interaction.params.client_id);
     if (interaction.prompt.name !== 'consent' || !accountId) throw new AppError('interaction.expired', 400);
@@ -116,30 +95,30 @@ export function interactionRoutes(provider: Provider, accounts: AccountsService)
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
     const grantId = await grant.save();
     await accounts.saveConsent(accountId, clientId, (grant.getOIDCScope() ?? '').split(' ').filter(Boolean));
-    await finish(ctx, { consent: { grantId } });
+    await kit.finish(ctx, { consent: { grantId } });
   });
 
   router.post('/interaction/:uid/abort', async (ctx) => {
     requireCsrf(ctx, formOf(ctx)._csrf);
-    await details(ctx);
-    await finish(ctx, { error: 'access_denied', error_description: 'the person declined' });
+    const interaction = await kit.details(ctx);
+    await signIn.clearPending(interaction.uid);
+    await kit.finish(ctx, { error: 'access_denied', error_description: 'the person declined' });
   });
 
   router.get('/interaction/:uid/register', async (ctx) => {
-    const interaction = await details(ctx);
+    const interaction = await kit.details(ctx);
     renderRegister(ctx, `/interaction/${interaction.uid}/register`, `/interaction/${interaction.uid}`);
   });
 
   router.post('/interaction/:uid/register', async (ctx) => {
-    const interaction = await details(ctx);
+    const interaction = await kit.details(ctx);
     const accountId = await register(
       ctx,
       `/interaction/${interaction.uid}/register`,
       `/interaction/${interaction.uid}`,
     );
-    // Registering proves knowledge of the password just chosen: the person is signed in.
-    if (accountId)
-      await finish(ctx, { login: { accountId, acr: ACR_PASSWORD, amr: ['pwd'], remember: true } });
+    // Registering proves knowledge of the password just chosen: the person is signed in with it.
+    if (accountId) await strongAuth.continueSignIn(ctx, interaction, { accountId, methods: ['pwd'] });
   });
 
   router.get('/register', (ctx) => renderRegister(ctx, '/register'));
@@ -149,6 +128,9 @@ export function interactionRoutes(provider: Provider, accounts: AccountsService)
       render(ctx, 'message', { title: 'register.done.title', message: tr(ctx, 'register.done.lead') });
     }
   });
+
+  router.use(strongAuth.router.routes());
+  router.use(identityRoutes.router(kit, deps).routes());
 
   function renderRegister(
     ctx: Context,
@@ -190,8 +172,4 @@ export function interactionRoutes(provider: Provider, accounts: AccountsService)
   }
 
   return router;
-}
-
-function tr(ctx: Context, key: MessageKey, params?: Record<string, string | number>): string {
-  return translate((ctx.state as WebState).locale, key, params);
 }

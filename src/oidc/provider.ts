@@ -3,11 +3,18 @@
  * Code flow with PKCE only, discovery, JWKS, userinfo, refresh rotation, revocation,
  * introspection, RP-initiated and back-channel logout, client credentials, PAR, DPoP.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
-import Provider, { type Adapter, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, {
+  type Adapter,
+  type ClientMetadata,
+  type Configuration,
+  errors,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AccountsService } from '../accounts/service.ts';
+import { ACR } from '../auth/strength.ts';
 import { SUPPORTED_SCOPES } from '../clients/manifest.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
 import { clientSecretMatches } from '../clients/service.ts';
@@ -18,6 +25,7 @@ import { type PageData, renderPage } from '../web/render.ts';
 import { createFindAccount, SCOPE_CLAIMS } from './accounts.ts';
 import { createClientAdapter } from './client-adapter.ts';
 import { createOutboundFetch, createOutboundPolicy } from './outbound.ts';
+import { createPolicy } from './policy.ts';
 
 export interface ProviderDeps {
   config: Pick<Config, 'issuer' | 'production' | 'secrets' | 'outboundAllowedNetworks' | 'proxyHops'>;
@@ -28,7 +36,9 @@ export interface ProviderDeps {
   logger: Logger;
 }
 
-export const ACR_PASSWORD = 'urn:yitong:acr:pwd';
+/** The citizen's own pages sign in through the provider like any site (response type none: no tokens). */
+export const ACCOUNT_CLIENT_ID = 'yitong-account';
+export const ACCOUNT_CALLBACK = '/account/callback';
 
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
@@ -51,8 +61,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     findAccount: createFindAccount(accounts),
     claims: SCOPE_CLAIMS,
     scopes: [...SUPPORTED_SCOPES],
-    acrValues: [ACR_PASSWORD],
-    responseTypes: ['code'],
+    acrValues: Object.values(ACR),
+    responseTypes: ['code', 'none'],
+    clients: [accountClient(config)],
     pkce: { required: () => true },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     clientDefaults: {
@@ -74,7 +85,13 @@ export function createProvider(deps: ProviderDeps): Provider {
       createHmac('sha256', config.secrets.hmacKey)
         .update(`${client.sectorIdentifier}\n${accountId}`)
         .digest('base64url'),
-    extraClientMetadata: { properties: ['department', 'region_code', 'client_uri', 'logo_uri'] },
+    extraClientMetadata: {
+      properties: ['department', 'region_code', 'client_uri', 'logo_uri', 'min_identity_level'],
+      validator(_ctx, key, value) {
+        if (key === 'min_identity_level' && value !== undefined && ![1, 2, 3].includes(value as number))
+          throw new errors.InvalidClientMetadata('min_identity_level must be 1, 2 or 3');
+      },
+    },
     features: {
       devInteractions: { enabled: false },
       userinfo: { enabled: true },
@@ -111,7 +128,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       Session: 12 * HOUR,
       RefreshToken: (_ctx, token) => (token.isSenderConstrained?.() ? 14 * DAY : 12 * HOUR),
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: createPolicy(accounts),
+    },
     loadExistingGrant: (ctx) => loadGrant(ctx, accounts),
     clientBasedCORS: (_ctx, origin, client) =>
       client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false,
@@ -142,6 +162,20 @@ export function createProvider(deps: ProviderDeps): Provider {
   return provider;
 }
 
+function accountClient(config: ProviderDeps['config']): ClientMetadata {
+  return {
+    client_id: ACCOUNT_CLIENT_ID,
+    // Never used (no grant type reaches the token endpoint); a secret is required by the auth method.
+    client_secret: randomBytes(32).toString('base64url'),
+    client_name: '一通个人中心',
+    department: '一通',
+    redirect_uris: [`${config.issuer}${ACCOUNT_CALLBACK}`],
+    response_types: ['none'],
+    grant_types: [],
+    scope: 'openid',
+  };
+}
+
 function page(ctx: KoaContextWithOIDC, view: string, data: PageData): void {
   ctx.type = 'html';
   ctx.set('cache-control', 'no-store');
@@ -165,7 +199,10 @@ async function loadGrant(ctx: KoaContextWithOIDC, accounts: Pick<AccountsService
     const grant = await provider.Grant.find(grantId);
     if (grant) return grant;
   }
-  const scopes = await accounts.findConsent(session.accountId, client.clientId);
+  const scopes =
+    client.clientId === ACCOUNT_CLIENT_ID
+      ? ['openid']
+      : await accounts.findConsent(session.accountId, client.clientId);
   if (!scopes) return undefined;
   const grant = new provider.Grant({ accountId: session.accountId, clientId: client.clientId });
   grant.addOIDCScope(scopes.join(' '));

@@ -1,3 +1,5 @@
+import { authEn, authZh } from './messages-auth.ts';
+
 /** Every string a person reads, in zh-CN (the default) and English. `{name}` is interpolated. */
 const zh = {
   'app.name': '一通',
@@ -74,6 +76,7 @@ const zh = {
   not_found: '页面不存在。',
   'server.error': '服务暂时不可用，请稍后再试。',
   'oidc.error': '网站发来的登录请求有误（{error}）。请返回该网站重试；如问题持续，请联系该网站的主办部门。',
+  ...authZh,
 };
 
 export type MessageKey = keyof typeof zh;
@@ -157,6 +160,7 @@ const en: Record<MessageKey, string> = {
   'server.error': 'The service is temporarily unavailable. Try again later.',
   'oidc.error':
     'The sign-in request from the website is not valid ({error}). Go back to the site and try again; if it keeps happening, contact the department that runs it.',
+  ...authEn,
 };
 
 export const LOCALES = ['zh-CN', 'en'] as const;

@@ -25,9 +25,13 @@ export type PageData = Record<string, unknown> & { title: MessageKey };
 export function renderPage(view: string, data: PageData, state: PageState): string {
   const t = (key: string, params?: Record<string, string | number>) =>
     isMessageKey(key) ? translate(state.locale, key, params) : key;
+  // Only what the layout needs from the request state: other state (the session) stays out of pages.
+  const { locale, nonce, csrf } = state;
   return environment.render(`${view}.njk`, {
     ...data,
-    ...state,
+    locale,
+    nonce,
+    csrf,
     t,
     otherLocale: state.locale === 'en' ? 'zh-CN' : 'en',
   });

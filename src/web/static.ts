@@ -1,4 +1,4 @@
-/** Serves the few static files of `static/` from memory, with a content hash as ETag. */
+/** Serves the few static files from memory, with a content hash as ETag. */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -10,15 +10,23 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-export function serveStatic(dir: URL) {
-  const files = new Map(
-    readdirSync(dir)
+/**
+ * Every file of `dir`, plus `extra` files served under a name of ours (a package's browser
+ * bundle: served by us, never from a CDN).
+ */
+export function serveStatic(dir: URL, extra: Record<string, URL> = {}) {
+  const sources: Array<[string, URL]> = [
+    ...readdirSync(dir)
       .filter((name) => TYPES[extname(name)])
-      .map((name) => {
-        const body = readFileSync(new URL(name, dir));
-        const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"`;
-        return [`/static/${name}`, { body, etag, type: TYPES[extname(name)] as string }];
-      }),
+      .map((name): [string, URL] => [name, new URL(name, dir)]),
+    ...Object.entries(extra),
+  ];
+  const files = new Map(
+    sources.map(([name, source]) => {
+      const body = readFileSync(source);
+      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"`;
+      return [`/static/${name}`, { body, etag, type: TYPES[extname(name)] as string }];
+    }),
   );
   return async (ctx: Context, next: Next) => {
     const file = ctx.method === 'GET' || ctx.method === 'HEAD' ? files.get(ctx.path) : undefined;

@@ -89,3 +89,18 @@ export function formAction(html: string, fragment: string): string {
   if (!match) throw new Error(`no form with action containing ${fragment}`);
   return (match[1] as string).replaceAll('&amp;', '&');
 }
+
+/** Submits the page's form whose action contains `fragment`, with its CSRF token and `fields`. */
+export function submit(
+  browser: Browser,
+  page: Page,
+  fragment: string,
+  fields: Record<string, string> = {},
+  stopAt?: string,
+): Promise<Page> {
+  return browser.visit(
+    new URL(formAction(page.html, fragment), page.url).href,
+    { form: { _csrf: hiddenField(page.html, '_csrf'), ...fields } },
+    stopAt,
+  );
+}

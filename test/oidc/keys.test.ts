@@ -55,7 +55,8 @@ test('one ES256 key on first start, stored sealed; after a rotation and restart 
   ).json()) as Record<string, unknown>;
   t.deepEqual(discovery.id_token_signing_alg_values_supported, ['ES256']);
   t.deepEqual(discovery.code_challenge_methods_supported, ['S256']);
-  t.deepEqual(discovery.response_types_supported, ['code']);
+  // `none` serves only Yitong's own account page; a departmental manifest can register only `code`.
+  t.deepEqual(discovery.response_types_supported, ['code', 'none']);
 });
 
 test('/readyz is ready only with storage up and no migration pending; /healthz answers', async (t) => {
@@ -66,7 +67,10 @@ test('/readyz is ready only with storage up and no migration pending; /healthz a
   t.like(await ready.json(), { status: 'ready', checks: { database: 'ok', redis: 'ok', migrations: 'ok' } });
   t.is((await fetch(`${yitong.issuer}/healthz`)).status, 200);
 
-  await yitong.server.container.database.db.deleteFrom('schema_migrations').execute();
+  await yitong.server.container.database.db
+    .deleteFrom('schema_migrations')
+    .where('name', '=', '0001_init.sql')
+    .execute();
   const pending = await fetch(`${yitong.issuer}/readyz`);
   t.is(pending.status, 503);
   t.like(await pending.json(), { status: 'not ready', checks: { migrations: 'pending: 0001_init.sql' } });

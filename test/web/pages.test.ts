@@ -45,10 +45,16 @@ test('bad form submissions get a clear error page, never a 500', async (t) => {
 
   const wrongType = await fetch(`${yitong.issuer}/register`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', cookie: browser.cookieHeader(new URL(yitong.issuer)) },
-    body: JSON.stringify({ _csrf: csrf }),
+    headers: { 'content-type': 'text/plain', cookie: browser.cookieHeader(new URL(yitong.issuer)) },
+    body: `_csrf=${csrf}`,
   });
   t.is(wrongType.status, 415);
+  const notJson = await fetch(`${yitong.issuer}/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie: browser.cookieHeader(new URL(yitong.issuer)) },
+    body: '{"_csrf":',
+  });
+  t.is(notJson.status, 400);
 
   const huge = await browser.visit(`${yitong.issuer}/register`, {
     form: { _csrf: csrf, name: 'x'.repeat(20_000) },

@@ -1,0 +1,106 @@
+/**
+ * Identity level (实名等级, DESIGN.md): 1 self-registered, 2 name and number confirmed by an
+ * authoritative source (a pluggable verifier), 3 confirmed face to face by counter staff at a
+ * service hall. Levels only rise. Every check, look-up and confirmation is audited with who,
+ * where and when.
+ *
+ * @example
+ *   await levels.verifyOnline(person, '张三', ip);            // level 2, or AppError('identity.mismatch')
+ *   await levels.confirmInPerson(staff, personId, ip);       // level 3, audited with the hall
+ */
+import type { Limiter } from '../auth/rate-limit.ts';
+import type { IdNumber } from '../identity/id-number.ts';
+import { isRegionCode } from '../identity/region-code.ts';
+import type { IdentityVerifier } from '../identity/verifier.ts';
+import { AppError } from '../web/errors.ts';
+import type { AccountsRepo, Person, Staff } from './repo.ts';
+import { type AccountsService, normaliseName, parseIdNumberOrThrow } from './service.ts';
+
+export interface IdentityLevelDeps {
+  repo: AccountsRepo;
+  accounts: Pick<AccountsService, 'revealIdNumber' | 'findPersonByIdNumber' | 'findPerson'>;
+  verifier: IdentityVerifier | undefined;
+  /** Online checks per person: the authority must not become an oracle for guessing names. */
+  checksPerPerson: Limiter;
+}
+
+export function createIdentityLevels({ repo, accounts, verifier, checksPerPerson }: IdentityLevelDeps) {
+  return {
+    onlineCheckAvailable: verifier !== undefined,
+
+    /** Level 2 when the authority confirms this name with the person's own number. */
+    async verifyOnline(person: Person, nameInput: string, ip: string): Promise<void> {
+      if (!verifier) throw new AppError('identity.no_verifier', 503);
+      const name = normaliseName(nameInput);
+      const { allowed, retryAfterSeconds } = await checksPerPerson.consume(person.id);
+      if (!allowed)
+        throw new AppError('rate.identity', 429, {
+          params: { hours: Math.max(1, Math.ceil(retryAfterSeconds / 3600)) },
+        });
+      const outcome = await verifier.verify({ idNumber: accounts.revealIdNumber(person) as IdNumber, name });
+      const audit = {
+        actor: person.id,
+        subject: person.id,
+        ip,
+        details: { verifier: verifier.kind, outcome },
+      };
+      if (outcome === 'unavailable') throw new AppError('identity.unavailable', 503);
+      if (outcome === 'mismatch') {
+        await repo.recordAudit({ ...audit, action: 'identity.check_failed' });
+        throw new AppError('identity.mismatch', 422, { field: 'name' });
+      }
+      await repo.raiseIdentityLevel(person.id, 2, { ...audit, action: 'identity.verified' }, name);
+    },
+
+    staffOf: (personId: string) => repo.findStaff(personId),
+
+    /** A member of staff looks a person up by number, with the card in front of them. Audited. */
+    async lookUp(staff: Staff, idNumberInput: string, ip: string): Promise<Person> {
+      const person = await accounts.findPersonByIdNumber(parseIdNumberOrThrow(idNumberInput));
+      if (!person) throw new AppError('staff.not_found', 404, { field: 'id_number' });
+      await repo.recordAudit({
+        actor: staff.personId,
+        action: 'staff.looked_up',
+        subject: person.id,
+        ip,
+        details: { hall: staff.hall, region_code: staff.regionCode },
+      });
+      return person;
+    },
+
+    /** Level 3: confirmed face to face, recorded with the member of staff, the hall and the time. */
+    async confirmInPerson(staff: Staff, personId: string, ip: string): Promise<void> {
+      const person = await accounts.findPerson(personId);
+      if (person?.status !== 'active') throw new AppError('staff.not_found', 404);
+      if (person.id === staff.personId) throw new AppError('staff.self', 403);
+      await repo.raiseIdentityLevel(person.id, 3, {
+        actor: staff.personId,
+        action: 'identity.confirmed',
+        subject: person.id,
+        ip,
+        details: { hall: staff.hall, region_code: staff.regionCode, from_level: person.identityLevel },
+      });
+    },
+
+    /** `yitong staff add`: makes a registered person counter staff of a hall. */
+    async addStaff(idNumberInput: string, hall: string, regionCode: string): Promise<Person> {
+      const person = await accounts.findPersonByIdNumber(parseIdNumberOrThrow(idNumberInput));
+      if (!person) throw new AppError('staff.not_found', 404, { field: 'id_number' });
+      const trimmedHall = hall.trim();
+      if (!trimmedHall || trimmedHall.length > 100) throw new AppError('staff.hall', 400, { field: 'hall' });
+      if (!isRegionCode(regionCode)) throw new AppError('staff.region', 400, { field: 'region_code' });
+      await repo.saveStaff(
+        { personId: person.id, hall: trimmedHall, regionCode },
+        {
+          actor: 'cli',
+          action: 'staff.added',
+          subject: person.id,
+          details: { hall: trimmedHall, region_code: regionCode },
+        },
+      );
+      return person;
+    },
+  };
+}
+
+export type IdentityLevels = ReturnType<typeof createIdentityLevels>;

@@ -1,0 +1,47 @@
+/**
+ * Authentication strength (DESIGN.md): `acr` pwd < mfa < phr, and the `amr` methods behind it.
+ * The acr is derived from the methods that really succeeded, never from what a site asked for.
+ *
+ * @example
+ *   acrFor(['pwd', 'otp']);                         // 'urn:yitong:acr:mfa'
+ *   requiredAcr('urn:yitong:acr:mfa urn:yitong:acr:phr'); // 'urn:yitong:acr:mfa' (the weakest acceptable)
+ */
+export const ACR = {
+  pwd: 'urn:yitong:acr:pwd',
+  mfa: 'urn:yitong:acr:mfa',
+  phr: 'urn:yitong:acr:phr',
+} as const;
+
+export type Acr = (typeof ACR)[keyof typeof ACR];
+
+/** RFC 8176 method names: password, one-time code, hardware- or software-held key. */
+export type Method = 'pwd' | 'otp' | 'hwk' | 'swk';
+
+const RANK: Record<string, number> = { [ACR.pwd]: 0, [ACR.mfa]: 1, [ACR.phr]: 2 };
+
+export const rankOf = (acr: string | undefined): number => (acr ? (RANK[acr] ?? -1) : -1);
+
+/** A passkey alone is phishing-resistant and multi-factor (possession plus PIN or biometrics). */
+export function acrFor(methods: readonly string[]): Acr {
+  if (methods.includes('hwk') || methods.includes('swk')) return ACR.phr;
+  if (methods.includes('pwd') && methods.includes('otp')) return ACR.mfa;
+  return ACR.pwd;
+}
+
+/** The `amr` claim: the methods, plus `mfa` when more than one factor was used. */
+export function amrFor(methods: readonly string[]): string[] {
+  const unique = [...new Set(methods)];
+  return unique.length > 1 ? [...unique, 'mfa'] : unique;
+}
+
+/**
+ * What a site's `acr_values` (or its registered `default_acr_values`) demand: any listed value is
+ * acceptable, so the weakest known one; undefined when none is ours.
+ */
+export function requiredAcr(acrValues: string | undefined): Acr | undefined {
+  const known = (acrValues ?? '').split(' ').filter((value): value is Acr => value in RANK);
+  return known.sort((a, b) => rankOf(a) - rankOf(b))[0];
+}
+
+export const satisfies = (have: string | undefined, need: Acr | undefined): boolean =>
+  !need || rankOf(have) >= rankOf(need);

@@ -1,0 +1,55 @@
+/**
+ * When a person must be asked something before going back to a site (oidc-provider's
+ * interaction policy): the standard login and consent prompts, plus
+ * - step-up: the site's `acr_values` (or registered `default_acr_values`) demand more than this
+ *   session's sign-in achieved, so the login prompt asks for the missing factor;
+ * - identity level: the site's `min_identity_level` is above the person's, so they are shown how
+ *   to raise it instead of being sent on.
+ * With `prompt=none` either one ends in an error to the site, never in a silent downgrade.
+ */
+import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import type { AccountsService } from '../accounts/service.ts';
+import { requiredAcr, satisfies } from '../auth/strength.ts';
+
+const { base, Check, Prompt } = interactionPolicy;
+
+export const STEP_UP = 'acr_step_up';
+export const IDENTITY_PROMPT = 'identity_level';
+
+export function minIdentityLevel(ctx: KoaContextWithOIDC): number {
+  const level = ctx.oidc.client?.metadata().min_identity_level;
+  return typeof level === 'number' ? level : 1;
+}
+
+export function createPolicy(accounts: Pick<AccountsService, 'findPerson'>) {
+  const policy = base();
+  policy.get('login')?.checks.add(
+    new Check(
+      STEP_UP,
+      'the requested authentication strength is above what this session achieved',
+      'login_required',
+      (ctx) => {
+        const { session, params } = ctx.oidc;
+        if (!session?.accountId) return Check.NO_NEED_TO_PROMPT;
+        const need = requiredAcr(params?.acr_values as string | undefined);
+        return satisfies(session.acr, need) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      },
+      (ctx) => ({ acr: requiredAcr(ctx.oidc.params?.acr_values as string | undefined) }),
+    ),
+  );
+  policy.add(
+    new Prompt(
+      { name: IDENTITY_PROMPT, requestable: false },
+      (ctx) => ({ min_identity_level: minIdentityLevel(ctx) }),
+      new Check(IDENTITY_PROMPT, 'the site requires a higher identity level', async (ctx) => {
+        const min = minIdentityLevel(ctx);
+        // Sites without a minimum (most) cost no look-up on the single sign-on hop.
+        if (min <= 1 || !ctx.oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT;
+        const person = await accounts.findPerson(ctx.oidc.session.accountId);
+        return (person?.identityLevel ?? 0) >= min ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      }),
+    ),
+    1,
+  );
+  return policy;
+}

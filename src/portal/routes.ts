@@ -1,0 +1,158 @@
+/**
+ * The account page (`/account`): who the person is to us, their identity level and how to raise
+ * it, and their sign-in methods: passkeys (add, name, remove) and the authenticator app (add
+ * with a QR code, recovery codes shown once, remove). Changes need a recent sign-in.
+ */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { IdentityLevels } from '../accounts/identity-levels.ts';
+import type { OneTimeCodes } from '../auth/one-time-codes.ts';
+import type { PasskeyService } from '../auth/passkeys.ts';
+import type { FactorsRepo } from '../auth/repo.ts';
+import { formOf, renderWithError, str, tr } from '../interactions/kit.ts';
+import { type AppError, isAppError } from '../web/errors.ts';
+import { requireCsrf } from '../web/middleware.ts';
+import { render } from '../web/render.ts';
+import { type PortalSession, type PortalState, requireRecentSignIn } from './session.ts';
+
+export interface PortalDeps {
+  portal: PortalSession;
+  passkeys: PasskeyService;
+  codes: OneTimeCodes;
+  levels: IdentityLevels;
+  factors: Pick<FactorsRepo, 'factorSummary'>;
+  endSessionPath: string;
+}
+
+const me = (ctx: Context) => ctx.state as PortalState;
+
+export function portalRoutes(deps: PortalDeps): Router {
+  const { portal, passkeys, codes, levels } = deps;
+  const router = new Router();
+
+  router.get('/account/sign-in', (ctx) =>
+    portal.startSignIn(ctx, str(ctx.query.return) || '/account', { fresh: ctx.query.fresh === '1' }),
+  );
+  router.get('/account/callback', (ctx) => portal.callback(ctx));
+
+  router.use('/account', portal.signedIn);
+
+  async function overview(ctx: Context, extra: { error?: AppError; form?: Record<string, unknown> } = {}) {
+    const { person, session } = me(ctx);
+    const [keys, summary, staff] = await Promise.all([
+      passkeys.list(person.id),
+      deps.factors.factorSummary(person.id),
+      levels.staffOf(person.id),
+    ]);
+    const data = {
+      title: 'account.title' as const,
+      person: { name: person.name, masked: person.idNumberMasked, level: person.identityLevel },
+      passkeys: keys.map((key) => ({ ...key, createdAt: key.createdAt.toISOString().slice(0, 10) })),
+      totp: summary.totp,
+      recoveryCodes: summary.recoveryCodes,
+      online: levels.onlineCheckAvailable && person.identityLevel < 2,
+      name: str(extra.form?.name) || person.name,
+      recent: Date.now() / 1000 - session.authTime <= 15 * 60,
+      staff: Boolean(staff),
+      notice: typeof ctx.query.done === 'string' ? noticeOf(ctx, ctx.query.done) : undefined,
+      endSession: deps.endSessionPath,
+    };
+    if (extra.error) return renderWithError(ctx, 'account', data, extra.error);
+    render(ctx, 'account', { ...data, errors: {} });
+  }
+
+  router.get('/account', (ctx) => overview(ctx));
+
+  router.post('/account/identity', async (ctx) => {
+    const form = formOf(ctx);
+    requireCsrf(ctx, form._csrf);
+    try {
+      await levels.verifyOnline(me(ctx).person, str(form.name), ctx.ip);
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      return overview(ctx, { error, form });
+    }
+    done(ctx, 'verified');
+  });
+
+  /** JSON for our script: registration options bound to this session. */
+  router.post('/account/passkeys/options', async (ctx) => {
+    requireCsrf(ctx, formOf(ctx)._csrf);
+    requireRecentSignIn(me(ctx).session);
+    ctx.body = await passkeys.registrationOptions(me(ctx).session.uid, me(ctx).person);
+  });
+
+  router.post('/account/passkeys', async (ctx) => {
+    const body = formOf(ctx);
+    requireCsrf(ctx, body._csrf);
+    const { session, person } = me(ctx);
+    requireRecentSignIn(session);
+    await passkeys.register(session.uid, person.id, { response: body.response, name: body.name }, ctx.ip);
+    ctx.body = { location: '/account?done=passkey-added' };
+  });
+
+  router.post('/account/passkeys/:id/delete', async (ctx) => {
+    requireCsrf(ctx, formOf(ctx)._csrf);
+    requireRecentSignIn(me(ctx).session);
+    await passkeys.remove(me(ctx).person.id, ctx.params.id ?? '', ctx.ip);
+    done(ctx, 'passkey-removed');
+  });
+
+  router.get('/account/totp', async (ctx) => {
+    requireRecentSignIn(me(ctx).session);
+    await renderEnrolment(ctx);
+  });
+
+  router.post('/account/totp', async (ctx) => {
+    const form = formOf(ctx);
+    requireCsrf(ctx, form._csrf);
+    const { session, person } = me(ctx);
+    requireRecentSignIn(session);
+    try {
+      const recoveryCodes = await codes.confirmEnrolment(session.uid, person.id, str(form.otp), ctx.ip);
+      render(ctx, 'recovery-codes', { title: 'totp.codes.title', recoveryCodes });
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      await renderEnrolment(ctx, error);
+    }
+  });
+
+  router.post('/account/totp/delete', async (ctx) => {
+    requireCsrf(ctx, formOf(ctx)._csrf);
+    requireRecentSignIn(me(ctx).session);
+    await codes.remove(me(ctx).person.id, ctx.ip);
+    done(ctx, 'totp-removed');
+  });
+
+  async function renderEnrolment(ctx: Context, error?: AppError) {
+    const { session, person } = me(ctx);
+    const enrolment = await codes.startEnrolment(session.uid, person);
+    const data = {
+      title: 'totp.title' as const,
+      ...enrolment,
+      secretGroups: enrolment.secret.match(/.{1,4}/g)?.join(' '),
+    };
+    if (error) return renderWithError(ctx, 'totp', data, error);
+    render(ctx, 'totp', { ...data, errors: {} });
+  }
+
+  return router;
+}
+
+const NOTICES = {
+  verified: 'account.done.verified',
+  'passkey-added': 'account.done.passkey_added',
+  'passkey-removed': 'account.done.passkey_removed',
+  'totp-removed': 'account.done.totp_removed',
+} as const;
+
+function noticeOf(ctx: Context, key: string): string | undefined {
+  const message = NOTICES[key as keyof typeof NOTICES];
+  return message && tr(ctx, message);
+}
+
+/** Post/redirect/get: the account page again, saying what was done. */
+function done(ctx: Context, what: keyof typeof NOTICES) {
+  ctx.status = 303;
+  ctx.redirect(`/account?done=${what}`);
+}

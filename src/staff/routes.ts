@@ -1,0 +1,79 @@
+/**
+ * The counter-staff page (`/staff`): with the person and their identity card in front of them,
+ * staff look the person up by number and confirm them face to face (identity level 3). Only
+ * staff, signed in with at least two factors, reach it; every look-up and confirmation is audited
+ * with the member of staff, the hall and the time.
+ */
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import type { IdentityLevels } from '../accounts/identity-levels.ts';
+import type { Staff } from '../accounts/repo.ts';
+import { ACR } from '../auth/strength.ts';
+import { formOf, renderWithError, str, tr } from '../interactions/kit.ts';
+import type { PortalSession, PortalState } from '../portal/session.ts';
+import { AppError, isAppError } from '../web/errors.ts';
+import { requireCsrf } from '../web/middleware.ts';
+import { render } from '../web/render.ts';
+
+type StaffState = PortalState & { staff: Staff };
+
+export function staffRoutes(deps: { portal: PortalSession; levels: IdentityLevels }): Router {
+  const { levels } = deps;
+  const router = new Router();
+  const state = (ctx: Context) => ctx.state as StaffState;
+
+  async function staffOnly(ctx: Context, next: Next) {
+    const staff = await levels.staffOf(state(ctx).person.id);
+    if (!staff) throw new AppError('staff.forbidden', 403);
+    state(ctx).staff = staff;
+    await next();
+  }
+
+  // Staff first (everyone else: 403), then at least two factors (staff without them: a step-up).
+  router.use('/staff', deps.portal.signedIn, staffOnly, deps.portal.requireAcr(ACR.mfa));
+
+  const page = (ctx: Context, data: Record<string, unknown> = {}) => ({
+    title: 'staff.title' as const,
+    hall: state(ctx).staff.hall,
+    idNumber: '',
+    errors: {},
+    ...data,
+  });
+
+  router.get('/staff', (ctx) => render(ctx, 'staff', page(ctx)));
+
+  router.post('/staff/lookup', async (ctx) => {
+    const form = formOf(ctx);
+    requireCsrf(ctx, form._csrf);
+    try {
+      const person = await levels.lookUp(state(ctx).staff, str(form.id_number), ctx.ip);
+      render(
+        ctx,
+        'staff',
+        page(ctx, {
+          found: {
+            id: person.id,
+            name: person.name,
+            masked: person.idNumberMasked,
+            gender: person.gender,
+            birthdate: person.birthdate,
+            level: person.identityLevel,
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      renderWithError(ctx, 'staff', page(ctx, { idNumber: str(form.id_number) }), error);
+    }
+  });
+
+  router.post('/staff/confirm', async (ctx) => {
+    const form = formOf(ctx);
+    requireCsrf(ctx, form._csrf);
+    if (form.card_checked !== 'yes') throw new AppError('staff.card_unchecked', 400);
+    await levels.confirmInPerson(state(ctx).staff, str(form.person_id), ctx.ip);
+    render(ctx, 'staff', page(ctx, { notice: tr(ctx, 'staff.confirmed') }));
+  });
+
+  return router;
+}
