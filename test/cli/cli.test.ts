@@ -86,6 +86,29 @@ test('migrate, citizen create, keys rotate and clients add work on the embedded 
   t.regex(added.stdout, /client_id site\n {2}client_secret [\w-]{43} {2}\(shown once/);
   const rotated = yitong(['clients', 'rotate-secret', 'site'], e);
   t.regex(rotated.stdout, /^client_secret [\w-]{43}/);
+
+  const hall = '天河区政务服务中心';
+  const staff = yitong(
+    ['staff', 'add', '--id-number', person.idNumber, '--hall', hall, '--region-code', '440106'],
+    e,
+  );
+  t.is(staff.status, 0, staff.stderr);
+  t.is(
+    staff.stdout,
+    `${person.idNumber.slice(0, 6)}********${person.idNumber.slice(-4)} (${person.name}) is counter staff of ${hall}\n`,
+  );
+  const unknown = yitong(
+    ['staff', 'add', '--id-number', newCitizen().idNumber, '--hall', hall, '--region-code', '440106'],
+    e,
+  );
+  t.is(unknown.status, 1);
+  t.regex(unknown.stderr, /No account is registered with this identity number/);
+  const badRegion = yitong(
+    ['staff', 'add', '--id-number', person.idNumber, '--hall', hall, '--region-code', '4401'],
+    e,
+  );
+  t.is(badRegion.status, 1);
+  t.regex(badRegion.stderr, /division code must be 6 digits/);
 });
 
 test('bad arguments and bad manifests are explained, with a non-zero exit code', (t) => {
@@ -93,6 +116,8 @@ test('bad arguments and bad manifests are explained, with a non-zero exit code',
   const missing = yitong(['citizen', 'create', '--name', '张三'], e);
   t.is(missing.status, 2);
   t.regex(missing.stderr, /--id-number, --name and --password-stdin are required/);
+
+  t.is(yitong(['staff', 'add', '--hall', 'x'], e).status, 2);
 
   const unknownOption = yitong(['keys', 'rotate', '--force'], e);
   t.is(unknownOption.status, 2);

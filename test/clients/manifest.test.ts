@@ -61,6 +61,12 @@ const malformed: Array<[string, unknown, RegExp]> = [
   ['an unknown field (typo)', { ...good, redirect_uri: 'x' }, /redirect_uri/],
   ['the implicit flow', { ...good, response_types: ['id_token'] }, /response_types\.0/],
   [
+    'an unknown authentication strength',
+    { ...good, default_acr_values: ['urn:other:acr'] },
+    /default_acr_values\.0/,
+  ],
+  ['an identity level out of range', { ...good, min_identity_level: 4 }, /min_identity_level/],
+  [
     'a weak given secret',
     { ...good, client_secret: 'secret' },
     /client_secret: must have at least 43 characters/,

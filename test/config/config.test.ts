@@ -24,6 +24,19 @@ test('defaults make a development server that just works, with secrets generated
   t.true(Object.isFrozen(config));
   t.is(statSync(join(dir, 'secrets.json')).mode & 0o777, 0o600);
   t.deepEqual(loadConfig({ DATA_DIR: dir }).secrets, config.secrets, 'the same secrets on the next start');
+  t.deepEqual(config.identityVerifier, { kind: 'none' });
+});
+
+test('the identity verifier: an HTTP source with its token, or a file in development', (t) => {
+  const http = loadConfig({
+    DATA_DIR: dataDir(),
+    IDENTITY_VERIFIER_URL: 'https://a.example/v',
+    IDENTITY_VERIFIER_TOKEN: 'tok',
+  });
+  t.deepEqual(http.identityVerifier, { kind: 'http', url: 'https://a.example/v', token: 'tok' });
+  const file = loadConfig({ DATA_DIR: dataDir(), IDENTITY_VERIFIER_FILE: 'dev/authority.json' });
+  t.like(file.identityVerifier, { kind: 'file' });
+  t.regex((file.identityVerifier as { path: string }).path, /^\/.*dev\/authority\.json$/);
 });
 
 const bad: Array<[string, Record<string, string>, RegExp]> = [
@@ -48,6 +61,32 @@ const bad: Array<[string, Record<string, string>, RegExp]> = [
     'DATA_ENCRYPTION_KEY',
     { COOKIE_KEYS: 'k'.repeat(40), HMAC_KEY: key32 },
     /^DATA_ENCRYPTION_KEY is required when the other secrets are set/,
+  ],
+  ['IDENTITY_VERIFIER_URL', { IDENTITY_VERIFIER_URL: 'ftp://authority' }, /must be an http\(s\) URL/],
+  [
+    'IDENTITY_VERIFIER_URL',
+    { IDENTITY_VERIFIER_URL: 'https://a.example', IDENTITY_VERIFIER_FILE: 'a.json' },
+    /cannot both be set/,
+  ],
+  [
+    'IDENTITY_VERIFIER_FILE',
+    {
+      NODE_ENV: 'production',
+      ISSUER: 'https://id.example.gov.cn',
+      ...productionSecrets,
+      IDENTITY_VERIFIER_FILE: 'a.json',
+    },
+    /is for development only/,
+  ],
+  [
+    'IDENTITY_VERIFIER_URL',
+    {
+      NODE_ENV: 'production',
+      ISSUER: 'https://id.example.gov.cn',
+      ...productionSecrets,
+      IDENTITY_VERIFIER_URL: 'http://a.example',
+    },
+    /must be an https URL when NODE_ENV=production/,
   ],
   [
     'SECRETS_FILE',
