@@ -1,0 +1,4 @@
+import test from 'ava';
+import { strongAuthSuite } from './strong-auth-suite.ts';
+
+strongAuthSuite(test, 'postgres');
