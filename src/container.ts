@@ -102,6 +102,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       repo: accountsRepo,
       accounts,
       verifier: await openVerifier(config.identityVerifier),
+      ephemeral,
       checksPerPerson: createLimiter(counters, {
         name: 'idv:acct',
         limit: 5,

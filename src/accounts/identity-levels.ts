@@ -6,8 +6,10 @@
  *
  * @example
  *   await levels.verifyOnline(person, '张三', ip);            // level 2, or AppError('identity.mismatch')
- *   await levels.confirmInPerson(staff, personId, ip);       // level 3, audited with the hall
+ *   await levels.lookUp(staff, idNumber, deskSession, ip);     // the person at the counter
+ *   await levels.confirmInPerson(staff, deskSession, ip);     // level 3 for them, audited with the hall
  */
+import type { EphemeralStore } from '../auth/ephemeral.ts';
 import type { Limiter } from '../auth/rate-limit.ts';
 import type { IdNumber } from '../identity/id-number.ts';
 import { isRegionCode } from '../identity/region-code.ts';
@@ -22,9 +24,19 @@ export interface IdentityLevelDeps {
   verifier: IdentityVerifier | undefined;
   /** Online checks per person: the authority must not become an oracle for guessing names. */
   checksPerPerson: Limiter;
+  ephemeral: EphemeralStore;
 }
 
-export function createIdentityLevels({ repo, accounts, verifier, checksPerPerson }: IdentityLevelDeps) {
+const DESK_SECONDS = 10 * 60;
+const deskKey = (desk: string) => `staff:desk:${desk}`;
+
+export function createIdentityLevels({
+  repo,
+  accounts,
+  verifier,
+  checksPerPerson,
+  ephemeral,
+}: IdentityLevelDeps) {
   return {
     onlineCheckAvailable: verifier !== undefined,
 
@@ -54,10 +66,15 @@ export function createIdentityLevels({ repo, accounts, verifier, checksPerPerson
 
     staffOf: (personId: string) => repo.findStaff(personId),
 
-    /** A member of staff looks a person up by number, with the card in front of them. Audited. */
-    async lookUp(staff: Staff, idNumberInput: string, ip: string): Promise<Person> {
+    /**
+     * A member of staff looks a person up by number, with the card in front of them. Audited.
+     * The person found is the one the desk (`desk`: the staff's session) may confirm next: a
+     * confirmation names nobody else.
+     */
+    async lookUp(staff: Staff, idNumberInput: string, desk: string, ip: string): Promise<Person> {
       const person = await accounts.findPersonByIdNumber(parseIdNumberOrThrow(idNumberInput));
       if (!person) throw new AppError('staff.not_found', 404, { field: 'id_number' });
+      await ephemeral.put(deskKey(desk), person.id, DESK_SECONDS);
       await repo.recordAudit({
         actor: staff.personId,
         action: 'staff.looked_up',
@@ -69,7 +86,9 @@ export function createIdentityLevels({ repo, accounts, verifier, checksPerPerson
     },
 
     /** Level 3: confirmed face to face, recorded with the member of staff, the hall and the time. */
-    async confirmInPerson(staff: Staff, personId: string, ip: string): Promise<void> {
+    async confirmInPerson(staff: Staff, desk: string, ip: string): Promise<void> {
+      const personId = await ephemeral.take<string>(deskKey(desk));
+      if (!personId) throw new AppError('staff.lookup_first', 400);
       const person = await accounts.findPerson(personId);
       if (person?.status !== 'active') throw new AppError('staff.not_found', 404);
       if (person.id === staff.personId) throw new AppError('staff.self', 403);

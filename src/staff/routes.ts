@@ -46,7 +46,12 @@ export function staffRoutes(deps: { portal: PortalSession; levels: IdentityLevel
     const form = formOf(ctx);
     requireCsrf(ctx, form._csrf);
     try {
-      const person = await levels.lookUp(state(ctx).staff, str(form.id_number), ctx.ip);
+      const person = await levels.lookUp(
+        state(ctx).staff,
+        str(form.id_number),
+        state(ctx).session.uid,
+        ctx.ip,
+      );
       render(
         ctx,
         'staff',
@@ -71,7 +76,7 @@ export function staffRoutes(deps: { portal: PortalSession; levels: IdentityLevel
     const form = formOf(ctx);
     requireCsrf(ctx, form._csrf);
     if (form.card_checked !== 'yes') throw new AppError('staff.card_unchecked', 400);
-    await levels.confirmInPerson(state(ctx).staff, str(form.person_id), ctx.ip);
+    await levels.confirmInPerson(state(ctx).staff, state(ctx).session.uid, ctx.ip);
     render(ctx, 'staff', page(ctx, { notice: tr(ctx, 'staff.confirmed') }));
   });
 

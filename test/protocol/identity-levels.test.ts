@@ -128,7 +128,9 @@ test('staff: a non-staff person gets 403; staff confirm face to face (level 3) w
   await signInTo(visitorBrowser, yitong.issuer, visitor);
   const forbidden = await visitorBrowser.visit(`${yitong.issuer}/staff`);
   t.is(forbidden.status, 403);
-  const post = await visitorBrowser.request(`${yitong.issuer}/staff/confirm`, { form: { person_id: 'x' } });
+  const post = await visitorBrowser.request(`${yitong.issuer}/staff/confirm`, {
+    form: { card_checked: 'yes' },
+  });
   t.is(post.status, 403);
 
   const member = newCitizen();
@@ -152,17 +154,16 @@ test('staff: a non-staff person gets 403; staff confirm face to face (level 3) w
   const found = await submit(staffBrowser, badNumber, '/staff/lookup', { id_number: resident.idNumber });
   t.regex(found.html, new RegExp(resident.idNumber.slice(0, 6)));
   t.notRegex(found.html, new RegExp(resident.idNumber), 'the number is shown masked');
-  const unchecked = await submit(staffBrowser, found, '/staff/confirm', {
-    person_id: found.html.match(/name="person_id" value="([^"]+)"/)?.[1] ?? '',
-  });
+  const unchecked = await submit(staffBrowser, found, '/staff/confirm');
   t.is(unchecked.status, 400);
   t.is(await levelOf(residentSub), 1);
-  const confirmed = await submit(staffBrowser, found, '/staff/confirm', {
-    person_id: found.html.match(/name="person_id" value="([^"]+)"/)?.[1] ?? '',
-    card_checked: 'yes',
-  });
+  const confirmed = await submit(staffBrowser, found, '/staff/confirm', { card_checked: 'yes' });
   t.regex(confirmed.html, /实名等级为 3 级/);
   t.is(await levelOf(residentSub), 3);
+  // The confirmation named the person looked up, once: a second one needs a new look-up.
+  const again = await submit(staffBrowser, found, '/staff/confirm', { card_checked: 'yes' });
+  t.is(again.status, 400);
+  t.regex(again.html, /请先查询要核验的人/);
 
   const rows = await auditOf(residentSub);
   t.deepEqual(
