@@ -42,8 +42,8 @@ export function createIdentityLevels({
 
     /** Level 2 when the authority confirms this name with the person's own number. */
     async verifyOnline(person: Person, nameInput: string, ip: string): Promise<void> {
-      if (!verifier) throw new AppError('identity.no_verifier', 503);
       const name = normaliseName(nameInput);
+      if (!verifier) throw new AppError('identity.no_verifier', 503);
       const { allowed, retryAfterSeconds } = await checksPerPerson.consume(person.id);
       if (!allowed)
         throw new AppError('rate.identity', 429, {

@@ -174,3 +174,42 @@ test('changing sign-in methods needs a recent sign-in', async (t) => {
   t.is(stale.status, 403);
   t.regex(stale.html, /请先重新验证身份/);
 });
+
+test('malformed bodies and parameters get a 4xx with a reason, never a 500', async (t) => {
+  const { browser, page } = await signedIn();
+  const csrf = csrfOf(page.html);
+  const send = (path: string, body: string, type = 'application/json') =>
+    fetch(`${yitong.issuer}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': type,
+        accept: 'application/json',
+        cookie: browser.cookieHeader(new URL(yitong.issuer)),
+      },
+      body,
+    });
+  const cases: Array<[string, string, string?]> = [
+    ['/account/passkeys', JSON.stringify({ _csrf: csrf, name: 'x', response: 'a string' })],
+    ['/account/passkeys', JSON.stringify({ _csrf: csrf, name: ['x'], response: [1, 2] })],
+    ['/account/passkeys', JSON.stringify({ _csrf: csrf, name: 'x', response: { id: 5, response: null } })],
+    ['/account/passkeys', '[1,2,3]'],
+    ['/account/passkeys', 'null'],
+    ['/account/passkeys/options', JSON.stringify({ _csrf: 42 })],
+    ['/account/passkeys/%E0%A4%A/delete', `_csrf=${csrf}`, 'application/x-www-form-urlencoded'],
+    ['/account/totp', JSON.stringify({ _csrf: csrf, otp: { $gt: '' } })],
+    ['/account/identity', JSON.stringify({ _csrf: csrf, name: null })],
+  ];
+  for (const [path, body, type] of cases) {
+    const response = await send(path, body, type);
+    t.true(response.status >= 400 && response.status < 500, `${path} ${body}: ${response.status}`);
+    // JSON for the script's endpoints; a form page shows the error next to the form.
+    const text = await response.text();
+    t.regex(text, /"error_description"|role="alert"/, `${path} explains itself`);
+  }
+  for (const query of ['state=a&state=b', 'error=access_denied']) {
+    const callback = await browser.request(`${yitong.issuer}/account/callback?${query}`);
+    t.is(callback.status, 400, query);
+  }
+  const odd = await browser.request(`${yitong.issuer}/account/sign-in?return=//evil.example/x`);
+  t.is(new URL(odd.headers.get('location') ?? '').origin, yitong.issuer, 'never sent off-site');
+});
