@@ -62,7 +62,15 @@ export function createApp(container: Container): Koa {
     parseForm,
   );
   ours.use(interactionRoutes(provider, container).routes());
-  ours.use(portalRoutes({ ...container, portal, endSessionPath: provider.pathFor('end_session') }).routes());
+  ours.use(
+    portalRoutes({
+      ...container,
+      portal,
+      endSessionPath: provider.pathFor('end_session'),
+      siteName: async (clientId) =>
+        String((await provider.Client.find(clientId))?.metadata().client_name ?? clientId),
+    }).routes(),
+  );
   ours.use(staffRoutes({ portal, levels: container.levels }).routes());
   ours.use(pages.routes());
   app.use(ours.routes());

@@ -24,6 +24,8 @@ import { openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { createSealer } from './identity/crypto.ts';
 import { createHttpVerifier, type IdentityVerifier, loadFileVerifier } from './identity/verifier.ts';
+import { createLegalPersonsRepo } from './legal-persons/repo.ts';
+import { createLegalPersonsService } from './legal-persons/service.ts';
 import { createRedisAdapter } from './oidc/adapters/redis.ts';
 import { createSqlAdapter } from './oidc/adapters/sql.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
@@ -110,12 +112,19 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       }),
     });
     const clientsRepo = createClientsRepo(database.db);
+    const legalPersons = createLegalPersonsService({
+      repo: createLegalPersonsRepo(database.db),
+      accounts,
+      sealer,
+      clientExists: async (id) => Boolean(await clientsRepo.findEnabledClient(id)),
+    });
     const provider = createProvider({
       config,
       signingKeys: await loadSigningKeys(database.db, sealer),
       artifacts: redis ? createRedisAdapter(redis, config.redisPrefix) : createSqlAdapter(database.db),
       clients: clientsRepo,
       accounts,
+      legalPersons,
       logger,
     });
     const clients = createClientsService(clientsRepo, {
@@ -137,6 +146,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       codes,
       signIn,
       levels,
+      legalPersons,
       clients,
       provider,
       async close() {

@@ -14,6 +14,7 @@ export const SUPPORTED_SCOPES = [
   'phone',
   'email',
   'id_number',
+  'legal_person',
 ] as const;
 
 export function manifestSchema(options: { production: boolean }) {

@@ -111,6 +111,44 @@ export interface AuditEventsTable {
   hash: Buffer;
 }
 
+export interface LegalPersonsTable {
+  id: string;
+  credit_code: string;
+  name: string;
+  type: 'enterprise' | 'institution' | 'social_organisation' | 'other';
+  status: 'pending' | 'active' | 'suspended' | 'deregistered';
+  representative_hmac: Buffer;
+  representative_masked: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface MembershipsTable {
+  legal_person_id: string;
+  person_id: string;
+  role: 'representative' | 'administrator' | 'agent';
+  client_ids: string[] | null;
+  valid_until: ColumnType<string | null, string | null, string | null>;
+  granted_by: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface LegalPersonChoicesTable {
+  person_id: string;
+  client_id: string;
+  legal_person_id: string;
+  chosen_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface LegalPersonUsesTable {
+  legal_person_id: string;
+  client_id: string;
+  person_id: string;
+  first_used_at: CreatedAt;
+  last_used_at: ColumnType<Date, Date | undefined, Date>;
+}
+
 export interface SchemaMigrationsTable {
   name: string;
   applied_at: CreatedAt;
@@ -129,5 +167,9 @@ export interface Schema {
   staff: StaffTable;
   ephemeral: EphemeralTable;
   audit_events: AuditEventsTable;
+  legal_persons: LegalPersonsTable;
+  memberships: MembershipsTable;
+  legal_person_choices: LegalPersonChoicesTable;
+  legal_person_uses: LegalPersonUsesTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -13,10 +13,12 @@ import type { OneTimeCodes } from '../auth/one-time-codes.ts';
 import type { PasskeyService } from '../auth/passkeys.ts';
 import type { SignIn } from '../auth/sign-in.ts';
 import { SUPPORTED_SCOPES } from '../clients/manifest.ts';
-import { IDENTITY_PROMPT } from '../oidc/policy.ts';
+import type { LegalPersonsService } from '../legal-persons/service.ts';
+import { ENTITY_PROMPT, IDENTITY_PROMPT } from '../oidc/policy.ts';
 import { AppError, isAppError } from '../web/errors.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render } from '../web/render.ts';
+import { entityRoutes } from './entity.ts';
 import { identityRoutes } from './identity.ts';
 import { createInteractionKit, type Form, formOf, renderWithError, str, tr } from './kit.ts';
 import { strongAuthRoutes } from './strong-auth.ts';
@@ -27,6 +29,7 @@ export interface InteractionDeps {
   passkeys: PasskeyService;
   codes: OneTimeCodes;
   levels: IdentityLevels;
+  legalPersons: LegalPersonsService;
 }
 
 export function interactionRoutes(provider: Provider, deps: InteractionDeps): Router {
@@ -43,6 +46,7 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
       return render(ctx, 'login', { title: 'login.title', uid: interaction.uid, client: site, idNumber: '' });
     }
     if (interaction.prompt.name === IDENTITY_PROMPT) return identityRoutes.show(ctx, kit, deps, interaction);
+    if (interaction.prompt.name === ENTITY_PROMPT) return entityRoutes.show(ctx, kit, deps, interaction);
     const person = await accounts.findPerson(str(interaction.session?.accountId));
     if (!person) throw new AppError('interaction.expired', 400);
     // Only scopes we describe: a site cannot put words of its own on the consent page.
@@ -131,6 +135,7 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
 
   router.use(strongAuth.router.routes());
   router.use(identityRoutes.router(kit, deps).routes());
+  router.use(entityRoutes.router(kit, deps).routes());
 
   function renderRegister(
     ctx: Context,

@@ -5,6 +5,7 @@
  */
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountsService } from '../accounts/service.ts';
+import type { LegalPersonsService } from '../legal-persons/service.ts';
 
 /** Scope → claims. The consent page describes each scope in plain words (messages.ts `scope.*`). */
 export const SCOPE_CLAIMS = {
@@ -12,22 +13,34 @@ export const SCOPE_CLAIMS = {
   amr: null,
   auth_time: null,
   sid: null,
-  // Every ID token says how and when the person signed in (userinfo has no such claims to give).
-  openid: ['sub', 'acr', 'amr', 'auth_time'],
+  // Every ID token says how and when the person signed in (userinfo has no such claims to give),
+  // and, when the site asked for the `legal_person` scope, the entity the person acts for: a site
+  // needs it as much as `sub`. Released only under that scope (see `claims` below).
+  openid: ['sub', 'acr', 'amr', 'auth_time', 'legal_person'],
   profile: ['name', 'gender', 'birthdate', 'identity_level'],
   phone: ['phone_number', 'phone_number_verified'],
   email: ['email', 'email_verified'],
   id_number: ['id_number'],
+  legal_person: ['legal_person'],
 };
 
-export function createFindAccount(accounts: Pick<AccountsService, 'findPerson' | 'revealIdNumber'>) {
-  return async (_ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> => {
+export function createFindAccount(
+  accounts: Pick<AccountsService, 'findPerson' | 'revealIdNumber'>,
+  legalPersons: Pick<LegalPersonsService, 'currentAt'>,
+) {
+  return async (ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> => {
     const person = await accounts.findPerson(sub);
     if (person?.status !== 'active') return undefined;
     return {
       accountId: person.id,
       async claims(_use, scope) {
         const scopes = new Set(scope.split(' '));
+        const clientId = ctx.oidc.client?.clientId;
+        // Looked up when released, so a revoked authorisation stops showing at once.
+        const entity =
+          scopes.has('legal_person') && clientId
+            ? await legalPersons.currentAt(person.id, clientId)
+            : undefined;
         return {
           sub: person.id,
           ...(scopes.has('profile') && {
@@ -39,6 +52,16 @@ export function createFindAccount(accounts: Pick<AccountsService, 'findPerson' |
           ...(scopes.has('phone') &&
             person.phone && { phone_number: `+86${person.phone}`, phone_number_verified: false }),
           ...(scopes.has('id_number') && { id_number: accounts.revealIdNumber(person) }),
+          ...(entity && {
+            legal_person: {
+              credit_code: entity.creditCode,
+              name: entity.name,
+              type: entity.type,
+              status: entity.status,
+              role: entity.role,
+              sub: entity.id,
+            },
+          }),
         };
       },
     };

@@ -5,11 +5,14 @@
  *   session's sign-in achieved, so the login prompt asks for the missing factor;
  * - identity level: the site's `min_identity_level` is above the person's, so they are shown how
  *   to raise it instead of being sent on.
- * With `prompt=none` either one ends in an error to the site, never in a silent downgrade.
+ * - the entity: a site asking for `legal_person` learns which entity the person acts for; they
+ *   choose it once per site, and again when the site sends `prompt=select_account`.
+ * With `prompt=none` each ends in an error to the site, never in a silent downgrade.
  */
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountsService } from '../accounts/service.ts';
 import { requiredAcr, satisfies } from '../auth/strength.ts';
+import type { LegalPersonsService } from '../legal-persons/service.ts';
 
 const { base, Check, Prompt } = interactionPolicy;
 
@@ -21,7 +24,18 @@ export function minIdentityLevel(ctx: KoaContextWithOIDC): number {
   return typeof level === 'number' ? level : 1;
 }
 
-export function createPolicy(accounts: Pick<AccountsService, 'findPerson'>) {
+/** The entity prompt: chosen once per site, again on `prompt=select_account` (switching). */
+export const ENTITY_PROMPT = 'select_account';
+
+export const wantsLegalPerson = (ctx: KoaContextWithOIDC) =>
+  String(ctx.oidc.params?.scope ?? '')
+    .split(' ')
+    .includes('legal_person');
+
+export function createPolicy(
+  accounts: Pick<AccountsService, 'findPerson'>,
+  legalPersons: Pick<LegalPersonsService, 'currentAt'>,
+) {
   const policy = base();
   policy.get('login')?.checks.add(
     new Check(
@@ -50,6 +64,18 @@ export function createPolicy(accounts: Pick<AccountsService, 'findPerson'>) {
       }),
     ),
     1,
+  );
+  policy.add(
+    new Prompt(
+      { name: ENTITY_PROMPT, requestable: true },
+      new Check('legal_person', 'the site asks which entity the person acts for', async (ctx) => {
+        const { session, client } = ctx.oidc;
+        if (!wantsLegalPerson(ctx) || !session?.accountId || !client) return Check.NO_NEED_TO_PROMPT;
+        const current = await legalPersons.currentAt(session.accountId, client.clientId);
+        return current ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      }),
+    ),
+    2,
   );
   return policy;
 }

@@ -19,6 +19,7 @@ import { SUPPORTED_SCOPES } from '../clients/manifest.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
 import { clientSecretMatches } from '../clients/service.ts';
 import type { Config } from '../config.ts';
+import type { LegalPersonsService } from '../legal-persons/service.ts';
 import { type MessageKey, translate } from '../web/messages.ts';
 import { localeOf } from '../web/middleware.ts';
 import { type PageData, renderPage } from '../web/render.ts';
@@ -33,6 +34,7 @@ export interface ProviderDeps {
   artifacts: (model: string) => Adapter;
   clients: Pick<ClientsRepo, 'findEnabledClient'>;
   accounts: AccountsService;
+  legalPersons: LegalPersonsService;
   logger: Logger;
 }
 
@@ -58,7 +60,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
-    findAccount: createFindAccount(accounts),
+    findAccount: createFindAccount(accounts, deps.legalPersons),
     claims: SCOPE_CLAIMS,
     scopes: [...SUPPORTED_SCOPES],
     acrValues: Object.values(ACR),
@@ -130,7 +132,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: createPolicy(accounts),
+      policy: createPolicy(accounts, deps.legalPersons),
     },
     loadExistingGrant: (ctx) => loadGrant(ctx, accounts),
     clientBasedCORS: (_ctx, origin, client) =>
@@ -158,6 +160,25 @@ export function createProvider(deps: ProviderDeps): Provider {
   ) {
     return Boolean(this.clientSecret) && clientSecretMatches(this.clientSecret as string, actual);
   };
+  // Which sites an entity's people act for it at (its page lists them).
+  provider.on('authorization.success', async (ctx) => {
+    const { session, client, params } = ctx.oidc;
+    if (
+      !session?.accountId ||
+      !client ||
+      !String(params?.scope ?? '')
+        .split(' ')
+        .includes('legal_person')
+    )
+      return;
+    const entity = await deps.legalPersons
+      .currentAt(session.accountId, client.clientId)
+      .catch(() => undefined);
+    if (entity)
+      await deps.legalPersons
+        .recordUse(entity.id, client.clientId, session.accountId)
+        .catch((error) => deps.logger.error({ err: error }, 'legal person use not recorded'));
+  });
   provider.on('server_error', (_ctx, error) => deps.logger.error({ err: error }, 'oidc server_error'));
   return provider;
 }

@@ -10,9 +10,11 @@ import type { OneTimeCodes } from '../auth/one-time-codes.ts';
 import type { PasskeyService } from '../auth/passkeys.ts';
 import type { FactorsRepo } from '../auth/repo.ts';
 import { formOf, renderWithError, str, tr } from '../interactions/kit.ts';
+import type { LegalPersonsService } from '../legal-persons/service.ts';
 import { type AppError, isAppError } from '../web/errors.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render } from '../web/render.ts';
+import { entityRoutes } from './entities.ts';
 import { type PortalSession, type PortalState, requireRecentSignIn } from './session.ts';
 
 export interface PortalDeps {
@@ -21,6 +23,8 @@ export interface PortalDeps {
   codes: OneTimeCodes;
   levels: IdentityLevels;
   factors: Pick<FactorsRepo, 'factorSummary'>;
+  legalPersons: LegalPersonsService;
+  siteName(clientId: string): Promise<string>;
   endSessionPath: string;
 }
 
@@ -62,6 +66,7 @@ export function portalRoutes(deps: PortalDeps): Router {
   }
 
   router.get('/account', (ctx) => overview(ctx));
+  router.use(entityRoutes(deps).routes());
 
   router.post('/account/identity', async (ctx) => {
     const form = formOf(ctx);

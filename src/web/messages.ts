@@ -1,4 +1,5 @@
 import { authEn, authZh } from './messages-auth.ts';
+import { legalEn, legalZh } from './messages-legal.ts';
 
 /** Every string a person reads, in zh-CN (the default) and English. `{name}` is interpolated. */
 const zh = {
@@ -77,6 +78,7 @@ const zh = {
   'server.error': '服务暂时不可用，请稍后再试。',
   'oidc.error': '网站发来的登录请求有误（{error}）。请返回该网站重试；如问题持续，请联系该网站的主办部门。',
   ...authZh,
+  ...legalZh,
 };
 
 export type MessageKey = keyof typeof zh;
@@ -161,6 +163,7 @@ const en: Record<MessageKey, string> = {
   'oidc.error':
     'The sign-in request from the website is not valid ({error}). Go back to the site and try again; if it keeps happening, contact the department that runs it.',
   ...authEn,
+  ...legalEn,
 };
 
 export const LOCALES = ['zh-CN', 'en'] as const;

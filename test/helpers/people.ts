@@ -1,3 +1,4 @@
+import { creditCheckCharacter } from '../../src/identity/credit-code.ts';
 import { checkCharacter } from '../../src/identity/id-number.ts';
 
 /** A citizen's credentials, unique per call. */
@@ -10,4 +11,15 @@ export function newCitizen() {
     phone: `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`,
     password: `correct horse ${random} battery`,
   };
+}
+
+/** A valid unified social credit code (enterprise, Guangzhou Tianhe), unique per call. */
+export function newCreditCode(): string {
+  const charset = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+  const organisation = Array.from(
+    { length: 9 },
+    () => charset[Math.floor(Math.random() * charset.length)],
+  ).join('');
+  const first17 = `91440106${organisation}`;
+  return `${first17}${creditCheckCharacter(first17)}`;
 }

@@ -1,0 +1,259 @@
+/** SQL for legal persons, their memberships, the entity each person acts for at a site, and its uses. */
+import { type Kysely, sql } from 'kysely';
+import { type AuditEvent, withAudit } from '../audit/repo.ts';
+import type { LegalPersonsTable, MembershipsTable, Schema } from '../db/schema.ts';
+import { AppError } from '../web/errors.ts';
+
+export type EntityType = LegalPersonsTable['type'];
+export type EntityStatus = LegalPersonsTable['status'];
+export type Role = MembershipsTable['role'];
+
+export interface LegalPerson {
+  id: string;
+  creditCode: string;
+  name: string;
+  type: EntityType;
+  status: EntityStatus;
+  representativeMasked: string;
+}
+
+export interface Membership {
+  personId: string;
+  role: Role;
+  /** Departmental sites it is limited to; null: every site. */
+  clientIds: string[] | null;
+  /** Last day it is valid (YYYY-MM-DD); null: no end. */
+  validUntil: string | null;
+}
+
+export interface NewMembership extends Membership {
+  grantedBy: string;
+}
+
+const ENTITY = [
+  'legal_persons.id',
+  'legal_persons.credit_code as creditCode',
+  'legal_persons.name',
+  'legal_persons.type',
+  'legal_persons.status',
+  'legal_persons.representative_masked as representativeMasked',
+] as const;
+
+const MEMBERSHIP = [
+  'memberships.person_id as personId',
+  'memberships.role',
+  'memberships.client_ids as clientIds',
+  sql<string | null>`memberships.valid_until::text`.as('validUntil'),
+] as const;
+
+/** Roles that manage the entity's people. */
+const MANAGERS: Role[] = ['representative', 'administrator'];
+
+export function createLegalPersonsRepo(db: Kysely<Schema>) {
+  return {
+    async insertLegalPerson(
+      entity: LegalPerson & { representativeHmac: Buffer },
+      members: NewMembership[],
+      audit: AuditEvent,
+    ): Promise<void> {
+      try {
+        await withAudit(db, audit, async (trx) => {
+          await trx
+            .insertInto('legal_persons')
+            .values({
+              id: entity.id,
+              credit_code: entity.creditCode,
+              name: entity.name,
+              type: entity.type,
+              status: entity.status,
+              representative_hmac: entity.representativeHmac,
+              representative_masked: entity.representativeMasked,
+            })
+            .execute();
+          for (const member of members) await upsertMembership(trx, entity.id, member);
+        });
+      } catch (error) {
+        if ((error as { code?: string }).code === '23505')
+          throw new AppError('legal_person.exists', 409, { field: 'credit_code' });
+        throw error;
+      }
+    },
+
+    findByCode(creditCode: string): Promise<LegalPerson | undefined> {
+      return db
+        .selectFrom('legal_persons')
+        .select(ENTITY)
+        .where('credit_code', '=', creditCode)
+        .executeTakeFirst();
+    },
+
+    /** Changes the status (the caller found the entity). */
+    async setStatus(id: string, status: EntityStatus, audit: AuditEvent): Promise<void> {
+      await withAudit(db, audit, (trx) =>
+        trx
+          .updateTable('legal_persons')
+          .set({ status, updated_at: new Date() })
+          .where('id', '=', id)
+          .execute(),
+      );
+    },
+
+    /** The entities a person holds a membership of, with that membership. */
+    listForPerson(personId: string): Promise<Array<LegalPerson & Membership>> {
+      return db
+        .selectFrom('memberships')
+        .innerJoin('legal_persons', 'legal_persons.id', 'memberships.legal_person_id')
+        .select([...ENTITY, ...MEMBERSHIP])
+        .where('memberships.person_id', '=', personId)
+        .orderBy('legal_persons.name')
+        .execute();
+    },
+
+    membership(entityId: string, personId: string): Promise<Membership | undefined> {
+      return db
+        .selectFrom('memberships')
+        .select(MEMBERSHIP)
+        .where('legal_person_id', '=', entityId)
+        .where('person_id', '=', personId)
+        .executeTakeFirst();
+    },
+
+    /** Members with their name and masked number, managers first. */
+    members(entityId: string) {
+      return db
+        .selectFrom('memberships')
+        .innerJoin('people', 'people.id', 'memberships.person_id')
+        .select([
+          ...MEMBERSHIP,
+          'people.name',
+          'people.id_number_masked as masked',
+          'memberships.granted_by as grantedBy',
+        ])
+        .where('memberships.legal_person_id', '=', entityId)
+        .orderBy(sql`array_position(array['representative','administrator','agent'], memberships.role::text)`)
+        .orderBy('people.name')
+        .execute();
+    },
+
+    /** Adds or changes a membership; refused when it would leave the entity without a manager. */
+    async saveMembership(entityId: string, member: NewMembership, audit: AuditEvent): Promise<void> {
+      await withAudit(db, audit, async (trx) => {
+        await lockEntity(trx, entityId);
+        await upsertMembership(trx, entityId, member);
+        await requireManager(trx, entityId);
+      });
+    },
+
+    /** Ends a membership; refused when it is the last manager's. */
+    async deleteMembership(entityId: string, personId: string, audit: AuditEvent): Promise<void> {
+      await withAudit(db, audit, async (trx) => {
+        await lockEntity(trx, entityId);
+        const result = await trx
+          .deleteFrom('memberships')
+          .where('legal_person_id', '=', entityId)
+          .where('person_id', '=', personId)
+          .executeTakeFirst();
+        if (result.numDeletedRows !== 1n) throw new AppError('legal_person.not_member', 404);
+        await requireManager(trx, entityId);
+      });
+    },
+
+    async saveChoice(personId: string, clientId: string, entityId: string): Promise<void> {
+      await db
+        .insertInto('legal_person_choices')
+        .values({ person_id: personId, client_id: clientId, legal_person_id: entityId })
+        .onConflict((oc) =>
+          oc
+            .columns(['person_id', 'client_id'])
+            .doUpdateSet({ legal_person_id: entityId, chosen_at: new Date() }),
+        )
+        .execute();
+    },
+
+    /** The entity chosen for this site, with the person's membership (if they still hold one). */
+    findChoice(personId: string, clientId: string) {
+      return db
+        .selectFrom('legal_person_choices as choice')
+        .innerJoin('legal_persons', 'legal_persons.id', 'choice.legal_person_id')
+        .leftJoin('memberships', (join) =>
+          join
+            .onRef('memberships.legal_person_id', '=', 'choice.legal_person_id')
+            .onRef('memberships.person_id', '=', 'choice.person_id'),
+        )
+        .select([
+          ...ENTITY,
+          'memberships.role',
+          'memberships.client_ids as clientIds',
+          sql<string | null>`memberships.valid_until::text`.as('validUntil'),
+        ])
+        .where('choice.person_id', '=', personId)
+        .where('choice.client_id', '=', clientId)
+        .executeTakeFirst();
+    },
+
+    async recordUse(entityId: string, clientId: string, personId: string): Promise<void> {
+      await db
+        .insertInto('legal_person_uses')
+        .values({ legal_person_id: entityId, client_id: clientId, person_id: personId })
+        .onConflict((oc) =>
+          oc.columns(['legal_person_id', 'client_id', 'person_id']).doUpdateSet({ last_used_at: new Date() }),
+        )
+        .execute();
+    },
+
+    /** Sites the entity's people have acted for it at: how many people, and when last. */
+    uses(entityId: string) {
+      return db
+        .selectFrom('legal_person_uses')
+        .select([
+          'client_id as clientId',
+          sql<number>`count(*)::int`.as('people'),
+          sql<Date>`max(last_used_at)`.as('lastUsedAt'),
+        ])
+        .where('legal_person_id', '=', entityId)
+        .groupBy('client_id')
+        .orderBy(sql`max(last_used_at)`, 'desc')
+        .execute();
+    },
+  };
+}
+
+/** Serialises changes to one entity's memberships (the manager count must hold under concurrency). */
+async function lockEntity(trx: Kysely<Schema>, entityId: string) {
+  const row = await trx
+    .selectFrom('legal_persons')
+    .select('id')
+    .where('id', '=', entityId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!row) throw new AppError('legal_person.not_found', 404);
+}
+
+async function requireManager(trx: Kysely<Schema>, entityId: string) {
+  const row = await trx
+    .selectFrom('memberships')
+    .select(sql<number>`count(*)::int`.as('managers'))
+    .where('legal_person_id', '=', entityId)
+    .where('role', 'in', MANAGERS)
+    .where((eb) => eb.or([eb('valid_until', 'is', null), eb('valid_until', '>=', sql<string>`current_date`)]))
+    .executeTakeFirstOrThrow();
+  if (row.managers === 0) throw new AppError('legal_person.last_admin', 409);
+}
+
+function upsertMembership(trx: Kysely<Schema>, entityId: string, member: NewMembership) {
+  const values = {
+    role: member.role,
+    client_ids: member.clientIds,
+    valid_until: member.validUntil,
+    granted_by: member.grantedBy,
+  };
+  return trx
+    .insertInto('memberships')
+    .values({ legal_person_id: entityId, person_id: member.personId, ...values })
+    .onConflict((oc) =>
+      oc.columns(['legal_person_id', 'person_id']).doUpdateSet({ ...values, updated_at: new Date() }),
+    )
+    .execute();
+}
+
+export type LegalPersonsRepo = ReturnType<typeof createLegalPersonsRepo>;

@@ -1,0 +1,149 @@
+/**
+ * The enterprise pages of the portal (`/account/entities`): the entities a person acts for,
+ * registering a new one, and each entity's own page — its details, its people with their roles,
+ * site limits and end dates, authorising and revoking them (administrators only), and the
+ * departmental sites its people have acted for it at.
+ */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { formOf, renderWithError, str, tr } from '../interactions/kit.ts';
+import { ENTITY_TYPES, type LegalPersonsService } from '../legal-persons/service.ts';
+import { type AppError, isAppError } from '../web/errors.ts';
+import { requireCsrf } from '../web/middleware.ts';
+import { render } from '../web/render.ts';
+import type { PortalState } from './session.ts';
+
+const me = (ctx: Context) => ctx.state as PortalState;
+const NOTICES = {
+  registered: 'entity.done.registered',
+  granted: 'entity.done.granted',
+  revoked: 'entity.done.revoked',
+} as const;
+
+export function entityRoutes(deps: {
+  legalPersons: LegalPersonsService;
+  siteName(clientId: string): Promise<string>;
+}) {
+  const { legalPersons } = deps;
+  const router = new Router();
+
+  async function list(ctx: Context, form: Record<string, unknown> = {}, error?: AppError) {
+    const data = {
+      title: 'entities.title' as const,
+      entities: await legalPersons.listForPerson(me(ctx).person.id),
+      types: ENTITY_TYPES,
+      form,
+    };
+    if (error) return renderWithError(ctx, 'entities', data, error);
+    render(ctx, 'entities', { ...data, errors: {} });
+  }
+
+  async function page(ctx: Context, form: Record<string, unknown> = {}, error?: AppError) {
+    const view = await legalPersons.page(me(ctx).person.id, str(ctx.params.code));
+    const uses = await Promise.all(
+      view.uses.map(async (use) => ({
+        ...use,
+        site: await deps.siteName(use.clientId),
+        lastUsedAt: use.lastUsedAt.toISOString().slice(0, 10),
+      })),
+    );
+    const done = NOTICES[str(ctx.query.done) as keyof typeof NOTICES];
+    const data = {
+      title: 'entity.page.title' as const,
+      ...view,
+      uses,
+      self: me(ctx).person.id,
+      form,
+      notice: done && tr(ctx, done),
+    };
+    if (error) return renderWithError(ctx, 'entity', data, error);
+    render(ctx, 'entity', { ...data, errors: {} });
+  }
+
+  /** Runs a change; on a domain error shows the form again with it, otherwise redirects with a notice. */
+  async function change(
+    ctx: Context,
+    run: () => Promise<string>,
+    again: (form: Record<string, unknown>, error: AppError) => Promise<void>,
+  ) {
+    const form = formOf(ctx);
+    requireCsrf(ctx, form._csrf);
+    try {
+      const location = await run();
+      ctx.status = 303;
+      ctx.redirect(location);
+    } catch (error) {
+      // Not allowed at all: the error page, never the form again.
+      if (!isAppError(error) || error.status === 403) throw error;
+      await again(form, error);
+    }
+  }
+
+  router.get('/account/entities', (ctx) => list(ctx));
+
+  router.post('/account/entities', (ctx) =>
+    change(
+      ctx,
+      async () => {
+        const form = formOf(ctx);
+        const entity = await legalPersons.register(
+          me(ctx).person,
+          {
+            creditCode: str(form.credit_code),
+            name: str(form.name),
+            type: str(form.type),
+            role: str(form.role),
+            representativeIdNumber: str(form.representative_id_number),
+          },
+          ctx.ip,
+        );
+        return `/account/entities/${entity.creditCode}?done=registered`;
+      },
+      (form, error) => list(ctx, form, error),
+    ),
+  );
+
+  router.get('/account/entities/:code', (ctx) => page(ctx));
+
+  router.post('/account/entities/:code/members', (ctx) =>
+    change(
+      ctx,
+      async () => {
+        const form = formOf(ctx);
+        const code = str(ctx.params.code);
+        await legalPersons.grant(
+          { personId: me(ctx).person.id },
+          code,
+          {
+            idNumber: str(form.id_number),
+            role: str(form.role),
+            clients: str(form.clients),
+            until: str(form.until),
+          },
+          ctx.ip,
+        );
+        return `/account/entities/${code}?done=granted`;
+      },
+      (form, error) => page(ctx, form, error),
+    ),
+  );
+
+  router.post('/account/entities/:code/members/:member/revoke', (ctx) =>
+    change(
+      ctx,
+      async () => {
+        const code = str(ctx.params.code);
+        await legalPersons.revoke(
+          { personId: me(ctx).person.id },
+          code,
+          { personId: str(ctx.params.member) },
+          ctx.ip,
+        );
+        return `/account/entities/${code}?done=revoked`;
+      },
+      (form, error) => page(ctx, form, error),
+    ),
+  );
+
+  return router;
+}
