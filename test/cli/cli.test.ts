@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { newCitizen } from '../helpers/people.ts';
+import { newCitizen, newCreditCode } from '../helpers/people.ts';
 
 function yitong(args: string[], env: Record<string, string>, input?: string) {
   return spawnSync(process.execPath, ['src/cli/main.ts', ...args], {
@@ -109,6 +109,97 @@ test('migrate, citizen create, keys rotate and clients add work on the embedded 
   );
   t.is(badRegion.status, 1);
   t.regex(badRegion.stderr, /division code must be 6 digits/);
+});
+
+test('legal-person create, grant, revoke, status and confirm, with their refusals', (t) => {
+  const e = env();
+  const [representative, colleague] = [newCitizen(), newCitizen()];
+  for (const person of [representative, colleague]) {
+    const created = yitong(
+      ['citizen', 'create', '--id-number', person.idNumber, '--name', person.name, '--password-stdin'],
+      e,
+      person.password,
+    );
+    t.is(created.status, 0, created.stderr);
+  }
+  const code = newCreditCode();
+  const created = yitong(
+    [
+      'legal-person',
+      'create',
+      '--credit-code',
+      code,
+      '--name',
+      '测试有限公司',
+      '--representative-id-number',
+      representative.idNumber,
+    ],
+    e,
+  );
+  t.is(created.status, 0, created.stderr);
+  t.regex(created.stdout, new RegExp(`^${code} 测试有限公司: active, sub [\\w-]{22}\n$`));
+  const duplicate = yitong(
+    [
+      'legal-person',
+      'create',
+      '--credit-code',
+      code,
+      '--name',
+      '又一个',
+      '--representative-id-number',
+      representative.idNumber,
+    ],
+    e,
+  );
+  t.is(duplicate.status, 1);
+  t.regex(duplicate.stderr, /registered already/);
+
+  const granted = yitong(
+    [
+      'legal-person',
+      'grant',
+      code,
+      '--id-number',
+      colleague.idNumber,
+      '--role',
+      'agent',
+      '--until',
+      '2099-01-31',
+    ],
+    e,
+  );
+  t.is(granted.status, 0, granted.stderr);
+  t.regex(granted.stdout, /is agent of 测试有限公司/);
+  const badUntil = yitong(
+    [
+      'legal-person',
+      'grant',
+      code,
+      '--id-number',
+      colleague.idNumber,
+      '--role',
+      'agent',
+      '--until',
+      '31/01/2099',
+    ],
+    e,
+  );
+  t.is(badUntil.status, 1);
+  t.regex(badUntil.stderr, /YYYY-MM-DD/);
+  t.is(yitong(['legal-person', 'revoke', code, '--id-number', colleague.idNumber], e).status, 0);
+  const last = yitong(['legal-person', 'revoke', code, '--id-number', representative.idNumber], e);
+  t.is(last.status, 1);
+  t.regex(last.stderr, /at least one administrator/);
+
+  t.regex(yitong(['legal-person', 'status', code, 'suspended'], e).stdout, /: suspended\n$/);
+  const badStatus = yitong(['legal-person', 'status', code, 'closed'], e);
+  t.is(badStatus.status, 1);
+  t.regex(badStatus.stderr, /active, suspended or deregistered/);
+  const notPending = yitong(['legal-person', 'confirm', code], e);
+  t.is(notPending.status, 1);
+  t.regex(notPending.stderr, /not waiting for confirmation/);
+  const malformed = yitong(['legal-person', 'confirm', '91350100M000100Y44'], e);
+  t.regex(malformed.stderr, /check character/);
 });
 
 test('bad arguments and bad manifests are explained, with a non-zero exit code', (t) => {
