@@ -6,17 +6,19 @@ import test from 'ava';
 import { signInTo } from '../helpers/account.ts';
 import { Browser, type Page, submit } from '../helpers/browser.ts';
 import { newCitizen, newCreditCode } from '../helpers/people.ts';
+import { authorizationRequest, discoverSite, exchangeCode, REDIRECT_URI } from '../helpers/rp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
+let tax: { clientId: string; clientSecret: string };
 test.before(async () => {
   yitong = await startYitong('postgres');
-  await yitong.addClient({
+  tax = await yitong.addClient({
     client_id: 'tax',
     client_name: '电子税务局',
     department: '税务局',
     region_code: '440100',
-    redirect_uris: ['http://localhost:8080/callback'],
+    redirect_uris: [REDIRECT_URI],
     scope: 'openid legal_person',
   });
 });
@@ -185,4 +187,48 @@ test('a citizen who does not administer an entity gets 403 on its pages and chan
   });
   t.is(self.status, 403, 'an agent cannot make themself administrator');
   t.deepEqual((await members(code)).sort(), ['agent', 'representative']);
+});
+
+test('done when: a citizen registers an enterprise, authorises a colleague for one site, who signs in once and acts for it there', async (t) => {
+  const { browser, page } = await signedIn(2);
+  const code = newCreditCode();
+  const registered = await submit(browser, page, '/account/entities', {
+    credit_code: code,
+    name: '一通示范有限公司',
+    type: 'enterprise',
+    role: 'representative',
+  });
+  const colleague = newCitizen();
+  const colleagueSub = await yitong.createCitizen(colleague);
+  await submit(browser, registered, '/members', {
+    id_number: colleague.idNumber,
+    role: 'agent',
+    clients: 'tax',
+  });
+
+  const site = await discoverSite(yitong.issuer, tax.clientId, tax.clientSecret);
+  const pending = await authorizationRequest(site, { scope: 'openid legal_person' });
+  const them = new Browser();
+  const login = await them.visit(pending.url);
+  const choose = await submit(them, login, '/login', {
+    id_number: colleague.idNumber,
+    password: colleague.password,
+  });
+  t.regex(choose.html, /一通示范有限公司/);
+  const consent = await submit(them, choose, '/entity', {
+    legal_person_id: choose.html.match(/name="legal_person_id" value="([^"]+)"/)?.[1] ?? '',
+  });
+  t.regex(consent.html, /您代表的单位/, 'the consent page says what is released');
+  const back = await submit(them, consent, '/consent', {}, REDIRECT_URI);
+  const claims = (await exchangeCode(site, back.url, pending)).claims();
+  t.is(claims?.sub, colleagueSub);
+  t.like(claims?.legal_person, {
+    credit_code: code,
+    name: '一通示范有限公司',
+    role: 'agent',
+    status: 'active',
+  });
+
+  const entityPage = await browser.visit(`${yitong.issuer}/account/entities/${code}`);
+  t.regex(entityPage.html, /电子税务局/, 'the entity page lists the site its people used');
 });
