@@ -1,6 +1,7 @@
 /** SQL for people and their consents. Constraint violations become domain errors here. */
 import { type Kysely, sql } from 'kysely';
 import { type AuditEvent, withAudit } from '../audit/repo.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import type { Schema } from '../db/schema.ts';
 import { AppError } from '../web/errors.ts';
 
@@ -61,8 +62,7 @@ export function createAccountsRepo(db: Kysely<Schema>) {
           })
           .execute();
       } catch (error) {
-        if ((error as { code?: string }).code === '23505')
-          throw new AppError('account.exists', 409, { field: 'id_number' });
+        if (isUniqueViolation(error)) throw new AppError('account.exists', 409, { field: 'id_number' });
         throw error;
       }
     },

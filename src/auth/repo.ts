@@ -1,6 +1,7 @@
 /** SQL for sign-in factors: passkeys, the TOTP authenticator and recovery codes. */
 import { type Kysely, sql } from 'kysely';
 import { type AuditEvent, withAudit } from '../audit/repo.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import type { Schema } from '../db/schema.ts';
 import { AppError } from '../web/errors.ts';
 
@@ -71,7 +72,7 @@ export function createFactorsRepo(db: Kysely<Schema>) {
             .execute(),
         );
       } catch (error) {
-        if ((error as { code?: string }).code === '23505') throw new AppError('passkey.exists', 409);
+        if (isUniqueViolation(error)) throw new AppError('passkey.exists', 409);
         throw error;
       }
     },

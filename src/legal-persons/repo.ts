@@ -1,6 +1,7 @@
 /** SQL for legal persons, their memberships, the entity each person acts for at a site, and its uses. */
 import { type Kysely, sql } from 'kysely';
 import { type AuditEvent, withAudit } from '../audit/repo.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import type { LegalPersonsTable, MembershipsTable, Schema } from '../db/schema.ts';
 import { AppError } from '../web/errors.ts';
 
@@ -73,7 +74,7 @@ export function createLegalPersonsRepo(db: Kysely<Schema>) {
           for (const member of members) await upsertMembership(trx, entity.id, member);
         });
       } catch (error) {
-        if ((error as { code?: string }).code === '23505')
+        if (isUniqueViolation(error))
           throw new AppError('legal_person.exists', 409, { field: 'credit_code' });
         throw error;
       }

@@ -17,11 +17,11 @@ import type { Sealer } from '../identity/crypto.ts';
 import { factsOf } from '../identity/id-number.ts';
 import { AppError } from '../web/errors.ts';
 import type { EntityStatus, EntityType, LegalPerson, LegalPersonsRepo, Membership, Role } from './repo.ts';
+import { type Block, blockOf, parseClients, parseUntil, today } from './rules.ts';
 
 export const ENTITY_TYPES: EntityType[] = ['enterprise', 'institution', 'social_organisation', 'other'];
 export const STATUSES: EntityStatus[] = ['pending', 'active', 'suspended', 'deregistered'];
 const GRANTABLE: Role[] = ['administrator', 'agent'];
-const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 
 /** Who makes a change: a signed-in person (who must manage the entity), or an operator at the CLI. */
 export type Actor = { personId: string } | 'cli';
@@ -46,7 +46,7 @@ export interface GrantInput {
 
 export interface Choice extends LegalPerson, Membership {
   /** Why it cannot be chosen here, when it cannot. */
-  blocked?: 'status' | 'expired' | 'client';
+  blocked?: Block | undefined;
 }
 
 export interface LegalPersonDeps {
@@ -54,20 +54,6 @@ export interface LegalPersonDeps {
   accounts: Pick<AccountsService, 'findPersonByIdNumber' | 'revealIdNumber'>;
   sealer: Pick<Sealer, 'index'>;
   clientExists(clientId: string): Promise<boolean>;
-}
-
-export const today = () => new Date().toISOString().slice(0, 10);
-
-/** Whether a membership lets its holder act for the entity at this site today. */
-export function blockOf(
-  entity: { status: EntityStatus },
-  membership: Membership,
-  clientId: string,
-): Choice['blocked'] {
-  if (entity.status !== 'active') return 'status';
-  if (membership.validUntil !== null && membership.validUntil < today()) return 'expired';
-  if (membership.clientIds !== null && !membership.clientIds.includes(clientId)) return 'client';
-  return undefined;
 }
 
 export function createLegalPersonsService({ repo, accounts, sealer, clientExists }: LegalPersonDeps) {
@@ -309,32 +295,6 @@ export function createLegalPersonsService({ repo, accounts, sealer, clientExists
     recordUse: (entityId: string, clientId: string, personId: string) =>
       repo.recordUse(entityId, clientId, personId),
   };
-}
-
-async function parseClients(
-  input: string,
-  exists: (id: string) => Promise<boolean>,
-): Promise<string[] | null> {
-  const ids = [...new Set(input.split(/[\s,，]+/).filter(Boolean))];
-  if (ids.length === 0) return null;
-  for (const id of ids) {
-    if (!CLIENT_ID.test(id) || !(await exists(id)))
-      throw new AppError('legal_person.unknown_client', 400, {
-        field: 'clients',
-        params: { client: id.slice(0, 64) },
-      });
-  }
-  return ids;
-}
-
-function parseUntil(input: string): string | null {
-  const value = input.trim();
-  if (!value) return null;
-  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : undefined;
-  if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value)
-    throw new AppError('legal_person.until', 400, { field: 'until' });
-  if (value < today()) throw new AppError('legal_person.until_past', 400, { field: 'until' });
-  return value;
 }
 
 export type LegalPersonsService = ReturnType<typeof createLegalPersonsService>;

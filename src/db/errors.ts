@@ -1,0 +1,2 @@
+/** PostgreSQL's unique_violation (23505), from pg or PGlite: the row exists already. */
+export const isUniqueViolation = (error: unknown) => (error as { code?: string } | null)?.code === '23505';

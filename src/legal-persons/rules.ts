@@ -1,0 +1,53 @@
+/**
+ * The rules of legal persons that need no storage: when a membership lets its holder act at a
+ * site, and how authorisation limits (sites, end date) are read from what an administrator typed.
+ */
+import { AppError } from '../web/errors.ts';
+import type { EntityStatus, Membership } from './repo.ts';
+
+const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{2,63}$/;
+
+/** Why a membership cannot be used at a site today, or undefined when it can. */
+export type Block = 'status' | 'expired' | 'client';
+
+export const today = () => new Date().toISOString().slice(0, 10);
+
+/** Whether a membership lets its holder act for the entity at this site today. */
+export function blockOf(
+  entity: { status: EntityStatus },
+  membership: Membership,
+  clientId: string,
+): Block | undefined {
+  if (entity.status !== 'active') return 'status';
+  if (membership.validUntil !== null && membership.validUntil < today()) return 'expired';
+  if (membership.clientIds !== null && !membership.clientIds.includes(clientId)) return 'client';
+  return undefined;
+}
+
+/** Comma-separated client ids, each a registered site; empty: every site. */
+export async function parseClients(
+  input: string,
+  exists: (id: string) => Promise<boolean>,
+): Promise<string[] | null> {
+  const ids = [...new Set(input.split(/[\s,，]+/).filter(Boolean))];
+  if (ids.length === 0) return null;
+  for (const id of ids) {
+    if (!CLIENT_ID.test(id) || !(await exists(id)))
+      throw new AppError('legal_person.unknown_client', 400, {
+        field: 'clients',
+        params: { client: id.slice(0, 64) },
+      });
+  }
+  return ids;
+}
+
+/** YYYY-MM-DD, a real date not before today; empty: no end. */
+export function parseUntil(input: string): string | null {
+  const value = input.trim();
+  if (!value) return null;
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : undefined;
+  if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value)
+    throw new AppError('legal_person.until', 400, { field: 'until' });
+  if (value < today()) throw new AppError('legal_person.until_past', 400, { field: 'until' });
+  return value;
+}
