@@ -28,6 +28,8 @@ export interface Person {
   passwordHash: string | null;
   identityLevel: number;
   status: 'active' | 'locked' | 'deleted';
+  /** Sign-ins before this moment no longer count (signed out everywhere, or locked). */
+  signedOutAt: Date | null;
 }
 
 const PERSON_COLUMNS = [
@@ -41,26 +43,29 @@ const PERSON_COLUMNS = [
   'password_hash as passwordHash',
   'identity_level as identityLevel',
   'status',
+  'signed_out_at as signedOutAt',
 ] as const;
 
 export function createAccountsRepo(db: Kysely<Schema>) {
   return {
-    async insertPerson(person: NewPerson): Promise<void> {
+    async insertPerson(person: NewPerson, audit: AuditEvent): Promise<void> {
       try {
-        await db
-          .insertInto('people')
-          .values({
-            id: person.id,
-            id_number_hmac: person.idNumberHmac,
-            id_number_enc: person.idNumberEnc,
-            id_number_masked: person.idNumberMasked,
-            name: person.name,
-            gender: person.gender,
-            birthdate: person.birthdate,
-            phone: person.phone,
-            password_hash: person.passwordHash,
-          })
-          .execute();
+        await withAudit(db, audit, (trx) =>
+          trx
+            .insertInto('people')
+            .values({
+              id: person.id,
+              id_number_hmac: person.idNumberHmac,
+              id_number_enc: person.idNumberEnc,
+              id_number_masked: person.idNumberMasked,
+              name: person.name,
+              gender: person.gender,
+              birthdate: person.birthdate,
+              phone: person.phone,
+              password_hash: person.passwordHash,
+            })
+            .execute(),
+        );
       } catch (error) {
         if (isUniqueViolation(error)) throw new AppError('account.exists', 409, { field: 'id_number' });
         throw error;
@@ -89,15 +94,22 @@ export function createAccountsRepo(db: Kysely<Schema>) {
       return row?.scopes.split(' ').filter(Boolean);
     },
 
-    async saveConsent(personId: string, clientId: string, scopes: string[]): Promise<void> {
+    async saveConsent(
+      personId: string,
+      clientId: string,
+      scopes: string[],
+      audit: AuditEvent,
+    ): Promise<void> {
       const joined = scopes.join(' ');
-      await db
-        .insertInto('consents')
-        .values({ person_id: personId, client_id: clientId, scopes: joined })
-        .onConflict((oc) =>
-          oc.columns(['person_id', 'client_id']).doUpdateSet({ scopes: joined, updated_at: new Date() }),
-        )
-        .execute();
+      await withAudit(db, audit, (trx) =>
+        trx
+          .insertInto('consents')
+          .values({ person_id: personId, client_id: clientId, scopes: joined })
+          .onConflict((oc) =>
+            oc.columns(['person_id', 'client_id']).doUpdateSet({ scopes: joined, updated_at: new Date() }),
+          )
+          .execute(),
+      );
     },
 
     /** Raises (never lowers) the identity level; the name is corrected when the authority's differs. */
@@ -143,6 +155,24 @@ export function createAccountsRepo(db: Kysely<Schema>) {
 
     /** Records an event that changes nothing else (a failed check, a look-up). */
     recordAudit: (audit: AuditEvent) => withAudit(db, audit, async () => {}),
+
+    /** Locks or unlocks an account; locking also ends its sessions. */
+    async setStatus(personId: string, status: 'active' | 'locked', audit: AuditEvent): Promise<void> {
+      await withAudit(db, audit, (trx) =>
+        trx
+          .updateTable('people')
+          .set({ status, updated_at: new Date(), ...(status === 'locked' && { signed_out_at: new Date() }) })
+          .where('id', '=', personId)
+          .execute(),
+      );
+    },
+
+    /** Ends every session and refresh token from sign-ins before now. */
+    async signOutEverywhere(personId: string, audit: AuditEvent): Promise<void> {
+      await withAudit(db, audit, (trx) =>
+        trx.updateTable('people').set({ signed_out_at: new Date() }).where('id', '=', personId).execute(),
+      );
+    },
   };
 }
 

@@ -55,6 +55,16 @@ export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits
       throw new AppError(code, 429, { params: { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) } });
   }
 
+  /** A failed sign-in in the audit trail: who (when the account is known), how, why; never the number. */
+  const failed = (ip: string, method: string, reason: string, personId?: string) =>
+    repo.recordAudit({
+      actor: personId ?? 'anonymous',
+      action: 'signin.failed',
+      subject: personId,
+      ip,
+      details: { method, reason },
+    });
+
   return {
     /** Creates the account and returns its `sub`. A number registered before is refused, never a second account. */
     async register(input: RegistrationInput, ip?: string): Promise<string> {
@@ -68,17 +78,20 @@ export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits
 
       const facts = factsOf(idNumber);
       const id = randomBytes(16).toString('base64url');
-      await repo.insertPerson({
-        id,
-        idNumberHmac: sealer.index(idNumber),
-        idNumberEnc: sealer.seal(idNumber),
-        idNumberMasked: facts.masked,
-        name,
-        gender: facts.gender,
-        birthdate: facts.birthdate,
-        phone,
-        passwordHash: await hashPassword(input.password),
-      });
+      await repo.insertPerson(
+        {
+          id,
+          idNumberHmac: sealer.index(idNumber),
+          idNumberEnc: sealer.seal(idNumber),
+          idNumberMasked: facts.masked,
+          name,
+          gender: facts.gender,
+          birthdate: facts.birthdate,
+          phone,
+          passwordHash: await hashPassword(input.password),
+        },
+        { actor: id, action: 'account.registered', subject: id, ip },
+      );
       return id;
     },
 
@@ -88,15 +101,26 @@ export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits
       const account = sealer.index(idNumber).toString('base64url');
       const address = addressKey(ip);
       // Counted before the password is checked, so concurrent guesses cannot outrun the limit.
-      await consume(limits.passwordPerAddress, address, 'rate.ip');
-      await consume(limits.passwordPerAccountAndAddress, `${account}:${address}`, 'rate.account');
-      await consume(limits.passwordPerAccount, account, 'rate.account');
+      try {
+        await consume(limits.passwordPerAddress, address, 'rate.ip');
+        await consume(limits.passwordPerAccountAndAddress, `${account}:${address}`, 'rate.account');
+        await consume(limits.passwordPerAccount, account, 'rate.account');
+      } catch (error) {
+        await failed(ip, 'pwd', 'rate_limited');
+        throw error;
+      }
 
       const person = await repo.findPersonByIdHash(sealer.index(idNumber));
       // One argon2id verification whether or not the account exists: timing tells nothing.
       const ok = await verifyPassword(person?.passwordHash, password);
-      if (!ok || !person) throw new AppError('account.credentials', 401);
-      if (person.status !== 'active') throw new AppError('account.locked', 403);
+      if (!ok || !person) {
+        await failed(ip, 'pwd', person ? 'wrong_password' : 'unknown_account', person?.id);
+        throw new AppError('account.credentials', 401);
+      }
+      if (person.status !== 'active') {
+        await failed(ip, 'pwd', 'locked', person.id);
+        throw new AppError('account.locked', 403);
+      }
       await Promise.all([
         limits.passwordPerAccountAndAddress.reset(`${account}:${address}`),
         limits.passwordPerAddress.refund(address),
@@ -107,7 +131,24 @@ export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits
     findPerson: (id: string) => repo.findPersonById(id),
     findPersonByIdNumber: (idNumber: IdNumber) => repo.findPersonByIdHash(sealer.index(idNumber)),
     findConsent: repo.findConsent,
-    saveConsent: repo.saveConsent,
+    saveConsent: (personId: string, clientId: string, scopes: string[], ip?: string) =>
+      repo.saveConsent(personId, clientId, scopes, {
+        actor: personId,
+        action: 'consent.granted',
+        subject: personId,
+        ip,
+        details: { client_id: clientId, scopes },
+      }),
+    /** A finished sign-in: how strong, for which site. */
+    recordSignIn: (
+      personId: string,
+      details: { acr: string; amr: string[]; client_id: string },
+      ip: string,
+    ) => repo.recordAudit({ actor: personId, action: 'signin', subject: personId, ip, details }),
+    recordFailedSignIn: failed,
+    /** Claims released to a site (in an ID token or at userinfo): which, to whom. */
+    recordRelease: (personId: string, details: { client_id: string; use: string; claims: string[] }) =>
+      repo.recordAudit({ actor: 'system', action: 'claims.released', subject: personId, details }),
     /** Decrypts the identity number, only to release it under the `id_number` scope. */
     revealIdNumber: (person: Person) => sealer.open(person.idNumberEnc),
   };

@@ -25,6 +25,17 @@ export interface AuditEvent {
   details?: Record<string, unknown>;
 }
 
+/** JSON with object keys sorted at every level: jsonb gives keys back in its own order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
+      .join(',')}}`;
+  return JSON.stringify(value) ?? 'null';
+}
+
 /** Any number; it names the lock that serialises appends so each row sees its predecessor. */
 const CHAIN_LOCK = 7_243_001;
 
@@ -36,14 +47,7 @@ export function auditHash(
     ip: string | null;
   },
 ): Buffer {
-  const body = JSON.stringify([
-    row.at.toISOString(),
-    row.actor,
-    row.action,
-    row.subject,
-    row.ip,
-    row.details,
-  ]);
+  const body = canonicalJson([row.at.toISOString(), row.actor, row.action, row.subject, row.ip, row.details]);
   return createHash('sha256')
     .update(prev ?? Buffer.alloc(0))
     .update(body)
@@ -64,23 +68,14 @@ export async function appendAudit(trx: Kysely<Schema>, event: AuditEvent): Promi
     actor: event.actor,
     action: event.action,
     subject: event.subject ?? null,
-    ip: event.ip ?? null,
+    // IPv4 clients of a dual-stack socket arrive as ::ffff:a.b.c.d.
+    ip: event.ip?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '') ?? null,
     details: event.details ?? {},
   };
-  const prev = last?.hash ?? null;
+  const prev = last ? Buffer.from(last.hash) : null;
   await trx
     .insertInto('audit_events')
     .values({ ...row, details: JSON.stringify(row.details), prev_hash: prev, hash: auditHash(prev, row) })
-    .execute();
-}
-
-export function listAuditFor(db: Kysely<Schema>, subject: string, limit = 50) {
-  return db
-    .selectFrom('audit_events')
-    .select(['seq', 'at', 'actor', 'action', 'details'])
-    .where('subject', '=', subject)
-    .orderBy('seq', 'desc')
-    .limit(limit)
     .execute();
 }
 
@@ -96,3 +91,72 @@ export function withAudit<T>(
     return result;
   });
 }
+
+export type ChainCheck = { rows: number; broken?: { seq: string; reason: 'hash' | 'link' } };
+
+/**
+ * Walks the chain from the first row: each row's `prev_hash` must be the hash of the row before
+ * it, and its `hash` must match its own contents. Reports the first row where either fails.
+ */
+export async function verifyAuditChain(
+  db: Kysely<Schema>,
+  onProgress?: (rows: number) => void,
+  batch = 2000,
+): Promise<ChainCheck> {
+  let previous: Buffer | null = null;
+  let after = '0';
+  let rows = 0;
+  for (;;) {
+    const page = await db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(batch)
+      .execute();
+    for (const row of page) {
+      // PGlite gives bytea back as Uint8Array, pg as Buffer.
+      const prevHash = row.prev_hash && Buffer.from(row.prev_hash);
+      const hash = Buffer.from(row.hash);
+      const linked = previous === null ? prevHash === null : prevHash?.equals(previous) === true;
+      if (!linked) return { rows, broken: { seq: row.seq, reason: 'link' } };
+      if (!auditHash(prevHash, row).equals(hash)) return { rows, broken: { seq: row.seq, reason: 'hash' } };
+      previous = hash;
+      rows++;
+    }
+    if (page.length < batch) return { rows };
+    after = page.at(-1)?.seq ?? after;
+    onProgress?.(rows);
+  }
+}
+
+export interface AuditFilter {
+  subject?: string | undefined;
+  clientId?: string | undefined;
+  action?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+/** Newest first, `limit` rows from before `before` (a seq), filtered. */
+export function searchAudit(db: Kysely<Schema>, filter: AuditFilter, limit: number, before?: string) {
+  let query = db
+    .selectFrom('audit_events')
+    .select(['seq', 'at', 'actor', 'action', 'subject', 'ip', 'details']);
+  if (filter.subject) query = query.where('subject', '=', filter.subject);
+  if (filter.action) query = query.where('action', 'like', `${filter.action.replace(/[%_\\]/g, '\\$&')}%`);
+  if (filter.clientId) query = query.where(sql`details->>'client_id'`, '=', filter.clientId);
+  if (filter.from) query = query.where('at', '>=', filter.from);
+  if (filter.to) query = query.where('at', '<', filter.to);
+  if (before) query = query.where('seq', '<', before);
+  return query.orderBy('seq', 'desc').limit(limit).execute();
+}
+
+/** For events that change nothing else (a failed sign-in, a release of claims): one row, its own transaction. */
+export function createAuditLog(db: Kysely<Schema>) {
+  return {
+    record: (event: AuditEvent) => withAudit(db, event, async () => {}),
+  };
+}
+
+export type AuditLog = ReturnType<typeof createAuditLog>;

@@ -6,6 +6,7 @@
  *   echo 'a long password' | yitong citizen create --id-number 11010519491231002X --name 张三 --password-stdin
  */
 import { parseArgs } from 'node:util';
+import { verifyAuditChain } from '../audit/repo.ts';
 import { peopleStorage, seedCitizens } from '../bench/seed.ts';
 import { ManifestError } from '../clients/service.ts';
 import { ConfigError, loadConfig } from '../config.ts';
@@ -199,6 +200,23 @@ const COMMANDS: Record<string, Command> = {
       print(`${entity.creditCode} ${entity.name}: ${entity.status}`);
     },
   },
+  'audit verify': {
+    usage: 'yitong audit verify',
+    summary:
+      'Walk the hash-chained audit trail from its first row; report the first row that was altered, removed or inserted out of turn (exit code 1).',
+    async run(container) {
+      const check = await verifyAuditChain(container.database.db, (rows) =>
+        process.stderr.write(`\r${rows} rows checked`),
+      );
+      if (check.broken) {
+        process.stderr.write('\n');
+        throw new AuditChainError(
+          `the audit trail is broken at row ${check.broken.seq}: ${check.broken.reason === 'hash' ? 'its contents do not match its hash (altered)' : 'it does not follow the row before it (a row was removed or inserted)'}; ${check.rows} rows before it are intact`,
+        );
+      }
+      print(`${check.rows} rows verified: the audit trail is intact`);
+    },
+  },
   'bench seed': {
     usage: 'yitong bench seed --citizens N [--password-stdin]',
     summary: `Load N synthetic citizens (sub bench-<i>, valid identity numbers) for benchmarks; resumable, a rerun skips those present. Password ${BENCH_PASSWORD} unless --password-stdin.`,
@@ -241,6 +259,7 @@ function benchCitizens(values: Record<string, string | boolean | undefined>): nu
 }
 
 class UsageError extends Error {}
+class AuditChainError extends Error {}
 
 function printClient(result: { file: string; clientId: string; generatedSecret?: string }) {
   print(`${result.file}: client_id ${result.clientId}`);
@@ -304,6 +323,7 @@ export async function runCli(argv: string[]): Promise<number> {
 
 function describe(error: unknown): string {
   if (error instanceof UsageError) return error.message;
+  if (error instanceof AuditChainError) return `error: ${error.message}`;
   if (error instanceof ConfigError || error instanceof DataDirInUseError) return `error: ${error.message}`;
   if (isAppError(error))
     return `error: ${translate('en', error.code, error.params)} (${translate('zh-CN', error.code, error.params)})`;

@@ -15,6 +15,7 @@ export interface PeopleTable {
   password_hash: string | null;
   identity_level: Generated<number>;
   status: Generated<'active' | 'locked' | 'deleted'>;
+  signed_out_at: Date | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -149,6 +150,13 @@ export interface LegalPersonUsesTable {
   last_used_at: ColumnType<Date, Date | undefined, Date>;
 }
 
+export interface AdminsTable {
+  person_id: string;
+  role: 'admin' | 'auditor';
+  region_code: string;
+  created_at: CreatedAt;
+}
+
 export interface SchemaMigrationsTable {
   name: string;
   applied_at: CreatedAt;
@@ -171,5 +179,6 @@ export interface Schema {
   memberships: MembershipsTable;
   legal_person_choices: LegalPersonChoicesTable;
   legal_person_uses: LegalPersonUsesTable;
+  admins: AdminsTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -98,7 +98,12 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
     const grantId = await grant.save();
-    await accounts.saveConsent(accountId, clientId, (grant.getOIDCScope() ?? '').split(' ').filter(Boolean));
+    await accounts.saveConsent(
+      accountId,
+      clientId,
+      (grant.getOIDCScope() ?? '').split(' ').filter(Boolean),
+      ctx.ip,
+    );
     await kit.finish(ctx, { consent: { grantId } });
   });
 

@@ -62,8 +62,19 @@ export function strongAuthRoutes(kit: InteractionKit, deps: InteractionDeps) {
       ctx.status = 303;
       return ctx.redirect(`/interaction/${interaction.uid}`);
     }
+    await kit.finish(ctx, { login: await finished(ctx, interaction, progress) });
+  }
+
+  /** The login result for the provider, recorded in the audit trail. */
+  async function finished(ctx: Context, interaction: Interaction, progress: Progress) {
     await signIn.clearPending(interaction.uid);
-    await kit.finish(ctx, { login: loginResult(progress) });
+    const login = loginResult(progress);
+    await accounts.recordSignIn(
+      progress.accountId,
+      { acr: login.acr, amr: login.amr, client_id: str(interaction.params.client_id) },
+      ctx.ip,
+    );
+    return login;
   }
 
   async function loginInteraction(ctx: Context) {
@@ -81,6 +92,7 @@ export function strongAuthRoutes(kit: InteractionKit, deps: InteractionDeps) {
       await codes.verify(progress.accountId, str(formOf(ctx).otp), ctx.ip);
     } catch (error) {
       if (!isAppError(error)) throw error;
+      await accounts.recordFailedSignIn(ctx.ip, 'otp', error.code, progress.accountId);
       return renderSecondFactor(ctx, interaction, progress, error);
     }
     await continueSignIn(ctx, interaction, { ...progress, methods: [...progress.methods, 'otp'] });
@@ -96,15 +108,17 @@ export function strongAuthRoutes(kit: InteractionKit, deps: InteractionDeps) {
   router.post('/interaction/:uid/passkey', async (ctx) => {
     const interaction = await loginInteraction(ctx);
     const progress = await progressOf(interaction);
-    const { personId, method } = await passkeys.authenticate(interaction.uid, formOf(ctx).response);
-    if (progress && progress.accountId !== personId) throw new AppError('passkey.unknown', 400);
-    const person = await accounts.findPerson(personId);
+    const result = await passkeys.authenticate(interaction.uid, formOf(ctx).response).catch(async (error) => {
+      if (isAppError(error))
+        await accounts.recordFailedSignIn(ctx.ip, 'passkey', error.code, progress?.accountId);
+      throw error;
+    });
+    if (progress && progress.accountId !== result.personId) throw new AppError('passkey.unknown', 400);
+    const person = await accounts.findPerson(result.personId);
     if (person?.status !== 'active') throw new AppError('account.locked', 403);
-    await signIn.clearPending(interaction.uid);
-    const methods = progress ? [...progress.methods, method] : [method];
-    ctx.body = {
-      location: await kit.resultUrl(ctx, { login: loginResult({ accountId: personId, methods }) }),
-    };
+    const methods = progress ? [...progress.methods, result.method] : [result.method];
+    const login = await finished(ctx, interaction, { accountId: result.personId, methods });
+    ctx.body = { location: await kit.resultUrl(ctx, { login }) };
   });
 
   return {

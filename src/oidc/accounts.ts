@@ -24,16 +24,22 @@ export const SCOPE_CLAIMS = {
   legal_person: ['legal_person'],
 };
 
+const OPENID_CLAIMS = new Set<string>(SCOPE_CLAIMS.openid);
+
 export function createFindAccount(
-  accounts: Pick<AccountsService, 'findPerson' | 'revealIdNumber'>,
+  accounts: Pick<AccountsService, 'findPerson' | 'revealIdNumber' | 'recordRelease'>,
   legalPersons: Pick<LegalPersonsService, 'currentAt'>,
 ) {
-  return async (ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> => {
+  return async (ctx: KoaContextWithOIDC, sub: string, token?: object): Promise<Account | undefined> => {
     const person = await accounts.findPerson(sub);
     if (person?.status !== 'active') return undefined;
+    // A session or refresh token from before "sign out everywhere" (or a lock) is worth nothing.
+    const authTime = (token as { authTime?: number } | undefined)?.authTime ?? ctx.oidc.session?.authTime();
+    if (person.signedOutAt && authTime !== undefined && authTime * 1000 < person.signedOutAt.getTime())
+      return undefined;
     return {
       accountId: person.id,
-      async claims(_use, scope) {
+      async claims(use, scope) {
         const scopes = new Set(scope.split(' '));
         const clientId = ctx.oidc.client?.clientId;
         // Looked up when released, so a revoked authorisation stops showing at once.
@@ -41,7 +47,7 @@ export function createFindAccount(
           scopes.has('legal_person') && clientId
             ? await legalPersons.currentAt(person.id, clientId)
             : undefined;
-        return {
+        const claims = {
           sub: person.id,
           ...(scopes.has('profile') && {
             name: person.name,
@@ -63,6 +69,12 @@ export function createFindAccount(
             },
           }),
         };
+        if (clientId) {
+          // What the site receives: the ID token carries the `openid` claims only (userinfo the rest).
+          const released = Object.keys(claims).filter((key) => use !== 'id_token' || OPENID_CLAIMS.has(key));
+          await accounts.recordRelease(person.id, { client_id: clientId, use, claims: released });
+        }
+        return claims;
       },
     };
   };

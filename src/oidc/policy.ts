@@ -37,6 +37,17 @@ export function createPolicy(
   legalPersons: Pick<LegalPersonsService, 'currentAt'>,
 ) {
   const policy = base();
+  policy
+    .get('login')
+    ?.checks.add(
+      new Check(
+        'account_gone',
+        'the session’s account is locked or was signed out everywhere',
+        'login_required',
+        (ctx) =>
+          ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT,
+      ),
+    );
   policy.get('login')?.checks.add(
     new Check(
       STEP_UP,
