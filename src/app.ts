@@ -3,6 +3,7 @@
  */
 import Router from '@koa/router';
 import Koa from 'koa';
+import { adminRoutes } from './admin/routes.ts';
 import type { Container } from './container.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createSessionReader } from './oidc/session.ts';
@@ -57,7 +58,7 @@ export function createApp(container: Container): Koa {
   });
   const ours = new Router();
   ours.use(
-    ['/interaction', '/register', '/account', '/staff'],
+    ['/interaction', '/register', '/account', '/staff', '/admin'],
     csrfToken({ production: config.production }),
     parseForm,
   );
@@ -72,6 +73,7 @@ export function createApp(container: Container): Koa {
     }).routes(),
   );
   ours.use(staffRoutes({ portal, levels: container.levels }).routes());
+  ours.use(adminRoutes({ portal, admin: container.admin }).routes());
   ours.use(pages.routes());
   app.use(ours.routes());
   app.use(ours.allowedMethods());

@@ -11,6 +11,8 @@ import pino, { type Logger } from 'pino';
 import { createIdentityLevels } from './accounts/identity-levels.ts';
 import { createAccountsRepo } from './accounts/repo.ts';
 import { createAccountsService } from './accounts/service.ts';
+import { createAdminRepo } from './admin/repo.ts';
+import { createAdminService } from './admin/service.ts';
 import { createRedisEphemeralStore, createSqlEphemeralStore } from './auth/ephemeral.ts';
 import { createOneTimeCodes } from './auth/one-time-codes.ts';
 import { createPasskeyService } from './auth/passkeys.ts';
@@ -127,6 +129,14 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       legalPersons,
       logger,
     });
+    const admin = createAdminService({
+      repo: createAdminRepo(database.db),
+      accountsRepo,
+      accounts,
+      factors,
+      legalPersons,
+      sealer,
+    });
     const clients = createClientsService(clientsRepo, {
       production: config.production,
       validateMetadata: async (metadata) => {
@@ -147,6 +157,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       signIn,
       levels,
       legalPersons,
+      admin,
       clients,
       provider,
       async close() {

@@ -138,20 +138,6 @@ export interface AuditFilter {
   to?: Date | undefined;
 }
 
-/** Newest first, `limit` rows from before `before` (a seq), filtered. */
-export function searchAudit(db: Kysely<Schema>, filter: AuditFilter, limit: number, before?: string) {
-  let query = db
-    .selectFrom('audit_events')
-    .select(['seq', 'at', 'actor', 'action', 'subject', 'ip', 'details']);
-  if (filter.subject) query = query.where('subject', '=', filter.subject);
-  if (filter.action) query = query.where('action', 'like', `${filter.action.replace(/[%_\\]/g, '\\$&')}%`);
-  if (filter.clientId) query = query.where(sql`details->>'client_id'`, '=', filter.clientId);
-  if (filter.from) query = query.where('at', '>=', filter.from);
-  if (filter.to) query = query.where('at', '<', filter.to);
-  if (before) query = query.where('seq', '<', before);
-  return query.orderBy('seq', 'desc').limit(limit).execute();
-}
-
 /** For events that change nothing else (a failed sign-in, a release of claims): one row, its own transaction. */
 export function createAuditLog(db: Kysely<Schema>) {
   return {

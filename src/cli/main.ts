@@ -107,6 +107,24 @@ const COMMANDS: Record<string, Command> = {
       print(sub);
     },
   },
+  'admin add': {
+    usage: 'yitong admin add --id-number N --role admin|auditor --region-code R',
+    summary:
+      'Make a registered person an administrator (admin: accounts, legal persons; auditor: read-only, audit trail included) of a GB/T 2260 region: 440000 a province, 440100 a city, 440106 a county. They sign in at /admin with two factors.',
+    options: { 'id-number': { type: 'string' }, role: { type: 'string' }, 'region-code': { type: 'string' } },
+    async run(container, values) {
+      if (!values['id-number'] || !values.role || !values['region-code'])
+        throw new UsageError('--id-number, --role and --region-code are required');
+      const person = await container.admin.addAdmin(
+        String(values['id-number']),
+        String(values.role),
+        String(values['region-code']),
+      );
+      print(
+        `${person.idNumberMasked} (${person.name}) is ${String(values.role)} of ${String(values['region-code'])}`,
+      );
+    },
+  },
   'staff add': {
     usage: 'yitong staff add --id-number N --hall "HALL" --region-code R',
     summary:

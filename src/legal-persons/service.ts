@@ -179,13 +179,17 @@ export function createLegalPersonsService({ repo, accounts, sealer, clientExists
       );
     },
 
-    /** `yitong legal-person status`: an operator suspends, deregisters or reactivates an entity. */
-    async setStatus(creditCode: string, status: string) {
+    /** An operator (`yitong legal-person status`) or an administrator suspends, deregisters or reactivates an entity. */
+    async setStatus(
+      creditCode: string,
+      status: string,
+      by: { actor: string; ip?: string } = { actor: 'cli' },
+    ) {
       if (!STATUSES.includes(status as EntityStatus) || status === 'pending')
         throw new AppError('legal_person.status', 400, { field: 'status' });
       const entity = await entityOf(creditCode);
       await repo.setStatus(entity.id, status as EntityStatus, {
-        actor: 'cli',
+        ...by,
         action: `legal_person.${status}`,
         subject: entity.id,
         details: { credit_code: entity.creditCode, from: entity.status },
@@ -194,10 +198,10 @@ export function createLegalPersonsService({ repo, accounts, sealer, clientExists
     },
 
     /** `yitong legal-person confirm`: an operator confirms an entity registered online (pending → active). */
-    async confirm(creditCode: string) {
+    async confirm(creditCode: string, by: { actor: string; ip?: string } = { actor: 'cli' }) {
       const entity = await entityOf(creditCode);
       if (entity.status !== 'pending') throw new AppError('legal_person.not_pending', 409);
-      return this.setStatus(creditCode, 'active');
+      return this.setStatus(creditCode, 'active', by);
     },
 
     /** An administrator authorises a registered citizen as administrator or agent, optionally limited. */

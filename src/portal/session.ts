@@ -20,7 +20,7 @@ export interface PortalState {
 const STATE_COOKIE = 'yitong.portal';
 /** Changing sign-in methods needs a sign-in this recent. */
 export const RECENT_SECONDS = 15 * 60;
-const RETURN_PATH = /^\/(account|staff)(\/[\w/-]*)?$/;
+const RETURN_PATH = /^\/(account|staff|admin)(\/[\w/-]*)?$/;
 
 export function createPortalSession(deps: {
   readSession: SessionReader;

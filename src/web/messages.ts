@@ -1,3 +1,4 @@
+import { adminEn, adminZh } from './messages-admin.ts';
 import { authEn, authZh } from './messages-auth.ts';
 import { legalEn, legalZh } from './messages-legal.ts';
 
@@ -79,6 +80,7 @@ const zh = {
   'oidc.error': '网站发来的登录请求有误（{error}）。请返回该网站重试；如问题持续，请联系该网站的主办部门。',
   ...authZh,
   ...legalZh,
+  ...adminZh,
 };
 
 export type MessageKey = keyof typeof zh;
@@ -164,6 +166,7 @@ const en: Record<MessageKey, string> = {
     'The sign-in request from the website is not valid ({error}). Go back to the site and try again; if it keeps happening, contact the department that runs it.',
   ...authEn,
   ...legalEn,
+  ...adminEn,
 };
 
 export const LOCALES = ['zh-CN', 'en'] as const;

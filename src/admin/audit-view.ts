@@ -1,0 +1,50 @@
+/** The audit trail's filters as the console reads them from a query string, and its CSV export. */
+import type { AuditFilter } from '../audit/repo.ts';
+import { AppError } from '../web/errors.ts';
+
+const one = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim() : undefined);
+
+function dateOf(value: unknown, field: string): Date | undefined {
+  const text = one(value);
+  if (!text) return undefined;
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00:00+08:00`) : undefined;
+  if (!date || Number.isNaN(date.getTime())) throw new AppError('admin.audit.date', 400, { field });
+  return date;
+}
+
+/** person, client, action (prefix), from and to (YYYY-MM-DD, China time; `to` inclusive). */
+export function auditFilterOf(query: Record<string, unknown>): AuditFilter {
+  const to = dateOf(query.to, 'to');
+  return {
+    subject: one(query.person),
+    clientId: one(query.client),
+    action: one(query.action),
+    from: dateOf(query.from, 'from'),
+    to: to && new Date(to.getTime() + 86_400_000),
+  };
+}
+
+/** RFC 4180 CSV; cells that a spreadsheet would run as a formula are prefixed with a quote. */
+export function auditCsv(
+  rows: Array<{
+    seq: string;
+    at: Date;
+    actor: string;
+    action: string;
+    subject: string | null;
+    ip: string | null;
+    details: unknown;
+  }>,
+): string {
+  const cell = (value: unknown) => {
+    const text = String(value ?? '');
+    const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+    return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+  };
+  const lines = rows.map((row) =>
+    [row.seq, row.at.toISOString(), row.actor, row.action, row.subject, row.ip, JSON.stringify(row.details)]
+      .map(cell)
+      .join(','),
+  );
+  return `\uFEFFseq,at,actor,action,subject,ip,details\r\n${lines.map((line) => `${line}\r\n`).join('')}`;
+}

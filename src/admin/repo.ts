@@ -1,0 +1,98 @@
+/** SQL of the admin console: who administers what, and searches limited to a region. */
+import { type Kysely, sql } from 'kysely';
+import { type AuditEvent, type AuditFilter, withAudit } from '../audit/repo.ts';
+import type { AdminsTable, Schema } from '../db/schema.ts';
+
+export type AdminRole = AdminsTable['role'];
+
+export interface Grant {
+  role: AdminRole;
+  regionCode: string;
+}
+
+const like = (value: string) => `${value.replace(/[%_\\]/g, '\\$&')}%`;
+
+export function createAdminRepo(db: Kysely<Schema>) {
+  return {
+    grantsOf(personId: string): Promise<Grant[]> {
+      return db
+        .selectFrom('admins')
+        .select(['role', 'region_code as regionCode'])
+        .where('person_id', '=', personId)
+        .execute();
+    },
+
+    async addGrant(personId: string, grant: Grant, audit: AuditEvent): Promise<void> {
+      await withAudit(db, audit, (trx) =>
+        trx
+          .insertInto('admins')
+          .values({ person_id: personId, role: grant.role, region_code: grant.regionCode })
+          .onConflict((oc) => oc.doNothing())
+          .execute(),
+      );
+    },
+
+    /** People whose number begins with `prefix` ('' for all), by HMAC of the number, phone or name. */
+    searchPeople(prefix: string, query: { idHmac?: Buffer; phone?: string; name?: string }) {
+      let search = db
+        .selectFrom('people')
+        .select(['id', 'name', 'id_number_masked as masked', 'identity_level as identityLevel', 'status'])
+        .where('id_number_masked', 'like', like(prefix));
+      if (query.idHmac) search = search.where('id_number_hmac', '=', query.idHmac);
+      else if (query.phone) search = search.where('phone', '=', query.phone);
+      else search = search.where('name', 'like', like(query.name ?? ''));
+      return search.orderBy('name').limit(50).execute();
+    },
+
+    searchLegalPersons(prefix: string, query: string) {
+      return db
+        .selectFrom('legal_persons')
+        .select(['id', 'credit_code as creditCode', 'name', 'type', 'status'])
+        .where(sql<string>`substr(credit_code, 3, 6)`, 'like', like(prefix))
+        .where((eb) =>
+          eb.or([
+            eb('credit_code', 'like', like(query.toUpperCase())),
+            eb('name', 'like', `%${like(query)}`),
+          ]),
+        )
+        .orderBy('name')
+        .limit(50)
+        .execute();
+    },
+
+    /** The audit trail, newest first; with a prefix, only rows about people or entities under it. */
+    searchAudit(prefix: string, filter: AuditFilter, limit: number) {
+      let query = db
+        .selectFrom('audit_events')
+        .select(['seq', 'at', 'actor', 'action', 'subject', 'ip', 'details']);
+      if (prefix) {
+        query = query.where((eb) =>
+          eb.or([
+            eb.exists(
+              eb
+                .selectFrom('people')
+                .select('people.id')
+                .whereRef('people.id', '=', 'audit_events.subject')
+                .where('people.id_number_masked', 'like', like(prefix)),
+            ),
+            eb.exists(
+              eb
+                .selectFrom('legal_persons')
+                .select('legal_persons.id')
+                .whereRef('legal_persons.id', '=', 'audit_events.subject')
+                .where(sql<string>`substr(legal_persons.credit_code, 3, 6)`, 'like', like(prefix)),
+            ),
+          ]),
+        );
+      }
+      if (filter.subject) query = query.where('subject', '=', filter.subject);
+      if (filter.action) query = query.where('action', 'like', like(filter.action));
+      if (filter.clientId) query = query.where(sql<string>`details->>'client_id'`, '=', filter.clientId);
+      if (filter.from) query = query.where('at', '>=', filter.from);
+      if (filter.to) query = query.where('at', '<', filter.to);
+      return query.orderBy('seq', 'desc').limit(limit).execute();
+    },
+  };
+}
+
+export type AdminRepo = ReturnType<typeof createAdminRepo>;

@@ -1,0 +1,198 @@
+/**
+ * The admin console: region scoping (a city admin cannot read or change another city's people
+ * or entities; the province admin can), 403 for everyone else, a step-up for a weak session, one
+ * audit row per action, and the audit trail's filters and CSV export.
+ */
+import test from 'ava';
+import { creditCheckCharacter } from '../../src/identity/credit-code.ts';
+import { checkCharacter } from '../../src/identity/id-number.ts';
+import { enrolTotp, signInTo } from '../helpers/account.ts';
+import { Browser, type Page, submit } from '../helpers/browser.ts';
+import { newCitizen } from '../helpers/people.ts';
+import { startYitong, type Yitong } from '../helpers/yitong.ts';
+
+let yitong: Yitong;
+test.before(async () => {
+  yitong = await startYitong('postgres');
+});
+test.after.always(() => yitong?.stop());
+
+/** A citizen born in `region` (the number's first six digits). */
+function bornIn(region: string) {
+  const person = newCitizen();
+  const first17 = `${region}${person.idNumber.slice(6, 17)}`;
+  return { ...person, idNumber: `${first17}${checkCharacter(first17)}` };
+}
+
+/** An administrator with two factors, signed in to /admin in their own browser. */
+async function administrator(role: string, region: string) {
+  const person = bornIn('440103');
+  const sub = await yitong.createCitizen(person);
+  await yitong.server.container.admin.addAdmin(person.idNumber, role, region);
+  const setup = new Browser();
+  await signInTo(setup, yitong.issuer, person);
+  const { authenticator } = await enrolTotp(setup, yitong.issuer);
+  const browser = new Browser();
+  const page = await signInTo(browser, yitong.issuer, { ...person, authenticator }, '/admin');
+  return { sub, browser, page };
+}
+
+const actionsOf = async (subject: string, prefix: string) =>
+  (
+    await yitong.server.container.database.db
+      .selectFrom('audit_events')
+      .select('action')
+      .where('subject', '=', subject)
+      .orderBy('seq')
+      .execute()
+  )
+    .map((row) => row.action)
+    .filter((action) => action.startsWith(prefix));
+
+test('a city admin sees and locks people of the city only; the province admin anyone; each change one audit row', async (t) => {
+  const [tianhe, shenzhen] = [bornIn('440106'), bornIn('440304')];
+  const tianheSub = await yitong.createCitizen(tianhe);
+  const shenzhenSub = await yitong.createCitizen(shenzhen);
+  const city = await administrator('admin', '440100');
+  t.is(city.page.status, 200);
+  t.regex(city.page.html, /管理后台/);
+
+  const found = await city.browser.visit(`${yitong.issuer}/admin?q=${tianhe.idNumber}`);
+  t.regex(found.html, new RegExp(`/admin/people/${tianheSub}`));
+  const other = await city.browser.visit(`${yitong.issuer}/admin?q=${shenzhen.idNumber}`);
+  t.regex(other.html, /不在您的管辖区域内/);
+  t.is((await city.browser.visit(`${yitong.issuer}/admin/people/${shenzhenSub}`)).status, 403);
+
+  const person = await city.browser.visit(`${yitong.issuer}/admin/people/${tianheSub}`);
+  t.regex(person.html, /440106\*{8}/);
+  t.notRegex(person.html, new RegExp(tianhe.idNumber), 'masked');
+  const locked = await submit(city.browser, person, `/${tianheSub}/lock`);
+  t.regex(locked.html, /账号已锁定/);
+  t.is((await yitong.server.container.accounts.findPerson(tianheSub))?.status, 'locked');
+  t.deepEqual(await actionsOf(tianheSub, 'account.'), ['account.registered', 'account.locked']);
+
+  const forged = await city.browser.visit(`${yitong.issuer}/admin/people/${shenzhenSub}/lock`, {
+    form: { _csrf: person.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '' },
+  });
+  t.is(forged.status, 403);
+  t.is((await yitong.server.container.accounts.findPerson(shenzhenSub))?.status, 'active', 'nothing changed');
+
+  const province = await administrator('admin', '440000');
+  const anyone = await province.browser.visit(`${yitong.issuer}/admin/people/${shenzhenSub}`);
+  t.is(anyone.status, 200);
+  await submit(province.browser, anyone, `/${shenzhenSub}/sign-out`);
+  t.deepEqual(await actionsOf(shenzhenSub, 'account.'), ['account.registered', 'account.signed_out']);
+});
+
+test('a locked account’s session ends: the next authorization asks to sign in, and the password is refused', async (t) => {
+  const person = bornIn('440106');
+  const sub = await yitong.createCitizen(person);
+  const browser = new Browser();
+  await signInTo(browser, yitong.issuer, person);
+  t.is((await browser.visit(`${yitong.issuer}/account`)).status, 200);
+  const admin = await administrator('admin', '440106');
+  const page = await admin.browser.visit(`${yitong.issuer}/admin/people/${sub}`);
+  await submit(admin.browser, page, `/${sub}/lock`);
+  const after = await browser.visit(`${yitong.issuer}/account`);
+  t.regex(after.html, /name="password"/, 'the session no longer counts');
+  const refused = await submit(browser, after, '/login', {
+    id_number: person.idNumber,
+    password: person.password,
+  });
+  t.regex(refused.html, /该账号已被锁定/);
+});
+
+test('everyone but administrators gets 403; an administrator with a password-only session steps up', async (t) => {
+  const citizen = newCitizen();
+  await yitong.createCitizen(citizen);
+  const browser = new Browser();
+  await signInTo(browser, yitong.issuer, citizen);
+  for (const path of [
+    '/admin',
+    '/admin/people/x',
+    '/admin/legal-persons',
+    '/admin/audit',
+    '/admin/audit?format=csv',
+  ])
+    t.is((await browser.visit(`${yitong.issuer}${path}`)).status, 403, path);
+  t.is((await browser.request(`${yitong.issuer}/admin/people/x/lock`, { form: {} })).status, 403);
+
+  const person = bornIn('440106');
+  await yitong.createCitizen(person);
+  await yitong.server.container.admin.addAdmin(person.idNumber, 'auditor', '440000');
+  const weak = new Browser();
+  await signInTo(weak, yitong.issuer, person);
+  const stepUp = await weak.visit(`${yitong.issuer}/admin`);
+  t.regex(stepUp.url, /\/interaction\//);
+  t.regex(stepUp.html, /还没有设置第二重验证方式/, 'told how to get a second factor');
+});
+
+test('legal persons: a city admin confirms and suspends entities of the city only; an auditor changes nothing', async (t) => {
+  const representative = bornIn('440106');
+  await yitong.createCitizen(representative);
+  const code = (region: string) => {
+    const first17 = `91${region}${'MA5CXK7U0'}`;
+    return `${first17}${creditCheckCharacter(first17)}`;
+  };
+  const [here, there] = [code('440106'), code('440304')];
+  for (const creditCode of [here, there])
+    await yitong.server.container.legalPersons.createByOperator({
+      creditCode,
+      name: `公司${creditCode.slice(2, 8)}`,
+      representativeIdNumber: representative.idNumber,
+    });
+  const city = await administrator('admin', '440100');
+  const list = await city.browser.visit(`${yitong.issuer}/admin/legal-persons?q=${here}`);
+  const suspended = await submit(city.browser, list, `/${here}/status`, { action: 'suspend' });
+  t.regex(suspended.html, /单位状态已更新为：已暂停/);
+  const elsewhere = await city.browser.visit(`${yitong.issuer}/admin/legal-persons?q=${there}`);
+  t.regex(elsewhere.html, /不在您的管辖区域内/);
+  const forged = await city.browser.visit(`${yitong.issuer}/admin/legal-persons/${there}/status`, {
+    form: { _csrf: list.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '', action: 'deregister' },
+  });
+  t.is(forged.status, 403);
+
+  const auditor = await administrator('auditor', '440000');
+  const view = await auditor.browser.visit(`${yitong.issuer}/admin/legal-persons?q=${there}`);
+  t.notRegex(view.html, /name="action"/, 'no buttons for an auditor');
+  const attempt = await auditor.browser.visit(`${yitong.issuer}/admin/legal-persons/${there}/status`, {
+    form: { _csrf: view.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '', action: 'deregister' },
+  });
+  t.is(attempt.status, 403);
+  const entities = await yitong.server.container.database.db
+    .selectFrom('legal_persons')
+    .select(['credit_code', 'status'])
+    .where('credit_code', 'in', [here, there])
+    .execute();
+  t.deepEqual(Object.fromEntries(entities.map((e) => [e.credit_code, e.status])), {
+    [here]: 'suspended',
+    [there]: 'active',
+  });
+});
+
+test('the audit trail filters by person, action and time, and exports CSV', async (t) => {
+  const person = bornIn('440106');
+  const sub = await yitong.createCitizen(person);
+  await signInTo(new Browser(), yitong.issuer, person);
+  const auditor = await administrator('auditor', '440100');
+  const page: Page = await auditor.browser.visit(`${yitong.issuer}/admin/audit?person=${sub}&action=signin`);
+  t.is(page.status, 200);
+  t.regex(page.html, /<td>signin<\/td>/);
+  t.notRegex(page.html, /<td>account.registered<\/td>/);
+  const csv = await auditor.browser.request(`${yitong.issuer}/admin/audit?person=${sub}&format=csv`);
+  t.is(csv.headers.get('content-type'), 'text/csv; charset=utf-8');
+  const bytes = Buffer.from(await csv.arrayBuffer());
+  t.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'a BOM, so spreadsheets read it as UTF-8');
+  const text = bytes.toString('utf8');
+  t.regex(text, /^\uFEFFseq,at,actor,action,subject,ip,details\r\n/);
+  t.regex(text, /,account\.registered,/);
+  const future = await auditor.browser.visit(`${yitong.issuer}/admin/audit?person=${sub}&from=2099-01-01`);
+  t.notRegex(future.html, /<td>signin<\/td>/);
+  const bad = await auditor.browser.visit(`${yitong.issuer}/admin/audit?from=yesterday`);
+  t.is(bad.status, 400);
+
+  // A county auditor elsewhere sees none of this person's rows.
+  const county = await administrator('auditor', '440304');
+  const hidden = await county.browser.visit(`${yitong.issuer}/admin/audit?person=${sub}`);
+  t.notRegex(hidden.html, /<td>signin<\/td>/);
+});
