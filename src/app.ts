@@ -3,10 +3,12 @@
  */
 import Router from '@koa/router';
 import Koa from 'koa';
+import { adminApiRoutes, jsonOnly } from './admin/api.ts';
 import { adminRoutes } from './admin/routes.ts';
 import type { Container } from './container.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createSessionReader } from './oidc/session.ts';
+import { createTokenReader } from './oidc/token-reader.ts';
 import { opsRoutes } from './ops/routes.ts';
 import { portalRoutes } from './portal/routes.ts';
 import { createPortalSession } from './portal/session.ts';
@@ -57,6 +59,7 @@ export function createApp(container: Container): Koa {
     authorizationPath: provider.pathFor('authorization'),
   });
   const ours = new Router();
+  ours.use('/admin/api', jsonOnly);
   ours.use(
     ['/interaction', '/register', '/account', '/staff', '/admin'],
     csrfToken({ production: config.production }),
@@ -73,6 +76,17 @@ export function createApp(container: Container): Koa {
     }).routes(),
   );
   ours.use(staffRoutes({ portal, levels: container.levels }).routes());
+  ours.use(
+    adminApiRoutes({
+      admin: container.admin,
+      readToken: createTokenReader(provider),
+      regionOfClient: async (clientId) => {
+        const region = (await provider.Client.find(clientId))?.metadata().region_code;
+        return typeof region === 'string' ? region : undefined;
+      },
+      issuer: config.issuer,
+    }).routes(),
+  );
   ours.use(adminRoutes({ portal, admin: container.admin }).routes());
   ours.use(pages.routes());
   app.use(ours.routes());

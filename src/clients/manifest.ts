@@ -15,6 +15,9 @@ export const SUPPORTED_SCOPES = [
   'email',
   'id_number',
   'legal_person',
+  // The admin API, for a department's automation (client credentials), limited to its region_code.
+  'admin',
+  'admin:read',
 ] as const;
 
 export function manifestSchema(options: { production: boolean }) {

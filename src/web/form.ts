@@ -9,7 +9,9 @@ import { AppError } from './errors.ts';
 const LIMIT = 16 * 1024;
 
 export async function parseForm(ctx: Context, next: Next) {
-  if (ctx.method === 'POST') {
+  // A POST without a body (an API action such as /lock) has nothing to parse.
+  if (ctx.method === 'POST' && ctx.request.length === 0) (ctx.request as { body?: object }).body = {};
+  else if (ctx.method === 'POST') {
     const type = ctx.is('application/x-www-form-urlencoded', 'application/json');
     if (!type) throw new AppError('request.invalid', 415, { params: { detail: 'form expected' } });
     const chunks: Buffer[] = [];

@@ -1,5 +1,9 @@
 /** Strings of the admin console (merged in messages.ts). */
 export const adminZh = {
+  'scope.admin': '以管理员身份管理您管辖区域内的账号和单位',
+  'scope.admin:read': '查看您管辖区域内的账号、单位和审计日志',
+  'api.unauthorized': '需要有效的访问令牌（Authorization: Bearer …），由本平台签发。',
+  'api.body': '请求内容有误：{field}：{detail}',
   'admin.title': '管理后台',
   'admin.grants': '您的权限：{grants}',
   'admin.role.admin': '管理员',
@@ -46,6 +50,10 @@ export const adminZh = {
 };
 
 export const adminEn: Record<keyof typeof adminZh, string> = {
+  'scope.admin': 'Manage accounts and organisations of your region as an administrator',
+  'scope.admin:read': 'See accounts, organisations and the audit trail of your region',
+  'api.unauthorized': 'A valid access token from this provider is required (Authorization: Bearer …).',
+  'api.body': 'The request body is not valid: {field}: {detail}',
   'admin.title': 'Administration',
   'admin.grants': 'Your roles: {grants}',
   'admin.role.admin': 'administrator',

@@ -1,0 +1,121 @@
+/**
+ * The admin API (`/admin/api`): the console's powers as JSON for automation, described by
+ * OpenAPI 3.1 at /admin/api/openapi.json. Callers present a bearer access token from this
+ * provider (see openapi.ts); bodies are validated at the edge and a bad one gets 400 naming the
+ * field. Region limits and auditing are the admin service's, exactly as in the console.
+ */
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import { z } from 'zod';
+import { formOf, str } from '../interactions/kit.ts';
+import type { TokenReader } from '../oidc/token-reader.ts';
+import { AppError } from '../web/errors.ts';
+import { auditFilterOf } from './audit-view.ts';
+import { openApiDocument } from './openapi.ts';
+import type { Admin, AdminService } from './service.ts';
+
+const StatusChange = z.strictObject({ action: z.enum(['confirm', 'suspend', 'deregister', 'reactivate']) });
+
+export interface ApiDeps {
+  admin: AdminService;
+  readToken: TokenReader;
+  /** A site's region (for client-credentials callers). */
+  regionOfClient(clientId: string): Promise<string | undefined>;
+  issuer: string;
+}
+
+/** Mounted before the body parser: every answer of this API, errors included, is JSON. */
+export async function jsonOnly(ctx: Context, next: Next) {
+  ctx.request.headers.accept = 'application/json';
+  await next();
+}
+
+export function adminApiRoutes(deps: ApiDeps): Router {
+  const { admin: service } = deps;
+  const router = new Router({ prefix: '/admin/api' });
+  const document = openApiDocument(deps.issuer);
+  const caller = (ctx: Context) => (ctx.state as { admin: Admin }).admin;
+
+  /** The admin a token stands for: a site with the admin scopes in its region, or an administrator's own token. */
+  async function authenticate(ctx: Context, next: Next) {
+    const value = /^Bearer (\S+)$/.exec(ctx.get('authorization'))?.[1];
+    const token = value ? await deps.readToken(value) : undefined;
+    if (!token) {
+      ctx.set('www-authenticate', 'Bearer realm="yitong-admin"');
+      throw new AppError('api.unauthorized', 401);
+    }
+    let admin: Admin | undefined;
+    if (token.accountId) {
+      admin = token.scopes.has('admin') ? await service.adminOf(token.accountId) : undefined;
+    } else {
+      const role = token.scopes.has('admin')
+        ? 'admin'
+        : token.scopes.has('admin:read')
+          ? 'auditor'
+          : undefined;
+      const regionCode = role && (await deps.regionOfClient(token.clientId));
+      if (role && regionCode)
+        admin = { personId: `client:${token.clientId}`, grants: [{ role, regionCode }] };
+    }
+    if (!admin) throw new AppError('admin.forbidden', 403);
+    (ctx.state as { admin: Admin }).admin = admin;
+    await next();
+  }
+
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = document;
+  });
+
+  router.use(['/people', '/legal-persons', '/audit'], authenticate);
+
+  router.get('/people', async (ctx) => {
+    ctx.body = { items: await service.searchPeople(caller(ctx), str(ctx.query.q)) };
+  });
+
+  router.get('/people/:id', async (ctx) => {
+    const { person, passkeys, totp, signIns } = await service.account(caller(ctx), str(ctx.params.id));
+    ctx.body = {
+      id: person.id,
+      name: person.name,
+      masked: person.idNumberMasked,
+      identityLevel: person.identityLevel,
+      status: person.status,
+      passkeys,
+      totp,
+      signIns,
+    };
+  });
+
+  const ACTIONS = { lock: 'lock', unlock: 'unlock', 'sign-out': 'signOut' } as const;
+  router.post('/people/:id/:action', async (ctx) => {
+    const action = ACTIONS[str(ctx.params.action) as keyof typeof ACTIONS];
+    if (!action) throw new AppError('not_found', 404);
+    await service[action](caller(ctx), str(ctx.params.id), ctx.ip);
+    ctx.status = 204;
+  });
+
+  router.get('/legal-persons', async (ctx) => {
+    ctx.body = { items: await service.searchLegalPersons(caller(ctx), str(ctx.query.q)) };
+  });
+
+  router.post('/legal-persons/:code/status', async (ctx) => {
+    const body = StatusChange.safeParse(formOf(ctx));
+    if (!body.success) {
+      const issue = body.error.issues[0];
+      const field = issue?.path.join('.') || 'body';
+      throw new AppError('api.body', 400, { field, params: { field, detail: issue?.message ?? 'invalid' } });
+    }
+    ctx.body = await service.setLegalPersonStatus(
+      caller(ctx),
+      str(ctx.params.code),
+      body.data.action,
+      ctx.ip,
+    );
+  });
+
+  router.get('/audit', async (ctx) => {
+    ctx.body = { items: await service.searchAudit(caller(ctx), auditFilterOf(ctx.query), 1000) };
+  });
+
+  return router;
+}

@@ -1,0 +1,177 @@
+/**
+ * The admin API: its OpenAPI document validates and describes every route; callers need a
+ * provider-issued token with the admin scopes; region limits hold (403, nothing changes);
+ * malformed bodies get 400 naming the field.
+ */
+import { Validator } from '@seriousme/openapi-schema-validator';
+import test from 'ava';
+import * as client from 'openid-client';
+import { checkCharacter } from '../../src/identity/id-number.ts';
+import { Browser } from '../helpers/browser.ts';
+import { newCitizen } from '../helpers/people.ts';
+import {
+  authorizationRequest,
+  discoverSite,
+  exchangeCode,
+  REDIRECT_URI,
+  walkAuthorization,
+} from '../helpers/rp.ts';
+import { startYitong, type Yitong } from '../helpers/yitong.ts';
+
+let yitong: Yitong;
+let api: string;
+test.before(async () => {
+  yitong = await startYitong('postgres');
+  api = `${yitong.issuer}/admin/api`;
+});
+test.after.always(() => yitong?.stop());
+
+function bornIn(region: string) {
+  const person = newCitizen();
+  const first17 = `${region}${person.idNumber.slice(6, 17)}`;
+  return { ...person, idNumber: `${first17}${checkCharacter(first17)}` };
+}
+
+/** A client-credentials token for a department site of `region` with `scope`. */
+async function departmentToken(region: string, scope: string) {
+  const { clientId, clientSecret } = await yitong.addClient({
+    client_name: '数据局自动化',
+    department: '政务服务数据管理局',
+    region_code: region,
+    redirect_uris: [REDIRECT_URI],
+    grant_types: ['client_credentials'],
+    scope: `openid ${scope}`,
+  });
+  const site = await discoverSite(yitong.issuer, clientId, clientSecret);
+  return (await client.clientCredentialsGrant(site.config, { scope })).access_token;
+}
+
+const call = (token: string | undefined, path: string, init: { method?: string; body?: unknown } = {}) =>
+  fetch(`${api}${path}`, {
+    method: init.method ?? 'GET',
+    headers: {
+      ...(token && { authorization: `Bearer ${token}` }),
+      ...(init.body !== undefined && { 'content-type': 'application/json' }),
+    },
+    body:
+      init.body === undefined
+        ? undefined
+        : typeof init.body === 'string'
+          ? init.body
+          : JSON.stringify(init.body),
+  });
+
+test('the OpenAPI 3.1 document validates, and every documented route exists (401 without a token, never 404)', async (t) => {
+  const response = await fetch(`${api}/openapi.json`);
+  t.is(response.status, 200);
+  const document = (await response.json()) as {
+    openapi: string;
+    paths: Record<string, Record<string, unknown>>;
+  };
+  const result = await new Validator().validate(document as never);
+  t.true(result.valid, JSON.stringify(result.errors));
+  t.is(document.openapi, '3.1.0');
+  for (const [path, methods] of Object.entries(document.paths)) {
+    for (const method of Object.keys(methods)) {
+      const concrete = path.replace('{action}', 'lock').replace(/\{\w+\}/g, 'x');
+      const answer = await call(undefined, concrete, { method: method.toUpperCase() });
+      t.is(answer.status, 401, `${method} ${path}`);
+      t.regex(answer.headers.get('www-authenticate') ?? '', /^Bearer/);
+      t.like(await answer.json(), { error: 'api.unauthorized' });
+    }
+  }
+  t.is((await call('not-a-token-at-all-1234567', '/people?q=x')).status, 401);
+});
+
+test('a department token acts within its region only; read-only tokens change nothing', async (t) => {
+  const [here, there] = [bornIn('440106'), bornIn('440304')];
+  const hereSub = await yitong.createCitizen(here);
+  const thereSub = await yitong.createCitizen(there);
+  const token = await departmentToken('440100', 'admin');
+
+  const found = await call(token, `/people?q=${here.idNumber}`);
+  t.is(found.status, 200);
+  t.like(await found.json(), {
+    items: [{ id: hereSub, masked: `${here.idNumber.slice(0, 6)}********${here.idNumber.slice(-4)}` }],
+  });
+  t.deepEqual(await (await call(token, `/people?q=${there.idNumber}`)).json(), { items: [] });
+  t.is((await call(token, `/people/${thereSub}`)).status, 403);
+  t.is((await call(token, `/people/${thereSub}/lock`, { method: 'POST' })).status, 403);
+  t.is((await yitong.server.container.accounts.findPerson(thereSub))?.status, 'active', 'nothing changed');
+
+  t.is((await call(token, `/people/${hereSub}/lock`, { method: 'POST' })).status, 204);
+  t.like(await (await call(token, `/people/${hereSub}`)).json(), { status: 'locked' });
+  const rows = await yitong.server.container.database.db
+    .selectFrom('audit_events')
+    .select(['actor', 'action'])
+    .where('subject', '=', hereSub)
+    .where('action', '=', 'account.locked')
+    .execute();
+  t.is(rows.length, 1);
+  t.regex(rows[0]?.actor ?? '', /^client:/);
+
+  const reader = await departmentToken('440000', 'admin:read');
+  t.is((await call(reader, `/people/${thereSub}`)).status, 200, 'a province reader sees anyone');
+  t.is((await call(reader, `/people/${hereSub}/unlock`, { method: 'POST' })).status, 403);
+  const audit = await call(reader, `/audit?person=${hereSub}&action=account.`);
+  t.deepEqual(
+    ((await audit.json()) as { items: Array<{ action: string }> }).items.map((row) => row.action),
+    ['account.locked', 'account.registered'],
+  );
+});
+
+test('malformed bodies get 400 naming the field, and change nothing', async (t) => {
+  const token = await departmentToken('440100', 'admin');
+  const code = '91440101MA5CXK7U0';
+  const { creditCheckCharacter } = await import('../../src/identity/credit-code.ts');
+  const creditCode = `${code}${creditCheckCharacter(code)}`;
+  const representative = bornIn('440106');
+  await yitong.createCitizen(representative);
+  await yitong.server.container.legalPersons.createByOperator({
+    creditCode,
+    name: '接口测试公司',
+    representativeIdNumber: representative.idNumber,
+  });
+  for (const [body, field] of [
+    [{ action: 'explode' }, 'action'],
+    [{}, 'action'],
+    [{ action: 'suspend', extra: 1 }, 'body'],
+    ['{"action":', 'body'],
+    [[1, 2], 'body'],
+  ] as const) {
+    const answer = await call(token, `/legal-persons/${creditCode}/status`, { method: 'POST', body });
+    t.is(answer.status, 400, JSON.stringify(body));
+    const json = (await answer.json()) as { error_description: string };
+    t.regex(json.error_description, field === 'body' ? /\S/ : new RegExp(field), JSON.stringify(body));
+  }
+  const entity = await call(token, `/legal-persons?q=${creditCode}`);
+  t.like(await entity.json(), { items: [{ creditCode, status: 'active' }] });
+  const changed = await call(token, `/legal-persons/${creditCode}/status`, {
+    method: 'POST',
+    body: { action: 'suspend' },
+  });
+  t.like(await changed.json(), { creditCode, status: 'suspended' });
+});
+
+test('an administrator’s own token with the admin scope works; a citizen’s does not', async (t) => {
+  const { clientId, clientSecret } = await yitong.addClient({
+    client_name: '管理工具',
+    department: '政务服务数据管理局',
+    region_code: '440000',
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid admin',
+  });
+  const site = await discoverSite(yitong.issuer, clientId, clientSecret);
+  const tokenOf = async (person: { idNumber: string; password: string }) => {
+    const pending = await authorizationRequest(site, { scope: 'openid admin' });
+    const walk = await walkAuthorization(new Browser(), pending.url, person);
+    return (await exchangeCode(site, walk.callbackUrl, pending)).access_token;
+  };
+  const administrator = bornIn('440106');
+  await yitong.createCitizen(administrator);
+  await yitong.server.container.admin.addAdmin(administrator.idNumber, 'admin', '440100');
+  const citizen = bornIn('440106');
+  await yitong.createCitizen(citizen);
+  t.is((await call(await tokenOf(administrator), `/people?q=${citizen.idNumber}`)).status, 200);
+  t.is((await call(await tokenOf(citizen), `/people?q=${administrator.idNumber}`)).status, 403);
+});
