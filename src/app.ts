@@ -109,6 +109,7 @@ function providerEndpoints(provider: Container['provider']) {
     'introspection',
     'revocation',
     'pushed_authorization_request',
+    'registration',
   ];
   const prefixes = ['/.well-known', ...names.map((name) => provider.pathFor(name))];
   const oidc = provider.callback();

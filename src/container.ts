@@ -159,6 +159,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       legalPersons,
       admin,
       clients,
+      clientsRepo,
       provider,
       async close() {
         for (const close of closers) await close().catch(() => {});

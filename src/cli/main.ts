@@ -14,6 +14,7 @@ import { type Container, createContainer, createLogger } from '../container.ts';
 import { DataDirInUseError } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { rotateSigningKey } from '../oidc/keys.ts';
+import { issueInitialAccessToken } from '../oidc/registration.ts';
 import { isAppError } from '../web/errors.ts';
 import { translate } from '../web/messages.ts';
 import { formatBytes, progressReporter } from './format.ts';
@@ -82,6 +83,35 @@ const COMMANDS: Record<string, Command> = {
       const secret = await container.clients.rotateSecret(clientId as string);
       if (!secret) throw new UsageError(`no client ${clientId}`);
       print(`client_secret ${secret}  (shown once: store it in the site's configuration now)`);
+    },
+  },
+  'clients issue-token': {
+    usage: 'yitong clients issue-token --department D --region-code R --scopes "openid profile" [--days 30]',
+    summary:
+      "Issue a department an initial access token (shown once) for dynamic client registration (RFC 7591) at the provider's registration endpoint: its sites get that department, a region within R and only those scopes.",
+    options: {
+      department: { type: 'string' },
+      'region-code': { type: 'string' },
+      scopes: { type: 'string' },
+      days: { type: 'string' },
+    },
+    async run(container, values) {
+      if (!values.department || !values['region-code'] || !values.scopes)
+        throw new UsageError('--department, --region-code and --scopes are required');
+      const token = await issueInitialAccessToken(
+        container.provider,
+        container.clientsRepo,
+        {
+          department: String(values.department),
+          regionCode: String(values['region-code']),
+          scopes: String(values.scopes),
+          days: values.days === undefined ? undefined : Number(values.days),
+        },
+        'cli',
+      );
+      print(
+        `initial_access_token ${token}  (shown once; register at ${container.config.issuer}${container.provider.pathFor('registration')})`,
+      );
     },
   },
   'citizen create': {

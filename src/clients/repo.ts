@@ -1,5 +1,6 @@
 /** SQL for departmental clients. */
 import type { Kysely } from 'kysely';
+import { type AuditEvent, withAudit } from '../audit/repo.ts';
 import type { Schema } from '../db/schema.ts';
 
 export interface ClientRecord {
@@ -8,6 +9,15 @@ export interface ClientRecord {
   regionCode: string;
   metadata: Record<string, unknown>;
   secretHash: string | null;
+}
+
+/** What one initial access token lets a department register. */
+export interface RegistrationGrant {
+  tokenId: string;
+  department: string;
+  regionCode: string;
+  scopes: string[];
+  createdBy: string;
 }
 
 export function createClientsRepo(db: Kysely<Schema>) {
@@ -62,6 +72,47 @@ export function createClientsRepo(db: Kysely<Schema>) {
         .where('id', '=', id)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
+    },
+
+    /** RFC 7592 delete: the site stops working at once; its row stays for the record. */
+    async disable(id: string): Promise<void> {
+      await db
+        .updateTable('clients')
+        .set({ enabled: false, updated_at: new Date() })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async saveRegistrationGrant(grant: RegistrationGrant, audit: AuditEvent): Promise<void> {
+      await withAudit(db, audit, (trx) =>
+        trx
+          .insertInto('registration_grants')
+          .values({
+            token_id: grant.tokenId,
+            department: grant.department,
+            region_code: grant.regionCode,
+            scopes: grant.scopes.join(' '),
+            created_by: grant.createdBy,
+          })
+          .execute(),
+      );
+    },
+
+    async findRegistrationGrant(tokenId: string): Promise<RegistrationGrant | undefined> {
+      const row = await db
+        .selectFrom('registration_grants')
+        .selectAll()
+        .where('token_id', '=', tokenId)
+        .executeTakeFirst();
+      return (
+        row && {
+          tokenId: row.token_id,
+          department: row.department,
+          regionCode: row.region_code,
+          scopes: row.scopes.split(' '),
+          createdBy: row.created_by,
+        }
+      );
     },
 
     async hasSecret(id: string): Promise<boolean> {

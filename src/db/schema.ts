@@ -157,6 +157,15 @@ export interface AdminsTable {
   created_at: CreatedAt;
 }
 
+export interface RegistrationGrantsTable {
+  token_id: string;
+  department: string;
+  region_code: string;
+  scopes: string;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
 export interface SchemaMigrationsTable {
   name: string;
   applied_at: CreatedAt;
@@ -180,5 +189,6 @@ export interface Schema {
   legal_person_choices: LegalPersonChoicesTable;
   legal_person_uses: LegalPersonUsesTable;
   admins: AdminsTable;
+  registration_grants: RegistrationGrantsTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -1,6 +1,7 @@
 /**
- * Serves registered departmental clients to oidc-provider from the `clients` table. The secret
- * is handed over only as its hash; `compareClientSecret` (provider.ts) hashes what a client presents.
+ * Serves registered departmental clients to oidc-provider from the `clients` table, and stores
+ * those registered dynamically. The secret is handed over only as its hash; `compareClientSecret`
+ * (provider.ts) hashes what a client presents.
  *
  * Every token, introspection and userinfo request looks its client up, so lookups (found or not)
  * are cached per process for a few seconds: a change made with the CLI (a new secret, a disabled
@@ -8,13 +9,16 @@
  */
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { ClientsRepo } from '../clients/repo.ts';
+import { hashClientSecret } from '../clients/service.ts';
 
 export const CACHE_SECONDS = 10;
 const CACHE_LIMIT = 10_000;
 
-export function createClientAdapter(repo: Pick<ClientsRepo, 'findEnabledClient'>): Adapter {
+export function createClientAdapter(
+  repo: Pick<ClientsRepo, 'findEnabledClient' | 'upsertClient' | 'disable'>,
+): Adapter {
   const readOnly = async () => {
-    throw new Error('clients are managed through the yitong CLI, not through the provider');
+    throw new Error('clients are stored, never consumed or revoked by grant');
   };
   const cache = new Map<string, { expires: number; value: Promise<AdapterPayload | undefined> }>();
 
@@ -43,9 +47,32 @@ export function createClientAdapter(repo: Pick<ClientsRepo, 'findEnabledClient'>
 
   return {
     find: lookup,
-    upsert: readOnly,
+    /** Dynamic registration (RFC 7591/7592) saves here; the secret is kept only as its hash. */
+    async upsert(id, payload) {
+      const {
+        client_id: _id,
+        department,
+        region_code,
+        client_secret,
+        ...metadata
+      } = payload as Record<string, unknown>;
+      const secret = typeof client_secret === 'string' ? client_secret : undefined;
+      await repo.upsertClient({
+        id,
+        department: String(department),
+        regionCode: String(region_code),
+        metadata,
+        // An update hands back what `find` gave: the hash already.
+        secretHash:
+          secret === undefined ? null : secret.startsWith('sha256:') ? secret : hashClientSecret(secret),
+      });
+      cache.delete(id);
+    },
+    async destroy(id) {
+      await repo.disable(id);
+      cache.delete(id);
+    },
     consume: readOnly,
-    destroy: readOnly,
     revokeByGrantId: readOnly,
     findByUid: async () => undefined,
     findByUserCode: async () => undefined,

@@ -27,12 +27,13 @@ import { createFindAccount, SCOPE_CLAIMS } from './accounts.ts';
 import { createClientAdapter } from './client-adapter.ts';
 import { createOutboundFetch, createOutboundPolicy } from './outbound.ts';
 import { createPolicy } from './policy.ts';
+import { registrationFeature } from './registration.ts';
 
 export interface ProviderDeps {
   config: Pick<Config, 'issuer' | 'production' | 'secrets' | 'outboundAllowedNetworks' | 'proxyHops'>;
   signingKeys: JWK[];
   artifacts: (model: string) => Adapter;
-  clients: Pick<ClientsRepo, 'findEnabledClient'>;
+  clients: Pick<ClientsRepo, 'findEnabledClient' | 'upsertClient' | 'disable' | 'findRegistrationGrant'>;
   accounts: AccountsService;
   legalPersons: LegalPersonsService;
   logger: Logger;
@@ -110,6 +111,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       backchannelLogout: { enabled: true },
       pushedAuthorizationRequests: { enabled: true },
       dPoP: { enabled: true },
+      ...registrationFeature({ clients: deps.clients, production: config.production }),
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => page(ctx, 'logout', { title: 'logout.title', form }),

@@ -1,5 +1,8 @@
 /** Strings of the admin console (merged in messages.ts). */
 export const adminZh = {
+  'registration.department': '请填写部门名称（不超过 100 个字）。',
+  'registration.scopes': '授权范围须包含 openid，且只能是：{scopes}',
+  'registration.days': '有效天数应为 1–90 的整数。',
   'scope.admin': '以管理员身份管理您管辖区域内的账号和单位',
   'scope.admin:read': '查看您管辖区域内的账号、单位和审计日志',
   'api.unauthorized': '需要有效的访问令牌（Authorization: Bearer …），由本平台签发。',
@@ -50,6 +53,9 @@ export const adminZh = {
 };
 
 export const adminEn: Record<keyof typeof adminZh, string> = {
+  'registration.department': 'Give the department’s name (at most 100 characters).',
+  'registration.scopes': 'The scopes must include openid and be among: {scopes}',
+  'registration.days': 'The number of days must be a whole number from 1 to 90.',
   'scope.admin': 'Manage accounts and organisations of your region as an administrator',
   'scope.admin:read': 'See accounts, organisations and the audit trail of your region',
   'api.unauthorized': 'A valid access token from this provider is required (Authorization: Bearer …).',

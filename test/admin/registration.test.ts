@@ -1,0 +1,133 @@
+/**
+ * Department self-registration (RFC 7591 / 7592) with initial access tokens bound to a region
+ * and scopes: every refusal carries the RFC error, and a registered site works and is managed.
+ */
+import test from 'ava';
+import { sql } from 'kysely';
+import * as client from 'openid-client';
+import { issueInitialAccessToken } from '../../src/oidc/registration.ts';
+import { startYitong, type Yitong } from '../helpers/yitong.ts';
+
+let yitong: Yitong;
+let endpoint: string;
+test.before(async () => {
+  yitong = await startYitong('postgres');
+  endpoint = `${yitong.issuer}${yitong.server.container.provider.pathFor('registration')}`;
+});
+test.after.always(() => yitong?.stop());
+
+const issue = (regionCode = '440100', scopes = 'openid profile', days?: number) =>
+  issueInitialAccessToken(
+    yitong.server.container.provider,
+    yitong.server.container.clientsRepo,
+    { department: '广州市市场监督管理局', regionCode, scopes, days },
+    'cli',
+  );
+
+const site = (extra: Record<string, unknown> = {}) => ({
+  client_name: '广州市企业开办',
+  redirect_uris: ['https://kb.gz.example.gov.cn/callback'],
+  scope: 'openid profile',
+  ...extra,
+});
+
+const register = (token: string | undefined, body: unknown) =>
+  fetch(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify(body),
+  });
+
+test('a department registers a site with its token: the site gets the department, the region and a secret; RFC 7592 reads and deletes it', async (t) => {
+  const token = await issue();
+  const created = await register(token, site({ region_code: '440106' }));
+  t.is(created.status, 201);
+  const body = (await created.json()) as Record<string, string>;
+  t.is(body.department, '广州市市场监督管理局');
+  t.is(body.region_code, '440106');
+  t.regex(body.client_secret ?? '', /^[\w-]{43,}$/);
+  const row = await yitong.server.container.database.db
+    .selectFrom('clients')
+    .selectAll()
+    .where('id', '=', body.client_id ?? '')
+    .executeTakeFirstOrThrow();
+  t.regex(row.secret_hash ?? '', /^sha256:/, 'stored only as a hash');
+  t.is(row.department, '广州市市场监督管理局');
+
+  // The new site authenticates with its secret at once: a wrong secret is invalid_client, the right
+  // one passes authentication (and is then refused a grant it did not register).
+  const configFor = (secret: string) =>
+    client.discovery(new URL(yitong.issuer), body.client_id ?? '', secret, undefined, {
+      execute: [client.allowInsecureRequests],
+    });
+  const wrong = await t.throwsAsync(client.clientCredentialsGrant(await configFor('x'.repeat(43))));
+  t.is((wrong as client.ResponseBodyError).error, 'invalid_client');
+  const right = await t.throwsAsync(client.clientCredentialsGrant(await configFor(body.client_secret ?? '')));
+  t.not((right as client.ResponseBodyError).error, 'invalid_client');
+
+  const read = await fetch(body.registration_client_uri ?? '', {
+    headers: { authorization: `Bearer ${body.registration_access_token}` },
+  });
+  t.is(read.status, 200);
+  t.like(await read.json(), { client_id: body.client_id, region_code: '440106' });
+  const deleted = await fetch(body.registration_client_uri ?? '', {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${body.registration_access_token}` },
+  });
+  t.is(deleted.status, 204);
+  t.false(
+    (
+      await yitong.server.container.database.db
+        .selectFrom('clients')
+        .select('enabled')
+        .where('id', '=', body.client_id ?? '')
+        .executeTakeFirstOrThrow()
+    ).enabled,
+  );
+});
+
+test('without a token, with an expired or unknown one: 401 invalid_token', async (t) => {
+  for (const token of [undefined, 'not-a-real-initial-access-token-0000000']) {
+    const answer = await register(token, site());
+    t.is(answer.status, 401, String(token));
+    t.like(await answer.json(), { error: 'invalid_token' });
+  }
+  const expired = await issue('440100', 'openid profile', 1);
+  const model = await yitong.server.container.provider.InitialAccessToken.find(expired);
+  if (!model) return t.fail('no token');
+  model.exp = Math.floor(Date.now() / 1000) - 10;
+  await model.save();
+  const late = await register(expired, site());
+  t.is(late.status, 401);
+  t.like(await late.json(), { error: 'invalid_token' });
+});
+
+test('a region outside the token’s, a non-https redirect URI, a scope not allowed: refused with the RFC error, nothing stored', async (t) => {
+  const token = await issue('440100', 'openid profile');
+  const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+    [{ region_code: '440304' }, 'invalid_client_metadata', /outside 440100/],
+    [{ redirect_uris: ['http://kb.gz.example.gov.cn/callback'] }, 'invalid_redirect_uri', /https/],
+    [{ scope: 'openid profile id_number' }, 'invalid_client_metadata', /not allowed.*id_number/],
+    [{ response_types: ['id_token'], grant_types: ['implicit'] }, 'invalid_client_metadata', /\S/],
+  ];
+  for (const [extra, error, description] of cases) {
+    const answer = await register(token, site({ client_name: '被拒绝的网站', ...extra }));
+    t.is(answer.status, 400, JSON.stringify(extra));
+    const body = (await answer.json()) as { error: string; error_description: string };
+    t.is(body.error, error, JSON.stringify(extra));
+    t.regex(body.error_description, description);
+  }
+  const stored = await yitong.server.container.database.db
+    .selectFrom('clients')
+    .select('id')
+    .where(sql<string>`metadata->>'client_name'`, '=', '被拒绝的网站')
+    .execute();
+  t.deepEqual(stored, []);
+});
+
+test('issuing a token refuses a bad region, scopes or lifetime', async (t) => {
+  await t.throwsAsync(issue('4401'), { message: 'staff.region' });
+  await t.throwsAsync(issue('440100', 'profile'), { message: 'registration.scopes' });
+  await t.throwsAsync(issue('440100', 'openid root'), { message: 'registration.scopes' });
+  await t.throwsAsync(issue('440100', 'openid', 365), { message: 'registration.days' });
+});
