@@ -129,6 +129,13 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       legalPersons,
       logger,
     });
+    const clients = createClientsService(clientsRepo, {
+      production: config.production,
+      validateMetadata: async (metadata) => {
+        await provider.Client.validate(metadata as never);
+      },
+    });
+
     const admin = createAdminService({
       repo: createAdminRepo(database.db),
       accountsRepo,
@@ -136,12 +143,8 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       factors,
       legalPersons,
       sealer,
-    });
-    const clients = createClientsService(clientsRepo, {
-      production: config.production,
-      validateMetadata: async (metadata) => {
-        await provider.Client.validate(metadata as never);
-      },
+      clients,
+      clientsRepo,
     });
 
     return {

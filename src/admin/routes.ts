@@ -6,9 +6,9 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { ACR } from '../auth/strength.ts';
-import { formOf, str } from '../interactions/kit.ts';
+import { formOf, renderWithError, str } from '../interactions/kit.ts';
 import type { PortalSession, PortalState } from '../portal/session.ts';
-import { AppError } from '../web/errors.ts';
+import { AppError, isAppError } from '../web/errors.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render } from '../web/render.ts';
 import { auditCsv, auditFilterOf } from './audit-view.ts';
@@ -88,6 +88,97 @@ export function adminRoutes(deps: { portal: PortalSession; admin: AdminService }
     );
     ctx.status = 303;
     ctx.redirect(`/admin/legal-persons?q=${entity.creditCode}&done=${entity.status}`);
+  });
+
+  /** The form's fields as manifest fields: redirect URIs one per line. */
+  const clientFields = (form: Record<string, unknown>, keys: string[]) =>
+    Object.fromEntries(
+      keys
+        .filter((key) => str(form[key]).trim() !== '')
+        .map((key) => [
+          key,
+          key === 'redirect_uris' ? str(form[key]).split(/\s+/).filter(Boolean) : str(form[key]).trim(),
+        ]),
+    );
+
+  async function clientsPage(ctx: Context, form: Record<string, unknown> = {}, error?: AppError) {
+    const data = {
+      title: 'admin.clients.title' as const,
+      ...page(ctx),
+      clients: await service.listClients(state(ctx).admin),
+      form,
+    };
+    if (error) return renderWithError(ctx, 'admin-clients', data, error);
+    render(ctx, 'admin-clients', { ...data, errors: {} });
+  }
+
+  async function clientPage(ctx: Context, extra: { secret?: string; error?: AppError } = {}) {
+    const c = await service.client(state(ctx).admin, str(ctx.params.id));
+    const redirectUris = ((c.metadata.redirect_uris as string[] | undefined) ?? []).join('\n');
+    const data = {
+      title: 'admin.client.title' as const,
+      ...page(ctx),
+      c,
+      redirectUris,
+      secret: extra.secret,
+    };
+    if (extra.error) return renderWithError(ctx, 'admin-client', data, extra.error);
+    render(ctx, 'admin-client', { ...data, errors: {} });
+  }
+
+  router.get('/admin/clients', (ctx) => clientsPage(ctx));
+
+  router.post('/admin/clients', async (ctx) => {
+    const form = formOf(ctx);
+    requireCsrf(ctx, form._csrf);
+    const fields = clientFields(form, [
+      'client_id',
+      'client_name',
+      'department',
+      'region_code',
+      'redirect_uris',
+      'scope',
+    ]);
+    try {
+      const created = await service.saveClient(state(ctx).admin, fields, ctx.ip);
+      ctx.params.id = created.clientId;
+      return clientPage(ctx, { secret: created.generatedSecret });
+    } catch (error) {
+      if (!isAppError(error) || error.status === 403) throw error;
+      return clientsPage(ctx, form, error);
+    }
+  });
+
+  router.get('/admin/clients/:id', (ctx) => clientPage(ctx));
+
+  router.post('/admin/clients/:id', async (ctx) => {
+    const form = formOf(ctx);
+    requireCsrf(ctx, form._csrf);
+    try {
+      await service.saveClient(
+        state(ctx).admin,
+        clientFields(form, ['redirect_uris', 'scope']),
+        ctx.ip,
+        str(ctx.params.id),
+      );
+      return clientPage(ctx);
+    } catch (error) {
+      if (!isAppError(error) || error.status === 403) throw error;
+      return clientPage(ctx, { error });
+    }
+  });
+
+  router.post('/admin/clients/:id/rotate-secret', async (ctx) => {
+    requireCsrf(ctx, formOf(ctx)._csrf);
+    const secret = await service.rotateClientSecret(state(ctx).admin, str(ctx.params.id), ctx.ip);
+    await clientPage(ctx, { secret });
+  });
+
+  router.post('/admin/clients/:id/disable', async (ctx) => {
+    requireCsrf(ctx, formOf(ctx)._csrf);
+    await service.disableClient(state(ctx).admin, str(ctx.params.id), ctx.ip);
+    ctx.status = 303;
+    ctx.redirect(`/admin/clients/${encodeURIComponent(str(ctx.params.id))}`);
   });
 
   router.get('/admin/audit', async (ctx) => {

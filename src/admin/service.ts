@@ -11,6 +11,8 @@ import type { AccountsRepo, Person } from '../accounts/repo.ts';
 import { type AccountsService, parseIdNumberOrThrow } from '../accounts/service.ts';
 import type { AuditFilter } from '../audit/repo.ts';
 import type { FactorsRepo } from '../auth/repo.ts';
+import type { ClientsRepo } from '../clients/repo.ts';
+import { type ClientsService, ManifestError } from '../clients/service.ts';
 import type { Sealer } from '../identity/crypto.ts';
 import { parseIdNumber } from '../identity/id-number.ts';
 import { isRegionCode, scopeOf } from '../identity/region-code.ts';
@@ -29,6 +31,8 @@ export interface AdminDeps {
   accounts: Pick<AccountsService, 'findPerson' | 'findPersonByIdNumber'>;
   factors: Pick<FactorsRepo, 'factorSummary'>;
   legalPersons: Pick<LegalPersonsService, 'setStatus' | 'confirm'>;
+  clients: Pick<ClientsService, 'apply' | 'rotateSecret'>;
+  clientsRepo: Pick<ClientsRepo, 'listClients' | 'findClient' | 'disable'>;
   sealer: Pick<Sealer, 'index'>;
 }
 
@@ -53,14 +57,8 @@ function require(admin: Admin, region: string, change: boolean) {
     throw new AppError('admin.forbidden', 403);
 }
 
-export function createAdminService({
-  repo,
-  accountsRepo,
-  accounts,
-  factors,
-  legalPersons,
-  sealer,
-}: AdminDeps) {
+export function createAdminService(deps: AdminDeps) {
+  const { repo, accountsRepo, accounts, factors, legalPersons, sealer } = deps;
   async function person(admin: Admin, personId: string, change: boolean): Promise<Person> {
     const found = await accounts.findPerson(personId);
     if (!found) throw new AppError('admin.not_found', 404);
@@ -141,6 +139,73 @@ export function createAdminService({
       const status = { suspend: 'suspended', deregister: 'deregistered', reactivate: 'active' }[action];
       if (!status) throw new AppError('legal_person.status', 400);
       return legalPersons.setStatus(creditCode, status, by);
+    },
+
+    listClients: (admin: Admin) => deps.clientsRepo.listClients(widest(admin, false)),
+
+    async client(admin: Admin, clientId: string, change = false) {
+      const found = await deps.clientsRepo.findClient(clientId);
+      if (!found) throw new AppError('admin.not_found', 404);
+      require(admin, found.regionCode, change);
+      return found;
+    },
+
+    /**
+     * Creates or edits a site from manifest fields (the console's form, the API's body): the same
+     * rules as a manifest file. Returns the generated secret on creation (shown once).
+     */
+    async saveClient(admin: Admin, fields: Record<string, unknown>, ip: string, existingId?: string) {
+      const current = existingId ? await this.client(admin, existingId, true) : undefined;
+      const manifest = {
+        ...(current && {
+          ...current.metadata,
+          department: current.department,
+          region_code: current.regionCode,
+        }),
+        ...fields,
+        ...(current && { client_id: current.id }),
+      };
+      if (typeof manifest.region_code === 'string') require(admin, manifest.region_code, true);
+      else require(admin, '', true);
+      try {
+        return await deps.clients.apply(manifest, {
+          actor: admin.personId,
+          action: current ? 'client.updated' : 'client.created',
+          subject: String(manifest.client_id ?? ''),
+          ip,
+          details: { client_id: manifest.client_id, fields: Object.keys(fields) },
+        });
+      } catch (error) {
+        if (error instanceof ManifestError)
+          throw new AppError('admin.client.invalid', 400, {
+            params: { problems: error.problems.join('; ') },
+          });
+        throw error;
+      }
+    },
+
+    async rotateClientSecret(admin: Admin, clientId: string, ip: string) {
+      await this.client(admin, clientId, true);
+      const secret = await deps.clients.rotateSecret(clientId, {
+        actor: admin.personId,
+        action: 'client.secret_rotated',
+        subject: clientId,
+        ip,
+        details: { client_id: clientId },
+      });
+      if (!secret) throw new AppError('admin.not_found', 404);
+      return secret;
+    },
+
+    async disableClient(admin: Admin, clientId: string, ip: string) {
+      await this.client(admin, clientId, true);
+      await deps.clientsRepo.disable(clientId, {
+        actor: admin.personId,
+        action: 'client.disabled',
+        subject: clientId,
+        ip,
+        details: { client_id: clientId },
+      });
     },
 
     searchAudit: (admin: Admin, filter: AuditFilter, limit = 200) =>

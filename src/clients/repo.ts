@@ -22,28 +22,51 @@ export interface RegistrationGrant {
 
 export function createClientsRepo(db: Kysely<Schema>) {
   return {
-    async upsertClient(client: ClientRecord): Promise<void> {
+    /** With `audit`, the row is written in the same transaction (console and API changes). */
+    async upsertClient(client: ClientRecord, audit?: AuditEvent): Promise<void> {
       const metadata = JSON.stringify(client.metadata);
-      await db
-        .insertInto('clients')
-        .values({
-          id: client.id,
-          department: client.department,
-          region_code: client.regionCode,
-          metadata,
-          secret_hash: client.secretHash,
-        })
-        .onConflict((oc) =>
-          oc.column('id').doUpdateSet((eb) => ({
+      const write = (trx: Kysely<Schema>) =>
+        trx
+          .insertInto('clients')
+          .values({
+            id: client.id,
             department: client.department,
             region_code: client.regionCode,
             metadata,
-            // Keep the stored secret when a manifest does not carry one (it was generated and shown once).
-            secret_hash: client.secretHash ?? eb.ref('clients.secret_hash'),
-            updated_at: new Date(),
-          })),
-        )
+            secret_hash: client.secretHash,
+          })
+          .onConflict((oc) =>
+            oc.column('id').doUpdateSet((eb) => ({
+              department: client.department,
+              region_code: client.regionCode,
+              metadata,
+              // Keep the stored secret when a manifest does not carry one (it was generated and shown once).
+              secret_hash: client.secretHash ?? eb.ref('clients.secret_hash'),
+              updated_at: new Date(),
+            })),
+          )
+          .execute();
+      await (audit ? withAudit(db, audit, write) : write(db));
+    },
+
+    /** Every client (enabled or not) whose region starts with `prefix`, by department. */
+    listClients(prefix: string) {
+      return db
+        .selectFrom('clients')
+        .select(['id', 'department', 'region_code as regionCode', 'metadata', 'enabled'])
+        .where('region_code', 'like', `${prefix}%`)
+        .orderBy('department')
+        .orderBy('id')
+        .limit(500)
         .execute();
+    },
+
+    findClient(id: string) {
+      return db
+        .selectFrom('clients')
+        .select(['id', 'department', 'region_code as regionCode', 'metadata', 'enabled'])
+        .where('id', '=', id)
+        .executeTakeFirst();
     },
 
     async findEnabledClient(id: string): Promise<ClientRecord | undefined> {
@@ -65,22 +88,27 @@ export function createClientsRepo(db: Kysely<Schema>) {
     },
 
     /** False when there is no such client. */
-    async setSecretHash(id: string, secretHash: string): Promise<boolean> {
-      const result = await db
-        .updateTable('clients')
-        .set({ secret_hash: secretHash, updated_at: new Date() })
-        .where('id', '=', id)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
+    async setSecretHash(id: string, secretHash: string, audit?: AuditEvent): Promise<boolean> {
+      const write = async (trx: Kysely<Schema>) =>
+        (
+          await trx
+            .updateTable('clients')
+            .set({ secret_hash: secretHash, updated_at: new Date() })
+            .where('id', '=', id)
+            .executeTakeFirst()
+        ).numUpdatedRows > 0n;
+      return audit ? withAudit(db, audit, write) : write(db);
     },
 
     /** RFC 7592 delete: the site stops working at once; its row stays for the record. */
-    async disable(id: string): Promise<void> {
-      await db
-        .updateTable('clients')
-        .set({ enabled: false, updated_at: new Date() })
-        .where('id', '=', id)
-        .execute();
+    async disable(id: string, audit?: AuditEvent): Promise<void> {
+      const write = (trx: Kysely<Schema>) =>
+        trx
+          .updateTable('clients')
+          .set({ enabled: false, updated_at: new Date() })
+          .where('id', '=', id)
+          .execute();
+      await (audit ? withAudit(db, audit, write) : write(db));
     },
 
     async saveRegistrationGrant(grant: RegistrationGrant, audit: AuditEvent): Promise<void> {

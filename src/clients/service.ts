@@ -8,6 +8,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import type { AuditEvent } from '../audit/repo.ts';
 import { describeIssues, type Manifest, manifestSchema } from './manifest.ts';
 import type { ClientsRepo } from './repo.ts';
 
@@ -49,6 +50,30 @@ export function createClientsService(
 ) {
   const schema = manifestSchema(options);
 
+  /** A manifest checked by our rules and by the provider's; ManifestError naming `source` otherwise. */
+  async function checkManifest(
+    source: string,
+    json: unknown,
+    fallbackId: string,
+  ): Promise<Manifest & { client_id: string }> {
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new ManifestError(source, describeIssues(parsed.error));
+    const manifest = { ...parsed.data, client_id: parsed.data.client_id ?? fallbackId };
+    if (!manifest.client_id) throw new ManifestError(source, ['client_id: required']);
+    try {
+      // The provider checks the metadata as it will see it: with the (hashed) secret in place.
+      await options.validateMetadata({
+        ...toMetadata(manifest),
+        ...(isConfidential(manifest) && { client_secret: 'sha256:placeholder' }),
+      });
+    } catch (error) {
+      throw new ManifestError(source, [
+        (error as { error_description?: string }).error_description ?? (error as Error).message,
+      ]);
+    }
+    return manifest;
+  }
+
   async function parseManifestFile(file: string): Promise<Manifest & { client_id: string }> {
     let json: unknown;
     try {
@@ -57,27 +82,14 @@ export function createClientsService(
       const reason = (error as NodeJS.ErrnoException).code ?? `not valid JSON (${(error as Error).message})`;
       throw new ManifestError(file, [reason]);
     }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new ManifestError(file, describeIssues(parsed.error));
-    const manifest = { ...parsed.data, client_id: parsed.data.client_id ?? basename(file, '.json') };
-    try {
-      // The provider checks the metadata as it will see it: with the (hashed) secret in place.
-      await options.validateMetadata({
-        ...toMetadata(manifest),
-        ...(isConfidential(manifest) && { client_secret: 'sha256:placeholder' }),
-      });
-    } catch (error) {
-      throw new ManifestError(file, [
-        (error as { error_description?: string }).error_description ?? (error as Error).message,
-      ]);
-    }
-    return manifest;
+    return checkManifest(file, json, basename(file, '.json'));
   }
 
   async function save(
     file: string,
     manifest: Manifest & { client_id: string },
     given?: string,
+    audit?: AuditEvent,
   ): Promise<RegisteredClient> {
     const confidential =
       manifest.token_endpoint_auth_method !== 'none' &&
@@ -87,13 +99,16 @@ export function createClientsService(
       generatedSecret = generateSecret();
     }
     const secret = given ?? manifest.client_secret ?? generatedSecret;
-    await repo.upsertClient({
-      id: manifest.client_id,
-      department: manifest.department,
-      regionCode: manifest.region_code,
-      metadata: toMetadata(manifest),
-      secretHash: secret ? hashClientSecret(secret) : null,
-    });
+    await repo.upsertClient(
+      {
+        id: manifest.client_id,
+        department: manifest.department,
+        regionCode: manifest.region_code,
+        metadata: toMetadata(manifest),
+        secretHash: secret ? hashClientSecret(secret) : null,
+      },
+      audit,
+    );
     return { file, clientId: manifest.client_id, ...(generatedSecret && { generatedSecret }) };
   }
 
@@ -109,9 +124,15 @@ export function createClientsService(
     },
 
     /** Replaces a client's secret with a new random one, returned once. */
-    async rotateSecret(clientId: string): Promise<string | undefined> {
+    async rotateSecret(clientId: string, audit?: AuditEvent): Promise<string | undefined> {
       const secret = generateSecret();
-      return (await repo.setSecretHash(clientId, hashClientSecret(secret))) ? secret : undefined;
+      return (await repo.setSecretHash(clientId, hashClientSecret(secret), audit)) ? secret : undefined;
+    },
+
+    /** A manifest given as an object (the console, the API): checked like a file, saved with its audit row. */
+    async apply(json: Record<string, unknown>, audit: AuditEvent): Promise<RegisteredClient> {
+      const manifest = await checkManifest('manifest', json, String(json.client_id ?? ''));
+      return save('manifest', manifest, undefined, audit);
     },
 
     /** Validates every manifest in `dir` first; applies them only when all are valid. */

@@ -1,0 +1,118 @@
+/**
+ * Departmental sites in the console: listed and registered within the admin's region, redirect
+ * URIs and scopes edited under the manifest rules, the secret rotated (shown once), disabled;
+ * each change one audit row.
+ */
+import test from 'ava';
+import { checkCharacter } from '../../src/identity/id-number.ts';
+import { enrolTotp, signInTo } from '../helpers/account.ts';
+import { Browser, submit } from '../helpers/browser.ts';
+import { newCitizen } from '../helpers/people.ts';
+import { startYitong, type Yitong } from '../helpers/yitong.ts';
+
+let yitong: Yitong;
+test.before(async () => {
+  yitong = await startYitong('postgres');
+});
+test.after.always(() => yitong?.stop());
+
+async function administrator(role: string, region: string) {
+  const person = newCitizen();
+  const first17 = `440106${person.idNumber.slice(6, 17)}`;
+  const credentials = { ...person, idNumber: `${first17}${checkCharacter(first17)}` };
+  await yitong.createCitizen(credentials);
+  await yitong.server.container.admin.addAdmin(credentials.idNumber, role, region);
+  const setup = new Browser();
+  await signInTo(setup, yitong.issuer, credentials);
+  const { authenticator } = await enrolTotp(setup, yitong.issuer);
+  const browser = new Browser();
+  await signInTo(browser, yitong.issuer, { ...credentials, authenticator }, '/admin');
+  return browser;
+}
+
+test('a city admin registers, edits, rotates and disables a site of the city; another city’s is out of reach', async (t) => {
+  const browser = await administrator('admin', '440100');
+  const list = await browser.visit(`${yitong.issuer}/admin/clients`);
+  const form = {
+    client_id: 'gz-kaiban',
+    client_name: '广州企业开办',
+    department: '广州市市场监督管理局',
+    region_code: '440106',
+    redirect_uris: 'https://kb.gz.example.gov.cn/callback',
+    scope: 'openid profile',
+  };
+  const created = await submit(browser, list, '/admin/clients', form);
+  t.is(created.status, 200);
+  const secret = created.html.match(/<code class="secret">([\w-]+)<\/code>/)?.[1];
+  t.regex(secret ?? '', /^[\w-]{43}$/, 'the secret, shown once');
+
+  const bad = await submit(browser, list, '/admin/clients', {
+    ...form,
+    client_id: 'gz-bad',
+    redirect_uris: 'http://kb.gz.example.gov.cn/cb',
+  });
+  t.is(bad.status, 400);
+  t.regex(bad.html, /redirect_uris\.0: must be an absolute https URL/);
+  const foreign = await submit(browser, list, '/admin/clients', {
+    ...form,
+    client_id: 'sz-site',
+    region_code: '440304',
+  });
+  t.is(foreign.status, 403);
+
+  const edited = await submit(browser, created, '/admin/clients/gz-kaiban', {
+    redirect_uris: 'https://kb.gz.example.gov.cn/callback\nhttps://kb.gz.example.gov.cn/callback2',
+    scope: 'openid profile phone',
+  });
+  t.is(edited.status, 200);
+  const row = await yitong.server.container.database.db
+    .selectFrom('clients')
+    .selectAll()
+    .where('id', '=', 'gz-kaiban')
+    .executeTakeFirstOrThrow();
+  t.deepEqual(row.metadata.redirect_uris, [
+    'https://kb.gz.example.gov.cn/callback',
+    'https://kb.gz.example.gov.cn/callback2',
+  ]);
+  t.is(row.metadata.scope, 'openid profile phone');
+  t.is(row.department, '广州市市场监督管理局', 'unchanged');
+
+  const rotated = await submit(browser, edited, '/rotate-secret');
+  const newSecret = rotated.html.match(/<code class="secret">([\w-]+)<\/code>/)?.[1];
+  t.truthy(newSecret);
+  t.not(newSecret, secret);
+  await submit(browser, rotated, '/disable');
+  t.false(
+    (
+      await yitong.server.container.database.db
+        .selectFrom('clients')
+        .select('enabled')
+        .where('id', '=', 'gz-kaiban')
+        .executeTakeFirstOrThrow()
+    ).enabled,
+  );
+
+  const actions = await yitong.server.container.database.db
+    .selectFrom('audit_events')
+    .select('action')
+    .where('subject', '=', 'gz-kaiban')
+    .orderBy('seq')
+    .execute();
+  t.deepEqual(
+    actions.map((a) => a.action),
+    ['client.created', 'client.updated', 'client.secret_rotated', 'client.disabled'],
+  );
+
+  await yitong.addClient({
+    client_id: 'sz-other',
+    client_name: '深圳',
+    department: '深圳',
+    region_code: '440304',
+    redirect_uris: ['https://sz.example.gov.cn/cb'],
+    scope: 'openid',
+  });
+  t.is((await browser.visit(`${yitong.issuer}/admin/clients/sz-other`)).status, 403);
+  const listed = await browser.visit(`${yitong.issuer}/admin/clients`);
+  t.notRegex(listed.html, /sz-other/);
+  t.regex(listed.html, /gz-kaiban/);
+});
