@@ -10,6 +10,7 @@ import { interactionRoutes } from './interactions/routes.ts';
 import { createSessionReader } from './oidc/session.ts';
 import { createTokenReader } from './oidc/token-reader.ts';
 import { opsRoutes } from './ops/routes.ts';
+import { resetRoutes } from './portal/reset.ts';
 import { portalRoutes } from './portal/routes.ts';
 import { createPortalSession } from './portal/session.ts';
 import { staffRoutes } from './staff/routes.ts';
@@ -61,7 +62,7 @@ export function createApp(container: Container): Koa {
   const ours = new Router();
   ours.use('/admin/api', jsonOnly);
   ours.use(
-    ['/interaction', '/register', '/account', '/staff', '/admin'],
+    ['/interaction', '/register', '/account', '/staff', '/admin', '/reset'],
     csrfToken({ production: config.production }),
     parseForm,
   );
@@ -76,6 +77,7 @@ export function createApp(container: Container): Koa {
     }).routes(),
   );
   ours.use(staffRoutes({ portal, levels: container.levels }).routes());
+  ours.use(resetRoutes(container.passwordReset).routes());
   ours.use(
     adminApiRoutes({
       admin: container.admin,

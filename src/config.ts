@@ -37,6 +37,8 @@ export interface Config {
   logLevel: string;
   /** Where identity level 2 is checked (name + number against an authoritative source); none: online checks are off. */
   identityVerifier: IdentityVerifierConfig;
+  /** Where messages to people go (password-reset links): a webhook, or the log outside production. */
+  notifier: { kind: 'log' } | { kind: 'webhook'; url: string; token: string | undefined } | { kind: 'none' };
 }
 
 export type IdentityVerifierConfig =
@@ -73,6 +75,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     proxyHops: parseProxyHops(env.TRUST_PROXY || 'false', production),
     logLevel: oneOf('LOG_LEVEL', env.LOG_LEVEL || (production ? 'info' : 'warn'), LOG_LEVELS),
     identityVerifier: parseIdentityVerifier(env, production),
+    notifier: parseNotifier(env, production),
   };
   return Object.freeze(config);
 }
@@ -136,6 +139,18 @@ function parseIdentityVerifier(env: Env, production: boolean): IdentityVerifierC
       production ? 'must be an https URL when NODE_ENV=production' : 'must be an http(s) URL',
     );
   return { kind: 'http', url, token: env.IDENTITY_VERIFIER_TOKEN || undefined };
+}
+
+function parseNotifier(env: Env, production: boolean): Config['notifier'] {
+  const url = env.NOTIFIER_URL;
+  if (!url) return production ? { kind: 'none' } : { kind: 'log' };
+  const parsed = tryUrl(url);
+  if (!parsed || !(parsed.protocol === 'https:' || (!production && parsed.protocol === 'http:')))
+    throw new ConfigError(
+      'NOTIFIER_URL',
+      production ? 'must be an https URL when NODE_ENV=production' : 'must be an http(s) URL',
+    );
+  return { kind: 'webhook', url, token: env.NOTIFIER_TOKEN || undefined };
 }
 
 function oneOf(name: string, value: string, allowed: string[]): string {

@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createIdentityLevels } from './accounts/identity-levels.ts';
+import { createPasswordReset } from './accounts/password-reset.ts';
 import { createAccountsRepo } from './accounts/repo.ts';
 import { createAccountsService } from './accounts/service.ts';
 import { createAdminRepo } from './admin/repo.ts';
@@ -28,6 +29,7 @@ import { createSealer } from './identity/crypto.ts';
 import { createHttpVerifier, type IdentityVerifier, loadFileVerifier } from './identity/verifier.ts';
 import { createLegalPersonsRepo } from './legal-persons/repo.ts';
 import { createLegalPersonsService } from './legal-persons/service.ts';
+import { createNotifier } from './notify/notifier.ts';
 import { createRedisAdapter } from './oidc/adapters/redis.ts';
 import { createSqlAdapter } from './oidc/adapters/sql.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
@@ -136,7 +138,15 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       },
     });
 
+    const passwordReset = createPasswordReset({
+      repo: accountsRepo,
+      ephemeral,
+      notifier: createNotifier(config.notifier, logger),
+      revealIdNumber: accounts.revealIdNumber,
+      issuer: config.issuer,
+    });
     const admin = createAdminService({
+      passwordReset,
       repo: createAdminRepo(database.db),
       accountsRepo,
       accounts,
@@ -161,6 +171,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       levels,
       legalPersons,
       admin,
+      passwordReset,
       clients,
       clientsRepo,
       provider,

@@ -167,6 +167,17 @@ export function createAccountsRepo(db: Kysely<Schema>) {
       );
     },
 
+    /** A new password; every earlier sign-in stops counting. */
+    async setPassword(personId: string, passwordHash: string, audit: AuditEvent): Promise<void> {
+      await withAudit(db, audit, (trx) =>
+        trx
+          .updateTable('people')
+          .set({ password_hash: passwordHash, signed_out_at: new Date(), updated_at: new Date() })
+          .where('id', '=', personId)
+          .execute(),
+      );
+    },
+
     /** Ends every session and refresh token from sign-ins before now. */
     async signOutEverywhere(personId: string, audit: AuditEvent): Promise<void> {
       await withAudit(db, audit, (trx) =>

@@ -86,7 +86,12 @@ export function adminApiRoutes(deps: ApiDeps): Router {
     };
   });
 
-  const ACTIONS = { lock: 'lock', unlock: 'unlock', 'sign-out': 'signOut' } as const;
+  const ACTIONS = {
+    lock: 'lock',
+    unlock: 'unlock',
+    'sign-out': 'signOut',
+    'reset-password': 'sendPasswordReset',
+  } as const;
   router.post('/people/:id/:action', async (ctx) => {
     const action = ACTIONS[str(ctx.params.action) as keyof typeof ACTIONS];
     if (!action) throw new AppError('not_found', 404);

@@ -66,7 +66,8 @@ export function openApiDocument(issuer: string) {
       '/people/{id}/{action}': {
         post: {
           operationId: 'changePerson',
-          summary: 'Lock (also signs out everywhere), unlock, or sign out everywhere',
+          summary:
+            'Lock (also signs out everywhere), unlock, sign out everywhere, or send a password-reset link',
           parameters: [
             id('id', 'the account’s sub'),
             {

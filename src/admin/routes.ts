@@ -55,7 +55,12 @@ export function adminRoutes(deps: { portal: PortalSession; admin: AdminService }
     });
   });
 
-  const ACTIONS = { lock: 'lock', unlock: 'unlock', 'sign-out': 'signOut' } as const;
+  const ACTIONS = {
+    lock: 'lock',
+    unlock: 'unlock',
+    'sign-out': 'signOut',
+    'reset-password': 'sendPasswordReset',
+  } as const;
   router.post('/admin/people/:id/:action', async (ctx) => {
     requireCsrf(ctx, formOf(ctx)._csrf);
     const action = ACTIONS[str(ctx.params.action) as keyof typeof ACTIONS];

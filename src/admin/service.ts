@@ -7,6 +7,7 @@
  *   const admin = await console.adminOf(personId);                 // undefined: not an administrator
  *   await console.lock(admin, targetId, ip);                       // 403 outside the admin's region
  */
+import type { PasswordReset } from '../accounts/password-reset.ts';
 import type { AccountsRepo, Person } from '../accounts/repo.ts';
 import { type AccountsService, parseIdNumberOrThrow } from '../accounts/service.ts';
 import type { AuditFilter } from '../audit/repo.ts';
@@ -32,6 +33,7 @@ export interface AdminDeps {
   factors: Pick<FactorsRepo, 'factorSummary'>;
   legalPersons: Pick<LegalPersonsService, 'setStatus' | 'confirm'>;
   clients: Pick<ClientsService, 'apply' | 'rotateSecret'>;
+  passwordReset: Pick<PasswordReset, 'send'>;
   clientsRepo: Pick<ClientsRepo, 'listClients' | 'findClient' | 'disable'>;
   sealer: Pick<Sealer, 'index'>;
 }
@@ -121,6 +123,12 @@ export function createAdminService(deps: AdminDeps) {
     async unlock(admin: Admin, personId: string, ip: string) {
       await person(admin, personId, true);
       await accountsRepo.setStatus(personId, 'active', audit(admin, 'account.unlocked', personId, ip));
+    },
+
+    /** Sends the person a single-use link to choose a new password (after the admin checked who asks). */
+    async sendPasswordReset(admin: Admin, personId: string, ip: string) {
+      const found = await person(admin, personId, true);
+      await deps.passwordReset.send(found, { actor: admin.personId, ip });
     },
 
     async signOut(admin: Admin, personId: string, ip: string) {

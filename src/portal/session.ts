@@ -75,7 +75,8 @@ export function createPortalSession(deps: {
     async signedIn(ctx: Context, next: Next) {
       const session = await deps.readSession(ctx);
       const person = session && (await deps.accounts.findPerson(session.accountId));
-      if (!session || person?.status !== 'active') return signInFirst(ctx);
+      const ended = person?.signedOutAt && session && session.authTime * 1000 < person.signedOutAt.getTime();
+      if (!session || person?.status !== 'active' || ended) return signInFirst(ctx);
       Object.assign(ctx.state, { session, person } satisfies PortalState);
       await next();
     },

@@ -1,5 +1,15 @@
 /** Strings of the admin console (merged in messages.ts). */
 export const adminZh = {
+  'notify.failed': '消息服务暂时无法发送，请稍后再试。',
+  'notify.unconfigured': '未配置消息服务（NOTIFIER_URL），无法发送重置链接。',
+  'admin.person.reset_password': '发送重置密码链接',
+  'admin.done.reset-password': '重置密码链接已发送到该账号绑定的手机，1 小时内有效。',
+  'reset.title': '设置新密码',
+  'reset.lead': '请设置新的登录密码。设置后，该账号在所有设备上的登录都将结束。',
+  'reset.submit': '设置新密码',
+  'reset.expired': '该链接已失效或已使用。请联系管理员重新发送。',
+  'reset.done.title': '密码已更新',
+  'reset.done.lead': '新密码已生效，请用它登录。',
   'admin.client.invalid': '网站登记信息有误：{problems}',
   'admin.clients.title': '部门网站',
   'admin.nav.clients': '网站',
@@ -69,6 +79,17 @@ export const adminZh = {
 };
 
 export const adminEn: Record<keyof typeof adminZh, string> = {
+  'notify.failed': 'The messaging service could not send it. Try again later.',
+  'notify.unconfigured': 'No messaging service is configured (NOTIFIER_URL): the reset link cannot be sent.',
+  'admin.person.reset_password': 'Send a password-reset link',
+  'admin.done.reset-password':
+    'A password-reset link was sent to the account’s mobile number; it works for 1 hour.',
+  'reset.title': 'Choose a new password',
+  'reset.lead': 'Choose a new password. Every sign-in of this account on every device then ends.',
+  'reset.submit': 'Set the new password',
+  'reset.expired': 'This link has expired or was used. Ask an administrator to send a new one.',
+  'reset.done.title': 'Password changed',
+  'reset.done.lead': 'The new password works now: sign in with it.',
   'admin.client.invalid': 'The site’s registration is not valid: {problems}',
   'admin.clients.title': 'Departmental sites',
   'admin.nav.clients': 'Sites',

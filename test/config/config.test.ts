@@ -27,6 +27,31 @@ test('defaults make a development server that just works, with secrets generated
   t.deepEqual(config.identityVerifier, { kind: 'none' });
 });
 
+test('messages to people: the log in development, a webhook when set, nothing in production without one', (t) => {
+  t.deepEqual(loadConfig({ DATA_DIR: dataDir() }).notifier, { kind: 'log' });
+  const production = { NODE_ENV: 'production', ISSUER: 'https://id.example.gov.cn', ...productionSecrets };
+  t.deepEqual(loadConfig({ DATA_DIR: dataDir(), ...production }).notifier, { kind: 'none' });
+  t.deepEqual(
+    loadConfig({
+      DATA_DIR: dataDir(),
+      ...production,
+      NOTIFIER_URL: 'https://sms.example.gov.cn/send',
+      NOTIFIER_TOKEN: 'k',
+    }).notifier,
+    {
+      kind: 'webhook',
+      url: 'https://sms.example.gov.cn/send',
+      token: 'k',
+    },
+  );
+  t.throws(
+    () => loadConfig({ DATA_DIR: dataDir(), ...production, NOTIFIER_URL: 'http://sms.example.gov.cn/send' }),
+    {
+      message: /^NOTIFIER_URL must be an https URL/,
+    },
+  );
+});
+
 test('the identity verifier: an HTTP source with its token, or a file in development', (t) => {
   const http = loadConfig({
     DATA_DIR: dataDir(),

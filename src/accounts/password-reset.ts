@@ -1,0 +1,66 @@
+/**
+ * Password reset through a link an administrator sends (after checking who is asking): single
+ * use, valid one hour, kept only as a hash. Setting the new password ends every sign-in of the
+ * account. Both steps are audited.
+ *
+ * @example
+ *   await reset.send(person, { actor: adminId, ip });          // the notifier delivers the link
+ *   await reset.complete(token, 'new password', 'new password', ip);
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { EphemeralStore } from '../auth/ephemeral.ts';
+import { checkNewPassword, hashPassword } from '../auth/password.ts';
+import type { Notifier } from '../notify/notifier.ts';
+import { AppError } from '../web/errors.ts';
+import type { AccountsRepo, Person } from './repo.ts';
+
+const VALID_SECONDS = 3600;
+
+export function createPasswordReset(deps: {
+  repo: Pick<AccountsRepo, 'findPersonById' | 'setPassword' | 'recordAudit'>;
+  ephemeral: EphemeralStore;
+  notifier: Notifier;
+  revealIdNumber(person: Person): string;
+  issuer: string;
+}) {
+  const keyOf = (token: string) => `reset:${createHash('sha256').update(token).digest('base64url')}`;
+
+  async function personOf(token: string): Promise<Person> {
+    const personId = /^[\w-]{43}$/.test(token) ? await deps.ephemeral.peek<string>(keyOf(token)) : undefined;
+    const person = personId && (await deps.repo.findPersonById(personId));
+    if (!person || person.status !== 'active') throw new AppError('reset.expired', 400);
+    return person;
+  }
+
+  return {
+    async send(person: Person, by: { actor: string; ip: string }) {
+      const token = randomBytes(32).toString('base64url');
+      await deps.ephemeral.put(keyOf(token), person.id, VALID_SECONDS);
+      await deps.notifier.send({
+        kind: 'password_reset',
+        personId: person.id,
+        phone: person.phone,
+        link: `${deps.issuer}/reset/${token}`,
+      });
+      await deps.repo.recordAudit({ ...by, action: 'password.reset_sent', subject: person.id });
+    },
+
+    /** Throws `reset.expired` for a link that is unknown, used or expired. */
+    check: (token: string) => personOf(token),
+
+    async complete(token: string, password: string, confirm: string, ip: string) {
+      const person = await personOf(token);
+      checkNewPassword(password, confirm, deps.revealIdNumber(person));
+      // Taken only now: a refused password leaves the link usable.
+      if (!(await deps.ephemeral.take(keyOf(token)))) throw new AppError('reset.expired', 400);
+      await deps.repo.setPassword(person.id, await hashPassword(password), {
+        actor: person.id,
+        action: 'password.reset',
+        subject: person.id,
+        ip,
+      });
+    },
+  };
+}
+
+export type PasswordReset = ReturnType<typeof createPasswordReset>;

@@ -1,0 +1,109 @@
+/**
+ * Password reset: an administrator sends a single-use link through the notifier (a real HTTP
+ * webhook here); the person chooses a new password, which ends every earlier sign-in.
+ */
+import { createServer } from 'node:http';
+import test from 'ava';
+import { checkCharacter } from '../../src/identity/id-number.ts';
+import { enrolTotp, signInTo } from '../helpers/account.ts';
+import { Browser, submit } from '../helpers/browser.ts';
+import { newCitizen } from '../helpers/people.ts';
+import { startYitong } from '../helpers/yitong.ts';
+
+test('an admin sends a reset link; the person sets a new password once; old sessions and password stop working', async (t) => {
+  const messages: Array<Record<string, string>> = [];
+  const webhook = createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    messages.push({ ...JSON.parse(body), authorization: req.headers.authorization ?? '' });
+    res.end();
+  });
+  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => webhook.close());
+  const yitong = await startYitong('postgres', {
+    NOTIFIER_URL: `http://127.0.0.1:${(webhook.address() as { port: number }).port}/notify`,
+    NOTIFIER_TOKEN: 'webhook-secret',
+  });
+  t.teardown(() => yitong.stop());
+
+  const born = (person: ReturnType<typeof newCitizen>) => {
+    const first17 = `440106${person.idNumber.slice(6, 17)}`;
+    return { ...person, idNumber: `${first17}${checkCharacter(first17)}` };
+  };
+  const person = born(newCitizen());
+  const sub = await yitong.createCitizen(person);
+  const session = new Browser();
+  await signInTo(session, yitong.issuer, person);
+
+  const admin = born(newCitizen());
+  const adminSub = await yitong.createCitizen(admin);
+  await yitong.server.container.admin.addAdmin(admin.idNumber, 'admin', '440100');
+  const setup = new Browser();
+  await signInTo(setup, yitong.issuer, admin);
+  const { authenticator } = await enrolTotp(setup, yitong.issuer);
+  const console = new Browser();
+  await signInTo(console, yitong.issuer, { ...admin, authenticator }, '/admin');
+  const page = await console.visit(`${yitong.issuer}/admin/people/${sub}`);
+  const sent = await submit(console, page, `/${sub}/reset-password`);
+  t.regex(sent.html, /重置密码链接已发送/);
+  t.is(messages.length, 1);
+  t.like(messages[0], {
+    kind: 'password_reset',
+    personId: sub,
+    phone: person.phone,
+    authorization: 'Bearer webhook-secret',
+  });
+  const link = messages[0]?.link ?? '';
+  t.regex(link, new RegExp(`^${yitong.issuer}/reset/[\\w-]{43}$`));
+
+  const visitor = new Browser();
+  const form = await visitor.visit(link);
+  t.is(form.status, 200);
+  const weak = await submit(visitor, form, '/reset/', { password: '12345678', password_confirm: '12345678' });
+  t.is(weak.status, 400);
+  const newPassword = 'a brand new passphrase 2026';
+  const done = await submit(visitor, weak, '/reset/', {
+    password: newPassword,
+    password_confirm: newPassword,
+  });
+  t.regex(done.html, /密码已更新/);
+  t.is((await visitor.visit(link)).status, 400, 'used once');
+
+  const ended = await session.visit(`${yitong.issuer}/account`);
+  t.regex(ended.html, /name="password"/, 'the earlier session no longer counts');
+  const old = await submit(session, ended, '/login', {
+    id_number: person.idNumber,
+    password: person.password,
+  });
+  t.regex(old.html, /身份证号码或密码不正确/);
+  const fresh = await signInTo(new Browser(), yitong.issuer, { ...person, password: newPassword });
+  t.is(fresh.status, 200);
+  t.regex(fresh.html, /个人中心/);
+
+  const rows = await yitong.server.container.database.db
+    .selectFrom('audit_events')
+    .select(['actor', 'action'])
+    .where('subject', '=', sub)
+    .where('action', 'like', 'password.%')
+    .orderBy('seq')
+    .execute();
+  t.deepEqual(rows, [
+    { actor: adminSub, action: 'password.reset_sent' },
+    { actor: sub, action: 'password.reset' },
+  ]);
+  t.false(
+    JSON.stringify(
+      await yitong.server.container.database.db.selectFrom('audit_events').select('details').execute(),
+    ).includes(link.split('/').pop() ?? 'x'),
+    'the token is never recorded',
+  );
+});
+
+test('an unknown or malformed reset link says it has expired', async (t) => {
+  const yitong = await startYitong('pglite');
+  t.teardown(() => yitong.stop());
+  for (const token of ['x', 'A'.repeat(43), '../../etc']) {
+    const page = await new Browser().visit(`${yitong.issuer}/reset/${token}`);
+    t.is(page.status, token === '../../etc' ? 404 : 400, token);
+  }
+});
