@@ -87,6 +87,7 @@ export function createApp(container: Container): Koa {
         return typeof region === 'string' ? region : undefined;
       },
       issuer: config.issuer,
+      registrationEndpoint: `${config.issuer}${provider.pathFor('registration')}`,
     }).routes(),
   );
   ours.use(adminRoutes({ portal, admin: container.admin }).routes());

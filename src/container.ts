@@ -34,6 +34,7 @@ import { createRedisAdapter } from './oidc/adapters/redis.ts';
 import { createSqlAdapter } from './oidc/adapters/sql.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
+import { issueInitialAccessToken } from './oidc/registration.ts';
 import { connectRedis } from './redis.ts';
 
 const MINUTE = 60;
@@ -147,6 +148,8 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
     });
     const admin = createAdminService({
       passwordReset,
+      issueRegistrationToken: (request, actor) =>
+        issueInitialAccessToken(provider, clientsRepo, request, actor),
       repo: createAdminRepo(database.db),
       accountsRepo,
       accounts,

@@ -146,6 +146,15 @@ export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits
       ip: string,
     ) => repo.recordAudit({ actor: personId, action: 'signin', subject: personId, ip, details }),
     recordFailedSignIn: failed,
+    /** A site registered itself with a department's initial access token (RFC 7591). */
+    recordClientRegistration: (clientId: string, details: Record<string, unknown>, ip: string) =>
+      repo.recordAudit({
+        actor: 'registration',
+        action: 'client.registered',
+        subject: clientId,
+        ip,
+        details: { client_id: clientId, ...details },
+      }),
     /** Claims released to a site (in an ID token or at userinfo): which, to whom. */
     recordRelease: (personId: string, details: { client_id: string; use: string; claims: string[] }) =>
       repo.recordAudit({ actor: 'system', action: 'claims.released', subject: personId, details }),

@@ -15,6 +15,21 @@ import { openApiDocument } from './openapi.ts';
 import type { Admin, AdminService } from './service.ts';
 
 const StatusChange = z.strictObject({ action: z.enum(['confirm', 'suspend', 'deregister', 'reactivate']) });
+const TokenRequest = z.strictObject({
+  department: z.string().min(1).max(100),
+  region_code: z.string().regex(/^\d{6}$/, 'must be a 6-digit division code'),
+  scopes: z.string().min(1),
+  days: z.number().int().min(1).max(90).optional(),
+});
+
+/** The body as `schema` wants it, or 400 naming the first field that is wrong. */
+function bodyOf<T>(ctx: Context, schema: z.ZodType<T>): T {
+  const body = schema.safeParse(formOf(ctx));
+  if (body.success) return body.data;
+  const issue = body.error.issues[0];
+  const field = issue?.path.join('.') || 'body';
+  throw new AppError('api.body', 400, { field, params: { field, detail: issue?.message ?? 'invalid' } });
+}
 
 export interface ApiDeps {
   admin: AdminService;
@@ -22,6 +37,7 @@ export interface ApiDeps {
   /** A site's region (for client-credentials callers). */
   regionOfClient(clientId: string): Promise<string | undefined>;
   issuer: string;
+  registrationEndpoint: string;
 }
 
 /** Mounted before the body parser: every answer of this API, errors included, is JSON. */
@@ -66,7 +82,19 @@ export function adminApiRoutes(deps: ApiDeps): Router {
     ctx.body = document;
   });
 
-  router.use(['/people', '/legal-persons', '/audit'], authenticate);
+  router.use(['/people', '/legal-persons', '/audit', '/registration-tokens'], authenticate);
+
+  router.post('/registration-tokens', async (ctx) => {
+    const body = bodyOf(ctx, TokenRequest);
+    const token = await service.issueRegistrationToken(caller(ctx), {
+      department: body.department,
+      regionCode: body.region_code,
+      scopes: body.scopes,
+      days: body.days,
+    });
+    ctx.status = 201;
+    ctx.body = { initial_access_token: token, registration_endpoint: deps.registrationEndpoint };
+  });
 
   router.get('/people', async (ctx) => {
     ctx.body = { items: await service.searchPeople(caller(ctx), str(ctx.query.q)) };

@@ -106,6 +106,35 @@ export function openApiDocument(issuer: string) {
           },
         },
       },
+      '/registration-tokens': {
+        post: {
+          operationId: 'issueRegistrationToken',
+          summary:
+            'Issue a department an initial access token for dynamic client registration (RFC 7591), shown once',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/TokenRequest' } } },
+          },
+          responses: {
+            '201': {
+              description: 'The token and where to register',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['initial_access_token', 'registration_endpoint'],
+                    properties: {
+                      initial_access_token: { type: 'string' },
+                      registration_endpoint: { type: 'string' },
+                    },
+                  },
+                },
+              },
+            },
+            ...standard,
+          },
+        },
+      },
       '/audit': {
         get: {
           operationId: 'searchAudit',
@@ -191,6 +220,21 @@ export function openApiDocument(issuer: string) {
           additionalProperties: false,
           properties: {
             action: { type: 'string', enum: ['confirm', 'suspend', 'deregister', 'reactivate'] },
+          },
+        },
+        TokenRequest: {
+          type: 'object',
+          required: ['department', 'region_code', 'scopes'],
+          additionalProperties: false,
+          properties: {
+            department: { type: 'string', maxLength: 100 },
+            region_code: {
+              type: 'string',
+              pattern: '^\\d{6}$',
+              description: 'sites registered with it get this region or one under it',
+            },
+            scopes: { type: 'string', description: 'space-separated; must include openid' },
+            days: { type: 'integer', minimum: 1, maximum: 90, default: 30 },
           },
         },
         AuditRow: {

@@ -18,6 +18,7 @@ import type { Sealer } from '../identity/crypto.ts';
 import { parseIdNumber } from '../identity/id-number.ts';
 import { isRegionCode, scopeOf } from '../identity/region-code.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
+import type { TokenRequest } from '../oidc/registration.ts';
 import { AppError } from '../web/errors.ts';
 import type { AdminRepo, AdminRole, Grant } from './repo.ts';
 
@@ -34,6 +35,8 @@ export interface AdminDeps {
   legalPersons: Pick<LegalPersonsService, 'setStatus' | 'confirm'>;
   clients: Pick<ClientsService, 'apply' | 'rotateSecret'>;
   passwordReset: Pick<PasswordReset, 'send'>;
+  /** Issues a department's initial access token for dynamic registration (oidc/registration.ts). */
+  issueRegistrationToken(request: TokenRequest, actor: string): Promise<string>;
   clientsRepo: Pick<ClientsRepo, 'listClients' | 'findClient' | 'disable'>;
   sealer: Pick<Sealer, 'index'>;
 }
@@ -214,6 +217,12 @@ export function createAdminService(deps: AdminDeps) {
         ip,
         details: { client_id: clientId },
       });
+    },
+
+    /** An initial access token for a department of the admin's region (shown once). */
+    async issueRegistrationToken(admin: Admin, request: TokenRequest) {
+      require(admin, request.regionCode, true);
+      return deps.issueRegistrationToken(request, admin.personId);
     },
 
     searchAudit: (admin: Admin, filter: AuditFilter, limit = 200) =>

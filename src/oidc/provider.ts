@@ -181,6 +181,16 @@ export function createProvider(deps: ProviderDeps): Provider {
         .recordUse(entity.id, client.clientId, session.accountId)
         .catch((error) => deps.logger.error({ err: error }, 'legal person use not recorded'));
   });
+  provider.on('registration_create.success', (ctx, client) => {
+    const metadata = client.metadata();
+    void deps.accounts
+      .recordClientRegistration(
+        client.clientId,
+        { department: metadata.department, region_code: metadata.region_code },
+        ctx.ip,
+      )
+      .catch((error) => deps.logger.error({ err: error }, 'registration not audited'));
+  });
   provider.on('server_error', (_ctx, error) => deps.logger.error({ err: error }, 'oidc server_error'));
   return provider;
 }

@@ -131,3 +131,50 @@ test('issuing a token refuses a bad region, scopes or lifetime', async (t) => {
   await t.throwsAsync(issue('440100', 'openid root'), { message: 'registration.scopes' });
   await t.throwsAsync(issue('440100', 'openid', 365), { message: 'registration.days' });
 });
+
+test('an administrator issues a token through the API for their region only; a registration with it is audited', async (t) => {
+  const { clientId, clientSecret } = await yitong.addClient({
+    client_name: '数据局自动化',
+    department: '政务服务数据管理局',
+    region_code: '440100',
+    redirect_uris: ['http://localhost:8080/callback'],
+    grant_types: ['client_credentials'],
+    scope: 'openid admin',
+  });
+  const config = await client.discovery(new URL(yitong.issuer), clientId, clientSecret, undefined, {
+    execute: [client.allowInsecureRequests],
+  });
+  const { access_token } = await client.clientCredentialsGrant(config, { scope: 'admin' });
+  const issue = (body: unknown) =>
+    fetch(`${yitong.issuer}/admin/api/registration-tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const issued = await issue({
+    department: '天河区教育局',
+    region_code: '440106',
+    scopes: 'openid profile',
+    days: 7,
+  });
+  t.is(issued.status, 201);
+  const { initial_access_token, registration_endpoint } = (await issued.json()) as Record<string, string>;
+  t.is(registration_endpoint, endpoint);
+  t.is((await issue({ department: '福田区教育局', region_code: '440304', scopes: 'openid' })).status, 403);
+  const bad = await issue({ department: '天河区教育局', region_code: '4401', scopes: 'openid' });
+  t.is(bad.status, 400);
+  t.regex(((await bad.json()) as { error_description: string }).error_description, /region_code/);
+
+  const created = await register(initial_access_token, site({ client_name: '天河区招生' }));
+  t.is(created.status, 201);
+  const { client_id } = (await created.json()) as { client_id: string };
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const rows = await yitong.server.container.database.db
+    .selectFrom('audit_events')
+    .select(['action', 'details'])
+    .where('subject', '=', client_id)
+    .execute();
+  t.like(rows, [
+    { action: 'client.registered', details: { department: '天河区教育局', region_code: '440106' } },
+  ]);
+});
