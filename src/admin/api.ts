@@ -15,6 +15,18 @@ import { openApiDocument } from './openapi.ts';
 import type { Admin, AdminService } from './service.ts';
 
 const StatusChange = z.strictObject({ action: z.enum(['confirm', 'suspend', 'deregister', 'reactivate']) });
+const ClientChange = z.strictObject({
+  redirect_uris: z.array(z.string()).min(1).optional(),
+  scope: z.string().min(1).optional(),
+});
+const NewClient = z.strictObject({
+  client_id: z.string(),
+  client_name: z.string(),
+  department: z.string(),
+  region_code: z.string(),
+  redirect_uris: z.array(z.string()).min(1),
+  scope: z.string(),
+});
 const TokenRequest = z.strictObject({
   department: z.string().min(1).max(100),
   region_code: z.string().regex(/^\d{6}$/, 'must be a 6-digit division code'),
@@ -82,7 +94,55 @@ export function adminApiRoutes(deps: ApiDeps): Router {
     ctx.body = document;
   });
 
-  router.use(['/people', '/legal-persons', '/audit', '/registration-tokens'], authenticate);
+  router.use(['/people', '/legal-persons', '/audit', '/registration-tokens', '/clients'], authenticate);
+
+  const clientView = (c: {
+    id: string;
+    department: string;
+    regionCode: string;
+    metadata: Record<string, unknown>;
+    enabled: boolean;
+  }) => ({
+    client_id: c.id,
+    department: c.department,
+    region_code: c.regionCode,
+    enabled: c.enabled,
+    client_name: c.metadata.client_name,
+    redirect_uris: c.metadata.redirect_uris,
+    scope: c.metadata.scope,
+  });
+
+  router.get('/clients', async (ctx) => {
+    ctx.body = { items: (await service.listClients(caller(ctx))).map(clientView) };
+  });
+
+  router.post('/clients', async (ctx) => {
+    const created = await service.saveClient(caller(ctx), bodyOf(ctx, NewClient), ctx.ip);
+    ctx.status = 201;
+    ctx.body = {
+      client_id: created.clientId,
+      ...(created.generatedSecret && { client_secret: created.generatedSecret }),
+    };
+  });
+
+  router.get('/clients/:id', async (ctx) => {
+    ctx.body = clientView(await service.client(caller(ctx), str(ctx.params.id)));
+  });
+
+  router.patch('/clients/:id', async (ctx) => {
+    const id = str(ctx.params.id);
+    await service.saveClient(caller(ctx), bodyOf(ctx, ClientChange), ctx.ip, id);
+    ctx.body = clientView(await service.client(caller(ctx), id));
+  });
+
+  router.post('/clients/:id/rotate-secret', async (ctx) => {
+    ctx.body = { client_secret: await service.rotateClientSecret(caller(ctx), str(ctx.params.id), ctx.ip) };
+  });
+
+  router.post('/clients/:id/disable', async (ctx) => {
+    await service.disableClient(caller(ctx), str(ctx.params.id), ctx.ip);
+    ctx.status = 204;
+  });
 
   router.post('/registration-tokens', async (ctx) => {
     const body = bodyOf(ctx, TokenRequest);

@@ -106,6 +106,83 @@ export function openApiDocument(issuer: string) {
           },
         },
       },
+      '/clients': {
+        get: {
+          operationId: 'listClients',
+          summary: 'Departmental sites of the region, by department',
+          responses: { ...ok(list('#/components/schemas/Client'), 'Sites within the region'), ...standard },
+        },
+        post: {
+          operationId: 'createClient',
+          summary: 'Register a site (the manifest rules apply); the generated secret is returned once',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/NewClient' } } },
+          },
+          responses: {
+            '201': {
+              description: 'Registered',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['client_id'],
+                    properties: { client_id: { type: 'string' }, client_secret: { type: 'string' } },
+                  },
+                },
+              },
+            },
+            ...standard,
+          },
+        },
+      },
+      '/clients/{id}': {
+        get: {
+          operationId: 'getClient',
+          summary: 'One site',
+          parameters: [id('id', 'the client_id')],
+          responses: { ...ok({ $ref: '#/components/schemas/Client' }, 'The site'), ...standard },
+        },
+        patch: {
+          operationId: 'changeClient',
+          summary: 'Change redirect URIs or the scopes a site may ask for',
+          parameters: [id('id', 'the client_id')],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/ClientChange' } } },
+          },
+          responses: {
+            ...ok({ $ref: '#/components/schemas/Client' }, 'The site after the change'),
+            ...standard,
+          },
+        },
+      },
+      '/clients/{id}/rotate-secret': {
+        post: {
+          operationId: 'rotateClientSecret',
+          summary: 'A new secret, returned once; the old one stops working (running nodes within 10 s)',
+          parameters: [id('id', 'the client_id')],
+          responses: {
+            ...ok(
+              {
+                type: 'object',
+                required: ['client_secret'],
+                properties: { client_secret: { type: 'string' } },
+              },
+              'The new secret',
+            ),
+            ...standard,
+          },
+        },
+      },
+      '/clients/{id}/disable': {
+        post: {
+          operationId: 'disableClient',
+          summary: 'Disable a site',
+          parameters: [id('id', 'the client_id')],
+          responses: { '204': { description: 'Disabled and audited' }, ...standard },
+        },
+      },
       '/registration-tokens': {
         post: {
           operationId: 'issueRegistrationToken',
@@ -220,6 +297,40 @@ export function openApiDocument(issuer: string) {
           additionalProperties: false,
           properties: {
             action: { type: 'string', enum: ['confirm', 'suspend', 'deregister', 'reactivate'] },
+          },
+        },
+        Client: {
+          type: 'object',
+          required: ['client_id', 'department', 'region_code', 'enabled'],
+          properties: {
+            client_id: { type: 'string' },
+            client_name: { type: 'string' },
+            department: { type: 'string' },
+            region_code: { type: 'string' },
+            enabled: { type: 'boolean' },
+            redirect_uris: { type: 'array', items: { type: 'string', format: 'uri' } },
+            scope: { type: 'string' },
+          },
+        },
+        NewClient: {
+          type: 'object',
+          required: ['client_id', 'client_name', 'department', 'region_code', 'redirect_uris', 'scope'],
+          additionalProperties: false,
+          properties: {
+            client_id: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{2,63}$' },
+            client_name: { type: 'string' },
+            department: { type: 'string' },
+            region_code: { type: 'string', pattern: '^\\d{6}$' },
+            redirect_uris: { type: 'array', minItems: 1, items: { type: 'string', format: 'uri' } },
+            scope: { type: 'string' },
+          },
+        },
+        ClientChange: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            redirect_uris: { type: 'array', minItems: 1, items: { type: 'string', format: 'uri' } },
+            scope: { type: 'string' },
           },
         },
         TokenRequest: {

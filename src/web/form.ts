@@ -9,9 +9,10 @@ import { AppError } from './errors.ts';
 const LIMIT = 16 * 1024;
 
 export async function parseForm(ctx: Context, next: Next) {
+  const writes = ctx.method === 'POST' || ctx.method === 'PATCH' || ctx.method === 'PUT';
   // A POST without a body (an API action such as /lock) has nothing to parse.
-  if (ctx.method === 'POST' && ctx.request.length === 0) (ctx.request as { body?: object }).body = {};
-  else if (ctx.method === 'POST') {
+  if (writes && ctx.request.length === 0) (ctx.request as { body?: object }).body = {};
+  else if (writes) {
     const type = ctx.is('application/x-www-form-urlencoded', 'application/json');
     if (!type) throw new AppError('request.invalid', 415, { params: { detail: 'form expected' } });
     const chunks: Buffer[] = [];

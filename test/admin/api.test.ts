@@ -73,7 +73,7 @@ test('the OpenAPI 3.1 document validates, and every documented route exists (401
   t.is(document.openapi, '3.1.0');
   for (const [path, methods] of Object.entries(document.paths)) {
     for (const method of Object.keys(methods)) {
-      const concrete = path.replace('{action}', 'lock').replace(/\{\w+\}/g, 'x');
+      const concrete = path.replace('{action}', 'lock').replace(/\{\w+\}/g, 'xyz');
       const answer = await call(undefined, concrete, { method: method.toUpperCase() });
       t.is(answer.status, 401, `${method} ${path}`);
       t.regex(answer.headers.get('www-authenticate') ?? '', /^Bearer/);
@@ -174,4 +174,44 @@ test('an administrator’s own token with the admin scope works; a citizen’s d
   await yitong.createCitizen(citizen);
   t.is((await call(await tokenOf(administrator), `/people?q=${citizen.idNumber}`)).status, 200);
   t.is((await call(await tokenOf(citizen), `/people?q=${administrator.idNumber}`)).status, 403);
+});
+
+test('sites through the API: created within the region (secret once), changed under the manifest rules, rotated, disabled', async (t) => {
+  const token = await departmentToken('440100', 'admin');
+  const create = (body: unknown) => call(token, '/clients', { method: 'POST', body });
+  const site = {
+    client_id: 'api-site',
+    client_name: '接口登记的网站',
+    department: '广州市人社局',
+    region_code: '440106',
+    redirect_uris: ['https://api-site.example.gov.cn/cb'],
+    scope: 'openid profile',
+  };
+  const created = await create(site);
+  t.is(created.status, 201);
+  t.regex(((await created.json()) as { client_secret: string }).client_secret, /^[\w-]{43}$/);
+  t.is((await create({ ...site, client_id: 'api-sz', region_code: '440304' })).status, 403);
+  const bad = await create({ ...site, client_id: 'api-bad', redirect_uris: ['http://x.example.gov.cn/cb'] });
+  t.is(bad.status, 400);
+  t.regex(((await bad.json()) as { error_description: string }).error_description, /redirect_uris\.0/);
+  const missing = await create({ client_id: 'api-missing' });
+  t.is(missing.status, 400);
+  t.regex(((await missing.json()) as { error_description: string }).error_description, /client_name/);
+
+  const changed = await call(token, '/clients/api-site', {
+    method: 'PATCH',
+    body: { scope: 'openid profile phone' },
+  });
+  t.like(await changed.json(), {
+    client_id: 'api-site',
+    scope: 'openid profile phone',
+    department: '广州市人社局',
+  });
+  const rotated = await call(token, '/clients/api-site/rotate-secret', { method: 'POST' });
+  t.regex(((await rotated.json()) as { client_secret: string }).client_secret, /^[\w-]{43}$/);
+  t.is((await call(token, '/clients/api-site/disable', { method: 'POST' })).status, 204);
+  t.like(await (await call(token, '/clients/api-site')).json(), { enabled: false });
+  const listed = (await (await call(token, '/clients')).json()) as { items: Array<{ client_id: string }> };
+  t.true(listed.items.some((c) => c.client_id === 'api-site'));
+  t.false(listed.items.some((c) => c.client_id === 'api-sz'));
 });
