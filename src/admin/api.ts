@@ -7,12 +7,12 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
-import { formOf, str } from '../interactions/kit.ts';
+import { formOf, pick, str } from '../interactions/kit.ts';
 import type { TokenReader } from '../oidc/token-reader.ts';
 import { AppError } from '../web/errors.ts';
 import { auditFilterOf } from './audit-view.ts';
 import { openApiDocument } from './openapi.ts';
-import type { Admin, AdminService } from './service.ts';
+import { type Admin, type AdminService, PERSON_ACTIONS } from './service.ts';
 
 const StatusChange = z.strictObject({ action: z.enum(['confirm', 'suspend', 'deregister', 'reactivate']) });
 const ClientChange = z.strictObject({
@@ -174,14 +174,8 @@ export function adminApiRoutes(deps: ApiDeps): Router {
     };
   });
 
-  const ACTIONS = {
-    lock: 'lock',
-    unlock: 'unlock',
-    'sign-out': 'signOut',
-    'reset-password': 'sendPasswordReset',
-  } as const;
   router.post('/people/:id/:action', async (ctx) => {
-    const action = ACTIONS[str(ctx.params.action) as keyof typeof ACTIONS];
+    const action = pick(PERSON_ACTIONS, ctx.params.action);
     if (!action) throw new AppError('not_found', 404);
     await service[action](caller(ctx), str(ctx.params.id), ctx.ip);
     ctx.status = 204;

@@ -6,13 +6,13 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { ACR } from '../auth/strength.ts';
-import { formOf, renderWithError, str } from '../interactions/kit.ts';
+import { formOf, pick, renderWithError, str } from '../interactions/kit.ts';
 import type { PortalSession, PortalState } from '../portal/session.ts';
 import { AppError, isAppError } from '../web/errors.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render } from '../web/render.ts';
 import { auditCsv, auditFilterOf } from './audit-view.ts';
-import type { Admin, AdminService } from './service.ts';
+import { type Admin, type AdminService, PERSON_ACTIONS } from './service.ts';
 
 type AdminState = PortalState & { admin: Admin };
 
@@ -55,15 +55,9 @@ export function adminRoutes(deps: { portal: PortalSession; admin: AdminService }
     });
   });
 
-  const ACTIONS = {
-    lock: 'lock',
-    unlock: 'unlock',
-    'sign-out': 'signOut',
-    'reset-password': 'sendPasswordReset',
-  } as const;
   router.post('/admin/people/:id/:action', async (ctx) => {
     requireCsrf(ctx, formOf(ctx)._csrf);
-    const action = ACTIONS[str(ctx.params.action) as keyof typeof ACTIONS];
+    const action = pick(PERSON_ACTIONS, ctx.params.action);
     if (!action) throw new AppError('not_found', 404);
     const id = str(ctx.params.id);
     await service[action](state(ctx).admin, id, ctx.ip);

@@ -43,6 +43,14 @@ export interface AdminDeps {
 
 const ROLES: AdminRole[] = ['admin', 'auditor'];
 
+/** What may be done to an account, as the console's and the API's URLs name it → the method. */
+export const PERSON_ACTIONS = {
+  lock: 'lock',
+  unlock: 'unlock',
+  'sign-out': 'signOut',
+  'reset-password': 'sendPasswordReset',
+} as const;
+
 /** The widest prefix the admin's grants give for reading (any role) or changing (`admin`). */
 function scopes(admin: Admin, change: boolean): string[] {
   return admin.grants

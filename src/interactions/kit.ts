@@ -16,6 +16,11 @@ export type Form = Record<string, unknown>;
 export const formOf = (ctx: Context): Form => (ctx.request as { body?: Form }).body ?? {};
 export const str = (value: unknown) => (typeof value === 'string' ? value : '');
 
+/** `table[key]` for a key from a request, never an inherited property (`constructor`, `__proto__`). */
+export function pick<T extends object>(table: T, key: unknown): T[keyof T] | undefined {
+  return typeof key === 'string' && Object.hasOwn(table, key) ? table[key as keyof T] : undefined;
+}
+
 export function tr(ctx: Context, key: MessageKey, params?: Record<string, string | number>): string {
   return translate((ctx.state as WebState).locale, key, params);
 }

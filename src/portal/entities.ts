@@ -6,7 +6,7 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { formOf, renderWithError, str, tr } from '../interactions/kit.ts';
+import { formOf, pick, renderWithError, str, tr } from '../interactions/kit.ts';
 import { ENTITY_TYPES, type LegalPersonsService } from '../legal-persons/service.ts';
 import { type AppError, isAppError } from '../web/errors.ts';
 import { requireCsrf } from '../web/middleware.ts';
@@ -47,7 +47,7 @@ export function entityRoutes(deps: {
         lastUsedAt: use.lastUsedAt.toISOString().slice(0, 10),
       })),
     );
-    const done = NOTICES[str(ctx.query.done) as keyof typeof NOTICES];
+    const done = pick(NOTICES, ctx.query.done);
     const data = {
       title: 'entity.page.title' as const,
       ...view,

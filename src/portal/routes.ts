@@ -9,7 +9,7 @@ import type { IdentityLevels } from '../accounts/identity-levels.ts';
 import type { OneTimeCodes } from '../auth/one-time-codes.ts';
 import type { PasskeyService } from '../auth/passkeys.ts';
 import type { FactorsRepo } from '../auth/repo.ts';
-import { formOf, renderWithError, str, tr } from '../interactions/kit.ts';
+import { formOf, pick, renderWithError, str, tr } from '../interactions/kit.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 import { type AppError, isAppError } from '../web/errors.ts';
 import { requireCsrf } from '../web/middleware.ts';
@@ -152,7 +152,7 @@ const NOTICES = {
 } as const;
 
 function noticeOf(ctx: Context, key: string): string | undefined {
-  const message = NOTICES[key as keyof typeof NOTICES];
+  const message = pick(NOTICES, key);
   return message && tr(ctx, message);
 }
 

@@ -99,6 +99,8 @@ test('a department token acts within its region only; read-only tokens change no
   t.is((await call(token, `/people/${thereSub}/lock`, { method: 'POST' })).status, 403);
   t.is((await yitong.server.container.accounts.findPerson(thereSub))?.status, 'active', 'nothing changed');
 
+  for (const action of ['constructor', '__proto__', 'toString'])
+    t.is((await call(token, `/people/${hereSub}/${action}`, { method: 'POST' })).status, 404, action);
   t.is((await call(token, `/people/${hereSub}/lock`, { method: 'POST' })).status, 204);
   t.like(await (await call(token, `/people/${hereSub}`)).json(), { status: 'locked' });
   const rows = await yitong.server.container.database.db

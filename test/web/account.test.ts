@@ -210,6 +210,8 @@ test('malformed bodies and parameters get a 4xx with a reason, never a 500', asy
     const callback = await browser.request(`${yitong.issuer}/account/callback?${query}`);
     t.is(callback.status, 400, query);
   }
+  for (const done of ['constructor', '__proto__', 'toString'])
+    t.is((await browser.request(`${yitong.issuer}/account?done=${done}`)).status, 200, `done=${done}`);
   const odd = await browser.request(`${yitong.issuer}/account/sign-in?return=//evil.example/x`);
   t.is(new URL(odd.headers.get('location') ?? '').origin, yitong.issuer, 'never sent off-site');
 });
