@@ -43,5 +43,17 @@ export function requiredAcr(acrValues: string | undefined): Acr | undefined {
   return known.sort((a, b) => rankOf(a) - rankOf(b))[0];
 }
 
+/** Scopes that give administrative power: never on a password alone, whatever the site asks. */
+const ADMIN_SCOPES = ['admin', 'admin:read'];
+
+/** What an authorization request demands: the site's `acr_values`, raised to mfa for admin scopes. */
+export function requiredAcrFor(params: { acr_values?: unknown; scope?: unknown }): Acr | undefined {
+  const asked = requiredAcr(typeof params.acr_values === 'string' ? params.acr_values : undefined);
+  const admin = String(params.scope ?? '')
+    .split(' ')
+    .some((scope) => ADMIN_SCOPES.includes(scope));
+  return admin && rankOf(asked) < rankOf(ACR.mfa) ? ACR.mfa : asked;
+}
+
 export const satisfies = (have: string | undefined, need: Acr | undefined): boolean =>
   !need || rankOf(have) >= rankOf(need);

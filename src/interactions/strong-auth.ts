@@ -8,7 +8,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Progress } from '../auth/sign-in.ts';
 import { loginResult, methodsOf } from '../auth/sign-in.ts';
-import { requiredAcr } from '../auth/strength.ts';
+import { requiredAcrFor } from '../auth/strength.ts';
 import { STEP_UP } from '../oidc/policy.ts';
 import { AppError, isAppError } from '../web/errors.ts';
 import { requireCsrf } from '../web/middleware.ts';
@@ -21,8 +21,7 @@ type Interaction = Awaited<ReturnType<InteractionKit['details']>>;
 export function strongAuthRoutes(kit: InteractionKit, deps: InteractionDeps) {
   const { signIn, passkeys, codes, accounts } = deps;
   const router = new Router();
-  const requested = (interaction: Interaction) =>
-    requiredAcr(str(interaction.params.acr_values) || undefined);
+  const requested = (interaction: Interaction) => requiredAcrFor(interaction.params);
 
   /** The sign-in so far: a password checked in this interaction, or the session a site wants stepped up. */
   async function progressOf(interaction: Interaction): Promise<Progress | undefined> {

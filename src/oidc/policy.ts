@@ -11,7 +11,7 @@
  */
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountsService } from '../accounts/service.ts';
-import { requiredAcr, satisfies } from '../auth/strength.ts';
+import { requiredAcrFor, satisfies } from '../auth/strength.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 
 const { base, Check, Prompt } = interactionPolicy;
@@ -56,10 +56,10 @@ export function createPolicy(
       (ctx) => {
         const { session, params } = ctx.oidc;
         if (!session?.accountId) return Check.NO_NEED_TO_PROMPT;
-        const need = requiredAcr(params?.acr_values as string | undefined);
+        const need = requiredAcrFor(params ?? {});
         return satisfies(session.acr, need) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
       },
-      (ctx) => ({ acr: requiredAcr(ctx.oidc.params?.acr_values as string | undefined) }),
+      (ctx) => ({ acr: requiredAcrFor(ctx.oidc.params ?? {}) }),
     ),
   );
   policy.add(

@@ -7,7 +7,8 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import test from 'ava';
 import * as client from 'openid-client';
 import { checkCharacter } from '../../src/identity/id-number.ts';
-import { Browser } from '../helpers/browser.ts';
+import { enrolTotp, signInTo } from '../helpers/account.ts';
+import { Browser, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
 import {
   authorizationRequest,
@@ -16,6 +17,7 @@ import {
   REDIRECT_URI,
   walkAuthorization,
 } from '../helpers/rp.ts';
+import type { Authenticator } from '../helpers/totp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
@@ -164,18 +166,49 @@ test('an administrator’s own token with the admin scope works; a citizen’s d
     scope: 'openid admin',
   });
   const site = await discoverSite(yitong.issuer, clientId, clientSecret);
-  const tokenOf = async (person: { idNumber: string; password: string }) => {
+  /** Signs in at the site (the authenticator app answering when asked) and returns the access token. */
+  const tokenOf = async (person: { idNumber: string; password: string }, authenticator?: Authenticator) => {
     const pending = await authorizationRequest(site, { scope: 'openid admin' });
-    const walk = await walkAuthorization(new Browser(), pending.url, person);
-    return (await exchangeCode(site, walk.callbackUrl, pending)).access_token;
+    const browser = new Browser();
+    const login = await browser.visit(pending.url);
+    let page = await submit(
+      browser,
+      login,
+      '/login',
+      { id_number: person.idNumber, password: person.password },
+      REDIRECT_URI,
+    );
+    // The second-factor page: answered with the authenticator app, if the person has one.
+    if (page.html.includes('/abort"') && !page.html.includes('/consent"')) {
+      if (!authenticator || !page.html.includes('name="otp"')) return { secondFactor: true as const };
+      page = await submit(browser, page, '/otp', { otp: await authenticator.nextCode() }, REDIRECT_URI);
+    }
+    if (page.html.includes('/consent"')) page = await submit(browser, page, '/consent', {}, REDIRECT_URI);
+    return { token: (await exchangeCode(site, page.url, pending)).access_token };
   };
   const administrator = bornIn('440106');
   await yitong.createCitizen(administrator);
   await yitong.server.container.admin.addAdmin(administrator.idNumber, 'admin', '440100');
   const citizen = bornIn('440106');
   await yitong.createCitizen(citizen);
-  t.is((await call(await tokenOf(administrator), `/people?q=${citizen.idNumber}`)).status, 200);
-  t.is((await call(await tokenOf(citizen), `/people?q=${administrator.idNumber}`)).status, 403);
+  // The admin scope is never granted on a password alone: the sign-in asks for a second factor.
+  t.deepEqual(await tokenOf(citizen), { secondFactor: true }, 'told to add a second factor');
+  const setup = new Browser();
+  await signInTo(setup, yitong.issuer, administrator);
+  const { authenticator } = await enrolTotp(setup, yitong.issuer);
+  const adminToken = await tokenOf(administrator, authenticator);
+  t.is((await call(adminToken.token, `/people?q=${citizen.idNumber}`)).status, 200);
+  const other = bornIn('440106');
+  await yitong.createCitizen(other);
+  const otherSetup = new Browser();
+  await signInTo(otherSetup, yitong.issuer, other);
+  const otherKey = await enrolTotp(otherSetup, yitong.issuer);
+  const citizenToken = await tokenOf(other, otherKey.authenticator);
+  t.is(
+    (await call(citizenToken.token, `/people?q=${administrator.idNumber}`)).status,
+    403,
+    'a citizen’s token: no admin grants',
+  );
 });
 
 test('sites through the API: created within the region (secret once), changed under the manifest rules, rotated, disabled', async (t) => {
