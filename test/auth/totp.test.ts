@@ -85,11 +85,3 @@ test('recovery codes: ten distinct, readable, normalised whatever the case and s
     t.is(normaliseRecoveryCode(garbage), undefined, garbage);
   }
 });
-
-test('admin scopes raise what a request demands to mfa, whatever acr_values say', async (t) => {
-  const { requiredAcrFor } = await import('../../src/auth/strength.ts');
-  t.is(requiredAcrFor({ scope: 'openid profile' }), undefined);
-  t.is(requiredAcrFor({ scope: 'openid admin', acr_values: 'urn:yitong:acr:pwd' }), 'urn:yitong:acr:mfa');
-  t.is(requiredAcrFor({ scope: 'openid admin:read' }), 'urn:yitong:acr:mfa');
-  t.is(requiredAcrFor({ scope: 'openid admin', acr_values: 'urn:yitong:acr:phr' }), 'urn:yitong:acr:phr');
-});
