@@ -164,6 +164,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       config,
       logger,
       database,
+      accountsRepo,
       redis,
       sealer,
       accounts,

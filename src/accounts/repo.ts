@@ -94,6 +94,27 @@ export function createAccountsRepo(db: Kysely<Schema>) {
       return row?.scopes.split(' ').filter(Boolean);
     },
 
+    /** The sites a person has consented to, newest first. */
+    listConsents(personId: string) {
+      return db
+        .selectFrom('consents')
+        .select(['client_id as clientId', 'scopes', 'created_at as since', 'updated_at as changed'])
+        .where('person_id', '=', personId)
+        .orderBy('updated_at', 'desc')
+        .execute();
+    },
+
+    /** Releases of claims to sites (from the audit trail), newest first, `limit` before `before`. */
+    listReleases(personId: string, limit: number, before?: string) {
+      let query = db
+        .selectFrom('audit_events')
+        .select(['seq', 'at', 'details'])
+        .where('subject', '=', personId)
+        .where('action', '=', 'claims.released');
+      if (before) query = query.where('seq', '<', before);
+      return query.orderBy('seq', 'desc').limit(limit).execute();
+    },
+
     async saveConsent(
       personId: string,
       clientId: string,

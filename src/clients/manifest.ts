@@ -66,6 +66,8 @@ export function manifestSchema(options: { production: boolean }) {
       jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).optional(),
       client_uri: siteUrl.optional(),
       logo_uri: siteUrl.optional(),
+      /** Where the services menu lists the site, e.g. 社保, 税务, 不动产. */
+      category: z.string().trim().min(1).max(50).optional(),
       contacts: z.array(z.string()).optional(),
       default_acr_values: z
         .array(z.enum(Object.values(ACR)))

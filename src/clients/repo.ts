@@ -1,5 +1,5 @@
 /** SQL for departmental clients. */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { type AuditEvent, withAudit } from '../audit/repo.ts';
 import type { Schema } from '../db/schema.ts';
 
@@ -58,6 +58,26 @@ export function createClientsRepo(db: Kysely<Schema>) {
         .orderBy('department')
         .orderBy('id')
         .limit(500)
+        .execute();
+    },
+
+    /** Enabled sites with a public home page, for the services menu. */
+    listPublicSites() {
+      return db
+        .selectFrom('clients')
+        .select([
+          'id',
+          'department',
+          'region_code as regionCode',
+          sql<string>`metadata->>'client_name'`.as('name'),
+          sql<string>`metadata->>'client_uri'`.as('uri'),
+          sql<string | null>`metadata->>'logo_uri'`.as('logo'),
+          sql<string | null>`metadata->>'category'`.as('category'),
+        ])
+        .where('enabled', '=', true)
+        .where(sql<boolean>`metadata ? 'client_uri'`)
+        .orderBy('department')
+        .orderBy('id')
         .execute();
     },
 

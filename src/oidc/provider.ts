@@ -89,7 +89,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         .update(`${client.sectorIdentifier}\n${accountId}`)
         .digest('base64url'),
     extraClientMetadata: {
-      properties: ['department', 'region_code', 'client_uri', 'logo_uri', 'min_identity_level'],
+      properties: ['department', 'region_code', 'client_uri', 'logo_uri', 'category', 'min_identity_level'],
       validator(_ctx, key, value) {
         if (key === 'min_identity_level' && value !== undefined && ![1, 2, 3].includes(value as number))
           throw new errors.InvalidClientMetadata('min_identity_level must be 1, 2 or 3');

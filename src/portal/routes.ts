@@ -15,9 +15,10 @@ import { type AppError, isAppError } from '../web/errors.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render } from '../web/render.ts';
 import { entityRoutes } from './entities.ts';
+import { type MyDataDeps, myDataRoutes } from './my-data.ts';
 import { type PortalSession, type PortalState, requireRecentSignIn } from './session.ts';
 
-export interface PortalDeps {
+export interface PortalDeps extends MyDataDeps {
   portal: PortalSession;
   passkeys: PasskeyService;
   codes: OneTimeCodes;
@@ -67,6 +68,7 @@ export function portalRoutes(deps: PortalDeps): Router {
 
   router.get('/account', (ctx) => overview(ctx));
   router.use(entityRoutes(deps).routes());
+  router.use(myDataRoutes(deps).routes());
 
   router.post('/account/identity', async (ctx) => {
     const form = formOf(ctx);

@@ -1,6 +1,7 @@
 import { adminEn, adminZh } from './messages-admin.ts';
 import { authEn, authZh } from './messages-auth.ts';
 import { legalEn, legalZh } from './messages-legal.ts';
+import { portalEn, portalZh } from './messages-portal.ts';
 
 /** Every string a person reads, in zh-CN (the default) and English. `{name}` is interpolated. */
 const zh = {
@@ -81,6 +82,7 @@ const zh = {
   ...authZh,
   ...legalZh,
   ...adminZh,
+  ...portalZh,
 };
 
 export type MessageKey = keyof typeof zh;
@@ -167,6 +169,7 @@ const en: Record<MessageKey, string> = {
   ...authEn,
   ...legalEn,
   ...adminEn,
+  ...portalEn,
 };
 
 export const LOCALES = ['zh-CN', 'en'] as const;

@@ -1,0 +1,90 @@
+/**
+ * What the portal shows a citizen about their data: the government services menu (every site
+ * with a public home page, grouped by department, marked where they have used it) and the
+ * data-release ledger (谁用了我的数据): every release of claims to a site, newest first, paged,
+ * exportable as CSV. The ledger reads the audit trail, so nothing is released without
+ * appearing there.
+ */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { AccountsRepo } from '../accounts/repo.ts';
+import { auditCsv } from '../admin/audit-view.ts';
+import type { ClientsRepo } from '../clients/repo.ts';
+import { str } from '../interactions/kit.ts';
+import { render } from '../web/render.ts';
+import type { PortalState } from './session.ts';
+
+const PAGE = 50;
+
+export interface MyDataDeps {
+  accountsRepo: Pick<AccountsRepo, 'listConsents' | 'listReleases'>;
+  clientsRepo: Pick<ClientsRepo, 'listPublicSites'>;
+  siteName(clientId: string): Promise<string>;
+}
+
+export function myDataRoutes(deps: MyDataDeps): Router {
+  const router = new Router();
+  const me = (ctx: Context) => (ctx.state as PortalState).person;
+
+  router.get('/account/services', async (ctx) => {
+    const q = str(ctx.query.q).trim().toLowerCase();
+    const [sites, consents] = await Promise.all([
+      deps.clientsRepo.listPublicSites(),
+      deps.accountsRepo.listConsents(me(ctx).id),
+    ]);
+    const used = new Set(consents.map((consent) => consent.clientId));
+    const matching = sites.filter((site) =>
+      [site.name, site.department, site.category ?? ''].some((text) => text.toLowerCase().includes(q)),
+    );
+    const groups = Map.groupBy(matching, (site) => `${site.department} · ${site.regionCode}`);
+    render(ctx, 'services', {
+      title: 'services.title',
+      q: str(ctx.query.q),
+      groups: [...groups].map(([heading, list]) => ({
+        heading,
+        sites: list.map((site) => ({ ...site, used: used.has(site.id) })),
+      })),
+    });
+  });
+
+  router.get('/account/releases', async (ctx) => {
+    const csv = ctx.query.format === 'csv';
+    const before = /^\d+$/.test(str(ctx.query.before)) ? str(ctx.query.before) : undefined;
+    const rows = await deps.accountsRepo.listReleases(
+      me(ctx).id,
+      csv ? 100_000 : PAGE,
+      csv ? undefined : before,
+    );
+    if (csv) {
+      ctx.set('content-disposition', 'attachment; filename="releases.csv"');
+      ctx.type = 'text/csv; charset=utf-8';
+      ctx.body = auditCsv(
+        rows.map((row) => ({
+          ...row,
+          actor: 'system',
+          action: 'claims.released',
+          subject: me(ctx).id,
+          ip: null,
+        })),
+      );
+      return;
+    }
+    const names = new Map<string, string>();
+    for (const row of rows) {
+      const clientId = String(row.details.client_id ?? '');
+      if (!names.has(clientId)) names.set(clientId, await deps.siteName(clientId));
+    }
+    render(ctx, 'releases', {
+      title: 'releases.title',
+      rows: rows.map((row) => ({
+        at: row.at.toISOString().replace('T', ' ').slice(0, 16),
+        site: names.get(String(row.details.client_id ?? '')),
+        use: row.details.use,
+        claims: (row.details.claims as string[] | undefined) ?? [],
+      })),
+      next: rows.length === PAGE ? rows.at(-1)?.seq : undefined,
+    });
+  });
+
+  return router;
+}
