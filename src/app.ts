@@ -74,6 +74,13 @@ export function createApp(container: Container): Koa {
       endSessionPath: provider.pathFor('end_session'),
       siteName: async (clientId) =>
         String((await provider.Client.find(clientId))?.metadata().client_name ?? clientId),
+      siteOf: async (clientId) => {
+        const metadata: Record<string, unknown> = (await provider.Client.find(clientId))?.metadata() ?? {};
+        return {
+          name: String(metadata.client_name ?? clientId),
+          department: String(metadata.department ?? ''),
+        };
+      },
     }).routes(),
   );
   ours.use(staffRoutes({ portal, levels: container.levels }).routes());

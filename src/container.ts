@@ -33,8 +33,9 @@ import { createNotifier } from './notify/notifier.ts';
 import { createRedisAdapter } from './oidc/adapters/redis.ts';
 import { createSqlAdapter } from './oidc/adapters/sql.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
-import { createProvider } from './oidc/provider.ts';
+import { createProvider, pairwiseSub } from './oidc/provider.ts';
 import { issueInitialAccessToken } from './oidc/registration.ts';
+import { createSites } from './oidc/sites.ts';
 import { connectRedis } from './redis.ts';
 
 const MINUTE = 60;
@@ -139,6 +140,18 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       },
     });
 
+    const sites = createSites({
+      provider,
+      repo: accountsRepo,
+      subFor: (client, accountId) =>
+        client.subjectType === 'pairwise'
+          ? pairwiseSub(config.secrets.hmacKey, client.sectorIdentifier, accountId)
+          : accountId,
+      logger,
+    });
+    provider.on('authorization.success', (ctx) => {
+      sites.record(ctx).catch((error) => logger.error({ err: error }, 'site grant not recorded'));
+    });
     const passwordReset = createPasswordReset({
       repo: accountsRepo,
       ephemeral,
@@ -176,6 +189,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       legalPersons,
       admin,
       passwordReset,
+      sites,
       clients,
       clientsRepo,
       provider,

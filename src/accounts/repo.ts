@@ -94,6 +94,42 @@ export function createAccountsRepo(db: Kysely<Schema>) {
       return row?.scopes.split(' ').filter(Boolean);
     },
 
+    /** Remembers a grant (and the session id) a site holds for a person; refreshed on every use. */
+    async recordSiteGrant(grantId: string, personId: string, clientId: string, sid: string | undefined) {
+      await db
+        .insertInto('site_grants')
+        .values({ grant_id: grantId, person_id: personId, client_id: clientId, sid: sid ?? null })
+        .onConflict((oc) => oc.column('grant_id').doUpdateSet({ sid: sid ?? null, last_used_at: new Date() }))
+        .execute();
+    },
+
+    siteGrants(personId: string, clientId?: string) {
+      let query = db
+        .selectFrom('site_grants')
+        .select(['grant_id as grantId', 'client_id as clientId', 'sid', 'last_used_at as lastUsedAt'])
+        .where('person_id', '=', personId);
+      if (clientId) query = query.where('client_id', '=', clientId);
+      return query.execute();
+    },
+
+    /** Ends the person's consent and grants at a site; false when there was no consent. */
+    async revokeSite(personId: string, clientId: string, audit: AuditEvent): Promise<boolean> {
+      return withAudit(db, audit, async (trx) => {
+        await trx
+          .deleteFrom('site_grants')
+          .where('person_id', '=', personId)
+          .where('client_id', '=', clientId)
+          .execute();
+        const result = await trx
+          .deleteFrom('consents')
+          .where('person_id', '=', personId)
+          .where('client_id', '=', clientId)
+          .executeTakeFirst();
+        if (result.numDeletedRows !== 1n) throw new AppError('site.not_found', 404);
+        return true;
+      });
+    },
+
     /** The sites a person has consented to, newest first. */
     listConsents(personId: string) {
       return db

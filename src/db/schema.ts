@@ -166,6 +166,15 @@ export interface RegistrationGrantsTable {
   created_at: CreatedAt;
 }
 
+export interface SiteGrantsTable {
+  grant_id: string;
+  person_id: string;
+  client_id: string;
+  sid: string | null;
+  created_at: CreatedAt;
+  last_used_at: ColumnType<Date, Date | undefined, Date>;
+}
+
 export interface SchemaMigrationsTable {
   name: string;
   applied_at: CreatedAt;
@@ -190,5 +199,6 @@ export interface Schema {
   legal_person_uses: LegalPersonUsesTable;
   admins: AdminsTable;
   registration_grants: RegistrationGrantsTable;
+  site_grants: SiteGrantsTable;
   schema_migrations: SchemaMigrationsTable;
 }

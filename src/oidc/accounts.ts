@@ -26,6 +26,20 @@ export const SCOPE_CLAIMS = {
 
 const OPENID_CLAIMS = new Set<string>(SCOPE_CLAIMS.openid);
 
+/** The claims these scopes may release (what a connected site can receive). */
+export function claimsOf(scopes: string[]): string[] {
+  const claims = scopes.flatMap((scope) => (SCOPE_CLAIMS as Record<string, string[] | null>)[scope] ?? []);
+  // `legal_person` rides on openid for the ID token but is released only under its own scope.
+  const hidden = [
+    'acr',
+    'amr',
+    'auth_time',
+    'sid',
+    ...(scopes.includes('legal_person') ? [] : ['legal_person']),
+  ];
+  return [...new Set(claims)].filter((claim) => !hidden.includes(claim));
+}
+
 export function createFindAccount(
   accounts: Pick<AccountsService, 'findPerson' | 'revealIdNumber' | 'recordRelease'>,
   legalPersons: Pick<LegalPersonsService, 'currentAt'>,

@@ -85,9 +85,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier: (_ctx, accountId, client) =>
-      createHmac('sha256', config.secrets.hmacKey)
-        .update(`${client.sectorIdentifier}\n${accountId}`)
-        .digest('base64url'),
+      pairwiseSub(config.secrets.hmacKey, client.sectorIdentifier as string | undefined, accountId),
     extraClientMetadata: {
       properties: ['department', 'region_code', 'client_uri', 'logo_uri', 'category', 'min_identity_level'],
       validator(_ctx, key, value) {
@@ -193,6 +191,15 @@ export function createProvider(deps: ProviderDeps): Provider {
   });
   provider.on('server_error', (_ctx, error) => deps.logger.error({ err: error }, 'oidc server_error'));
   return provider;
+}
+
+/** A pairwise site's own `sub` for a person: keyed, stable, not linkable across sectors. */
+export function pairwiseSub(
+  hmacKey: Buffer,
+  sectorIdentifier: string | undefined,
+  accountId: string,
+): string {
+  return createHmac('sha256', hmacKey).update(`${sectorIdentifier}\n${accountId}`).digest('base64url');
 }
 
 function accountClient(config: ProviderDeps['config']): ClientMetadata {

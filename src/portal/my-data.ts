@@ -10,14 +10,20 @@ import type { Context } from 'koa';
 import type { AccountsRepo } from '../accounts/repo.ts';
 import { auditCsv } from '../admin/audit-view.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
-import { str } from '../interactions/kit.ts';
+import { formOf, str, tr } from '../interactions/kit.ts';
+import { claimsOf } from '../oidc/accounts.ts';
+import type { Sites } from '../oidc/sites.ts';
+import type { MessageKey } from '../web/messages.ts';
+import { requireCsrf } from '../web/middleware.ts';
 import { render } from '../web/render.ts';
 import type { PortalState } from './session.ts';
 
 const PAGE = 50;
 
 export interface MyDataDeps {
-  accountsRepo: Pick<AccountsRepo, 'listConsents' | 'listReleases'>;
+  accountsRepo: Pick<AccountsRepo, 'listConsents' | 'listReleases' | 'siteGrants'>;
+  sites: Pick<Sites, 'revoke'>;
+  siteOf(clientId: string): Promise<{ name: string; department: string }>;
   clientsRepo: Pick<ClientsRepo, 'listPublicSites'>;
   siteName(clientId: string): Promise<string>;
 }
@@ -45,6 +51,39 @@ export function myDataRoutes(deps: MyDataDeps): Router {
         sites: list.map((site) => ({ ...site, used: used.has(site.id) })),
       })),
     });
+  });
+
+  router.get('/account/sites', async (ctx) => {
+    const person = me(ctx);
+    const [consents, grants] = await Promise.all([
+      deps.accountsRepo.listConsents(person.id),
+      deps.accountsRepo.siteGrants(person.id),
+    ]);
+    const lastUsed = new Map<string, Date>();
+    for (const grant of grants)
+      if (!(grant.lastUsedAt <= (lastUsed.get(grant.clientId) ?? new Date(0))))
+        lastUsed.set(grant.clientId, grant.lastUsedAt);
+    const day = (date: Date | undefined) => date?.toISOString().slice(0, 10);
+    render(ctx, 'sites', {
+      title: 'sites.title',
+      notice: ctx.query.done === 'revoked' ? tr(ctx, 'sites.done') : undefined,
+      sites: await Promise.all(
+        consents.map(async (consent) => ({
+          clientId: consent.clientId,
+          ...(await deps.siteOf(consent.clientId)),
+          claims: claimsOf(consent.scopes.split(' ')).map((claim) => tr(ctx, `claim.${claim}` as MessageKey)),
+          since: day(consent.since),
+          lastUsed: day(lastUsed.get(consent.clientId)),
+        })),
+      ),
+    });
+  });
+
+  router.post('/account/sites/:clientId/revoke', async (ctx) => {
+    requireCsrf(ctx, formOf(ctx)._csrf);
+    await deps.sites.revoke(me(ctx).id, str(ctx.params.clientId), ctx.ip);
+    ctx.status = 303;
+    ctx.redirect('/account/sites?done=revoked');
   });
 
   router.get('/account/releases', async (ctx) => {

@@ -1,5 +1,15 @@
 /** Strings of the citizen's own data pages: services menu and release ledger (merged in messages.ts). */
 export const portalZh = {
+  'site.not_found': '您没有授权过这个网站，或已经撤销。',
+  'sites.title': '已授权的网站',
+  'sites.lead': '以下网站获得过您的信息。撤销后，网站不能再获取您的信息，并会退出您在该网站的登录。',
+  'sites.claims': '可获取：{claims}',
+  'sites.since': '授权于 {date}',
+  'sites.last_used': '最近使用 {date}',
+  'sites.revoke': '撤销授权',
+  'sites.none': '您还没有授权任何网站。',
+  'sites.done': '已撤销对该网站的授权。',
+  'account.nav.sites': '已授权的网站',
   'services.title': '政务服务',
   'services.lead': '全省接入一通的部门网站，一次登录即可使用。',
   'services.search': '搜索网站、部门或类别',
@@ -30,6 +40,17 @@ export const portalZh = {
 };
 
 export const portalEn: Record<keyof typeof portalZh, string> = {
+  'site.not_found': 'You have not authorised this site, or have revoked it already.',
+  'sites.title': 'Connected sites',
+  'sites.lead':
+    'These sites have received your information. Revoking stops them getting it and signs you out there.',
+  'sites.claims': 'May receive: {claims}',
+  'sites.since': 'Authorised {date}',
+  'sites.last_used': 'Last used {date}',
+  'sites.revoke': 'Revoke',
+  'sites.none': 'You have not authorised any site yet.',
+  'sites.done': 'Your authorisation of the site is revoked.',
+  'account.nav.sites': 'Connected sites',
   'services.title': 'Government services',
   'services.lead': 'Departmental sites of the province that use Yitong: sign in once, use them all.',
   'services.search': 'Search sites, departments or categories',

@@ -1,0 +1,111 @@
+/**
+ * Connected sites: the page lists each site the person granted, with the claims it may receive;
+ * revoking one ends its refresh tokens and delivers its back-channel logout; the other site keeps
+ * working; another person's site or a missing CSRF token changes nothing.
+ */
+import { createServer } from 'node:http';
+import test from 'ava';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import * as client from 'openid-client';
+import { signInTo } from '../helpers/account.ts';
+import { Browser, submit } from '../helpers/browser.ts';
+import { newCitizen } from '../helpers/people.ts';
+import {
+  authorizationRequest,
+  discoverSite,
+  exchangeCode,
+  REDIRECT_URI,
+  walkAuthorization,
+} from '../helpers/rp.ts';
+import { startYitong } from '../helpers/yitong.ts';
+
+test('revoking a site ends its refresh tokens and signs the person out there; the other site keeps working', async (t) => {
+  const yitong = await startYitong('postgres');
+  t.teardown(() => yitong.stop());
+  const received: Record<string, string[]> = { a: [], b: [] };
+  const servers = await Promise.all(
+    ['a', 'b'].map(async (name) => {
+      const server = createServer(async (req, res) => {
+        let body = '';
+        for await (const chunk of req) body += chunk;
+        received[name]?.push(new URLSearchParams(body).get('logout_token') ?? '');
+        res.end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      t.teardown(() => server.close());
+      return `http://localhost:${(server.address() as { port: number }).port}/backchannel`;
+    }),
+  );
+  const sites = [];
+  for (const [index, name] of ['站点甲', '站点乙'].entries()) {
+    const { clientId, clientSecret } = await yitong.addClient({
+      client_name: name,
+      department: '测试部门',
+      region_code: '440100',
+      redirect_uris: [REDIRECT_URI],
+      grant_types: ['authorization_code', 'refresh_token'],
+      scope: 'openid profile phone offline_access',
+      backchannel_logout_uri: servers[index],
+      backchannel_logout_session_required: true,
+    });
+    sites.push(await discoverSite(yitong.issuer, clientId, clientSecret));
+  }
+  const [siteA, siteB] = sites as [(typeof sites)[0], (typeof sites)[0]];
+  const person = newCitizen();
+  const sub = await yitong.createCitizen(person);
+  const browser = new Browser();
+  const tokens = [];
+  for (const [site, scope] of [
+    [siteA, 'openid profile offline_access'],
+    [siteB, 'openid phone offline_access'],
+  ] as const) {
+    const pending = await authorizationRequest(site, { scope, extra: { prompt: 'consent' } });
+    const walk = await walkAuthorization(browser, pending.url, person);
+    tokens.push(await exchangeCode(site, walk.callbackUrl, pending));
+  }
+  const [tokensA, tokensB] = tokens as [(typeof tokens)[0], (typeof tokens)[0]];
+
+  const page = await signInTo(browser, yitong.issuer, person, '/account/sites');
+  t.regex(page.html, /站点甲[\s\S]*站点乙|站点乙[\s\S]*站点甲/);
+  t.regex(page.html, /可获取：账号标识、姓名、性别、出生日期、实名等级/);
+  t.is([...page.html.matchAll(/data-action="revoke-site"/g)].length, 2);
+
+  // Abuse first: another person's page cannot revoke this person's site; no CSRF token, no change.
+  const other = newCitizen();
+  await yitong.createCitizen(other);
+  const otherBrowser = new Browser();
+  const otherPage = await signInTo(otherBrowser, yitong.issuer, other, '/account/sites');
+  t.regex(otherPage.html, /您还没有授权任何网站/);
+  const foreign = await otherBrowser.visit(`${yitong.issuer}/account/sites/${siteA.clientId}/revoke`, {
+    form: { _csrf: page.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '' },
+  });
+  t.true([403, 404].includes(foreign.status), `foreign: ${foreign.status}`);
+  const noCsrf = await browser.visit(`${yitong.issuer}/account/sites/${siteA.clientId}/revoke`, { form: {} });
+  t.is(noCsrf.status, 403);
+  t.truthy(
+    (await client.refreshTokenGrant(siteA.config, tokensA.refresh_token as string)).access_token,
+    'still working',
+  );
+
+  const revoked = await submit(browser, page, `/account/sites/${siteA.clientId}/revoke`);
+  t.regex(revoked.html, /已撤销对该网站的授权/);
+  const refused = await t.throwsAsync(
+    client.refreshTokenGrant(siteA.config, tokensA.refresh_token as string),
+  );
+  t.is((refused as client.ResponseBodyError).error, 'invalid_grant');
+  t.is(received.a?.length, 1, 'site A got one back-channel logout');
+  const { payload } = await jwtVerify(
+    received.a?.[0] ?? '',
+    createRemoteJWKSet(new URL(`${yitong.issuer}/jwks`)),
+    {
+      issuer: yitong.issuer,
+      audience: siteA.clientId,
+    },
+  );
+  t.is(payload.sub, sub);
+  t.truthy(payload.sid);
+  t.deepEqual(payload.events, { 'http://schemas.openid.net/event/backchannel-logout': {} });
+  t.deepEqual(received.b, [], 'site B was not signed out');
+  t.truthy((await client.refreshTokenGrant(siteB.config, tokensB.refresh_token as string)).access_token);
+  t.notRegex((await browser.visit(`${yitong.issuer}/account/sites`)).html, /站点甲/);
+});
