@@ -32,6 +32,22 @@ export interface Person {
   signedOutAt: Date | null;
 }
 
+/**
+ * Whether a sign-in at `authTime` (whole seconds, as sessions and tokens keep it) came before
+ * the person signed out everywhere (or was locked or reset the password). A sign-in in the same
+ * second counts as before: ending one too many is safe, keeping one is not.
+ */
+export function signedInBeforeSignOut(
+  person: Pick<Person, 'signedOutAt'>,
+  authTime: number | undefined,
+): boolean {
+  return Boolean(
+    person.signedOutAt &&
+      authTime !== undefined &&
+      authTime <= Math.floor(person.signedOutAt.getTime() / 1000),
+  );
+}
+
 const PERSON_COLUMNS = [
   'id',
   'name',

@@ -4,6 +4,7 @@
  * its own scope.
  */
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
+import { signedInBeforeSignOut } from '../accounts/repo.ts';
 import type { AccountsService } from '../accounts/service.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 
@@ -49,8 +50,7 @@ export function createFindAccount(
     if (person?.status !== 'active') return undefined;
     // A session or refresh token from before "sign out everywhere" (or a lock) is worth nothing.
     const authTime = (token as { authTime?: number } | undefined)?.authTime ?? ctx.oidc.session?.authTime();
-    if (person.signedOutAt && authTime !== undefined && authTime * 1000 < person.signedOutAt.getTime())
-      return undefined;
+    if (signedInBeforeSignOut(person, authTime)) return undefined;
     return {
       accountId: person.id,
       async claims(use, scope) {

@@ -10,7 +10,7 @@ import type { AccountsRepo } from '../accounts/repo.ts';
 
 export function createSites(deps: {
   provider: Provider;
-  repo: Pick<AccountsRepo, 'recordSiteGrant' | 'siteGrants' | 'revokeSite'>;
+  repo: Pick<AccountsRepo, 'recordSiteGrant' | 'siteGrants' | 'revokeSite' | 'signOutEverywhere'>;
   /** The `sub` the site knows the person by (pairwise sites have their own). */
   subFor(
     client: { clientId: string; subjectType?: string; sectorIdentifier?: string },
@@ -19,6 +19,21 @@ export function createSites(deps: {
   logger: Logger;
 }) {
   const { provider, repo } = deps;
+
+  /** One back-channel logout per session id the site had (none when it has no back-channel URI). */
+  async function logOut(clientId: string, personId: string, sids: Array<string | undefined>) {
+    const client = await provider.Client.find(clientId);
+    if (!client?.backchannelLogoutUri) return;
+    const sub = deps.subFor(client, personId);
+    const site = client as unknown as { backchannelLogout(sub: string, sid?: string): Promise<void> };
+    for (const sid of new Set(sids))
+      await site
+        .backchannelLogout(sub, sid)
+        .catch((error: unknown) =>
+          deps.logger.warn({ err: error, client: clientId }, 'back-channel logout not delivered'),
+        );
+  }
+
   return {
     /** Wired to 'authorization.success': which grant and session id the site now holds. */
     async record(ctx: KoaContextWithOIDC) {
@@ -31,6 +46,26 @@ export function createSites(deps: {
           session.accountId,
           client.clientId,
           session.sidFor(client.clientId),
+        );
+    },
+
+    /**
+     * "Sign out everywhere": every earlier sign-in and refresh token stops counting, and every
+     * site the person is signed in to gets a back-channel logout.
+     */
+    async signOutEverywhere(personId: string, ip: string) {
+      const grants = await repo.siteGrants(personId);
+      await repo.signOutEverywhere(personId, {
+        actor: personId,
+        action: 'account.signed_out',
+        subject: personId,
+        ip,
+      });
+      for (const [clientId, sids] of Map.groupBy(grants, (grant) => grant.clientId))
+        await logOut(
+          clientId,
+          personId,
+          sids.map((grant) => grant.sid ?? undefined),
         );
     },
 
@@ -49,16 +84,11 @@ export function createSites(deps: {
         // Every artifact of the grant (codes, access and refresh tokens) goes with it.
         await provider.RefreshToken.adapter.revokeByGrantId(grantId);
       }
-      const client = await provider.Client.find(clientId);
-      if (!client?.backchannelLogoutUri) return;
-      const sub = deps.subFor(client, personId);
-      const site = client as unknown as { backchannelLogout(sub: string, sid?: string): Promise<void> };
-      for (const sid of new Set(grants.map((grant) => grant.sid ?? undefined)))
-        await site
-          .backchannelLogout(sub, sid)
-          .catch((error: unknown) =>
-            deps.logger.warn({ err: error, client: clientId }, 'back-channel logout not delivered'),
-          );
+      await logOut(
+        clientId,
+        personId,
+        grants.map((grant) => grant.sid ?? undefined),
+      );
     },
   };
 }

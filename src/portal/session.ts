@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Context, Next } from 'koa';
-import type { Person } from '../accounts/repo.ts';
+import { type Person, signedInBeforeSignOut } from '../accounts/repo.ts';
 import type { AccountsService } from '../accounts/service.ts';
 import { type Acr, satisfies } from '../auth/strength.ts';
 import { ACCOUNT_CALLBACK, ACCOUNT_CLIENT_ID } from '../oidc/provider.ts';
@@ -75,7 +75,7 @@ export function createPortalSession(deps: {
     async signedIn(ctx: Context, next: Next) {
       const session = await deps.readSession(ctx);
       const person = session && (await deps.accounts.findPerson(session.accountId));
-      const ended = person?.signedOutAt && session && session.authTime * 1000 < person.signedOutAt.getTime();
+      const ended = person && session && signedInBeforeSignOut(person, session.authTime);
       if (!session || person?.status !== 'active' || ended) return signInFirst(ctx);
       Object.assign(ctx.state, { session, person } satisfies PortalState);
       await next();

@@ -1,5 +1,9 @@
 /** Strings of the citizen's own data pages: services menu and release ledger (merged in messages.ts). */
 export const portalZh = {
+  'sessions.everywhere': '在所有设备上退出',
+  'sessions.everywhere.lead': '怀疑账号被他人使用？结束您在所有设备和所有网站上的登录。',
+  'sessions.ended.title': '已在所有设备上退出',
+  'sessions.ended.lead': '您在所有设备和网站上的登录都已结束，各网站已收到退出通知。请重新登录。',
   'site.not_found': '您没有授权过这个网站，或已经撤销。',
   'sites.title': '已授权的网站',
   'sites.lead': '以下网站获得过您的信息。撤销后，网站不能再获取您的信息，并会退出您在该网站的登录。',
@@ -40,6 +44,12 @@ export const portalZh = {
 };
 
 export const portalEn: Record<keyof typeof portalZh, string> = {
+  'sessions.everywhere': 'Sign out everywhere',
+  'sessions.everywhere.lead':
+    'Think someone else is using your account? End your sign-ins on every device and site.',
+  'sessions.ended.title': 'Signed out everywhere',
+  'sessions.ended.lead':
+    'Every sign-in on every device and site has ended, and the sites were told. Sign in again.',
   'site.not_found': 'You have not authorised this site, or have revoked it already.',
   'sites.title': 'Connected sites',
   'sites.lead':

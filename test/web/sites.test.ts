@@ -109,3 +109,62 @@ test('revoking a site ends its refresh tokens and signs the person out there; th
   t.truthy((await client.refreshTokenGrant(siteB.config, tokensB.refresh_token as string)).access_token);
   t.notRegex((await browser.visit(`${yitong.issuer}/account/sites`)).html, /站点甲/);
 });
+
+test('"sign out everywhere" from a second browser ends the first browser’s session and signs the person out at every site', async (t) => {
+  const yitong = await startYitong('postgres');
+  t.teardown(() => yitong.stop());
+  const logouts: string[] = [];
+  const server = createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    logouts.push(new URLSearchParams(body).get('logout_token') ?? '');
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const { clientId, clientSecret } = await yitong.addClient({
+    client_name: '站点丙',
+    department: '测试部门',
+    region_code: '440100',
+    redirect_uris: [REDIRECT_URI],
+    grant_types: ['authorization_code', 'refresh_token'],
+    scope: 'openid offline_access',
+    backchannel_logout_uri: `http://localhost:${(server.address() as { port: number }).port}/bc`,
+    backchannel_logout_session_required: true,
+  });
+  const site = await discoverSite(yitong.issuer, clientId, clientSecret);
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const first = new Browser();
+  const pending = await authorizationRequest(site, {
+    scope: 'openid offline_access',
+    extra: { prompt: 'consent' },
+  });
+  const tokens = await exchangeCode(
+    site,
+    (await walkAuthorization(first, pending.url, person)).callbackUrl,
+    pending,
+  );
+  t.is((await first.visit(`${yitong.issuer}/account`)).status, 200);
+
+  const second = new Browser();
+  await new Promise((resolve) => setTimeout(resolve, 1100)); // sign-in times have one-second resolution
+  const account = await signInTo(second, yitong.issuer, person);
+  const ended = await submit(second, account, '/account/sign-out-everywhere');
+  t.regex(ended.html, /已在所有设备上退出/);
+  t.regex(
+    (await first.visit(`${yitong.issuer}/account`)).html,
+    /name="password"/,
+    'the first browser must sign in again',
+  );
+  const refused = await t.throwsAsync(client.refreshTokenGrant(site.config, tokens.refresh_token as string));
+  t.is((refused as client.ResponseBodyError).error, 'invalid_grant');
+  t.is(logouts.length, 1, 'the site was told');
+  await new Promise((resolve) => setTimeout(resolve, 1100)); // a sign-in in the second of the sign-out counts as before it
+  const again = await authorizationRequest(site, { scope: 'openid offline_access' });
+  t.deepEqual(
+    (await walkAuthorization(first, again.url, person)).pages,
+    ['login'],
+    'a fresh sign-in, consent remembered',
+  );
+});
