@@ -128,6 +128,30 @@ export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits
       return person;
     },
 
+    /**
+     * A signed-in person changes their password, proving the current one (counted like a sign-in
+     * attempt). Every sign-in, this one included, then ends: the person signs in with the new one.
+     */
+    async changePassword(
+      person: Person,
+      input: { current: string; password: string; confirm: string },
+      ip: string,
+    ) {
+      const idNumber = sealer.open(person.idNumberEnc);
+      await consume(limits.passwordPerAccount, sealer.index(idNumber).toString('base64url'), 'rate.account');
+      if (!(await verifyPassword(person.passwordHash, input.current))) {
+        await failed(ip, 'pwd', 'wrong_password', person.id);
+        throw new AppError('account.current_password', 400, { field: 'current_password' });
+      }
+      checkNewPassword(input.password, input.confirm, idNumber);
+      await repo.setPassword(person.id, await hashPassword(input.password), {
+        actor: person.id,
+        action: 'password.changed',
+        subject: person.id,
+        ip,
+      });
+    },
+
     findPerson: (id: string) => repo.findPersonById(id),
     findPersonByIdNumber: (idNumber: IdNumber) => repo.findPersonByIdHash(sealer.index(idNumber)),
     findConsent: repo.findConsent,

@@ -6,6 +6,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { IdentityLevels } from '../accounts/identity-levels.ts';
+import type { AccountsService } from '../accounts/service.ts';
 import type { OneTimeCodes } from '../auth/one-time-codes.ts';
 import type { PasskeyService } from '../auth/passkeys.ts';
 import type { FactorsRepo } from '../auth/repo.ts';
@@ -19,6 +20,7 @@ import { type MyDataDeps, myDataRoutes } from './my-data.ts';
 import { type PortalSession, type PortalState, requireRecentSignIn } from './session.ts';
 
 export interface PortalDeps extends MyDataDeps {
+  accounts: Pick<AccountsService, 'changePassword'>;
   portal: PortalSession;
   passkeys: PasskeyService;
   codes: OneTimeCodes;
@@ -69,6 +71,26 @@ export function portalRoutes(deps: PortalDeps): Router {
   router.get('/account', (ctx) => overview(ctx));
   router.use(entityRoutes(deps).routes());
   router.use(myDataRoutes(deps).routes());
+
+  router.post('/account/password', async (ctx) => {
+    const form = formOf(ctx);
+    requireCsrf(ctx, form._csrf);
+    try {
+      await deps.accounts.changePassword(
+        me(ctx).person,
+        {
+          current: str(form.current_password),
+          password: str(form.password),
+          confirm: str(form.password_confirm),
+        },
+        ctx.ip,
+      );
+    } catch (error) {
+      if (!isAppError(error) || !error.field) throw error;
+      return overview(ctx, { error });
+    }
+    render(ctx, 'message', { title: 'password.changed.title', message: tr(ctx, 'password.changed.lead') });
+  });
 
   router.post('/account/identity', async (ctx) => {
     const form = formOf(ctx);

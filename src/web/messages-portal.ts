@@ -1,5 +1,12 @@
 /** Strings of the citizen's own data pages: services menu and release ledger (merged in messages.ts). */
 export const portalZh = {
+  'account.current_password': '当前密码不正确。',
+  'password.change': '修改密码',
+  'password.change.lead': '修改后，您在所有设备上的登录都将结束，请用新密码重新登录。',
+  'field.current_password': '当前密码',
+  'field.new_password': '新密码',
+  'password.changed.title': '密码已修改',
+  'password.changed.lead': '新密码已生效，所有设备上的登录已结束。请用新密码重新登录。',
   'sessions.everywhere': '在所有设备上退出',
   'sessions.everywhere.lead': '怀疑账号被他人使用？结束您在所有设备和所有网站上的登录。',
   'sessions.ended.title': '已在所有设备上退出',
@@ -44,6 +51,14 @@ export const portalZh = {
 };
 
 export const portalEn: Record<keyof typeof portalZh, string> = {
+  'account.current_password': 'The current password is not correct.',
+  'password.change': 'Change password',
+  'password.change.lead': 'Every sign-in on every device then ends: sign in again with the new password.',
+  'field.current_password': 'Current password',
+  'field.new_password': 'New password',
+  'password.changed.title': 'Password changed',
+  'password.changed.lead':
+    'The new password works now and every sign-in has ended. Sign in with the new password.',
   'sessions.everywhere': 'Sign out everywhere',
   'sessions.everywhere.lead':
     'Think someone else is using your account? End your sign-ins on every device and site.',

@@ -215,3 +215,50 @@ test('malformed bodies and parameters get a 4xx with a reason, never a 500', asy
   const odd = await browser.request(`${yitong.issuer}/account/sign-in?return=//evil.example/x`);
   t.is(new URL(odd.headers.get('location') ?? '').origin, yitong.issuer, 'never sent off-site');
 });
+
+test('changing the password needs the current one; then every sign-in ends and the new one works', async (t) => {
+  const { person, sub, browser, page } = await signedIn();
+  const wrong = await submit(browser, page, '/account/password', {
+    current_password: 'not it at all',
+    password: 'a new long passphrase',
+    password_confirm: 'a new long passphrase',
+  });
+  t.is(wrong.status, 400);
+  t.regex(wrong.html, /当前密码不正确/);
+  const weak = await submit(browser, page, '/account/password', {
+    current_password: person.password,
+    password: 'password',
+    password_confirm: 'password',
+  });
+  t.is(weak.status, 400);
+  t.regex(weak.html, /过于常见/);
+  const other = new Browser();
+  await signInTo(other, yitong.issuer, person);
+  const changed = await submit(browser, page, '/account/password', {
+    current_password: person.password,
+    password: 'a new long passphrase',
+    password_confirm: 'a new long passphrase',
+  });
+  t.regex(changed.html, /密码已修改/);
+  t.regex(
+    (await other.visit(`${yitong.issuer}/account`)).html,
+    /name="password"/,
+    'the other browser signs in again',
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const fresh = await signInTo(new Browser(), yitong.issuer, {
+    ...person,
+    password: 'a new long passphrase',
+  });
+  t.regex(fresh.html, /个人中心/);
+  const actions = await yitong.server.container.database.db
+    .selectFrom('audit_events')
+    .select('action')
+    .where('subject', '=', sub)
+    .where('action', 'like', 'password.%')
+    .execute();
+  t.deepEqual(
+    actions.map((row) => row.action),
+    ['password.changed'],
+  );
+});
