@@ -1,6 +1,6 @@
 /** SQL for people and their consents. Constraint violations become domain errors here. */
 import { type Kysely, sql } from 'kysely';
-import { type AuditEvent, withAudit } from '../audit/repo.ts';
+import { type AuditEvent, createAuditLog, withAudit } from '../audit/repo.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { Schema } from '../db/schema.ts';
 import { AppError } from '../web/errors.ts';
@@ -63,6 +63,7 @@ const PERSON_COLUMNS = [
 ] as const;
 
 export function createAccountsRepo(db: Kysely<Schema>) {
+  const log = createAuditLog(db);
   return {
     async insertPerson(person: NewPerson, audit: AuditEvent): Promise<void> {
       try {
@@ -226,8 +227,8 @@ export function createAccountsRepo(db: Kysely<Schema>) {
       );
     },
 
-    /** Records an event that changes nothing else (a failed check, a look-up). */
-    recordAudit: (audit: AuditEvent) => withAudit(db, audit, async () => {}),
+    /** Records an event that changes nothing else (a failed check, a look-up, a release of claims). */
+    recordAudit: log.record,
 
     /** Locks or unlocks an account; locking also ends its sessions. */
     async setStatus(personId: string, status: 'active' | 'locked', audit: AuditEvent): Promise<void> {

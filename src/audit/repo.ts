@@ -54,8 +54,8 @@ export function auditHash(
     .digest();
 }
 
-/** Appends one row; call it with the transaction that makes the change. */
-export async function appendAudit(trx: Kysely<Schema>, event: AuditEvent): Promise<void> {
+/** Appends rows in order, chained; call it with the transaction that makes the change. */
+export async function appendAudit(trx: Kysely<Schema>, ...events: AuditEvent[]): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(${CHAIN_LOCK})`.execute(trx);
   const last = await trx
     .selectFrom('audit_events')
@@ -63,20 +63,23 @@ export async function appendAudit(trx: Kysely<Schema>, event: AuditEvent): Promi
     .orderBy('seq', 'desc')
     .limit(1)
     .executeTakeFirst();
-  const row = {
-    at: new Date(),
-    actor: event.actor,
-    action: event.action,
-    subject: event.subject ?? null,
-    // IPv4 clients of a dual-stack socket arrive as ::ffff:a.b.c.d.
-    ip: event.ip?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '') ?? null,
-    details: event.details ?? {},
-  };
-  const prev = last ? Buffer.from(last.hash) : null;
-  await trx
-    .insertInto('audit_events')
-    .values({ ...row, details: JSON.stringify(row.details), prev_hash: prev, hash: auditHash(prev, row) })
-    .execute();
+  let prev: Buffer | null = last ? Buffer.from(last.hash) : null;
+  const rows = events.map((event) => {
+    const row = {
+      at: new Date(),
+      actor: event.actor,
+      action: event.action,
+      subject: event.subject ?? null,
+      // IPv4 clients of a dual-stack socket arrive as ::ffff:a.b.c.d.
+      ip: event.ip?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '') ?? null,
+      details: event.details ?? {},
+    };
+    const hash = auditHash(prev, row);
+    const values = { ...row, details: JSON.stringify(row.details), prev_hash: prev, hash };
+    prev = hash;
+    return values;
+  });
+  await trx.insertInto('audit_events').values(rows).execute();
 }
 
 /** Runs `change` and appends its audit row in one transaction; returns what `change` returned. */
@@ -138,10 +141,37 @@ export interface AuditFilter {
   to?: Date | undefined;
 }
 
-/** For events that change nothing else (a failed sign-in, a release of claims): one row, its own transaction. */
+/**
+ * For events that change nothing else (a failed sign-in, a release of claims). Rows arriving
+ * together are written together: one transaction, one turn of the chain's lock, for every event
+ * queued while the previous batch was being written (group commit). Each caller still waits
+ * until its row is committed: nothing is released before it is recorded.
+ */
 export function createAuditLog(db: Kysely<Schema>) {
+  let queue: Array<{ event: AuditEvent; done: (error?: unknown) => void }> = [];
+  let writing: Promise<void> | undefined;
+
+  async function drain() {
+    while (queue.length > 0) {
+      const batch = queue;
+      queue = [];
+      try {
+        await db.transaction().execute((trx) => appendAudit(trx, ...batch.map((item) => item.event)));
+        for (const item of batch) item.done();
+      } catch (error) {
+        for (const item of batch) item.done(error);
+      }
+    }
+    writing = undefined;
+  }
+
   return {
-    record: (event: AuditEvent) => withAudit(db, event, async () => {}),
+    record(event: AuditEvent): Promise<void> {
+      return new Promise((resolve, reject) => {
+        queue.push({ event, done: (error) => (error ? reject(error) : resolve()) });
+        writing ??= drain();
+      });
+    },
   };
 }
 

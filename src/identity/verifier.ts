@@ -46,7 +46,10 @@ export function createHttpVerifier(options: {
           body: JSON.stringify({ id_number: idNumber, name: sameName(name) }),
           signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
         });
-        if (response.status !== 200) return 'unavailable';
+        if (response.status !== 200) {
+          await response.body?.cancel(); // free the connection rather than wait for garbage collection
+          return 'unavailable';
+        }
         const body = (await response.json()) as { match?: unknown };
         if (typeof body?.match !== 'boolean') return 'unavailable';
         return body.match ? 'match' : 'mismatch';

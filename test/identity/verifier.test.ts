@@ -3,11 +3,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import type { IdNumber } from '../../src/identity/id-number.ts';
+import { checkCharacter, type IdNumber } from '../../src/identity/id-number.ts';
 import { createHttpVerifier, loadFileVerifier } from '../../src/identity/verifier.ts';
 import { freePort } from '../helpers/yitong.ts';
 
 const idNumber = '11010519491231002X' as IdNumber;
+const unknownNumber = `44010619800101001${checkCharacter('44010619800101001')}` as IdNumber;
 
 /** A real HTTP authority on a free port, answering with `handler`; returns its URL and what it received. */
 async function authority(
@@ -39,6 +40,7 @@ test('http: the authority receives the number, the name and the token; its yes a
     answer(200, JSON.stringify({ match: JSON.parse(body).name === '张三' }))(_req, res);
   });
   const verifier = createHttpVerifier({ url, token: 's3cret' });
+  t.is(verifier.kind, 'http');
   t.is(await verifier.verify({ idNumber, name: ' 张三 ' }), 'match');
   t.is(await verifier.verify({ idNumber, name: '李四' }), 'mismatch');
   t.deepEqual(JSON.parse(received[0]?.body ?? ''), { id_number: idNumber, name: '张三' });
@@ -53,8 +55,9 @@ for (const [what, status, body] of [
   ['no match field', 200, '{}'],
 ] as const) {
   test(`http: ${what} is unavailable, never a match`, async (t) => {
-    const { url } = await authority(t, answer(status, body));
+    const { url, received } = await authority(t, answer(status, body));
     t.is(await createHttpVerifier({ url }).verify({ idNumber, name: '张三' }), 'unavailable');
+    t.is(received[0]?.headers.authorization, undefined, 'no token configured, no authorization header');
   });
 }
 
@@ -78,7 +81,7 @@ test('file: match by normalised number and name; another name or an unknown numb
   t.is(verifier.kind, 'file');
   t.is(await verifier.verify({ idNumber, name: '欧阳 娜娜' }), 'match');
   t.is(await verifier.verify({ idNumber, name: '欧阳娜' }), 'mismatch');
-  t.is(await verifier.verify({ idNumber: '110105194912310021' as IdNumber, name: '欧阳 娜娜' }), 'mismatch');
+  t.is(await verifier.verify({ idNumber: unknownNumber, name: '欧阳 娜娜' }), 'mismatch');
 });
 
 test('file: a bad file fails at start, naming the problem and never echoing a number', async (t) => {
