@@ -72,7 +72,8 @@ export async function appendAudit(trx: Kysely<Schema>, ...events: AuditEvent[]):
       subject: event.subject ?? null,
       // IPv4 clients of a dual-stack socket arrive as ::ffff:a.b.c.d.
       ip: event.ip?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '') ?? null,
-      details: event.details ?? {},
+      // As the row will be stored and read back (undefined keys dropped, dates as strings).
+      details: JSON.parse(JSON.stringify(event.details ?? {})) as Record<string, unknown>,
     };
     const hash = auditHash(prev, row);
     const values = { ...row, details: JSON.stringify(row.details), prev_hash: prev, hash };
@@ -148,13 +149,13 @@ export interface AuditFilter {
  * until its row is committed: nothing is released before it is recorded.
  */
 export function createAuditLog(db: Kysely<Schema>) {
-  let queue: Array<{ event: AuditEvent; done: (error?: unknown) => void }> = [];
+  const queue: Array<{ event: AuditEvent; done: (error?: unknown) => void }> = [];
   let writing: Promise<void> | undefined;
 
   async function drain() {
     while (queue.length > 0) {
-      const batch = queue;
-      queue = [];
+      // Bounded: a multi-row insert takes 8 parameters a row, and PostgreSQL allows 65,535.
+      const batch = queue.splice(0, 1000);
       try {
         await db.transaction().execute((trx) => appendAudit(trx, ...batch.map((item) => item.event)));
         for (const item of batch) item.done();

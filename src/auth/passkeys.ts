@@ -123,7 +123,10 @@ export function createPasskeyService({ repo, ephemeral, issuer, rpName }: Passke
     async authenticate(binding: string, response: unknown): Promise<{ personId: string; method: Method }> {
       const stored = await takeChallenge('auth', binding);
       const assertion = response as AuthenticationResponseJSON;
-      const passkey = typeof assertion?.id === 'string' ? await repo.findPasskey(assertion.id) : undefined;
+      // Credential ids are base64url: anything else is not one of ours.
+      const id =
+        typeof assertion?.id === 'string' && /^[\w-]{1,1400}$/.test(assertion.id) ? assertion.id : undefined;
+      const passkey = id ? await repo.findPasskey(id) : undefined;
       if (!passkey || (stored.personId && passkey.personId !== stored.personId))
         throw new AppError('passkey.unknown', 400);
       if (assertion.response?.userHandle && assertion.response.userHandle !== passkey.personId)

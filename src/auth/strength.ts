@@ -19,7 +19,8 @@ export type Method = 'pwd' | 'otp' | 'hwk' | 'swk';
 
 const RANK: Record<string, number> = { [ACR.pwd]: 0, [ACR.mfa]: 1, [ACR.phr]: 2 };
 
-export const rankOf = (acr: string | undefined): number => (acr ? (RANK[acr] ?? -1) : -1);
+export const rankOf = (acr: string | undefined): number =>
+  acr && Object.hasOwn(RANK, acr) ? (RANK[acr] as number) : -1;
 
 /** A passkey alone is phishing-resistant and multi-factor (possession plus PIN or biometrics). */
 export function acrFor(methods: readonly string[]): Acr {
@@ -39,7 +40,7 @@ export function amrFor(methods: readonly string[]): string[] {
  * acceptable, so the weakest known one; undefined when none is ours.
  */
 export function requiredAcr(acrValues: string | undefined): Acr | undefined {
-  const known = (acrValues ?? '').split(' ').filter((value): value is Acr => value in RANK);
+  const known = (acrValues ?? '').split(' ').filter((value): value is Acr => Object.hasOwn(RANK, value));
   return known.sort((a, b) => rankOf(a) - rankOf(b))[0];
 }
 

@@ -10,9 +10,10 @@ import type { AccountsService } from '../accounts/service.ts';
 import type { OneTimeCodes } from '../auth/one-time-codes.ts';
 import type { PasskeyService } from '../auth/passkeys.ts';
 import type { FactorsRepo } from '../auth/repo.ts';
+import { ACR, satisfies } from '../auth/strength.ts';
 import { formOf, pick, renderWithError, str, tr } from '../interactions/kit.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
-import { type AppError, isAppError } from '../web/errors.ts';
+import { AppError, isAppError } from '../web/errors.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render } from '../web/render.ts';
 import { entityRoutes } from './entities.ts';
@@ -36,6 +37,18 @@ const me = (ctx: Context) => ctx.state as PortalState;
 export function portalRoutes(deps: PortalDeps): Router {
   const { portal, passkeys, codes, levels } = deps;
   const router = new Router();
+
+  /**
+   * Changing sign-in methods needs a recent sign-in, and, once the person has a second factor,
+   * one made with it: a stolen password alone must not swap the owner's factors for the thief's.
+   */
+  async function mayChangeFactors(ctx: Context) {
+    const { session, person } = me(ctx);
+    requireRecentSignIn(session);
+    const summary = await deps.factors.factorSummary(person.id);
+    if ((summary.totp || summary.passkeys > 0) && !satisfies(session.acr, ACR.mfa))
+      throw new AppError('session.weak', 403);
+  }
 
   router.get('/account/sign-in', (ctx) =>
     portal.startSignIn(ctx, str(ctx.query.return) || '/account', { fresh: ctx.query.fresh === '1' }),
@@ -107,7 +120,7 @@ export function portalRoutes(deps: PortalDeps): Router {
   /** JSON for our script: registration options bound to this session. */
   router.post('/account/passkeys/options', async (ctx) => {
     requireCsrf(ctx, formOf(ctx)._csrf);
-    requireRecentSignIn(me(ctx).session);
+    await mayChangeFactors(ctx);
     ctx.body = await passkeys.registrationOptions(me(ctx).session.uid, me(ctx).person);
   });
 
@@ -115,20 +128,20 @@ export function portalRoutes(deps: PortalDeps): Router {
     const body = formOf(ctx);
     requireCsrf(ctx, body._csrf);
     const { session, person } = me(ctx);
-    requireRecentSignIn(session);
+    await mayChangeFactors(ctx);
     await passkeys.register(session.uid, person.id, { response: body.response, name: body.name }, ctx.ip);
     ctx.body = { location: '/account?done=passkey-added' };
   });
 
   router.post('/account/passkeys/:id/delete', async (ctx) => {
     requireCsrf(ctx, formOf(ctx)._csrf);
-    requireRecentSignIn(me(ctx).session);
+    await mayChangeFactors(ctx);
     await passkeys.remove(me(ctx).person.id, ctx.params.id ?? '', ctx.ip);
     done(ctx, 'passkey-removed');
   });
 
   router.get('/account/totp', async (ctx) => {
-    requireRecentSignIn(me(ctx).session);
+    await mayChangeFactors(ctx);
     await renderEnrolment(ctx);
   });
 
@@ -136,7 +149,7 @@ export function portalRoutes(deps: PortalDeps): Router {
     const form = formOf(ctx);
     requireCsrf(ctx, form._csrf);
     const { session, person } = me(ctx);
-    requireRecentSignIn(session);
+    await mayChangeFactors(ctx);
     try {
       const recoveryCodes = await codes.confirmEnrolment(session.uid, person.id, str(form.otp), ctx.ip);
       render(ctx, 'recovery-codes', { title: 'totp.codes.title', recoveryCodes });
@@ -148,7 +161,7 @@ export function portalRoutes(deps: PortalDeps): Router {
 
   router.post('/account/totp/delete', async (ctx) => {
     requireCsrf(ctx, formOf(ctx)._csrf);
-    requireRecentSignIn(me(ctx).session);
+    await mayChangeFactors(ctx);
     await codes.remove(me(ctx).person.id, ctx.ip);
     done(ctx, 'totp-removed');
   });

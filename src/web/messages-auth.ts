@@ -68,6 +68,8 @@ export const authZh = {
   'account.done.passkey_removed': '通行密钥已删除。',
   'account.done.totp_removed': '身份验证器已关闭，恢复码已作废。',
   'session.required': '请先登录。',
+  'session.weak':
+    '您已设置第二重验证：修改登录方式前，请用通行密钥或身份验证器重新验证身份（个人中心的“重新验证”）。',
   'session.stale': '为了安全，请先重新验证身份（最近 15 分钟内登录过），再进行此操作。',
   'totp.title': '开启身份验证器',
   'totp.lead':
@@ -177,6 +179,8 @@ export const authEn: Record<keyof typeof authZh, string> = {
   'account.done.passkey_removed': 'Passkey removed.',
   'account.done.totp_removed': 'Authenticator app turned off; the recovery codes no longer work.',
   'session.required': 'Sign in first.',
+  'session.weak':
+    'You have a second factor: confirm it is you with your passkey or authenticator app (“Confirm it is me” on your account page) before changing how you sign in.',
   'session.stale':
     'For your security, confirm it is you first (a sign-in within the last 15 minutes), then try again.',
   'totp.title': 'Turn on the authenticator app',

@@ -146,6 +146,9 @@ function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
   const status = (error as { status?: number; expose?: boolean }).status;
   if (status === 413) return new AppError('request.too_large', 413);
+  // PostgreSQL refuses a NUL character in text (22021): it came from the request.
+  if ((error as { code?: string }).code === '22021')
+    return new AppError('request.invalid', 400, { params: { detail: 'a NUL character is not allowed' } });
   if (status && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {
     return new AppError('request.invalid', status, { params: { detail: (error as Error).message } });
   }

@@ -14,6 +14,7 @@ test('acr_values: the weakest listed value of ours counts; unknown values are ig
   t.is(requiredAcr('urn:yitong:acr:phr urn:yitong:acr:mfa'), 'urn:yitong:acr:mfa');
   t.is(requiredAcr('urn:other:gold'), undefined);
   t.is(requiredAcr(undefined), undefined);
+  t.is(requiredAcr('constructor __proto__ toString'), undefined, 'never an inherited property');
 });
 
 test('admin scopes raise what a request demands to mfa, whatever acr_values say', (t) => {

@@ -68,8 +68,11 @@ test('the callback refuses a state it did not issue', async (t) => {
 });
 
 test('authenticator app: on with recovery codes, listed, then off (codes void), each step audited', async (t) => {
-  const { sub, browser } = await signedIn();
-  const { recoveryCodes } = await enrolTotp(browser, yitong.issuer);
+  const { sub, person, browser: setup } = await signedIn();
+  const { recoveryCodes, authenticator } = await enrolTotp(setup, yitong.issuer);
+  // Turning it off needs a sign-in with it.
+  const browser = new Browser();
+  await signInTo(browser, yitong.issuer, { ...person, authenticator });
   t.is(recoveryCodes.length, 10);
   const stored = await yitong.server.container.database.db
     .selectFrom('recovery_codes')
@@ -118,7 +121,11 @@ test('a wrong first code does not turn the authenticator on', async (t) => {
 });
 
 test('passkeys: the owner removes one; another person’s id or a missing CSRF token changes nothing', async (t) => {
-  const owner = await signedIn();
+  const first = await signedIn();
+  const { authenticator } = await enrolTotp(first.browser, yitong.issuer);
+  // Removing a passkey needs a sign-in with a second factor.
+  const owner = { ...first, browser: new Browser() };
+  await signInTo(owner.browser, yitong.issuer, { ...first.person, authenticator });
   const other = await signedIn();
   await addPasskey(owner.sub, 'owner-passkey-1');
   const account = await owner.browser.visit(`${yitong.issuer}/account`);
@@ -210,6 +217,12 @@ test('malformed bodies and parameters get a 4xx with a reason, never a 500', asy
     const callback = await browser.request(`${yitong.issuer}/account/callback?${query}`);
     t.is(callback.status, 400, query);
   }
+  const nul = await send(
+    '/account/passkeys/%00/delete',
+    `_csrf=${csrf}`,
+    'application/x-www-form-urlencoded',
+  );
+  t.is(nul.status, 400, 'a NUL in a path parameter');
   for (const done of ['constructor', '__proto__', 'toString'])
     t.is((await browser.request(`${yitong.issuer}/account?done=${done}`)).status, 200, `done=${done}`);
   const odd = await browser.request(`${yitong.issuer}/account/sign-in?return=//evil.example/x`);
@@ -261,4 +274,18 @@ test('changing the password needs the current one; then every sign-in ends and t
     actions.map((row) => row.action),
     ['password.changed'],
   );
+});
+
+test('a stolen password alone cannot change the sign-in methods of someone who has a second factor', async (t) => {
+  const { sub, browser } = await signedIn();
+  await addPasskey(sub, 'owners-own-passkey');
+  const enrol = await browser.visit(`${yitong.issuer}/account/totp`);
+  t.is(enrol.status, 403);
+  t.regex(enrol.html, /您已设置第二重验证/);
+  const account = await browser.visit(`${yitong.issuer}/account`);
+  const remove = await browser.visit(`${yitong.issuer}/account/passkeys/owners-own-passkey/delete`, {
+    form: { _csrf: csrfOf(account.html) },
+  });
+  t.is(remove.status, 403);
+  t.is((await yitong.server.container.factors.factorSummary(sub)).passkeys, 1, 'nothing changed');
 });
