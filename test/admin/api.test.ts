@@ -6,7 +6,6 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import test from 'ava';
 import * as client from 'openid-client';
-import { checkCharacter } from '../../src/identity/id-number.ts';
 import { enrolTotp, signInTo } from '../helpers/account.ts';
 import { Browser, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
@@ -27,12 +26,6 @@ test.before(async () => {
   api = `${yitong.issuer}/admin/api`;
 });
 test.after.always(() => yitong?.stop());
-
-function bornIn(region: string) {
-  const person = newCitizen();
-  const first17 = `${region}${person.idNumber.slice(6, 17)}`;
-  return { ...person, idNumber: `${first17}${checkCharacter(first17)}` };
-}
 
 /** A client-credentials token for a department site of `region` with `scope`. */
 async function departmentToken(region: string, scope: string) {
@@ -86,7 +79,7 @@ test('the OpenAPI 3.1 document validates, and every documented route exists (401
 });
 
 test('a department token acts within its region only; read-only tokens change nothing', async (t) => {
-  const [here, there] = [bornIn('440106'), bornIn('440304')];
+  const [here, there] = [newCitizen('440106'), newCitizen('440304')];
   const hereSub = await yitong.createCitizen(here);
   const thereSub = await yitong.createCitizen(there);
   const token = await departmentToken('440100', 'admin');
@@ -129,7 +122,7 @@ test('malformed bodies get 400 naming the field, and change nothing', async (t) 
   const code = '91440101MA5CXK7U0';
   const { creditCheckCharacter } = await import('../../src/identity/credit-code.ts');
   const creditCode = `${code}${creditCheckCharacter(code)}`;
-  const representative = bornIn('440106');
+  const representative = newCitizen('440106');
   await yitong.createCitizen(representative);
   await yitong.server.container.legalPersons.createByOperator({
     creditCode,
@@ -186,10 +179,10 @@ test('an administrator’s own token with the admin scope works; a citizen’s d
     if (page.html.includes('/consent"')) page = await submit(browser, page, '/consent', {}, REDIRECT_URI);
     return { token: (await exchangeCode(site, page.url, pending)).access_token };
   };
-  const administrator = bornIn('440106');
+  const administrator = newCitizen('440106');
   await yitong.createCitizen(administrator);
   await yitong.server.container.admin.addAdmin(administrator.idNumber, 'admin', '440100');
-  const citizen = bornIn('440106');
+  const citizen = newCitizen('440106');
   await yitong.createCitizen(citizen);
   // The admin scope is never granted on a password alone: the sign-in asks for a second factor.
   t.deepEqual(await tokenOf(citizen), { secondFactor: true }, 'told to add a second factor');
@@ -198,7 +191,7 @@ test('an administrator’s own token with the admin scope works; a citizen’s d
   const { authenticator } = await enrolTotp(setup, yitong.issuer);
   const adminToken = await tokenOf(administrator, authenticator);
   t.is((await call(adminToken.token, `/people?q=${citizen.idNumber}`)).status, 200);
-  const other = bornIn('440106');
+  const other = newCitizen('440106');
   await yitong.createCitizen(other);
   const otherSetup = new Browser();
   await signInTo(otherSetup, yitong.issuer, other);

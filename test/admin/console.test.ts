@@ -5,7 +5,6 @@
  */
 import test from 'ava';
 import { creditCheckCharacter } from '../../src/identity/credit-code.ts';
-import { checkCharacter } from '../../src/identity/id-number.ts';
 import { enrolTotp, signInTo } from '../helpers/account.ts';
 import { Browser, type Page, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
@@ -17,16 +16,9 @@ test.before(async () => {
 });
 test.after.always(() => yitong?.stop());
 
-/** A citizen born in `region` (the number's first six digits). */
-function bornIn(region: string) {
-  const person = newCitizen();
-  const first17 = `${region}${person.idNumber.slice(6, 17)}`;
-  return { ...person, idNumber: `${first17}${checkCharacter(first17)}` };
-}
-
 /** An administrator with two factors, signed in to /admin in their own browser. */
 async function administrator(role: string, region: string) {
-  const person = bornIn('440103');
+  const person = newCitizen('440103');
   const sub = await yitong.createCitizen(person);
   await yitong.server.container.admin.addAdmin(person.idNumber, role, region);
   const setup = new Browser();
@@ -50,7 +42,7 @@ const actionsOf = async (subject: string, prefix: string) =>
     .filter((action) => action.startsWith(prefix));
 
 test('a city admin sees and locks people of the city only; the province admin anyone; each change one audit row', async (t) => {
-  const [tianhe, shenzhen] = [bornIn('440106'), bornIn('440304')];
+  const [tianhe, shenzhen] = [newCitizen('440106'), newCitizen('440304')];
   const tianheSub = await yitong.createCitizen(tianhe);
   const shenzhenSub = await yitong.createCitizen(shenzhen);
   const city = await administrator('admin', '440100');
@@ -85,7 +77,7 @@ test('a city admin sees and locks people of the city only; the province admin an
 });
 
 test('a locked account’s session ends: the next authorization asks to sign in, and the password is refused', async (t) => {
-  const person = bornIn('440106');
+  const person = newCitizen('440106');
   const sub = await yitong.createCitizen(person);
   const browser = new Browser();
   await signInTo(browser, yitong.issuer, person);
@@ -117,7 +109,7 @@ test('everyone but administrators gets 403; an administrator with a password-onl
     t.is((await browser.visit(`${yitong.issuer}${path}`)).status, 403, path);
   t.is((await browser.request(`${yitong.issuer}/admin/people/x/lock`, { form: {} })).status, 403);
 
-  const person = bornIn('440106');
+  const person = newCitizen('440106');
   await yitong.createCitizen(person);
   await yitong.server.container.admin.addAdmin(person.idNumber, 'auditor', '440000');
   const weak = new Browser();
@@ -128,7 +120,7 @@ test('everyone but administrators gets 403; an administrator with a password-onl
 });
 
 test('legal persons: a city admin confirms and suspends entities of the city only; an auditor changes nothing', async (t) => {
-  const representative = bornIn('440106');
+  const representative = newCitizen('440106');
   await yitong.createCitizen(representative);
   const code = (region: string) => {
     const first17 = `91${region}${'MA5CXK7U0'}`;
@@ -171,7 +163,7 @@ test('legal persons: a city admin confirms and suspends entities of the city onl
 });
 
 test('the audit trail filters by person, action and time, and exports CSV', async (t) => {
-  const person = bornIn('440106');
+  const person = newCitizen('440106');
   const sub = await yitong.createCitizen(person);
   await signInTo(new Browser(), yitong.issuer, person);
   const auditor = await administrator('auditor', '440100');

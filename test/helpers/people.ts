@@ -1,10 +1,10 @@
 import { creditCheckCharacter } from '../../src/identity/credit-code.ts';
 import { checkCharacter } from '../../src/identity/id-number.ts';
 
-/** A citizen's credentials, unique per call. */
-export function newCitizen() {
+/** A citizen's credentials, unique per call, born in `region` (the number's first six digits). */
+export function newCitizen(region = '330106') {
   const random = Math.floor(Math.random() * 899) + 100;
-  const first17 = `3301061985${String(Math.floor(Math.random() * 12) + 1).padStart(2, '0')}${String(Math.floor(Math.random() * 28) + 1).padStart(2, '0')}${random}`;
+  const first17 = `${region}1985${String(Math.floor(Math.random() * 12) + 1).padStart(2, '0')}${String(Math.floor(Math.random() * 28) + 1).padStart(2, '0')}${random}`;
   return {
     idNumber: `${first17}${checkCharacter(first17)}`,
     name: '测试公民',
