@@ -56,6 +56,7 @@ export function createApp(container: Container): Koa {
   const portal = createPortalSession({
     readSession: createSessionReader(provider),
     accounts: container.accounts,
+    sessions: container.sessions,
     issuer: config.issuer,
     authorizationPath: provider.pathFor('authorization'),
   });

@@ -37,6 +37,8 @@ export interface Config {
   logLevel: string;
   /** Where identity level 2 is checked (name + number against an authoritative source); none: online checks are off. */
   identityVerifier: IdentityVerifierConfig;
+  /** Networks (CIDR) and the area each covers, from IP_AREAS_FILE: how a session's place is shown. */
+  ipAreas: Array<{ network: string; area: string }>;
   /** Where messages to people go (password-reset links): a webhook, or the log outside production. */
   notifier: { kind: 'log' } | { kind: 'webhook'; url: string; token: string | undefined } | { kind: 'none' };
 }
@@ -76,6 +78,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     logLevel: oneOf('LOG_LEVEL', env.LOG_LEVEL || (production ? 'info' : 'warn'), LOG_LEVELS),
     identityVerifier: parseIdentityVerifier(env, production),
     notifier: parseNotifier(env, production),
+    ipAreas: env.IP_AREAS_FILE ? parseIpAreas(env.IP_AREAS_FILE) : [],
   };
   return Object.freeze(config);
 }
@@ -184,24 +187,41 @@ function tryUrl(value: string): URL | undefined {
 
 /** `10.0.0.0/8, 192.168.1.0/24` → validated CIDR strings. */
 function parseNetworks(value: string): string[] {
-  const networks = value
+  return value
     .split(',')
     .map((s) => s.trim())
-    .filter(Boolean);
-  const probe = new BlockList();
-  for (const cidr of networks) {
-    const [address = '', bits = ''] = cidr.split('/');
-    const family = isIP(address);
-    const max = family === 6 ? 128 : 32;
-    if (!family || !/^\d+$/.test(bits) || Number(bits) > max) {
-      throw new ConfigError(
-        'OUTBOUND_ALLOWED_NETWORKS',
-        `must be a comma-separated list of CIDR networks (bad "${cidr}")`,
-      );
-    }
-    probe.addSubnet(address, Number(bits), family === 6 ? 'ipv6' : 'ipv4');
+    .filter(Boolean)
+    .map((cidr) =>
+      checkCidr(cidr, 'OUTBOUND_ALLOWED_NETWORKS', 'must be a comma-separated list of CIDR networks'),
+    );
+}
+
+function checkCidr(cidr: string, variable: string, rule: string): string {
+  const [address = '', bits = ''] = cidr.split('/');
+  const family = isIP(address);
+  if (!family || !/^\d+$/.test(bits) || Number(bits) > (family === 6 ? 128 : 32))
+    throw new ConfigError(variable, `${rule} (bad "${cidr}")`);
+  new BlockList().addSubnet(address, Number(bits), family === 6 ? 'ipv6' : 'ipv4');
+  return cidr;
+}
+
+/** A UTF-8 CSV file of `network,area` lines (`36.24.0.0/13,浙江省杭州市`); `#` starts a comment. */
+function parseIpAreas(path: string): Array<{ network: string; area: string }> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ConfigError('IP_AREAS_FILE', `must name a readable file (got "${path}")`);
   }
-  return networks;
+  return text.split(/\r?\n/).flatMap((line, index) => {
+    const content = line.replace(/#.*/, '').trim();
+    if (!content) return [];
+    const [network = '', area = '', extra] = content.split(',').map((part) => part.trim());
+    const rule = `line ${index + 1} must be "network/bits,area"`;
+    if (!area || extra !== undefined || area.length > 60)
+      throw new ConfigError('IP_AREAS_FILE', `${rule} (got "${content}")`);
+    return [{ network: checkCidr(network, 'IP_AREAS_FILE', rule), area }];
+  });
 }
 
 interface SecretsJson {

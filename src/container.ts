@@ -8,8 +8,10 @@
  */
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { createDeletion } from './accounts/deletion.ts';
 import { createIdentityLevels } from './accounts/identity-levels.ts';
 import { createPasswordReset } from './accounts/password-reset.ts';
+import { createPhoneChange } from './accounts/phone.ts';
 import { createAccountsRepo } from './accounts/repo.ts';
 import { createAccountsService } from './accounts/service.ts';
 import { createAdminRepo } from './admin/repo.ts';
@@ -37,6 +39,9 @@ import { createProvider, pairwiseSub } from './oidc/provider.ts';
 import { issueInitialAccessToken } from './oidc/registration.ts';
 import { createSites } from './oidc/sites.ts';
 import { connectRedis } from './redis.ts';
+import { createPlaces } from './sessions/devices.ts';
+import { createSessionsRepo } from './sessions/repo.ts';
+import { createSessionsService } from './sessions/service.ts';
 
 const MINUTE = 60;
 
@@ -118,8 +123,9 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       }),
     });
     const clientsRepo = createClientsRepo(database.db);
+    const legalPersonsRepo = createLegalPersonsRepo(database.db);
     const legalPersons = createLegalPersonsService({
-      repo: createLegalPersonsRepo(database.db),
+      repo: legalPersonsRepo,
       accounts,
       sealer,
       clientExists: async (id) => Boolean(await clientsRepo.findEnabledClient(id)),
@@ -140,9 +146,11 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       },
     });
 
+    const sessions = createSessionsService(createSessionsRepo(database.db), createPlaces(config.ipAreas));
     const sites = createSites({
       provider,
       repo: accountsRepo,
+      sessions,
       subFor: (client, accountId) =>
         client.subjectType === 'pairwise'
           ? pairwiseSub(config.secrets.hmacKey, client.sectorIdentifier, accountId)
@@ -152,10 +160,27 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
     provider.on('authorization.success', (ctx) => {
       sites.record(ctx).catch((error) => logger.error({ err: error }, 'site grant not recorded'));
     });
+    const notifier = createNotifier(config.notifier, logger);
+    const phones = createPhoneChange({
+      repo: accountsRepo,
+      ephemeral,
+      notifier,
+      sendsPerAccount: createLimiter(counters, { name: 'sms:acct', limit: 5, windowSeconds: 60 * MINUTE }),
+      wrongCodesPerAccount: createLimiter(counters, {
+        name: 'sms-code:acct',
+        limit: 5,
+        windowSeconds: 15 * MINUTE,
+      }),
+    });
+    const deletion = createDeletion({
+      repo: accountsRepo,
+      soleManagerOf: legalPersonsRepo.soleManagerOf,
+      logOutEverywhere: sites.endAllGrants,
+    });
     const passwordReset = createPasswordReset({
       repo: accountsRepo,
       ephemeral,
-      notifier: createNotifier(config.notifier, logger),
+      notifier,
       revealIdNumber: accounts.revealIdNumber,
       issuer: config.issuer,
     });
@@ -190,6 +215,9 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       admin,
       passwordReset,
       sites,
+      sessions,
+      phones,
+      deletion,
       clients,
       clientsRepo,
       provider,

@@ -1,7 +1,7 @@
 /** SQL for people and their consents. Constraint violations become domain errors here. */
 import { type Kysely, sql } from 'kysely';
 import { type AuditEvent, createAuditLog, withAudit } from '../audit/repo.ts';
-import { isUniqueViolation } from '../db/errors.ts';
+import { isUniqueViolation, violatedConstraint } from '../db/errors.ts';
 import type { Schema } from '../db/schema.ts';
 import { AppError } from '../web/errors.ts';
 
@@ -30,6 +30,10 @@ export interface Person {
   status: 'active' | 'locked' | 'deleted';
   /** Sign-ins before this moment no longer count (signed out everywhere, or locked). */
   signedOutAt: Date | null;
+  /** When the person proved the phone number with a code sent to it. */
+  phoneVerifiedAt: Date | null;
+  /** Set while a deletion the person asked for waits; the account goes on this day. */
+  deletionDueAt: Date | null;
 }
 
 /**
@@ -60,6 +64,8 @@ const PERSON_COLUMNS = [
   'identity_level as identityLevel',
   'status',
   'signed_out_at as signedOutAt',
+  'phone_verified_at as phoneVerifiedAt',
+  'deletion_due_at as deletionDueAt',
 ] as const;
 
 export function createAccountsRepo(db: Kysely<Schema>) {
@@ -84,7 +90,7 @@ export function createAccountsRepo(db: Kysely<Schema>) {
             .execute(),
         );
       } catch (error) {
-        if (isUniqueViolation(error)) throw new AppError('account.exists', 409, { field: 'id_number' });
+        if (isUniqueViolation(error)) throw uniqueError(error);
         throw error;
       }
     },
@@ -112,18 +118,40 @@ export function createAccountsRepo(db: Kysely<Schema>) {
     },
 
     /** Remembers a grant (and the session id) a site holds for a person; refreshed on every use. */
-    async recordSiteGrant(grantId: string, personId: string, clientId: string, sid: string | undefined) {
+    async recordSiteGrant(
+      grantId: string,
+      personId: string,
+      clientId: string,
+      session: { sid: string | undefined; sessionUid: string },
+    ) {
+      const sid = session.sid ?? null;
       await db
         .insertInto('site_grants')
-        .values({ grant_id: grantId, person_id: personId, client_id: clientId, sid: sid ?? null })
-        .onConflict((oc) => oc.column('grant_id').doUpdateSet({ sid: sid ?? null, last_used_at: new Date() }))
+        .values({
+          grant_id: grantId,
+          person_id: personId,
+          client_id: clientId,
+          sid,
+          session_uid: session.sessionUid,
+        })
+        .onConflict((oc) =>
+          oc
+            .column('grant_id')
+            .doUpdateSet({ sid, session_uid: session.sessionUid, last_used_at: new Date() }),
+        )
         .execute();
     },
 
     siteGrants(personId: string, clientId?: string) {
       let query = db
         .selectFrom('site_grants')
-        .select(['grant_id as grantId', 'client_id as clientId', 'sid', 'last_used_at as lastUsedAt'])
+        .select([
+          'grant_id as grantId',
+          'client_id as clientId',
+          'sid',
+          'session_uid as sessionUid',
+          'last_used_at as lastUsedAt',
+        ])
         .where('person_id', '=', personId);
       if (clientId) query = query.where('client_id', '=', clientId);
       return query.execute();
@@ -142,7 +170,7 @@ export function createAccountsRepo(db: Kysely<Schema>) {
           .where('person_id', '=', personId)
           .where('client_id', '=', clientId)
           .executeTakeFirst();
-        if (result.numDeletedRows !== 1n) throw new AppError('site.not_found', 404);
+        if (result.numDeletedRows !== 1n) throw new AppError('site.not_yours', 403);
         return true;
       });
     },
@@ -252,6 +280,84 @@ export function createAccountsRepo(db: Kysely<Schema>) {
       );
     },
 
+    /** Whether another account holds this mobile number. */
+    async phoneInUse(phone: string, exceptPersonId: string): Promise<boolean> {
+      const row = await db
+        .selectFrom('people')
+        .select('id')
+        .where('phone', '=', phone)
+        .where('id', '<>', exceptPersonId)
+        .executeTakeFirst();
+      return Boolean(row);
+    },
+
+    /** A new mobile number, proved by a code sent to it. */
+    async setPhone(personId: string, phone: string, audit: AuditEvent): Promise<void> {
+      try {
+        await withAudit(db, audit, (trx) =>
+          trx
+            .updateTable('people')
+            .set({ phone, phone_verified_at: new Date(), updated_at: new Date() })
+            .where('id', '=', personId)
+            .execute(),
+        );
+      } catch (error) {
+        if (isUniqueViolation(error)) throw uniqueError(error);
+        throw error;
+      }
+    },
+
+    /** Schedules (a date) or cancels (null) the deletion the person asked for. */
+    async setDeletionDue(personId: string, due: Date | null, audit: AuditEvent): Promise<void> {
+      await withAudit(db, audit, (trx) =>
+        trx
+          .updateTable('people')
+          .set({ deletion_due_at: due, updated_at: new Date() })
+          .where('id', '=', personId)
+          .execute(),
+      );
+    },
+
+    /** Accounts whose deletion is due. */
+    async deletionsDue(now: Date): Promise<string[]> {
+      const rows = await db
+        .selectFrom('people')
+        .select('id')
+        .where('deletion_due_at', '<=', now)
+        .orderBy('deletion_due_at')
+        .execute();
+      return rows.map((row) => row.id);
+    },
+
+    /**
+     * Deletes the account and everything hanging from it (credentials, consents, grants,
+     * sessions, memberships); only the keyed fingerprint of the number stays, until `retainUntil`.
+     */
+    async purge(personId: string, retainUntil: Date, audit: AuditEvent): Promise<void> {
+      await withAudit(db, audit, async (trx) => {
+        await trx
+          .insertInto('deleted_accounts')
+          .columns(['person_id', 'id_number_hmac', 'retain_until'])
+          .expression((eb) =>
+            eb
+              .selectFrom('people')
+              .select(['id', 'id_number_hmac', eb.val(retainUntil).as('retain_until')])
+              .where('id', '=', personId),
+          )
+          .execute();
+        await trx.deleteFrom('people').where('id', '=', personId).execute();
+      });
+    },
+
+    /** Fingerprints kept past their retention period go. */
+    async dropExpiredFingerprints(now: Date): Promise<number> {
+      const result = await db
+        .deleteFrom('deleted_accounts')
+        .where('retain_until', '<', now)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
     /** Ends every session and refresh token from sign-ins before now. */
     async signOutEverywhere(personId: string, audit: AuditEvent): Promise<void> {
       await withAudit(db, audit, (trx) =>
@@ -259,6 +365,13 @@ export function createAccountsRepo(db: Kysely<Schema>) {
       );
     },
   };
+}
+
+/** The number or the phone already belongs to an account: said of the field that collided. */
+function uniqueError(error: unknown): AppError {
+  return violatedConstraint(error) === 'people_phone_unique'
+    ? new AppError('phone.taken', 409, { field: 'phone' })
+    : new AppError('account.exists', 409, { field: 'id_number' });
 }
 
 export interface Staff {

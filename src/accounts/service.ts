@@ -11,6 +11,7 @@ import { checkNewPassword, hashPassword, verifyPassword } from '../auth/password
 import { addressKey, type Limiter } from '../auth/rate-limit.ts';
 import type { Sealer } from '../identity/crypto.ts';
 import { factsOf, type IdNumber, parseIdNumber } from '../identity/id-number.ts';
+import { MAINLAND_MOBILE } from '../identity/phone.ts';
 import { AppError } from '../web/errors.ts';
 import type { AccountsRepo, Person } from './repo.ts';
 
@@ -33,7 +34,6 @@ export interface AccountLimits {
 }
 
 const NAME = /^[\p{L}\p{M}·・. '-]{1,50}$/u;
-const MAINLAND_MOBILE = /^1[3-9]\d{9}$/;
 
 export function parseIdNumberOrThrow(input: string) {
   const parsed = parseIdNumber(input);

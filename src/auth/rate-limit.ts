@@ -87,20 +87,24 @@ export function createLimiter(store: CounterStore, rule: LimitRule): Limiter {
   };
 }
 
+/** The address as written, IPv4-mapped IPv6 unwrapped (`::ffff:1.2.3.4` → `1.2.3.4`). */
+export const plainAddress = (ip: string) => ip.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+
+/** The eight groups of an IPv6 address, `::` expanded. */
+export function ipv6Groups(address: string): string[] {
+  if (!address.includes('::')) return address.split(':');
+  const [left = [], right = []] = address.split('::').map((part) => (part ? part.split(':') : []));
+  return [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+}
+
 /**
- * The key an address is counted under: IPv4 as is (IPv4-mapped IPv6 unwrapped), IPv6 by its
- * /64, since one subscriber usually holds a whole /64.
+ * The key an address is counted under: IPv4 as is, IPv6 by its /64, since one subscriber
+ * usually holds a whole /64.
  */
 export function addressKey(ip: string): string {
-  const address = ip.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  const address = plainAddress(ip);
   if (!address.includes(':')) return address;
-  const [head = '', tail = ''] = address.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = address.includes('::')
-    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
-    : left;
-  return `${groups
+  return `${ipv6Groups(address)
     .slice(0, 4)
     .map((g) => g.replace(/^0+(?=.)/, ''))
     .join(':')}::/64`;

@@ -6,6 +6,7 @@
  *   echo 'a long password' | yitong citizen create --id-number 11010519491231002X --name 张三 --password-stdin
  */
 import { parseArgs } from 'node:util';
+import { RETENTION_YEARS, WAITING_DAYS } from '../accounts/deletion.ts';
 import { verifyAuditChain } from '../audit/repo.ts';
 import { peopleStorage, seedCitizens } from '../bench/seed.ts';
 import { ManifestError } from '../clients/service.ts';
@@ -246,6 +247,22 @@ const COMMANDS: Record<string, Command> = {
     async run(container, _values, [code, status]) {
       const entity = await container.legalPersons.setStatus(code as string, status as string);
       print(`${entity.creditCode} ${entity.name}: ${entity.status}`);
+    },
+  },
+  'accounts purge': {
+    usage: 'yitong accounts purge',
+    summary: `Delete the accounts whose deletion was asked for ${WAITING_DAYS} days ago or more (run it daily), and drop the fingerprints kept past ${RETENTION_YEARS} years.`,
+    async run(container) {
+      const result = await container.deletion.purgeDue(new Date(), (done, total) =>
+        process.stderr.write(`\r${done}/${total} accounts${done === total ? '\n' : ''}`),
+      );
+      for (const { personId, entities } of result.kept)
+        print(
+          `kept ${personId}: the only manager of ${entities}; they must authorise another administrator first`,
+        );
+      print(
+        `${result.deleted} accounts deleted, ${result.kept.length} kept, ${result.fingerprintsDropped} expired fingerprints dropped`,
+      );
     },
   },
   'audit verify': {

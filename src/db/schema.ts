@@ -16,8 +16,17 @@ export interface PeopleTable {
   identity_level: Generated<number>;
   status: Generated<'active' | 'locked' | 'deleted'>;
   signed_out_at: Date | null;
+  phone_verified_at: Date | null;
+  deletion_due_at: Date | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+export interface DeletedAccountsTable {
+  person_id: string;
+  id_number_hmac: Buffer;
+  deleted_at: CreatedAt;
+  retain_until: Date;
 }
 
 export interface ConsentsTable {
@@ -171,8 +180,21 @@ export interface SiteGrantsTable {
   person_id: string;
   client_id: string;
   sid: string | null;
+  session_uid: string | null;
   created_at: CreatedAt;
   last_used_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface SignInSessionsTable {
+  person_id: string;
+  uid: string;
+  device: string;
+  network: string;
+  area: string | null;
+  started_at: CreatedAt;
+  auth_time: Date;
+  last_active_at: ColumnType<Date, Date | undefined, Date>;
+  ended_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface SchemaMigrationsTable {
@@ -200,5 +222,7 @@ export interface Schema {
   admins: AdminsTable;
   registration_grants: RegistrationGrantsTable;
   site_grants: SiteGrantsTable;
+  sign_in_sessions: SignInSessionsTable;
+  deleted_accounts: DeletedAccountsTable;
   schema_migrations: SchemaMigrationsTable;
 }

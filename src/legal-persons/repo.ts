@@ -145,6 +145,37 @@ export function createLegalPersonsRepo(db: Kysely<Schema>) {
       });
     },
 
+    /** Names of the entities (not deregistered) that would be left with no manager without this person. */
+    async soleManagerOf(personId: string): Promise<string[]> {
+      const rows = await db
+        .selectFrom('memberships as m')
+        .innerJoin('legal_persons as lp', 'lp.id', 'm.legal_person_id')
+        .select('lp.name')
+        .where('m.person_id', '=', personId)
+        .where('m.role', 'in', MANAGERS)
+        .where('lp.status', '<>', 'deregistered')
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('memberships as o')
+                .select('o.person_id')
+                .whereRef('o.legal_person_id', '=', 'm.legal_person_id')
+                .where('o.person_id', '<>', personId)
+                .where('o.role', 'in', MANAGERS)
+                .where((eb) =>
+                  eb.or([
+                    eb('o.valid_until', 'is', null),
+                    eb('o.valid_until', '>=', sql<string>`current_date`),
+                  ]),
+                ),
+            ),
+          ),
+        )
+        .orderBy('lp.name')
+        .execute();
+      return rows.map((row) => row.name);
+    },
+
     /** Ends a membership; refused when it is the last manager's. */
     async deleteMembership(entityId: string, personId: string, audit: AuditEvent): Promise<void> {
       await withAudit(db, audit, async (trx) => {

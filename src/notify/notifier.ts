@@ -1,5 +1,6 @@
 /**
- * Messages to a person outside the browser (a password-reset link): pluggable. In development
+ * Messages to a person outside the browser (a password-reset link, a code proving a new mobile
+ * number): pluggable. In development
  * they go to the log, where a developer reads them; in production to the province's messaging
  * service through an HTTP webhook (`NOTIFIER_URL`), which owns SMS delivery. A production
  * deployment without a webhook refuses to send rather than log a link.
@@ -9,15 +10,19 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import { maskPhone } from '../identity/phone.ts';
 import { AppError } from '../web/errors.ts';
 
-export interface Message {
-  kind: 'password_reset';
-  personId: string;
-  /** Mainland mobile number, when the person gave one. */
-  phone: string | null;
-  link: string;
-}
+export type Message =
+  | {
+      kind: 'password_reset';
+      personId: string;
+      /** Mainland mobile number, when the person gave one. */
+      phone: string | null;
+      link: string;
+    }
+  /** A code proving a new mobile number: sent to that number. */
+  | { kind: 'phone_code'; personId: string; phone: string; code: string };
 
 export interface Notifier {
   send(message: Message): Promise<void>;
@@ -27,7 +32,7 @@ export function createNotifier(config: Config['notifier'], logger: Logger): Noti
   if (config.kind === 'log')
     return {
       async send(message) {
-        const phone = message.phone && `${message.phone.slice(0, 3)}****${message.phone.slice(-4)}`;
+        const phone = message.phone && maskPhone(message.phone);
         logger.warn(
           { notify: { ...message, phone } },
           'message for a person (development: logged, not sent)',

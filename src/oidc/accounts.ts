@@ -70,7 +70,10 @@ export function createFindAccount(
             identity_level: person.identityLevel,
           }),
           ...(scopes.has('phone') &&
-            person.phone && { phone_number: `+86${person.phone}`, phone_number_verified: false }),
+            person.phone && {
+              phone_number: `+86${person.phone}`,
+              phone_number_verified: Boolean(person.phoneVerifiedAt),
+            }),
           ...(scopes.has('id_number') && { id_number: accounts.revealIdNumber(person) }),
           ...(entity && {
             legal_person: {

@@ -1,16 +1,22 @@
 /**
- * A person's connected sites as the provider knows them: which grants each site holds, and
- * revoking one — the grant and every token from it end, the remembered consent goes, and the site
- * gets a back-channel logout for each session it had, so it signs the person out too.
+ * A person's connected sites and sign-in sessions as the provider knows them. Revoking a site
+ * ends its grants and every token from them, forgets the remembered consent, and sends the site a
+ * back-channel logout for each session it had. Ending a session does the same for every site
+ * that session covers, and the browser holding it is signed out.
  */
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { AccountsRepo } from '../accounts/repo.ts';
+import { type AccountsRepo, type Person, signedInBeforeSignOut } from '../accounts/repo.ts';
+import type { SessionsService } from '../sessions/service.ts';
+import { ACCOUNT_CLIENT_ID } from './provider.ts';
+
+type SiteGrant = { grantId: string; clientId: string; sid: string | null };
 
 export function createSites(deps: {
   provider: Provider;
   repo: Pick<AccountsRepo, 'recordSiteGrant' | 'siteGrants' | 'revokeSite' | 'signOutEverywhere'>;
+  sessions: SessionsService;
   /** The `sub` the site knows the person by (pairwise sites have their own). */
   subFor(
     client: { clientId: string; subjectType?: string; sectorIdentifier?: string },
@@ -18,9 +24,23 @@ export function createSites(deps: {
   ): string;
   logger: Logger;
 }) {
-  const { provider, repo } = deps;
+  const { provider, repo, sessions } = deps;
 
-  /** One back-channel logout per session id the site had (none when it has no back-channel URI). */
+  /** Every token of the grants ends; each site gets one back-channel logout per session it had. */
+  async function endGrants(personId: string, grants: SiteGrant[]) {
+    for (const { grantId } of grants) {
+      await (await provider.Grant.find(grantId))?.destroy();
+      // Every artifact of the grant (codes, access and refresh tokens) goes with it.
+      await provider.RefreshToken.adapter.revokeByGrantId(grantId);
+    }
+    for (const [clientId, ofSite] of Map.groupBy(grants, (grant) => grant.clientId))
+      await logOut(
+        clientId,
+        personId,
+        ofSite.map((grant) => grant.sid ?? undefined),
+      );
+  }
+
   async function logOut(clientId: string, personId: string, sids: Array<string | undefined>) {
     const client = await provider.Client.find(clientId);
     if (!client?.backchannelLogoutUri) return;
@@ -35,18 +55,23 @@ export function createSites(deps: {
   }
 
   return {
-    /** Wired to 'authorization.success': which grant and session id the site now holds. */
+    /** Wired to 'authorization.success': the session is active, and which grant the site now holds. */
     async record(ctx: KoaContextWithOIDC) {
       const { session, client } = ctx.oidc;
       if (!session?.accountId || !client) return;
       const grantId = session.grantIdFor(client.clientId);
-      if (grantId)
-        await repo.recordSiteGrant(
-          grantId,
+      await Promise.all([
+        sessions.seen(
           session.accountId,
-          client.clientId,
-          session.sidFor(client.clientId),
-        );
+          { uid: session.uid, authTime: session.authTime() ?? 0 },
+          { ip: ctx.ip, userAgent: ctx.get('user-agent') },
+        ),
+        grantId &&
+          repo.recordSiteGrant(grantId, session.accountId, client.clientId, {
+            sid: session.sidFor(client.clientId),
+            sessionUid: session.uid,
+          }),
+      ]);
     },
 
     /**
@@ -61,11 +86,11 @@ export function createSites(deps: {
         subject: personId,
         ip,
       });
-      for (const [clientId, sids] of Map.groupBy(grants, (grant) => grant.clientId))
+      for (const [clientId, ofSite] of Map.groupBy(grants, (grant) => grant.clientId))
         await logOut(
           clientId,
           personId,
-          sids.map((grant) => grant.sid ?? undefined),
+          ofSite.map((grant) => grant.sid ?? undefined),
         );
     },
 
@@ -78,17 +103,52 @@ export function createSites(deps: {
         ip,
         details: { client_id: clientId },
       });
-      for (const { grantId } of grants) {
-        const grant = await provider.Grant.find(grantId);
-        await grant?.destroy();
-        // Every artifact of the grant (codes, access and refresh tokens) goes with it.
-        await provider.RefreshToken.adapter.revokeByGrantId(grantId);
-      }
-      await logOut(
-        clientId,
-        personId,
-        grants.map((grant) => grant.sid ?? undefined),
+      await endGrants(personId, grants);
+    },
+
+    /** Every site's grants end and each site is told: the account is being deleted. */
+    async endAllGrants(personId: string) {
+      await endGrants(personId, await repo.siteGrants(personId));
+    },
+
+    /**
+     * The person's open sessions with the sites each covers (our own account page left out).
+     * A session the provider no longer has (signed out at a site, expired) is closed on the way.
+     */
+    async openSessions(person: Pick<Person, 'id' | 'signedOutAt'>) {
+      const [rows, grants] = await Promise.all([sessions.listOpen(person.id), repo.siteGrants(person.id)]);
+      const alive = await Promise.all(
+        rows.map(async (row) => (await provider.Session.findByUid(row.uid))?.accountId === person.id),
       );
+      await sessions.close(
+        person.id,
+        rows.filter((_, index) => !alive[index]).map((row) => row.uid),
+      );
+      const sitesOf = Map.groupBy(
+        grants.filter((grant) => grant.clientId !== ACCOUNT_CLIENT_ID),
+        (grant) => grant.sessionUid,
+      );
+      return rows
+        .filter((row, index) => alive[index] && !signedInBeforeSignOut(person, row.authTime.getTime() / 1000))
+        .map((row) => ({
+          ...row,
+          clientIds: [...new Set(sitesOf.get(row.uid)?.map((grant) => grant.clientId))],
+        }));
+    },
+
+    /** Ends one of the person's sessions: 403 (and nothing changes) when it is not theirs. */
+    async endSession(personId: string, uid: string, ip: string) {
+      const grants = (await repo.siteGrants(personId)).filter((grant) => grant.sessionUid === uid);
+      await sessions.end(personId, uid, {
+        actor: personId,
+        action: 'session.ended',
+        subject: personId,
+        ip,
+        details: { clients: [...new Set(grants.map((grant) => grant.clientId))] },
+      });
+      const session = await provider.Session.findByUid(uid);
+      if (session?.accountId === personId) await session.destroy();
+      await endGrants(personId, grants);
     },
   };
 }

@@ -22,7 +22,7 @@ const PAGE = 50;
 
 export interface MyDataDeps {
   accountsRepo: Pick<AccountsRepo, 'listConsents' | 'listReleases' | 'siteGrants'>;
-  sites: Pick<Sites, 'revoke' | 'signOutEverywhere'>;
+  sites: Pick<Sites, 'revoke'>;
   siteOf(clientId: string): Promise<{ name: string; department: string }>;
   clientsRepo: Pick<ClientsRepo, 'listPublicSites'>;
   siteName(clientId: string): Promise<string>;
@@ -84,12 +84,6 @@ export function myDataRoutes(deps: MyDataDeps): Router {
     await deps.sites.revoke(me(ctx).id, str(ctx.params.clientId), ctx.ip);
     ctx.status = 303;
     ctx.redirect('/account/sites?done=revoked');
-  });
-
-  router.post('/account/sign-out-everywhere', async (ctx) => {
-    requireCsrf(ctx, formOf(ctx)._csrf);
-    await deps.sites.signOutEverywhere(me(ctx).id, ctx.ip);
-    render(ctx, 'message', { title: 'sessions.ended.title', message: tr(ctx, 'sessions.ended.lead') });
   });
 
   router.get('/account/releases', async (ctx) => {

@@ -11,6 +11,7 @@ import type { OneTimeCodes } from '../auth/one-time-codes.ts';
 import type { PasskeyService } from '../auth/passkeys.ts';
 import type { FactorsRepo } from '../auth/repo.ts';
 import { ACR, satisfies } from '../auth/strength.ts';
+import { maskPhone } from '../identity/phone.ts';
 import { formOf, pick, renderWithError, str, tr } from '../interactions/kit.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 import { AppError, isAppError } from '../web/errors.ts';
@@ -19,8 +20,14 @@ import { render } from '../web/render.ts';
 import { entityRoutes } from './entities.ts';
 import { type MyDataDeps, myDataRoutes } from './my-data.ts';
 import { type PortalSession, type PortalState, requireRecentSignIn } from './session.ts';
+import { type SessionsDeps, sessionRoutes } from './sessions.ts';
+import { type SettingsDeps, settingsRoutes } from './settings.ts';
 
-export interface PortalDeps extends MyDataDeps {
+export interface PortalDeps
+  extends Omit<MyDataDeps, 'sites'>,
+    Omit<SessionsDeps, 'sites'>,
+    Omit<SettingsDeps, 'mayChange'> {
+  sites: MyDataDeps['sites'] & SessionsDeps['sites'];
   accounts: Pick<AccountsService, 'changePassword'>;
   portal: PortalSession;
   passkeys: PasskeyService;
@@ -28,7 +35,6 @@ export interface PortalDeps extends MyDataDeps {
   levels: IdentityLevels;
   factors: Pick<FactorsRepo, 'factorSummary'>;
   legalPersons: LegalPersonsService;
-  siteName(clientId: string): Promise<string>;
   endSessionPath: string;
 }
 
@@ -66,7 +72,14 @@ export function portalRoutes(deps: PortalDeps): Router {
     ]);
     const data = {
       title: 'account.title' as const,
-      person: { name: person.name, masked: person.idNumberMasked, level: person.identityLevel },
+      person: {
+        name: person.name,
+        masked: person.idNumberMasked,
+        level: person.identityLevel,
+        phone: person.phone && maskPhone(person.phone),
+        phoneVerified: Boolean(person.phoneVerifiedAt),
+        deletionDue: person.deletionDueAt,
+      },
       passkeys: keys.map((key) => ({ ...key, createdAt: key.createdAt.toISOString().slice(0, 10) })),
       totp: summary.totp,
       recoveryCodes: summary.recoveryCodes,
@@ -84,6 +97,8 @@ export function portalRoutes(deps: PortalDeps): Router {
   router.get('/account', (ctx) => overview(ctx));
   router.use(entityRoutes(deps).routes());
   router.use(myDataRoutes(deps).routes());
+  router.use(sessionRoutes(deps).routes());
+  router.use(settingsRoutes({ ...deps, mayChange: mayChangeFactors }).routes());
 
   router.post('/account/password', async (ctx) => {
     const form = formOf(ctx);
@@ -186,6 +201,8 @@ const NOTICES = {
   'passkey-added': 'account.done.passkey_added',
   'passkey-removed': 'account.done.passkey_removed',
   'totp-removed': 'account.done.totp_removed',
+  'phone-changed': 'account.done.phone_changed',
+  'deletion-cancelled': 'account.done.deletion_cancelled',
 } as const;
 
 function noticeOf(ctx: Context, key: string): string | undefined {

@@ -10,6 +10,7 @@ import type { AccountsService } from '../accounts/service.ts';
 import { type Acr, satisfies } from '../auth/strength.ts';
 import { ACCOUNT_CALLBACK, ACCOUNT_CLIENT_ID } from '../oidc/provider.ts';
 import type { SessionReader, SignedIn } from '../oidc/session.ts';
+import type { SessionsService } from '../sessions/service.ts';
 import { AppError } from '../web/errors.ts';
 
 export interface PortalState {
@@ -25,6 +26,7 @@ const RETURN_PATH = /^\/(account|staff|admin)(\/[\w/-]*)?$/;
 export function createPortalSession(deps: {
   readSession: SessionReader;
   accounts: Pick<AccountsService, 'findPerson'>;
+  sessions: Pick<SessionsService, 'seen'>;
   issuer: string;
   authorizationPath: string;
 }) {
@@ -77,6 +79,8 @@ export function createPortalSession(deps: {
       const person = session && (await deps.accounts.findPerson(session.accountId));
       const ended = person && session && signedInBeforeSignOut(person, session.authTime);
       if (!session || person?.status !== 'active' || ended) return signInFirst(ctx);
+      // "Last active" on the person's sessions page counts visits to their own pages too.
+      await deps.sessions.seen(person.id, session, { ip: ctx.ip, userAgent: ctx.get('user-agent') });
       Object.assign(ctx.state, { session, person } satisfies PortalState);
       await next();
     },

@@ -13,6 +13,13 @@ const VIEWS_DIR = new URL('../../views/', import.meta.url).pathname;
 const environment = new nunjucks.Environment(new nunjucks.FileSystemLoader(VIEWS_DIR), {
   autoescape: true,
 });
+// Times as people in the province read them: China Standard Time, `2026-11-22 14:05`.
+const beijing = (options: Intl.DateTimeFormatOptions) =>
+  new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', ...options });
+const dayFormat = beijing({ dateStyle: 'short' });
+const timeFormat = beijing({ dateStyle: 'short', timeStyle: 'short' });
+environment.addFilter('day', (date?: Date) => date && dayFormat.format(date));
+environment.addFilter('time', (date?: Date) => date && timeFormat.format(date));
 
 export interface PageState {
   locale: Locale;

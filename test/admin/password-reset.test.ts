@@ -65,7 +65,7 @@ test('an admin sends a reset link; the person sets a new password once; old sess
   t.is((await visitor.visit(link)).status, 400, 'used once');
 
   const ended = await session.visit(`${yitong.issuer}/account`);
-  t.regex(ended.html, /name="password"/, 'the earlier session no longer counts');
+  t.regex(ended.html, /name="id_number"/, 'the earlier session no longer counts');
   const old = await submit(session, ended, '/login', {
     id_number: person.idNumber,
     password: person.password,

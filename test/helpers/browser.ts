@@ -15,6 +15,12 @@ interface Cookie {
 
 export class Browser {
   readonly cookies = new Map<string, Cookie>();
+  /** Sent as User-Agent (fetch's own otherwise). */
+  readonly userAgent: string | undefined;
+
+  constructor(userAgent?: string) {
+    this.userAgent = userAgent;
+  }
 
   cookieHeader(url: URL): string {
     return [...this.cookies]
@@ -44,7 +50,11 @@ export class Browser {
     init: { method?: string; form?: Record<string, string> } = {},
   ): Promise<Response> {
     const target = new URL(url);
-    const headers: Record<string, string> = { cookie: this.cookieHeader(target), accept: 'text/html' };
+    const headers: Record<string, string> = {
+      cookie: this.cookieHeader(target),
+      accept: 'text/html',
+      ...(this.userAgent && { 'user-agent': this.userAgent }),
+    };
     let body: string | undefined;
     if (init.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';

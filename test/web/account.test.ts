@@ -255,7 +255,7 @@ test('changing the password needs the current one; then every sign-in ends and t
   t.regex(changed.html, /密码已修改/);
   t.regex(
     (await other.visit(`${yitong.issuer}/account`)).html,
-    /name="password"/,
+    /name="id_number"/,
     'the other browser signs in again',
   );
   await new Promise((resolve) => setTimeout(resolve, 1100));

@@ -1,0 +1,67 @@
+/**
+ * Where the person is signed in (`/account/sessions`): each session with its device, place,
+ * start, last activity and the sites it covers; "end this one" (that browser is signed out and
+ * the sites it covers get a back-channel logout) and "sign out everywhere".
+ */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { formOf, str, tr } from '../interactions/kit.ts';
+import type { Sites } from '../oidc/sites.ts';
+import { AppError } from '../web/errors.ts';
+import { requireCsrf } from '../web/middleware.ts';
+import { render } from '../web/render.ts';
+import type { PortalState } from './session.ts';
+
+export interface SessionsDeps {
+  sites: Pick<Sites, 'openSessions' | 'endSession' | 'signOutEverywhere'>;
+  siteName(clientId: string): Promise<string>;
+}
+
+export function sessionRoutes(deps: SessionsDeps): Router {
+  const router = new Router();
+  const me = (ctx: Context) => ctx.state as PortalState;
+
+  router.get('/account/sessions', async (ctx) => {
+    const { person, session } = me(ctx);
+    const open = await deps.sites.openSessions(person);
+    render(ctx, 'sessions', {
+      title: 'sessions.title',
+      notice: ctx.query.done === 'ended' ? tr(ctx, 'sessions.done') : undefined,
+      sessions: await Promise.all(
+        open.map(async (row) => ({
+          ...row,
+          device: row.device || tr(ctx, 'sessions.unknown_device'),
+          place: [
+            row.area === 'local' ? tr(ctx, 'sessions.local') : (row.area ?? tr(ctx, 'sessions.area_unknown')),
+            row.network,
+          ].join(' · '),
+          sites: await Promise.all(row.clientIds.map(deps.siteName)),
+          current: row.uid === session.uid,
+        })),
+      ),
+    });
+  });
+
+  router.post('/account/sessions/:uid/end', async (ctx) => {
+    requireCsrf(ctx, formOf(ctx)._csrf);
+    const uid = str(ctx.params.uid);
+    if (!/^[\w-]{1,64}$/.test(uid)) throw new AppError('session.not_yours', 403);
+    await deps.sites.endSession(me(ctx).person.id, uid, ctx.ip);
+    if (uid !== me(ctx).session.uid) {
+      ctx.status = 303;
+      return ctx.redirect('/account/sessions?done=ended');
+    }
+    render(ctx, 'message', {
+      title: 'sessions.ended_here.title',
+      message: tr(ctx, 'sessions.ended_here.lead'),
+    });
+  });
+
+  router.post('/account/sign-out-everywhere', async (ctx) => {
+    requireCsrf(ctx, formOf(ctx)._csrf);
+    await deps.sites.signOutEverywhere(me(ctx).person.id, ctx.ip);
+    render(ctx, 'message', { title: 'sessions.ended.title', message: tr(ctx, 'sessions.ended.lead') });
+  });
+
+  return router;
+}

@@ -1,0 +1,95 @@
+/**
+ * The sign-in sessions a person's page lists: recorded each time a session is used (a site hop,
+ * a visit to the account page), ended one at a time or all together.
+ */
+import type { Kysely } from 'kysely';
+import { type AuditEvent, withAudit } from '../audit/repo.ts';
+import type { Schema } from '../db/schema.ts';
+import { AppError } from '../web/errors.ts';
+import type { Place } from './devices.ts';
+
+export interface SessionSeen extends Place {
+  personId: string;
+  uid: string;
+  device: string;
+  /** The session's latest sign-in. */
+  authTime: Date;
+}
+
+const LISTED = 50;
+
+export function createSessionsRepo(db: Kysely<Schema>) {
+  return {
+    /** Inserts the session, or marks it active now (and its latest sign-in). */
+    async seen(session: SessionSeen): Promise<void> {
+      await db
+        .insertInto('sign_in_sessions')
+        .values({
+          person_id: session.personId,
+          uid: session.uid,
+          device: session.device,
+          network: session.network,
+          area: session.area,
+          auth_time: session.authTime,
+        })
+        .onConflict((oc) =>
+          oc
+            .columns(['person_id', 'uid'])
+            .doUpdateSet({ auth_time: session.authTime, last_active_at: new Date() }),
+        )
+        .execute();
+    },
+
+    /** Open sessions, most recently active first. */
+    listOpen(personId: string) {
+      return db
+        .selectFrom('sign_in_sessions')
+        .select([
+          'uid',
+          'device',
+          'network',
+          'area',
+          'started_at as startedAt',
+          'auth_time as authTime',
+          'last_active_at as lastActiveAt',
+        ])
+        .where('person_id', '=', personId)
+        .where('ended_at', 'is', null)
+        .orderBy('last_active_at', 'desc')
+        .limit(LISTED)
+        .execute();
+    },
+
+    /** Ends the session and forgets its site grants; 403 when it is not this person's open session. */
+    async end(personId: string, uid: string, audit: AuditEvent): Promise<void> {
+      await withAudit(db, audit, async (trx) => {
+        const ended = await trx
+          .updateTable('sign_in_sessions')
+          .set({ ended_at: new Date() })
+          .where('person_id', '=', personId)
+          .where('uid', '=', uid)
+          .where('ended_at', 'is', null)
+          .executeTakeFirst();
+        if (ended.numUpdatedRows !== 1n) throw new AppError('session.not_yours', 403);
+        await trx
+          .deleteFrom('site_grants')
+          .where('person_id', '=', personId)
+          .where('session_uid', '=', uid)
+          .execute();
+      });
+    },
+
+    /** Sessions whose provider session has gone (signed out at a site, expired). */
+    async close(personId: string, uids: string[]): Promise<void> {
+      if (uids.length === 0) return;
+      await db
+        .updateTable('sign_in_sessions')
+        .set({ ended_at: new Date() })
+        .where('person_id', '=', personId)
+        .where('uid', 'in', uids)
+        .execute();
+    },
+  };
+}
+
+export type SessionsRepo = ReturnType<typeof createSessionsRepo>;

@@ -1,0 +1,32 @@
+/**
+ * Sign-in sessions as the person sees them: each use of a session records it, described by the
+ * browser and the place it connected from (never the full address).
+ *
+ * @example
+ *   await sessions.seen(personId, { uid, authTime }, { ip: ctx.ip, userAgent: ctx.get('user-agent') });
+ */
+import { describeDevice, type Places } from './devices.ts';
+import type { SessionsRepo } from './repo.ts';
+
+export function createSessionsService(repo: SessionsRepo, placeOf: Places) {
+  return {
+    seen(
+      personId: string,
+      session: { uid: string; authTime: number },
+      request: { ip: string; userAgent: string },
+    ) {
+      return repo.seen({
+        personId,
+        uid: session.uid,
+        authTime: new Date(session.authTime * 1000),
+        device: describeDevice(request.userAgent),
+        ...placeOf(request.ip),
+      });
+    },
+    listOpen: repo.listOpen,
+    close: repo.close,
+    end: repo.end,
+  };
+}
+
+export type SessionsService = ReturnType<typeof createSessionsService>;

@@ -1,0 +1,142 @@
+/**
+ * Where am I signed in: the sessions page lists each browser with its device, place and the sites
+ * it covers; ending one signs that browser out, ends the refresh tokens of the sites it covers and
+ * delivers their back-channel logout, and leaves the other browser signed in. Another person's
+ * session id, a missing CSRF token or a malformed id change nothing.
+ */
+import { createServer } from 'node:http';
+import test from 'ava';
+import { decodeJwt } from 'jose';
+import * as client from 'openid-client';
+import { signInTo } from '../helpers/account.ts';
+import { Browser, submit } from '../helpers/browser.ts';
+import { newCitizen } from '../helpers/people.ts';
+import {
+  authorizationRequest,
+  discoverSite,
+  exchangeCode,
+  REDIRECT_URI,
+  walkAuthorization,
+} from '../helpers/rp.ts';
+import { startYitong } from '../helpers/yitong.ts';
+
+const PHONE =
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36';
+const DESKTOP =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86';
+
+/** Each listed session: its id, and the text of its entry. */
+const sessionsOf = (html: string) =>
+  [...html.matchAll(/<li>([\s\S]*?)\/account\/sessions\/([\w-]+)\/end[\s\S]*?<\/li>/g)].map((m) => ({
+    uid: m[2] as string,
+    text: m[1] as string,
+  }));
+
+for (const backend of ['postgres', 'pglite'] as const) {
+  test(`${backend}: the page lists each session; ending one signs that browser out and tells its sites`, async (t) => {
+    const yitong = await startYitong(backend);
+    t.teardown(() => yitong.stop());
+    const logouts: string[] = [];
+    const server = createServer(async (req, res) => {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      logouts.push(new URLSearchParams(body).get('logout_token') ?? '');
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => server.close());
+    const { clientId, clientSecret } = await yitong.addClient({
+      client_name: '社保网站',
+      department: '人社厅',
+      region_code: '440100',
+      redirect_uris: [REDIRECT_URI],
+      grant_types: ['authorization_code', 'refresh_token'],
+      scope: 'openid offline_access',
+      backchannel_logout_uri: `http://localhost:${(server.address() as { port: number }).port}/bc`,
+      backchannel_logout_session_required: true,
+    });
+    const site = await discoverSite(yitong.issuer, clientId, clientSecret);
+    const person = newCitizen();
+    const sub = await yitong.createCitizen(person);
+
+    const phone = new Browser(PHONE);
+    const pending = await authorizationRequest(site, {
+      scope: 'openid offline_access',
+      extra: { prompt: 'consent' },
+    });
+    const tokens = await exchangeCode(
+      site,
+      (await walkAuthorization(phone, pending.url, person)).callbackUrl,
+      pending,
+    );
+    const desktop = new Browser(DESKTOP);
+    const page = await signInTo(desktop, yitong.issuer, person, '/account/sessions');
+    const listed = sessionsOf(page.html);
+    t.is(listed.length, 2, page.html);
+    const [here, there] = [
+      listed.find((s) => s.text.includes('当前设备')),
+      listed.find((s) => !s.text.includes('当前设备')),
+    ];
+    t.regex(here?.text ?? '', /Edge 131 · Windows/);
+    t.regex(there?.text ?? '', /Chrome 131 · Android/);
+    t.regex(there?.text ?? '', /内部网络 · 127\.0\.0\.\*/);
+    t.regex(there?.text ?? '', /已登录的网站：社保网站/);
+    t.regex(there?.text ?? '', /登录于 \d{4}-\d\d-\d\d \d\d:\d\d · 最近活动/);
+    t.regex(here?.text ?? '', /尚未登录部门网站/, 'our own account page is not listed as a site');
+    t.regex(page.html, /data-action="sign-out-everywhere"/);
+    const phoneUid = there?.uid ?? '';
+
+    // Abuse: another person's session id, a missing CSRF token, a malformed id: 403, nothing changes.
+    const other = newCitizen();
+    await yitong.createCitizen(other);
+    const intruder = new Browser();
+    const otherPage = await signInTo(intruder, yitong.issuer, other, '/account/sessions');
+    t.is(sessionsOf(otherPage.html).length, 1, 'only their own session');
+    const foreign = await intruder.visit(`${yitong.issuer}/account/sessions/${phoneUid}/end`, {
+      form: { _csrf: otherPage.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '' },
+    });
+    t.is(foreign.status, 403);
+    t.regex(foreign.html, /这不是您的登录/);
+    t.is(
+      (await desktop.visit(`${yitong.issuer}/account/sessions/${phoneUid}/end`, { form: {} })).status,
+      403,
+    );
+    const malformed = await desktop.visit(`${yitong.issuer}/account/sessions/${'x'.repeat(65)}/end`, {
+      form: { _csrf: page.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '' },
+    });
+    t.is(malformed.status, 403);
+    t.notRegex(
+      (await phone.visit(`${yitong.issuer}/account`)).html,
+      /name="id_number"/,
+      'the phone is still signed in',
+    );
+    t.truthy((await client.refreshTokenGrant(site.config, tokens.refresh_token as string)).access_token);
+    t.is(logouts.length, 0);
+
+    const ended = await submit(desktop, page, `/account/sessions/${phoneUid}/end`);
+    t.regex(ended.html, /该设备上的登录已结束/);
+    t.is(sessionsOf(ended.html).length, 1, 'the desktop is left');
+    t.regex(
+      (await phone.visit(`${yitong.issuer}/account`)).html,
+      /name="id_number"/,
+      'the phone must sign in again',
+    );
+    const refused = await t.throwsAsync(
+      client.refreshTokenGrant(site.config, tokens.refresh_token as string),
+    );
+    t.is((refused as client.ResponseBodyError).error, 'invalid_grant');
+    t.is(logouts.length, 1, 'the site was told');
+    t.like(decodeJwt(logouts[0] ?? ''), { sub, aud: clientId });
+    const audit = await yitong.server.container.database.db
+      .selectFrom('audit_events')
+      .select(['actor', 'details'])
+      .where('action', '=', 'session.ended')
+      .execute();
+    t.deepEqual(audit, [{ actor: sub, details: { clients: [clientId] } }]);
+
+    // Ending the session in hand is signing out here.
+    const last = await submit(desktop, ended, '/account/sessions/');
+    t.regex(last.html, /您在本设备上的登录已结束/);
+    t.regex((await desktop.visit(`${yitong.issuer}/account`)).html, /name="id_number"/);
+  });
+}

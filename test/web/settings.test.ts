@@ -1,0 +1,224 @@
+/**
+ * The account itself: changing the mobile number (a code sent to the new number through the
+ * notifier webhook proves it; uniqueness; bad input; wrong and stale codes) and deleting the
+ * account (a fresh sign-in, the waiting period, cancelling, the purge and what it keeps).
+ */
+import { createServer } from 'node:http';
+import test from 'ava';
+import { signInTo } from '../helpers/account.ts';
+import { Browser, submit } from '../helpers/browser.ts';
+import { newCitizen } from '../helpers/people.ts';
+import { startYitong, type Yitong } from '../helpers/yitong.ts';
+
+let yitong: Yitong;
+let webhook: ReturnType<typeof createServer>;
+const messages: Array<Record<string, string>> = [];
+test.before(async () => {
+  webhook = createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    messages.push(JSON.parse(body));
+    res.end();
+  });
+  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+  yitong = await startYitong('postgres', {
+    NOTIFIER_URL: `http://127.0.0.1:${(webhook.address() as { port: number }).port}/notify`,
+  });
+});
+test.after.always(async () => {
+  await yitong?.stop();
+  webhook?.close();
+});
+
+async function signedIn(path = '/account') {
+  const person = newCitizen();
+  const sub = await yitong.createCitizen(person);
+  const browser = new Browser();
+  const page = await signInTo(browser, yitong.issuer, person, path);
+  return { person, sub, browser, page };
+}
+
+/** Makes the browser's sign-in an hour old. */
+async function age(browser: Browser) {
+  const session = await yitong.server.container.provider.Session.find(
+    browser.cookies.get('_session')?.value ?? '',
+  );
+  if (!session) throw new Error('no session');
+  session.loginTs = Math.floor(Date.now() / 1000) - 3600;
+  await session.save(3600);
+}
+
+const auditOf = (sub: string, action: string) =>
+  yitong.server.container.database.db
+    .selectFrom('audit_events')
+    .select(['actor', 'details'])
+    .where('subject', '=', sub)
+    .where('action', '=', action)
+    .execute();
+
+test('a new mobile number is proved by a code sent to it, then replaces the old one', async (t) => {
+  const { person, sub, browser } = await signedIn();
+  const other = newCitizen();
+  await yitong.createCitizen(other);
+  const form = await browser.visit(`${yitong.issuer}/account/phone`);
+  t.regex(form.html, /输入新的手机号码/);
+
+  for (const [phone, status, message] of [
+    ['1391234', 400, /请输入 11 位中国大陆手机号码/],
+    [person.phone, 400, /这已经是您的手机号码/],
+    [other.phone, 409, /这个手机号码已被另一个账号使用/],
+  ] as const) {
+    const refused = await submit(browser, form, '/account/phone', { phone });
+    t.is(refused.status, status, phone);
+    t.regex(refused.html, message);
+  }
+  t.false(
+    messages.some((message) => message.personId === sub),
+    'no code sent for a refused number',
+  );
+
+  const newPhone = `137${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+  const codeForm = await submit(browser, form, '/account/phone', { phone: newPhone });
+  t.regex(
+    codeForm.html,
+    new RegExp(`验证码已发送到 ${newPhone.slice(0, 3)}\\*\\*\\*\\*${newPhone.slice(-4)}`),
+  );
+  const sent = messages.find((message) => message.phone === newPhone);
+  t.like(sent, { kind: 'phone_code', personId: sub });
+  t.regex(sent?.code ?? '', /^\d{6}$/);
+  const wrongCode = sent?.code === '000000' ? '111111' : '000000';
+  const wrong = await submit(browser, codeForm, '/account/phone/confirm', { code: wrongCode });
+  t.is(wrong.status, 400);
+  t.regex(wrong.html, /验证码不正确/);
+  t.is((await yitong.server.container.accounts.findPerson(sub))?.phone, person.phone, 'unchanged so far');
+
+  // Another person's session cannot use this code.
+  const intruder = await signedIn('/account/phone');
+  const stolen = await submit(intruder.browser, intruder.page, '/account/phone', { phone: newPhone });
+  t.regex(stolen.html, /输入新的手机号码|验证码已发送/);
+  const elsewhere = await intruder.browser.visit(`${yitong.issuer}/account/phone/confirm`, {
+    form: {
+      _csrf: intruder.page.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '',
+      code: sent?.code ?? '',
+    },
+  });
+  t.true(elsewhere.status >= 400);
+  t.is((await yitong.server.container.accounts.findPerson(intruder.sub))?.phone, intruder.person.phone);
+
+  const done = await submit(browser, wrong, '/account/phone/confirm', { code: sent?.code ?? '' });
+  t.regex(done.html, /手机号码已更换/);
+  t.regex(done.html, new RegExp(`${newPhone.slice(0, 3)}\\*\\*\\*\\*${newPhone.slice(-4)} · 已验证`));
+  const changed = await yitong.server.container.accounts.findPerson(sub);
+  t.is(changed?.phone, newPhone);
+  t.truthy(changed?.phoneVerifiedAt);
+  t.deepEqual(await auditOf(sub, 'phone.changed'), [
+    { actor: sub, details: { to: `${newPhone.slice(0, 3)}****${newPhone.slice(-4)}` } },
+  ]);
+  const again = await browser.visit(`${yitong.issuer}/account/phone/confirm`, {
+    form: { _csrf: done.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '', code: sent?.code ?? '' },
+  });
+  t.is(again.status, 400, 'a code works once');
+  t.regex(again.html, /验证码已失效/);
+});
+
+test('five wrong codes end the code; a stale sign-in must sign in again before changing the number', async (t) => {
+  const { browser } = await signedIn();
+  const form = await browser.visit(`${yitong.issuer}/account/phone`);
+  const newPhone = `136${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+  let page = await submit(browser, form, '/account/phone', { phone: newPhone });
+  const code = messages.find((message) => message.phone === newPhone)?.code ?? '';
+  const wrongCode = code === '000000' ? '111111' : '000000';
+  for (let i = 0; i < 5; i++)
+    page = await submit(browser, page, '/account/phone/confirm', { code: wrongCode });
+  const locked = await submit(browser, page, '/account/phone/confirm', { code: wrongCode });
+  t.is(locked.status, 429);
+  const late = await browser.visit(`${yitong.issuer}/account/phone/confirm`, {
+    form: { _csrf: form.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '', code },
+  });
+  t.is(late.status, 400, 'even the right code no longer works');
+
+  await age(browser);
+  const stale = await browser.request(`${yitong.issuer}/account/phone`);
+  t.is(stale.status, 302, 'a stale session signs in again first');
+  const location = new URL(stale.headers.get('location') ?? '');
+  t.is(location.searchParams.get('prompt'), 'login');
+  const post = await browser.visit(`${yitong.issuer}/account/phone`, {
+    form: { _csrf: form.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '', phone: newPhone },
+  });
+  t.is(post.status, 403);
+  t.regex(post.html, /请先重新验证身份/);
+});
+
+test('deleting the account: a waiting period, cancellable; then the purge deletes it and keeps only the fingerprint', async (t) => {
+  const { person, sub, browser } = await signedIn();
+  const page = await browser.visit(`${yitong.issuer}/account/delete`);
+  t.regex(page.html, /15 天的冷静期/);
+  t.regex(page.html, /保留的内容/);
+  const unconfirmed = await submit(browser, page, '/account/delete');
+  t.is(unconfirmed.status, 400);
+  t.regex(unconfirmed.html, /请勾选确认/);
+  t.falsy((await yitong.server.container.accounts.findPerson(sub))?.deletionDueAt);
+  const noCsrf = await browser.visit(`${yitong.issuer}/account/delete`, { form: { confirm: 'yes' } });
+  t.is(noCsrf.status, 403);
+
+  const scheduled = await submit(browser, page, '/account/delete', { confirm: 'yes' });
+  const due = (await yitong.server.container.accounts.findPerson(sub))?.deletionDueAt;
+  t.truthy(due);
+  t.true(Math.abs((due?.getTime() ?? 0) - Date.now() - 15 * 86_400_000) < 60_000);
+  t.regex(scheduled.html, /您的账号将于 \d{4}-\d\d-\d\d 注销/);
+  t.regex((await browser.visit(`${yitong.issuer}/account`)).html, /您的账号将于/);
+  const cancelled = await submit(browser, scheduled, '/account/delete/cancel');
+  t.regex(cancelled.html, /已撤销注销/);
+  t.is((await yitong.server.container.accounts.findPerson(sub))?.deletionDueAt, null);
+
+  // Not due yet: the purge leaves it; once due, it goes.
+  const again = await browser.visit(`${yitong.issuer}/account/delete`);
+  await submit(browser, again, '/account/delete', { confirm: 'yes' });
+  const { deletion, accounts, database } = yitong.server.container;
+  t.like(await deletion.purgeDue(new Date()), { deleted: 0 });
+  const result = await deletion.purgeDue(new Date(Date.now() + 16 * 86_400_000));
+  t.true(result.deleted >= 1);
+  t.is(await accounts.findPerson(sub), undefined);
+  t.regex((await browser.visit(`${yitong.issuer}/account`)).html, /name="id_number"/, 'signed out');
+  const kept = await database.db
+    .selectFrom('deleted_accounts')
+    .selectAll()
+    .where('person_id', '=', sub)
+    .executeTakeFirstOrThrow();
+  t.true(kept.retain_until.getFullYear() - new Date().getFullYear() >= 3);
+  t.is(Object.keys(kept).sort().join(), 'deleted_at,id_number_hmac,person_id,retain_until');
+  t.deepEqual(
+    (await auditOf(sub, 'account.deleted')).map((row) => row.actor),
+    ['system'],
+  );
+  // The number can register again, as a new account.
+  t.not(await yitong.createCitizen({ ...person, phone: undefined }), sub);
+});
+
+test('the only manager of an organisation cannot delete the account until another is authorised', async (t) => {
+  const { sub, browser } = await signedIn();
+  await yitong.server.container.database.db
+    .insertInto('legal_persons')
+    .values({
+      id: `lp-${sub}`,
+      credit_code: `91440106${sub
+        .slice(0, 9)
+        .toUpperCase()
+        .replace(/[^0-9A-H]/g, '1')}X`.slice(0, 18),
+      name: '测试科技有限公司',
+      type: 'enterprise',
+      status: 'active',
+      representative_hmac: Buffer.alloc(32),
+      representative_masked: '330106********1234',
+    })
+    .execute();
+  await yitong.server.container.database.db
+    .insertInto('memberships')
+    .values({ legal_person_id: `lp-${sub}`, person_id: sub, role: 'representative', granted_by: sub })
+    .execute();
+  const page = await browser.visit(`${yitong.issuer}/account/delete`);
+  const refused = await submit(browser, page, '/account/delete', { confirm: 'yes' });
+  t.is(refused.status, 409);
+  t.regex(refused.html, /您是以下单位唯一的管理人：测试科技有限公司/);
+  t.is((await yitong.server.container.accounts.findPerson(sub))?.deletionDueAt, null);
+});
