@@ -63,7 +63,6 @@ export function myDataRoutes(deps: MyDataDeps): Router {
     for (const grant of grants)
       if (!(grant.lastUsedAt <= (lastUsed.get(grant.clientId) ?? new Date(0))))
         lastUsed.set(grant.clientId, grant.lastUsedAt);
-    const day = (date: Date | undefined) => date?.toISOString().slice(0, 10);
     render(ctx, 'sites', {
       title: 'sites.title',
       notice: ctx.query.done === 'revoked' ? tr(ctx, 'sites.done') : undefined,
@@ -72,8 +71,8 @@ export function myDataRoutes(deps: MyDataDeps): Router {
           clientId: consent.clientId,
           ...(await deps.siteOf(consent.clientId)),
           claims: claimsOf(consent.scopes.split(' ')).map((claim) => tr(ctx, `claim.${claim}` as MessageKey)),
-          since: day(consent.since),
-          lastUsed: day(lastUsed.get(consent.clientId)),
+          since: consent.since,
+          lastUsed: lastUsed.get(consent.clientId),
         })),
       ),
     });
@@ -116,7 +115,7 @@ export function myDataRoutes(deps: MyDataDeps): Router {
     render(ctx, 'releases', {
       title: 'releases.title',
       rows: rows.map((row) => ({
-        at: row.at.toISOString().replace('T', ' ').slice(0, 16),
+        at: row.at,
         site: names.get(String(row.details.client_id ?? '')),
         use: row.details.use,
         claims: (row.details.claims as string[] | undefined) ?? [],

@@ -65,10 +65,14 @@ export function portalRoutes(deps: PortalDeps): Router {
 
   async function overview(ctx: Context, extra: { error?: AppError; form?: Record<string, unknown> } = {}) {
     const { person, session } = me(ctx);
-    const [keys, summary, staff] = await Promise.all([
+    const [keys, summary, staff, consents, sessions, [release], entities] = await Promise.all([
       passkeys.list(person.id),
       deps.factors.factorSummary(person.id),
       levels.staffOf(person.id),
+      deps.accountsRepo.listConsents(person.id),
+      deps.sites.openSessions(person),
+      deps.accountsRepo.listReleases(person.id, 1),
+      deps.legalPersons.listForPerson(person.id),
     ]);
     const data = {
       title: 'account.title' as const,
@@ -87,6 +91,15 @@ export function portalRoutes(deps: PortalDeps): Router {
       name: str(extra.form?.name) || person.name,
       recent: Date.now() / 1000 - session.authTime <= 15 * 60,
       staff: Boolean(staff),
+      glance: {
+        sites: consents.length,
+        sessions: sessions.length,
+        release: release && {
+          site: await deps.siteName(String(release.details.client_id ?? '')),
+          at: release.at,
+        },
+        entities: entities.map((entity) => ({ name: entity.name, role: entity.role })),
+      },
       notice: typeof ctx.query.done === 'string' ? noticeOf(ctx, ctx.query.done) : undefined,
       endSession: deps.endSessionPath,
     };

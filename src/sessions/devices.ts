@@ -95,5 +95,6 @@ export type Places = ReturnType<typeof createPlaces>;
 
 function maskAddress(address: string): string {
   if (isIPv4(address)) return `${address.split('.').slice(0, 3).join('.')}.*`;
+  if (address === '::1') return address; // this machine: nothing to hide
   return /^[\da-f:]+$/.test(address) ? `${ipv6Groups(address).slice(0, 3).join(':')}::/48` : '?';
 }

@@ -78,8 +78,11 @@ test.serial(
   async (t) => {
     const { context, page } = await newProfile();
     await citizenWithPasskey(context, page);
-    t.is(await page.locator('.items li').count(), 1);
-    t.regex((await page.locator('.items').textContent()) ?? '', /我的手机/);
+    t.is(await page.locator('section[aria-labelledby="methods"] .items li').count(), 1);
+    t.regex(
+      (await page.locator('section[aria-labelledby="methods"] .items').textContent()) ?? '',
+      /我的手机/,
+    );
     await screenshots(page, 'account-passkey');
 
     // Sign out of Yitong (RP-less logout asks to confirm).

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { openDatabase } from '../../src/db/database.ts';
 import { newCitizen, newCreditCode } from '../helpers/people.ts';
 
 function yitong(args: string[], env: Record<string, string>, input?: string) {
@@ -27,6 +28,7 @@ test('--help lists every command, and every command has its own --help', (t) => 
     'clients add',
     'clients rotate-secret',
     'citizen create',
+    'accounts purge',
     'bench seed',
   ]) {
     t.true(help.stdout.includes(`yitong ${command}`), command);
@@ -232,4 +234,36 @@ test('bad arguments and bad manifests are explained, with a non-zero exit code',
   const badEnv = yitong(['migrate'], { ...e, DATABASE_URL: 'mysql://nope' });
   t.is(badEnv.status, 1);
   t.is(badEnv.stderr.trim(), 'error: DATABASE_URL must be a URL starting with postgres:// or postgresql://');
+});
+
+test('accounts purge deletes accounts whose waiting period is over, with a count', async (t) => {
+  const e = env();
+  const [due, waiting] = [newCitizen(), newCitizen()];
+  const subs = [due, waiting].map((person) =>
+    yitong(
+      ['citizen', 'create', '--id-number', person.idNumber, '--name', person.name, '--password-stdin'],
+      e,
+      person.password,
+    ).stdout.trim(),
+  );
+  const database = await openDatabase({ databaseUrl: undefined, pgliteDir: join(e.DATA_DIR, 'pglite') });
+  for (const [index, sub] of subs.entries())
+    await database.db
+      .updateTable('people')
+      .set({ deletion_due_at: new Date(Date.now() + (index === 0 ? -1 : 1) * 86_400_000) })
+      .where('id', '=', sub ?? '')
+      .execute();
+  await database.close();
+
+  const purge = yitong(['accounts', 'purge'], e);
+  t.is(purge.status, 0, purge.stderr);
+  t.regex(purge.stdout, /^1 accounts deleted, 0 kept, 0 expired fingerprints dropped$/m);
+  t.regex(purge.stderr, /1\/1 accounts/);
+  const after = await openDatabase({ databaseUrl: undefined, pgliteDir: join(e.DATA_DIR, 'pglite') });
+  t.teardown(() => after.close());
+  const left = await after.db.selectFrom('people').select('id').execute();
+  t.deepEqual(
+    left.map((row) => row.id),
+    [subs[1]],
+  );
 });

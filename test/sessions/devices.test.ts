@@ -42,7 +42,7 @@ test('the place hides the host part; private networks are local; the table names
   t.deepEqual(placeOf('2001:db8::1'), { network: '2001:db8:0::/48', area: null });
   t.deepEqual(placeOf('8.8.8.8'), { network: '8.8.8.*', area: null });
   t.deepEqual(placeOf('192.168.3.4'), { network: '192.168.3.*', area: 'local' });
-  t.deepEqual(placeOf('::1'), { network: '0:0:0::/48', area: 'local' });
+  t.deepEqual(placeOf('::1'), { network: '::1', area: 'local' });
   t.deepEqual(placeOf('not an address'), { network: '?', area: null });
 });
 
