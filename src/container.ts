@@ -103,12 +103,26 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       ephemeral,
       issuer: config.issuer,
       rpName: '一通',
+      failuresPerAddress: createLimiter(counters, {
+        name: 'passkey:ip',
+        limit: 50,
+        windowSeconds: 15 * MINUTE,
+      }),
     });
     const codes = createOneTimeCodes({
       repo: factors,
       sealer,
       ephemeral,
-      attemptsPerAccount: createLimiter(counters, { name: 'otp:acct', limit: 5, windowSeconds: 15 * MINUTE }),
+      attemptsPerAccountAndAddress: createLimiter(counters, {
+        name: 'otp:acct+ip',
+        limit: 5,
+        windowSeconds: 15 * MINUTE,
+      }),
+      attemptsPerAccount: createLimiter(counters, {
+        name: 'otp:acct',
+        limit: 30,
+        windowSeconds: 60 * MINUTE,
+      }),
     });
     const signIn = createSignIn({ ephemeral, factors });
     const levels = createIdentityLevels({

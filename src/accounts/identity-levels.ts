@@ -7,7 +7,7 @@
  * @example
  *   await levels.verifyOnline(person, '张三', ip);            // level 2, or AppError('identity.mismatch')
  *   await levels.lookUp(staff, idNumber, deskSession, ip);     // the person at the counter
- *   await levels.confirmInPerson(staff, deskSession, ip);     // level 3 for them, audited with the hall
+ *   await levels.confirmInPerson(staff, deskSession, person.id, ip); // level 3, audited with the hall
  */
 import type { EphemeralStore } from '../auth/ephemeral.ts';
 import type { Limiter } from '../auth/rate-limit.ts';
@@ -86,9 +86,11 @@ export function createIdentityLevels({
     },
 
     /** Level 3: confirmed face to face, recorded with the member of staff, the hall and the time. */
-    async confirmInPerson(staff: Staff, desk: string, ip: string): Promise<void> {
+    async confirmInPerson(staff: Staff, desk: string, shownPersonId: string, ip: string): Promise<void> {
       const personId = await ephemeral.take<string>(deskKey(desk));
       if (!personId) throw new AppError('staff.lookup_first', 400);
+      // Two tabs: the form confirms the person it showed, never whoever was looked up last.
+      if (personId !== shownPersonId) throw new AppError('staff.lookup_changed', 409);
       const person = await accounts.findPerson(personId);
       if (person?.status !== 'active') throw new AppError('staff.not_found', 404);
       if (person.id === staff.personId) throw new AppError('staff.self', 403);

@@ -1,7 +1,8 @@
 /**
  * Changing the mobile number: the new number must be free and is proved by a six-digit code
  * sent to it (through the notifier) before it replaces the old one. The code is bound to the
- * session that asked, valid ten minutes, used once; wrong codes and sends are limited per account.
+ * session that asked, valid ten minutes, used once. Numbers tried (5 an hour) and wrong codes
+ * (5 per 15 minutes) are limited per account.
  *
  * @example
  *   await phones.start(person, session.uid, '13912345678');   // the notifier delivers the code
@@ -48,9 +49,10 @@ export function createPhoneChange(deps: {
       const phone = input.trim();
       if (!MAINLAND_MOBILE.test(phone)) throw new AppError('phone.invalid', 400, { field: 'phone' });
       if (phone === person.phone) throw new AppError('phone.same', 400, { field: 'phone' });
+      // Counted before the look-up: asking is how one would probe which numbers are registered.
+      await limit(deps.sendsPerAccount, person.id);
       if (await deps.repo.phoneInUse(phone, person.id))
         throw new AppError('phone.taken', 409, { field: 'phone' });
-      await limit(deps.sendsPerAccount, person.id);
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
       await deps.ephemeral.put(
         keyOf(sessionUid),

@@ -12,7 +12,7 @@
 import type { Sealer } from '../identity/crypto.ts';
 import { AppError } from '../web/errors.ts';
 import type { EphemeralStore } from './ephemeral.ts';
-import type { Limiter } from './rate-limit.ts';
+import { addressKey, type Limiter } from './rate-limit.ts';
 import type { FactorsRepo } from './repo.ts';
 import {
   checkTotp,
@@ -30,21 +30,43 @@ export interface OneTimeCodeDeps {
   repo: FactorsRepo;
   sealer: Sealer;
   ephemeral: EphemeralStore;
-  /** Attempts per account: six digits fall to guessing without it. */
+  /**
+   * Attempts per account from one address, and per account from anywhere: six digits fall to
+   * guessing without them, and someone holding only the password, elsewhere, must not be able
+   * to lock the owner out of their codes for long.
+   */
+  attemptsPerAccountAndAddress: Limiter;
   attemptsPerAccount: Limiter;
 }
 
-export function createOneTimeCodes({ repo, sealer, ephemeral, attemptsPerAccount }: OneTimeCodeDeps) {
+export function createOneTimeCodes({
+  repo,
+  sealer,
+  ephemeral,
+  attemptsPerAccountAndAddress,
+  attemptsPerAccount,
+}: OneTimeCodeDeps) {
   const enrolmentKey = (binding: string) => `totp:enrol:${binding}`;
 
-  async function consumeAttempt(personId: string) {
-    const { allowed, retryAfterSeconds } = await attemptsPerAccount.consume(personId);
-    if (!allowed)
-      throw new AppError('rate.otp', 429, {
-        field: 'otp',
-        params: { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) },
-      });
+  const limits = (personId: string, ip: string) =>
+    [
+      [attemptsPerAccountAndAddress, `${personId}:${addressKey(ip)}`],
+      [attemptsPerAccount, personId],
+    ] as const;
+
+  async function consumeAttempt(personId: string, ip: string) {
+    for (const [limiter, key] of limits(personId, ip)) {
+      const { allowed, retryAfterSeconds } = await limiter.consume(key);
+      if (!allowed)
+        throw new AppError('rate.otp', 429, {
+          field: 'otp',
+          params: { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) },
+        });
+    }
   }
+
+  const resetAttempts = (personId: string, ip: string) =>
+    Promise.all(limits(personId, ip).map(([limiter, key]) => limiter.reset(key)));
 
   return {
     /** A new secret for this session (the same one again while it is pending), with its QR code. */
@@ -63,7 +85,7 @@ export function createOneTimeCodes({ repo, sealer, ephemeral, attemptsPerAccount
 
     /** Checks the first code from the app, stores the authenticator, returns the recovery codes (shown once). */
     async confirmEnrolment(binding: string, personId: string, code: string, ip: string): Promise<string[]> {
-      await consumeAttempt(personId);
+      await consumeAttempt(personId, ip);
       const pending = await ephemeral.peek<{ secret: string }>(enrolmentKey(binding));
       if (!pending) throw new AppError('totp.enrolment_expired', 400);
       const secret = sealer.open(Buffer.from(pending.secret, 'base64'));
@@ -78,13 +100,13 @@ export function createOneTimeCodes({ repo, sealer, ephemeral, attemptsPerAccount
         recoveryCodes.map((c) => sealer.index(c)),
         { actor: personId, action: 'totp.added', subject: personId, ip },
       );
-      await attemptsPerAccount.reset(personId);
+      await resetAttempts(personId, ip);
       return recoveryCodes;
     },
 
     /** A TOTP code or an unused recovery code; throws with what to do otherwise. */
     async verify(personId: string, input: string, ip: string): Promise<void> {
-      await consumeAttempt(personId);
+      await consumeAttempt(personId, ip);
       const factor = await repo.findTotp(personId);
       if (!factor) throw new AppError('otp.wrong', 400, { field: 'otp' });
       const recovery = normaliseRecoveryCode(input);
@@ -99,7 +121,7 @@ export function createOneTimeCodes({ repo, sealer, ephemeral, attemptsPerAccount
         if (!(await repo.advanceTotpStep(personId, check.step)))
           throw new AppError('otp.replayed', 400, { field: 'otp' });
       }
-      await attemptsPerAccount.reset(personId);
+      await resetAttempts(personId, ip);
     },
 
     remove: (personId: string, ip: string) =>

@@ -7,7 +7,7 @@
  *
  * @example
  *   const options = await passkeys.authenticationOptions(interactionUid);   // to the browser
- *   const { personId, method } = await passkeys.authenticate(interactionUid, responseJson);
+ *   const { personId, method } = await passkeys.authenticate(interactionUid, responseJson, ip);
  */
 import {
   type AuthenticationResponseJSON,
@@ -19,6 +19,7 @@ import {
 } from '@simplewebauthn/server';
 import { AppError } from '../web/errors.ts';
 import type { EphemeralStore } from './ephemeral.ts';
+import { addressKey, type Limiter } from './rate-limit.ts';
 import type { FactorsRepo } from './repo.ts';
 import type { Method } from './strength.ts';
 
@@ -30,9 +31,11 @@ export interface PasskeyDeps {
   ephemeral: EphemeralStore;
   issuer: string;
   rpName: string;
+  /** Failed assertions per address (successes are refunded): each failure is an audit row. */
+  failuresPerAddress: Limiter;
 }
 
-export function createPasskeyService({ repo, ephemeral, issuer, rpName }: PasskeyDeps) {
+export function createPasskeyService({ repo, ephemeral, issuer, rpName, failuresPerAddress }: PasskeyDeps) {
   const { origin, hostname: rpID } = new URL(issuer);
   const keyOf = (purpose: 'reg' | 'auth', binding: string) => `webauthn:${purpose}:${binding}`;
 
@@ -119,41 +122,63 @@ export function createPasskeyService({ repo, ephemeral, issuer, rpName }: Passke
       return options;
     },
 
-    /** Verifies an assertion for this binding; the person it proves and the `amr` method. */
-    async authenticate(binding: string, response: unknown): Promise<{ personId: string; method: Method }> {
-      const stored = await takeChallenge('auth', binding);
-      const assertion = response as AuthenticationResponseJSON;
-      // Credential ids are base64url: anything else is not one of ours.
-      const id =
-        typeof assertion?.id === 'string' && /^[\w-]{1,1400}$/.test(assertion.id) ? assertion.id : undefined;
-      const passkey = id ? await repo.findPasskey(id) : undefined;
-      if (!passkey || (stored.personId && passkey.personId !== stored.personId))
-        throw new AppError('passkey.unknown', 400);
-      if (assertion.response?.userHandle && assertion.response.userHandle !== passkey.personId)
-        throw new AppError('passkey.failed', 400);
-      const verification = await verifyAuthenticationResponse({
-        response: assertion,
-        expectedChallenge: stored.challenge,
-        expectedOrigin: origin,
-        expectedRPID: rpID,
-        requireUserVerification: true,
-        credential: {
-          id: passkey.id,
-          publicKey: new Uint8Array(passkey.publicKey),
-          counter: passkey.counter,
-          transports: passkey.transports as never,
-        },
-      }).catch(() => undefined);
-      if (!verification?.verified) throw new AppError('passkey.failed', 400);
-      const { newCounter, credentialBackedUp } = verification.authenticationInfo;
-      if (!(await repo.recordPasskeyUse(passkey.id, newCounter))) throw new AppError('passkey.failed', 400);
-      // RFC 8176: a synced (backed-up) passkey is a software-held key, a device-bound one hardware.
-      return { personId: passkey.personId, method: credentialBackedUp ? 'swk' : 'hwk' };
+    /**
+     * Verifies an assertion for this binding; the person it proves and the `amr` method. An
+     * address with too many failures gets `rate.ip` before anything is checked.
+     */
+    async authenticate(
+      binding: string,
+      response: unknown,
+      ip: string,
+    ): Promise<{ personId: string; method: Method }> {
+      const address = addressKey(ip);
+      const { allowed, retryAfterSeconds } = await failuresPerAddress.consume(address);
+      if (!allowed)
+        throw new AppError('rate.ip', 429, {
+          params: { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) },
+        });
+      const result = await verifyAssertion(binding, response);
+      await failuresPerAddress.refund(address);
+      return result;
     },
 
     remove: (personId: string, id: string, ip: string) =>
       repo.deletePasskey(personId, id, { actor: personId, action: 'passkey.removed', subject: personId, ip }),
   };
+
+  async function verifyAssertion(
+    binding: string,
+    response: unknown,
+  ): Promise<{ personId: string; method: Method }> {
+    const stored = await takeChallenge('auth', binding);
+    const assertion = response as AuthenticationResponseJSON;
+    // Credential ids are base64url: anything else is not one of ours.
+    const id =
+      typeof assertion?.id === 'string' && /^[\w-]{1,1400}$/.test(assertion.id) ? assertion.id : undefined;
+    const passkey = id ? await repo.findPasskey(id) : undefined;
+    if (!passkey || (stored.personId && passkey.personId !== stored.personId))
+      throw new AppError('passkey.unknown', 400);
+    if (assertion.response?.userHandle && assertion.response.userHandle !== passkey.personId)
+      throw new AppError('passkey.failed', 400);
+    const verification = await verifyAuthenticationResponse({
+      response: assertion,
+      expectedChallenge: stored.challenge,
+      expectedOrigin: origin,
+      expectedRPID: rpID,
+      requireUserVerification: true,
+      credential: {
+        id: passkey.id,
+        publicKey: new Uint8Array(passkey.publicKey),
+        counter: passkey.counter,
+        transports: passkey.transports as never,
+      },
+    }).catch(() => undefined);
+    if (!verification?.verified) throw new AppError('passkey.failed', 400);
+    const { newCounter, credentialBackedUp } = verification.authenticationInfo;
+    if (!(await repo.recordPasskeyUse(passkey.id, newCounter))) throw new AppError('passkey.failed', 400);
+    // RFC 8176: a synced (backed-up) passkey is a software-held key, a device-bound one hardware.
+    return { personId: passkey.personId, method: credentialBackedUp ? 'swk' : 'hwk' };
+  }
 }
 
 export type PasskeyService = ReturnType<typeof createPasskeyService>;

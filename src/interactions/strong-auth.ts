@@ -107,11 +107,13 @@ export function strongAuthRoutes(kit: InteractionKit, deps: InteractionDeps) {
   router.post('/interaction/:uid/passkey', async (ctx) => {
     const interaction = await loginInteraction(ctx);
     const progress = await progressOf(interaction);
-    const result = await passkeys.authenticate(interaction.uid, formOf(ctx).response).catch(async (error) => {
-      if (isAppError(error))
-        await accounts.recordFailedSignIn(ctx.ip, 'passkey', error.code, progress?.accountId);
-      throw error;
-    });
+    const result = await passkeys
+      .authenticate(interaction.uid, formOf(ctx).response, ctx.ip)
+      .catch(async (error) => {
+        if (isAppError(error) && error.code !== 'rate.ip')
+          await accounts.recordFailedSignIn(ctx.ip, 'passkey', error.code, progress?.accountId);
+        throw error;
+      });
     if (progress && progress.accountId !== result.personId) throw new AppError('passkey.unknown', 400);
     const person = await accounts.findPerson(result.personId);
     if (person?.status !== 'active') throw new AppError('account.locked', 403);

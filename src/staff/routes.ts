@@ -76,7 +76,7 @@ export function staffRoutes(deps: { portal: PortalSession; levels: IdentityLevel
     const form = formOf(ctx);
     requireCsrf(ctx, form._csrf);
     if (form.card_checked !== 'yes') throw new AppError('staff.card_unchecked', 400);
-    await levels.confirmInPerson(state(ctx).staff, state(ctx).session.uid, ctx.ip);
+    await levels.confirmInPerson(state(ctx).staff, state(ctx).session.uid, str(form.person), ctx.ip);
     render(ctx, 'staff', page(ctx, { notice: tr(ctx, 'staff.confirmed') }));
   });
 

@@ -95,6 +95,8 @@ export const authZh = {
   'staff.self': '不能为自己核验，请由其他工作人员办理。',
   'staff.card_unchecked': '请先勾选“我已当面查验身份证原件”。',
   'staff.lookup_first': '请先查询要核验的人（查询结果 10 分钟内有效），再确认核验。',
+  'staff.lookup_changed':
+    '此后您又查询了另一个人（可能在另一个窗口）。请重新查询眼前这位办事人，再确认核验。',
   'staff.hall': '大厅名称不能为空，且不超过 100 个字。',
   'staff.region': '行政区划代码应为 6 位数字，例如 440106。',
   'gender.male': '男',
@@ -210,6 +212,8 @@ export const authEn: Record<keyof typeof authZh, string> = {
   'staff.self': 'You cannot confirm yourself; ask another member of staff.',
   'staff.card_unchecked': 'Tick “I have checked the original identity card” first.',
   'staff.lookup_first': 'Look the person up first (a look-up holds for 10 minutes), then confirm.',
+  'staff.lookup_changed':
+    'You looked up someone else since (perhaps in another window). Look up the person in front of you again, then confirm.',
   'staff.hall': 'The hall name must not be empty and may have at most 100 characters.',
   'staff.region': 'The division code must be 6 digits, such as 440106.',
   'gender.male': 'Male',

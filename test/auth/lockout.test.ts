@@ -2,6 +2,7 @@ import test from 'ava';
 import { addressKey } from '../../src/auth/rate-limit.ts';
 import type { Backend } from '../helpers/databases.ts';
 import { newCitizen } from '../helpers/people.ts';
+import { currentStep, totpCode } from '../helpers/totp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 test('addresses are counted as IPv4, unwrapped from IPv4-mapped IPv6, or by IPv6 /64', (t) => {
@@ -59,6 +60,45 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
     await t.throwsAsync(accounts().authenticate(person.idNumber, person.password, '10.4.99.1'), {
       message: 'rate.account',
     });
+  });
+
+  test(`${backend}: five wrong one-time codes from one address stop that address, not the owner elsewhere; thirty an hour stop the account`, async (t) => {
+    const person = newCitizen();
+    const sub = await yitong.createCitizen(person);
+    const { codes, accounts: service } = yitong.server.container;
+    const found = await service.findPerson(sub);
+    if (!found) return t.fail('no person');
+    const { secret } = await codes.startEnrolment(`lockout-${sub}`, found);
+    const step = currentStep();
+    await codes.confirmEnrolment(`lockout-${sub}`, sub, totpCode(secret, step), '10.6.0.1');
+    const wrong = totpCode(secret, step + 10);
+    for (let i = 0; i < 5; i++)
+      await t.throwsAsync(codes.verify(sub, wrong, '10.6.0.1'), { message: 'otp.wrong' });
+    await t.throwsAsync(codes.verify(sub, wrong, '10.6.0.1'), { message: 'rate.otp' });
+    await t.throwsAsync(
+      codes.verify(sub, wrong, '10.6.0.2'),
+      { message: 'otp.wrong' },
+      'the owner elsewhere still may try',
+    );
+    for (let i = 0; i < 24; i++)
+      await t.throwsAsync(codes.verify(sub, wrong, `10.6.${i + 10}.1`), { message: 'otp.wrong' });
+    await t.throwsAsync(codes.verify(sub, wrong, '10.6.99.1'), { message: 'rate.otp' });
+  });
+
+  test(`${backend}: an address whose passkey assertions fail 50 times in 15 minutes is stopped before any check`, async (t) => {
+    const { passkeys } = yitong.server.container;
+    const attempt = async (ip: string) => {
+      const binding = `lockout-${Math.random()}`;
+      await passkeys.authenticationOptions(binding);
+      return passkeys.authenticate(binding, { id: 'not-a-passkey', response: {} }, ip);
+    };
+    for (let i = 0; i < 50; i++) await t.throwsAsync(attempt('10.7.0.1'), { message: 'passkey.unknown' });
+    await t.throwsAsync(attempt('10.7.0.1'), { message: 'rate.ip' });
+    await t.throwsAsync(
+      attempt('10.7.0.2'),
+      { message: 'passkey.unknown' },
+      'another address is not affected',
+    );
   });
 
   test(`${backend}: a success clears the failures from that address; other accounts are not affected`, async (t) => {

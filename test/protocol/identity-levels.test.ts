@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import * as client from 'openid-client';
 import { enrolTotp, signInTo } from '../helpers/account.ts';
-import { Browser, type Page, submit } from '../helpers/browser.ts';
+import { Browser, hiddenField, type Page, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
 import {
   authorizationRequest,
@@ -160,20 +160,33 @@ test('staff: a non-staff person gets 403; staff confirm face to face (level 3) w
   const unchecked = await submit(staffBrowser, found, '/staff/confirm');
   t.is(unchecked.status, 400);
   t.is(await levelOf(residentSub), 1);
-  const confirmed = await submit(staffBrowser, found, '/staff/confirm', { card_checked: 'yes' });
+  // Two tabs: a look-up of someone else since then; this form's confirmation is refused.
+  const second = newCitizen();
+  const secondSub = await yitong.createCitizen(second);
+  await submit(staffBrowser, desk, '/staff/lookup', { id_number: second.idNumber });
+  const shown = (page: { html: string }) => ({
+    card_checked: 'yes',
+    person: hiddenField(page.html, 'person'),
+  });
+  const mixed = await submit(staffBrowser, found, '/staff/confirm', shown(found));
+  t.is(mixed.status, 409);
+  t.regex(mixed.html, /您又查询了另一个人/);
+  t.deepEqual([await levelOf(residentSub), await levelOf(secondSub)], [1, 1]);
+  const foundAgain = await submit(staffBrowser, desk, '/staff/lookup', { id_number: resident.idNumber });
+  const confirmed = await submit(staffBrowser, foundAgain, '/staff/confirm', shown(foundAgain));
   t.regex(confirmed.html, /实名等级为 3 级/);
   t.is(await levelOf(residentSub), 3);
   // The confirmation named the person looked up, once: a second one needs a new look-up.
-  const again = await submit(staffBrowser, found, '/staff/confirm', { card_checked: 'yes' });
+  const again = await submit(staffBrowser, foundAgain, '/staff/confirm', shown(foundAgain));
   t.is(again.status, 400);
   t.regex(again.html, /请先查询要核验的人/);
 
   const rows = await auditOf(residentSub);
   t.deepEqual(
     rows.map((row) => row.action),
-    ['staff.looked_up', 'identity.confirmed'],
+    ['staff.looked_up', 'staff.looked_up', 'identity.confirmed'],
   );
-  const confirmation = rows[1];
+  const confirmation = rows[2];
   t.is(confirmation?.actor, memberSub);
   t.like(confirmation?.details, { hall: '天河区政务服务中心', region_code: '440106', from_level: 1 });
   t.true(Math.abs((confirmation?.at.getTime() ?? 0) - Date.now()) < 60_000);

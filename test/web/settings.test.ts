@@ -121,7 +121,7 @@ test('a new mobile number is proved by a code sent to it, then replaces the old 
   t.regex(again.html, /验证码已失效/);
 });
 
-test('five wrong codes end the code; a stale sign-in must sign in again before changing the number', async (t) => {
+test('five wrong codes end the code; numbers tried are limited; a stale sign-in must sign in again first', async (t) => {
   const { browser } = await signedIn();
   const form = await browser.visit(`${yitong.issuer}/account/phone`);
   const newPhone = `136${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
@@ -136,6 +136,17 @@ test('five wrong codes end the code; a stale sign-in must sign in again before c
     form: { _csrf: form.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '', code },
   });
   t.is(late.status, 400, 'even the right code no longer works');
+
+  // Trying numbers is limited too (5 an hour), so nobody can probe which numbers are registered.
+  const owner = newCitizen();
+  await yitong.createCitizen(owner);
+  for (let i = 0; i < 4; i++) {
+    const tried = await submit(browser, form, '/account/phone', { phone: owner.phone });
+    t.is(tried.status, 409);
+  }
+  const probing = await submit(browser, form, '/account/phone', { phone: owner.phone });
+  t.is(probing.status, 429);
+  t.notRegex(probing.html, /已被另一个账号使用/);
 
   await age(browser);
   const stale = await browser.request(`${yitong.issuer}/account/phone`);
