@@ -4,6 +4,7 @@ import { type AuditEvent, createAuditLog, withAudit } from '../audit/repo.ts';
 import { isUniqueViolation, violatedConstraint } from '../db/errors.ts';
 import type { Schema } from '../db/schema.ts';
 import { AppError } from '../web/errors.ts';
+import { createGrantsQueries } from './grants-repo.ts';
 
 export interface NewPerson {
   id: string;
@@ -107,112 +108,7 @@ export function createAccountsRepo(db: Kysely<Schema>) {
         .executeTakeFirst();
     },
 
-    async findConsent(personId: string, clientId: string): Promise<string[] | undefined> {
-      const row = await db
-        .selectFrom('consents')
-        .select('scopes')
-        .where('person_id', '=', personId)
-        .where('client_id', '=', clientId)
-        .executeTakeFirst();
-      return row?.scopes.split(' ').filter(Boolean);
-    },
-
-    /** Remembers a grant (and the session id) a site holds for a person; refreshed on every use. */
-    async recordSiteGrant(
-      grantId: string,
-      personId: string,
-      clientId: string,
-      session: { sid: string | undefined; sessionUid: string },
-    ) {
-      const sid = session.sid ?? null;
-      await db
-        .insertInto('site_grants')
-        .values({
-          grant_id: grantId,
-          person_id: personId,
-          client_id: clientId,
-          sid,
-          session_uid: session.sessionUid,
-        })
-        .onConflict((oc) =>
-          oc
-            .column('grant_id')
-            .doUpdateSet({ sid, session_uid: session.sessionUid, last_used_at: new Date() }),
-        )
-        .execute();
-    },
-
-    siteGrants(personId: string, clientId?: string) {
-      let query = db
-        .selectFrom('site_grants')
-        .select([
-          'grant_id as grantId',
-          'client_id as clientId',
-          'sid',
-          'session_uid as sessionUid',
-          'last_used_at as lastUsedAt',
-        ])
-        .where('person_id', '=', personId);
-      if (clientId) query = query.where('client_id', '=', clientId);
-      return query.execute();
-    },
-
-    /** Ends the person's consent and grants at a site; false when there was no consent. */
-    async revokeSite(personId: string, clientId: string, audit: AuditEvent): Promise<boolean> {
-      return withAudit(db, audit, async (trx) => {
-        await trx
-          .deleteFrom('site_grants')
-          .where('person_id', '=', personId)
-          .where('client_id', '=', clientId)
-          .execute();
-        const result = await trx
-          .deleteFrom('consents')
-          .where('person_id', '=', personId)
-          .where('client_id', '=', clientId)
-          .executeTakeFirst();
-        if (result.numDeletedRows !== 1n) throw new AppError('site.not_yours', 403);
-        return true;
-      });
-    },
-
-    /** The sites a person has consented to, newest first. */
-    listConsents(personId: string) {
-      return db
-        .selectFrom('consents')
-        .select(['client_id as clientId', 'scopes', 'created_at as since', 'updated_at as changed'])
-        .where('person_id', '=', personId)
-        .orderBy('updated_at', 'desc')
-        .execute();
-    },
-
-    /** Releases of claims to sites (from the audit trail), newest first, `limit` before `before`. */
-    listReleases(personId: string, limit: number, before?: string) {
-      let query = db
-        .selectFrom('audit_events')
-        .select(['seq', 'at', 'details'])
-        .where('subject', '=', personId)
-        .where('action', '=', 'claims.released');
-      if (before) query = query.where('seq', '<', before);
-      return query.orderBy('seq', 'desc').limit(limit).execute();
-    },
-
-    async saveConsent(
-      personId: string,
-      clientId: string,
-      scopes: string[],
-      audit: AuditEvent,
-    ): Promise<void> {
-      const joined = scopes.join(' ');
-      await withAudit(db, audit, (trx) =>
-        trx
-          .insertInto('consents')
-          .values({ person_id: personId, client_id: clientId, scopes: joined })
-          .onConflict((oc) =>
-            oc.columns(['person_id', 'client_id']).doUpdateSet({ scopes: joined, updated_at: new Date() }),
-          )
-          .execute(),
-      );
-    },
+    ...createGrantsQueries(db),
 
     /** Raises (never lowers) the identity level; the name is corrected when the authority's differs. */
     async raiseIdentityLevel(

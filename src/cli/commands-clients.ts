@@ -1,0 +1,73 @@
+/** `yitong clients …`: departmental sites from manifests, their secrets, registration tokens. */
+import { issueInitialAccessToken } from '../oidc/registration.ts';
+import { type Commands, print, readStdin, UsageError } from './command.ts';
+
+export const clientCommands: Commands = {
+  'clients sync': {
+    usage: 'yitong clients sync <dir>',
+    summary:
+      'Validate every *.json manifest in <dir>, then register or update them all (none if any is invalid).',
+    positionals: 1,
+    async run(container, _values, [dir]) {
+      for (const result of await container.clients.sync(dir as string)) printClient(result);
+    },
+  },
+  'clients add': {
+    usage: 'yitong clients add <file> [--secret-stdin]',
+    summary:
+      'Register one client manifest; prints its client_id and, when generated, its secret (shown once). --secret-stdin sets the secret from standard input instead.',
+    positionals: 1,
+    options: { 'secret-stdin': { type: 'boolean' } },
+    async run(container, values, [file]) {
+      const secret = values['secret-stdin'] ? (await readStdin()).trim() : undefined;
+      printClient(await container.clients.add(file as string, { secret }));
+    },
+  },
+  'clients rotate-secret': {
+    usage: 'yitong clients rotate-secret <client_id>',
+    summary: 'Give a client a new random secret, shown once; the old one stops working at once.',
+    positionals: 1,
+    async run(container, _values, [clientId]) {
+      const secret = await container.clients.rotateSecret(clientId as string);
+      if (!secret) throw new UsageError(`no client ${clientId}`);
+      print(`client_secret ${secret}  (shown once: store it in the site's configuration now)`);
+    },
+  },
+  'clients issue-token': {
+    usage: 'yitong clients issue-token --department D --region-code R --scopes "openid profile" [--days 30]',
+    summary:
+      "Issue a department an initial access token (shown once) for dynamic client registration (RFC 7591) at the provider's registration endpoint: its sites get that department, a region within R and only those scopes.",
+    options: {
+      department: { type: 'string' },
+      'region-code': { type: 'string' },
+      scopes: { type: 'string' },
+      days: { type: 'string' },
+    },
+    async run(container, values) {
+      if (!values.department || !values['region-code'] || !values.scopes)
+        throw new UsageError('--department, --region-code and --scopes are required');
+      const token = await issueInitialAccessToken(
+        container.provider,
+        container.clientsRepo,
+        {
+          department: String(values.department),
+          regionCode: String(values['region-code']),
+          scopes: String(values.scopes),
+          days: values.days === undefined ? undefined : Number(values.days),
+        },
+        'cli',
+      );
+      print(
+        `initial_access_token ${token}  (shown once; register at ${container.config.issuer}${container.provider.pathFor('registration')})`,
+      );
+    },
+  },
+};
+
+function printClient(result: { file: string; clientId: string; generatedSecret?: string }) {
+  print(`${result.file}: client_id ${result.clientId}`);
+  if (result.generatedSecret)
+    print(
+      `  client_secret ${result.generatedSecret}  (shown once: store it in the site's configuration now)`,
+    );
+}

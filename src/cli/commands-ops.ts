@@ -1,0 +1,85 @@
+/** Running the service: migrations, signing keys, the audit chain, benchmark data. */
+import { verifyAuditChain } from '../audit/repo.ts';
+import { peopleStorage, seedCitizens } from '../bench/seed.ts';
+import { migrate } from '../db/migrate.ts';
+import { rotateSigningKey } from '../oidc/keys.ts';
+import { AuditChainError, type Commands, print, readStdin, UsageError } from './command.ts';
+import { formatBytes, progressReporter } from './format.ts';
+
+const BENCH_PASSWORD = 'bench-password-2026';
+const MAX_BENCH_CITIZENS = 50_000_000;
+
+export const opsCommands: Commands = {
+  migrate: {
+    usage: 'yitong migrate',
+    summary: 'Apply pending database migrations (the server also applies them at start).',
+    async run(container) {
+      const applied = await migrate(container.database);
+      print(applied.length ? `applied: ${applied.join(', ')}` : 'the database is up to date');
+    },
+  },
+  'keys rotate': {
+    usage: 'yitong keys rotate',
+    summary:
+      'Add a new ES256 signing key; the old ones stay in the JWKS for verification. Restart the provider to sign with it.',
+    async run(container) {
+      print(`new signing key: ${await rotateSigningKey(container.database.db, container.sealer)}`);
+    },
+  },
+  'audit verify': {
+    usage: 'yitong audit verify',
+    summary:
+      'Walk the hash-chained audit trail from its first row; report the first row that was altered, removed or inserted out of turn (exit code 1).',
+    async run(container) {
+      const check = await verifyAuditChain(container.database.db, (rows) =>
+        process.stderr.write(`\r${rows} rows checked`),
+      );
+      if (check.broken) {
+        process.stderr.write('\n');
+        throw new AuditChainError(
+          `the audit trail is broken at row ${check.broken.seq}: ${check.broken.reason === 'hash' ? 'its contents do not match its hash (altered)' : 'it does not follow the row before it (a row was removed or inserted)'}; ${check.rows} rows before it are intact`,
+        );
+      }
+      print(`${check.rows} rows verified: the audit trail is intact`);
+    },
+  },
+  'bench seed': {
+    usage: 'yitong bench seed --citizens N [--password-stdin]',
+    summary: `Load N synthetic citizens (sub bench-<i>, valid identity numbers) for benchmarks; resumable, a rerun skips those present. Password ${BENCH_PASSWORD} unless --password-stdin.`,
+    options: { citizens: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
+    check: (values) => void benchCitizens(values),
+    async run(container, values) {
+      const citizens = benchCitizens(values);
+      const password = values['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : BENCH_PASSWORD;
+      if (!password) throw new UsageError('the password on standard input is empty');
+      process.stderr.write(
+        `warning: adding synthetic accounts for benchmarks to the ${container.database.kind} database; remove them with DELETE FROM people WHERE id LIKE 'bench-%'\n`,
+      );
+      const started = performance.now();
+      const { inserted, skipped } = await seedCitizens(
+        { db: container.database.db, sealer: container.sealer },
+        { citizens, password, onProgress: progressReporter(process.stderr) },
+      );
+      const seconds = (performance.now() - started) / 1000;
+      print(
+        `${inserted} inserted, ${skipped} skipped in ${seconds.toFixed(1)} s (${Math.round(inserted / seconds)} rows/s inserted)`,
+      );
+      const storage = await peopleStorage(container.database.db);
+      // Below 10 k rows the fixed overhead of pages and index roots makes a per-million figure meaningless.
+      const perMillion = (bytes: number) => formatBytes((bytes / storage.rows) * 1e6);
+      print(
+        `people: ${storage.rows} rows, table ${formatBytes(storage.tableBytes)}, indexes ${formatBytes(storage.indexBytes)}${storage.rows >= 10_000 ? ` (per million people: table ${perMillion(storage.tableBytes)}, indexes ${perMillion(storage.indexBytes)})` : ''}`,
+      );
+    },
+  },
+};
+
+function benchCitizens(values: Record<string, string | boolean | undefined>): number {
+  const raw = String(values.citizens ?? '').replaceAll('_', '');
+  const citizens = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(citizens >= 1 && citizens <= MAX_BENCH_CITIZENS))
+    throw new UsageError(
+      `--citizens must be a whole number from 1 to ${MAX_BENCH_CITIZENS} (got "${values.citizens ?? ''}")\nusage: yitong bench seed --citizens N [--password-stdin]`,
+    );
+  return citizens;
+}

@@ -1,0 +1,79 @@
+/** People: citizens, administrators, counter staff, and deleting the accounts whose deletion is due. */
+import { RETENTION_YEARS, WAITING_DAYS } from '../accounts/deletion.ts';
+import { type Commands, print, readStdin, UsageError } from './command.ts';
+
+export const peopleCommands: Commands = {
+  'citizen create': {
+    usage: 'yitong citizen create --id-number N --name NAME [--phone P] --password-stdin',
+    summary: 'Create a citizen account; reads the password from standard input and prints the sub.',
+    options: {
+      'id-number': { type: 'string' },
+      name: { type: 'string' },
+      phone: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+    },
+    async run(container, values) {
+      if (!values['id-number'] || !values.name || !values['password-stdin'])
+        throw new UsageError('--id-number, --name and --password-stdin are required');
+      const password = (await readStdin()).replace(/\r?\n$/, '');
+      const sub = await container.accounts.register({
+        idNumber: String(values['id-number']),
+        name: String(values.name),
+        phone: values.phone ? String(values.phone) : undefined,
+        password,
+        passwordConfirm: password,
+      });
+      print(sub);
+    },
+  },
+  'admin add': {
+    usage: 'yitong admin add --id-number N --role admin|auditor --region-code R',
+    summary:
+      'Make a registered person an administrator (admin: accounts, legal persons; auditor: read-only, audit trail included) of a GB/T 2260 region: 440000 a province, 440100 a city, 440106 a county. They sign in at /admin with two factors.',
+    options: { 'id-number': { type: 'string' }, role: { type: 'string' }, 'region-code': { type: 'string' } },
+    async run(container, values) {
+      if (!values['id-number'] || !values.role || !values['region-code'])
+        throw new UsageError('--id-number, --role and --region-code are required');
+      const person = await container.admin.addAdmin(
+        String(values['id-number']),
+        String(values.role),
+        String(values['region-code']),
+      );
+      print(
+        `${person.idNumberMasked} (${person.name}) is ${String(values.role)} of ${String(values['region-code'])}`,
+      );
+    },
+  },
+  'staff add': {
+    usage: 'yitong staff add --id-number N --hall "HALL" --region-code R',
+    summary:
+      'Make a registered person counter staff of a service hall: they can confirm people face to face (identity level 3) at /staff, signed in with two factors.',
+    options: { 'id-number': { type: 'string' }, hall: { type: 'string' }, 'region-code': { type: 'string' } },
+    async run(container, values) {
+      if (!values['id-number'] || !values.hall || !values['region-code'])
+        throw new UsageError('--id-number, --hall and --region-code are required');
+      const person = await container.levels.addStaff(
+        String(values['id-number']),
+        String(values.hall),
+        String(values['region-code']),
+      );
+      print(`${person.idNumberMasked} (${person.name}) is counter staff of ${String(values.hall).trim()}`);
+    },
+  },
+  'accounts purge': {
+    usage: 'yitong accounts purge',
+    summary: `Delete the accounts whose deletion was asked for ${WAITING_DAYS} days ago or more (run it daily), and drop the fingerprints kept past ${RETENTION_YEARS} years.`,
+    async run(container) {
+      const result = await container.deletion.purgeDue(new Date(), (done, total) =>
+        process.stderr.write(`\r${done}/${total} accounts${done === total ? '\n' : ''}`),
+      );
+      for (const { personId, entities } of result.kept)
+        print(
+          `kept ${personId}: the only manager of ${entities}; they must authorise another administrator first`,
+        );
+      print(
+        `${result.deleted} accounts deleted, ${result.kept.length} kept, ${result.fingerprintsDropped} expired fingerprints dropped`,
+      );
+    },
+  },
+};
