@@ -27,8 +27,8 @@ export function createPasswordReset(deps: {
 
   async function personOf(token: string): Promise<Person> {
     const personId = /^[\w-]{43}$/.test(token) ? await deps.ephemeral.peek<string>(keyOf(token)) : undefined;
-    const person = personId && (await deps.repo.findPersonById(personId));
-    if (!person || person.status !== 'active') throw new AppError('reset.expired', 400);
+    const person = personId ? await deps.repo.findPersonById(personId) : undefined;
+    if (person?.status !== 'active') throw new AppError('reset.expired', 400);
     return person;
   }
 

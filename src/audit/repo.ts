@@ -150,7 +150,7 @@ export interface AuditFilter {
  */
 export function createAuditLog(db: Kysely<Schema>) {
   const queue: Array<{ event: AuditEvent; done: (error?: unknown) => void }> = [];
-  let writing: Promise<void> | undefined;
+  let draining = false;
 
   async function drain() {
     while (queue.length > 0) {
@@ -163,14 +163,17 @@ export function createAuditLog(db: Kysely<Schema>) {
         for (const item of batch) item.done(error);
       }
     }
-    writing = undefined;
+    draining = false;
   }
 
   return {
     record(event: AuditEvent): Promise<void> {
       return new Promise((resolve, reject) => {
         queue.push({ event, done: (error) => (error ? reject(error) : resolve()) });
-        writing ??= drain();
+        if (!draining) {
+          draining = true;
+          void drain();
+        }
       });
     },
   };

@@ -62,7 +62,7 @@ export const peopleCommands: Commands = {
   },
   'accounts purge': {
     usage: 'yitong accounts purge',
-    summary: `Delete the accounts whose deletion was asked for ${WAITING_DAYS} days ago or more (run it daily), and drop the fingerprints kept past ${RETENTION_YEARS} years.`,
+    summary: `Delete the accounts whose deletion was asked for ${WAITING_DAYS} days ago or more (run it daily), drop the fingerprints kept past ${RETENTION_YEARS} years and the records of sign-in sessions over for a day.`,
     async run(container) {
       const result = await container.deletion.purgeDue(new Date(), (done, total) =>
         process.stderr.write(`\r${done}/${total} accounts${done === total ? '\n' : ''}`),
@@ -71,8 +71,9 @@ export const peopleCommands: Commands = {
         print(
           `kept ${personId}: the only manager of ${entities}; they must authorise another administrator first`,
         );
+      const sessions = await container.sessions.forgetOld(new Date());
       print(
-        `${result.deleted} accounts deleted, ${result.kept.length} kept, ${result.fingerprintsDropped} expired fingerprints dropped`,
+        `${result.deleted} accounts deleted, ${result.kept.length} kept, ${result.fingerprintsDropped} expired fingerprints dropped, ${sessions} old session records dropped`,
       );
     },
   },

@@ -89,6 +89,15 @@ export function createSessionsRepo(db: Kysely<Schema>) {
         .where('uid', 'in', uids)
         .execute();
     },
+
+    /** Records of sessions that ended, or went quiet, before `before`: nobody is shown them again. */
+    async forget(before: Date): Promise<number> {
+      const result = await db
+        .deleteFrom('sign_in_sessions')
+        .where((eb) => eb.or([eb('ended_at', '<', before), eb('last_active_at', '<', before)]))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
   };
 }
 

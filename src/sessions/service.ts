@@ -26,6 +26,8 @@ export function createSessionsService(repo: SessionsRepo, placeOf: Places) {
     listOpen: repo.listOpen,
     close: repo.close,
     end: repo.end,
+    /** Drops the records of sessions over for a day or more (a session lives 12 hours at most). */
+    forgetOld: (now: Date) => repo.forget(new Date(now.getTime() - 86_400_000)),
   };
 }
 

@@ -9,13 +9,7 @@ import * as client from 'openid-client';
 import { enrolTotp, signInTo } from '../helpers/account.ts';
 import { Browser, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
-import {
-  authorizationRequest,
-  discoverSite,
-  exchangeCode,
-  REDIRECT_URI,
-  walkAuthorization,
-} from '../helpers/rp.ts';
+import { authorizationRequest, discoverSite, exchangeCode, REDIRECT_URI } from '../helpers/rp.ts';
 import type { Authenticator } from '../helpers/totp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 

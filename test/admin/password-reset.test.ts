@@ -2,25 +2,22 @@
  * Password reset: an administrator sends a single-use link through the notifier (a real HTTP
  * webhook here); the person chooses a new password, which ends every earlier sign-in.
  */
-import { createServer } from 'node:http';
 import test from 'ava';
 import { enrolTotp, signInTo } from '../helpers/account.ts';
 import { Browser, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
+import { receiver } from '../helpers/receiver.ts';
 import { startYitong } from '../helpers/yitong.ts';
 
 test('an admin sends a reset link; the person sets a new password once; old sessions and password stop working', async (t) => {
-  const messages: Array<Record<string, string>> = [];
-  const webhook = createServer(async (req, res) => {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    messages.push({ ...JSON.parse(body), authorization: req.headers.authorization ?? '' });
-    res.end();
-  });
-  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => webhook.close());
+  const webhook = await receiver(t.teardown, '/notify');
+  const messages = () =>
+    webhook.received.map((message) => ({
+      ...JSON.parse(message.body),
+      authorization: message.authorization,
+    }));
   const yitong = await startYitong('postgres', {
-    NOTIFIER_URL: `http://127.0.0.1:${(webhook.address() as { port: number }).port}/notify`,
+    NOTIFIER_URL: webhook.url,
     NOTIFIER_TOKEN: 'webhook-secret',
   });
   t.teardown(() => yitong.stop());
@@ -41,14 +38,14 @@ test('an admin sends a reset link; the person sets a new password once; old sess
   const page = await console.visit(`${yitong.issuer}/admin/people/${sub}`);
   const sent = await submit(console, page, `/${sub}/reset-password`);
   t.regex(sent.html, /重置密码链接已发送/);
-  t.is(messages.length, 1);
-  t.like(messages[0], {
+  t.is(messages().length, 1);
+  t.like(messages()[0], {
     kind: 'password_reset',
     personId: sub,
     phone: person.phone,
     authorization: 'Bearer webhook-secret',
   });
-  const link = messages[0]?.link ?? '';
+  const link = messages()[0]?.link ?? '';
   t.regex(link, new RegExp(`^${yitong.issuer}/reset/[\\w-]{43}$`));
 
   const visitor = new Browser();

@@ -7,8 +7,14 @@
  */
 import test from 'ava';
 import * as client from 'openid-client';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, screenshots, VIEWPORTS } from '../helpers/chromium.ts';
+import type { Browser, Page } from 'playwright-core';
+import {
+  launchChromium,
+  newProfile,
+  screenshots,
+  signInWithPassword,
+  VIEWPORTS,
+} from '../helpers/chromium.ts';
 import { newCitizen } from '../helpers/people.ts';
 import { authorizationRequest, discoverSite, exchangeCode, REDIRECT_URI, type Site } from '../helpers/rp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
@@ -43,22 +49,6 @@ test.after.always(async () => {
   await yitong?.stop();
 });
 
-async function newProfile(
-  options: { userAgent?: string; viewport?: { width: number; height: number } } = {},
-) {
-  const context = await chromium.newContext({ locale: 'zh-CN', viewport: VIEWPORTS.desktop, ...options });
-  await context.route(`${new URL(REDIRECT_URI).origin}/**`, (route) =>
-    route.fulfill({ status: 200, contentType: 'text/plain', body: 'site callback' }),
-  );
-  return { context, page: await context.newPage() };
-}
-
-async function signIn(page: Page, person: { idNumber: string; password: string }) {
-  await page.getByLabel('居民身份证号码').fill(person.idNumber);
-  await page.getByLabel('密码', { exact: true }).fill(person.password);
-  await page.getByRole('button', { name: '登录', exact: true }).click();
-}
-
 /** Through the site's authorization request in the browser; the site exchanges the code. */
 async function useSite(
   page: Page,
@@ -68,7 +58,7 @@ async function useSite(
 ) {
   const pending = await authorizationRequest(site, { scope });
   await page.goto(pending.url);
-  if (person) await signIn(page, person);
+  if (person) await signInWithPassword(page, person);
   await page.getByRole('button', { name: '同意并继续' }).click();
   await page.waitForURL(`${REDIRECT_URI}**`);
   return exchangeCode(site, page.url(), pending);
@@ -99,7 +89,7 @@ test('a citizen sees which sites know them, what they got and where they are sig
   const [social, fund] = sites as [Site, Site];
   const person = newCitizen();
   await yitong.createCitizen(person);
-  const desktop = await newProfile();
+  const desktop = await newProfile(chromium);
   t.teardown(() => desktop.context.close());
   const page = desktop.page;
   await useSite(page, social, 'openid profile', person);
@@ -107,10 +97,10 @@ test('a citizen sees which sites know them, what they got and where they are sig
   await client.fetchUserInfo(fund.config, fundTokens.access_token, fundTokens.claims()?.sub ?? '');
 
   // A second device: the phone, signed in to the account page.
-  const phone = await newProfile({ userAgent: PHONE_AGENT, viewport: VIEWPORTS.phone });
+  const phone = await newProfile(chromium, { userAgent: PHONE_AGENT, viewport: VIEWPORTS.phone });
   t.teardown(() => phone.context.close());
   await phone.page.goto(`${yitong.issuer}/account`);
-  await signIn(phone.page, person);
+  await signInWithPassword(phone.page, person);
   await phone.page.waitForURL(`${yitong.issuer}/account`);
 
   const visit = async (path: string, name: string, heading: RegExp) => {

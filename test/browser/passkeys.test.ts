@@ -7,7 +7,13 @@
  */
 import test from 'ava';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { addVirtualAuthenticator, launchChromium, screenshots, VIEWPORTS } from '../helpers/chromium.ts';
+import {
+  addVirtualAuthenticator,
+  launchChromium,
+  newProfile,
+  screenshots,
+  signInWithPassword,
+} from '../helpers/chromium.ts';
 import { newCitizen } from '../helpers/people.ts';
 import { authorizationRequest, discoverSite, exchangeCode, REDIRECT_URI, type Site } from '../helpers/rp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
@@ -36,21 +42,6 @@ test.after.always(async () => {
   await yitong?.stop();
 });
 
-/** A browser profile whose requests to the site's redirect URI are answered without a server. */
-async function newProfile(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await chromium.newContext({ locale: 'zh-CN', viewport: VIEWPORTS.desktop });
-  await context.route(`${new URL(REDIRECT_URI).origin}/**`, (route) =>
-    route.fulfill({ status: 200, contentType: 'text/plain', body: 'site callback' }),
-  );
-  return { context, page: await context.newPage() };
-}
-
-async function signInWithPassword(page: Page, person: { idNumber: string; password: string }) {
-  await page.getByLabel('居民身份证号码').fill(person.idNumber);
-  await page.getByLabel('密码', { exact: true }).fill(person.password);
-  await page.getByRole('button', { name: '登录', exact: true }).click();
-}
-
 /** Registers in the browser, signs in to /account and adds a passkey; returns the citizen. */
 async function citizenWithPasskey(context: BrowserContext, page: Page) {
   const person = newCitizen();
@@ -76,7 +67,7 @@ async function citizenWithPasskey(context: BrowserContext, page: Page) {
 test.serial(
   'register, add a passkey, sign out, sign in without a password: the site gets acr phr and amr hwk',
   async (t) => {
-    const { context, page } = await newProfile();
+    const { context, page } = await newProfile(chromium);
     await citizenWithPasskey(context, page);
     t.is(await page.locator('section[aria-labelledby="methods"] .items li').count(), 1);
     t.regex(
@@ -109,7 +100,7 @@ test.serial(
 );
 
 test.serial('step-up from a password session to a passkey: the page asks only for the passkey', async (t) => {
-  const { context, page } = await newProfile();
+  const { context, page } = await newProfile(chromium);
   const person = await citizenWithPasskey(context, page);
   // The account page's sign-in was by password; a site wanting mfa gets the second-factor page.
   const pending = await authorizationRequest(site, { scope: 'openid profile', extra: { acr_values: MFA } });
@@ -164,7 +155,7 @@ function post(page: Page, response: unknown) {
 test.serial(
   'a replayed assertion, an assertion for another session and an unknown credential are refused',
   async (t) => {
-    const { context, page } = await newProfile();
+    const { context, page } = await newProfile(chromium);
     await citizenWithPasskey(context, page);
     await page.goto(`${yitong.issuer}/session/end`);
     await page.getByRole('button', { name: '退出登录' }).click();
@@ -180,7 +171,7 @@ test.serial(
     t.is(replayed.body.error, 'passkey.expired');
 
     // Another browser (another session) with its own pending challenge: A's assertion does not fit it.
-    const other = await newProfile();
+    const other = await newProfile(chromium);
     const second = await authorizationRequest(site, { scope: 'openid profile' });
     await other.page.goto(second.url);
     await other.page.evaluate(async () => {

@@ -236,7 +236,7 @@ test('bad arguments and bad manifests are explained, with a non-zero exit code',
   t.is(badEnv.stderr.trim(), 'error: DATABASE_URL must be a URL starting with postgres:// or postgresql://');
 });
 
-test('accounts purge deletes accounts whose waiting period is over, with a count', async (t) => {
+test('accounts purge deletes accounts whose waiting period is over and old session records, with counts', async (t) => {
   const e = env();
   const [due, waiting] = [newCitizen(), newCitizen()];
   const subs = [due, waiting].map((person) =>
@@ -253,11 +253,30 @@ test('accounts purge deletes accounts whose waiting period is over, with a count
       .set({ deletion_due_at: new Date(Date.now() + (index === 0 ? -1 : 1) * 86_400_000) })
       .where('id', '=', sub ?? '')
       .execute();
+  for (const [uid, daysAgo] of [
+    ['old', 3],
+    ['current', 0],
+  ] as const)
+    await database.db
+      .insertInto('sign_in_sessions')
+      .values({
+        person_id: subs[1] ?? '',
+        uid,
+        device: 'Chrome 131 · Android',
+        network: '10.0.0.*',
+        area: 'local',
+        auth_time: new Date(),
+        last_active_at: new Date(Date.now() - daysAgo * 86_400_000),
+      })
+      .execute();
   await database.close();
 
   const purge = yitong(['accounts', 'purge'], e);
   t.is(purge.status, 0, purge.stderr);
-  t.regex(purge.stdout, /^1 accounts deleted, 0 kept, 0 expired fingerprints dropped$/m);
+  t.regex(
+    purge.stdout,
+    /^1 accounts deleted, 0 kept, 0 expired fingerprints dropped, 1 old session records dropped$/m,
+  );
   t.regex(purge.stderr, /1\/1 accounts/);
   const after = await openDatabase({ databaseUrl: undefined, pgliteDir: join(e.DATA_DIR, 'pglite') });
   t.teardown(() => after.close());
@@ -265,5 +284,10 @@ test('accounts purge deletes accounts whose waiting period is over, with a count
   t.deepEqual(
     left.map((row) => row.id),
     [subs[1]],
+  );
+  const sessions = await after.db.selectFrom('sign_in_sessions').select('uid').execute();
+  t.deepEqual(
+    sessions.map((row) => row.uid),
+    ['current'],
   );
 });

@@ -3,7 +3,14 @@
  * and screenshots for the README saved under docs/screenshots/.
  */
 import { mkdir } from 'node:fs/promises';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  chromium,
+  type Page,
+} from 'playwright-core';
+import { REDIRECT_URI } from './rp.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = new URL('../../docs/screenshots/', import.meta.url);
@@ -53,4 +60,23 @@ export async function screenshots(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: new URL(`${name}-${label}.png`, SCREENSHOTS).pathname, fullPage: true });
   }
   if (original) await page.setViewportSize(original);
+}
+
+/** A browser profile (zh-CN, desktop unless told) whose requests to the sites' redirect URI are answered without a server. */
+export async function newProfile(
+  browser: Browser,
+  options: BrowserContextOptions = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ locale: 'zh-CN', viewport: VIEWPORTS.desktop, ...options });
+  await context.route(`${new URL(REDIRECT_URI).origin}/**`, (route) =>
+    route.fulfill({ status: 200, contentType: 'text/plain', body: 'site callback' }),
+  );
+  return { context, page: await context.newPage() };
+}
+
+/** Fills in the sign-in page (zh-CN) with the identity number and password. */
+export async function signInWithPassword(page: Page, person: { idNumber: string; password: string }) {
+  await page.getByLabel('居民身份证号码').fill(person.idNumber);
+  await page.getByLabel('密码', { exact: true }).fill(person.password);
+  await page.getByRole('button', { name: '登录', exact: true }).click();
 }

@@ -4,13 +4,13 @@
  * delivers their back-channel logout, and leaves the other browser signed in. Another person's
  * session id, a missing CSRF token or a malformed id change nothing.
  */
-import { createServer } from 'node:http';
 import test from 'ava';
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
 import { signInTo } from '../helpers/account.ts';
 import { Browser, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
+import { receiver } from '../helpers/receiver.ts';
 import {
   authorizationRequest,
   discoverSite,
@@ -36,15 +36,8 @@ for (const backend of ['postgres', 'pglite'] as const) {
   test(`${backend}: the page lists each session; ending one signs that browser out and tells its sites`, async (t) => {
     const yitong = await startYitong(backend);
     t.teardown(() => yitong.stop());
-    const logouts: string[] = [];
-    const server = createServer(async (req, res) => {
-      let body = '';
-      for await (const chunk of req) body += chunk;
-      logouts.push(new URLSearchParams(body).get('logout_token') ?? '');
-      res.end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    t.teardown(() => server.close());
+    const backchannel = await receiver(t.teardown, '/bc');
+    const logouts = backchannel.received;
     const { clientId, clientSecret } = await yitong.addClient({
       client_name: '社保网站',
       department: '人社厅',
@@ -52,7 +45,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
       redirect_uris: [REDIRECT_URI],
       grant_types: ['authorization_code', 'refresh_token'],
       scope: 'openid offline_access',
-      backchannel_logout_uri: `http://localhost:${(server.address() as { port: number }).port}/bc`,
+      backchannel_logout_uri: backchannel.url,
       backchannel_logout_session_required: true,
     });
     const site = await discoverSite(yitong.issuer, clientId, clientSecret);
@@ -126,7 +119,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
     );
     t.is((refused as client.ResponseBodyError).error, 'invalid_grant');
     t.is(logouts.length, 1, 'the site was told');
-    t.like(decodeJwt(logouts[0] ?? ''), { sub, aud: clientId });
+    t.like(decodeJwt(logouts[0]?.form.get('logout_token') ?? ''), { sub, aud: clientId });
     const audit = await yitong.server.container.database.db
       .selectFrom('audit_events')
       .select(['actor', 'details'])

@@ -3,31 +3,25 @@
  * notifier webhook proves it; uniqueness; bad input; wrong and stale codes) and deleting the
  * account (a fresh sign-in, the waiting period, cancelling, the purge and what it keeps).
  */
-import { createServer } from 'node:http';
 import test from 'ava';
 import { signInTo } from '../helpers/account.ts';
 import { Browser, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
+import { receiver } from '../helpers/receiver.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
-let webhook: ReturnType<typeof createServer>;
-const messages: Array<Record<string, string>> = [];
+const closers: Array<() => void> = [];
+let notifier: Awaited<ReturnType<typeof receiver>>;
+/** What the notifier webhook received, as JSON. */
+const messages = () => notifier.received.map((message) => JSON.parse(message.body) as Record<string, string>);
 test.before(async () => {
-  webhook = createServer(async (req, res) => {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    messages.push(JSON.parse(body));
-    res.end();
-  });
-  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
-  yitong = await startYitong('postgres', {
-    NOTIFIER_URL: `http://127.0.0.1:${(webhook.address() as { port: number }).port}/notify`,
-  });
+  notifier = await receiver((close) => closers.push(close), '/notify');
+  yitong = await startYitong('postgres', { NOTIFIER_URL: notifier.url });
 });
 test.after.always(async () => {
   await yitong?.stop();
-  webhook?.close();
+  for (const close of closers) close();
 });
 
 async function signedIn(path = '/account') {
@@ -73,7 +67,7 @@ test('a new mobile number is proved by a code sent to it, then replaces the old 
     t.regex(refused.html, message);
   }
   t.false(
-    messages.some((message) => message.personId === sub),
+    messages().some((message) => message.personId === sub),
     'no code sent for a refused number',
   );
 
@@ -83,7 +77,7 @@ test('a new mobile number is proved by a code sent to it, then replaces the old 
     codeForm.html,
     new RegExp(`验证码已发送到 ${newPhone.slice(0, 3)}\\*\\*\\*\\*${newPhone.slice(-4)}`),
   );
-  const sent = messages.find((message) => message.phone === newPhone);
+  const sent = messages().find((message) => message.phone === newPhone);
   t.like(sent, { kind: 'phone_code', personId: sub });
   t.regex(sent?.code ?? '', /^\d{6}$/);
   const wrongCode = sent?.code === '000000' ? '111111' : '000000';
@@ -126,7 +120,7 @@ test('five wrong codes end the code; numbers tried are limited; a stale sign-in 
   const form = await browser.visit(`${yitong.issuer}/account/phone`);
   const newPhone = `136${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
   let page = await submit(browser, form, '/account/phone', { phone: newPhone });
-  const code = messages.find((message) => message.phone === newPhone)?.code ?? '';
+  const code = messages().find((message) => message.phone === newPhone)?.code ?? '';
   const wrongCode = code === '000000' ? '111111' : '000000';
   for (let i = 0; i < 5; i++)
     page = await submit(browser, page, '/account/phone/confirm', { code: wrongCode });

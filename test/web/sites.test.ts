@@ -3,13 +3,13 @@
  * revoking one ends its refresh tokens and delivers its back-channel logout; the other site keeps
  * working; another person's site or a missing CSRF token changes nothing.
  */
-import { createServer } from 'node:http';
 import test from 'ava';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { signInTo } from '../helpers/account.ts';
 import { Browser, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
+import { receiver } from '../helpers/receiver.ts';
 import {
   authorizationRequest,
   discoverSite,
@@ -22,20 +22,8 @@ import { startYitong } from '../helpers/yitong.ts';
 test('revoking a site ends its refresh tokens and signs the person out there; the other site keeps working', async (t) => {
   const yitong = await startYitong('postgres');
   t.teardown(() => yitong.stop());
-  const received: Record<string, string[]> = { a: [], b: [] };
-  const servers = await Promise.all(
-    ['a', 'b'].map(async (name) => {
-      const server = createServer(async (req, res) => {
-        let body = '';
-        for await (const chunk of req) body += chunk;
-        received[name]?.push(new URLSearchParams(body).get('logout_token') ?? '');
-        res.end();
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      t.teardown(() => server.close());
-      return `http://localhost:${(server.address() as { port: number }).port}/backchannel`;
-    }),
-  );
+  const endpoints = [await receiver(t.teardown, '/backchannel'), await receiver(t.teardown, '/backchannel')];
+  const [logoutsA, logoutsB] = endpoints.map((endpoint) => endpoint.received);
   const sites = [];
   for (const [index, name] of ['站点甲', '站点乙'].entries()) {
     const { clientId, clientSecret } = await yitong.addClient({
@@ -45,7 +33,7 @@ test('revoking a site ends its refresh tokens and signs the person out there; th
       redirect_uris: [REDIRECT_URI],
       grant_types: ['authorization_code', 'refresh_token'],
       scope: 'openid profile phone offline_access',
-      backchannel_logout_uri: servers[index],
+      backchannel_logout_uri: endpoints[index]?.url,
       backchannel_logout_session_required: true,
     });
     sites.push(await discoverSite(yitong.issuer, clientId, clientSecret));
@@ -93,9 +81,9 @@ test('revoking a site ends its refresh tokens and signs the person out there; th
     client.refreshTokenGrant(siteA.config, tokensA.refresh_token as string),
   );
   t.is((refused as client.ResponseBodyError).error, 'invalid_grant');
-  t.is(received.a?.length, 1, 'site A got one back-channel logout');
+  t.is(logoutsA?.length, 1, 'site A got one back-channel logout');
   const { payload } = await jwtVerify(
-    received.a?.[0] ?? '',
+    logoutsA?.[0]?.form.get('logout_token') ?? '',
     createRemoteJWKSet(new URL(`${yitong.issuer}/jwks`)),
     {
       issuer: yitong.issuer,
@@ -105,7 +93,7 @@ test('revoking a site ends its refresh tokens and signs the person out there; th
   t.is(payload.sub, sub);
   t.truthy(payload.sid);
   t.deepEqual(payload.events, { 'http://schemas.openid.net/event/backchannel-logout': {} });
-  t.deepEqual(received.b, [], 'site B was not signed out');
+  t.deepEqual(logoutsB, [], 'site B was not signed out');
   t.truthy((await client.refreshTokenGrant(siteB.config, tokensB.refresh_token as string)).access_token);
   t.notRegex((await browser.visit(`${yitong.issuer}/account/sites`)).html, /站点甲/);
 });
@@ -113,15 +101,7 @@ test('revoking a site ends its refresh tokens and signs the person out there; th
 test('"sign out everywhere" from a second browser ends the first browser’s session and signs the person out at every site', async (t) => {
   const yitong = await startYitong('postgres');
   t.teardown(() => yitong.stop());
-  const logouts: string[] = [];
-  const server = createServer(async (req, res) => {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    logouts.push(new URLSearchParams(body).get('logout_token') ?? '');
-    res.end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => server.close());
+  const backchannel = await receiver(t.teardown, '/bc');
   const { clientId, clientSecret } = await yitong.addClient({
     client_name: '站点丙',
     department: '测试部门',
@@ -129,7 +109,7 @@ test('"sign out everywhere" from a second browser ends the first browser’s ses
     redirect_uris: [REDIRECT_URI],
     grant_types: ['authorization_code', 'refresh_token'],
     scope: 'openid offline_access',
-    backchannel_logout_uri: `http://localhost:${(server.address() as { port: number }).port}/bc`,
+    backchannel_logout_uri: backchannel.url,
     backchannel_logout_session_required: true,
   });
   const site = await discoverSite(yitong.issuer, clientId, clientSecret);
@@ -159,7 +139,7 @@ test('"sign out everywhere" from a second browser ends the first browser’s ses
   );
   const refused = await t.throwsAsync(client.refreshTokenGrant(site.config, tokens.refresh_token as string));
   t.is((refused as client.ResponseBodyError).error, 'invalid_grant');
-  t.is(logouts.length, 1, 'the site was told');
+  t.is(backchannel.received.length, 1, 'the site was told');
   await new Promise((resolve) => setTimeout(resolve, 1100)); // a sign-in in the second of the sign-out counts as before it
   const again = await authorizationRequest(site, { scope: 'openid offline_access' });
   t.deepEqual(
