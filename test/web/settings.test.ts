@@ -4,10 +4,18 @@
  * account (a fresh sign-in, the waiting period, cancelling, the purge and what it keeps).
  */
 import test from 'ava';
+import * as client from 'openid-client';
 import { signInTo } from '../helpers/account.ts';
 import { Browser, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
 import { receiver } from '../helpers/receiver.ts';
+import {
+  authorizationRequest,
+  discoverSite,
+  exchangeCode,
+  REDIRECT_URI,
+  walkAuthorization,
+} from '../helpers/rp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
@@ -108,6 +116,26 @@ test('a new mobile number is proved by a code sent to it, then replaces the old 
   t.deepEqual(await auditOf(sub, 'phone.changed'), [
     { actor: sub, details: { to: `${newPhone.slice(0, 3)}****${newPhone.slice(-4)}` } },
   ]);
+  // A site asking for the phone scope now learns the number is verified.
+  const { clientId, clientSecret } = await yitong.addClient({
+    client_name: '不动产登记',
+    department: '自然资源局',
+    region_code: '440100',
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid phone',
+  });
+  const site = await discoverSite(yitong.issuer, clientId, clientSecret);
+  const pending = await authorizationRequest(site, { scope: 'openid phone' });
+  const tokens = await exchangeCode(
+    site,
+    (await walkAuthorization(browser, pending.url)).callbackUrl,
+    pending,
+  );
+  t.like(await client.fetchUserInfo(site.config, tokens.access_token, sub), {
+    phone_number: `+86${newPhone}`,
+    phone_number_verified: true,
+  });
+
   const again = await browser.visit(`${yitong.issuer}/account/phone/confirm`, {
     form: { _csrf: done.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '', code: sent?.code ?? '' },
   });
