@@ -5,8 +5,10 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { formOf, str, tr } from '../interactions/kit.ts';
+import { formOf, pick, str, tr } from '../interactions/kit.ts';
 import type { Sites } from '../oidc/sites.ts';
+import type { Place } from '../sessions/devices.ts';
+import type { SessionsService } from '../sessions/service.ts';
 import { AppError } from '../web/errors.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render } from '../web/render.ts';
@@ -14,8 +16,11 @@ import type { PortalState } from './session.ts';
 
 export interface SessionsDeps {
   sites: Pick<Sites, 'openSessions' | 'endSession' | 'signOutEverywhere'>;
+  sessions: Pick<SessionsService, 'recentSignIns'>;
   siteName(clientId: string): Promise<string>;
 }
+
+const METHODS = { pwd: 'method.pwd', otp: 'method.otp', passkey: 'method.passkey' } as const;
 
 export function sessionRoutes(deps: SessionsDeps): Router {
   const router = new Router();
@@ -23,7 +28,15 @@ export function sessionRoutes(deps: SessionsDeps): Router {
 
   router.get('/account/sessions', async (ctx) => {
     const { person, session } = me(ctx);
-    const open = await deps.sites.openSessions(person);
+    const [open, recent] = await Promise.all([
+      deps.sites.openSessions(person),
+      deps.sessions.recentSignIns(person.id),
+    ]);
+    const placeOf = (row: Place) =>
+      [
+        row.area === 'local' ? tr(ctx, 'sessions.local') : (row.area ?? tr(ctx, 'sessions.area_unknown')),
+        row.network,
+      ].join(' · ');
     render(ctx, 'sessions', {
       title: 'sessions.title',
       notice: ctx.query.done === 'ended' ? tr(ctx, 'sessions.done') : undefined,
@@ -31,12 +44,21 @@ export function sessionRoutes(deps: SessionsDeps): Router {
         open.map(async (row) => ({
           ...row,
           device: row.device || tr(ctx, 'sessions.unknown_device'),
-          place: [
-            row.area === 'local' ? tr(ctx, 'sessions.local') : (row.area ?? tr(ctx, 'sessions.area_unknown')),
-            row.network,
-          ].join(' · '),
+          place: placeOf(row),
           sites: await Promise.all(row.clientIds.map(deps.siteName)),
           current: row.uid === session.uid,
+        })),
+      ),
+      recent: await Promise.all(
+        recent.map(async (row) => ({
+          at: row.at,
+          what: row.ok
+            ? tr(ctx, 'sessions.activity.ok', { site: row.clientId ? await deps.siteName(row.clientId) : '' })
+            : tr(ctx, 'sessions.activity.failed', {
+                method: tr(ctx, pick(METHODS, row.method) ?? 'method.pwd'),
+              }),
+          failed: !row.ok,
+          place: placeOf(row),
         })),
       ),
     });

@@ -90,6 +90,18 @@ export function createSessionsRepo(db: Kysely<Schema>) {
         .execute();
     },
 
+    /** The person's latest sign-ins and failed attempts, from the audit trail, newest first. */
+    recentSignIns(personId: string, limit: number) {
+      return db
+        .selectFrom('audit_events')
+        .select(['at', 'action', 'ip', 'details'])
+        .where('subject', '=', personId)
+        .where('action', 'in', ['signin', 'signin.failed'])
+        .orderBy('seq', 'desc')
+        .limit(limit)
+        .execute();
+    },
+
     /** Records of sessions that ended, or went quiet, before `before`: nobody is shown them again. */
     async forget(before: Date): Promise<number> {
       const result = await db

@@ -24,6 +24,16 @@ export function createSessionsService(repo: SessionsRepo, placeOf: Places) {
       });
     },
     listOpen: repo.listOpen,
+    /** The last ten sign-ins and failed attempts, each with its place (never the full address). */
+    async recentSignIns(personId: string) {
+      return (await repo.recentSignIns(personId, 10)).map((row) => ({
+        at: row.at,
+        ok: row.action === 'signin',
+        clientId: typeof row.details.client_id === 'string' ? row.details.client_id : undefined,
+        method: typeof row.details.method === 'string' ? row.details.method : undefined,
+        ...placeOf(row.ip ?? ''),
+      }));
+    },
     close: repo.close,
     end: repo.end,
     /** Drops the records of sessions over for a day or more (a session lives 12 hours at most). */

@@ -131,7 +131,7 @@ test('a citizen sees which sites know them, what they got and where they are sig
   t.regex(ledger[0] ?? '', /公积金服务 · \d{4}-\d\d-\d\d \d\d:\d\d\n网站查询/);
 
   await visit('/account/sessions', 'my-page-sessions', /登录设备/);
-  const devices = await page.locator('main li').allInnerTexts();
+  const devices = await page.getByRole('list', { name: '登录设备' }).getByRole('listitem').allInnerTexts();
   t.is(devices.length, 2);
   t.regex(
     devices.find((entry) => entry.includes('当前设备')) ?? '',
@@ -179,13 +179,14 @@ test('a citizen sees which sites know them, what they got and where they are sig
 
   // By touch, on the phone: end the desktop's session.
   await phone.page.goto(`${yitong.issuer}/account/sessions`);
-  const other = phone.page.locator('main li').filter({ hasNotText: '当前设备' });
+  const phoneDevices = phone.page.getByRole('list', { name: '登录设备' }).getByRole('listitem');
+  const other = phoneDevices.filter({ hasNotText: '当前设备' });
   await other
     .getByRole('button', { name: /结束此登录/ })
     .tap()
     .catch(() => other.getByRole('button', { name: /结束此登录/ }).click());
   await phone.page.getByText('该设备上的登录已结束').waitFor();
-  t.is(await phone.page.locator('main li').count(), 1);
+  t.is(await phoneDevices.count(), 1);
   await page.goto(`${yitong.issuer}/account`);
   await page.getByLabel('居民身份证号码').waitFor();
   t.pass('the desktop must sign in again');

@@ -62,8 +62,15 @@ for (const backend of ['postgres', 'pglite'] as const) {
       (await walkAuthorization(phone, pending.url, person)).callbackUrl,
       pending,
     );
+    await t.throwsAsync(
+      yitong.server.container.accounts.authenticate(person.idNumber, 'not it', '203.0.113.7'),
+    );
     const desktop = new Browser(DESKTOP);
     const page = await signInTo(desktop, yitong.issuer, person, '/account/sessions');
+    // Recent activity: the sign-ins and the failed attempt, with the place but never the full address.
+    t.regex(page.html, /登录成功：一通个人中心[\s\S]*失败的登录尝试（密码）[\s\S]*登录成功：社保网站/);
+    t.regex(page.html, /地区未知 · 203\.0\.113\.\*/);
+    t.notRegex(page.html, /203\.0\.113\.7/);
     const listed = sessionsOf(page.html);
     t.is(listed.length, 2, page.html);
     const [here, there] = [
