@@ -66,18 +66,20 @@ export function createDeletion(deps: {
     async purgeDue(now: Date, progress: (done: number, total: number) => void = () => {}) {
       const due = await repo.deletionsDue(now);
       const kept: Array<{ personId: string; entities: string }> = [];
+      let deleted = 0;
       const retainUntil = new Date(now);
       retainUntil.setFullYear(retainUntil.getFullYear() + RETENTION_YEARS);
       for (const [index, personId] of due.entries()) {
         try {
           await requireNoOrphans(personId);
           await deps.logOutEverywhere(personId);
-          await repo.purge(personId, retainUntil, {
+          const purged = await repo.purge(personId, now, retainUntil, {
             actor: 'system',
             action: 'account.deleted',
             subject: personId,
             details: { retain_until: retainUntil.toISOString() },
           });
+          if (purged) deleted++;
         } catch (error) {
           if (!(error instanceof AppError) || error.code !== 'delete.sole_manager') throw error;
           kept.push({ personId, entities: String(error.params?.entities) });
@@ -85,7 +87,7 @@ export function createDeletion(deps: {
         progress(index + 1, due.length);
       }
       return {
-        deleted: due.length - kept.length,
+        deleted,
         kept,
         fingerprintsDropped: await repo.dropExpiredFingerprints(now),
       };

@@ -72,14 +72,15 @@ export function createPhoneChange(deps: {
     async confirm(person: Person, sessionUid: string, code: string, ip: string): Promise<void> {
       const pending = await deps.ephemeral.peek<Pending>(keyOf(sessionUid));
       if (pending?.personId !== person.id) throw new AppError('phone.expired', 400);
+      // Counted before the comparison, so parallel guesses cannot outrun the limit; a right code is refunded.
+      await limit(deps.wrongCodesPerAccount, person.id).catch(async (error: unknown) => {
+        await deps.ephemeral.take(keyOf(sessionUid)); // too many guesses: this code is done
+        throw error;
+      });
       const given = Buffer.from(hashOf(code.trim()));
-      if (!timingSafeEqual(given, Buffer.from(pending.codeHash))) {
-        await limit(deps.wrongCodesPerAccount, person.id).catch(async (error: unknown) => {
-          await deps.ephemeral.take(keyOf(sessionUid)); // too many guesses: this code is done
-          throw error;
-        });
+      if (!timingSafeEqual(given, Buffer.from(pending.codeHash)))
         throw new AppError('phone.code_wrong', 400, { field: 'code' });
-      }
+      await deps.wrongCodesPerAccount.refund(person.id);
       if (!(await deps.ephemeral.take(keyOf(sessionUid)))) throw new AppError('phone.expired', 400);
       await deps.repo.setPhone(person.id, pending.phone, {
         actor: person.id,

@@ -1,6 +1,6 @@
 /** SQL for people and their consents. Constraint violations become domain errors here. */
 import { type Kysely, sql } from 'kysely';
-import { type AuditEvent, createAuditLog, withAudit } from '../audit/repo.ts';
+import { type AuditEvent, appendAudit, createAuditLog, withAudit } from '../audit/repo.ts';
 import { isUniqueViolation, violatedConstraint } from '../db/errors.ts';
 import type { Schema } from '../db/schema.ts';
 import { AppError } from '../web/errors.ts';
@@ -229,8 +229,17 @@ export function createAccountsRepo(db: Kysely<Schema>) {
      * Deletes the account and everything hanging from it (credentials, consents, grants,
      * sessions, memberships); only the keyed fingerprint of the number stays, until `retainUntil`.
      */
-    async purge(personId: string, retainUntil: Date, audit: AuditEvent): Promise<void> {
-      await withAudit(db, audit, async (trx) => {
+    async purge(personId: string, now: Date, retainUntil: Date, audit: AuditEvent): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        // Re-checked under the row's lock: a deletion cancelled since the list was read stays cancelled.
+        const due = await trx
+          .selectFrom('people')
+          .select('id')
+          .where('id', '=', personId)
+          .where('deletion_due_at', '<=', now)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!due) return false;
         await trx
           .insertInto('deleted_accounts')
           .columns(['person_id', 'id_number_hmac', 'retain_until'])
@@ -242,6 +251,8 @@ export function createAccountsRepo(db: Kysely<Schema>) {
           )
           .execute();
         await trx.deleteFrom('people').where('id', '=', personId).execute();
+        await appendAudit(trx, audit);
+        return true;
       });
     },
 

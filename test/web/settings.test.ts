@@ -255,3 +255,47 @@ test('the only manager of an organisation cannot delete the account until anothe
   t.regex(refused.html, /您是以下单位唯一的管理人：测试科技有限公司/);
   t.is((await yitong.server.container.accounts.findPerson(sub))?.deletionDueAt, null);
 });
+
+test('parallel guesses at a phone code are counted before they are compared: at most five are checked', async (t) => {
+  const { person, sub } = await signedIn();
+  const { phones, accounts } = yitong.server.container;
+  const found = await accounts.findPerson(sub);
+  if (!found) return t.fail('no person');
+  const newPhone = `135${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+  await phones.start(found, `race-${sub}`, newPhone);
+  const code = messages().find((message) => message.phone === newPhone)?.code ?? '';
+  const wrongCode = code === '000000' ? '111111' : '000000';
+  const guesses = [...Array.from({ length: 29 }, () => wrongCode), code];
+  const results = await Promise.allSettled(
+    guesses.map((guess) => phones.confirm(found, `race-${sub}`, guess, '10.9.0.1')),
+  );
+  const reasons = results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'changed'));
+  t.is(reasons.filter((reason) => reason !== 'rate.account').length, 5, reasons.join());
+  if (!reasons.includes('changed')) t.is((await accounts.findPerson(sub))?.phone, person.phone);
+});
+
+test('the purge re-checks under lock: an account whose deletion was cancelled is kept', async (t) => {
+  const { sub } = await signedIn();
+  const { accountsRepo, accounts, database } = yitong.server.container;
+  const now = new Date();
+  await accountsRepo.setDeletionDue(sub, new Date(now.getTime() - 1000), {
+    actor: sub,
+    action: 'account.deletion_requested',
+    subject: sub,
+  });
+  await accountsRepo.setDeletionDue(sub, null, {
+    actor: sub,
+    action: 'account.deletion_cancelled',
+    subject: sub,
+  });
+  const audit = { actor: 'system', action: 'account.deleted', subject: sub };
+  t.false(await accountsRepo.purge(sub, now, new Date(now.getTime() + 1000), audit));
+  t.truthy(await accounts.findPerson(sub));
+  const rows = await database.db
+    .selectFrom('audit_events')
+    .select('action')
+    .where('subject', '=', sub)
+    .where('action', '=', 'account.deleted')
+    .execute();
+  t.deepEqual(rows, []);
+});
