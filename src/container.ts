@@ -180,6 +180,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       ephemeral,
       notifier,
       sendsPerAccount: createLimiter(counters, { name: 'sms:acct', limit: 5, windowSeconds: 60 * MINUTE }),
+      sendsPerNumber: createLimiter(counters, { name: 'sms:phone', limit: 5, windowSeconds: 60 * MINUTE }),
       wrongCodesPerAccount: createLimiter(counters, {
         name: 'sms-code:acct',
         limit: 5,
@@ -189,7 +190,8 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
     const deletion = createDeletion({
       repo: accountsRepo,
       soleManagerOf: legalPersonsRepo.soleManagerOf,
-      logOutEverywhere: sites.endAllGrants,
+      logOutEverywhere: sites.endEverything,
+      notifier,
     });
     const passwordReset = createPasswordReset({
       repo: accountsRepo,

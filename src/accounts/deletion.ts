@@ -1,7 +1,7 @@
 /**
  * Deleting an account at the person's request. The request starts a waiting period of
  * WAITING_DAYS during which the person may cancel it from their page (in case of a mistake, or
- * of someone else at their keyboard). Then `yitong accounts purge`, run daily, deletes the account
+ * of someone else at their keyboard: the account's mobile number is told of the request). Then `yitong accounts purge`, run daily, deletes the account
  * and all that hangs from it, tells every site it was signed in to, and keeps only the keyed
  * fingerprint of the identity number for RETENTION_YEARS so the audit trail (which has no name
  * or number) can still answer an inquiry about what was done with the account.
@@ -11,6 +11,7 @@
  *   await deletion.cancel(person, ip);
  *   await deletion.purgeDue(new Date(), (done, total) => …); // from the CLI
  */
+import type { Notifier } from '../notify/notifier.ts';
 import { AppError } from '../web/errors.ts';
 import type { AccountsRepo, Person } from './repo.ts';
 
@@ -24,6 +25,8 @@ export function createDeletion(deps: {
   soleManagerOf(personId: string): Promise<string[]>;
   /** Ends every site's grants and sessions of the person, with back-channel logout. */
   logOutEverywhere(personId: string): Promise<void>;
+  /** Tells the account's number of the request, in case it was not the person asking. */
+  notifier: Pick<Notifier, 'notice'>;
 }) {
   const { repo } = deps;
 
@@ -46,6 +49,13 @@ export function createDeletion(deps: {
         ip,
         details: { due: due.toISOString() },
       });
+      if (person.phone)
+        await deps.notifier.notice({
+          kind: 'deletion_requested',
+          personId: person.id,
+          phone: person.phone,
+          due: due.toISOString(),
+        });
       return due;
     },
 

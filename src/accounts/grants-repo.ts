@@ -59,6 +59,12 @@ export function createGrantsQueries(db: Kysely<Schema>) {
       return query.execute();
     },
 
+    /** Records of grants last used before `before`: the provider has let them expire. */
+    async forgetSiteGrants(before: Date): Promise<number> {
+      const result = await db.deleteFrom('site_grants').where('last_used_at', '<', before).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
     /** Ends the person's consent and grants at a site; false when there was no consent. */
     async revokeSite(personId: string, clientId: string, audit: AuditEvent): Promise<boolean> {
       return withAudit(db, audit, async (trx) => {

@@ -1,8 +1,12 @@
 /**
- * Changing the mobile number: the new number must be free and is proved by a six-digit code
- * sent to it (through the notifier) before it replaces the old one. The code is bound to the
- * session that asked, valid ten minutes, used once. Numbers tried (5 an hour) and wrong codes
- * (5 per 15 minutes) are limited per account.
+ * Changing (or proving) the mobile number: a six-digit code sent to the number (through the
+ * notifier) proves it before it replaces the old one, and the old number is told. The code is
+ * bound to the session that asked, valid ten minutes, used once. Codes sent (5 an hour per
+ * account, 5 an hour per number) and wrong codes (5 per 15 minutes per account) are limited.
+ *
+ * Whether another account holds the number is said only after the code proved it: asking is
+ * not a way to learn which numbers are registered. A proved number is unique; an account that
+ * merely typed it (at registration) loses it to the person who proves it.
  *
  * @example
  *   await phones.start(person, session.uid, '13912345678');   // the notifier delivers the code
@@ -14,6 +18,7 @@ import type { Limiter } from '../auth/rate-limit.ts';
 import { MAINLAND_MOBILE, maskPhone } from '../identity/phone.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { AppError } from '../web/errors.ts';
+import type { MessageKey } from '../web/messages.ts';
 import type { AccountsRepo, Person } from './repo.ts';
 
 const VALID_SECONDS = 10 * 60;
@@ -27,18 +32,20 @@ interface Pending {
 const hashOf = (code: string) => createHash('sha256').update(code).digest('base64url');
 
 export function createPhoneChange(deps: {
-  repo: Pick<AccountsRepo, 'phoneInUse' | 'setPhone'>;
+  repo: Pick<AccountsRepo, 'setPhone'>;
   ephemeral: EphemeralStore;
   notifier: Notifier;
   sendsPerAccount: Limiter;
+  /** So that no number is flooded with codes from many accounts. */
+  sendsPerNumber: Limiter;
   wrongCodesPerAccount: Limiter;
 }) {
   const keyOf = (sessionUid: string) => `phone:${sessionUid}`;
 
-  async function limit(limiter: Limiter, personId: string) {
-    const { allowed, retryAfterSeconds } = await limiter.consume(personId);
+  async function limit(limiter: Limiter, key: string, code: MessageKey = 'rate.account') {
+    const { allowed, retryAfterSeconds } = await limiter.consume(key);
     if (!allowed)
-      throw new AppError('rate.account', 429, {
+      throw new AppError(code, 429, {
         params: { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) },
       });
   }
@@ -48,11 +55,10 @@ export function createPhoneChange(deps: {
     async start(person: Person, sessionUid: string, input: string): Promise<string> {
       const phone = input.trim();
       if (!MAINLAND_MOBILE.test(phone)) throw new AppError('phone.invalid', 400, { field: 'phone' });
-      if (phone === person.phone) throw new AppError('phone.same', 400, { field: 'phone' });
-      // Counted before the look-up: asking is how one would probe which numbers are registered.
+      if (phone === person.phone && person.phoneVerifiedAt)
+        throw new AppError('phone.same', 400, { field: 'phone' });
       await limit(deps.sendsPerAccount, person.id);
-      if (await deps.repo.phoneInUse(phone, person.id))
-        throw new AppError('phone.taken', 409, { field: 'phone' });
+      await limit(deps.sendsPerNumber, phone, 'rate.phone');
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
       await deps.ephemeral.put(
         keyOf(sessionUid),
@@ -82,13 +88,16 @@ export function createPhoneChange(deps: {
         throw new AppError('phone.code_wrong', 400, { field: 'code' });
       await deps.wrongCodesPerAccount.refund(person.id);
       if (!(await deps.ephemeral.take(keyOf(sessionUid)))) throw new AppError('phone.expired', 400);
+      const to = maskPhone(pending.phone);
       await deps.repo.setPhone(person.id, pending.phone, {
         actor: person.id,
         action: 'phone.changed',
         subject: person.id,
         ip,
-        details: { to: maskPhone(pending.phone) },
+        details: { to },
       });
+      if (person.phone && person.phone !== pending.phone)
+        await deps.notifier.notice({ kind: 'phone_changed', personId: person.id, phone: person.phone, to });
     },
   };
 }

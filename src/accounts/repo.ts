@@ -176,27 +176,45 @@ export function createAccountsRepo(db: Kysely<Schema>) {
       );
     },
 
-    /** Whether another account holds this mobile number. */
-    async phoneInUse(phone: string, exceptPersonId: string): Promise<boolean> {
-      const row = await db
-        .selectFrom('people')
-        .select('id')
-        .where('phone', '=', phone)
-        .where('id', '<>', exceptPersonId)
-        .executeTakeFirst();
-      return Boolean(row);
-    },
-
-    /** A new mobile number, proved by a code sent to it. */
+    /**
+     * A mobile number the person proved with a code sent to it. Refused (`phone.taken`) when
+     * another account proved it first; accounts that only typed it lose it, each with its row.
+     */
     async setPhone(personId: string, phone: string, audit: AuditEvent): Promise<void> {
       try {
-        await withAudit(db, audit, (trx) =>
-          trx
+        await db.transaction().execute(async (trx) => {
+          const holders = await trx
+            .selectFrom('people')
+            .select(['id', 'phone_verified_at'])
+            .where('phone', '=', phone)
+            .where('id', '<>', personId)
+            .forUpdate()
+            .execute();
+          if (holders.some((holder) => holder.phone_verified_at))
+            throw new AppError('phone.taken', 409, { field: 'phone' });
+          const released = holders.map((holder) => holder.id);
+          if (released.length > 0)
+            await trx
+              .updateTable('people')
+              .set({ phone: null, updated_at: new Date() })
+              .where('id', 'in', released)
+              .execute();
+          await trx
             .updateTable('people')
             .set({ phone, phone_verified_at: new Date(), updated_at: new Date() })
             .where('id', '=', personId)
-            .execute(),
-        );
+            .execute();
+          await appendAudit(
+            trx,
+            audit,
+            ...released.map((id) => ({
+              actor: 'system',
+              action: 'phone.released',
+              subject: id,
+              details: { reason: 'proved_by_another_account' },
+            })),
+          );
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw uniqueError(error);
         throw error;
@@ -276,7 +294,7 @@ export function createAccountsRepo(db: Kysely<Schema>) {
 
 /** The number or the phone already belongs to an account: said of the field that collided. */
 function uniqueError(error: unknown): AppError {
-  return violatedConstraint(error) === 'people_phone_unique'
+  return violatedConstraint(error) === 'people_proved_phone_unique'
     ? new AppError('phone.taken', 409, { field: 'phone' })
     : new AppError('account.exists', 409, { field: 'id_number' });
 }

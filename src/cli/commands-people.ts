@@ -1,5 +1,6 @@
 /** People: citizens, administrators, counter staff, and deleting the accounts whose deletion is due. */
 import { RETENTION_YEARS, WAITING_DAYS } from '../accounts/deletion.ts';
+import { GRANT_SECONDS } from '../oidc/provider.ts';
 import { type Commands, print, readStdin, UsageError } from './command.ts';
 
 export const peopleCommands: Commands = {
@@ -62,7 +63,7 @@ export const peopleCommands: Commands = {
   },
   'accounts purge': {
     usage: 'yitong accounts purge',
-    summary: `Delete the accounts whose deletion was asked for ${WAITING_DAYS} days ago or more (run it daily), drop the fingerprints kept past ${RETENTION_YEARS} years and the records of sign-in sessions over for a day.`,
+    summary: `Delete the accounts whose deletion was asked for ${WAITING_DAYS} days ago or more (run it daily), drop the fingerprints kept past ${RETENTION_YEARS} years the records of sign-in sessions over for a day and of site grants expired.`,
     async run(container) {
       const result = await container.deletion.purgeDue(new Date(), (done, total) =>
         process.stderr.write(`\r${done}/${total} accounts${done === total ? '\n' : ''}`),
@@ -71,9 +72,13 @@ export const peopleCommands: Commands = {
         print(
           `kept ${personId}: the only manager of ${entities}; they must authorise another administrator first`,
         );
-      const sessions = await container.sessions.forgetOld(new Date());
+      const now = new Date();
+      const sessions = await container.sessions.forgetOld(now);
+      const grants = await container.accountsRepo.forgetSiteGrants(
+        new Date(now.getTime() - GRANT_SECONDS * 1000),
+      );
       print(
-        `${result.deleted} accounts deleted, ${result.kept.length} kept, ${result.fingerprintsDropped} expired fingerprints dropped, ${sessions} old session records dropped`,
+        `${result.deleted} accounts deleted, ${result.kept.length} kept, ${result.fingerprintsDropped} expired fingerprints dropped, ${sessions} old session records and ${grants} expired grant records dropped`,
       );
     },
   },

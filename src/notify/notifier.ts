@@ -1,6 +1,6 @@
 /**
  * Messages to a person outside the browser (a password-reset link, a code proving a new mobile
- * number): pluggable. In development
+ * number, a notice to the old number that the number or the account is changing): pluggable. In development
  * they go to the log, where a developer reads them; in production to the province's messaging
  * service through an HTTP webhook (`NOTIFIER_URL`), which owns SMS delivery. A production
  * deployment without a webhook refuses to send rather than log a link.
@@ -22,41 +22,53 @@ export type Message =
       link: string;
     }
   /** A code proving a new mobile number: sent to that number. */
-  | { kind: 'phone_code'; personId: string; phone: string; code: string };
+  | { kind: 'phone_code'; personId: string; phone: string; code: string }
+  /** To the number being replaced: `to` is the new number, masked. */
+  | { kind: 'phone_changed'; personId: string; phone: string; to: string }
+  /** To the account's number: its deletion was asked for and happens on `due` unless cancelled. */
+  | { kind: 'deletion_requested'; personId: string; phone: string; due: string };
 
 export interface Notifier {
+  /** Throws (503) when the message cannot be delivered: what needed it does not happen. */
   send(message: Message): Promise<void>;
+  /**
+   * A notice about something already done (so a person whose account was taken over hears of
+   * it): delivery is tried, a failure is logged and never undoes what was done.
+   */
+  notice(message: Message): Promise<void>;
 }
 
 export function createNotifier(config: Config['notifier'], logger: Logger): Notifier {
+  const send = sender(config, logger);
+  return {
+    send,
+    notice: (message) =>
+      send(message).catch((error: unknown) =>
+        logger.warn({ err: error, kind: message.kind, person: message.personId }, 'notice not delivered'),
+      ),
+  };
+}
+
+function sender(config: Config['notifier'], logger: Logger): Notifier['send'] {
   if (config.kind === 'log')
-    return {
-      async send(message) {
-        const phone = message.phone && maskPhone(message.phone);
-        logger.warn(
-          { notify: { ...message, phone } },
-          'message for a person (development: logged, not sent)',
-        );
-      },
+    return async (message) => {
+      const phone = message.phone && maskPhone(message.phone);
+      logger.warn({ notify: { ...message, phone } }, 'message for a person (development: logged, not sent)');
     };
   if (config.kind === 'none')
-    return {
-      async send() {
-        throw new AppError('notify.unconfigured', 503);
-      },
+    return async () => {
+      throw new AppError('notify.unconfigured', 503);
     };
-  return {
-    async send(message) {
-      const response = await fetch(config.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(config.token && { authorization: `Bearer ${config.token}` }),
-        },
-        body: JSON.stringify(message),
-        signal: AbortSignal.timeout(5000),
-      }).catch(() => undefined);
-      if (!response?.ok) throw new AppError('notify.failed', 503);
-    },
+  return async (message) => {
+    const response = await fetch(config.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(config.token && { authorization: `Bearer ${config.token}` }),
+      },
+      body: JSON.stringify(message),
+      signal: AbortSignal.timeout(5000),
+    }).catch(() => undefined);
+    if (!response?.ok) throw new AppError('notify.failed', 503);
   };
 }

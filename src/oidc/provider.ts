@@ -46,6 +46,8 @@ export const ACCOUNT_CALLBACK = '/account/callback';
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
+/** How long a grant lives after it was last saved: a site grant unused this long is gone. */
+export const GRANT_SECONDS = 30 * DAY;
 
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, accounts } = deps;
@@ -126,7 +128,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       ClientCredentials: 10 * MINUTE,
       IdToken: HOUR,
       Interaction: HOUR,
-      Grant: 30 * DAY,
+      Grant: GRANT_SECONDS,
       Session: 12 * HOUR,
       RefreshToken: (_ctx, token) => (token.isSenderConstrained?.() ? 14 * DAY : 12 * HOUR),
     },

@@ -41,6 +41,12 @@ export function createSites(deps: {
       );
   }
 
+  /** The browser holding the session is signed out; someone else's session is left alone. */
+  async function destroySession(personId: string, uid: string) {
+    const session = await provider.Session.findByUid(uid);
+    if (session?.accountId === personId) await session.destroy();
+  }
+
   async function logOut(clientId: string, personId: string, sids: Array<string | undefined>) {
     const client = await provider.Client.find(clientId);
     if (!client?.backchannelLogoutUri) return;
@@ -106,8 +112,9 @@ export function createSites(deps: {
       await endGrants(personId, grants);
     },
 
-    /** Every site's grants end and each site is told: the account is being deleted. */
-    async endAllGrants(personId: string) {
+    /** The account is being deleted: every session and every site's grants end, each site is told. */
+    async endEverything(personId: string) {
+      for (const uid of await sessions.openUids(personId)) await destroySession(personId, uid);
       await endGrants(personId, await repo.siteGrants(personId));
     },
 
@@ -138,6 +145,8 @@ export function createSites(deps: {
 
     /** Ends one of the person's sessions: 403 (and nothing changes) when it is not theirs. */
     async endSession(personId: string, uid: string, ip: string) {
+      // The provider's session goes first, so that no site reached through it meanwhile keeps a grant.
+      await destroySession(personId, uid);
       const grants = (await repo.siteGrants(personId)).filter((grant) => grant.sessionUid === uid);
       await sessions.end(personId, uid, {
         actor: personId,
@@ -146,8 +155,6 @@ export function createSites(deps: {
         ip,
         details: { clients: [...new Set(grants.map((grant) => grant.clientId))] },
       });
-      const session = await provider.Session.findByUid(uid);
-      if (session?.accountId === personId) await session.destroy();
       await endGrants(personId, grants);
     },
   };

@@ -20,7 +20,7 @@ const LISTED = 50;
 
 export function createSessionsRepo(db: Kysely<Schema>) {
   return {
-    /** Inserts the session, or marks it active now (and its latest sign-in). */
+    /** Inserts the session, or marks it active now (and its latest sign-in; open again if it was closed). */
     async seen(session: SessionSeen): Promise<void> {
       await db
         .insertInto('sign_in_sessions')
@@ -35,7 +35,7 @@ export function createSessionsRepo(db: Kysely<Schema>) {
         .onConflict((oc) =>
           oc
             .columns(['person_id', 'uid'])
-            .doUpdateSet({ auth_time: session.authTime, last_active_at: new Date() }),
+            .doUpdateSet({ auth_time: session.authTime, last_active_at: new Date(), ended_at: null }),
         )
         .execute();
     },
@@ -58,6 +58,17 @@ export function createSessionsRepo(db: Kysely<Schema>) {
         .orderBy('last_active_at', 'desc')
         .limit(LISTED)
         .execute();
+    },
+
+    /** Every open session's uid. */
+    async openUids(personId: string): Promise<string[]> {
+      const rows = await db
+        .selectFrom('sign_in_sessions')
+        .select('uid')
+        .where('person_id', '=', personId)
+        .where('ended_at', 'is', null)
+        .execute();
+      return rows.map((row) => row.uid);
     },
 
     /** Ends the session and forgets its site grants; 403 when it is not this person's open session. */

@@ -19,8 +19,10 @@ export const portalZh = {
   'account.phone': '手机号码：{phone}',
   'account.phone.none': '还没有手机号码',
   'account.phone.verified': '已验证',
+  'account.phone.unverified': '未验证：验证后网站才能信任这个号码',
   'phone.title': '更换手机号码',
-  'phone.lead': '输入新的手机号码，我们会向它发送 6 位验证码。验证通过后，新号码才会替换原号码。',
+  'phone.lead':
+    '输入新的手机号码（或要验证的当前号码），我们会向它发送 6 位验证码。验证通过后，新号码才会替换原号码，原号码会收到一条提醒。',
   'phone.send': '发送验证码',
   'phone.code.lead': '验证码已发送到 {phone}，10 分钟内有效。',
   'phone.confirm': '确认更换',
@@ -29,6 +31,7 @@ export const portalZh = {
   'field.code': '验证码',
   'field.code.hint': '短信中的 6 位数字',
   'phone.same': '这已经是您的手机号码。',
+  'rate.phone': '这个号码近期收到的验证码太多，请在 {minutes} 分钟后再试。',
   'phone.taken': '这个手机号码已被另一个账号使用。如果号码是您的，请带身份证到政务服务大厅办理。',
   'phone.expired': '验证码已失效（超过 10 分钟、已使用或错误次数过多），请重新发送。',
   'phone.code_wrong': '验证码不正确，请核对短信后重新输入。',
@@ -134,9 +137,10 @@ export const portalEn: Record<keyof typeof portalZh, string> = {
   'account.phone': 'Mobile number: {phone}',
   'account.phone.none': 'No mobile number yet',
   'account.phone.verified': 'verified',
+  'account.phone.unverified': 'not verified: sites can trust the number once you verify it',
   'phone.title': 'Change mobile number',
   'phone.lead':
-    'Enter the new number and we send it a 6-digit code. The new number replaces the old one only once the code is confirmed.',
+    'Enter the new number (or your current one, to verify it) and we send it a 6-digit code. The new number replaces the old one only once the code is confirmed, and the old number gets a notice.',
   'phone.send': 'Send code',
   'phone.code.lead': 'The code was sent to {phone}; it works for 10 minutes.',
   'phone.confirm': 'Confirm',
@@ -145,6 +149,7 @@ export const portalEn: Record<keyof typeof portalZh, string> = {
   'field.code': 'Code',
   'field.code.hint': 'The 6 digits in the text message',
   'phone.same': 'This is your number already.',
+  'rate.phone': 'This number has received too many codes lately. Try again in {minutes} minutes.',
   'phone.taken':
     'Another account uses this number. If the number is yours, bring your identity card to a service hall.',
   'phone.expired':

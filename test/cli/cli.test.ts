@@ -236,7 +236,7 @@ test('bad arguments and bad manifests are explained, with a non-zero exit code',
   t.is(badEnv.stderr.trim(), 'error: DATABASE_URL must be a URL starting with postgres:// or postgresql://');
 });
 
-test('accounts purge deletes accounts whose waiting period is over and old session records, with counts', async (t) => {
+test('accounts purge deletes accounts whose waiting period is over, old session and expired grant records, with counts', async (t) => {
   const e = env();
   const [due, waiting] = [newCitizen(), newCitizen()];
   const subs = [due, waiting].map((person) =>
@@ -269,13 +269,26 @@ test('accounts purge deletes accounts whose waiting period is over and old sessi
         last_active_at: new Date(Date.now() - daysAgo * 86_400_000),
       })
       .execute();
+  for (const [grantId, daysAgo] of [
+    ['expired', 31],
+    ['live', 29],
+  ] as const)
+    await database.db
+      .insertInto('site_grants')
+      .values({
+        grant_id: grantId,
+        person_id: subs[1] ?? '',
+        client_id: 'site',
+        last_used_at: new Date(Date.now() - daysAgo * 86_400_000),
+      })
+      .execute();
   await database.close();
 
   const purge = yitong(['accounts', 'purge'], e);
   t.is(purge.status, 0, purge.stderr);
   t.regex(
     purge.stdout,
-    /^1 accounts deleted, 0 kept, 0 expired fingerprints dropped, 1 old session records dropped$/m,
+    /^1 accounts deleted, 0 kept, 0 expired fingerprints dropped, 1 old session records and 1 expired grant records dropped$/m,
   );
   t.regex(purge.stderr, /1\/1 accounts/);
   const after = await openDatabase({ databaseUrl: undefined, pgliteDir: join(e.DATA_DIR, 'pglite') });
@@ -289,5 +302,10 @@ test('accounts purge deletes accounts whose waiting period is over and old sessi
   t.deepEqual(
     sessions.map((row) => row.uid),
     ['current'],
+  );
+  const grants = await after.db.selectFrom('site_grants').select('grant_id').execute();
+  t.deepEqual(
+    grants.map((row) => row.grant_id),
+    ['live'],
   );
 });

@@ -134,6 +134,11 @@ for (const backend of ['postgres', 'pglite'] as const) {
       .execute();
     t.deepEqual(audit, [{ actor: sub, details: { clients: [clientId] } }]);
 
+    // A record closed while its session lives (a look-up that failed) opens again on the next use.
+    const [desktopUid] = await yitong.server.container.sessions.openUids(sub);
+    await yitong.server.container.sessions.close(sub, [desktopUid ?? '']);
+    t.is(sessionsOf((await desktop.visit(`${yitong.issuer}/account/sessions`)).html).length, 1);
+
     // Ending the session in hand is signing out here.
     const last = await submit(desktop, ended, '/account/sessions/');
     t.regex(last.html, /您在本设备上的登录已结束/);
