@@ -7,7 +7,6 @@
  * @example
  *   const entity = await legalPersons.register(person, { creditCode, name, type: 'enterprise', role: 'representative' }, ip);
  *   await legalPersons.grant({ personId: person.id }, entity.creditCode, { idNumber, role: 'agent', clients: 'tax', until: '2027-06-30' }, ip);
- *   const choices = await legalPersons.choicesAt(colleagueId, 'tax'); // what the colleague may act for there
  */
 import { randomBytes } from 'node:crypto';
 import type { Person } from '../accounts/repo.ts';
@@ -16,8 +15,9 @@ import { type CreditCode, parseCreditCode } from '../identity/credit-code.ts';
 import type { Sealer } from '../identity/crypto.ts';
 import { factsOf } from '../identity/id-number.ts';
 import { AppError } from '../web/errors.ts';
+import { createActingFor } from './acting.ts';
 import type { EntityStatus, EntityType, LegalPerson, LegalPersonsRepo, Membership, Role } from './repo.ts';
-import { type Block, blockOf, parseClients, parseUntil, today } from './rules.ts';
+import { parseClients, parseUntil, today } from './rules.ts';
 
 export const ENTITY_TYPES: EntityType[] = ['enterprise', 'institution', 'social_organisation', 'other'];
 export const STATUSES: EntityStatus[] = ['pending', 'active', 'suspended', 'deregistered'];
@@ -42,11 +42,6 @@ export interface GrantInput {
   clients?: string;
   /** YYYY-MM-DD, the last valid day; empty: no end. */
   until?: string;
-}
-
-export interface Choice extends LegalPerson, Membership {
-  /** Why it cannot be chosen here, when it cannot. */
-  blocked?: Block | undefined;
 }
 
 export interface LegalPersonDeps {
@@ -268,36 +263,7 @@ export function createLegalPersonsService({ repo, accounts, sealer, clientExists
       return { entity, membership, manages, members, uses };
     },
 
-    /** Everything the person holds a membership of, marked with why it cannot be chosen at this site. */
-    async choicesAt(personId: string, clientId: string): Promise<Choice[]> {
-      return (await repo.listForPerson(personId)).map((row) => ({
-        ...row,
-        blocked: blockOf(row, row, clientId),
-      }));
-    },
-
-    /** Remembers the entity the person acts for at this site; refused unless it can be chosen there. */
-    async choose(personId: string, clientId: string, entityId: string): Promise<void> {
-      const choice = (await this.choicesAt(personId, clientId)).find((c) => c.id === entityId);
-      if (!choice || choice.blocked) throw new AppError('legal_person.cannot_choose', 403);
-      await repo.saveChoice(personId, clientId, entityId);
-    },
-
-    /** The entity the person currently acts for at this site, if the remembered choice still holds. */
-    async currentAt(personId: string, clientId: string) {
-      const choice = await repo.findChoice(personId, clientId);
-      if (!choice?.role) return undefined;
-      const membership = {
-        personId,
-        role: choice.role,
-        clientIds: choice.clientIds,
-        validUntil: choice.validUntil,
-      };
-      return blockOf(choice, membership, clientId) ? undefined : { ...choice, role: choice.role };
-    },
-
-    recordUse: (entityId: string, clientId: string, personId: string) =>
-      repo.recordUse(entityId, clientId, personId),
+    ...createActingFor(repo),
   };
 }
 
