@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createDeletion } from './accounts/deletion.ts';
 import { createIdentityLevels } from './accounts/identity-levels.ts';
+import { createNotices } from './accounts/notices.ts';
 import { createPasswordReset } from './accounts/password-reset.ts';
 import { createPhoneChange } from './accounts/phone.ts';
 import { createAccountsRepo } from './accounts/repo.ts';
@@ -174,13 +175,29 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
     provider.on('authorization.success', (ctx) => {
       sites.record(ctx).catch((error) => logger.error({ err: error }, 'site grant not recorded'));
     });
+    const hideKey = (key: string) => sealer.index(key).toString('base64url');
+    // Codes and notices to one number, whichever accounts cause them: no number is flooded.
+    const sendsPerNumber = createLimiter(counters, {
+      name: 'sms:phone',
+      limit: 10,
+      windowSeconds: 60 * MINUTE,
+      hideKey,
+    });
     const notifier = createNotifier(config.notifier, logger);
+    const notify = createNotices(notifier, sendsPerNumber);
     const phones = createPhoneChange({
       repo: accountsRepo,
       ephemeral,
       notifier,
+      notify,
       sendsPerAccount: createLimiter(counters, { name: 'sms:acct', limit: 5, windowSeconds: 60 * MINUTE }),
-      sendsPerNumber: createLimiter(counters, { name: 'sms:phone', limit: 5, windowSeconds: 60 * MINUTE }),
+      sendsPerAccountAndNumber: createLimiter(counters, {
+        name: 'sms:acct+phone',
+        limit: 3,
+        windowSeconds: 60 * MINUTE,
+        hideKey,
+      }),
+      sendsPerNumber,
       wrongCodesPerAccount: createLimiter(counters, {
         name: 'sms-code:acct',
         limit: 5,
@@ -191,7 +208,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       repo: accountsRepo,
       soleManagerOf: legalPersonsRepo.soleManagerOf,
       logOutEverywhere: sites.endEverything,
-      notifier,
+      notify,
     });
     const passwordReset = createPasswordReset({
       repo: accountsRepo,

@@ -11,8 +11,8 @@
  *   await deletion.cancel(person, ip);
  *   await deletion.purgeDue(new Date(), (done, total) => …); // from the CLI
  */
-import type { Notifier } from '../notify/notifier.ts';
 import { AppError } from '../web/errors.ts';
+import type { Notify } from './notices.ts';
 import type { AccountsRepo, Person } from './repo.ts';
 
 export const WAITING_DAYS = 15;
@@ -26,7 +26,7 @@ export function createDeletion(deps: {
   /** Ends every site's grants and sessions of the person, with back-channel logout. */
   logOutEverywhere(personId: string): Promise<void>;
   /** Tells the account's number of the request, in case it was not the person asking. */
-  notifier: Pick<Notifier, 'notice'>;
+  notify: Notify;
 }) {
   const { repo } = deps;
 
@@ -49,13 +49,7 @@ export function createDeletion(deps: {
         ip,
         details: { due: due.toISOString() },
       });
-      if (person.phone)
-        await deps.notifier.notice({
-          kind: 'deletion_requested',
-          personId: person.id,
-          phone: person.phone,
-          due: due.toISOString(),
-        });
+      await deps.notify(person, { kind: 'deletion_requested', due: due.toISOString() });
       return due;
     },
 

@@ -2,7 +2,8 @@
  * Changing (or proving) the mobile number: a six-digit code sent to the number (through the
  * notifier) proves it before it replaces the old one, and the old number is told. The code is
  * bound to the session that asked, valid ten minutes, used once. Codes sent (5 an hour per
- * account, 5 an hour per number) and wrong codes (5 per 15 minutes per account) are limited.
+ * account, 3 per account and number, 10 per number with the notices) and wrong codes (5 per 15
+ * minutes per account) are limited.
  *
  * Whether another account holds the number is said only after the code proved it: asking is
  * not a way to learn which numbers are registered. A proved number is unique; an account that
@@ -19,6 +20,7 @@ import { MAINLAND_MOBILE, maskPhone } from '../identity/phone.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { AppError } from '../web/errors.ts';
 import type { MessageKey } from '../web/messages.ts';
+import type { Notify } from './notices.ts';
 import type { AccountsRepo, Person } from './repo.ts';
 
 const VALID_SECONDS = 10 * 60;
@@ -34,9 +36,13 @@ const hashOf = (code: string) => createHash('sha256').update(code).digest('base6
 export function createPhoneChange(deps: {
   repo: Pick<AccountsRepo, 'setPhone'>;
   ephemeral: EphemeralStore;
-  notifier: Notifier;
+  notifier: Pick<Notifier, 'send'>;
+  /** The old number is told of the change. */
+  notify: Notify;
   sendsPerAccount: Limiter;
-  /** So that no number is flooded with codes from many accounts. */
+  /** One account cannot use up a number's allowance on its own… */
+  sendsPerAccountAndNumber: Limiter;
+  /** …and no number is flooded with codes from many accounts. */
   sendsPerNumber: Limiter;
   wrongCodesPerAccount: Limiter;
 }) {
@@ -58,6 +64,7 @@ export function createPhoneChange(deps: {
       if (phone === person.phone && person.phoneVerifiedAt)
         throw new AppError('phone.same', 400, { field: 'phone' });
       await limit(deps.sendsPerAccount, person.id);
+      await limit(deps.sendsPerAccountAndNumber, `${person.id}:${phone}`, 'rate.phone');
       await limit(deps.sendsPerNumber, phone, 'rate.phone');
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
       await deps.ephemeral.put(
@@ -96,8 +103,7 @@ export function createPhoneChange(deps: {
         ip,
         details: { to },
       });
-      if (person.phone && person.phone !== pending.phone)
-        await deps.notifier.notice({ kind: 'phone_changed', personId: person.id, phone: person.phone, to });
+      if (person.phone !== pending.phone) await deps.notify(person, { kind: 'phone_changed', to });
     },
   };
 }

@@ -70,6 +70,9 @@ const PERSON_COLUMNS = [
   'deletion_due_at as deletionDueAt',
 ] as const;
 
+/** Names the class of advisory locks taken per mobile number (two-key locks apart from the audit chain's). */
+const PHONE_LOCK = 7_243_002;
+
 export function createAccountsRepo(db: Kysely<Schema>) {
   const log = createAuditLog(db);
   return {
@@ -185,6 +188,8 @@ export function createAccountsRepo(db: Kysely<Schema>) {
     async setPhone(personId: string, phone: string, audit: AuditEvent): Promise<void> {
       try {
         await db.transaction().execute(async (trx) => {
+          // Proofs of one number take turns: two at once would each lock the other's row first.
+          await sql`SELECT pg_advisory_xact_lock(${PHONE_LOCK}, hashtext(${phone}))`.execute(trx);
           const holders = await trx
             .selectFrom('people')
             .select(['id', 'phone_verified_at'])

@@ -16,6 +16,7 @@ import type { ClientsRepo } from '../clients/repo.ts';
 import { type ClientsService, ManifestError } from '../clients/service.ts';
 import type { Sealer } from '../identity/crypto.ts';
 import { parseIdNumber } from '../identity/id-number.ts';
+import { maskPhone } from '../identity/phone.ts';
 import { isRegionCode, scopeOf } from '../identity/region-code.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 import type { TokenRequest } from '../oidc/registration.ts';
@@ -123,7 +124,12 @@ export function createAdminService(deps: AdminDeps) {
         factors.factorSummary(found.id),
         repo.searchAudit('', { subject: found.id, action: 'signin' }, 10),
       ]);
-      return { person: found, ...summary, signIns };
+      // Masked, with whether it was proved: a reset link goes to this number.
+      const phone = found.phone && {
+        masked: maskPhone(found.phone),
+        verified: Boolean(found.phoneVerifiedAt),
+      };
+      return { person: found, phone, ...summary, signIns };
     },
 
     async lock(admin: Admin, personId: string, ip: string) {

@@ -71,10 +71,12 @@ export interface LimitRule {
   name: string;
   limit: number;
   windowSeconds: number;
+  /** What the counter is stored under instead of the key: a keyed hash, when the key is a phone number. */
+  hideKey?: (key: string) => string;
 }
 
 export function createLimiter(store: CounterStore, rule: LimitRule): Limiter {
-  const keyOf = (key: string) => `${rule.name}:${key}`;
+  const keyOf = (key: string) => `${rule.name}:${rule.hideKey?.(key) ?? key}`;
   return {
     async consume(key) {
       const { count, resetSeconds } = await store.add(keyOf(key), 1, rule.windowSeconds);

@@ -69,11 +69,11 @@ export function createFindAccount(
             birthdate: person.birthdate,
             identity_level: person.identityLevel,
           }),
+          // Only a proved number: one merely typed at registration may be anyone's, even another
+          // account's proved number, and a site matching people by number would be misled.
           ...(scopes.has('phone') &&
-            person.phone && {
-              phone_number: `+86${person.phone}`,
-              phone_number_verified: Boolean(person.phoneVerifiedAt),
-            }),
+            person.phone &&
+            person.phoneVerifiedAt && { phone_number: `+86${person.phone}`, phone_number_verified: true }),
           ...(scopes.has('id_number') && { id_number: accounts.revealIdNumber(person) }),
           ...(entity && {
             legal_person: {

@@ -114,7 +114,7 @@ export function createSites(deps: {
 
     /** The account is being deleted: every session and every site's grants end, each site is told. */
     async endEverything(personId: string) {
-      for (const uid of await sessions.openUids(personId)) await destroySession(personId, uid);
+      for (const uid of await sessions.uids(personId)) await destroySession(personId, uid);
       await endGrants(personId, await repo.siteGrants(personId));
     },
 
@@ -145,15 +145,14 @@ export function createSites(deps: {
 
     /** Ends one of the person's sessions: 403 (and nothing changes) when it is not theirs. */
     async endSession(personId: string, uid: string, ip: string) {
-      // The provider's session goes first, so that no site reached through it meanwhile keeps a grant.
+      // The provider's session goes first, so that no site reached through it meanwhile adds a
+      // grant; the grants taken off the record are exactly the ones ended.
       await destroySession(personId, uid);
-      const grants = (await repo.siteGrants(personId)).filter((grant) => grant.sessionUid === uid);
-      await sessions.end(personId, uid, {
+      const grants = await sessions.end(personId, uid, {
         actor: personId,
         action: 'session.ended',
         subject: personId,
         ip,
-        details: { clients: [...new Set(grants.map((grant) => grant.clientId))] },
       });
       await endGrants(personId, grants);
     },

@@ -2,8 +2,8 @@
  * The sign-in sessions a person's page lists: recorded each time a session is used (a site hop,
  * a visit to the account page), ended one at a time or all together.
  */
-import type { Kysely } from 'kysely';
-import { type AuditEvent, withAudit } from '../audit/repo.ts';
+import { type Kysely, sql } from 'kysely';
+import { type AuditEvent, appendAudit } from '../audit/repo.ts';
 import type { Schema } from '../db/schema.ts';
 import { AppError } from '../web/errors.ts';
 import type { Place } from './devices.ts';
@@ -60,33 +60,40 @@ export function createSessionsRepo(db: Kysely<Schema>) {
         .execute();
     },
 
-    /** Every open session's uid. */
-    async openUids(personId: string): Promise<string[]> {
+    /** The uid of every session on record (records stay a day after their session ends). */
+    async uids(personId: string): Promise<string[]> {
       const rows = await db
         .selectFrom('sign_in_sessions')
         .select('uid')
         .where('person_id', '=', personId)
-        .where('ended_at', 'is', null)
         .execute();
       return rows.map((row) => row.uid);
     },
 
-    /** Ends the session and forgets its site grants; 403 when it is not this person's open session. */
-    async end(personId: string, uid: string, audit: AuditEvent): Promise<void> {
-      await withAudit(db, audit, async (trx) => {
+    /**
+     * Ends the session and takes the site grants made through it: returned, for the caller to end
+     * exactly those. 403 when the session is not this person's.
+     */
+    async end(personId: string, uid: string, audit: AuditEvent) {
+      return db.transaction().execute(async (trx) => {
         const ended = await trx
           .updateTable('sign_in_sessions')
-          .set({ ended_at: new Date() })
+          .set({ ended_at: sql`coalesce(ended_at, now())` })
           .where('person_id', '=', personId)
           .where('uid', '=', uid)
-          .where('ended_at', 'is', null)
           .executeTakeFirst();
         if (ended.numUpdatedRows !== 1n) throw new AppError('session.not_yours', 403);
-        await trx
+        const grants = await trx
           .deleteFrom('site_grants')
           .where('person_id', '=', personId)
           .where('session_uid', '=', uid)
+          .returning(['grant_id as grantId', 'client_id as clientId', 'sid'])
           .execute();
+        await appendAudit(trx, {
+          ...audit,
+          details: { clients: [...new Set(grants.map((grant) => grant.clientId))] },
+        });
+        return grants;
       });
     },
 

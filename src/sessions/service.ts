@@ -24,7 +24,7 @@ export function createSessionsService(repo: SessionsRepo, placeOf: Places) {
       });
     },
     listOpen: repo.listOpen,
-    openUids: repo.openUids,
+    uids: repo.uids,
     /** The last ten sign-ins and failed attempts, each with its place (never the full address). */
     async recentSignIns(personId: string) {
       return (await repo.recentSignIns(personId, 10)).map((row) => ({

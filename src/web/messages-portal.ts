@@ -31,7 +31,7 @@ export const portalZh = {
   'field.code': '验证码',
   'field.code.hint': '短信中的 6 位数字',
   'phone.same': '这已经是您的手机号码。',
-  'rate.phone': '这个号码近期收到的验证码太多，请在 {minutes} 分钟后再试。',
+  'rate.phone': '向这个号码发送验证码过于频繁，请在 {minutes} 分钟后再试。',
   'phone.taken': '这个手机号码已被另一个账号使用。如果号码是您的，请带身份证到政务服务大厅办理。',
   'phone.expired': '验证码已失效（超过 10 分钟、已使用或错误次数过多），请重新发送。',
   'phone.code_wrong': '验证码不正确，请核对短信后重新输入。',
@@ -149,7 +149,7 @@ export const portalEn: Record<keyof typeof portalZh, string> = {
   'field.code': 'Code',
   'field.code.hint': 'The 6 digits in the text message',
   'phone.same': 'This is your number already.',
-  'rate.phone': 'This number has received too many codes lately. Try again in {minutes} minutes.',
+  'rate.phone': 'Codes to this number were asked for too often. Try again in {minutes} minutes.',
   'phone.taken':
     'Another account uses this number. If the number is yours, bring your identity card to a service hall.',
   'phone.expired':

@@ -58,6 +58,12 @@ test('a city admin sees and locks people of the city only; the province admin an
   const person = await city.browser.visit(`${yitong.issuer}/admin/people/${tianheSub}`);
   t.regex(person.html, /440106\*{8}/);
   t.notRegex(person.html, new RegExp(tianhe.idNumber), 'masked');
+  t.regex(
+    person.html,
+    new RegExp(`${tianhe.phone.slice(0, 3)}\\*{4}${tianhe.phone.slice(-4)} · 未验证`),
+    'where a reset link would go, and that nobody proved it',
+  );
+  t.notRegex(person.html, new RegExp(tianhe.phone));
   const locked = await submit(city.browser, person, `/${tianheSub}/lock`);
   t.regex(locked.html, /账号已锁定/);
   t.is((await yitong.server.container.accounts.findPerson(tianheSub))?.status, 'locked');

@@ -88,7 +88,7 @@ async function problemsOf(page: Page): Promise<string[]> {
 test('a citizen sees which sites know them, what they got and where they are signed in, and ends it', async (t) => {
   const [social, fund] = sites as [Site, Site];
   const person = newCitizen();
-  await yitong.createCitizen(person);
+  await yitong.provePhone(await yitong.createCitizen(person), person.phone);
   const desktop = await newProfile(chromium);
   t.teardown(() => desktop.context.close());
   const page = desktop.page;

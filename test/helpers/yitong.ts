@@ -26,6 +26,8 @@ export interface Yitong {
   addClient(manifest: Record<string, unknown>): Promise<{ clientId: string; clientSecret: string }>;
   /** Creates a citizen through the accounts service; returns the sub. */
   createCitizen(input: { idNumber: string; name: string; phone?: string; password: string }): Promise<string>;
+  /** As if the person had proved the number with a code sent to it. */
+  provePhone(sub: string, phone: string): Promise<void>;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -69,6 +71,12 @@ export async function startYitong(backend: Backend, extraEnv: Record<string, str
     },
     createCitizen: (input) =>
       server.container.accounts.register({ ...input, passwordConfirm: input.password }),
+    provePhone: (sub, phone) =>
+      server.container.accountsRepo.setPhone(sub, phone, {
+        actor: sub,
+        action: 'phone.changed',
+        subject: sub,
+      }),
     async restart() {
       await server.stop();
       server = await startServer(config);

@@ -38,6 +38,7 @@ export function protocolSuite(test: TestFn, backend: Backend) {
   async function citizen() {
     const person = newCitizen();
     const sub = await yitong.createCitizen(person);
+    await yitong.provePhone(sub, person.phone);
     return { ...person, sub };
   }
 

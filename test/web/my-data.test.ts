@@ -36,6 +36,7 @@ const site = (client_id: string, client_name: string, scope: string, extra: Reco
 test('three sites with different scopes: the ledger lists each release with exactly those claims, newest first, and as CSV', async (t) => {
   const person = newCitizen();
   const sub = await yitong.createCitizen(person);
+  await yitong.provePhone(sub, person.phone);
   const browser = new Browser();
   const flows: Array<[string, string]> = [
     ['tax-1', 'openid profile'],

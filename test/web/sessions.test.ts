@@ -135,8 +135,8 @@ for (const backend of ['postgres', 'pglite'] as const) {
     t.deepEqual(audit, [{ actor: sub, details: { clients: [clientId] } }]);
 
     // A record closed while its session lives (a look-up that failed) opens again on the next use.
-    const [desktopUid] = await yitong.server.container.sessions.openUids(sub);
-    await yitong.server.container.sessions.close(sub, [desktopUid ?? '']);
+    const [desktopSession] = await yitong.server.container.sessions.listOpen(sub);
+    await yitong.server.container.sessions.close(sub, [desktopSession?.uid ?? '']);
     t.is(sessionsOf((await desktop.visit(`${yitong.issuer}/account/sessions`)).html).length, 1);
 
     // Ending the session in hand is signing out here.

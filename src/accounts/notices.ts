@@ -1,0 +1,24 @@
+/**
+ * Notices about a change to an account (its number replaced, its deletion asked for), so that a
+ * person whose account was taken over hears of it. Sent only to a proved number (a typed one may
+ * be anyone's), counted with the codes sent to that number so that repeating a change cannot
+ * flood it, and never undoing the change when undelivered.
+ *
+ * @example
+ *   await notify(person, { kind: 'deletion_requested', due: due.toISOString() });
+ */
+import type { Limiter } from '../auth/rate-limit.ts';
+import type { Notifier } from '../notify/notifier.ts';
+import type { Person } from './repo.ts';
+
+export type Notice = { kind: 'phone_changed'; to: string } | { kind: 'deletion_requested'; due: string };
+
+export function createNotices(notifier: Pick<Notifier, 'notice'>, sendsPerNumber: Limiter) {
+  return async (person: Pick<Person, 'id' | 'phone' | 'phoneVerifiedAt'>, notice: Notice) => {
+    if (!person.phone || !person.phoneVerifiedAt) return;
+    if (!(await sendsPerNumber.consume(person.phone)).allowed) return;
+    await notifier.notice({ ...notice, personId: person.id, phone: person.phone });
+  };
+}
+
+export type Notify = ReturnType<typeof createNotices>;
