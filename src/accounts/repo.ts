@@ -36,21 +36,25 @@ export interface Person {
   phoneVerifiedAt: Date | null;
   /** Set while a deletion the person asked for waits; the account goes on this day. */
   deletionDueAt: Date | null;
+  /** The uids of the latest sessions the person ended from their page. */
+  endedSessions: string[];
 }
 
 /**
- * Whether a sign-in at `authTime` (whole seconds, as sessions and tokens keep it) came before
- * the person signed out everywhere (or was locked or reset the password). A sign-in in the same
- * second counts as before: ending one too many is safe, keeping one is not.
+ * Whether a sign-in no longer counts: its session was ended from the person's page, or it was
+ * made (at `authTime`, whole seconds, as sessions and tokens keep it) before the person signed
+ * out everywhere (or was locked or reset the password). A sign-in in the same second counts as
+ * before: ending one too many is safe, keeping one is not.
  */
-export function signedInBeforeSignOut(
-  person: Pick<Person, 'signedOutAt'>,
-  authTime: number | undefined,
+export function signInEnded(
+  person: Pick<Person, 'signedOutAt' | 'endedSessions'>,
+  signIn: { authTime: number | undefined; uid: string | undefined },
 ): boolean {
+  if (signIn.uid && person.endedSessions.includes(signIn.uid)) return true;
   return Boolean(
     person.signedOutAt &&
-      authTime !== undefined &&
-      authTime <= Math.floor(person.signedOutAt.getTime() / 1000),
+      signIn.authTime !== undefined &&
+      signIn.authTime <= Math.floor(person.signedOutAt.getTime() / 1000),
   );
 }
 
@@ -68,6 +72,7 @@ const PERSON_COLUMNS = [
   'signed_out_at as signedOutAt',
   'phone_verified_at as phoneVerifiedAt',
   'deletion_due_at as deletionDueAt',
+  'ended_sessions as endedSessions',
 ] as const;
 
 /** Names the class of advisory locks taken per mobile number (two-key locks apart from the audit chain's). */

@@ -18,6 +18,7 @@ export interface PeopleTable {
   signed_out_at: Date | null;
   phone_verified_at: Date | null;
   deletion_due_at: Date | null;
+  ended_sessions: Generated<string[]>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

@@ -4,7 +4,7 @@
  * its own scope.
  */
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
-import { signedInBeforeSignOut } from '../accounts/repo.ts';
+import { signInEnded } from '../accounts/repo.ts';
 import type { AccountsService } from '../accounts/service.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 
@@ -48,9 +48,17 @@ export function createFindAccount(
   return async (ctx: KoaContextWithOIDC, sub: string, token?: object): Promise<Account | undefined> => {
     const person = await accounts.findPerson(sub);
     if (person?.status !== 'active') return undefined;
-    // A session or refresh token from before "sign out everywhere" (or a lock) is worth nothing.
-    const authTime = (token as { authTime?: number } | undefined)?.authTime ?? ctx.oidc.session?.authTime();
-    if (signedInBeforeSignOut(person, authTime)) return undefined;
+    // A session, or a token, from before "sign out everywhere" (or a lock), or from a session
+    // ended on the person's page, is worth nothing.
+    const signIn = token as { authTime?: number; sessionUid?: string } | undefined;
+    const { session } = ctx.oidc;
+    if (
+      signInEnded(person, {
+        authTime: signIn?.authTime ?? session?.authTime(),
+        uid: signIn ? signIn.sessionUid : session?.uid,
+      })
+    )
+      return undefined;
     return {
       accountId: person.id,
       async claims(use, scope) {

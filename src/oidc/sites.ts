@@ -7,7 +7,7 @@
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
-import { type AccountsRepo, type Person, signedInBeforeSignOut } from '../accounts/repo.ts';
+import { type AccountsRepo, type Person, signInEnded } from '../accounts/repo.ts';
 import type { SessionsService } from '../sessions/service.ts';
 import { ACCOUNT_CLIENT_ID } from './provider.ts';
 
@@ -122,7 +122,7 @@ export function createSites(deps: {
      * The person's open sessions with the sites each covers (our own account page left out).
      * A session the provider no longer has (signed out at a site, expired) is closed on the way.
      */
-    async openSessions(person: Pick<Person, 'id' | 'signedOutAt'>) {
+    async openSessions(person: Pick<Person, 'id' | 'signedOutAt' | 'endedSessions'>) {
       const [rows, grants] = await Promise.all([sessions.listOpen(person.id), repo.siteGrants(person.id)]);
       const alive = await Promise.all(
         rows.map(async (row) => (await provider.Session.findByUid(row.uid))?.accountId === person.id),
@@ -136,7 +136,10 @@ export function createSites(deps: {
         (grant) => grant.sessionUid,
       );
       return rows
-        .filter((row, index) => alive[index] && !signedInBeforeSignOut(person, row.authTime.getTime() / 1000))
+        .filter(
+          (row, index) =>
+            alive[index] && !signInEnded(person, { authTime: row.authTime.getTime() / 1000, uid: row.uid }),
+        )
         .map((row) => ({
           ...row,
           clientIds: [...new Set(sitesOf.get(row.uid)?.map((grant) => grant.clientId))],

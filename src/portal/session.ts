@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Context, Next } from 'koa';
-import { type Person, signedInBeforeSignOut } from '../accounts/repo.ts';
+import { type Person, signInEnded } from '../accounts/repo.ts';
 import type { AccountsService } from '../accounts/service.ts';
 import { type Acr, satisfies } from '../auth/strength.ts';
 import { ACCOUNT_CALLBACK, ACCOUNT_CLIENT_ID } from '../oidc/provider.ts';
@@ -77,7 +77,7 @@ export function createPortalSession(deps: {
     async signedIn(ctx: Context, next: Next) {
       const session = await deps.readSession(ctx);
       const person = session && (await deps.accounts.findPerson(session.accountId));
-      const ended = person && session && signedInBeforeSignOut(person, session.authTime);
+      const ended = person && session && signInEnded(person, session);
       if (!session || person?.status !== 'active' || ended) return signInFirst(ctx);
       // "Last active" on the person's sessions page counts visits to their own pages too.
       await deps.sessions.seen(person.id, session, { ip: ctx.ip, userAgent: ctx.get('user-agent') });

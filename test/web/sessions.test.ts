@@ -113,13 +113,23 @@ for (const backend of ['postgres', 'pglite'] as const) {
     t.truthy((await client.refreshTokenGrant(site.config, tokens.refresh_token as string)).access_token);
     t.is(logouts.length, 0);
 
+    // A request under way on the phone when the session ends saves it again: it must stay ended.
+    const inFlight = await yitong.server.container.provider.Session.findByUid(phoneUid);
     const ended = await submit(desktop, page, `/account/sessions/${phoneUid}/end`);
+    await inFlight?.save(3600);
     t.regex(ended.html, /该设备上的登录已结束/);
     t.is(sessionsOf(ended.html).length, 1, 'the desktop is left');
     t.regex(
       (await phone.visit(`${yitong.issuer}/account`)).html,
       /name="id_number"/,
       'the phone must sign in again',
+    );
+    const hop = await authorizationRequest(site, { scope: 'openid' });
+    t.regex((await phone.visit(hop.url)).html, /name="id_number"/, 'and sites ask it to sign in');
+    t.false(
+      sessionsOf((await desktop.visit(`${yitong.issuer}/account/sessions`)).html).some(
+        (listed) => listed.uid === phoneUid,
+      ),
     );
     const refused = await t.throwsAsync(
       client.refreshTokenGrant(site.config, tokens.refresh_token as string),
