@@ -59,6 +59,8 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
       client: site,
       scopes: ['openid', ...scopes],
       person: { name: person.name, masked: person.idNumberMasked },
+      // A number never proved is not released (oidc/accounts.ts): the page says so rather than promise it.
+      phoneProved: Boolean(person.phone && person.phoneVerifiedAt),
     });
   });
 

@@ -41,6 +41,7 @@ const zh = {
   'scope.openid': '账号标识（每个人唯一、不含个人信息的编号）',
   'scope.profile': '姓名、性别、出生日期和实名等级',
   'scope.phone': '手机号码',
+  'scope.phone.unproved': '手机号码：您的号码尚未验证，不会提供给该网站（可在个人中心验证）',
   'scope.email': '电子邮箱',
   'scope.id_number': '居民身份证号码',
   'scope.offline_access': '在您离开后继续访问上述信息（用于保持登录）',
@@ -125,6 +126,8 @@ const en: Record<MessageKey, string> = {
   'scope.openid': 'An account identifier (a number unique to you that contains no personal data)',
   'scope.profile': 'Your name, gender, date of birth and identity level',
   'scope.phone': 'Your mobile phone number',
+  'scope.phone.unproved':
+    'Your mobile number: not verified yet, so it is not given to this site (verify it on My page)',
   'scope.email': 'Your email address',
   'scope.id_number': 'Your resident identity number',
   'scope.offline_access': 'Access to the above while you are away (to keep you signed in)',

@@ -58,6 +58,8 @@ export interface Walk {
   callbackUrl: string;
   /** Which of our pages were shown on the way: 'login', 'consent'. */
   pages: string[];
+  /** The consent page's HTML, when it was shown. */
+  consentHtml?: string;
 }
 
 /**
@@ -71,6 +73,7 @@ export async function walkAuthorization(
   redirectUri = REDIRECT_URI,
 ): Promise<Walk> {
   const pages: string[] = [];
+  let consentHtml: string | undefined;
   let page: Page = await browser.visit(url, {}, redirectUri);
   for (let step = 0; step < 5 && !page.url.startsWith(redirectUri); step++) {
     if (page.html.includes('name="password"') && page.url.includes('/interaction/')) {
@@ -89,6 +92,7 @@ export async function walkAuthorization(
       );
     } else if (page.html.includes('/consent"')) {
       pages.push('consent');
+      consentHtml = page.html;
       page = await browser.visit(
         new URL(formAction(page.html, '/consent'), page.url).href,
         { form: { _csrf: hiddenField(page.html, '_csrf') } },
@@ -98,5 +102,5 @@ export async function walkAuthorization(
       throw new Error(`unexpected page ${page.status} ${page.url}: ${page.html.slice(0, 300)}`);
     }
   }
-  return { callbackUrl: page.url, pages };
+  return { callbackUrl: page.url, pages, ...(consentHtml && { consentHtml }) };
 }

@@ -304,6 +304,11 @@ test('a number is called taken only once its code proved it; an account that onl
   const site = await discoverSite(yitong.issuer, clientId, clientSecret);
   const pending = await authorizationRequest(site, { scope: 'openid phone' });
   const walk = await walkAuthorization(new Browser(), pending.url, registrant);
+  t.regex(
+    walk.consentHtml ?? '',
+    /手机号码：您的号码尚未验证，不会提供给该网站/,
+    'the consent page does not promise it',
+  );
   const tokens = await exchangeCode(site, walk.callbackUrl, pending);
   t.deepEqual(await client.fetchUserInfo(site.config, tokens.access_token, registered), { sub: registered });
   const rows = await database.db
