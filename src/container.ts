@@ -175,16 +175,12 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
     provider.on('authorization.success', (ctx) => {
       sites.record(ctx).catch((error) => logger.error({ err: error }, 'site grant not recorded'));
     });
-    const hideKey = (key: string) => sealer.index(key).toString('base64url');
-    // Codes and notices to one number, whichever accounts cause them: no number is flooded.
-    const sendsPerNumber = createLimiter(counters, {
-      name: 'sms:phone',
-      limit: 10,
-      windowSeconds: 60 * MINUTE,
-      hideKey,
-    });
+    // Counters keyed by a phone number hold a keyed hash of it, never the number.
+    const hideKey = (key: string) => sealer.index(`rate-limit:${key}`).toString('base64url');
+    const perNumber = (name: string) =>
+      createLimiter(counters, { name, limit: 10, windowSeconds: 60 * MINUTE, hideKey });
     const notifier = createNotifier(config.notifier, logger);
-    const notify = createNotices(notifier, sendsPerNumber);
+    const notify = createNotices(notifier, perNumber('notice:phone'));
     const phones = createPhoneChange({
       repo: accountsRepo,
       ephemeral,
@@ -197,7 +193,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
         windowSeconds: 60 * MINUTE,
         hideKey,
       }),
-      sendsPerNumber,
+      sendsPerNumber: perNumber('sms:phone'),
       wrongCodesPerAccount: createLimiter(counters, {
         name: 'sms-code:acct',
         limit: 5,

@@ -1,8 +1,9 @@
 /**
  * Notices about a change to an account (its number replaced, its deletion asked for), so that a
  * person whose account was taken over hears of it. Sent only to a proved number (a typed one may
- * be anyone's), counted with the codes sent to that number so that repeating a change cannot
- * flood it, and never undoing the change when undelivered.
+ * be anyone's), at most 10 an hour to a number, so that repeating a change cannot flood it (a
+ * budget of their own: asking for codes to the number cannot use it up and silence them), and
+ * never undoing the change when undelivered.
  *
  * @example
  *   await notify(person, { kind: 'deletion_requested', due: due.toISOString() });
@@ -13,10 +14,10 @@ import type { Person } from './repo.ts';
 
 export type Notice = { kind: 'phone_changed'; to: string } | { kind: 'deletion_requested'; due: string };
 
-export function createNotices(notifier: Pick<Notifier, 'notice'>, sendsPerNumber: Limiter) {
+export function createNotices(notifier: Pick<Notifier, 'notice'>, perNumber: Limiter) {
   return async (person: Pick<Person, 'id' | 'phone' | 'phoneVerifiedAt'>, notice: Notice) => {
     if (!person.phone || !person.phoneVerifiedAt) return;
-    if (!(await sendsPerNumber.consume(person.phone)).allowed) return;
+    if (!(await perNumber.consume(person.phone)).allowed) return;
     await notifier.notice({ ...notice, personId: person.id, phone: person.phone });
   };
 }

@@ -2,8 +2,8 @@
  * Changing (or proving) the mobile number: a six-digit code sent to the number (through the
  * notifier) proves it before it replaces the old one, and the old number is told. The code is
  * bound to the session that asked, valid ten minutes, used once. Codes sent (5 an hour per
- * account, 3 per account and number, 10 per number with the notices) and wrong codes (5 per 15
- * minutes per account) are limited.
+ * account, 3 per account and number, 10 per number) and wrong codes (5 per 15 minutes per
+ * account) are limited.
  *
  * Whether another account holds the number is said only after the code proved it: asking is
  * not a way to learn which numbers are registered. A proved number is unique; an account that

@@ -36,21 +36,26 @@ export interface Person {
   phoneVerifiedAt: Date | null;
   /** Set while a deletion the person asked for waits; the account goes on this day. */
   deletionDueAt: Date | null;
-  /** The uids of the latest sessions the person ended from their page. */
-  endedSessions: string[];
+  /** Sessions the person ended from their page in the last SESSION_HOURS: uid → when (epoch seconds). */
+  endedSessions: Record<string, number>;
 }
 
+/** How long a sign-in session lives, counted from the sign-in (the provider's ttl.Session). */
+export const SESSION_HOURS = 12;
+
 /**
- * Whether a sign-in no longer counts: its session was ended from the person's page, or it was
- * made (at `authTime`, whole seconds, as sessions and tokens keep it) before the person signed
- * out everywhere (or was locked or reset the password). A sign-in in the same second counts as
- * before: ending one too many is safe, keeping one is not.
+ * Whether a sign-in no longer counts: made (at `authTime`, whole seconds, as sessions and tokens
+ * keep it) before the person ended its session from their page, or before they signed out
+ * everywhere (or were locked or reset the password). A sign-in in the same second counts as
+ * before: ending one too many is safe, keeping one is not. Signing in again on the same device
+ * counts, though the provider keeps the session's uid.
  */
 export function signInEnded(
   person: Pick<Person, 'signedOutAt' | 'endedSessions'>,
   signIn: { authTime: number | undefined; uid: string | undefined },
 ): boolean {
-  if (signIn.uid && person.endedSessions.includes(signIn.uid)) return true;
+  const sessionEndedAt = signIn.uid === undefined ? undefined : person.endedSessions[signIn.uid];
+  if (sessionEndedAt !== undefined && (signIn.authTime ?? 0) <= sessionEndedAt) return true;
   return Boolean(
     person.signedOutAt &&
       signIn.authTime !== undefined &&
@@ -72,7 +77,12 @@ const PERSON_COLUMNS = [
   'signed_out_at as signedOutAt',
   'phone_verified_at as phoneVerifiedAt',
   'deletion_due_at as deletionDueAt',
-  'ended_sessions as endedSessions',
+  // Read with the person, so checking a session costs no query of its own on the sign-on hop.
+  sql<Record<string, number>>`coalesce((
+    SELECT json_object_agg(s.uid, floor(extract(epoch FROM s.revoked_at)))
+    FROM sign_in_sessions s
+    WHERE s.person_id = people.id AND s.revoked_at > now() - make_interval(hours => ${sql.lit(SESSION_HOURS)})
+  ), '{}')`.as('endedSessions'),
 ] as const;
 
 /** Names the class of advisory locks taken per mobile number (two-key locks apart from the audit chain's). */

@@ -18,7 +18,6 @@ export interface PeopleTable {
   signed_out_at: Date | null;
   phone_verified_at: Date | null;
   deletion_due_at: Date | null;
-  ended_sessions: Generated<string[]>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -196,6 +195,7 @@ export interface SignInSessionsTable {
   auth_time: Date;
   last_active_at: ColumnType<Date, Date | undefined, Date>;
   ended_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface SchemaMigrationsTable {

@@ -41,6 +41,24 @@ export function claimsOf(scopes: string[]): string[] {
   return [...new Set(claims)].filter((claim) => !hidden.includes(claim));
 }
 
+/**
+ * The sign-in a token came from: its time and session. An access token has no `authTime`; its
+ * issue time stands in (it was issued after the sign-in, by a check like this one).
+ */
+export function signInOf(token: object) {
+  const { authTime, iat, sessionUid } = token as { authTime?: number; iat?: number; sessionUid?: string };
+  return { authTime: authTime ?? iat, uid: sessionUid };
+}
+
+/** For introspection: a token whose person is gone or locked, or whose sign-in ended, is not active. */
+export function createTokenCheck(accounts: Pick<AccountsService, 'findPerson'>) {
+  return async (token: object & { accountId?: string }): Promise<boolean> => {
+    if (!token.accountId) return true;
+    const person = await accounts.findPerson(token.accountId);
+    return person?.status === 'active' && !signInEnded(person, signInOf(token));
+  };
+}
+
 export function createFindAccount(
   accounts: Pick<AccountsService, 'findPerson' | 'revealIdNumber' | 'recordRelease'>,
   legalPersons: Pick<LegalPersonsService, 'currentAt'>,
@@ -50,15 +68,9 @@ export function createFindAccount(
     if (person?.status !== 'active') return undefined;
     // A session, or a token, from before "sign out everywhere" (or a lock), or from a session
     // ended on the person's page, is worth nothing.
-    const signIn = token as { authTime?: number; sessionUid?: string } | undefined;
     const { session } = ctx.oidc;
-    if (
-      signInEnded(person, {
-        authTime: signIn?.authTime ?? session?.authTime(),
-        uid: signIn ? signIn.sessionUid : session?.uid,
-      })
-    )
-      return undefined;
+    const signIn = token ? signInOf(token) : { authTime: session?.authTime(), uid: session?.uid };
+    if (signInEnded(person, signIn)) return undefined;
     return {
       accountId: person.id,
       async claims(use, scope) {

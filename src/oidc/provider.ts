@@ -13,6 +13,7 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { SESSION_HOURS } from '../accounts/repo.ts';
 import type { AccountsService } from '../accounts/service.ts';
 import { ACR } from '../auth/strength.ts';
 import { SUPPORTED_SCOPES } from '../clients/manifest.ts';
@@ -23,7 +24,7 @@ import type { LegalPersonsService } from '../legal-persons/service.ts';
 import { type MessageKey, translate } from '../web/messages.ts';
 import { localeOf } from '../web/middleware.ts';
 import { type PageData, renderPage } from '../web/render.ts';
-import { createFindAccount, SCOPE_CLAIMS } from './accounts.ts';
+import { createFindAccount, createTokenCheck, SCOPE_CLAIMS } from './accounts.ts';
 import { createClientAdapter } from './client-adapter.ts';
 import { createOutboundFetch, createOutboundPolicy } from './outbound.ts';
 import { createPolicy } from './policy.ts';
@@ -52,6 +53,8 @@ export const GRANT_SECONDS = 30 * DAY;
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, accounts } = deps;
   const clientAdapter = createClientAdapter(deps.clients);
+  const stillSignedIn = createTokenCheck(accounts);
+  const epochSeconds = () => Math.floor(Date.now() / 1000);
   const configuration: Configuration = {
     adapter: ((model: string) =>
       model === 'Client' ? clientAdapter : deps.artifacts(model)) as unknown as Configuration['adapter'],
@@ -103,9 +106,11 @@ export function createProvider(deps: ProviderDeps): Provider {
         enabled: true,
         allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
       },
+      // …and a token whose sign-in has ended is not active, though the token itself was not revoked.
       introspection: {
         enabled: true,
-        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+        allowedPolicy: async (_ctx, client, token) =>
+          token.clientId === client.clientId && (await stillSignedIn(token)),
       },
       clientCredentials: { enabled: true },
       backchannelLogout: { enabled: true },
@@ -129,7 +134,11 @@ export function createProvider(deps: ProviderDeps): Provider {
       IdToken: HOUR,
       Interaction: HOUR,
       Grant: GRANT_SECONDS,
-      Session: 12 * HOUR,
+      // Counted from the sign-in, not from the last use: using a session cannot keep it alive.
+      Session: (_ctx, session) =>
+        session.loginTs
+          ? Math.max(1, session.loginTs + SESSION_HOURS * HOUR - epochSeconds())
+          : SESSION_HOURS * HOUR,
       RefreshToken: (_ctx, token) => (token.isSenderConstrained?.() ? 14 * DAY : 12 * HOUR),
     },
     interactions: {

@@ -78,19 +78,12 @@ export function createSessionsRepo(db: Kysely<Schema>) {
       return db.transaction().execute(async (trx) => {
         const ended = await trx
           .updateTable('sign_in_sessions')
-          .set({ ended_at: sql`coalesce(ended_at, now())` })
+          // Revoked: even if a request under way saves the provider's session again.
+          .set({ ended_at: sql`coalesce(ended_at, now())`, revoked_at: new Date() })
           .where('person_id', '=', personId)
           .where('uid', '=', uid)
           .executeTakeFirst();
         if (ended.numUpdatedRows !== 1n) throw new AppError('session.not_yours', 403);
-        // Kept with the person too: a request under way may save the provider's session again.
-        await trx
-          .updateTable('people')
-          .set({
-            ended_sessions: sql`(array_append(ended_sessions, ${uid}))[greatest(1, cardinality(ended_sessions) - 18):]`,
-          })
-          .where('id', '=', personId)
-          .execute();
         const grants = await trx
           .deleteFrom('site_grants')
           .where('person_id', '=', personId)

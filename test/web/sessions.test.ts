@@ -126,11 +126,18 @@ for (const backend of ['postgres', 'pglite'] as const) {
     );
     const hop = await authorizationRequest(site, { scope: 'openid' });
     t.regex((await phone.visit(hop.url)).html, /name="id_number"/, 'and sites ask it to sign in');
-    t.false(
+    const listsPhone = async () =>
       sessionsOf((await desktop.visit(`${yitong.issuer}/account/sessions`)).html).some(
         (listed) => listed.uid === phoneUid,
-      ),
-    );
+      );
+    t.false(await listsPhone());
+    // Signing in again on the phone counts (the provider keeps the session's uid), from the
+    // next second on: sign-in times are whole seconds, and one in the second of the end is ended.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const again = await walkAuthorization(phone, hop.url, person);
+    t.deepEqual(again.pages, ['login']);
+    t.regex(again.callbackUrl, /[?&]code=/);
+    t.true(await listsPhone());
     const refused = await t.throwsAsync(
       client.refreshTokenGrant(site.config, tokens.refresh_token as string),
     );
@@ -145,9 +152,12 @@ for (const backend of ['postgres', 'pglite'] as const) {
     t.deepEqual(audit, [{ actor: sub, details: { clients: [clientId] } }]);
 
     // A record closed while its session lives (a look-up that failed) opens again on the next use.
-    const [desktopSession] = await yitong.server.container.sessions.listOpen(sub);
-    await yitong.server.container.sessions.close(sub, [desktopSession?.uid ?? '']);
-    t.is(sessionsOf((await desktop.visit(`${yitong.issuer}/account/sessions`)).html).length, 1);
+    await yitong.server.container.sessions.close(sub, [here?.uid ?? '']);
+    t.true(
+      sessionsOf((await desktop.visit(`${yitong.issuer}/account/sessions`)).html).some(
+        (listed) => listed.uid === here?.uid,
+      ),
+    );
 
     // Ending the session in hand is signing out here.
     const last = await submit(desktop, ended, '/account/sessions/');
@@ -155,3 +165,32 @@ for (const backend of ['postgres', 'pglite'] as const) {
     t.regex((await desktop.visit(`${yitong.issuer}/account`)).html, /name="id_number"/);
   });
 }
+
+test('a session lives 12 hours from its sign-in, however often it is used', async (t) => {
+  const yitong = await startYitong('postgres');
+  t.teardown(() => yitong.stop());
+  const { clientId, clientSecret } = await yitong.addClient({
+    client_name: '社保网站',
+    department: '人社厅',
+    region_code: '440100',
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid',
+  });
+  const site = await discoverSite(yitong.issuer, clientId, clientSecret);
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const browser = new Browser();
+  await walkAuthorization(browser, (await authorizationRequest(site, { scope: 'openid' })).url, person);
+  const { Session } = yitong.server.container.provider;
+  const id = browser.cookies.get('_session')?.value ?? '';
+  const session = await Session.find(id);
+  if (!session) return t.fail('no session');
+  const now = Math.floor(Date.now() / 1000);
+  session.loginTs = now - (12 * 3600 - 120); // signed in 11 h 58 min ago
+  await session.save(3600);
+
+  const hop = await walkAuthorization(browser, (await authorizationRequest(site, { scope: 'openid' })).url);
+  t.deepEqual(hop.pages, [], 'still signed in: one more hop');
+  const left = ((await Session.find(id))?.exp ?? Number.POSITIVE_INFINITY) - now;
+  t.true(left <= 122, `saved again by the hop, it has ${left} s left, not another 12 hours`);
+});

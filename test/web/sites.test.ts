@@ -126,6 +126,7 @@ test('"sign out everywhere" from a second browser ends the first browser’s ses
     pending,
   );
   t.is((await first.visit(`${yitong.issuer}/account`)).status, 200);
+  t.true((await client.tokenIntrospection(site.config, tokens.access_token)).active);
 
   const second = new Browser();
   await new Promise((resolve) => setTimeout(resolve, 1100)); // sign-in times have one-second resolution
@@ -140,6 +141,11 @@ test('"sign out everywhere" from a second browser ends the first browser’s ses
   const refused = await t.throwsAsync(client.refreshTokenGrant(site.config, tokens.refresh_token as string));
   t.is((refused as client.ResponseBodyError).error, 'invalid_grant');
   t.is(backchannel.received.length, 1, 'the site was told');
+  for (const token of [tokens.access_token, tokens.refresh_token as string])
+    t.false(
+      (await client.tokenIntrospection(site.config, token)).active,
+      'its tokens introspect as inactive, though not revoked one by one',
+    );
   await new Promise((resolve) => setTimeout(resolve, 1100)); // a sign-in in the second of the sign-out counts as before it
   const again = await authorizationRequest(site, { scope: 'openid offline_access' });
   t.deepEqual(
