@@ -1,5 +1,5 @@
--- When the person ended the session from their page. The provider's copy is destroyed then, but
--- a request already under way can save it again: sign-ins of that session up to this moment
--- (and tokens issued through them) stay worthless. `ended_at` only says the session is over for
--- the list; it is also set when the provider no longer has the session, and cleared if it is seen.
-ALTER TABLE sign_in_sessions ADD COLUMN revoked_at timestamptz;
+-- The latest sessions the person ended from their page (their uids, newest last, at most 20): a
+-- request already under way when a session is ended can save it again, so the provider's
+-- copy alone cannot be trusted to be gone. A session lives 12 hours at most, so the latest 20
+-- are plenty; the list is read with the person, at no extra cost on the sign-on hop.
+ALTER TABLE people ADD COLUMN ended_sessions text[] NOT NULL DEFAULT '{}';

@@ -110,13 +110,15 @@ for (const backend of ['postgres', 'pglite'] as const) {
       /name="id_number"/,
       'the phone is still signed in',
     );
-    t.truthy((await client.refreshTokenGrant(site.config, tokens.refresh_token as string)).access_token);
+    const rotated = await client.refreshTokenGrant(site.config, tokens.refresh_token as string);
+    t.truthy(rotated.access_token);
     t.is(logouts.length, 0);
 
     // A request under way on the phone when the session ends saves it again: it must stay ended.
     const inFlight = await yitong.server.container.provider.Session.findByUid(phoneUid);
+    if (!inFlight) return t.fail('the phone has no session');
     const ended = await submit(desktop, page, `/account/sessions/${phoneUid}/end`);
-    await inFlight?.save(3600);
+    await inFlight.save(3600);
     t.regex(ended.html, /该设备上的登录已结束/);
     t.is(sessionsOf(ended.html).length, 1, 'the desktop is left');
     t.regex(
@@ -139,7 +141,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
     t.regex(again.callbackUrl, /[?&]code=/);
     t.true(await listsPhone());
     const refused = await t.throwsAsync(
-      client.refreshTokenGrant(site.config, tokens.refresh_token as string),
+      client.refreshTokenGrant(site.config, rotated.refresh_token as string),
     );
     t.is((refused as client.ResponseBodyError).error, 'invalid_grant');
     t.is(logouts.length, 1, 'the site was told');
