@@ -15,11 +15,10 @@
  */
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import type { EphemeralStore } from '../auth/ephemeral.ts';
-import type { Limiter } from '../auth/rate-limit.ts';
+import { consumeOrRefuse, type Limiter } from '../auth/rate-limit.ts';
 import { MAINLAND_MOBILE, maskPhone } from '../identity/phone.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { AppError } from '../web/errors.ts';
-import type { MessageKey } from '../web/messages.ts';
 import type { Notify } from './notices.ts';
 import type { AccountsRepo, Person } from './repo.ts';
 
@@ -48,14 +47,6 @@ export function createPhoneChange(deps: {
 }) {
   const keyOf = (sessionUid: string) => `phone:${sessionUid}`;
 
-  async function limit(limiter: Limiter, key: string, code: MessageKey = 'rate.account') {
-    const { allowed, retryAfterSeconds } = await limiter.consume(key);
-    if (!allowed)
-      throw new AppError(code, 429, {
-        params: { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) },
-      });
-  }
-
   return {
     /** Sends a code to the new number; returns it masked, for the page that asks for the code. */
     async start(person: Person, sessionUid: string, input: string): Promise<string> {
@@ -63,9 +54,9 @@ export function createPhoneChange(deps: {
       if (!MAINLAND_MOBILE.test(phone)) throw new AppError('phone.invalid', 400, { field: 'phone' });
       if (phone === person.phone && person.phoneVerifiedAt)
         throw new AppError('phone.same', 400, { field: 'phone' });
-      await limit(deps.sendsPerAccount, person.id);
-      await limit(deps.sendsPerAccountAndNumber, `${person.id}:${phone}`, 'rate.phone');
-      await limit(deps.sendsPerNumber, phone, 'rate.phone');
+      await consumeOrRefuse(deps.sendsPerAccount, person.id, 'rate.account');
+      await consumeOrRefuse(deps.sendsPerAccountAndNumber, `${person.id}:${phone}`, 'rate.phone');
+      await consumeOrRefuse(deps.sendsPerNumber, phone, 'rate.phone');
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
       await deps.ephemeral.put(
         keyOf(sessionUid),
@@ -86,10 +77,12 @@ export function createPhoneChange(deps: {
       const pending = await deps.ephemeral.peek<Pending>(keyOf(sessionUid));
       if (pending?.personId !== person.id) throw new AppError('phone.expired', 400);
       // Counted before the comparison, so parallel guesses cannot outrun the limit; a right code is refunded.
-      await limit(deps.wrongCodesPerAccount, person.id).catch(async (error: unknown) => {
-        await deps.ephemeral.take(keyOf(sessionUid)); // too many guesses: this code is done
-        throw error;
-      });
+      await consumeOrRefuse(deps.wrongCodesPerAccount, person.id, 'rate.account').catch(
+        async (error: unknown) => {
+          await deps.ephemeral.take(keyOf(sessionUid)); // too many guesses: this code is done
+          throw error;
+        },
+      );
       const given = Buffer.from(hashOf(code.trim()));
       if (!timingSafeEqual(given, Buffer.from(pending.codeHash)))
         throw new AppError('phone.code_wrong', 400, { field: 'code' });

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { checkNewPassword, hashPassword, verifyPassword } from '../auth/password.ts';
-import { addressKey, type Limiter } from '../auth/rate-limit.ts';
+import { addressKey, consumeOrRefuse, type Limiter } from '../auth/rate-limit.ts';
 import type { Sealer } from '../identity/crypto.ts';
 import { factsOf, type IdNumber, parseIdNumber } from '../identity/id-number.ts';
 import { MAINLAND_MOBILE } from '../identity/phone.ts';
@@ -49,12 +49,6 @@ export function normaliseName(input: string): string {
 }
 
 export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits: AccountLimits) {
-  async function consume(limiter: Limiter, key: string, code: 'rate.account' | 'rate.ip' | 'rate.register') {
-    const { allowed, retryAfterSeconds } = await limiter.consume(key);
-    if (!allowed)
-      throw new AppError(code, 429, { params: { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) } });
-  }
-
   /** A failed sign-in in the audit trail: who (when the account is known), how, why; never the number. */
   const failed = (ip: string, method: string, reason: string, personId?: string) =>
     repo.recordAudit({
@@ -68,7 +62,7 @@ export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits
   return {
     /** Creates the account and returns its `sub`. A number registered before is refused, never a second account. */
     async register(input: RegistrationInput, ip?: string): Promise<string> {
-      if (ip) await consume(limits.registrationPerAddress, addressKey(ip), 'rate.register');
+      if (ip) await consumeOrRefuse(limits.registrationPerAddress, addressKey(ip), 'rate.register');
       const idNumber = parseIdNumberOrThrow(input.idNumber);
       const name = normaliseName(input.name);
       const phone = input.phone?.trim() || null;
@@ -102,9 +96,9 @@ export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits
       const address = addressKey(ip);
       // Counted before the password is checked, so concurrent guesses cannot outrun the limit.
       try {
-        await consume(limits.passwordPerAddress, address, 'rate.ip');
-        await consume(limits.passwordPerAccountAndAddress, `${account}:${address}`, 'rate.account');
-        await consume(limits.passwordPerAccount, account, 'rate.account');
+        await consumeOrRefuse(limits.passwordPerAddress, address, 'rate.ip');
+        await consumeOrRefuse(limits.passwordPerAccountAndAddress, `${account}:${address}`, 'rate.account');
+        await consumeOrRefuse(limits.passwordPerAccount, account, 'rate.account');
       } catch (error) {
         await failed(ip, 'pwd', 'rate_limited');
         throw error;
@@ -138,7 +132,11 @@ export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits
       ip: string,
     ) {
       const idNumber = sealer.open(person.idNumberEnc);
-      await consume(limits.passwordPerAccount, sealer.index(idNumber).toString('base64url'), 'rate.account');
+      await consumeOrRefuse(
+        limits.passwordPerAccount,
+        sealer.index(idNumber).toString('base64url'),
+        'rate.account',
+      );
       if (!(await verifyPassword(person.passwordHash, input.current))) {
         await failed(ip, 'pwd', 'wrong_password', person.id);
         throw new AppError('account.current_password', 400, { field: 'current_password' });

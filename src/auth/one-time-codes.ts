@@ -12,7 +12,7 @@
 import type { Sealer } from '../identity/crypto.ts';
 import { AppError } from '../web/errors.ts';
 import type { EphemeralStore } from './ephemeral.ts';
-import { addressKey, type Limiter } from './rate-limit.ts';
+import { addressKey, consumeOrRefuse, type Limiter } from './rate-limit.ts';
 import type { FactorsRepo } from './repo.ts';
 import {
   checkTotp,
@@ -55,14 +55,7 @@ export function createOneTimeCodes({
     ] as const;
 
   async function consumeAttempt(personId: string, ip: string) {
-    for (const [limiter, key] of limits(personId, ip)) {
-      const { allowed, retryAfterSeconds } = await limiter.consume(key);
-      if (!allowed)
-        throw new AppError('rate.otp', 429, {
-          field: 'otp',
-          params: { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) },
-        });
-    }
+    for (const [limiter, key] of limits(personId, ip)) await consumeOrRefuse(limiter, key, 'rate.otp', 'otp');
   }
 
   const resetAttempts = (personId: string, ip: string) =>

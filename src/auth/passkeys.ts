@@ -19,7 +19,7 @@ import {
 } from '@simplewebauthn/server';
 import { AppError } from '../web/errors.ts';
 import type { EphemeralStore } from './ephemeral.ts';
-import { addressKey, type Limiter } from './rate-limit.ts';
+import { addressKey, consumeOrRefuse, type Limiter } from './rate-limit.ts';
 import type { FactorsRepo } from './repo.ts';
 import type { Method } from './strength.ts';
 
@@ -132,11 +132,7 @@ export function createPasskeyService({ repo, ephemeral, issuer, rpName, failures
       ip: string,
     ): Promise<{ personId: string; method: Method }> {
       const address = addressKey(ip);
-      const { allowed, retryAfterSeconds } = await failuresPerAddress.consume(address);
-      if (!allowed)
-        throw new AppError('rate.ip', 429, {
-          params: { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) },
-        });
+      await consumeOrRefuse(failuresPerAddress, address, 'rate.ip');
       const result = await verifyAssertion(binding, response);
       await failuresPerAddress.refund(address);
       return result;

@@ -10,6 +10,8 @@
 import { type Kysely, sql } from 'kysely';
 import type { Schema } from '../db/schema.ts';
 import type { RedisClient } from '../redis.ts';
+import { AppError } from '../web/errors.ts';
+import type { MessageKey } from '../web/messages.ts';
 
 export interface CounterStore {
   /** Adds `by` (1 or -1); returns the count in the current window and the seconds until it ends. */
@@ -87,6 +89,16 @@ export function createLimiter(store: CounterStore, rule: LimitRule): Limiter {
     },
     reset: (key) => store.reset(keyOf(key)),
   };
+}
+
+/** Counts one attempt; over the limit, refused (429) with `code`, saying in how many minutes to try again. */
+export async function consumeOrRefuse(limiter: Limiter, key: string, code: MessageKey, field?: string) {
+  const { allowed, retryAfterSeconds } = await limiter.consume(key);
+  if (!allowed)
+    throw new AppError(code, 429, {
+      ...(field && { field }),
+      params: { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) },
+    });
 }
 
 /** The address as written, IPv4-mapped IPv6 unwrapped (`::ffff:1.2.3.4` → `1.2.3.4`). */
