@@ -7,6 +7,8 @@ import { adminApiRoutes, jsonOnly } from './admin/api.ts';
 import { adminRoutes } from './admin/routes.ts';
 import type { Container } from './container.ts';
 import { interactionRoutes } from './interactions/routes.ts';
+import { createTokenCheck } from './oidc/accounts.ts';
+import { ownSecretOnUpdate } from './oidc/registration.ts';
 import { createSessionReader } from './oidc/session.ts';
 import { createTokenReader } from './oidc/token-reader.ts';
 import { opsRoutes } from './ops/routes.ts';
@@ -42,7 +44,9 @@ export function createApp(container: Container): Koa {
   app.use(errorHandler(container.logger));
   app.use(opsRoutes(container).routes());
   if (config.production) app.use(requireIssuerOrigin(config.issuer));
-  app.use(providerEndpoints(provider));
+  app.use(
+    providerEndpoints(provider, ownSecretOnUpdate(provider.pathFor('registration'), container.clientsRepo)),
+  );
   app.use(
     serveStatic(new URL('../static/', import.meta.url), {
       'webauthn.js': new URL(
@@ -73,15 +77,8 @@ export function createApp(container: Container): Koa {
       ...container,
       portal,
       endSessionPath: provider.pathFor('end_session'),
-      siteName: async (clientId) =>
-        String((await provider.Client.find(clientId))?.metadata().client_name ?? clientId),
-      siteOf: async (clientId) => {
-        const metadata: Record<string, unknown> = (await provider.Client.find(clientId))?.metadata() ?? {};
-        return {
-          name: String(metadata.client_name ?? clientId),
-          department: String(metadata.department ?? ''),
-        };
-      },
+      siteName: container.directory.name,
+      siteOf: container.directory.describe,
     }).routes(),
   );
   ours.use(staffRoutes({ portal, levels: container.levels }).routes());
@@ -89,11 +86,8 @@ export function createApp(container: Container): Koa {
   ours.use(
     adminApiRoutes({
       admin: container.admin,
-      readToken: createTokenReader(provider),
-      regionOfClient: async (clientId) => {
-        const region = (await provider.Client.find(clientId))?.metadata().region_code;
-        return typeof region === 'string' ? region : undefined;
-      },
+      readToken: createTokenReader(provider, createTokenCheck(container.accounts)),
+      sites: container.directory,
       issuer: config.issuer,
       registrationEndpoint: `${config.issuer}${provider.pathFor('registration')}`,
     }).routes(),
@@ -110,7 +104,10 @@ export function createApp(container: Container): Koa {
  * The provider's own endpoints go straight to it, early: the hot paths (token, userinfo, the
  * SSO hop) skip our page middleware. Any other path is ours (and our 404 page when unknown).
  */
-function providerEndpoints(provider: Container['provider']) {
+function providerEndpoints(
+  provider: Container['provider'],
+  prepare: (req: Koa.Context['req']) => Promise<Koa.Context['req']>,
+) {
   const names = [
     'authorization',
     'token',
@@ -127,6 +124,6 @@ function providerEndpoints(provider: Container['provider']) {
   return async (ctx: Koa.Context, next: Koa.Next) => {
     if (!prefixes.some((prefix) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`))) return next();
     ctx.respond = false;
-    await oidc(ctx.req, ctx.res);
+    await oidc(ctx.method === 'PUT' ? await prepare(ctx.req) : ctx.req, ctx.res);
   };
 }

@@ -36,14 +36,17 @@ export interface Config {
   proxyHops: number;
   logLevel: string;
   /** Where identity level 2 is checked (name + number against an authoritative source); none: online checks are off. */
-  identityVerifier: IdentityVerifierConfig;
+  identityVerifier: SourceConfig;
+  /** Where a claim to represent an entity is checked (the business registration source); none: claims wait for a counter or an administrator. */
+  businessRegistry: SourceConfig;
   /** Networks (CIDR) and the area each covers, from IP_AREAS_FILE: how a session's place is shown. */
   ipAreas: Array<{ network: string; area: string }>;
   /** Where messages to people go (password-reset links): a webhook, or the log outside production. */
   notifier: { kind: 'log' } | { kind: 'webhook'; url: string; token: string | undefined } | { kind: 'none' };
 }
 
-export type IdentityVerifierConfig =
+/** An authoritative source Yitong asks: an HTTP service, or (development only) a file standing in for it. */
+export type SourceConfig =
   | { kind: 'none' }
   | { kind: 'http'; url: string; token: string | undefined }
   | { kind: 'file'; path: string };
@@ -76,7 +79,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     outboundAllowedNetworks: parseNetworks(env.OUTBOUND_ALLOWED_NETWORKS || ''),
     proxyHops: parseProxyHops(env.TRUST_PROXY || 'false', production),
     logLevel: oneOf('LOG_LEVEL', env.LOG_LEVEL || (production ? 'info' : 'warn'), LOG_LEVELS),
-    identityVerifier: parseIdentityVerifier(env, production),
+    identityVerifier: parseSource(env, 'IDENTITY_VERIFIER', production),
+    businessRegistry: parseSource(env, 'BUSINESS_REGISTRY', production),
     notifier: parseNotifier(env, production),
     ipAreas: env.IP_AREAS_FILE ? parseIpAreas(env.IP_AREAS_FILE) : [],
   };
@@ -121,27 +125,28 @@ function parseProxyHops(value: string, production: boolean): number {
   return hops;
 }
 
-/** IDENTITY_VERIFIER_URL (+ IDENTITY_VERIFIER_TOKEN), or IDENTITY_VERIFIER_FILE outside production. */
-function parseIdentityVerifier(env: Env, production: boolean): IdentityVerifierConfig {
-  const { IDENTITY_VERIFIER_URL: url, IDENTITY_VERIFIER_FILE: path } = env;
-  if (url && path)
-    throw new ConfigError('IDENTITY_VERIFIER_URL', 'and IDENTITY_VERIFIER_FILE cannot both be set');
+/** `<NAME>_URL` (+ `<NAME>_TOKEN`), or `<NAME>_FILE` outside production. */
+function parseSource(
+  env: Env,
+  name: 'IDENTITY_VERIFIER' | 'BUSINESS_REGISTRY',
+  production: boolean,
+): SourceConfig {
+  const url = env[`${name}_URL`];
+  const path = env[`${name}_FILE`];
+  if (url && path) throw new ConfigError(`${name}_URL`, `and ${name}_FILE cannot both be set`);
   if (path) {
     if (production)
-      throw new ConfigError(
-        'IDENTITY_VERIFIER_FILE',
-        'is for development only; set IDENTITY_VERIFIER_URL in production',
-      );
+      throw new ConfigError(`${name}_FILE`, `is for development only; set ${name}_URL in production`);
     return { kind: 'file', path: resolve(path) };
   }
   if (!url) return { kind: 'none' };
   const parsed = tryUrl(url);
   if (!parsed || !(parsed.protocol === 'https:' || (!production && parsed.protocol === 'http:')))
     throw new ConfigError(
-      'IDENTITY_VERIFIER_URL',
+      `${name}_URL`,
       production ? 'must be an https URL when NODE_ENV=production' : 'must be an http(s) URL',
     );
-  return { kind: 'http', url, token: env.IDENTITY_VERIFIER_TOKEN || undefined };
+  return { kind: 'http', url, token: env[`${name}_TOKEN`] || undefined };
 }
 
 function parseNotifier(env: Env, production: boolean): Config['notifier'] {

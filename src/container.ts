@@ -25,16 +25,18 @@ import { createFactorsRepo } from './auth/repo.ts';
 import { createSignIn } from './auth/sign-in.ts';
 import { createClientsRepo } from './clients/repo.ts';
 import { createClientsService } from './clients/service.ts';
-import type { Config } from './config.ts';
+import type { Config, SourceConfig } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { createSealer } from './identity/crypto.ts';
 import { createHttpVerifier, type IdentityVerifier, loadFileVerifier } from './identity/verifier.ts';
+import { type BusinessRegistry, createHttpRegistry, loadFileRegistry } from './legal-persons/registry.ts';
 import { createLegalPersonsRepo } from './legal-persons/repo.ts';
 import { createLegalPersonsService } from './legal-persons/service.ts';
 import { createNotifier } from './notify/notifier.ts';
 import { createRedisAdapter } from './oidc/adapters/redis.ts';
 import { createSqlAdapter } from './oidc/adapters/sql.ts';
+import { createSiteDirectory } from './oidc/directory.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
 import { createProvider, pairwiseSub } from './oidc/provider.ts';
 import { issueInitialAccessToken } from './oidc/registration.ts';
@@ -76,8 +78,14 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
 
     const sealer = createSealer(config.secrets.dataKey, config.secrets.hmacKey);
     const counters = redis ? createRedisCounters(redis, config.redisPrefix) : createSqlCounters(database.db);
+    // Counters keyed by a phone number hold a keyed hash of it, never the number.
+    const hideKey = (key: string) => sealer.index(`rate-limit:${key}`).toString('base64url');
+    const perNumber = (name: string) =>
+      createLimiter(counters, { name, limit: 10, windowSeconds: 60 * MINUTE, hideKey });
+    const notifier = createNotifier(config.notifier, logger);
+    const notify = createNotices(notifier, perNumber('notice:phone'));
     const accountsRepo = createAccountsRepo(database.db);
-    const accounts = createAccountsService(accountsRepo, sealer, {
+    const accounts = createAccountsService(accountsRepo, sealer, notify, {
       passwordPerAccountAndAddress: createLimiter(counters, {
         name: 'pwd:acct+ip',
         limit: 5,
@@ -143,6 +151,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       repo: legalPersonsRepo,
       accounts,
       sealer,
+      registry: await openRegistry(config.businessRegistry),
       clientExists: async (id) => Boolean(await clientsRepo.findEnabledClient(id)),
     });
     const provider = createProvider({
@@ -161,6 +170,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       },
     });
 
+    const directory = createSiteDirectory(provider);
     const sessions = createSessionsService(createSessionsRepo(database.db), createPlaces(config.ipAreas));
     const sites = createSites({
       provider,
@@ -175,12 +185,6 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
     provider.on('authorization.success', (ctx) => {
       sites.record(ctx).catch((error) => logger.error({ err: error }, 'site grant not recorded'));
     });
-    // Counters keyed by a phone number hold a keyed hash of it, never the number.
-    const hideKey = (key: string) => sealer.index(`rate-limit:${key}`).toString('base64url');
-    const perNumber = (name: string) =>
-      createLimiter(counters, { name, limit: 10, windowSeconds: 60 * MINUTE, hideKey });
-    const notifier = createNotifier(config.notifier, logger);
-    const notify = createNotices(notifier, perNumber('notice:phone'));
     const phones = createPhoneChange({
       repo: accountsRepo,
       ephemeral,
@@ -249,6 +253,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       deletion,
       clients,
       clientsRepo,
+      directory,
       provider,
       async close() {
         for (const close of closers) await close().catch(() => {});
@@ -260,9 +265,15 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
   }
 }
 
-function openVerifier(config: Config['identityVerifier']): Promise<IdentityVerifier | undefined> | undefined {
+function openVerifier(config: SourceConfig): Promise<IdentityVerifier | undefined> | undefined {
   if (config.kind === 'http') return Promise.resolve(createHttpVerifier(config));
   if (config.kind === 'file') return loadFileVerifier(config.path);
+  return undefined;
+}
+
+function openRegistry(config: SourceConfig): Promise<BusinessRegistry | undefined> | undefined {
+  if (config.kind === 'http') return Promise.resolve(createHttpRegistry(config));
+  if (config.kind === 'file') return loadFileRegistry(config.path);
   return undefined;
 }
 

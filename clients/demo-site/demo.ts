@@ -4,8 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../../src/config.ts';
+import { isAppError } from '../../src/errors.ts';
 import { startServer } from '../../src/main.ts';
-import { isAppError } from '../../src/web/errors.ts';
 import { type DemoSite, startDemoSite } from './site.ts';
 
 const DEMO_CITIZEN = {

@@ -11,7 +11,7 @@
  *   await deletion.cancel(person, ip);
  *   await deletion.purgeDue(new Date(), (done, total) => …); // from the CLI
  */
-import { AppError } from '../web/errors.ts';
+import { AppError } from '../errors.ts';
 import type { Notify } from './notices.ts';
 import type { AccountsRepo, Person } from './repo.ts';
 

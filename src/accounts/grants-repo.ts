@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely';
 import { type AuditEvent, withAudit } from '../audit/repo.ts';
 import type { Schema } from '../db/schema.ts';
-import { AppError } from '../web/errors.ts';
+import { AppError } from '../errors.ts';
 
 export function createGrantsQueries(db: Kysely<Schema>) {
   return {

@@ -11,10 +11,10 @@
  */
 import type { EphemeralStore } from '../auth/ephemeral.ts';
 import type { Limiter } from '../auth/rate-limit.ts';
+import { AppError } from '../errors.ts';
 import type { IdNumber } from '../identity/id-number.ts';
-import { isRegionCode } from '../identity/region-code.ts';
+import { covers, isRegionCode } from '../identity/region-code.ts';
 import type { IdentityVerifier } from '../identity/verifier.ts';
-import { AppError } from '../web/errors.ts';
 import type { AccountsRepo, Person, Staff } from './repo.ts';
 import { type AccountsService, normaliseName, parseIdNumberOrThrow } from './service.ts';
 
@@ -28,6 +28,15 @@ export interface IdentityLevelDeps {
 }
 
 const DESK_SECONDS = 10 * 60;
+
+/**
+ * A hall serves the people of its region, as administrators do (a person's region is their
+ * number's prefix): a county hall its county, a city hall its city, a province hall everyone.
+ */
+function requireServed(staff: Staff, person: Person) {
+  if (!covers(staff.regionCode, person.idNumberMasked.slice(0, 6)))
+    throw new AppError('staff.outside_region', 403, { field: 'id_number' });
+}
 const deskKey = (desk: string) => `staff:desk:${desk}`;
 
 export function createIdentityLevels({
@@ -74,6 +83,7 @@ export function createIdentityLevels({
     async lookUp(staff: Staff, idNumberInput: string, desk: string, ip: string): Promise<Person> {
       const person = await accounts.findPersonByIdNumber(parseIdNumberOrThrow(idNumberInput));
       if (!person) throw new AppError('staff.not_found', 404, { field: 'id_number' });
+      requireServed(staff, person);
       await ephemeral.put(deskKey(desk), person.id, DESK_SECONDS);
       await repo.recordAudit({
         actor: staff.personId,
@@ -94,6 +104,7 @@ export function createIdentityLevels({
       const person = await accounts.findPerson(personId);
       if (person?.status !== 'active') throw new AppError('staff.not_found', 404);
       if (person.id === staff.personId) throw new AppError('staff.self', 403);
+      requireServed(staff, person);
       await repo.raiseIdentityLevel(person.id, 3, {
         actor: staff.personId,
         action: 'identity.confirmed',

@@ -12,7 +12,10 @@ import type { Limiter } from '../auth/rate-limit.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { Person } from './repo.ts';
 
-export type Notice = { kind: 'phone_changed'; to: string } | { kind: 'deletion_requested'; due: string };
+export type Notice =
+  | { kind: 'phone_changed'; to: string }
+  | { kind: 'deletion_requested'; due: string }
+  | { kind: 'registration_attempted' };
 
 export function createNotices(notifier: Pick<Notifier, 'notice'>, perNumber: Limiter) {
   return async (person: Pick<Person, 'id' | 'phone' | 'phoneVerifiedAt'>, notice: Notice) => {

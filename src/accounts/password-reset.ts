@@ -10,8 +10,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { EphemeralStore } from '../auth/ephemeral.ts';
 import { checkNewPassword, hashPassword } from '../auth/password.ts';
+import { AppError } from '../errors.ts';
 import type { Notifier } from '../notify/notifier.ts';
-import { AppError } from '../web/errors.ts';
 import type { AccountsRepo, Person } from './repo.ts';
 
 const VALID_SECONDS = 3600;

@@ -2,8 +2,8 @@
  * Changing (or proving) the mobile number: a six-digit code sent to the number (through the
  * notifier) proves it before it replaces the old one, and the old number is told. The code is
  * bound to the session that asked, valid ten minutes, used once. Codes sent (5 an hour per
- * account, 3 per account and number, 10 per number) and wrong codes (5 per 15 minutes per
- * account) are limited.
+ * account, 3 per account and number, 10 per number for self-registered accounts and 10 more for
+ * verified ones) and wrong codes (5 per 15 minutes per account) are limited.
  *
  * Whether another account holds the number is said only after the code proved it: asking is
  * not a way to learn which numbers are registered. A proved number is unique; an account that
@@ -16,9 +16,9 @@
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import type { EphemeralStore } from '../auth/ephemeral.ts';
 import { consumeOrRefuse, type Limiter } from '../auth/rate-limit.ts';
+import { AppError } from '../errors.ts';
 import { MAINLAND_MOBILE, maskPhone } from '../identity/phone.ts';
 import type { Notifier } from '../notify/notifier.ts';
-import { AppError } from '../web/errors.ts';
 import type { Notify } from './notices.ts';
 import type { AccountsRepo, Person } from './repo.ts';
 
@@ -56,7 +56,11 @@ export function createPhoneChange(deps: {
         throw new AppError('phone.same', 400, { field: 'phone' });
       await consumeOrRefuse(deps.sendsPerAccount, person.id, 'rate.account');
       await consumeOrRefuse(deps.sendsPerAccountAndNumber, `${person.id}:${phone}`, 'rate.phone');
-      await consumeOrRefuse(deps.sendsPerNumber, phone, 'rate.phone');
+      // Self-registered accounts cost nothing to make: they share one allowance per number, and
+      // accounts whose identity an authority or a counter confirmed have one of their own, so a
+      // few made-up accounts cannot stop the real owner from proving their number.
+      const verified = person.identityLevel >= 2 ? 'verified' : 'self';
+      await consumeOrRefuse(deps.sendsPerNumber, `${verified}:${phone}`, 'rate.phone');
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
       await deps.ephemeral.put(
         keyOf(sessionUid),

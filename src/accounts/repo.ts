@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { type AuditEvent, appendAudit, createAuditLog, withAudit } from '../audit/repo.ts';
 import { isUniqueViolation, violatedConstraint } from '../db/errors.ts';
 import type { Schema } from '../db/schema.ts';
-import { AppError } from '../web/errors.ts';
+import { AppError } from '../errors.ts';
 import { createDeletionQueries } from './deletion-repo.ts';
 import { createGrantsQueries } from './grants-repo.ts';
 

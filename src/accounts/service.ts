@@ -8,11 +8,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { checkNewPassword, hashPassword, verifyPassword } from '../auth/password.ts';
-import { addressKey, consumeOrRefuse, type Limiter } from '../auth/rate-limit.ts';
+import { addressKey, consumeOrRefuse, type Limiter, refusal } from '../auth/rate-limit.ts';
+import { AppError, isAppError } from '../errors.ts';
 import type { Sealer } from '../identity/crypto.ts';
 import { factsOf, type IdNumber, parseIdNumber } from '../identity/id-number.ts';
 import { MAINLAND_MOBILE } from '../identity/phone.ts';
-import { AppError } from '../web/errors.ts';
+import type { Notify } from './notices.ts';
 import type { AccountsRepo, Person } from './repo.ts';
 
 export interface RegistrationInput {
@@ -26,7 +27,11 @@ export interface RegistrationInput {
 export interface AccountLimits {
   /** Attempts per account from one address: stops a guesser without letting them lock the citizen out elsewhere. */
   passwordPerAccountAndAddress: Limiter;
-  /** Attempts per account from anywhere: caps a guesser spread over many addresses. */
+  /**
+   * Attempts per account from anywhere, by browsers the account never signed in on: past it, a
+   * guesser spread over many addresses gets one try per address, while the owner with the right
+   * password on a fresh address, or on a browser that signed in before, still gets in.
+   */
   passwordPerAccount: Limiter;
   /** Failed attempts per address: one source trying many accounts. Successes are refunded (shared NATs). */
   passwordPerAddress: Limiter;
@@ -48,7 +53,15 @@ export function normaliseName(input: string): string {
   return name;
 }
 
-export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits: AccountLimits) {
+export function createAccountsService(
+  repo: AccountsRepo,
+  sealer: Sealer,
+  notify: Notify,
+  limits: AccountLimits,
+) {
+  const deviceTagOf = (idNumber: IdNumber) =>
+    sealer.index(`device:${idNumber}`).subarray(0, 16).toString('base64url');
+
   /** A failed sign-in in the audit trail: who (when the account is known), how, why; never the number. */
   const failed = (ip: string, method: string, reason: string, personId?: string) =>
     repo.recordAudit({
@@ -60,8 +73,12 @@ export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits
     });
 
   return {
-    /** Creates the account and returns its `sub`. A number registered before is refused, never a second account. */
-    async register(input: RegistrationInput, ip?: string): Promise<string> {
+    /**
+     * Creates the account and returns its `sub`. A number registered before gets no second
+     * account and the same answer, so that registering tells nobody which numbers have one: the
+     * owner's proved number is told instead, and undefined comes back.
+     */
+    async register(input: RegistrationInput, ip?: string): Promise<string | undefined> {
       if (ip) await consumeOrRefuse(limits.registrationPerAddress, addressKey(ip), 'rate.register');
       const idNumber = parseIdNumberOrThrow(input.idNumber);
       const name = normaliseName(input.name);
@@ -72,33 +89,68 @@ export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits
 
       const facts = factsOf(idNumber);
       const id = randomBytes(16).toString('base64url');
-      await repo.insertPerson(
-        {
-          id,
-          idNumberHmac: sealer.index(idNumber),
-          idNumberEnc: sealer.seal(idNumber),
-          idNumberMasked: facts.masked,
-          name,
-          gender: facts.gender,
-          birthdate: facts.birthdate,
-          phone,
-          passwordHash: await hashPassword(input.password),
-        },
-        { actor: id, action: 'account.registered', subject: id, ip },
-      );
-      return id;
+      const inserted = await repo
+        .insertPerson(
+          {
+            id,
+            idNumberHmac: sealer.index(idNumber),
+            idNumberEnc: sealer.seal(idNumber),
+            idNumberMasked: facts.masked,
+            name,
+            gender: facts.gender,
+            birthdate: facts.birthdate,
+            phone,
+            passwordHash: await hashPassword(input.password),
+          },
+          { actor: id, action: 'account.registered', subject: id, ip },
+        )
+        .then(
+          () => true,
+          (error: unknown) => {
+            if (isAppError(error) && error.code === 'account.exists') return false;
+            throw error;
+          },
+        );
+      if (inserted) return id;
+      const owner = await repo.findPersonByIdHash(sealer.index(idNumber));
+      if (owner) {
+        await repo.recordAudit({
+          actor: 'anonymous',
+          action: 'account.registration_refused',
+          subject: owner.id,
+          ip,
+        });
+        notify(owner, { kind: 'registration_attempted' }).catch(() => {});
+      }
+      return undefined;
     },
 
-    /** The person when the password matches; otherwise a counted failure and a uniform error. */
-    async authenticate(idNumberInput: string, password: string, ip: string): Promise<Person> {
+    /**
+     * The person when the password matches; otherwise a counted failure and a uniform error.
+     * `knownDevices`: the tags of the browser's device cookie (`deviceTag`), from earlier sign-ins.
+     */
+    async authenticate(
+      idNumberInput: string,
+      password: string,
+      ip: string,
+      knownDevices: readonly string[] = [],
+    ): Promise<Person> {
       const idNumber = parseIdNumberOrThrow(idNumberInput);
       const account = sealer.index(idNumber).toString('base64url');
       const address = addressKey(ip);
-      // Counted before the password is checked, so concurrent guesses cannot outrun the limit.
+      const here = `${account}:${address}`;
+      const recognised = knownDevices.includes(deviceTagOf(idNumber));
+      // Counted before the password is checked, so concurrent guesses cannot outrun the limits.
       try {
         await consumeOrRefuse(limits.passwordPerAddress, address, 'rate.ip');
-        await consumeOrRefuse(limits.passwordPerAccountAndAddress, `${account}:${address}`, 'rate.account');
-        await consumeOrRefuse(limits.passwordPerAccount, account, 'rate.account');
+        const triesHere = await consumeOrRefuse(limits.passwordPerAccountAndAddress, here, 'rate.account');
+        if (!recognised) {
+          // Slowed, never blocked: while the account is under attack, an address that already
+          // failed on it waits, and any other gets its one try — the owner's right password passes.
+          const everywhere = await limits.passwordPerAccount.consume(account);
+          if (!everywhere.allowed && triesHere > 1)
+            throw refusal('rate.account', everywhere.retryAfterSeconds);
+        }
       } catch (error) {
         await failed(ip, 'pwd', 'rate_limited');
         throw error;
@@ -116,11 +168,15 @@ export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits
         throw new AppError('account.locked', 403);
       }
       await Promise.all([
-        limits.passwordPerAccountAndAddress.reset(`${account}:${address}`),
+        limits.passwordPerAccountAndAddress.reset(here),
         limits.passwordPerAddress.refund(address),
+        recognised ? undefined : limits.passwordPerAccount.refund(account),
       ]);
       return person;
     },
+
+    /** What a browser keeps (in a cookie) to show this account signed in on it before; nobody else can make one. */
+    deviceTag: (idNumberInput: string) => deviceTagOf(parseIdNumberOrThrow(idNumberInput)),
 
     /**
      * A signed-in person changes their password, proving the current one (counted like a sign-in
@@ -132,9 +188,10 @@ export function createAccountsService(repo: AccountsRepo, sealer: Sealer, limits
       ip: string,
     ) {
       const idNumber = sealer.open(person.idNumberEnc);
+      // The person's own attempts only: guesses at the sign-in page elsewhere do not stop them here.
       await consumeOrRefuse(
-        limits.passwordPerAccount,
-        sealer.index(idNumber).toString('base64url'),
+        limits.passwordPerAccountAndAddress,
+        `${sealer.index(idNumber).toString('base64url')}:change:${addressKey(ip)}`,
         'rate.account',
       );
       if (!(await verifyPassword(person.passwordHash, input.current))) {

@@ -7,18 +7,24 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
-import { formOf, pick, str } from '../interactions/kit.ts';
+import { AppError } from '../errors.ts';
+import { parseCreditCodeOrThrow } from '../legal-persons/service.ts';
+import type { SiteDirectory } from '../oidc/directory.ts';
 import type { TokenReader } from '../oidc/token-reader.ts';
-import { AppError } from '../web/errors.ts';
+import { bodyOf, pick, str } from '../web/form.ts';
 import { auditFilterOf } from './audit-view.ts';
 import { openApiDocument } from './openapi.ts';
 import { type Admin, type AdminService, PERSON_ACTIONS } from './service.ts';
 
-const StatusChange = z.strictObject({ action: z.enum(['confirm', 'suspend', 'deregister', 'reactivate']) });
-const ClientChange = z.strictObject({
-  redirect_uris: z.array(z.string()).min(1).optional(),
-  scope: z.string().min(1).optional(),
-});
+const StatusChange = z.strictObject({ action: z.enum(['suspend', 'deregister', 'reactivate']) });
+const ClaimConfirmation = z.strictObject({ evidence: z.string().trim().min(4).max(500) });
+const Search = z.strictObject({ q: z.string().max(100) });
+const ClientChange = z
+  .strictObject({
+    redirect_uris: z.array(z.string()).min(1).optional(),
+    scope: z.string().min(1).optional(),
+  })
+  .refine((change) => Object.keys(change).length > 0, 'name at least one of redirect_uris, scope');
 const NewClient = z.strictObject({
   client_id: z.string(),
   client_name: z.string(),
@@ -35,8 +41,8 @@ const TokenRequest = z.strictObject({
 });
 
 /** The body as `schema` wants it, or 400 naming the first field that is wrong. */
-function bodyOf<T>(ctx: Context, schema: z.ZodType<T>): T {
-  const body = schema.safeParse(formOf(ctx));
+function parseBody<T>(ctx: Context, schema: z.ZodType<T>): T {
+  const body = schema.safeParse(bodyOf(ctx));
   if (body.success) return body.data;
   const issue = body.error.issues[0];
   const field = issue?.path.join('.') || 'body';
@@ -46,8 +52,8 @@ function bodyOf<T>(ctx: Context, schema: z.ZodType<T>): T {
 export interface ApiDeps {
   admin: AdminService;
   readToken: TokenReader;
-  /** A site's region (for client-credentials callers). */
-  regionOfClient(clientId: string): Promise<string | undefined>;
+  /** The site holding a token: its region, and whether its admin scopes still count. */
+  sites: Pick<SiteDirectory, 'find'>;
   issuer: string;
   registrationEndpoint: string;
 }
@@ -72,18 +78,17 @@ export function adminApiRoutes(deps: ApiDeps): Router {
       ctx.set('www-authenticate', 'Bearer realm="yitong-admin"');
       throw new AppError('api.unauthorized', 401);
     }
+    // Admin scopes count only while the site holding the token is designated for them: a site
+    // whose designation or scope was taken away loses its power at once, not when tokens expire.
+    const site = await deps.sites.find(token.clientId);
+    const granted = (scope: string) => token.scopes.has(scope) && Boolean(site?.scopes.has(scope));
     let admin: Admin | undefined;
     if (token.accountId) {
-      admin = token.scopes.has('admin') ? await service.adminOf(token.accountId) : undefined;
+      admin = granted('admin') ? await service.adminOf(token.accountId) : undefined;
     } else {
-      const role = token.scopes.has('admin')
-        ? 'admin'
-        : token.scopes.has('admin:read')
-          ? 'auditor'
-          : undefined;
-      const regionCode = role && (await deps.regionOfClient(token.clientId));
-      if (role && regionCode)
-        admin = { personId: `client:${token.clientId}`, grants: [{ role, regionCode }] };
+      const role = granted('admin') ? 'admin' : granted('admin:read') ? 'auditor' : undefined;
+      if (role && site?.regionCode)
+        admin = { personId: `client:${token.clientId}`, grants: [{ role, regionCode: site.regionCode }] };
     }
     if (!admin) throw new AppError('admin.forbidden', 403);
     (ctx.state as { admin: Admin }).admin = admin;
@@ -117,7 +122,7 @@ export function adminApiRoutes(deps: ApiDeps): Router {
   });
 
   router.post('/clients', async (ctx) => {
-    const created = await service.saveClient(caller(ctx), bodyOf(ctx, NewClient), ctx.ip);
+    const created = await service.createClient(caller(ctx), parseBody(ctx, NewClient), ctx.ip);
     ctx.status = 201;
     ctx.body = {
       client_id: created.clientId,
@@ -131,7 +136,7 @@ export function adminApiRoutes(deps: ApiDeps): Router {
 
   router.patch('/clients/:id', async (ctx) => {
     const id = str(ctx.params.id);
-    await service.saveClient(caller(ctx), bodyOf(ctx, ClientChange), ctx.ip, id);
+    await service.updateClient(caller(ctx), id, parseBody(ctx, ClientChange), ctx.ip);
     ctx.body = clientView(await service.client(caller(ctx), id));
   });
 
@@ -145,7 +150,7 @@ export function adminApiRoutes(deps: ApiDeps): Router {
   });
 
   router.post('/registration-tokens', async (ctx) => {
-    const body = bodyOf(ctx, TokenRequest);
+    const body = parseBody(ctx, TokenRequest);
     const token = await service.issueRegistrationToken(caller(ctx), {
       department: body.department,
       regionCode: body.region_code,
@@ -156,8 +161,9 @@ export function adminApiRoutes(deps: ApiDeps): Router {
     ctx.body = { initial_access_token: token, registration_endpoint: deps.registrationEndpoint };
   });
 
-  router.get('/people', async (ctx) => {
-    ctx.body = { items: await service.searchPeople(caller(ctx), str(ctx.query.q)) };
+  // A POST, so that identity numbers never sit in a URL (access logs, proxies, history).
+  router.post('/people/search', async (ctx) => {
+    ctx.body = { items: await service.searchPeople(caller(ctx), parseBody(ctx, Search).q) };
   });
 
   router.get('/people/:id', async (ctx) => {
@@ -186,18 +192,14 @@ export function adminApiRoutes(deps: ApiDeps): Router {
   });
 
   router.post('/legal-persons/:code/status', async (ctx) => {
-    const body = StatusChange.safeParse(formOf(ctx));
-    if (!body.success) {
-      const issue = body.error.issues[0];
-      const field = issue?.path.join('.') || 'body';
-      throw new AppError('api.body', 400, { field, params: { field, detail: issue?.message ?? 'invalid' } });
-    }
-    ctx.body = await service.setLegalPersonStatus(
-      caller(ctx),
-      str(ctx.params.code),
-      body.data.action,
-      ctx.ip,
-    );
+    const { action } = parseBody(ctx, StatusChange);
+    const code = parseCreditCodeOrThrow(str(ctx.params.code));
+    ctx.body = await service.setLegalPersonStatus(caller(ctx), code, action, ctx.ip);
+  });
+
+  router.post('/legal-persons/claims/:id/confirm', async (ctx) => {
+    const { evidence } = parseBody(ctx, ClaimConfirmation);
+    ctx.body = await service.confirmClaim(caller(ctx), str(ctx.params.id), evidence, ctx.ip);
   });
 
   router.get('/audit', async (ctx) => {

@@ -41,7 +41,14 @@ export const SCHEMAS = {
       creditCode: { type: 'string', pattern: '^[0-9A-HJ-NP-RTUW-Y]{18}$' },
       name: { type: 'string' },
       type: { type: 'string', enum: ['enterprise', 'institution', 'social_organisation', 'other'] },
-      status: { type: 'string', enum: ['pending', 'active', 'suspended', 'deregistered'] },
+      status: {
+        type: 'string',
+        enum: ['pending', 'active', 'suspended', 'deregistered'],
+        description: 'pending: a claim nobody proved yet (confirm it by its id)',
+      },
+      claimExpiresAt: { type: ['string', 'null'], format: 'date-time' },
+      claimantName: { type: ['string', 'null'] },
+      claimantMasked: { type: ['string', 'null'] },
     },
   },
   StatusChange: {
@@ -49,7 +56,32 @@ export const SCHEMAS = {
     required: ['action'],
     additionalProperties: false,
     properties: {
-      action: { type: 'string', enum: ['confirm', 'suspend', 'deregister', 'reactivate'] },
+      action: { type: 'string', enum: ['suspend', 'deregister', 'reactivate'] },
+    },
+  },
+  ClaimConfirmation: {
+    type: 'object',
+    required: ['evidence'],
+    additionalProperties: false,
+    properties: {
+      evidence: {
+        type: 'string',
+        minLength: 4,
+        maxLength: 500,
+        description: 'what was checked, e.g. the original business licence and the representative’s card',
+      },
+    },
+  },
+  Search: {
+    type: 'object',
+    required: ['q'],
+    additionalProperties: false,
+    properties: {
+      q: {
+        type: 'string',
+        maxLength: 100,
+        description: 'identity number (whole), 11-digit mobile number, or name prefix',
+      },
     },
   },
   Client: {
@@ -81,6 +113,7 @@ export const SCHEMAS = {
   ClientChange: {
     type: 'object',
     additionalProperties: false,
+    minProperties: 1,
     properties: {
       redirect_uris: { type: 'array', minItems: 1, items: { type: 'string', format: 'uri' } },
       scope: { type: 'string' },

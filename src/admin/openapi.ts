@@ -3,6 +3,7 @@
  * api.ts is described here (a test checks both ways).
  */
 import { SCHEMAS } from './openapi-schemas.ts';
+import { PERSON_ACTIONS } from './service.ts';
 
 const error = { $ref: '#/components/responses/Error' };
 const standard = { '400': error, '401': error, '403': error, '404': error };
@@ -41,16 +42,15 @@ export function openApiDocument(issuer: string) {
     servers: [{ url: `${issuer}/admin/api` }],
     security: [{ bearer: [] }, { clientCredentials: ['admin'] }],
     paths: {
-      '/people': {
-        get: {
+      '/people/search': {
+        post: {
           operationId: 'searchPeople',
-          summary: 'Search accounts by identity number, mobile number or the start of a name',
-          parameters: [
-            {
-              ...query('q', 'identity number (whole), 11-digit mobile number, or name prefix'),
-              required: true,
-            },
-          ],
+          summary:
+            'Search accounts by identity number, mobile number or the start of a name (a POST: numbers stay out of URLs and logs)',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Search' } } },
+          },
           responses: {
             ...ok(list('#/components/schemas/PersonSummary'), 'Accounts within the region'),
             ...standard,
@@ -76,7 +76,7 @@ export function openApiDocument(issuer: string) {
               name: 'action',
               in: 'path',
               required: true,
-              schema: { type: 'string', enum: ['lock', 'unlock', 'sign-out'] },
+              schema: { type: 'string', enum: Object.keys(PERSON_ACTIONS) },
             },
           ],
           responses: { '204': { description: 'Done and audited' }, ...standard },
@@ -85,8 +85,9 @@ export function openApiDocument(issuer: string) {
       '/legal-persons': {
         get: {
           operationId: 'searchLegalPersons',
-          summary: 'Search legal persons by credit code or name',
-          parameters: [{ ...query('q', 'credit code (prefix) or part of the name'), required: true }],
+          summary:
+            'Search legal persons and open claims by credit code or name; without q, the open claims awaiting confirmation',
+          parameters: [query('q', 'credit code (prefix) or part of the name')],
           responses: {
             ...ok(list('#/components/schemas/LegalPerson'), 'Legal persons within the region'),
             ...standard,
@@ -96,7 +97,7 @@ export function openApiDocument(issuer: string) {
       '/legal-persons/{code}/status': {
         post: {
           operationId: 'changeLegalPersonStatus',
-          summary: 'Confirm, suspend, deregister or reactivate a legal person',
+          summary: 'Suspend, deregister or reactivate a legal person',
           parameters: [id('code', 'the unified social credit code')],
           requestBody: {
             required: true,
@@ -104,6 +105,25 @@ export function openApiDocument(issuer: string) {
           },
           responses: {
             ...ok({ $ref: '#/components/schemas/LegalPerson' }, 'The legal person after the change'),
+            ...standard,
+          },
+        },
+      },
+      '/legal-persons/claims/{id}/confirm': {
+        post: {
+          operationId: 'confirmClaim',
+          summary:
+            'Confirm a claim to represent an entity after checking the evidence: it becomes active, every other claim on its code ends',
+          parameters: [id('id', 'the claim’s id (from the search)')],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: { $ref: '#/components/schemas/ClaimConfirmation' } },
+            },
+          },
+          responses: {
+            ...ok({ $ref: '#/components/schemas/LegalPerson' }, 'The entity, now active'),
+            '409': error,
             ...standard,
           },
         },

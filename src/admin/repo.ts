@@ -44,18 +44,41 @@ export function createAdminRepo(db: Kysely<Schema>) {
       return search.orderBy('name').limit(50).execute();
     },
 
+    /**
+     * Entities and open claims whose code was issued under `prefix`, by code or name; an empty
+     * query lists the open claims (the work waiting). A claim shows who made it, masked.
+     */
     searchLegalPersons(prefix: string, query: string) {
-      return db
+      // Who made a claim: the member who granted their own membership (registration does).
+      const claimant = (column: 'people.name' | 'people.id_number_masked') =>
+        sql<
+          string | null
+        >`(SELECT ${sql.ref(column)} FROM memberships JOIN people ON people.id = memberships.person_id
+          WHERE memberships.legal_person_id = legal_persons.id AND memberships.granted_by = memberships.person_id LIMIT 1)`;
+      let search = db
         .selectFrom('legal_persons')
-        .select(['id', 'credit_code as creditCode', 'name', 'type', 'status'])
+        .select([
+          'id',
+          'credit_code as creditCode',
+          'name',
+          'type',
+          'status',
+          'claim_expires_at as claimExpiresAt',
+          claimant('people.name').as('claimantName'),
+          claimant('people.id_number_masked').as('claimantMasked'),
+        ])
         .where(sql<string>`substr(credit_code, 3, 6)`, 'like', like(prefix))
+        .where((eb) => eb.or([eb('status', '<>', 'pending'), eb('claim_expires_at', '>', sql<Date>`now()`)]));
+      if (!query) search = search.where('status', '=', 'pending');
+      return search
         .where((eb) =>
           eb.or([
             eb('credit_code', 'like', like(query.toUpperCase())),
             eb('name', 'like', `%${like(query)}`),
           ]),
         )
-        .orderBy('name')
+        .orderBy('credit_code')
+        .orderBy('status')
         .limit(50)
         .execute();
     },

@@ -6,11 +6,12 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { ACR } from '../auth/strength.ts';
-import { formOf, pick, renderWithError, str } from '../interactions/kit.ts';
+import { AppError, isAppError } from '../errors.ts';
+import { parseCreditCodeOrThrow } from '../legal-persons/service.ts';
 import type { PortalSession, PortalState } from '../portal/session.ts';
-import { AppError, isAppError } from '../web/errors.ts';
+import { formOf, pick, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
-import { render } from '../web/render.ts';
+import { render, renderWithError } from '../web/render.ts';
 import { auditCsv, auditFilterOf } from './audit-view.ts';
 import { type Admin, type AdminService, PERSON_ACTIONS } from './service.ts';
 
@@ -35,13 +36,18 @@ export function adminRoutes(deps: { portal: PortalSession; admin: AdminService }
     canChange: service.canChange(state(ctx).admin),
   });
 
-  router.get('/admin', async (ctx) => {
-    const q = str(ctx.query.q);
+  router.get('/admin', (ctx) => render(ctx, 'admin', { title: 'admin.title', ...page(ctx), q: '' }));
+
+  // A POST, so that identity numbers never sit in a URL (access logs, proxies, history).
+  router.post('/admin/search', async (ctx) => {
+    const form = formOf(ctx);
+    requireCsrf(ctx, form._csrf);
+    const q = str(form.q).slice(0, 100);
     render(ctx, 'admin', {
       title: 'admin.title',
       ...page(ctx),
       q,
-      people: q ? await service.searchPeople(state(ctx).admin, q) : undefined,
+      people: await service.searchPeople(state(ctx).admin, q),
     });
   });
 
@@ -71,7 +77,8 @@ export function adminRoutes(deps: { portal: PortalSession; admin: AdminService }
       title: 'admin.legal.title',
       ...page(ctx),
       q,
-      entities: q ? await service.searchLegalPersons(state(ctx).admin, q) : undefined,
+      // Without a query: the open claims of the region, the work waiting.
+      entities: await service.searchLegalPersons(state(ctx).admin, q),
       done: str(ctx.query.done),
     });
   });
@@ -79,12 +86,19 @@ export function adminRoutes(deps: { portal: PortalSession; admin: AdminService }
   router.post('/admin/legal-persons/:code/status', async (ctx) => {
     const form = formOf(ctx);
     requireCsrf(ctx, form._csrf);
-    const entity = await service.setLegalPersonStatus(
-      state(ctx).admin,
-      str(ctx.params.code),
-      str(form.action),
-      ctx.ip,
-    );
+    const code = parseCreditCodeOrThrow(str(ctx.params.code));
+    const entity = await service.setLegalPersonStatus(state(ctx).admin, code, str(form.action), ctx.ip);
+    ctx.status = 303;
+    ctx.redirect(`/admin/legal-persons?q=${entity.creditCode}&done=${entity.status}`);
+  });
+
+  router.post('/admin/legal-persons/claims/:id/confirm', async (ctx) => {
+    const form = formOf(ctx);
+    requireCsrf(ctx, form._csrf);
+    const evidence = str(form.evidence).trim();
+    if (evidence.length < 4 || evidence.length > 500)
+      throw new AppError('legal_person.evidence', 400, { field: 'evidence' });
+    const entity = await service.confirmClaim(state(ctx).admin, str(ctx.params.id), evidence, ctx.ip);
     ctx.status = 303;
     ctx.redirect(`/admin/legal-persons?q=${entity.creditCode}&done=${entity.status}`);
   });
@@ -139,7 +153,7 @@ export function adminRoutes(deps: { portal: PortalSession; admin: AdminService }
       'scope',
     ]);
     try {
-      const created = await service.saveClient(state(ctx).admin, fields, ctx.ip);
+      const created = await service.createClient(state(ctx).admin, fields, ctx.ip);
       ctx.params.id = created.clientId;
       return clientPage(ctx, { secret: created.generatedSecret });
     } catch (error) {
@@ -154,11 +168,11 @@ export function adminRoutes(deps: { portal: PortalSession; admin: AdminService }
     const form = formOf(ctx);
     requireCsrf(ctx, form._csrf);
     try {
-      await service.saveClient(
+      await service.updateClient(
         state(ctx).admin,
+        str(ctx.params.id),
         clientFields(form, ['redirect_uris', 'scope']),
         ctx.ip,
-        str(ctx.params.id),
       );
       return clientPage(ctx);
     } catch (error) {

@@ -12,15 +12,17 @@ import type { AccountsRepo, Person } from '../accounts/repo.ts';
 import { type AccountsService, parseIdNumberOrThrow } from '../accounts/service.ts';
 import type { AuditFilter } from '../audit/repo.ts';
 import type { FactorsRepo } from '../auth/repo.ts';
+import { listsAdminScope } from '../auth/strength.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
 import { type ClientsService, ManifestError } from '../clients/service.ts';
+import { AppError } from '../errors.ts';
+import { type CreditCode, regionOf } from '../identity/credit-code.ts';
 import type { Sealer } from '../identity/crypto.ts';
 import { parseIdNumber } from '../identity/id-number.ts';
 import { maskPhone } from '../identity/phone.ts';
-import { isRegionCode, scopeOf } from '../identity/region-code.ts';
+import { covers, isRegionCode, levelOf, scopeOf } from '../identity/region-code.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 import type { TokenRequest } from '../oidc/registration.ts';
-import { AppError } from '../web/errors.ts';
 import type { AdminRepo, AdminRole, Grant } from './repo.ts';
 
 export interface Admin {
@@ -33,8 +35,8 @@ export interface AdminDeps {
   accountsRepo: AccountsRepo;
   accounts: Pick<AccountsService, 'findPerson' | 'findPersonByIdNumber'>;
   factors: Pick<FactorsRepo, 'factorSummary'>;
-  legalPersons: Pick<LegalPersonsService, 'setStatus' | 'confirm'>;
-  clients: Pick<ClientsService, 'apply' | 'rotateSecret'>;
+  legalPersons: Pick<LegalPersonsService, 'setStatus' | 'confirmClaim' | 'findClaim'>;
+  clients: Pick<ClientsService, 'create' | 'update' | 'rotateSecret'>;
   passwordReset: Pick<PasswordReset, 'send'>;
   /** Issues a department's initial access token for dynamic registration (oidc/registration.ts). */
   issueRegistrationToken(request: TokenRequest, actor: string): Promise<string>;
@@ -43,6 +45,13 @@ export interface AdminDeps {
 }
 
 const ROLES: AdminRole[] = ['admin', 'auditor'];
+
+/** What an administrator may do to an entity → the status it then has. */
+const STATUS_OF: Record<string, string> = {
+  suspend: 'suspended',
+  deregister: 'deregistered',
+  reactivate: 'active',
+};
 
 /** What may be done to an account, as the console's and the API's URLs name it → the method. */
 export const PERSON_ACTIONS = {
@@ -71,13 +80,60 @@ function require(admin: Admin, region: string, change: boolean) {
     throw new AppError('admin.forbidden', 403);
 }
 
+/** Whether the admin may change things for the whole province (a province-level `admin` grant). */
+export const isProvinceAdmin = (admin: Admin) =>
+  admin.grants.some((grant) => grant.role === 'admin' && levelOf(grant.regionCode) === 0);
+
+/**
+ * An administrator is acted on only from strictly higher up the region tree: a city admin over a
+ * county's, the province over a city's; never a peer, never oneself. A person's region is only
+ * their number's prefix, so without this a county admin could lock the province's.
+ */
+function requireAbove(admin: Admin, target: Grant[]) {
+  const above = (grant: Grant) =>
+    admin.grants.some(
+      (mine) =>
+        mine.role === 'admin' &&
+        covers(mine.regionCode, grant.regionCode) &&
+        levelOf(mine.regionCode) < levelOf(grant.regionCode),
+    );
+  if (!target.every(above)) throw new AppError('admin.peer', 403);
+}
+
 export function createAdminService(deps: AdminDeps) {
   const { repo, accountsRepo, accounts, factors, legalPersons, sealer } = deps;
   async function person(admin: Admin, personId: string, change: boolean): Promise<Person> {
     const found = await accounts.findPerson(personId);
     if (!found) throw new AppError('admin.not_found', 404);
     require(admin, found.idNumberMasked.slice(0, 6), change);
+    if (change) requireAbove(admin, await repo.grantsOf(found.id));
     return found;
+  }
+
+  /** Sites with admin scopes are the province's: only a province administrator changes them. */
+  async function client(admin: Admin, clientId: string, change: boolean) {
+    const found = await deps.clientsRepo.findClient(clientId);
+    if (!found) throw new AppError('admin.not_found', 404);
+    require(admin, found.regionCode, change);
+    if (change && listsAdminScope(found.metadata.scope) && !isProvinceAdmin(admin))
+      throw new AppError('admin.client.admin_scope', 403);
+    return found;
+  }
+
+  /** Manifest fields as the console's form or the API's body gave them, saved under the manifest rules. */
+  async function saveClient(admin: Admin, manifest: Record<string, unknown>, save: () => Promise<unknown>) {
+    require(admin, typeof manifest.region_code === 'string' ? manifest.region_code : '', true);
+    if (listsAdminScope(manifest.scope) && !isProvinceAdmin(admin))
+      throw new AppError('admin.client.admin_scope', 403);
+    try {
+      return await save();
+    } catch (error) {
+      if (error instanceof ManifestError)
+        throw new AppError('admin.client.invalid', 400, {
+          params: { problems: error.problems.join('; ') },
+        });
+      throw error;
+    }
   }
 
   const audit = (
@@ -156,61 +212,71 @@ export function createAdminService(deps: AdminDeps) {
     searchLegalPersons: (admin: Admin, query: string) =>
       repo.searchLegalPersons(widest(admin, false), query.trim()),
 
-    /** confirm (pending → active), suspend, deregister or reactivate an entity of the region. */
-    async setLegalPersonStatus(admin: Admin, creditCode: string, action: string, ip: string) {
-      require(admin, creditCode.toUpperCase().slice(2, 8), true);
-      const by = { actor: admin.personId, ip };
-      if (action === 'confirm') return legalPersons.confirm(creditCode, by);
-      const status = { suspend: 'suspended', deregister: 'deregistered', reactivate: 'active' }[action];
-      if (!status) throw new AppError('legal_person.status', 400);
-      return legalPersons.setStatus(creditCode, status, by);
+    /** Suspends, deregisters or reactivates an entity of the admin's region. */
+    async setLegalPersonStatus(admin: Admin, creditCode: CreditCode, action: string, ip: string) {
+      require(admin, regionOf(creditCode), true);
+      const status = Object.hasOwn(STATUS_OF, action) ? STATUS_OF[action] : undefined;
+      if (!status) throw new AppError('legal_person.status', 400, { field: 'action' });
+      return legalPersons.setStatus(creditCode, status, { actor: admin.personId, ip });
+    },
+
+    /**
+     * A claim to represent an entity of the region, proved by what the administrator saw
+     * (`evidence`, e.g. the business licence and the representative's card): the entity becomes
+     * active and every other claim on its code lapses.
+     */
+    async confirmClaim(admin: Admin, claimId: string, evidence: string, ip: string) {
+      const claim = await legalPersons.findClaim(claimId);
+      if (!claim) throw new AppError('admin.not_found', 404);
+      require(admin, regionOf(claim.creditCode as CreditCode), true);
+      return legalPersons.confirmClaim(claimId, { actor: admin.personId, ip, via: 'admin', evidence });
     },
 
     listClients: (admin: Admin) => deps.clientsRepo.listClients(widest(admin, false)),
 
-    async client(admin: Admin, clientId: string, change = false) {
-      const found = await deps.clientsRepo.findClient(clientId);
-      if (!found) throw new AppError('admin.not_found', 404);
-      require(admin, found.regionCode, change);
-      return found;
-    },
+    client: (admin: Admin, clientId: string) => client(admin, clientId, false),
 
     /**
-     * Creates or edits a site from manifest fields (the console's form, the API's body): the same
-     * rules as a manifest file. Returns the generated secret on creation (shown once).
+     * Registers a new site from manifest fields (the console's form, the API's body): the same
+     * rules as a manifest file. An id taken by any site is refused, never overwritten. Returns the
+     * generated secret (shown once).
      */
-    async saveClient(admin: Admin, fields: Record<string, unknown>, ip: string, existingId?: string) {
-      const current = existingId ? await this.client(admin, existingId, true) : undefined;
-      const manifest = {
-        ...(current && {
-          ...current.metadata,
-          department: current.department,
-          region_code: current.regionCode,
-        }),
-        ...fields,
-        ...(current && { client_id: current.id }),
-      };
-      if (typeof manifest.region_code === 'string') require(admin, manifest.region_code, true);
-      else require(admin, '', true);
-      try {
-        return await deps.clients.apply(manifest, {
+    createClient(admin: Admin, fields: Record<string, unknown>, ip: string) {
+      const clientId = String(fields.client_id ?? '');
+      return saveClient(admin, fields, () =>
+        deps.clients.create(fields, {
           actor: admin.personId,
-          action: current ? 'client.updated' : 'client.created',
-          subject: String(manifest.client_id ?? ''),
+          action: 'client.created',
+          subject: clientId,
           ip,
-          details: { client_id: manifest.client_id, fields: Object.keys(fields) },
-        });
-      } catch (error) {
-        if (error instanceof ManifestError)
-          throw new AppError('admin.client.invalid', 400, {
-            params: { problems: error.problems.join('; ') },
-          });
-        throw error;
-      }
+          details: { client_id: clientId, fields: Object.keys(fields) },
+        }),
+      ) as ReturnType<ClientsService['create']>;
+    },
+
+    /** Changes a site of the admin's region: its registration with `fields` over it (id, department and region kept). */
+    async updateClient(admin: Admin, clientId: string, fields: Record<string, unknown>, ip: string) {
+      const current = await client(admin, clientId, true);
+      const manifest = {
+        ...current.metadata,
+        ...fields,
+        client_id: current.id,
+        department: current.department,
+        region_code: current.regionCode,
+      };
+      await saveClient(admin, manifest, () =>
+        deps.clients.update(manifest, {
+          actor: admin.personId,
+          action: 'client.updated',
+          subject: current.id,
+          ip,
+          details: { client_id: current.id, fields: Object.keys(fields) },
+        }),
+      );
     },
 
     async rotateClientSecret(admin: Admin, clientId: string, ip: string) {
-      await this.client(admin, clientId, true);
+      await client(admin, clientId, true);
       const secret = await deps.clients.rotateSecret(clientId, {
         actor: admin.personId,
         action: 'client.secret_rotated',
@@ -223,7 +289,7 @@ export function createAdminService(deps: AdminDeps) {
     },
 
     async disableClient(admin: Admin, clientId: string, ip: string) {
-      await this.client(admin, clientId, true);
+      await client(admin, clientId, true);
       await deps.clientsRepo.disable(clientId, {
         actor: admin.personId,
         action: 'client.disabled',

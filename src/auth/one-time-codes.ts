@@ -9,8 +9,9 @@
  *   const recoveryCodes = await codes.confirmEnrolment(sessionUid, person.id, '123456', ip);
  *   await codes.verify(person.id, '654321', ip); // or a recovery code
  */
+
+import { AppError } from '../errors.ts';
 import type { Sealer } from '../identity/crypto.ts';
-import { AppError } from '../web/errors.ts';
 import type { EphemeralStore } from './ephemeral.ts';
 import { addressKey, consumeOrRefuse, type Limiter } from './rate-limit.ts';
 import type { FactorsRepo } from './repo.ts';

@@ -17,7 +17,7 @@ import {
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
-import { AppError } from '../web/errors.ts';
+import { AppError } from '../errors.ts';
 import type { EphemeralStore } from './ephemeral.ts';
 import { addressKey, consumeOrRefuse, type Limiter } from './rate-limit.ts';
 import type { FactorsRepo } from './repo.ts';

@@ -3,7 +3,7 @@
  * Unknown accounts are verified against a dummy hash so that timing does not reveal who exists.
  */
 import { hash, verify } from '@node-rs/argon2';
-import { AppError } from '../web/errors.ts';
+import { AppError } from '../errors.ts';
 
 export const ARGON2_OPTIONS = {
   algorithm: 2 /* Argon2id */,

@@ -9,9 +9,9 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type { Schema } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
+import type { MessageKey } from '../messages/index.ts';
 import type { RedisClient } from '../redis.ts';
-import { AppError } from '../web/errors.ts';
-import type { MessageKey } from '../web/messages.ts';
 
 export interface CounterStore {
   /** Adds `by` (1 or -1); returns the count in the current window and the seconds until it ends. */
@@ -62,8 +62,8 @@ export function createSqlCounters(db: Kysely<Schema>): CounterStore {
 }
 
 export interface Limiter {
-  /** Counts one attempt; `allowed` is false once the window holds more than the limit. */
-  consume(key: string): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
+  /** Counts one attempt; `allowed` is false once the window holds more than the limit; `count` includes this one. */
+  consume(key: string): Promise<{ allowed: boolean; retryAfterSeconds: number; count: number }>;
   /** Takes back one attempt (a success that should not count against a shared address). */
   refund(key: string): Promise<void>;
   reset(key: string): Promise<void>;
@@ -82,7 +82,7 @@ export function createLimiter(store: CounterStore, rule: LimitRule): Limiter {
   return {
     async consume(key) {
       const { count, resetSeconds } = await store.add(keyOf(key), 1, rule.windowSeconds);
-      return { allowed: count <= rule.limit, retryAfterSeconds: resetSeconds };
+      return { allowed: count <= rule.limit, retryAfterSeconds: resetSeconds, count };
     },
     async refund(key) {
       await store.add(keyOf(key), -1, rule.windowSeconds);
@@ -91,14 +91,19 @@ export function createLimiter(store: CounterStore, rule: LimitRule): Limiter {
   };
 }
 
+/** 429 with `code`, saying in how many minutes to try again. */
+export function refusal(code: MessageKey, retryAfterSeconds: number, field?: string) {
+  return new AppError(code, 429, {
+    ...(field && { field }),
+    params: { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) },
+  });
+}
+
 /** Counts one attempt; over the limit, refused (429) with `code`, saying in how many minutes to try again. */
 export async function consumeOrRefuse(limiter: Limiter, key: string, code: MessageKey, field?: string) {
-  const { allowed, retryAfterSeconds } = await limiter.consume(key);
-  if (!allowed)
-    throw new AppError(code, 429, {
-      ...(field && { field }),
-      params: { minutes: Math.max(1, Math.ceil(retryAfterSeconds / 60)) },
-    });
+  const { allowed, retryAfterSeconds, count } = await limiter.consume(key);
+  if (!allowed) throw refusal(code, retryAfterSeconds, field);
+  return count;
 }
 
 /** The address as written, IPv4-mapped IPv6 unwrapped (`::ffff:1.2.3.4` → `1.2.3.4`). */

@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { type AuditEvent, withAudit } from '../audit/repo.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { Schema } from '../db/schema.ts';
-import { AppError } from '../web/errors.ts';
+import { AppError } from '../errors.ts';
 
 export interface StoredPasskey {
   id: string;

@@ -44,16 +44,36 @@ export function requiredAcr(acrValues: string | undefined): Acr | undefined {
   return known.sort((a, b) => rankOf(a) - rankOf(b))[0];
 }
 
-/** Scopes that give administrative power: never on a password alone, whatever the site asks. */
-const ADMIN_SCOPES = ['admin', 'admin:read'];
+/**
+ * Scopes that give administrative power: only for sites the province designates, never on a
+ * password alone.
+ */
+export const ADMIN_SCOPES: readonly string[] = ['admin', 'admin:read'];
 
-/** What an authorization request demands: the site's `acr_values`, raised to mfa for admin scopes. */
-export function requiredAcrFor(params: { acr_values?: unknown; scope?: unknown }): Acr | undefined {
-  const asked = requiredAcr(typeof params.acr_values === 'string' ? params.acr_values : undefined);
-  const admin = String(params.scope ?? '')
+/** Whether a space-separated scope list names an admin scope. */
+export const listsAdminScope = (scope: unknown) =>
+  String(scope ?? '')
     .split(' ')
-    .some((scope) => ADMIN_SCOPES.includes(scope));
-  return admin && rankOf(asked) < rankOf(ACR.mfa) ? ACR.mfa : asked;
+    .some((s) => ADMIN_SCOPES.includes(s));
+
+const strongest = (...acrs: Array<Acr | undefined>) =>
+  acrs.reduce((a, b) => (rankOf(b) > rankOf(a) ? b : a), undefined);
+
+/**
+ * What an authorization request demands: the request's `acr_values`, never below the site's
+ * registered `default_acr_values` (a floor the request cannot lower), raised to mfa for admin
+ * scopes: administrative power is never given on a password alone, whatever the site asks.
+ */
+export function requiredAcrFor(
+  params: { acr_values?: unknown; scope?: unknown },
+  registered: readonly string[] = [],
+): Acr | undefined {
+  const asked = requiredAcr(typeof params.acr_values === 'string' ? params.acr_values : undefined);
+  return strongest(
+    asked,
+    requiredAcr(registered.join(' ')),
+    listsAdminScope(params.scope) ? ACR.mfa : undefined,
+  );
 }
 
 export const satisfies = (have: string | undefined, need: Acr | undefined): boolean =>

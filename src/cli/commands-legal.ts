@@ -25,12 +25,19 @@ export const legalPersonCommands: Commands = {
     },
   },
   'legal-person confirm': {
-    usage: 'yitong legal-person confirm <credit-code>',
+    usage: 'yitong legal-person confirm <claim-id> --evidence TEXT',
     summary:
-      'Confirm an entity registered online by someone other than a verified representative (pending → active).',
+      'Confirm a claim to represent an entity (its id is listed by the console and GET /admin/api/legal-persons), after checking the evidence: the entity becomes active and every other claim on its credit code ends.',
     positionals: 1,
-    async run(container, _values, [code]) {
-      const entity = await container.legalPersons.confirm(code as string);
+    options: { evidence: { type: 'string' } },
+    async run(container, values, [claimId]) {
+      const evidence = String(values.evidence ?? '').trim();
+      if (evidence.length < 4) throw new UsageError('--evidence must say which documents were checked');
+      const entity = await container.legalPersons.confirmClaim(claimId as string, {
+        actor: 'cli',
+        via: 'cli',
+        evidence,
+      });
       print(`${entity.creditCode} ${entity.name}: ${entity.status}`);
     },
   },

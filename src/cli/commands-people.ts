@@ -1,5 +1,6 @@
 /** People: citizens, administrators, counter staff, and deleting the accounts whose deletion is due. */
 import { RETENTION_YEARS, WAITING_DAYS } from '../accounts/deletion.ts';
+import { AppError } from '../errors.ts';
 import { GRANT_SECONDS } from '../oidc/provider.ts';
 import { type Commands, print, readStdin, UsageError } from './command.ts';
 
@@ -24,6 +25,8 @@ export const peopleCommands: Commands = {
         password,
         passwordConfirm: password,
       });
+      // The operator may know what the public registration page never says.
+      if (!sub) throw new AppError('account.exists', 409);
       print(sub);
     },
   },
@@ -63,7 +66,7 @@ export const peopleCommands: Commands = {
   },
   'accounts purge': {
     usage: 'yitong accounts purge',
-    summary: `Delete the accounts whose deletion was asked for ${WAITING_DAYS} days ago or more (run it daily), drop the fingerprints kept past ${RETENTION_YEARS} years the records of sign-in sessions over for a day and of site grants expired.`,
+    summary: `Delete the accounts whose deletion was asked for ${WAITING_DAYS} days ago or more (run it daily), drop the fingerprints kept past ${RETENTION_YEARS} years, the records of sign-in sessions over for a day and of site grants expired, and the claims to entities that lapsed.`,
     async run(container) {
       const result = await container.deletion.purgeDue(new Date(), (done, total) =>
         process.stderr.write(`\r${done}/${total} accounts${done === total ? '\n' : ''}`),
@@ -77,8 +80,9 @@ export const peopleCommands: Commands = {
       const grants = await container.accountsRepo.forgetSiteGrants(
         new Date(now.getTime() - GRANT_SECONDS * 1000),
       );
+      const claims = await container.legalPersons.deleteLapsedClaims();
       print(
-        `${result.deleted} accounts deleted, ${result.kept.length} kept, ${result.fingerprintsDropped} expired fingerprints dropped, ${sessions} old session records and ${grants} expired grant records dropped`,
+        `${result.deleted} accounts deleted, ${result.kept.length} kept, ${result.fingerprintsDropped} expired fingerprints dropped, ${sessions} old session records, ${grants} expired grant records and ${claims} lapsed claims dropped`,
       );
     },
   },

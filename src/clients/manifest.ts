@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ACR } from '../auth/strength.ts';
 import { REGION_CODE } from '../identity/region-code.ts';
+import { findTextProblem, isPlainLine } from '../text.ts';
 
 /** Scopes a manifest may list; the provider releases only these. */
 export const SUPPORTED_SCOPES = [
@@ -26,7 +27,14 @@ export function manifestSchema(options: { production: boolean }) {
       ? 'must be an absolute https URL without a fragment'
       : 'must be an absolute https URL (http only for localhost) without a fragment',
   });
-  return z
+  const line = (max: number) =>
+    z
+      .string()
+      .trim()
+      .min(1)
+      .max(max)
+      .refine(isPlainLine, 'must be one line of text without control characters');
+  const shape = z
     .strictObject({
       client_id: z
         .string()
@@ -36,8 +44,8 @@ export function manifestSchema(options: { production: boolean }) {
         .string()
         .min(43, 'must have at least 43 characters (256 bits); leave it out to have one generated')
         .optional(),
-      client_name: z.string().trim().min(1).max(100),
-      department: z.string().trim().min(1).max(100),
+      client_name: line(100),
+      department: line(100),
       region_code: z.string().regex(REGION_CODE, 'must be a 6-digit GB/T 2260 division code, e.g. 440100'),
       redirect_uris: z.array(siteUrl).min(1),
       post_logout_redirect_uris: z.array(siteUrl).optional(),
@@ -67,7 +75,7 @@ export function manifestSchema(options: { production: boolean }) {
       client_uri: siteUrl.optional(),
       logo_uri: siteUrl.optional(),
       /** Where the services menu lists the site, e.g. 社保, 税务, 不动产. */
-      category: z.string().trim().min(1).max(50).optional(),
+      category: line(50).optional(),
       contacts: z.array(z.string()).optional(),
       default_acr_values: z
         .array(z.enum(Object.values(ACR)))
@@ -79,6 +87,14 @@ export function manifestSchema(options: { production: boolean }) {
       message: 'private_key_jwt needs jwks or jwks_uri',
       path: ['token_endpoint_auth_method'],
     });
+  // Every string, nested ones too, must be storable (no NUL, well-formed) before its shape is checked.
+  return z
+    .unknown()
+    .superRefine((value, ctx) => {
+      const problem = findTextProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .pipe(shape);
 }
 
 export type Manifest = z.infer<ReturnType<typeof manifestSchema>>;

@@ -1,7 +1,9 @@
 /** SQL for departmental clients. */
 import { type Kysely, sql } from 'kysely';
 import { type AuditEvent, withAudit } from '../audit/repo.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import type { Schema } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
 
 export interface ClientRecord {
   id: string;
@@ -9,6 +11,8 @@ export interface ClientRecord {
   regionCode: string;
   metadata: Record<string, unknown>;
   secretHash: string | null;
+  /** Its admin scopes count: the province (an operator's manifest, a province administrator) listed them. */
+  adminDesignated: boolean;
 }
 
 /** What one initial access token lets a department register. */
@@ -20,33 +24,66 @@ export interface RegistrationGrant {
   createdBy: string;
 }
 
+const rowOf = (client: ClientRecord) => ({
+  id: client.id,
+  department: client.department,
+  region_code: client.regionCode,
+  metadata: JSON.stringify(client.metadata),
+  secret_hash: client.secretHash,
+  admin_designated: client.adminDesignated,
+});
+
 export function createClientsRepo(db: Kysely<Schema>) {
   return {
-    /** With `audit`, the row is written in the same transaction (console and API changes). */
-    async upsertClient(client: ClientRecord, audit?: AuditEvent): Promise<void> {
+    /**
+     * A manifest applied by the operator (`yitong clients sync`) or a site registered dynamically:
+     * the row is created or replaced. Never for the console or the API, which create and edit apart.
+     */
+    async upsertClient(client: ClientRecord): Promise<void> {
       const metadata = JSON.stringify(client.metadata);
-      const write = (trx: Kysely<Schema>) =>
-        trx
-          .insertInto('clients')
-          .values({
-            id: client.id,
+      await db
+        .insertInto('clients')
+        .values(rowOf(client))
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
             department: client.department,
             region_code: client.regionCode,
             metadata,
-            secret_hash: client.secretHash,
+            admin_designated: client.adminDesignated,
+            // Keep the stored secret when a manifest does not carry one (it was generated and shown once).
+            secret_hash: client.secretHash ?? eb.ref('clients.secret_hash'),
+            updated_at: new Date(),
+          })),
+        )
+        .execute();
+    },
+
+    /** A new site: an id taken by any site, of any region, is refused (409) and nothing changes. */
+    async insertClient(client: ClientRecord, audit: AuditEvent): Promise<void> {
+      try {
+        await withAudit(db, audit, (trx) => trx.insertInto('clients').values(rowOf(client)).execute());
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new AppError('admin.client.exists', 409, { field: 'client_id' });
+        throw error;
+      }
+    },
+
+    /** An existing site's registration changed; its secret stays. False when there is no such site. */
+    async updateClient(client: Omit<ClientRecord, 'secretHash'>, audit: AuditEvent): Promise<boolean> {
+      return withAudit(db, audit, async (trx) => {
+        const result = await trx
+          .updateTable('clients')
+          .set({
+            department: client.department,
+            region_code: client.regionCode,
+            metadata: JSON.stringify(client.metadata),
+            admin_designated: client.adminDesignated,
+            updated_at: new Date(),
           })
-          .onConflict((oc) =>
-            oc.column('id').doUpdateSet((eb) => ({
-              department: client.department,
-              region_code: client.regionCode,
-              metadata,
-              // Keep the stored secret when a manifest does not carry one (it was generated and shown once).
-              secret_hash: client.secretHash ?? eb.ref('clients.secret_hash'),
-              updated_at: new Date(),
-            })),
-          )
-          .execute();
-      await (audit ? withAudit(db, audit, write) : write(db));
+          .where('id', '=', client.id)
+          .executeTakeFirst();
+        return result.numUpdatedRows > 0n;
+      });
     },
 
     /** Every client (enabled or not) whose region starts with `prefix`, by department. */
@@ -92,7 +129,7 @@ export function createClientsRepo(db: Kysely<Schema>) {
     async findEnabledClient(id: string): Promise<ClientRecord | undefined> {
       const row = await db
         .selectFrom('clients')
-        .select(['id', 'department', 'region_code', 'metadata', 'secret_hash'])
+        .select(['id', 'department', 'region_code', 'metadata', 'secret_hash', 'admin_designated'])
         .where('id', '=', id)
         .where('enabled', '=', true)
         .executeTakeFirst();
@@ -103,6 +140,7 @@ export function createClientsRepo(db: Kysely<Schema>) {
           regionCode: row.region_code,
           metadata: row.metadata,
           secretHash: row.secret_hash,
+          adminDesignated: row.admin_designated,
         }
       );
     },

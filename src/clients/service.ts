@@ -9,8 +9,9 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { AuditEvent } from '../audit/repo.ts';
+import { listsAdminScope } from '../auth/strength.ts';
 import { describeIssues, type Manifest, manifestSchema } from './manifest.ts';
-import type { ClientsRepo } from './repo.ts';
+import type { ClientRecord, ClientsRepo } from './repo.ts';
 
 export class ManifestError extends Error {
   readonly file: string;
@@ -85,30 +86,23 @@ export function createClientsService(
     return checkManifest(file, json, basename(file, '.json'));
   }
 
+  /** A manifest from the operator (a file): the site is created or replaced. */
   async function save(
     file: string,
     manifest: Manifest & { client_id: string },
     given?: string,
-    audit?: AuditEvent,
   ): Promise<RegisteredClient> {
-    const confidential =
-      manifest.token_endpoint_auth_method !== 'none' &&
-      manifest.token_endpoint_auth_method !== 'private_key_jwt';
     let generatedSecret: string | undefined;
-    if (confidential && !given && !manifest.client_secret && !(await repo.hasSecret(manifest.client_id))) {
+    if (
+      isConfidential(manifest) &&
+      !given &&
+      !manifest.client_secret &&
+      !(await repo.hasSecret(manifest.client_id))
+    ) {
       generatedSecret = generateSecret();
     }
     const secret = given ?? manifest.client_secret ?? generatedSecret;
-    await repo.upsertClient(
-      {
-        id: manifest.client_id,
-        department: manifest.department,
-        regionCode: manifest.region_code,
-        metadata: toMetadata(manifest),
-        secretHash: secret ? hashClientSecret(secret) : null,
-      },
-      audit,
-    );
+    await repo.upsertClient(recordOf(manifest, secret ? hashClientSecret(secret) : null));
     return { file, clientId: manifest.client_id, ...(generatedSecret && { generatedSecret }) };
   }
 
@@ -129,10 +123,24 @@ export function createClientsService(
       return (await repo.setSecretHash(clientId, hashClientSecret(secret), audit)) ? secret : undefined;
     },
 
-    /** A manifest given as an object (the console, the API): checked like a file, saved with its audit row. */
-    async apply(json: Record<string, unknown>, audit: AuditEvent): Promise<RegisteredClient> {
+    /**
+     * A new site from a manifest given as an object (the console, the API): checked like a file,
+     * created with its audit row. An id already taken, by any site, is refused: never an update.
+     */
+    async create(json: Record<string, unknown>, audit: AuditEvent): Promise<RegisteredClient> {
       const manifest = await checkManifest('manifest', json, String(json.client_id ?? ''));
-      return save('manifest', manifest, undefined, audit);
+      const generatedSecret =
+        isConfidential(manifest) && !manifest.client_secret ? generateSecret() : undefined;
+      const secret = manifest.client_secret ?? generatedSecret;
+      await repo.insertClient(recordOf(manifest, secret ? hashClientSecret(secret) : null), audit);
+      return { file: 'manifest', clientId: manifest.client_id, ...(generatedSecret && { generatedSecret }) };
+    },
+
+    /** An existing site's registration replaced by `json` (its secret stays); false when there is none. */
+    async update(json: Record<string, unknown> & { client_id: string }, audit: AuditEvent): Promise<boolean> {
+      const manifest = await checkManifest('manifest', json, json.client_id);
+      const { secretHash: _kept, ...record } = recordOf(manifest, null);
+      return repo.updateClient(record, audit);
     },
 
     /** Validates every manifest in `dir` first; applies them only when all are valid. */
@@ -159,7 +167,23 @@ export function createClientsService(
 
 /** Authenticates with a shared secret (client_secret_basic, the default, or client_secret_post). */
 function isConfidential(manifest: Manifest): boolean {
-  return manifest.token_endpoint_auth_method !== 'private_key_jwt';
+  return (
+    manifest.token_endpoint_auth_method !== 'private_key_jwt' &&
+    manifest.token_endpoint_auth_method !== 'none'
+  );
+}
+
+function recordOf(manifest: Manifest & { client_id: string }, secretHash: string | null): ClientRecord {
+  return {
+    id: manifest.client_id,
+    department: manifest.department,
+    regionCode: manifest.region_code,
+    metadata: toMetadata(manifest),
+    secretHash,
+    // Whoever saves a manifest listing admin scopes decides for the province: the operator, or a
+    // province administrator (admin/service.ts refuses everyone else).
+    adminDesignated: listsAdminScope(manifest.scope),
+  };
 }
 
 /** Manifest → what the provider stores: everything but the secret, which only lives hashed. */

@@ -43,6 +43,7 @@ export interface ClientsTable {
   region_code: string;
   metadata: ColumnType<Record<string, unknown>, string, string>;
   secret_hash: string | null;
+  admin_designated: Generated<boolean>;
   enabled: Generated<boolean>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
@@ -129,6 +130,7 @@ export interface LegalPersonsTable {
   status: 'pending' | 'active' | 'suspended' | 'deregistered';
   representative_hmac: Buffer;
   representative_masked: string;
+  claim_expires_at: Date | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

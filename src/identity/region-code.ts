@@ -21,3 +21,6 @@ export function regionPrefix(code: string): string {
 export const scopeOf = (region: string) => (region.endsWith('0000') ? '' : regionPrefix(region));
 
 export const covers = (region: string, target: string) => target.startsWith(scopeOf(region));
+
+/** 0 for a province (440000), 1 for a city (440100), 2 for a county (440106). */
+export const levelOf = (code: string) => (code.endsWith('0000') ? 0 : code.endsWith('00') ? 1 : 2);

@@ -19,45 +19,72 @@ export interface IdentityVerifier {
   verify(person: { idNumber: IdNumber; name: string }): Promise<VerifyOutcome>;
 }
 
-const sameName = (name: string) => name.trim().replace(/\s+/g, ' ');
+export const sameName = (name: string) => name.trim().replace(/\s+/g, ' ');
 
-/**
- * POSTs `{"id_number", "name"}` as JSON (with `authorization: Bearer <token>` when configured) and
- * expects 200 `{"match": true|false}`; anything else is `unavailable`.
- */
-export function createHttpVerifier(options: {
+/** How Yitong reaches an authoritative source over HTTP. */
+export interface SourceOptions {
   url: string;
   token?: string | undefined;
   timeoutMs?: number;
   fetch?: typeof fetch;
-}): IdentityVerifier {
-  const send = options.fetch ?? fetch;
+}
+
+/**
+ * POSTs `body` as JSON (with `authorization: Bearer <token>` when configured) and returns the JSON
+ * object of a 200 answer; undefined when the source cannot answer (never throws).
+ */
+export async function askSource(
+  options: SourceOptions,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    const response = await (options.fetch ?? fetch)(options.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        ...(options.token && { authorization: `Bearer ${options.token}` }),
+      },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
+    });
+    if (response.status !== 200) {
+      await response.body?.cancel(); // free the connection rather than wait for garbage collection
+      return undefined;
+    }
+    const answer: unknown = await response.json();
+    return answer !== null && typeof answer === 'object' ? (answer as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** POSTs `{"id_number", "name"}` and expects 200 `{"match": true|false}`; anything else is `unavailable`. */
+export function createHttpVerifier(options: SourceOptions): IdentityVerifier {
   return {
     kind: 'http',
     async verify({ idNumber, name }) {
-      try {
-        const response = await send(options.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json',
-            ...(options.token && { authorization: `Bearer ${options.token}` }),
-          },
-          body: JSON.stringify({ id_number: idNumber, name: sameName(name) }),
-          signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
-        });
-        if (response.status !== 200) {
-          await response.body?.cancel(); // free the connection rather than wait for garbage collection
-          return 'unavailable';
-        }
-        const body = (await response.json()) as { match?: unknown };
-        if (typeof body?.match !== 'boolean') return 'unavailable';
-        return body.match ? 'match' : 'mismatch';
-      } catch {
-        return 'unavailable';
-      }
+      const answer = await askSource(options, { id_number: idNumber, name: sameName(name) });
+      if (typeof answer?.match !== 'boolean') return 'unavailable';
+      return answer.match ? 'match' : 'mismatch';
     },
   };
+}
+
+/**
+ * A development file standing in for a source: a JSON array of `shape` records, and how to fail
+ * at start naming the file (never echoing a record's number).
+ */
+export async function readSourceFile(path: string, source: string, shape: string) {
+  const fail = (problem: string) => new Error(`${source} file ${path}: ${problem}`);
+  let records: unknown;
+  try {
+    records = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw fail((error as NodeJS.ErrnoException).code ?? 'not valid JSON');
+  }
+  if (!Array.isArray(records)) throw fail(`must hold a JSON array of ${shape} records`);
+  return { records: records as unknown[], fail };
 }
 
 /**
@@ -65,16 +92,9 @@ export function createHttpVerifier(options: {
  * A bad file fails at start with the record and the rule, never echoing a number.
  */
 export async function loadFileVerifier(path: string): Promise<IdentityVerifier> {
-  const fail = (problem: string) => new Error(`identity verifier file ${path}: ${problem}`);
-  let records: unknown;
-  try {
-    records = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw fail((error as NodeJS.ErrnoException).code ?? 'not valid JSON');
-  }
-  if (!Array.isArray(records)) throw fail('must hold a JSON array of {"id_number", "name"} records');
+  const { records, fail } = await readSourceFile(path, 'identity verifier', '{"id_number", "name"}');
   const names = new Map<string, string>();
-  records.forEach((record: { id_number?: unknown; name?: unknown } | null, index) => {
+  (records as Array<{ id_number?: unknown; name?: unknown } | null>).forEach((record, index) => {
     if (typeof record?.name !== 'string' || !record.name.trim()) throw fail(`record ${index} has no name`);
     const parsed = parseIdNumber(typeof record.id_number === 'string' ? record.id_number : '');
     if (!parsed.ok) throw fail(`record ${index}: id_number fails the rule ${parsed.error}`);

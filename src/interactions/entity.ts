@@ -6,10 +6,11 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { AppError } from '../web/errors.ts';
+import { AppError } from '../errors.ts';
+import { formOf, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render } from '../web/render.ts';
-import { formOf, type InteractionKit, str } from './kit.ts';
+import type { InteractionKit } from './kit.ts';
 import type { InteractionDeps } from './routes.ts';
 
 type Interaction = Awaited<ReturnType<InteractionKit['details']>>;

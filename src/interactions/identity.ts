@@ -5,11 +5,12 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import { AppError, isAppError } from '../errors.ts';
 import { IDENTITY_PROMPT } from '../oidc/policy.ts';
-import { AppError, isAppError } from '../web/errors.ts';
+import { formOf, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
-import { render } from '../web/render.ts';
-import { type Form, formOf, type InteractionKit, renderWithError, str } from './kit.ts';
+import { render, renderWithError } from '../web/render.ts';
+import type { Form, InteractionKit } from './kit.ts';
 import type { InteractionDeps } from './routes.ts';
 
 type Interaction = Awaited<ReturnType<InteractionKit['details']>>;

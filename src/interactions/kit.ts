@@ -5,36 +5,10 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
-import { AppError } from '../web/errors.ts';
-import { type MessageKey, translate } from '../web/messages.ts';
-import type { WebState } from '../web/middleware.ts';
-import { type PageData, render } from '../web/render.ts';
+import { AppError } from '../errors.ts';
+import { str } from '../web/form.ts';
 
-export type Form = Record<string, unknown>;
-
-/** The parsed body (the body parser runs before these routes). */
-export const formOf = (ctx: Context): Form => (ctx.request as { body?: Form }).body ?? {};
-export const str = (value: unknown) => (typeof value === 'string' ? value : '');
-
-/** `table[key]` for a key from a request, never an inherited property (`constructor`, `__proto__`). */
-export function pick<T extends object>(table: T, key: unknown): T[keyof T] | undefined {
-  return typeof key === 'string' && Object.hasOwn(table, key) ? table[key as keyof T] : undefined;
-}
-
-export function tr(ctx: Context, key: MessageKey, params?: Record<string, string | number>): string {
-  return translate((ctx.state as WebState).locale, key, params);
-}
-
-/** Renders a form again with what went wrong next to the field it concerns, or above the form. */
-export function renderWithError(ctx: Context, view: string, data: PageData, error: AppError) {
-  ctx.status = error.status;
-  const text = tr(ctx, error.code, error.params);
-  render(ctx, view, {
-    ...data,
-    error: error.field ? undefined : text,
-    errors: error.field ? { [error.field]: text } : {},
-  });
-}
+export type Form = Record<string, string>;
 
 export function createInteractionKit(provider: Provider) {
   return {
@@ -51,6 +25,11 @@ export function createInteractionKit(provider: Provider) {
       const client = await provider.Client.find(str(clientId));
       const metadata: Record<string, unknown> = client?.metadata() ?? {};
       return { name: str(metadata.client_name) || str(clientId), department: str(metadata.department) };
+    },
+
+    /** The site's registered `default_acr_values` (the floor of what it asks). */
+    async registeredAcrOf(clientId: unknown): Promise<readonly string[]> {
+      return (await provider.Client.find(str(clientId)))?.defaultAcrValues ?? [];
     },
 
     /** Hands the result back to the provider, which continues the authorization request. */

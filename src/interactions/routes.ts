@@ -13,14 +13,15 @@ import type { OneTimeCodes } from '../auth/one-time-codes.ts';
 import type { PasskeyService } from '../auth/passkeys.ts';
 import type { SignIn } from '../auth/sign-in.ts';
 import { SUPPORTED_SCOPES } from '../clients/manifest.ts';
+import { AppError, isAppError } from '../errors.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 import { ENTITY_PROMPT, IDENTITY_PROMPT } from '../oidc/policy.ts';
-import { AppError, isAppError } from '../web/errors.ts';
+import { formOf, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
-import { render } from '../web/render.ts';
+import { render, renderWithError, tr } from '../web/render.ts';
 import { entityRoutes } from './entity.ts';
 import { identityRoutes } from './identity.ts';
-import { createInteractionKit, type Form, formOf, renderWithError, str, tr } from './kit.ts';
+import { createInteractionKit, type Form } from './kit.ts';
 import { strongAuthRoutes } from './strong-auth.ts';
 
 export interface InteractionDeps {
@@ -30,6 +31,22 @@ export interface InteractionDeps {
   codes: OneTimeCodes;
   levels: IdentityLevels;
   legalPersons: LegalPersonsService;
+}
+
+/**
+ * This browser signed in to these accounts before (keyed tags, newest first): guesses made at an
+ * account elsewhere do not hold it back (accounts/service.ts).
+ */
+const DEVICE_COOKIE = 'yitong.device';
+const knownDevices = (ctx: Context) =>
+  (ctx.cookies.get(DEVICE_COOKIE) ?? '').split('.').filter(Boolean).slice(0, 5);
+function rememberDevice(ctx: Context, tag: string, known: string[]) {
+  ctx.cookies.set(DEVICE_COOKIE, [tag, ...known.filter((other) => other !== tag)].slice(0, 5).join('.'), {
+    httpOnly: true,
+    sameSite: 'lax',
+    maxAge: 180 * 86_400_000,
+    overwrite: true,
+  });
 }
 
 export function interactionRoutes(provider: Provider, deps: InteractionDeps): Router {
@@ -70,7 +87,9 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
     const interaction = await kit.details(ctx);
     if (interaction.prompt.name !== 'login') throw new AppError('interaction.expired', 400);
     try {
-      const person = await accounts.authenticate(str(form.id_number), str(form.password), ctx.ip);
+      const known = knownDevices(ctx);
+      const person = await accounts.authenticate(str(form.id_number), str(form.password), ctx.ip, known);
+      rememberDevice(ctx, accounts.deviceTag(str(form.id_number)), known);
       await strongAuth.continueSignIn(ctx, interaction, { accountId: person.id, methods: ['pwd'] });
     } catch (error) {
       if (!isAppError(error)) throw error;
@@ -121,23 +140,26 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
     renderRegister(ctx, `/interaction/${interaction.uid}/register`, `/interaction/${interaction.uid}`);
   });
 
+  // Whether or not the number had an account, the answer is the same: sign in with the password
+  // just chosen. Signing the person in at once would tell who registered before.
   router.post('/interaction/:uid/register', async (ctx) => {
     const interaction = await kit.details(ctx);
-    const accountId = await register(
-      ctx,
-      `/interaction/${interaction.uid}/register`,
-      `/interaction/${interaction.uid}`,
-    );
-    // Registering proves knowledge of the password just chosen: the person is signed in with it.
-    if (accountId) await strongAuth.continueSignIn(ctx, interaction, { accountId, methods: ['pwd'] });
+    const loginHref = `/interaction/${interaction.uid}`;
+    if (!(await register(ctx, `${loginHref}/register`, loginHref))) return;
+    render(ctx, 'login', {
+      title: 'login.title',
+      uid: interaction.uid,
+      client: await kit.siteOf(interaction.params.client_id),
+      idNumber: formOf(ctx).id_number,
+      notice: tr(ctx, 'register.done.lead'),
+    });
   });
 
   router.get('/register', (ctx) => renderRegister(ctx, '/register'));
 
   router.post('/register', async (ctx) => {
-    if (await register(ctx, '/register')) {
+    if (await register(ctx, '/register'))
       render(ctx, 'message', { title: 'register.done.title', message: tr(ctx, 'register.done.lead') });
-    }
   });
 
   router.use(strongAuth.router.routes());
@@ -161,12 +183,12 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
     render(ctx, 'register', { ...data, errors: {} });
   }
 
-  /** The new account's id, or undefined after re-rendering the form with what to fix. */
-  async function register(ctx: Context, action: string, loginHref?: string): Promise<string | undefined> {
+  /** True once the registration is done (created, or the owner told); false after showing what to fix. */
+  async function register(ctx: Context, action: string, loginHref?: string): Promise<boolean> {
     const form = formOf(ctx);
     requireCsrf(ctx, form._csrf);
     try {
-      return await accounts.register(
+      await accounts.register(
         {
           idNumber: str(form.id_number),
           name: str(form.name),
@@ -176,10 +198,11 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
         },
         ctx.ip,
       );
+      return true;
     } catch (error) {
       if (!isAppError(error)) throw error;
       renderRegister(ctx, action, loginHref, form, error);
-      return undefined;
+      return false;
     }
   }
 

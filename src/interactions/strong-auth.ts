@@ -9,11 +9,12 @@ import type { Context } from 'koa';
 import type { Progress } from '../auth/sign-in.ts';
 import { loginResult, methodsOf } from '../auth/sign-in.ts';
 import { requiredAcrFor } from '../auth/strength.ts';
+import { AppError, isAppError } from '../errors.ts';
 import { STEP_UP } from '../oidc/policy.ts';
-import { AppError, isAppError } from '../web/errors.ts';
+import { bodyOf, formOf, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
-import { render } from '../web/render.ts';
-import { formOf, type InteractionKit, renderWithError, str } from './kit.ts';
+import { render, renderWithError } from '../web/render.ts';
+import type { InteractionKit } from './kit.ts';
 import type { InteractionDeps } from './routes.ts';
 
 type Interaction = Awaited<ReturnType<InteractionKit['details']>>;
@@ -21,7 +22,8 @@ type Interaction = Awaited<ReturnType<InteractionKit['details']>>;
 export function strongAuthRoutes(kit: InteractionKit, deps: InteractionDeps) {
   const { signIn, passkeys, codes, accounts } = deps;
   const router = new Router();
-  const requested = (interaction: Interaction) => requiredAcrFor(interaction.params);
+  const requested = async (interaction: Interaction) =>
+    requiredAcrFor(interaction.params, await kit.registeredAcrOf(interaction.params.client_id));
 
   /** The sign-in so far: a password checked in this interaction, or the session a site wants stepped up. */
   async function progressOf(interaction: Interaction): Promise<Progress | undefined> {
@@ -40,7 +42,7 @@ export function strongAuthRoutes(kit: InteractionKit, deps: InteractionDeps) {
     progress: Progress,
     error?: AppError,
   ) {
-    const requirement = await signIn.requirement(progress, requested(interaction));
+    const requirement = await signIn.requirement(progress, await requested(interaction));
     const data = {
       title: 'stepup.title' as const,
       uid: interaction.uid,
@@ -55,7 +57,7 @@ export function strongAuthRoutes(kit: InteractionKit, deps: InteractionDeps) {
 
   /** Finishes the sign-in when what is done suffices; otherwise keeps it pending and asks for the rest. */
   async function continueSignIn(ctx: Context, interaction: Interaction, progress: Progress) {
-    const { need } = await signIn.requirement(progress, requested(interaction));
+    const { need } = await signIn.requirement(progress, await requested(interaction));
     if (need) {
       await signIn.savePending(interaction.uid, progress);
       ctx.status = 303;
@@ -108,7 +110,7 @@ export function strongAuthRoutes(kit: InteractionKit, deps: InteractionDeps) {
     const interaction = await loginInteraction(ctx);
     const progress = await progressOf(interaction);
     const result = await passkeys
-      .authenticate(interaction.uid, formOf(ctx).response, ctx.ip)
+      .authenticate(interaction.uid, bodyOf(ctx).response, ctx.ip)
       .catch(async (error) => {
         if (isAppError(error) && error.code !== 'rate.ip')
           await accounts.recordFailedSignIn(ctx.ip, 'passkey', error.code, progress?.accountId);

@@ -8,7 +8,7 @@
  *   await legalPersons.choose(colleagueId, 'tax', choices[0].id);
  *   const acting = await legalPersons.currentAt(colleagueId, 'tax'); // undefined once it no longer holds
  */
-import { AppError } from '../web/errors.ts';
+import { AppError } from '../errors.ts';
 import type { LegalPerson, LegalPersonsRepo, Membership } from './repo.ts';
 import { type Block, blockOf } from './rules.ts';
 

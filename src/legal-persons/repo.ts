@@ -1,9 +1,9 @@
 /** SQL for legal persons, their memberships, the entity each person acts for at a site, and its uses. */
-import { type Kysely, sql } from 'kysely';
-import { type AuditEvent, withAudit } from '../audit/repo.ts';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import { type AuditEvent, appendAudit, withAudit } from '../audit/repo.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { LegalPersonsTable, MembershipsTable, Schema } from '../db/schema.ts';
-import { AppError } from '../web/errors.ts';
+import { AppError } from '../errors.ts';
 
 export type EntityType = LegalPersonsTable['type'];
 export type EntityStatus = LegalPersonsTable['status'];
@@ -16,6 +16,8 @@ export interface LegalPerson {
   type: EntityType;
   status: EntityStatus;
   representativeMasked: string;
+  /** A pending claim lapses then; null once proved. */
+  claimExpiresAt: Date | null;
 }
 
 export interface Membership {
@@ -38,7 +40,19 @@ const ENTITY = [
   'legal_persons.type',
   'legal_persons.status',
   'legal_persons.representative_masked as representativeMasked',
+  'legal_persons.claim_expires_at as claimExpiresAt',
 ] as const;
+
+/** Today in China, where end dates are read: an authorisation "until 30 June" ends at midnight Beijing time. */
+export const CHINA_TODAY = sql<string>`(now() AT TIME ZONE 'Asia/Shanghai')::date`;
+const current = (eb: ExpressionBuilder<Schema, 'legal_persons'>) =>
+  eb('legal_persons.status', '<>', 'pending');
+/** A claim nobody proved yet that has not lapsed. */
+const openClaim = (eb: ExpressionBuilder<Schema, 'legal_persons'>) =>
+  eb.and([
+    eb('legal_persons.status', '=', 'pending'),
+    eb('legal_persons.claim_expires_at', '>', sql<Date>`now()`),
+  ]);
 
 const MEMBERSHIP = [
   'memberships.person_id as personId',
@@ -52,13 +66,19 @@ const MANAGERS: Role[] = ['representative', 'administrator'];
 
 export function createLegalPersonsRepo(db: Kysely<Schema>) {
   return {
+    /**
+     * A new entity, or a new claim to one (`status: 'pending'`). Lapsed claims on the code go; a
+     * proved entity (any other status) displaces every pending claim too, each with its own row
+     * in the audit trail. A current entity of the code already registered: 409.
+     */
     async insertLegalPerson(
-      entity: LegalPerson & { representativeHmac: Buffer },
+      entity: Omit<LegalPerson, 'claimExpiresAt'> & { representativeHmac: Buffer; claimExpiresAt?: Date },
       members: NewMembership[],
       audit: AuditEvent,
     ): Promise<void> {
       try {
-        await withAudit(db, audit, async (trx) => {
+        await db.transaction().execute(async (trx) => {
+          const lapsed = await removeClaims(trx, entity.creditCode, entity.status !== 'pending');
           await trx
             .insertInto('legal_persons')
             .values({
@@ -69,9 +89,11 @@ export function createLegalPersonsRepo(db: Kysely<Schema>) {
               status: entity.status,
               representative_hmac: entity.representativeHmac,
               representative_masked: entity.representativeMasked,
+              claim_expires_at: entity.claimExpiresAt ?? null,
             })
             .execute();
           for (const member of members) await upsertMembership(trx, entity.id, member);
+          await appendAudit(trx, audit, ...lapsed.map((claim) => lapsedEvent(claim, audit)));
         });
       } catch (error) {
         if (isUniqueViolation(error))
@@ -80,11 +102,84 @@ export function createLegalPersonsRepo(db: Kysely<Schema>) {
       }
     },
 
+    /**
+     * A pending claim proved (an administrator, a counter): the entity becomes active and every
+     * other claim on its code lapses. 409 when it is no longer an open claim or the code has
+     * meanwhile become someone else's entity.
+     */
+    async confirmClaim(id: string, audit: (claim: LegalPerson) => AuditEvent): Promise<LegalPerson> {
+      try {
+        return await db.transaction().execute(async (trx) => {
+          const claim = await trx
+            .selectFrom('legal_persons')
+            .select(ENTITY)
+            .where('id', '=', id)
+            .where(openClaim)
+            .forUpdate()
+            .executeTakeFirst();
+          if (!claim) throw new AppError('legal_person.not_pending', 409);
+          const lapsed = await removeClaims(trx, claim.creditCode, true, id);
+          await trx
+            .updateTable('legal_persons')
+            .set({ status: 'active', claim_expires_at: null, updated_at: new Date() })
+            .where('id', '=', id)
+            .execute();
+          const event = audit(claim);
+          await appendAudit(trx, event, ...lapsed.map((other) => lapsedEvent(other, event)));
+          return { ...claim, status: 'active' as const, claimExpiresAt: null };
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new AppError('legal_person.exists', 409);
+        throw error;
+      }
+    },
+
+    /** The open claims a person made (they are its first member), for the limit on claims. */
+    openClaimsOf(personId: string) {
+      return db
+        .selectFrom('legal_persons')
+        .innerJoin('memberships', 'memberships.legal_person_id', 'legal_persons.id')
+        .select(['legal_persons.id', 'legal_persons.credit_code as creditCode'])
+        .where('memberships.person_id', '=', personId)
+        .where(openClaim)
+        .execute();
+    },
+
+    /** Deletes lapsed claims (the daily purge); returns how many. */
+    async deleteLapsedClaims(): Promise<number> {
+      const result = await db
+        .deleteFrom('legal_persons')
+        .where('status', '=', 'pending')
+        .where('claim_expires_at', '<=', sql<Date>`now()`)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
+    /** The entity of a credit code: the current one, never a claim. */
     findByCode(creditCode: string): Promise<LegalPerson | undefined> {
       return db
         .selectFrom('legal_persons')
         .select(ENTITY)
         .where('credit_code', '=', creditCode)
+        .where(current)
+        .executeTakeFirst();
+    },
+
+    findById(id: string): Promise<LegalPerson | undefined> {
+      return db.selectFrom('legal_persons').select(ENTITY).where('id', '=', id).executeTakeFirst();
+    },
+
+    /** What a person sees under a credit code: the entity they are a member of, else their open claim to it. */
+    findForMember(creditCode: string, personId: string): Promise<LegalPerson | undefined> {
+      return db
+        .selectFrom('legal_persons')
+        .innerJoin('memberships', 'memberships.legal_person_id', 'legal_persons.id')
+        .select(ENTITY)
+        .where('legal_persons.credit_code', '=', creditCode)
+        .where('memberships.person_id', '=', personId)
+        .where((eb) => eb.or([current(eb), openClaim(eb)]))
+        .orderBy(sql`legal_persons.status = 'pending'`)
+        .limit(1)
         .executeTakeFirst();
     },
 
@@ -106,6 +201,7 @@ export function createLegalPersonsRepo(db: Kysely<Schema>) {
         .innerJoin('legal_persons', 'legal_persons.id', 'memberships.legal_person_id')
         .select([...ENTITY, ...MEMBERSHIP])
         .where('memberships.person_id', '=', personId)
+        .where((eb) => eb.or([current(eb), openClaim(eb)]))
         .orderBy('legal_persons.name')
         .execute();
     },
@@ -163,10 +259,7 @@ export function createLegalPersonsRepo(db: Kysely<Schema>) {
                 .where('o.person_id', '<>', personId)
                 .where('o.role', 'in', MANAGERS)
                 .where((eb) =>
-                  eb.or([
-                    eb('o.valid_until', 'is', null),
-                    eb('o.valid_until', '>=', sql<string>`current_date`),
-                  ]),
+                  eb.or([eb('o.valid_until', 'is', null), eb('o.valid_until', '>=', CHINA_TODAY)]),
                 ),
             ),
           ),
@@ -261,13 +354,58 @@ async function lockEntity(trx: Kysely<Schema>, entityId: string) {
   if (!row) throw new AppError('legal_person.not_found', 404);
 }
 
+/**
+ * Removes the pending claims on a code, locked: every one (`all`, a proved entity displaces them)
+ * or only the lapsed. Returns what it removed, for the audit trail.
+ */
+async function removeClaims(trx: Kysely<Schema>, creditCode: string, all: boolean, keep = '') {
+  const claims = await trx
+    .selectFrom('legal_persons')
+    .select(['id', 'claim_expires_at as expiresAt'])
+    .where('credit_code', '=', creditCode)
+    .where('status', '=', 'pending')
+    .where('id', '<>', keep)
+    .forUpdate()
+    .execute();
+  const now = new Date();
+  const removed = claims
+    .map((claim) => ({
+      id: claim.id,
+      creditCode,
+      lapsed: claim.expiresAt !== null && claim.expiresAt <= now,
+    }))
+    .filter((claim) => all || claim.lapsed);
+  if (removed.length)
+    await trx
+      .deleteFrom('legal_persons')
+      .where(
+        'id',
+        'in',
+        removed.map((claim) => claim.id),
+      )
+      .execute();
+  return removed;
+}
+
+/** One row per claim that went: who made the change that ended it, and why. */
+const lapsedEvent = (
+  claim: { id: string; creditCode: string; lapsed: boolean },
+  cause: AuditEvent,
+): AuditEvent => ({
+  actor: cause.actor,
+  action: 'legal_person.claim_ended',
+  subject: claim.id,
+  ip: cause.ip,
+  details: { credit_code: claim.creditCode, reason: claim.lapsed ? 'lapsed' : 'displaced' },
+});
+
 async function requireManager(trx: Kysely<Schema>, entityId: string) {
   const row = await trx
     .selectFrom('memberships')
     .select(sql<number>`count(*)::int`.as('managers'))
     .where('legal_person_id', '=', entityId)
     .where('role', 'in', MANAGERS)
-    .where((eb) => eb.or([eb('valid_until', 'is', null), eb('valid_until', '>=', sql<string>`current_date`)]))
+    .where((eb) => eb.or([eb('valid_until', 'is', null), eb('valid_until', '>=', CHINA_TODAY)]))
     .executeTakeFirstOrThrow();
   if (row.managers === 0) throw new AppError('legal_person.last_admin', 409);
 }

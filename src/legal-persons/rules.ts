@@ -2,7 +2,7 @@
  * The rules of legal persons that need no storage: when a membership lets its holder act at a
  * site, and how authorisation limits (sites, end date) are read from what an administrator typed.
  */
-import { AppError } from '../web/errors.ts';
+import { AppError } from '../errors.ts';
 import type { EntityStatus, Membership } from './repo.ts';
 
 const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{2,63}$/;
@@ -10,16 +10,19 @@ const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 /** Why a membership cannot be used at a site today, or undefined when it can. */
 export type Block = 'status' | 'expired' | 'client';
 
-export const today = () => new Date().toISOString().slice(0, 10);
+const chinaDay = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai' });
+/** Today in China (YYYY-MM-DD): an authorisation "until 30 June" ends at midnight Beijing time, not 08:00 the day after. */
+export const today = (now = new Date()) => chinaDay.format(now);
 
 /** Whether a membership lets its holder act for the entity at this site today. */
 export function blockOf(
   entity: { status: EntityStatus },
   membership: Membership,
   clientId: string,
+  now = new Date(),
 ): Block | undefined {
   if (entity.status !== 'active') return 'status';
-  if (membership.validUntil !== null && membership.validUntil < today()) return 'expired';
+  if (membership.validUntil !== null && membership.validUntil < today(now)) return 'expired';
   if (membership.clientIds !== null && !membership.clientIds.includes(clientId)) return 'client';
   return undefined;
 }

@@ -11,11 +11,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Person } from '../accounts/repo.ts';
 import { type AccountsService, parseIdNumberOrThrow } from '../accounts/service.ts';
+import { AppError } from '../errors.ts';
 import { type CreditCode, parseCreditCode } from '../identity/credit-code.ts';
 import type { Sealer } from '../identity/crypto.ts';
-import { factsOf } from '../identity/id-number.ts';
-import { AppError } from '../web/errors.ts';
+import { factsOf, type IdNumber } from '../identity/id-number.ts';
 import { createActingFor } from './acting.ts';
+import type { BusinessRegistry } from './registry.ts';
 import type { EntityStatus, EntityType, LegalPerson, LegalPersonsRepo, Membership, Role } from './repo.ts';
 import { parseClients, parseUntil, today } from './rules.ts';
 
@@ -48,18 +49,45 @@ export interface LegalPersonDeps {
   repo: LegalPersonsRepo;
   accounts: Pick<AccountsService, 'findPersonByIdNumber' | 'revealIdNumber'>;
   sealer: Pick<Sealer, 'index'>;
+  /** The business registration source; undefined: every claim waits for a counter or an administrator. */
+  registry: BusinessRegistry | undefined;
   clientExists(clientId: string): Promise<boolean>;
 }
 
-export function createLegalPersonsService({ repo, accounts, sealer, clientExists }: LegalPersonDeps) {
-  function code(input: string): CreditCode {
-    const parsed = parseCreditCode(input);
-    if (!parsed.ok) throw new AppError(parsed.error, 400, { field: 'credit_code' });
-    return parsed.value;
-  }
+/** How long a claim nobody proved stays open, and how many one person may have open at once. */
+export const CLAIM_DAYS = 30;
+const OPEN_CLAIMS = 3;
+
+/** How a claim to represent an entity was proved (recorded in the audit trail). */
+export type Proof = 'business_registry' | 'admin' | 'counter' | 'cli';
+
+export function parseCreditCodeOrThrow(input: string): CreditCode {
+  const parsed = parseCreditCode(input);
+  if (!parsed.ok) throw new AppError(parsed.error, 400, { field: 'credit_code' });
+  return parsed.value;
+}
+
+export function createLegalPersonsService({
+  repo,
+  accounts,
+  sealer,
+  registry,
+  clientExists,
+}: LegalPersonDeps) {
+  const code = parseCreditCodeOrThrow;
 
   async function entityOf(input: string): Promise<LegalPerson> {
     const entity = await repo.findByCode(code(input));
+    if (!entity) throw new AppError('legal_person.not_found', 404, { field: 'credit_code' });
+    return entity;
+  }
+
+  /** For a person: the entity of the code they belong to, or their open claim to it; for the CLI: the entity. */
+  async function entityFor(actor: Actor, input: string): Promise<LegalPerson> {
+    const entity =
+      actor === 'cli'
+        ? await repo.findByCode(code(input))
+        : await repo.findForMember(code(input), actor.personId);
     if (!entity) throw new AppError('legal_person.not_found', 404, { field: 'credit_code' });
     return entity;
   }
@@ -73,7 +101,7 @@ export function createLegalPersonsService({ repo, accounts, sealer, clientExists
 
   /** The entity, when `actor` may manage it; 403 (and nothing changes) otherwise. */
   async function managed(actor: Actor, creditCode: string): Promise<LegalPerson> {
-    const entity = await entityOf(creditCode);
+    const entity = await entityFor(actor, creditCode);
     if (actor === 'cli') return entity;
     const membership = await repo.membership(entity.id, actor.personId);
     const manager = membership && ['representative', 'administrator'].includes(membership.role);
@@ -98,50 +126,81 @@ export function createLegalPersonsService({ repo, accounts, sealer, clientExists
     fields: { creditCode: CreditCode; name: string; type: EntityType; status: EntityStatus },
     representative: { idNumber: string; person: Person | undefined },
     members: Array<Omit<Membership, 'clientIds' | 'validUntil'>>,
-    actor: string,
-    ip?: string,
+    by: { actor: string; ip?: string; proof?: Proof },
   ): Promise<LegalPerson> {
+    const claimExpiresAt =
+      fields.status === 'pending' ? new Date(Date.now() + CLAIM_DAYS * 86_400_000) : undefined;
     const entity = {
       id: randomBytes(16).toString('base64url'),
       ...fields,
       representativeMasked: factsOf(parseIdNumberOrThrow(representative.idNumber)).masked,
     };
     await repo.insertLegalPerson(
-      { ...entity, representativeHmac: sealer.index(parseIdNumberOrThrow(representative.idNumber)) },
-      members.map((member) => ({ ...member, clientIds: null, validUntil: null, grantedBy: actor })),
       {
-        actor,
-        action: 'legal_person.registered',
+        ...entity,
+        representativeHmac: sealer.index(parseIdNumberOrThrow(representative.idNumber)),
+        ...(claimExpiresAt && { claimExpiresAt }),
+      },
+      members.map((member) => ({ ...member, clientIds: null, validUntil: null, grantedBy: by.actor })),
+      {
+        actor: by.actor,
+        action: fields.status === 'pending' ? 'legal_person.claimed' : 'legal_person.registered',
         subject: entity.id,
-        ip,
-        details: { credit_code: entity.creditCode, status: entity.status },
+        ip: by.ip,
+        details: { credit_code: entity.creditCode, status: entity.status, proof: by.proof },
       },
     );
-    return entity;
+    return { ...entity, claimExpiresAt: claimExpiresAt ?? null };
+  }
+
+  /** A claim nobody proved yet: refused when the code is registered, or the person has too many open. */
+  async function claimable(person: Person, creditCode: CreditCode) {
+    if (await repo.findByCode(creditCode))
+      throw new AppError('legal_person.exists', 409, { field: 'credit_code' });
+    const open = await repo.openClaimsOf(person.id);
+    if (open.some((claim) => claim.creditCode === creditCode))
+      throw new AppError('legal_person.claim_exists', 409, { field: 'credit_code' });
+    if (open.length >= OPEN_CLAIMS)
+      throw new AppError('legal_person.too_many_claims', 429, { params: { max: OPEN_CLAIMS } });
   }
 
   return {
     /**
-     * A signed-in citizen registers an entity. As its representative with a verified identity
-     * (level 2 or more) it is active at once; otherwise it waits for an admin's confirmation.
+     * A signed-in citizen registers an entity. As its representative, with a verified identity
+     * (level 2 or more) that the business registration source confirms, it is active at once and
+     * displaces any claim on the code. Otherwise it is a claim: open for CLAIM_DAYS, until a
+     * counter or an administrator who sees the evidence proves it; it blocks nobody.
      */
     async register(person: Person, input: RegistrationInput, ip: string) {
       const creditCode = code(input.creditCode);
       const fields = entityFields(input);
       if (input.role === 'representative') {
-        const status = person.identityLevel >= 2 ? 'active' : 'pending';
-        return create(
-          { creditCode, ...fields, status },
-          { idNumber: accounts.revealIdNumber(person), person },
-          [{ personId: person.id, role: 'representative' }],
-          person.id,
+        const idNumber = accounts.revealIdNumber(person);
+        const answer =
+          registry && person.identityLevel >= 2
+            ? await registry.check({ creditCode, idNumber: idNumber as IdNumber, name: person.name })
+            : undefined;
+        if (answer?.outcome === 'mismatch')
+          throw new AppError('legal_person.registry_mismatch', 422, { field: 'credit_code' });
+        const members = [{ personId: person.id, role: 'representative' as const }];
+        if (answer?.outcome === 'match')
+          return create(
+            { creditCode, ...fields, name: answer.entityName ?? fields.name, status: 'active' },
+            { idNumber, person },
+            members,
+            { actor: person.id, ip, proof: 'business_registry' },
+          );
+        await claimable(person, creditCode);
+        return create({ creditCode, ...fields, status: 'pending' }, { idNumber, person }, members, {
+          actor: person.id,
           ip,
-        );
+        });
       }
       if (input.role !== 'administrator') throw new AppError('legal_person.role', 400, { field: 'role' });
       const idNumber = parseIdNumberOrThrow(input.representativeIdNumber ?? '');
       const representative = await accounts.findPersonByIdNumber(idNumber);
       if (representative?.id === person.id) throw new AppError('legal_person.role', 400, { field: 'role' });
+      await claimable(person, creditCode);
       return create(
         { creditCode, ...fields, status: 'pending' },
         { idNumber, person: representative },
@@ -149,10 +208,33 @@ export function createLegalPersonsService({ repo, accounts, sealer, clientExists
           { personId: person.id, role: 'administrator' },
           ...(representative ? [{ personId: representative.id, role: 'representative' as const }] : []),
         ],
-        person.id,
-        ip,
+        { actor: person.id, ip },
       );
     },
+
+    /** An open claim, by its id (the console and the counter list them with the entity search). */
+    async findClaim(claimId: string) {
+      const claim = await repo.findById(claimId);
+      return claim?.status === 'pending' ? claim : undefined;
+    },
+
+    /**
+     * A claim proved by someone who saw the evidence (an administrator, counter staff, an
+     * operator): the entity is active, every other claim on its code ends. Audited with the
+     * evidence named.
+     */
+    confirmClaim(claimId: string, by: { actor: string; ip?: string; via: Proof; evidence: string }) {
+      return repo.confirmClaim(claimId, (claim) => ({
+        actor: by.actor,
+        action: 'legal_person.claim_confirmed',
+        subject: claim.id,
+        ip: by.ip,
+        details: { credit_code: claim.creditCode, proof: by.via, evidence: by.evidence },
+      }));
+    },
+
+    /** Claims that lapsed, deleted by the daily purge. */
+    deleteLapsedClaims: () => repo.deleteLapsedClaims(),
 
     /** `yitong legal-person create`: an operator registers an entity with its representative (active). */
     async createByOperator(input: {
@@ -170,7 +252,7 @@ export function createLegalPersonsService({ repo, accounts, sealer, clientExists
         },
         { idNumber: input.representativeIdNumber, person: representative },
         [{ personId: representative.id, role: 'representative' }],
-        'cli',
+        { actor: 'cli', proof: 'cli' },
       );
     },
 
@@ -190,13 +272,6 @@ export function createLegalPersonsService({ repo, accounts, sealer, clientExists
         details: { credit_code: entity.creditCode, from: entity.status },
       });
       return { ...entity, status: status as EntityStatus };
-    },
-
-    /** `yitong legal-person confirm`: an operator confirms an entity registered online (pending → active). */
-    async confirm(creditCode: string, by: { actor: string; ip?: string } = { actor: 'cli' }) {
-      const entity = await entityOf(creditCode);
-      if (entity.status !== 'pending') throw new AppError('legal_person.not_pending', 409);
-      return this.setStatus(creditCode, 'active', by);
     },
 
     /** An administrator authorises a registered citizen as administrator or agent, optionally limited. */
@@ -239,6 +314,9 @@ export function createLegalPersonsService({ repo, accounts, sealer, clientExists
     ) {
       const entity = await managed(actor, creditCode);
       const personId = 'personId' in member ? member.personId : (await registered(member.idNumber)).id;
+      // The representative is who the registration names: changed through a new proved claim, never removed here.
+      if ((await repo.membership(entity.id, personId))?.role === 'representative')
+        throw new AppError('legal_person.representative', 409);
       const by = actor === 'cli' ? 'cli' : actor.personId;
       await repo.deleteMembership(entity.id, personId, {
         actor: by,
@@ -254,7 +332,7 @@ export function createLegalPersonsService({ repo, accounts, sealer, clientExists
 
     /** The entity's page: only its members see it. */
     async page(personId: string, creditCode: string) {
-      const entity = await entityOf(creditCode);
+      const entity = await entityFor({ personId }, creditCode);
       const membership = await repo.membership(entity.id, personId);
       if (!membership) throw new AppError('legal_person.forbidden', 403);
       const [members, uses] = await Promise.all([repo.members(entity.id), repo.uses(entity.id)]);

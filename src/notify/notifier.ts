@@ -10,8 +10,8 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import { AppError } from '../errors.ts';
 import { maskPhone } from '../identity/phone.ts';
-import { AppError } from '../web/errors.ts';
 
 export type Message =
   | {
@@ -26,7 +26,9 @@ export type Message =
   /** To the number being replaced: `to` is the new number, masked. */
   | { kind: 'phone_changed'; personId: string; phone: string; to: string }
   /** To the account's number: its deletion was asked for and happens on `due` unless cancelled. */
-  | { kind: 'deletion_requested'; personId: string; phone: string; due: string };
+  | { kind: 'deletion_requested'; personId: string; phone: string; due: string }
+  /** To the account's number: someone tried to register another account with its identity number. */
+  | { kind: 'registration_attempted'; personId: string; phone: string };
 
 export interface Notifier {
   /** Throws (503) when the message cannot be delivered: what needed it does not happen. */

@@ -8,11 +8,14 @@
  * client) reaches every node within `CACHE_SECONDS`.
  */
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { ADMIN_SCOPES } from '../auth/strength.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
 import { hashClientSecret } from '../clients/service.ts';
 
 export const CACHE_SECONDS = 10;
 const CACHE_LIMIT = 10_000;
+/** Every client id we issue: a manifest's (a–z 0–9 . _ -) or one the provider generated (base64url). */
+const CLIENT_ID = /^[\w.-]{1,64}$/;
 
 export function createClientAdapter(
   repo: Pick<ClientsRepo, 'findEnabledClient' | 'upsertClient' | 'disable'>,
@@ -23,6 +26,8 @@ export function createClientAdapter(
   const cache = new Map<string, { expires: number; value: Promise<AdapterPayload | undefined> }>();
 
   function lookup(id: string): Promise<AdapterPayload | undefined> {
+    // Anything else (a NUL, a megabyte) is no client of ours: answered without a query.
+    if (!CLIENT_ID.test(id)) return Promise.resolve(undefined);
     const now = Date.now();
     const hit = cache.get(id);
     if (hit && hit.expires > now) return hit.value;
@@ -36,8 +41,17 @@ export function createClientAdapter(
   async function load(id: string): Promise<AdapterPayload | undefined> {
     const client = await repo.findEnabledClient(id);
     if (!client) return undefined;
+    // Admin scopes count only where the province designated the site: elsewhere the provider
+    // never grants them, and the admin API refuses tokens that carry them (admin/api.ts).
+    const { scope } = client.metadata;
     return {
       ...client.metadata,
+      ...(typeof scope === 'string' && {
+        scope: scope
+          .split(' ')
+          .filter((s) => client.adminDesignated || !ADMIN_SCOPES.includes(s))
+          .join(' '),
+      }),
       client_id: client.id,
       department: client.department,
       region_code: client.regionCode,
@@ -62,6 +76,8 @@ export function createClientAdapter(
         department: String(department),
         regionCode: String(region_code),
         metadata,
+        // Dynamic registration never grants admin scopes (oidc/registration.ts).
+        adminDesignated: false,
         // An update hands back what `find` gave: the hash already.
         secretHash:
           secret === undefined ? null : secret.startsWith('sha256:') ? secret : hashClientSecret(secret),

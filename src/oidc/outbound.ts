@@ -4,6 +4,7 @@
  * sites often sit on the government intranet). Outside production, loopback is allowed too.
  * The check runs on the connected socket's address, so DNS rebinding cannot slip past it.
  */
+import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
 
@@ -67,25 +68,54 @@ export function createOutboundPolicy(options: { allowedNetworks: string[]; allow
 
 export class OutboundDeniedError extends Error {}
 
+/**
+ * The address to connect to for `hostname`: the first allowed one it resolves to, checked before
+ * any packet leaves (a refused host learns nothing, and its ports cannot be probed by timing).
+ */
+async function allowedAddress(hostname: string, isAllowed: (address: string) => boolean): Promise<string> {
+  const bare = hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(bare) ? [bare] : (await lookup(bare, { all: true })).map((entry) => entry.address);
+  const address = addresses.find(isAllowed);
+  if (!address)
+    throw new OutboundDeniedError(
+      `outgoing request to ${hostname} is not allowed (OUTBOUND_ALLOWED_NETWORKS)`,
+    );
+  return address;
+}
+
 /** A `fetch` for oidc-provider's `fetch` option that enforces the policy. */
 export function createOutboundFetch(isAllowed: (address: string) => boolean): typeof fetch {
   const connect = buildConnector({ timeout: 5000 });
   const dispatcher = new Agent({
     connect(options, callback) {
-      connect(options, (error, socket) => {
-        if (error || !socket) return callback(error, null);
-        const address = socket.remoteAddress ?? '';
-        if (isAllowed(address)) return callback(null, socket);
-        socket.destroy();
-        callback(
-          new OutboundDeniedError(
-            `outgoing request to ${address} is not allowed (OUTBOUND_ALLOWED_NETWORKS)`,
+      const { hostname } = options;
+      allowedAddress(hostname, isAllowed).then(
+        (address) =>
+          connectChecked(
+            {
+              ...options,
+              hostname: address,
+              servername: options.servername ?? (isIP(hostname) ? undefined : hostname),
+            },
+            callback,
           ),
-          null,
-        );
-      });
+        (error: Error) => callback(error, null),
+      );
     },
   });
+  // The connected socket's address is checked again: nothing may slip in between.
+  function connectChecked(options: Parameters<typeof connect>[0], callback: Parameters<typeof connect>[1]) {
+    connect(options, (error, socket) => {
+      if (error || !socket) return callback(error, null);
+      const address = socket.remoteAddress ?? '';
+      if (isAllowed(address)) return callback(null, socket);
+      socket.destroy();
+      callback(
+        new OutboundDeniedError(`outgoing request to ${address} is not allowed (OUTBOUND_ALLOWED_NETWORKS)`),
+        null,
+      );
+    });
+  }
   return ((url: string | URL, init: RequestInit & { dispatcher?: unknown } = {}) => {
     // The provider passes its own dispatcher; ours replaces it.
     const { dispatcher: _theirs, ...rest } = init;

@@ -24,6 +24,9 @@ export function minIdentityLevel(ctx: KoaContextWithOIDC): number {
   return typeof level === 'number' ? level : 1;
 }
 
+/** The site's registered `default_acr_values`: the floor of what it gets. */
+const registeredAcr = (ctx: KoaContextWithOIDC): readonly string[] => ctx.oidc.client?.defaultAcrValues ?? [];
+
 /** The entity prompt: chosen once per site, again on `prompt=select_account` (switching). */
 export const ENTITY_PROMPT = 'select_account';
 
@@ -56,10 +59,10 @@ export function createPolicy(
       (ctx) => {
         const { session, params } = ctx.oidc;
         if (!session?.accountId) return Check.NO_NEED_TO_PROMPT;
-        const need = requiredAcrFor(params ?? {});
+        const need = requiredAcrFor(params ?? {}, registeredAcr(ctx));
         return satisfies(session.acr, need) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
       },
-      (ctx) => ({ acr: requiredAcrFor(ctx.oidc.params ?? {}) }),
+      (ctx) => ({ acr: requiredAcrFor(ctx.oidc.params ?? {}, registeredAcr(ctx)) }),
     ),
   );
   policy.add(

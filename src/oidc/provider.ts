@@ -21,14 +21,14 @@ import type { ClientsRepo } from '../clients/repo.ts';
 import { clientSecretMatches } from '../clients/service.ts';
 import type { Config } from '../config.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
-import { type MessageKey, translate } from '../web/messages.ts';
+import { type MessageKey, translate } from '../messages/index.ts';
 import { localeOf } from '../web/middleware.ts';
 import { type PageData, renderPage } from '../web/render.ts';
 import { createFindAccount, createTokenCheck, SCOPE_CLAIMS } from './accounts.ts';
 import { createClientAdapter } from './client-adapter.ts';
 import { createOutboundFetch, createOutboundPolicy } from './outbound.ts';
 import { createPolicy } from './policy.ts';
-import { registrationFeature } from './registration.ts';
+import { hideStoredSecret, registrationFeature } from './registration.ts';
 
 export interface ProviderDeps {
   config: Pick<Config, 'issuer' | 'production' | 'secrets' | 'outboundAllowedNetworks' | 'proxyHops'>;
@@ -200,6 +200,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       )
       .catch((error) => deps.logger.error({ err: error }, 'registration not audited'));
   });
+  provider.use(hideStoredSecret);
   provider.on('server_error', (_ctx, error) => deps.logger.error({ err: error }, 'oidc server_error'));
   return provider;
 }

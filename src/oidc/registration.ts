@@ -5,12 +5,17 @@
  * exact https redirect URIs (http://localhost only outside production), the code flow, only the
  * scopes the token allows, the token's department and a region within the token's.
  */
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { ADMIN_SCOPES } from '../auth/strength.ts';
 import { describeIssues, manifestSchema, SUPPORTED_SCOPES } from '../clients/manifest.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
+import { clientSecretMatches } from '../clients/service.ts';
+import { AppError } from '../errors.ts';
 import { covers, isRegionCode } from '../identity/region-code.ts';
-import { AppError } from '../web/errors.ts';
+import { isPlainLine } from '../text.ts';
 
 export const DEPARTMENT_POLICY = 'department';
 
@@ -43,7 +48,7 @@ export function registrationFeature(deps: {
         `region_code ${region} is outside ${bound.region}, the region of this token`,
       );
     const scope = typeof properties.scope === 'string' ? properties.scope : bound.scopes.join(' ');
-    const notAllowed = scope.split(' ').filter((s) => !bound.scopes.includes(s));
+    const notAllowed = scope.split(' ').filter((s) => !bound.scopes.includes(s) || ADMIN_SCOPES.includes(s));
     if (notAllowed.length)
       throw new errors.InvalidClientMetadata(
         `scope not allowed for this department: ${notAllowed.join(' ')}`,
@@ -92,13 +97,17 @@ export async function issueInitialAccessToken(
   actor: string,
 ): Promise<string> {
   const department = request.department.trim();
-  if (!department || department.length > 100)
+  if (!department || department.length > 100 || !isPlainLine(department))
     throw new AppError('registration.department', 400, { field: 'department' });
   if (!isRegionCode(request.regionCode)) throw new AppError('staff.region', 400, { field: 'region_code' });
   const scopes = [...new Set(request.scopes.split(/[\s,]+/).filter(Boolean))];
+  // Admin scopes are the province's to give, site by site (a manifest or the console): never
+  // through self-registration.
   if (
     !scopes.includes('openid') ||
-    scopes.some((scope) => !(SUPPORTED_SCOPES as readonly string[]).includes(scope))
+    scopes.some(
+      (scope) => !(SUPPORTED_SCOPES as readonly string[]).includes(scope) || ADMIN_SCOPES.includes(scope),
+    )
   )
     throw new AppError('registration.scopes', 400, {
       field: 'scopes',
@@ -118,4 +127,61 @@ export async function issueInitialAccessToken(
     },
   );
   return value;
+}
+
+/**
+ * RFC 7592 lets a site send its `client_secret` when it updates its registration, and the
+ * provider compares it with the stored value — for us a SHA-256 hash, so the real secret would be
+ * refused. Before the provider reads the update, a secret that matches the hash is swapped for
+ * the hash; a wrong one goes on as it came and is refused. Answers never carry the hash: a site
+ * keeps the secret it was given.
+ */
+export function ownSecretOnUpdate(registrationPath: string, clients: Pick<ClientsRepo, 'findEnabledClient'>) {
+  return async (req: IncomingMessage): Promise<IncomingMessage> => {
+    const id =
+      req.url?.startsWith(`${registrationPath}/`) && req.method === 'PUT'
+        ? req.url.slice(registrationPath.length + 1).split('?')[0]
+        : undefined;
+    if (!id || !/^application\/json\b/.test(req.headers['content-type'] ?? '')) return req;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > 56 * 1024) break; // the provider refuses it as too large
+      chunks.push(chunk as Buffer);
+    }
+    let raw = Buffer.concat(chunks);
+    try {
+      const body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+      const stored =
+        typeof body.client_secret === 'string' &&
+        (await clients.findEnabledClient(decodeURIComponent(id)))?.secretHash;
+      if (stored && clientSecretMatches(stored, body.client_secret as string))
+        raw = Buffer.from(JSON.stringify({ ...body, client_secret: stored }));
+    } catch {
+      // Not JSON: the provider says so.
+    }
+    return replay(req, raw);
+  };
+}
+
+/** The same request with `body` to read (the original stream was read here). */
+function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
+  return Object.assign(Readable.from([body]), {
+    method: req.method,
+    url: req.url,
+    socket: req.socket,
+    httpVersion: req.httpVersion,
+    headers: { ...req.headers, 'content-length': String(body.length) },
+  }) as unknown as IncomingMessage;
+}
+
+/** Registration answers (RFC 7591/7592 reads and updates) never show the stored hash of a secret. */
+export async function hideStoredSecret(ctx: KoaContextWithOIDC, next: () => Promise<void>) {
+  await next();
+  const body = ctx.body as Record<string, unknown> | undefined;
+  if (typeof body?.client_secret === 'string' && body.client_secret.startsWith('sha256:')) {
+    delete body.client_secret;
+    delete body.client_secret_expires_at;
+  }
 }

@@ -6,16 +6,17 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { formOf, pick, renderWithError, str, tr } from '../interactions/kit.ts';
-import { ENTITY_TYPES, type LegalPersonsService } from '../legal-persons/service.ts';
-import { type AppError, isAppError } from '../web/errors.ts';
+import { type AppError, isAppError } from '../errors.ts';
+import { CLAIM_DAYS, ENTITY_TYPES, type LegalPersonsService } from '../legal-persons/service.ts';
+import { formOf, pick, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
-import { render } from '../web/render.ts';
+import { render, renderWithError, tr } from '../web/render.ts';
 import type { PortalState } from './session.ts';
 
 const me = (ctx: Context) => ctx.state as PortalState;
 const NOTICES = {
   registered: 'entity.done.registered',
+  claimed: 'entity.done.claimed',
   granted: 'entity.done.granted',
   revoked: 'entity.done.revoked',
 } as const;
@@ -54,7 +55,7 @@ export function entityRoutes(deps: {
       uses,
       self: me(ctx).person.id,
       form,
-      notice: done && tr(ctx, done),
+      notice: done && tr(ctx, done, { days: CLAIM_DAYS }),
     };
     if (error) return renderWithError(ctx, 'entity', data, error);
     render(ctx, 'entity', { ...data, errors: {} });
@@ -97,7 +98,7 @@ export function entityRoutes(deps: {
           },
           ctx.ip,
         );
-        return `/account/entities/${entity.creditCode}?done=registered`;
+        return `/account/entities/${entity.creditCode}?done=${entity.status === 'pending' ? 'claimed' : 'registered'}`;
       },
       (form, error) => list(ctx, form, error),
     ),

@@ -10,12 +10,12 @@ import type { Context } from 'koa';
 import type { AccountsRepo } from '../accounts/repo.ts';
 import { auditCsv } from '../admin/audit-view.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
-import { formOf, str, tr } from '../interactions/kit.ts';
+import type { MessageKey } from '../messages/index.ts';
 import { claimsOf } from '../oidc/accounts.ts';
 import type { Sites } from '../oidc/sites.ts';
-import type { MessageKey } from '../web/messages.ts';
+import { formOf, intParam, MAX_BIGINT, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
-import { render } from '../web/render.ts';
+import { render, tr } from '../web/render.ts';
 import type { PortalState } from './session.ts';
 
 const PAGE = 50;
@@ -87,7 +87,7 @@ export function myDataRoutes(deps: MyDataDeps): Router {
 
   router.get('/account/releases', async (ctx) => {
     const csv = ctx.query.format === 'csv';
-    const before = /^\d+$/.test(str(ctx.query.before)) ? str(ctx.query.before) : undefined;
+    const before = intParam(ctx.query.before, 'before', 1n, MAX_BIGINT)?.toString();
     const rows = await deps.accountsRepo.listReleases(
       me(ctx).id,
       csv ? 100_000 : PAGE,

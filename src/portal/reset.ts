@@ -1,10 +1,10 @@
 /** The page a password-reset link opens (`/reset/:token`): choose a new password, once. */
 import Router from '@koa/router';
 import type { PasswordReset } from '../accounts/password-reset.ts';
-import { formOf, renderWithError, str, tr } from '../interactions/kit.ts';
-import { isAppError } from '../web/errors.ts';
+import { isAppError } from '../errors.ts';
+import { formOf, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
-import { render } from '../web/render.ts';
+import { render, renderWithError, tr } from '../web/render.ts';
 
 export function resetRoutes(reset: PasswordReset): Router {
   const router = new Router();

@@ -11,12 +11,12 @@ import type { OneTimeCodes } from '../auth/one-time-codes.ts';
 import type { PasskeyService } from '../auth/passkeys.ts';
 import type { FactorsRepo } from '../auth/repo.ts';
 import { ACR, satisfies } from '../auth/strength.ts';
+import { AppError, isAppError } from '../errors.ts';
 import { maskPhone } from '../identity/phone.ts';
-import { formOf, pick, renderWithError, str, tr } from '../interactions/kit.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
-import { AppError, isAppError } from '../web/errors.ts';
+import { bodyOf, formOf, pick, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
-import { render } from '../web/render.ts';
+import { render, renderWithError, tr } from '../web/render.ts';
 import { entityRoutes } from './entities.ts';
 import { type MyDataDeps, myDataRoutes } from './my-data.ts';
 import { type PortalSession, type PortalState, requireRecentSignIn } from './session.ts';
@@ -153,7 +153,7 @@ export function portalRoutes(deps: PortalDeps): Router {
   });
 
   router.post('/account/passkeys', async (ctx) => {
-    const body = formOf(ctx);
+    const body = bodyOf(ctx);
     requireCsrf(ctx, body._csrf);
     const { session, person } = me(ctx);
     await mayChangeFactors(ctx);

@@ -5,13 +5,13 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { formOf, pick, str, tr } from '../interactions/kit.ts';
+import { AppError } from '../errors.ts';
 import type { Sites } from '../oidc/sites.ts';
 import type { Place } from '../sessions/devices.ts';
 import type { SessionsService } from '../sessions/service.ts';
-import { AppError } from '../web/errors.ts';
+import { formOf, pick, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
-import { render } from '../web/render.ts';
+import { render, tr } from '../web/render.ts';
 import type { PortalState } from './session.ts';
 
 export interface SessionsDeps {

@@ -8,10 +8,10 @@ import type { Context } from 'koa';
 import { type Deletion, RETENTION_YEARS, WAITING_DAYS } from '../accounts/deletion.ts';
 import type { PhoneChange } from '../accounts/phone.ts';
 import { ACR } from '../auth/strength.ts';
-import { formOf, renderWithError, str } from '../interactions/kit.ts';
-import { AppError, isAppError } from '../web/errors.ts';
+import { AppError, isAppError } from '../errors.ts';
+import { formOf, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
-import { render } from '../web/render.ts';
+import { render, renderWithError } from '../web/render.ts';
 import type { PortalSession, PortalState } from './session.ts';
 
 export interface SettingsDeps {

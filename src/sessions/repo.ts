@@ -5,7 +5,7 @@
 import { type Kysely, sql } from 'kysely';
 import { type AuditEvent, appendAudit } from '../audit/repo.ts';
 import type { Schema } from '../db/schema.ts';
-import { AppError } from '../web/errors.ts';
+import { AppError } from '../errors.ts';
 import type { Place } from './devices.ts';
 
 export interface SessionSeen extends Place {

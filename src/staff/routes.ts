@@ -9,11 +9,11 @@ import type { Context, Next } from 'koa';
 import type { IdentityLevels } from '../accounts/identity-levels.ts';
 import type { Staff } from '../accounts/repo.ts';
 import { ACR } from '../auth/strength.ts';
-import { formOf, renderWithError, str, tr } from '../interactions/kit.ts';
+import { AppError, isAppError } from '../errors.ts';
 import type { PortalSession, PortalState } from '../portal/session.ts';
-import { AppError, isAppError } from '../web/errors.ts';
+import { formOf, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
-import { render } from '../web/render.ts';
+import { render, renderWithError, tr } from '../web/render.ts';
 
 type StaffState = PortalState & { staff: Staff };
 

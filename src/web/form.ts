@@ -1,14 +1,35 @@
 /**
- * Parses the bodies of our own pages into `ctx.request.body`: urlencoded forms, and JSON objects
- * from our scripts (passkey ceremonies). The provider's endpoints parse their own bodies, so
- * this runs only where it is mounted.
+ * The input boundary of our own pages and APIs: every body, query string and path parameter is
+ * checked here before anything else sees it. Text must be well-formed Unicode without NUL, JSON
+ * may nest only a few levels, and forms are read as flat string fields, so no deeper code (a
+ * template echoing a form, a jsonb column, the audit trail) meets a value it cannot hold.
+ *
+ * @example
+ *   const form = formOf(ctx);          // Record<string, string>: only the top-level strings
+ *   const body = bodyOf(ctx);          // the checked JSON object (the admin API, passkey scripts)
+ *   const page = intParam(ctx.query.before, 'before', 1, MAX_BIGINT);
  */
 import type { Context, Next } from 'koa';
-import { AppError } from './errors.ts';
+import { AppError } from '../errors.ts';
+import { findTextProblem } from '../text.ts';
 
 const LIMIT = 16 * 1024;
+/** Deep enough for a WebAuthn response or an admin API body; far below any stack limit. */
+const MAX_DEPTH = 8;
 
+function refuse(detail: string): never {
+  throw new AppError('request.invalid', 400, { params: { detail } });
+}
+
+function checkValue(value: unknown): void {
+  const problem = findTextProblem(value, MAX_DEPTH);
+  if (problem) refuse(problem);
+}
+
+/** Middleware: the request's path and query checked; a POST's body parsed and checked into `ctx.request.body`. */
 export async function parseForm(ctx: Context, next: Next) {
+  checkValue(safeDecode(ctx.path));
+  checkValue(ctx.query);
   const writes = ctx.method === 'POST' || ctx.method === 'PATCH' || ctx.method === 'PUT';
   // A POST without a body (an API action such as /lock) has nothing to parse.
   if (writes && ctx.request.length === 0) (ctx.request as { body?: object }).body = {};
@@ -23,10 +44,20 @@ export async function parseForm(ctx: Context, next: Next) {
       chunks.push(chunk as Buffer);
     }
     const text = Buffer.concat(chunks).toString('utf8');
-    (ctx.request as { body?: Record<string, unknown> }).body =
+    const body =
       type === 'application/json' ? parseJsonObject(text) : Object.fromEntries(new URLSearchParams(text));
+    checkValue(body);
+    (ctx.request as { body?: Record<string, unknown> }).body = body;
   }
   await next();
+}
+
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    refuse('the path is not valid UTF-8');
+  }
 }
 
 function parseJsonObject(text: string): Record<string, unknown> {
@@ -34,9 +65,44 @@ function parseJsonObject(text: string): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new AppError('request.invalid', 400, { params: { detail: 'the body is not valid JSON' } });
+    refuse('the body is not valid JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new AppError('request.invalid', 400, { params: { detail: 'a JSON object expected' } });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) refuse('a JSON object expected');
   return value as Record<string, unknown>;
+}
+
+/** The checked body as parsed (JSON objects keep their shape): for the admin API and our scripts. */
+export const bodyOf = (ctx: Context): Record<string, unknown> =>
+  (ctx.request as { body?: Record<string, unknown> }).body ?? {};
+
+/** A form: only the top-level string fields, so nothing nested or foreign reaches a page. */
+export const formOf = (ctx: Context): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(bodyOf(ctx)).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
+
+export const str = (value: unknown) => (typeof value === 'string' ? value : '');
+
+/** `table[key]` for a key from a request, never an inherited property (`constructor`, `__proto__`). */
+export function pick<T extends object>(table: T, key: unknown): T[keyof T] | undefined {
+  return typeof key === 'string' && Object.hasOwn(table, key) ? table[key as keyof T] : undefined;
+}
+
+/** PostgreSQL's bigint: ids and cursors from a request must fit before they reach SQL. */
+export const MAX_BIGINT = 9_223_372_036_854_775_807n;
+
+/**
+ * A whole number from a query string or path within [min, max], as a bigint; undefined when
+ * absent; 400 naming `field` when it is not one.
+ */
+export function intParam(value: unknown, field: string, min: bigint, max: bigint): bigint | undefined {
+  const text = str(value).trim();
+  if (!text) return undefined;
+  const n = /^\d{1,19}$/.test(text) ? BigInt(text) : undefined;
+  if (n === undefined || n < min || n > max)
+    throw new AppError('request.invalid', 400, {
+      field,
+      params: { detail: `${field} must be a whole number from ${min} to ${max}` },
+    });
+  return n;
 }

@@ -5,8 +5,9 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
-import { AppError, isAppError } from './errors.ts';
-import { type Locale, translate } from './messages.ts';
+import { isBadInput } from '../db/errors.ts';
+import { AppError, isAppError } from '../errors.ts';
+import { type Locale, translate } from '../messages/index.ts';
 import { render } from './render.ts';
 
 export interface WebState {
@@ -146,9 +147,9 @@ function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
   const status = (error as { status?: number; expose?: boolean }).status;
   if (status === 413) return new AppError('request.too_large', 413);
-  // PostgreSQL refuses a NUL character in text (22021): it came from the request.
-  if ((error as { code?: string }).code === '22021')
-    return new AppError('request.invalid', 400, { params: { detail: 'a NUL character is not allowed' } });
+  // The input boundary (form.ts) should have caught it; the database refusing it is still bad input.
+  if (isBadInput(error))
+    return new AppError('request.invalid', 400, { params: { detail: 'a value is not allowed here' } });
   if (status && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {
     return new AppError('request.invalid', status, { params: { detail: (error as Error).message } });
   }

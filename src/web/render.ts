@@ -6,7 +6,8 @@
  */
 import type { Context } from 'koa';
 import nunjucks from 'nunjucks';
-import { isMessageKey, type Locale, type MessageKey, translate } from './messages.ts';
+import type { AppError } from '../errors.ts';
+import { isMessageKey, type Locale, type MessageKey, translate } from '../messages/index.ts';
 
 const VIEWS_DIR = new URL('../../views/', import.meta.url).pathname;
 
@@ -52,4 +53,19 @@ export function render(
   ctx.type = 'html';
   ctx.set('cache-control', 'no-store');
   ctx.body = renderPage(view, data, ctx.state as PageState);
+}
+
+export function tr(ctx: Context, key: MessageKey, params?: Record<string, string | number>): string {
+  return translate((ctx.state as PageState).locale, key, params);
+}
+
+/** Renders a form again with what went wrong next to the field it concerns, or above the form. */
+export function renderWithError(ctx: Context, view: string, data: PageData, error: AppError) {
+  ctx.status = error.status;
+  const text = tr(ctx, error.code, error.params);
+  render(ctx, view, {
+    ...data,
+    error: error.field ? undefined : text,
+    errors: error.field ? { [error.field]: text } : {},
+  });
 }

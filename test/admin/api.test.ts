@@ -5,8 +5,9 @@
  */
 import { Validator } from '@seriousme/openapi-schema-validator';
 import test from 'ava';
-import * as client from 'openid-client';
 import { enrolTotp, signInTo } from '../helpers/account.ts';
+import * as helpers from '../helpers/admin.ts';
+import { adminApi, searchPeople } from '../helpers/admin.ts';
 import { Browser, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
 import { authorizationRequest, discoverSite, exchangeCode, REDIRECT_URI } from '../helpers/rp.ts';
@@ -21,34 +22,10 @@ test.before(async () => {
 });
 test.after.always(() => yitong?.stop());
 
-/** A client-credentials token for a department site of `region` with `scope`. */
-async function departmentToken(region: string, scope: string) {
-  const { clientId, clientSecret } = await yitong.addClient({
-    client_name: '数据局自动化',
-    department: '政务服务数据管理局',
-    region_code: region,
-    redirect_uris: [REDIRECT_URI],
-    grant_types: ['client_credentials'],
-    scope: `openid ${scope}`,
-  });
-  const site = await discoverSite(yitong.issuer, clientId, clientSecret);
-  return (await client.clientCredentialsGrant(site.config, { scope })).access_token;
-}
-
+const departmentToken = (region: string, scope: string) => helpers.departmentToken(yitong, region, scope);
 const call = (token: string | undefined, path: string, init: { method?: string; body?: unknown } = {}) =>
-  fetch(`${api}${path}`, {
-    method: init.method ?? 'GET',
-    headers: {
-      ...(token && { authorization: `Bearer ${token}` }),
-      ...(init.body !== undefined && { 'content-type': 'application/json' }),
-    },
-    body:
-      init.body === undefined
-        ? undefined
-        : typeof init.body === 'string'
-          ? init.body
-          : JSON.stringify(init.body),
-  });
+  adminApi(yitong, token, path, init);
+const search = (token: string, q: string) => searchPeople(yitong, token, q);
 
 test('the OpenAPI 3.1 document validates, and every documented route exists (401 without a token, never 404)', async (t) => {
   const response = await fetch(`${api}/openapi.json`);
@@ -69,7 +46,10 @@ test('the OpenAPI 3.1 document validates, and every documented route exists (401
       t.like(await answer.json(), { error: 'api.unauthorized' });
     }
   }
-  t.is((await call('not-a-token-at-all-1234567', '/people?q=x')).status, 401);
+  t.is(
+    (await call('not-a-token-at-all-1234567', '/people/search', { method: 'POST', body: { q: 'x' } })).status,
+    401,
+  );
 });
 
 test('a department token acts within its region only; read-only tokens change nothing', async (t) => {
@@ -78,12 +58,12 @@ test('a department token acts within its region only; read-only tokens change no
   const thereSub = await yitong.createCitizen(there);
   const token = await departmentToken('440100', 'admin');
 
-  const found = await call(token, `/people?q=${here.idNumber}`);
+  const found = await search(token, here.idNumber);
   t.is(found.status, 200);
   t.like(await found.json(), {
     items: [{ id: hereSub, masked: `${here.idNumber.slice(0, 6)}********${here.idNumber.slice(-4)}` }],
   });
-  t.deepEqual(await (await call(token, `/people?q=${there.idNumber}`)).json(), { items: [] });
+  t.deepEqual(await (await search(token, there.idNumber)).json(), { items: [] });
   t.is((await call(token, `/people/${thereSub}`)).status, 403);
   t.is((await call(token, `/people/${thereSub}/lock`, { method: 'POST' })).status, 403);
   t.is((await yitong.server.container.accounts.findPerson(thereSub))?.status, 'active', 'nothing changed');
@@ -184,7 +164,7 @@ test('an administrator’s own token with the admin scope works; a citizen’s d
   await signInTo(setup, yitong.issuer, administrator);
   const { authenticator } = await enrolTotp(setup, yitong.issuer);
   const adminToken = await tokenOf(administrator, authenticator);
-  t.is((await call(adminToken.token, `/people?q=${citizen.idNumber}`)).status, 200);
+  t.is((await search(adminToken.token ?? '', citizen.idNumber)).status, 200);
   const other = newCitizen('440106');
   await yitong.createCitizen(other);
   const otherSetup = new Browser();
@@ -192,7 +172,7 @@ test('an administrator’s own token with the admin scope works; a citizen’s d
   const otherKey = await enrolTotp(otherSetup, yitong.issuer);
   const citizenToken = await tokenOf(other, otherKey.authenticator);
   t.is(
-    (await call(citizenToken.token, `/people?q=${administrator.idNumber}`)).status,
+    (await search(citizenToken.token ?? '', administrator.idNumber)).status,
     403,
     'a citizen’s token: no admin grants',
   );

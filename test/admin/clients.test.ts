@@ -4,9 +4,8 @@
  * each change one audit row.
  */
 import test from 'ava';
-import { enrolTotp, signInTo } from '../helpers/account.ts';
-import { Browser, submit } from '../helpers/browser.ts';
-import { newCitizen } from '../helpers/people.ts';
+import { consoleAdmin } from '../helpers/admin.ts';
+import { submit } from '../helpers/browser.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
@@ -15,17 +14,8 @@ test.before(async () => {
 });
 test.after.always(() => yitong?.stop());
 
-async function administrator(role: string, region: string) {
-  const credentials = newCitizen('440106');
-  await yitong.createCitizen(credentials);
-  await yitong.server.container.admin.addAdmin(credentials.idNumber, role, region);
-  const setup = new Browser();
-  await signInTo(setup, yitong.issuer, credentials);
-  const { authenticator } = await enrolTotp(setup, yitong.issuer);
-  const browser = new Browser();
-  await signInTo(browser, yitong.issuer, { ...credentials, authenticator }, '/admin');
-  return browser;
-}
+const administrator = async (role: string, region: string) =>
+  (await consoleAdmin(yitong, role, region, '440106')).browser;
 
 test('a city admin registers, edits, rotates and disables a site of the city; another city’s is out of reach', async (t) => {
   const browser = await administrator('admin', '440100');

@@ -5,9 +5,10 @@
  */
 import test from 'ava';
 import { creditCheckCharacter } from '../../src/identity/credit-code.ts';
-import { enrolTotp, signInTo } from '../helpers/account.ts';
+import { signInTo } from '../helpers/account.ts';
+import { consoleAdmin } from '../helpers/admin.ts';
 import { Browser, type Page, submit } from '../helpers/browser.ts';
-import { newCitizen } from '../helpers/people.ts';
+import { newCitizen, newCreditCode } from '../helpers/people.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
@@ -16,18 +17,11 @@ test.before(async () => {
 });
 test.after.always(() => yitong?.stop());
 
-/** An administrator with two factors, signed in to /admin in their own browser. */
-async function administrator(role: string, region: string) {
-  const person = newCitizen('440103');
-  const sub = await yitong.createCitizen(person);
-  await yitong.server.container.admin.addAdmin(person.idNumber, role, region);
-  const setup = new Browser();
-  await signInTo(setup, yitong.issuer, person);
-  const { authenticator } = await enrolTotp(setup, yitong.issuer);
-  const browser = new Browser();
-  const page = await signInTo(browser, yitong.issuer, { ...person, authenticator }, '/admin');
-  return { sub, browser, page };
-}
+const administrator = (role: string, region: string) => consoleAdmin(yitong, role, region);
+
+/** The console's search: a POST from its form, so the number never sits in a URL. */
+const search = (admin: { browser: Browser; page: Page }, q: string) =>
+  submit(admin.browser, admin.page, '/admin/search', { q });
 
 const actionsOf = async (subject: string, prefix: string) =>
   (
@@ -49,9 +43,10 @@ test('a city admin sees and locks people of the city only; the province admin an
   t.is(city.page.status, 200);
   t.regex(city.page.html, /管理后台/);
 
-  const found = await city.browser.visit(`${yitong.issuer}/admin?q=${tianhe.idNumber}`);
+  const found = await search(city, tianhe.idNumber);
   t.regex(found.html, new RegExp(`/admin/people/${tianheSub}`));
-  const other = await city.browser.visit(`${yitong.issuer}/admin?q=${shenzhen.idNumber}`);
+  t.regex(found.url, /\/admin\/search$/, 'no number in the URL');
+  const other = await search(city, shenzhen.idNumber);
   t.regex(other.html, /不在您的管辖区域内/);
   t.is((await city.browser.visit(`${yitong.issuer}/admin/people/${shenzhenSub}`)).status, 403);
 
@@ -193,4 +188,48 @@ test('the audit trail filters by person, action and time, and exports CSV', asyn
   const county = await administrator('auditor', '440304');
   const hidden = await county.browser.visit(`${yitong.issuer}/admin/audit?person=${sub}`);
   t.notRegex(hidden.html, /<td>signin<\/td>/);
+});
+
+test('claims: the console lists the open claims of the region with who made them; an admin confirms one naming the evidence, another region’s cannot', async (t) => {
+  const claimant = newCitizen('440106');
+  const claimantSub = await yitong.createCitizen(claimant);
+  const person = await yitong.server.container.accounts.findPerson(claimantSub);
+  if (!person) return t.fail('no person');
+  const code = newCreditCode(); // issued in 440106
+  const claim = await yitong.server.container.legalPersons.register(
+    person,
+    { creditCode: code, name: '待核验公司', type: 'enterprise', role: 'representative' },
+    '127.0.0.1',
+  );
+  t.is(claim.status, 'pending');
+
+  const elsewhere = await administrator('admin', '440304');
+  const theirs = await elsewhere.browser.visit(`${yitong.issuer}/admin/legal-persons`);
+  t.notRegex(theirs.html, new RegExp(code), 'another region’s claims are not listed');
+  const forged = await elsewhere.browser.visit(
+    `${yitong.issuer}/admin/legal-persons/claims/${claim.id}/confirm`,
+    {
+      form: { _csrf: theirs.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '', evidence: '营业执照原件' },
+    },
+  );
+  t.is(forged.status, 403);
+
+  const city = await administrator('admin', '440100');
+  const waiting = await city.browser.visit(`${yitong.issuer}/admin/legal-persons`);
+  t.regex(waiting.html, /待确认的登记申请/);
+  t.regex(waiting.html, new RegExp(`申请人：${claimant.name}（${claimant.idNumber.slice(0, 6)}\\*{8}`));
+  const noEvidence = await submit(city.browser, waiting, `/claims/${claim.id}/confirm`, { evidence: '' });
+  t.is(noEvidence.status, 400);
+  const confirmed = await submit(city.browser, waiting, `/claims/${claim.id}/confirm`, {
+    evidence: '营业执照原件、法定代表人身份证原件',
+  });
+  t.regex(confirmed.html, /单位状态已更新为：正常/);
+  const row = await yitong.server.container.database.db
+    .selectFrom('audit_events')
+    .select(['actor', 'details'])
+    .where('subject', '=', claim.id)
+    .where('action', '=', 'legal_person.claim_confirmed')
+    .executeTakeFirstOrThrow();
+  t.is(row.actor, city.sub);
+  t.like(row.details, { proof: 'admin', evidence: '营业执照原件、法定代表人身份证原件', credit_code: code });
 });

@@ -178,3 +178,56 @@ test('an administrator issues a token through the API for their region only; a r
     { action: 'client.registered', details: { department: '天河区教育局', region_code: '440106' } },
   ]);
 });
+
+test('a site updates its registration sending its own secret (RFC 7592); a wrong secret is refused; answers never show the stored hash', async (t) => {
+  const created = (await (await register(await issue(), site())).json()) as Record<string, string>;
+  const update = (secret: string, token: string) =>
+    fetch(created.registration_client_uri ?? '', {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        ...site({ client_name: '广州市企业开办（新版）' }),
+        client_id: created.client_id,
+        client_secret: secret,
+        token_endpoint_auth_method: 'client_secret_basic',
+      }),
+    });
+  const wrong = await update('x'.repeat(43), created.registration_access_token ?? '');
+  t.is(wrong.status, 400);
+  t.like(await wrong.json(), { error: 'invalid_request' });
+  const right = await update(created.client_secret ?? '', created.registration_access_token ?? '');
+  t.is(right.status, 200);
+  const body = (await right.json()) as Record<string, string>;
+  t.is(body.client_name, '广州市企业开办（新版）');
+  t.is(body.client_secret, undefined, 'the stored hash is never handed out');
+  const read = await fetch(created.registration_client_uri ?? '', {
+    headers: { authorization: `Bearer ${body.registration_access_token}` },
+  });
+  t.false(JSON.stringify(await read.json()).includes('sha256:'));
+  // The secret the site was given still works.
+  const config = await client.discovery(
+    new URL(yitong.issuer),
+    created.client_id ?? '',
+    created.client_secret ?? '',
+    undefined,
+    { execute: [client.allowInsecureRequests] },
+  );
+  const error = await t.throwsAsync(client.clientCredentialsGrant(config));
+  t.not((error as client.ResponseBodyError).error, 'invalid_client');
+});
+
+test('admin scopes are never given through self-registration: not in a token, not in a registration', async (t) => {
+  await t.throwsAsync(issue('440100', 'openid admin'), { message: 'registration.scopes' });
+  await t.throwsAsync(issue('440000', 'openid admin:read'), { message: 'registration.scopes' });
+  // A token issued before this rule, listing admin: the registration is still refused.
+  const legacy = await issue('440100', 'openid profile');
+  const { jti } = (await yitong.server.container.provider.InitialAccessToken.find(legacy)) ?? {};
+  await yitong.server.container.database.db
+    .updateTable('registration_grants')
+    .set({ scopes: 'openid profile admin' })
+    .where('token_id', '=', jti ?? '')
+    .execute();
+  const answer = await register(legacy, site({ scope: 'openid admin' }));
+  t.is(answer.status, 400);
+  t.like(await answer.json(), { error: 'invalid_client_metadata' });
+});

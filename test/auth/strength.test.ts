@@ -22,4 +22,8 @@ test('admin scopes raise what a request demands to mfa, whatever acr_values say'
   t.is(requiredAcrFor({ scope: 'openid admin', acr_values: 'urn:yitong:acr:pwd' }), 'urn:yitong:acr:mfa');
   t.is(requiredAcrFor({ scope: 'openid admin:read' }), 'urn:yitong:acr:mfa');
   t.is(requiredAcrFor({ scope: 'openid admin', acr_values: 'urn:yitong:acr:phr' }), 'urn:yitong:acr:phr');
+  // A site's registered default_acr_values are a floor: a request cannot ask for less.
+  t.is(requiredAcrFor({ acr_values: 'urn:yitong:acr:pwd' }, ['urn:yitong:acr:mfa']), 'urn:yitong:acr:mfa');
+  t.is(requiredAcrFor({}, ['urn:yitong:acr:mfa', 'urn:yitong:acr:phr']), 'urn:yitong:acr:mfa');
+  t.is(requiredAcrFor({ acr_values: 'urn:yitong:acr:phr' }, ['urn:yitong:acr:mfa']), 'urn:yitong:acr:phr');
 });

@@ -61,7 +61,8 @@ test('synthetic identity numbers never collide, and spread over regions, birth y
 function accountsOn(database: Database, sealer: Sealer) {
   const counters = createSqlCounters(database.db);
   const limiter = (name: string) => createLimiter(counters, { name, limit: 100, windowSeconds: 60 });
-  return createAccountsService(createAccountsRepo(database.db), sealer, {
+  // No notices here: seeding registers fresh numbers only.
+  return createAccountsService(createAccountsRepo(database.db), sealer, async () => {}, {
     passwordPerAccountAndAddress: limiter('a'),
     passwordPerAccount: limiter('b'),
     passwordPerAddress: limiter('c'),

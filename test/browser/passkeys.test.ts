@@ -53,7 +53,7 @@ async function citizenWithPasskey(context: BrowserContext, page: Page) {
   await page.getByLabel('密码', { exact: true }).fill(person.password);
   await page.getByLabel('确认密码').fill(person.password);
   await page.getByRole('button', { name: '注册' }).click();
-  await page.getByText('注册成功').first().waitFor();
+  await page.getByText('注册申请已处理').first().waitFor();
 
   await page.goto(`${yitong.issuer}/account`);
   await signInWithPassword(page, person);

@@ -113,7 +113,7 @@ test('migrate, citizen create, keys rotate and clients add work on the embedded 
   t.regex(badRegion.stderr, /division code must be 6 digits/);
 });
 
-test('legal-person create, grant, revoke, status and confirm, with their refusals', (t) => {
+test('legal-person create, grant, revoke, status and confirm, with their refusals (never the representative)', (t) => {
   const e = env();
   const [representative, colleague] = [newCitizen(), newCitizen()];
   for (const person of [representative, colleague]) {
@@ -191,16 +191,19 @@ test('legal-person create, grant, revoke, status and confirm, with their refusal
   t.is(yitong(['legal-person', 'revoke', code, '--id-number', colleague.idNumber], e).status, 0);
   const last = yitong(['legal-person', 'revoke', code, '--id-number', representative.idNumber], e);
   t.is(last.status, 1);
-  t.regex(last.stderr, /at least one administrator/);
+  t.regex(last.stderr, /legal representative cannot be removed/);
 
   t.regex(yitong(['legal-person', 'status', code, 'suspended'], e).stdout, /: suspended\n$/);
   const badStatus = yitong(['legal-person', 'status', code, 'closed'], e);
   t.is(badStatus.status, 1);
   t.regex(badStatus.stderr, /active, suspended or deregistered/);
-  const notPending = yitong(['legal-person', 'confirm', code], e);
+  const noEvidence = yitong(['legal-person', 'confirm', 'some-claim-id'], e);
+  t.is(noEvidence.status, 2);
+  t.regex(noEvidence.stderr, /--evidence/);
+  const notPending = yitong(['legal-person', 'confirm', 'no-such-claim', '--evidence', '营业执照原件'], e);
   t.is(notPending.status, 1);
-  t.regex(notPending.stderr, /not waiting for confirmation/);
-  const malformed = yitong(['legal-person', 'confirm', '91350100M000100Y44'], e);
+  t.regex(notPending.stderr, /no longer waiting for confirmation/);
+  const malformed = yitong(['legal-person', 'status', '91350100M000100Y44', 'active'], e);
   t.regex(malformed.stderr, /check character/);
 });
 
@@ -288,7 +291,7 @@ test('accounts purge deletes accounts whose waiting period is over, old session 
   t.is(purge.status, 0, purge.stderr);
   t.regex(
     purge.stdout,
-    /^1 accounts deleted, 0 kept, 0 expired fingerprints dropped, 1 old session records and 1 expired grant records dropped$/m,
+    /^1 accounts deleted, 0 kept, 0 expired fingerprints dropped, 1 old session records, 1 expired grant records and 0 lapsed claims dropped$/m,
   );
   t.regex(purge.stderr, /1\/1 accounts/);
   const after = await openDatabase({ databaseUrl: undefined, pgliteDir: join(e.DATA_DIR, 'pglite') });

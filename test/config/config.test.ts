@@ -52,7 +52,7 @@ test('messages to people: the log in development, a webhook when set, nothing in
   );
 });
 
-test('the identity verifier: an HTTP source with its token, or a file in development', (t) => {
+test('the identity verifier and the business registry: an HTTP source with its token, or a file in development', (t) => {
   const http = loadConfig({
     DATA_DIR: dataDir(),
     IDENTITY_VERIFIER_URL: 'https://a.example/v',
@@ -62,6 +62,13 @@ test('the identity verifier: an HTTP source with its token, or a file in develop
   const file = loadConfig({ DATA_DIR: dataDir(), IDENTITY_VERIFIER_FILE: 'dev/authority.json' });
   t.like(file.identityVerifier, { kind: 'file' });
   t.regex((file.identityVerifier as { path: string }).path, /^\/.*dev\/authority\.json$/);
+  const registry = loadConfig({
+    DATA_DIR: dataDir(),
+    BUSINESS_REGISTRY_URL: 'https://registry.example/check',
+    BUSINESS_REGISTRY_TOKEN: 'tok',
+  });
+  t.deepEqual(registry.businessRegistry, { kind: 'http', url: 'https://registry.example/check', token: 'tok' });
+  t.deepEqual(loadConfig({ DATA_DIR: dataDir() }).businessRegistry, { kind: 'none' });
 });
 
 const bad: Array<[string, Record<string, string>, RegExp]> = [
@@ -113,6 +120,17 @@ const bad: Array<[string, Record<string, string>, RegExp]> = [
     },
     /must be an https URL when NODE_ENV=production/,
   ],
+  [
+    'BUSINESS_REGISTRY_FILE',
+    {
+      NODE_ENV: 'production',
+      ISSUER: 'https://id.example.gov.cn',
+      ...productionSecrets,
+      BUSINESS_REGISTRY_FILE: 'a.json',
+    },
+    /is for development only; set BUSINESS_REGISTRY_URL/,
+  ],
+  ['BUSINESS_REGISTRY_URL', { BUSINESS_REGISTRY_URL: 'registry' }, /must be an http\(s\) URL/],
   [
     'SECRETS_FILE',
     { SECRETS_FILE: '/nonexistent/secrets.json' },

@@ -69,8 +69,11 @@ export async function startYitong(backend: Backend, extraEnv: Record<string, str
       const result = await server.container.clients.add(file);
       return { clientId: result.clientId, clientSecret: result.generatedSecret ?? '' };
     },
-    createCitizen: (input) =>
-      server.container.accounts.register({ ...input, passwordConfirm: input.password }),
+    async createCitizen(input) {
+      const sub = await server.container.accounts.register({ ...input, passwordConfirm: input.password });
+      if (!sub) throw new Error('this identity number is registered already');
+      return sub;
+    },
     provePhone: (sub, phone) =>
       server.container.accountsRepo.setPhone(sub, phone, {
         actor: sub,

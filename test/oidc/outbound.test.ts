@@ -32,12 +32,14 @@ test('development policy allows loopback', (t) => {
   t.false(development('192.168.0.1'));
 });
 
-test('the fetch checks the connected address, so a denied target never receives the request', async (t) => {
+test('the fetch checks the address before connecting: a denied target never sees a connection (no port probing by timing)', async (t) => {
   let received = 0;
+  let connections = 0;
   const server = createServer((_req, res) => {
     received++;
     res.end('ok');
   });
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => server.close());
   const { port } = server.address() as { port: number };
@@ -45,7 +47,9 @@ test('the fetch checks the connected address, so a denied target never receives 
   const denied = createOutboundFetch(createOutboundPolicy({ allowedNetworks: [], allowLoopback: false }));
   const error = await t.throwsAsync(denied(`http://localhost:${port}/`));
   t.regex(String((error as Error & { cause?: Error }).cause?.message ?? error?.message), /not allowed/);
+  await t.throwsAsync(denied(`http://127.0.0.1:${port}/`), undefined, 'an address literal too');
   t.is(received, 0);
+  t.is(connections, 0, 'not even a TCP handshake');
 
   const allowed = createOutboundFetch(
     createOutboundPolicy({ allowedNetworks: ['127.0.0.0/8'], allowLoopback: false }),

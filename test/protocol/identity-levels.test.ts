@@ -150,8 +150,14 @@ test('staff: a non-staff person gets 403; staff confirm face to face (level 3) w
   t.is(desk.status, 200);
   t.regex(desk.html, /天河区政务服务中心/);
 
-  const resident = newCitizen();
+  const resident = newCitizen('440106');
   const residentSub = await yitong.createCitizen(resident);
+  // A hall serves its region: someone born elsewhere is sent to a hall that serves them.
+  const elsewhere = newCitizen('330106');
+  await yitong.createCitizen(elsewhere);
+  const outside = await submit(staffBrowser, desk, '/staff/lookup', { id_number: elsewhere.idNumber });
+  t.is(outside.status, 403);
+  t.regex(outside.html, /不属于本大厅的服务区域/);
   const badNumber = await submit(staffBrowser, desk, '/staff/lookup', { id_number: '123' });
   t.is(badNumber.status, 400);
   const found = await submit(staffBrowser, badNumber, '/staff/lookup', { id_number: resident.idNumber });
@@ -161,7 +167,7 @@ test('staff: a non-staff person gets 403; staff confirm face to face (level 3) w
   t.is(unchecked.status, 400);
   t.is(await levelOf(residentSub), 1);
   // Two tabs: a look-up of someone else since then; this form's confirmation is refused.
-  const second = newCitizen();
+  const second = newCitizen('440106');
   const secondSub = await yitong.createCitizen(second);
   await submit(staffBrowser, desk, '/staff/lookup', { id_number: second.idNumber });
   const shown = (page: { html: string }) => ({

@@ -271,7 +271,7 @@ export function legalPersonSuite(test: TestFn, backend: Backend) {
     );
     await fails(
       service().revoke({ personId: person.sub }, entity.creditCode, { personId: person.sub }),
-      'legal_person.last_admin',
+      'legal_person.representative',
       409,
     );
     await fails(
@@ -279,8 +279,8 @@ export function legalPersonSuite(test: TestFn, backend: Backend) {
         idNumber: stranger.idNumber,
         role: 'administrator',
       }),
-      'legal_person.forbidden',
-      403,
+      'legal_person.not_found',
+      404,
     );
     await fails(
       service().grant({ personId: person.sub }, entity.creditCode, {

@@ -1,8 +1,13 @@
 /**
- * The enterprise pages over HTTP: registering an entity, its page, authorising and revoking, and
- * what a citizen who does not administer it gets (403, nothing changes).
+ * The enterprise pages over HTTP: registering an entity (proved by the business register, else a
+ * claim that waits and blocks nobody), its page, authorising and revoking, and what a citizen
+ * who does not administer it gets (403, nothing changes).
  */
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
+import { sql } from 'kysely';
 import { signInTo } from '../helpers/account.ts';
 import { Browser, type Page, submit } from '../helpers/browser.ts';
 import { newCitizen, newCreditCode } from '../helpers/people.ts';
@@ -11,8 +16,26 @@ import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
 let tax: { clientId: string; clientSecret: string };
+/** Representatives the business register lists, each with a code and the registered name. */
+const registered = Array.from({ length: 8 }, (_, i) => ({
+  person: newCitizen(),
+  code: newCreditCode(),
+  name: `登记示范有限公司${i}`,
+}));
 test.before(async () => {
-  yitong = await startYitong('postgres');
+  const file = join(tmpdir(), `registry-${process.pid}-${Date.now()}.json`);
+  await writeFile(
+    file,
+    JSON.stringify(
+      registered.map((r) => ({
+        credit_code: r.code,
+        name: r.name,
+        representative_id_number: r.person.idNumber,
+        representative_name: r.person.name,
+      })),
+    ),
+  );
+  yitong = await startYitong('postgres', { BUSINESS_REGISTRY_FILE: file });
   tax = await yitong.addClient({
     client_id: 'tax',
     client_name: '电子税务局',
@@ -24,8 +47,7 @@ test.before(async () => {
 });
 test.after.always(() => yitong?.stop());
 
-async function signedIn(level = 1) {
-  const person = newCitizen();
+async function signedIn(level = 1, person = newCitizen()) {
   const sub = await yitong.createCitizen(person);
   if (level > 1)
     await yitong.server.container.database.db
@@ -38,6 +60,33 @@ async function signedIn(level = 1) {
   return { person, sub, browser, page: await browser.visit(`${yitong.issuer}/account/entities`) };
 }
 
+/** A representative the business register lists, at level 2, signed in, with their code. */
+async function listedRepresentative() {
+  const record = registered.pop();
+  if (!record) throw new Error('add more records to the registry file');
+  return { ...(await signedIn(2, record.person)), code: record.code, registeredName: record.name };
+}
+
+const registerEntity = (
+  who: { browser: Browser; page: Page },
+  code: string,
+  fields: Record<string, string> = {},
+) =>
+  submit(who.browser, who.page, '/account/entities', {
+    credit_code: code,
+    name: '自填名称公司',
+    type: 'enterprise',
+    role: 'representative',
+    ...fields,
+  });
+
+const entities = (code: string) =>
+  yitong.server.container.database.db
+    .selectFrom('legal_persons')
+    .select(['id', 'status'])
+    .where('credit_code', '=', code)
+    .execute();
+
 const errorText = (page: Page) => page.html.match(/role="alert">([^<]+)</)?.[1] ?? '';
 const members = async (code: string) =>
   (
@@ -49,18 +98,13 @@ const members = async (code: string) =>
       .execute()
   ).map((row) => row.role);
 
-test('a verified representative registers an entity (active), authorises an agent for one site, then revokes', async (t) => {
-  const { browser, page } = await signedIn(2);
-  const code = newCreditCode();
-  const registered = await submit(browser, page, '/account/entities', {
-    credit_code: code.toLowerCase(),
-    name: '广州测试科技有限公司',
-    type: 'enterprise',
-    role: 'representative',
-  });
+test('a verified representative the business register lists registers an entity (active, its registered name), authorises an agent for one site, then revokes', async (t) => {
+  const { browser, page, code, registeredName } = await listedRepresentative();
+  const registered = await registerEntity({ browser, page }, code.toLowerCase());
   t.regex(registered.url, new RegExp(`/account/entities/${code}\\?done=registered$`));
   t.regex(registered.html, /单位已登记/);
   t.regex(registered.html, /正常/);
+  t.regex(registered.html, new RegExp(registeredName), 'the name the register gives, not the one typed');
 
   const colleague = newCitizen();
   await yitong.createCitizen(colleague);
@@ -82,22 +126,126 @@ test('a verified representative registers an entity (active), authorises an agen
   t.deepEqual(await members(code), ['representative']);
 });
 
-test('registered by someone else, an entity waits for confirmation; the CLI-style confirm activates it', async (t) => {
+test('registered by someone else, an entity is a claim that waits; confirmed with the evidence named, it is active', async (t) => {
   const { browser, page } = await signedIn();
   const representative = newCitizen();
   await yitong.createCitizen(representative);
   const code = newCreditCode();
-  const registered = await submit(browser, page, '/account/entities', {
-    credit_code: code,
+  const claimed = await registerEntity({ browser, page }, code, {
     name: '待确认公司',
     type: 'institution',
     role: 'administrator',
     representative_id_number: representative.idNumber,
   });
-  t.regex(registered.html, /待确认/);
+  t.regex(claimed.html, /申请已提交，待确认/);
+  t.regex(claimed.html, /待确认/);
   t.deepEqual((await members(code)).sort(), ['administrator', 'representative']);
-  await yitong.server.container.legalPersons.confirm(code);
-  t.regex((await browser.visit(registered.url.replace(/\?.*/, ''))).html, /正常/);
+  const [claim] = await entities(code);
+  await yitong.server.container.legalPersons.confirmClaim(claim?.id ?? '', {
+    actor: 'cli',
+    via: 'cli',
+    evidence: '营业执照原件、法定代表人身份证原件',
+  });
+  t.regex((await browser.visit(claimed.url.replace(/\?.*/, ''))).html, /正常/);
+  const confirmation = await yitong.server.container.database.db
+    .selectFrom('audit_events')
+    .select('details')
+    .where('subject', '=', claim?.id ?? '')
+    .where('action', '=', 'legal_person.claim_confirmed')
+    .executeTakeFirstOrThrow();
+  t.like(confirmation.details, { proof: 'cli', evidence: '营业执照原件、法定代表人身份证原件' });
+});
+
+test('an unproved claim blocks nobody: a squatter’s claim gives no site anything, and the real representative, proved by the register, displaces it', async (t) => {
+  const real = await listedRepresentative();
+  const squatter = await signedIn();
+  const claimed = await registerEntity(squatter, real.code, { name: '冒名公司' });
+  t.regex(claimed.html, /申请已提交，待确认/, 'not listed as representative: a claim, not an entity');
+  const another = await signedIn();
+  t.regex(
+    (await registerEntity(another, real.code)).html,
+    /申请已提交/,
+    'a second claim is not blocked either',
+  );
+  t.deepEqual(
+    (await entities(real.code)).map((e) => e.status),
+    ['pending', 'pending'],
+  );
+
+  // At a site the claim counts for nothing: it cannot be chosen.
+  const site = await discoverSite(yitong.issuer, tax.clientId, tax.clientSecret);
+  const pending = await authorizationRequest(site, { scope: 'openid legal_person' });
+  const login = await squatter.browser.visit(pending.url);
+  t.regex(login.html, /冒名公司/);
+  t.regex(login.html, /待确认|不能/);
+  t.notRegex(login.html, /name="legal_person_id" value=/, 'nothing to choose');
+
+  const proved = await registerEntity(real, real.code);
+  t.regex(proved.html, /单位已登记/);
+  t.deepEqual(
+    (await entities(real.code)).map((e) => e.status),
+    ['active'],
+  );
+  const ended = await yitong.server.container.database.db
+    .selectFrom('audit_events')
+    .select('details')
+    .where('action', '=', 'legal_person.claim_ended')
+    .where(sql<string>`details->>'credit_code'`, '=', real.code)
+    .execute();
+  t.deepEqual(
+    ended.map((row) => row.details.reason),
+    ['displaced', 'displaced'],
+  );
+  t.is((await squatter.browser.visit(`${yitong.issuer}/account/entities/${real.code}`)).status, 404);
+});
+
+test('a level-2 person the register does not list is refused and nothing is stored; claims lapse and are limited', async (t) => {
+  const impostor = await signedIn(2);
+  const listed = registered.at(-1);
+  const refused = await registerEntity(impostor, listed?.code ?? '');
+  t.is(refused.status, 422);
+  t.regex(errorText(refused), /法定代表人不是您/);
+  t.deepEqual(await entities(listed?.code ?? ''), []);
+
+  const claimant = await signedIn();
+  const codes = [newCreditCode(), newCreditCode(), newCreditCode(), newCreditCode()];
+  for (const code of codes.slice(0, 3)) t.is((await registerEntity(claimant, code)).status, 200);
+  const fourth = await registerEntity(claimant, codes[3] ?? '');
+  t.is(fourth.status, 429);
+  t.regex(errorText(fourth), /最多只能有 3 个/);
+
+  // A lapsed claim no longer counts, and someone else's claim on the code then replaces it.
+  await yitong.server.container.database.db
+    .updateTable('legal_persons')
+    .set({ claim_expires_at: new Date(Date.now() - 1000) })
+    .where('credit_code', '=', codes[0] ?? '')
+    .execute();
+  t.is((await registerEntity(claimant, codes[3] ?? '')).status, 200, 'the lapsed one freed a place');
+  const other = await signedIn();
+  t.is((await registerEntity(other, codes[0] ?? '')).status, 200);
+  t.is((await entities(codes[0] ?? '')).length, 1, 'the lapsed claim is gone');
+});
+
+test('nobody removes the legal representative: the server refuses it even when posted without a button', async (t) => {
+  const { browser, page, code, sub } = await listedRepresentative();
+  const entityPage = await registerEntity({ browser, page }, code);
+  const colleague = newCitizen();
+  await yitong.createCitizen(colleague);
+  const withAdmin = await submit(browser, entityPage, '/members', {
+    id_number: colleague.idNumber,
+    role: 'administrator',
+  });
+  const admin = new Browser();
+  await signInTo(admin, yitong.issuer, colleague);
+  const adminPage = await admin.visit(`${yitong.issuer}/account/entities/${code}`);
+  t.notRegex(adminPage.html, new RegExp(`/members/${sub}/revoke`), 'no button for it');
+  const forged = await admin.visit(`${yitong.issuer}/account/entities/${code}/members/${sub}/revoke`, {
+    form: { _csrf: adminPage.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '' },
+  });
+  t.is(forged.status, 409);
+  t.regex(errorText(forged), /不能撤销法定代表人/);
+  t.deepEqual((await members(code)).sort(), ['administrator', 'representative']);
+  t.truthy(withAdmin);
 });
 
 test('bad input is shown next to the form and writes nothing', async (t) => {
@@ -112,13 +260,9 @@ test('bad input is shown next to the form and writes nothing', async (t) => {
   t.regex(malformed.html, /校验位不正确/);
   t.regex(malformed.html, /value="坏公司"/, 'what was typed is kept');
 
-  const code = newCreditCode();
-  const first = await submit(browser, page, '/account/entities', {
-    credit_code: code,
-    name: '先登记公司',
-    type: 'enterprise',
-    role: 'representative',
-  });
+  const listed = await listedRepresentative();
+  const { code } = listed;
+  const first = await registerEntity(listed, code);
   t.is(first.status, 200);
   const other = await signedIn();
   const duplicate = await submit(other.browser, other.page, '/account/entities', {
@@ -130,7 +274,7 @@ test('bad input is shown next to the form and writes nothing', async (t) => {
   t.is(duplicate.status, 409);
   t.regex(errorText(duplicate), /该统一社会信用代码已登记/);
 
-  const unregistered = await submit(browser, first, '/members', {
+  const unregistered = await submit(listed.browser, first, '/members', {
     id_number: newCitizen().idNumber,
     role: 'agent',
   });
@@ -139,20 +283,15 @@ test('bad input is shown next to the form and writes nothing', async (t) => {
   t.deepEqual(await members(code), ['representative']);
 });
 
-test('a citizen who does not administer an entity gets 403 on its pages and changes nothing', async (t) => {
-  const owner = await signedIn();
-  const code = newCreditCode();
-  const page = await submit(owner.browser, owner.page, '/account/entities', {
-    credit_code: code,
-    name: '别人的公司',
-    type: 'enterprise',
-    role: 'representative',
-  });
+test('a citizen who is not a member gets 404 on an entity’s pages, an agent 403 on changes; nothing changes', async (t) => {
+  const owner = await listedRepresentative();
+  const { code } = owner;
+  const page = await registerEntity(owner, code);
   const representativeId = page.html.match(/\/members\/([\w-]+)\/revoke/)?.[1];
   t.is(representativeId, undefined, 'no revoke button for the representative');
 
   const stranger = await signedIn();
-  t.is((await stranger.browser.visit(`${yitong.issuer}/account/entities/${code}`)).status, 403);
+  t.is((await stranger.browser.visit(`${yitong.issuer}/account/entities/${code}`)).status, 404);
   const grant = await stranger.browser.visit(`${yitong.issuer}/account/entities/${code}/members`, {
     form: {
       _csrf: stranger.page.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '',
@@ -160,14 +299,14 @@ test('a citizen who does not administer an entity gets 403 on its pages and chan
       role: 'administrator',
     },
   });
-  t.is(grant.status, 403);
+  t.is(grant.status, 404, 'not a member: the entity is not theirs to see');
   const revoke = await stranger.browser.visit(
     `${yitong.issuer}/account/entities/${code}/members/${owner.sub}/revoke`,
     {
       form: { _csrf: stranger.page.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '' },
     },
   );
-  t.is(revoke.status, 403);
+  t.is(revoke.status, 404);
   t.deepEqual(await members(code), ['representative']);
 
   // An agent sees the page but cannot manage.
@@ -190,14 +329,8 @@ test('a citizen who does not administer an entity gets 403 on its pages and chan
 });
 
 test('done when: a citizen registers an enterprise, authorises a colleague for one site, who signs in once and acts for it there', async (t) => {
-  const { browser, page } = await signedIn(2);
-  const code = newCreditCode();
-  const registered = await submit(browser, page, '/account/entities', {
-    credit_code: code,
-    name: '一通示范有限公司',
-    type: 'enterprise',
-    role: 'representative',
-  });
+  const { browser, page, code, registeredName } = await listedRepresentative();
+  const registered = await registerEntity({ browser, page }, code);
   const colleague = newCitizen();
   const colleagueSub = await yitong.createCitizen(colleague);
   await submit(browser, registered, '/members', {
@@ -214,7 +347,7 @@ test('done when: a citizen registers an enterprise, authorises a colleague for o
     id_number: colleague.idNumber,
     password: colleague.password,
   });
-  t.regex(choose.html, /一通示范有限公司/);
+  t.regex(choose.html, new RegExp(registeredName));
   const consent = await submit(them, choose, '/entity', {
     legal_person_id: choose.html.match(/name="legal_person_id" value="([^"]+)"/)?.[1] ?? '',
   });
@@ -224,7 +357,7 @@ test('done when: a citizen registers an enterprise, authorises a colleague for o
   t.is(claims?.sub, colleagueSub);
   t.like(claims?.legal_person, {
     credit_code: code,
-    name: '一通示范有限公司',
+    name: registeredName,
     role: 'agent',
     status: 'active',
   });

@@ -18,6 +18,8 @@ const live = (eb: ExpressionBuilder<Schema, 'oidc_artifacts'>) =>
 export function createSqlAdapter(db: Kysely<Schema>): (model: string) => Adapter {
   return (model) => {
     async function findBy(column: 'id' | 'uid' | 'user_code', value: string) {
+      // A value sent by a client, not one we issued: PostgreSQL cannot even compare a NUL.
+      if (value.includes('\0')) return undefined;
       const row = await db
         .selectFrom('oidc_artifacts')
         .select('payload')

@@ -16,8 +16,9 @@ export const legalZh = {
   'legal_person.type': '请选择单位类型。',
   'legal_person.role': '请选择有效的身份：管理员或经办人（法定代表人只能由登记信息确定）。',
   'legal_person.status': '状态应为 active（正常）、suspended（暂停）或 deregistered（注销）。',
-  'legal_person.not_pending': '该单位不在待确认状态。',
-  'legal_person.representative': '法定代表人的身份不能在这里更改。',
+  'legal_person.not_pending': '该申请已不在待确认状态（已确认、已被其他已证明的申请取代或已过期）。',
+  'legal_person.representative':
+    '不能撤销法定代表人的身份。法定代表人变更后，新的法定代表人登记并经核验即可取代。',
   'legal_person.last_admin': '单位至少要保留一名管理员：请先授权另一人为管理员，再进行此操作。',
   'legal_person.not_member': '此人不是该单位的授权人员。',
   'legal_person.unknown_client': '“{client}”不是已登记的部门网站编号。',
@@ -53,7 +54,7 @@ export const legalZh = {
   'entities.none': '您还没有获得任何单位的授权。',
   'entities.register': '登记单位',
   'entities.register.lead':
-    '法定代表人本人登记（实名等级 2 级以上）立即生效；由他人代为登记的，需经管理部门确认。',
+    '法定代表人本人登记（实名等级 2 级以上），经市场主体登记信息核对一致的，立即生效；其他申请须在 30 天内到政务服务窗口出示营业执照和法定代表人身份证，或由管理员核验材料后确认。确认前不能以该单位身份办事，也不妨碍真正的法定代表人登记。',
   'entities.role.representative': '我是该单位的法定代表人',
   'entities.role.administrator': '我受单位委托担任管理员（请填写法定代表人的身份证号码）',
   'entities.register.submit': '登记',
@@ -88,6 +89,15 @@ export const legalZh = {
   'entity.done.registered': '单位已登记。',
   'entity.done.granted': '已授权。对方下次登录相关网站时即可以本单位身份办事。',
   'entity.done.revoked': '已撤销授权，对方下次登录时将不能再以本单位身份办事。',
+  'legal_person.claim_exists': '您已提交过该单位的登记申请，请等待确认或到政务服务窗口办理。',
+  'legal_person.too_many_claims':
+    '您同时最多只能有 {max} 个待确认的单位登记申请。请先等待确认，或撤回不需要的申请。',
+  'legal_person.registry_mismatch':
+    '市场主体登记信息中，该统一社会信用代码的法定代表人不是您。请核对代码；如法定代表人已变更，请携带营业执照和身份证到政务服务窗口办理。',
+  'legal_person.evidence': '请写明核验了哪些材料（4–500 个字），例如“营业执照原件、法定代表人身份证原件”。',
+  'entity.done.claimed':
+    '申请已提交，待确认。请在 {days} 天内携带营业执照和法定代表人身份证到任一政务服务窗口确认，或由管理员核验材料后确认。确认前不能以该单位身份办事。',
+  'entity.claim_until': '待确认，{date} 前有效',
 };
 
 export const legalEn: Record<keyof typeof legalZh, string> = {
@@ -112,8 +122,10 @@ export const legalEn: Record<keyof typeof legalZh, string> = {
   'legal_person.role':
     'Choose a valid role: administrator or agent (the legal representative comes from the registration).',
   'legal_person.status': 'The status must be active, suspended or deregistered.',
-  'legal_person.not_pending': 'This organisation is not waiting for confirmation.',
-  'legal_person.representative': 'The legal representative’s role cannot be changed here.',
+  'legal_person.not_pending':
+    'This claim is no longer waiting for confirmation (confirmed, displaced by a proved claim, or lapsed).',
+  'legal_person.representative':
+    'The legal representative cannot be removed. After a change of representative, the new one registers and, once proved, takes over.',
   'legal_person.last_admin':
     'An organisation keeps at least one administrator: authorise another administrator first.',
   'legal_person.not_member': 'This person is not authorised for the organisation.',
@@ -152,7 +164,7 @@ export const legalEn: Record<keyof typeof legalZh, string> = {
   'entities.none': 'No organisation has authorised you yet.',
   'entities.register': 'Register an organisation',
   'entities.register.lead':
-    'Registered by its legal representative (identity level 2 or more), it is active at once; registered by someone else, it waits for confirmation.',
+    'Registered by its legal representative (identity level 2 or more) and matched by the business register, it is active at once. Any other claim must be confirmed within 30 days: show the business licence and the representative’s identity card at a service counter, or an administrator confirms it after checking them. Until then nobody can act for it, and it does not stop the real representative from registering.',
   'entities.role.representative': 'I am its legal representative',
   'entities.role.administrator':
     'I administer it on its behalf (give the legal representative’s identity number)',
@@ -189,4 +201,15 @@ export const legalEn: Record<keyof typeof legalZh, string> = {
   'entity.done.granted': 'Authorised: they can act for the organisation at their next sign-in to the site.',
   'entity.done.revoked':
     'Authorisation revoked: from their next sign-in they cannot act for the organisation.',
+  'legal_person.claim_exists':
+    'You have already claimed this organisation: wait for the confirmation, or go to a service counter.',
+  'legal_person.too_many_claims':
+    'You can have at most {max} claims awaiting confirmation at a time. Wait for one to be confirmed first.',
+  'legal_person.registry_mismatch':
+    'The business register does not list you as the legal representative of this credit code. Check the code; if the representative has changed, bring the business licence and your identity card to a service counter.',
+  'legal_person.evidence':
+    'Say which documents you checked (4–500 characters), such as “original business licence and the representative’s identity card”.',
+  'entity.done.claimed':
+    'Your claim is submitted and waits for confirmation: within {days} days, bring the business licence and the representative’s identity card to any service counter, or an administrator confirms it after checking them. Until then nobody can act for the organisation.',
+  'entity.claim_until': 'awaiting confirmation until {date}',
 };

@@ -5,7 +5,7 @@
  * @example
  *   throw new AppError('account.exists', 409);
  */
-import type { MessageKey } from './messages.ts';
+import type { MessageKey } from './messages/index.ts';
 
 export class AppError extends Error {
   readonly code: MessageKey;

@@ -103,6 +103,8 @@ export const authZh = {
   'gender.female': '女',
   'field.birthdate': '出生日期',
   'field.gender': '性别',
+  'staff.outside_region':
+    '此人的身份证号码不属于本大厅的服务区域，本窗口不能为其核验。请引导其到户籍所在地或上一级（市、省）政务服务大厅办理。',
 };
 
 export const authEn: Record<keyof typeof authZh, string> = {
@@ -220,4 +222,6 @@ export const authEn: Record<keyof typeof authZh, string> = {
   'gender.female': 'Female',
   'field.birthdate': 'Date of birth',
   'field.gender': 'Gender',
+  'staff.outside_region':
+    'This person’s identity number is outside this hall’s region: the counter cannot check them. Send them to a hall of their region, or of the city or province.',
 };

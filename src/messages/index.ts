@@ -1,7 +1,7 @@
-import { adminEn, adminZh } from './messages-admin.ts';
-import { authEn, authZh } from './messages-auth.ts';
-import { legalEn, legalZh } from './messages-legal.ts';
-import { portalEn, portalZh } from './messages-portal.ts';
+import { adminEn, adminZh } from './admin.ts';
+import { authEn, authZh } from './auth.ts';
+import { legalEn, legalZh } from './legal.ts';
+import { portalEn, portalZh } from './portal.ts';
 
 /** Every string a person reads, in zh-CN (the default) and English. `{name}` is interpolated. */
 const zh = {
@@ -29,8 +29,9 @@ const zh = {
   'register.title': '注册个人账号',
   'register.lead': '请填写与居民身份证一致的信息。身份证号码加密保存，仅在您同意时提供给网站。',
   'register.submit': '注册',
-  'register.done.title': '注册成功',
-  'register.done.lead': '您的账号已创建。现在可以在任一部门网站使用一通账号登录。',
+  'register.done.title': '注册申请已处理',
+  'register.done.lead':
+    '请使用身份证号码和刚设置的密码登录。如果无法登录，说明该号码此前已注册过（我们已通知其验证过的手机）：请携带身份证到政务服务窗口办理，或请管理员核实身份后发送重置密码链接。',
   'register.have_account': '已有账号？登录',
   'consent.title': '授权',
   'consent.lead': '{department}的“{site}”请求获取您的以下信息：',
@@ -114,8 +115,9 @@ const en: Record<MessageKey, string> = {
   'register.lead':
     'Enter the details exactly as on your identity card. Your identity number is stored encrypted and given to a site only with your consent.',
   'register.submit': 'Register',
-  'register.done.title': 'Account created',
-  'register.done.lead': 'Your account is ready. You can now sign in on any department website with Yitong.',
+  'register.done.title': 'Registration done',
+  'register.done.lead':
+    'Sign in with your identity number and the password you just chose. If that fails, the number was registered before (its proved mobile number has been told): bring your identity card to a service counter, or ask an administrator to check who you are and send a password-reset link.',
   'register.have_account': 'Already registered? Sign in',
   'consent.title': 'Allow access',
   'consent.lead': '“{site}” of {department} asks for the following information about you:',

@@ -27,7 +27,8 @@ export const adminZh = {
   'field.department': '主办部门',
   'field.region_code': '行政区划代码',
   'registration.department': '请填写部门名称（不超过 100 个字）。',
-  'registration.scopes': '授权范围须包含 openid，且只能是：{scopes}',
+  'registration.scopes':
+    '授权范围须包含 openid，且只能是：{scopes}（管理权限范围 admin、admin:read 不能通过自助登记授予，须由省级管理员为网站单独授予）',
   'registration.days': '有效天数应为 1–90 的整数。',
   'scope.admin': '以管理员身份管理您管辖区域内的账号和单位',
   'scope.admin:read': '查看您管辖区域内的账号、单位和审计日志',
@@ -62,7 +63,7 @@ export const adminZh = {
   'admin.no': '否',
   'admin.legal.title': '单位管理',
   'admin.legal.search': '统一社会信用代码或名称',
-  'admin.legal.confirm': '确认登记',
+  'admin.legal.confirm': '核验无误，确认登记',
   'admin.legal.suspend': '暂停',
   'admin.legal.deregister': '注销',
   'admin.legal.reactivate': '恢复正常',
@@ -75,8 +76,16 @@ export const adminZh = {
   'admin.audit.to': '截止日期',
   'admin.audit.filter': '筛选',
   'admin.audit.csv': '导出 CSV',
-  'admin.audit.date': '日期格式应为 YYYY-MM-DD。',
+  'admin.audit.date': '日期应为 1970 至 2999 年间的真实日期，格式为 YYYY-MM-DD。',
   'admin.audit.columns': '序号,时间,操作人,操作,对象,来源地址,详情',
+  'admin.client.exists':
+    '这个网站编号（client_id）已被其他网站使用，请换一个编号。已登记的网站只能在它的详情页修改。',
+  'admin.client.admin_scope':
+    '管理权限范围（admin、admin:read）只能由省级管理员授予，带有这些范围的网站也只能由省级管理员修改。',
+  'admin.peer': '不能对同级或上级管理员的账号执行此操作。请联系上一级管理员办理。',
+  'admin.legal.claims': '待确认的登记申请',
+  'admin.legal.claimant': '申请人：{name}（{id}），{date} 前有效。请核验营业执照和法定代表人身份证后再确认。',
+  'admin.legal.evidence': '已核验的材料',
 };
 
 export const adminEn: Record<keyof typeof adminZh, string> = {
@@ -108,7 +117,8 @@ export const adminEn: Record<keyof typeof adminZh, string> = {
   'field.department': 'Department',
   'field.region_code': 'Division code',
   'registration.department': 'Give the department’s name (at most 100 characters).',
-  'registration.scopes': 'The scopes must include openid and be among: {scopes}',
+  'registration.scopes':
+    'The scopes must include openid and be among: {scopes} (the admin scopes admin and admin:read are never given through self-registration: a province administrator gives them to a site)',
   'registration.days': 'The number of days must be a whole number from 1 to 90.',
   'scope.admin': 'Manage accounts and organisations of your region as an administrator',
   'scope.admin:read': 'See accounts, organisations and the audit trail of your region',
@@ -156,6 +166,16 @@ export const adminEn: Record<keyof typeof adminZh, string> = {
   'admin.audit.to': 'To',
   'admin.audit.filter': 'Filter',
   'admin.audit.csv': 'Export CSV',
-  'admin.audit.date': 'Write dates as YYYY-MM-DD.',
+  'admin.audit.date': 'Write a real date from 1970 to 2999 as YYYY-MM-DD.',
   'admin.audit.columns': 'Seq,Time,Actor,Action,Subject,Address,Details',
+  'admin.client.exists':
+    'This client_id is already taken by another site: choose another. A registered site is changed on its own page.',
+  'admin.client.admin_scope':
+    'Only a province administrator may give a site the admin scopes (admin, admin:read) or change a site that has them.',
+  'admin.peer':
+    'You cannot do this to the account of an administrator at your level or above. Ask an administrator one level up.',
+  'admin.legal.claims': 'Claims awaiting confirmation',
+  'admin.legal.claimant':
+    'Claimed by {name} ({id}), open until {date}. Check the business licence and the representative’s identity card before confirming.',
+  'admin.legal.evidence': 'Documents checked',
 };

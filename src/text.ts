@@ -1,0 +1,30 @@
+/**
+ * What text from outside (a request, a manifest, a CSV row) must be before it is stored:
+ * well-formed Unicode without NUL, which PostgreSQL's text and jsonb cannot hold, and names on
+ * one line without control characters.
+ *
+ * @example
+ *   textProblem('a\u0000b');     // 'a NUL character is not allowed'
+ *   findTextProblem({ a: ['\ud800'] }); // 'the text is not well-formed Unicode'
+ */
+export function textProblem(value: string): string | undefined {
+  if (value.includes('\0')) return 'a NUL character is not allowed';
+  if (!value.isWellFormed()) return 'the text is not well-formed Unicode';
+  return undefined;
+}
+
+/** The first problem of any string (keys included) within `value`, nested at most `maxDepth` levels. */
+export function findTextProblem(value: unknown, maxDepth = 8, depth = 0): string | undefined {
+  if (depth > maxDepth) return `values may nest at most ${maxDepth} levels`;
+  if (typeof value === 'string') return textProblem(value);
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const problem =
+      (Array.isArray(value) ? undefined : textProblem(key)) ?? findTextProblem(item, maxDepth, depth + 1);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** A name or label: one line, no control characters. */
+export const isPlainLine = (value: string) => !/\p{Cc}/u.test(value) && value.isWellFormed();

@@ -1,0 +1,11 @@
+/** The rules of legal persons that need no storage. */
+import test from 'ava';
+import { blockOf, today } from '../../src/legal-persons/rules.ts';
+
+test('authorisation end dates are read in Beijing time: 30 June has ended at 00:30 on 1 July there (16:30 UTC)', (t) => {
+  const justAfterMidnight = new Date('2026-06-30T16:30:00Z');
+  t.is(today(justAfterMidnight), '2026-07-01');
+  t.is(today(new Date('2026-06-30T15:59:00Z')), '2026-06-30');
+  const membership = { personId: 'p', role: 'agent' as const, clientIds: null, validUntil: '2026-06-30' };
+  t.is(blockOf({ status: 'active' }, membership, 'tax', justAfterMidnight), 'expired');
+});

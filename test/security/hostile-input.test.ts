@@ -1,0 +1,278 @@
+/**
+ * Hostile input behind sign-in and at the protocol endpoints: every request the fuzzing found to
+ * answer 500 now gets a clear 400 and changes nothing, on PostgreSQL + Redis and on the embedded
+ * database.
+ */
+import test from 'ava';
+import { signInTo } from '../helpers/account.ts';
+import { adminApi, consoleAdmin, departmentToken } from '../helpers/admin.ts';
+import { Browser, hiddenField } from '../helpers/browser.ts';
+import type { Backend } from '../helpers/databases.ts';
+import { newCitizen } from '../helpers/people.ts';
+import { REDIRECT_URI } from '../helpers/rp.ts';
+import { startYitong, type Yitong } from '../helpers/yitong.ts';
+
+/** Levels of `{"a":…}`: echoing 5,000 of them into a page overflowed the stack. */
+const deep = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+const NUL = '\u0000';
+
+for (const backend of ['postgres', 'pglite'] as Backend[]) {
+  let yitong: Yitong;
+  test.before(async () => {
+    yitong = await startYitong(backend);
+  });
+  test.after.always(() => yitong?.stop());
+
+  test(`${backend}: a NUL in client_id at /auth, /token, introspection and end_session is a 400, never a 500`, async (t) => {
+    const { clientId, clientSecret } = await yitong.addClient({
+      client_name: '测试网站',
+      department: '测试部门',
+      region_code: '440100',
+      redirect_uris: [REDIRECT_URI],
+      scope: 'openid',
+    });
+    const basic = `Basic ${Buffer.from(`${encodeURIComponent(`${clientId}${NUL}`)}:${clientSecret}`).toString('base64')}`;
+    const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+    const answers = await Promise.all([
+      fetch(
+        `${yitong.issuer}/auth?${form({ client_id: `x${NUL}`, response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI })}`,
+        { redirect: 'manual' },
+      ),
+      fetch(`${yitong.issuer}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form({ grant_type: 'client_credentials', client_id: `x${NUL}`, client_secret: 'y' }),
+      }),
+      fetch(`${yitong.issuer}/token/introspection`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
+        body: form({ token: `t${NUL}` }),
+      }),
+      fetch(`${yitong.issuer}/session/end?${form({ client_id: `x${NUL}` })}`, { redirect: 'manual' }),
+      fetch(`${yitong.issuer}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form({
+          grant_type: 'refresh_token',
+          refresh_token: `r${NUL}`,
+          client_id: clientId,
+          client_secret: clientSecret,
+        }),
+      }),
+    ]);
+    for (const answer of answers) {
+      t.true(answer.status >= 400 && answer.status < 500, `${answer.url} ${answer.status}`);
+      await answer.body?.cancel();
+    }
+  });
+
+  test(`${backend}: the audit trail refuses dates it cannot hold (0000-01-01) with 400 naming the field`, async (t) => {
+    const token = await departmentToken(yitong, '440000', 'admin:read');
+    for (const query of ['from=0000-01-01', 'to=0001-01-01', 'from=2026-02-30', 'to=99999-01-01']) {
+      const answer = await adminApi(yitong, token, `/audit?${query}`);
+      t.is(answer.status, 400, query);
+      t.regex(((await answer.json()) as { error_description: string }).error_description, /YYYY-MM-DD/);
+    }
+    t.is((await adminApi(yitong, token, '/audit?from=2026-01-01')).status, 200);
+  });
+}
+
+let yitong: Yitong;
+test.before(async () => {
+  yitong = await startYitong('postgres');
+});
+test.after.always(() => yitong?.stop());
+
+const db = () => yitong.server.container.database.db;
+
+test('a bigint cursor out of range, or not a number, is a 400 on the ledger', async (t) => {
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const browser = new Browser();
+  await signInTo(browser, yitong.issuer, person);
+  for (const before of ['9223372036854775808', '-1', 'abc', '0x10'])
+    t.is((await browser.visit(`${yitong.issuer}/account/releases?before=${before}`)).status, 400, before);
+  t.is((await browser.visit(`${yitong.issuer}/account/releases?before=9223372036854775807`)).status, 200);
+});
+
+test('a NUL or a lone surrogate in a site’s name or department is a 400 through the API, the console and registration tokens; nothing is written', async (t) => {
+  const token = await departmentToken(yitong, '440100', 'admin');
+  const site = (extra: Record<string, unknown>) => ({
+    client_id: ids[ids.push(`bad-${Math.random().toString(36).slice(2, 8)}`) - 1],
+    client_name: '网站',
+    department: '部门',
+    region_code: '440106',
+    redirect_uris: ['https://x.example.gov.cn/cb'],
+    scope: 'openid',
+    ...extra,
+  });
+  const siteRows = () =>
+    db()
+      .selectFrom('audit_events')
+      .select('seq')
+      .where('action', 'like', 'client.%')
+      .execute()
+      .then((rows) => rows.length);
+  const rowsBefore = await siteRows();
+  const ids: string[] = [];
+  const bodies = [
+    JSON.stringify(site({ client_name: `网${NUL}站` })),
+    JSON.stringify(site({ department: 'x' })).replace('"x"', '"\\ud800x"'),
+    JSON.stringify(site({ client_name: 'x' })).replace('"x"', '"\\udfff"'),
+  ];
+  for (const body of bodies) {
+    const answer = await adminApi(yitong, token, '/clients', { method: 'POST', body });
+    t.is(answer.status, 400, body);
+  }
+  const tokenBody = JSON.stringify({ department: 'x', region_code: '440106', scopes: 'openid' }).replace(
+    '"x"',
+    '"\\ud800"',
+  );
+  t.is(
+    (await adminApi(yitong, token, '/registration-tokens', { method: 'POST', body: tokenBody })).status,
+    400,
+  );
+
+  const admin = await consoleAdmin(yitong, 'admin', '440100');
+  const list = await admin.browser.visit(`${yitong.issuer}/admin/clients`);
+  const fromConsole = await admin.browser.visit(`${yitong.issuer}/admin/clients`, {
+    form: {
+      _csrf: hiddenField(list.html, '_csrf'),
+      ...(site({ client_name: `网${NUL}站` }) as unknown as Record<string, string>),
+      redirect_uris: 'https://x.example.gov.cn/cb',
+    },
+  });
+  t.is(fromConsole.status, 400);
+  t.deepEqual(
+    await db().selectFrom('clients').select('id').where('id', 'in', ids).execute(),
+    [],
+    'no site written',
+  );
+  t.is(await siteRows(), rowsBefore, 'no audit row about a site');
+});
+
+test('a NUL inside a self-registration’s metadata is invalid_client_metadata', async (t) => {
+  const { issueInitialAccessToken } = await import('../../src/oidc/registration.ts');
+  const token = await issueInitialAccessToken(
+    yitong.server.container.provider,
+    yitong.server.container.clientsRepo,
+    { department: '自助登记测试部门', regionCode: '440100', scopes: 'openid' },
+    'cli',
+  );
+  const registered = () =>
+    db().selectFrom('clients').select('id').where('department', '=', '自助登记测试部门').execute();
+  const answer = await fetch(`${yitong.issuer}/reg`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      client_name: `网${NUL}站`,
+      redirect_uris: ['https://x.example.gov.cn/cb'],
+      scope: 'openid',
+    }),
+  });
+  t.is(answer.status, 400);
+  t.like(await answer.json(), { error: 'invalid_client_metadata' });
+  t.deepEqual(await registered(), []);
+});
+
+test('deeply nested JSON to forms is a 400: forms take only their own fields, as strings', async (t) => {
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const browser = new Browser();
+  const page = await signInTo(browser, yitong.issuer, person, '/account/entities');
+  const csrf = hiddenField(page.html, '_csrf');
+  const cases: Array<[number, number]> = [
+    [1000, 400],
+    [5000, 413],
+  ];
+  for (const [levels, status] of cases)
+    for (const path of ['/account/entities', '/account/entities/91440101MA5CXK7U0X/members', '/register']) {
+      const answer = await fetch(`${yitong.issuer}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          cookie: browser.cookieHeader(new URL(yitong.issuer)),
+          accept: 'text/html',
+        },
+        body: deep(levels).replace('{"a":', `{"_csrf":"${csrf}","a":`),
+      });
+      t.is(answer.status, status, `${path} ${levels}`);
+      t.notRegex(await answer.text(), /RangeError|stack/i);
+    }
+  // Nested values are dropped, not echoed: a form field sent as an object is simply empty.
+  const nested = await fetch(`${yitong.issuer}/account/entities`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      cookie: browser.cookieHeader(new URL(yitong.issuer)),
+      accept: 'text/html',
+    },
+    body: JSON.stringify({
+      _csrf: csrf,
+      credit_code: { $gt: '' },
+      name: ['x'],
+      type: 'enterprise',
+      role: 'representative',
+    }),
+  });
+  t.is(nested.status, 400);
+  t.regex(await nested.text(), /统一社会信用代码/);
+});
+
+test('the OpenAPI document and the API agree: every person action, an empty PATCH and an unknown status action', async (t) => {
+  const token = await departmentToken(yitong, '440100', 'admin');
+  const document = (await (await fetch(`${yitong.issuer}/admin/api/openapi.json`)).json()) as {
+    paths: Record<
+      string,
+      Record<string, { parameters?: Array<{ name: string; schema: { enum?: string[] } }> }>
+    >;
+  };
+  const actions = document.paths['/people/{id}/{action}']?.post?.parameters?.find((p) => p.name === 'action')
+    ?.schema.enum;
+  t.deepEqual(actions, ['lock', 'unlock', 'sign-out', 'reset-password']);
+  const person = newCitizen('440106');
+  const sub = await yitong.createCitizen(person);
+  for (const action of actions ?? [])
+    t.not(
+      (await adminApi(yitong, token, `/people/${sub}/${action}`, { method: 'POST' })).status,
+      404,
+      action,
+    );
+  await yitong.addClient({
+    client_id: 'patch-me',
+    client_name: '网站',
+    department: '部门',
+    region_code: '440106',
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid',
+  });
+  const empty = await adminApi(yitong, token, '/clients/patch-me', { method: 'PATCH', body: {} });
+  t.is(empty.status, 400);
+  const confirm = await adminApi(yitong, token, '/legal-persons/91440101MA5CXK7U0X/status', {
+    method: 'POST',
+    body: { action: 'confirm' },
+  });
+  t.is(confirm.status, 400);
+});
+
+test('registering through /register with a NUL in the name is a 400 and writes nothing', async (t) => {
+  const person = newCitizen();
+  const browser = new Browser();
+  const page = await browser.visit(`${yitong.issuer}/register`);
+  const answer = await browser.visit(`${yitong.issuer}/register`, {
+    form: {
+      _csrf: hiddenField(page.html, '_csrf'),
+      id_number: person.idNumber,
+      name: `张${NUL}三`,
+      password: person.password,
+      password_confirm: person.password,
+    },
+  });
+  t.is(answer.status, 400);
+  const rows = await db()
+    .selectFrom('people')
+    .select('id')
+    .where('id_number_hmac', '=', yitong.server.container.sealer.index(person.idNumber))
+    .execute();
+  t.deepEqual(rows, []);
+});
