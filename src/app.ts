@@ -40,8 +40,13 @@ export function createApp(container: Container): Koa {
   pages.get('/', (ctx) => render(ctx, 'home', { title: 'home.title' }));
 
   app.use(securityHeaders({ production: config.production }));
+  // Shutting down: every response asks the client (or balancer) to open its next connection elsewhere.
+  app.use(async (ctx, next) => {
+    if (container.lifecycle.draining) ctx.set('connection', 'close');
+    await next();
+  });
   app.use(locale);
-  app.use(errorHandler(container.logger));
+  app.use(errorHandler(container.logger, container.outages));
   app.use(opsRoutes(container).routes());
   if (config.production) app.use(requireIssuerOrigin(config.issuer));
   app.use(

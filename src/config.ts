@@ -41,6 +41,13 @@ export interface Config {
   businessRegistry: SourceConfig;
   /** Networks (CIDR) and the area each covers, from IP_AREAS_FILE: how a session's place is shown. */
   ipAreas: Array<{ network: string; area: string }>;
+  /** How long Yitong waits on its dependencies and, at shutdown, on requests in flight (ms). */
+  timeouts: {
+    databaseConnectMs: number;
+    databaseStatementMs: number;
+    redisCommandMs: number;
+    shutdownGraceMs: number;
+  };
   /** Where messages to people go (password-reset links): a webhook, or the log outside production. */
   notifier: { kind: 'log' } | { kind: 'webhook'; url: string; token: string | undefined } | { kind: 'none' };
 }
@@ -83,6 +90,27 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     businessRegistry: parseSource(env, 'BUSINESS_REGISTRY', production),
     notifier: parseNotifier(env, production),
     ipAreas: env.IP_AREAS_FILE ? parseIpAreas(env.IP_AREAS_FILE) : [],
+    timeouts: {
+      databaseConnectMs: parseInteger(
+        'DATABASE_CONNECT_TIMEOUT_MS',
+        env.DATABASE_CONNECT_TIMEOUT_MS || '5000',
+        100,
+        60_000,
+      ),
+      databaseStatementMs: parseInteger(
+        'DATABASE_STATEMENT_TIMEOUT_MS',
+        env.DATABASE_STATEMENT_TIMEOUT_MS || '10000',
+        100,
+        600_000,
+      ),
+      redisCommandMs: parseInteger(
+        'REDIS_COMMAND_TIMEOUT_MS',
+        env.REDIS_COMMAND_TIMEOUT_MS || '800',
+        50,
+        60_000,
+      ),
+      shutdownGraceMs: parseInteger('SHUTDOWN_GRACE_MS', env.SHUTDOWN_GRACE_MS || '10000', 0, 300_000),
+    },
   };
   return Object.freeze(config);
 }

@@ -41,6 +41,7 @@ import { loadSigningKeys } from './oidc/keys.ts';
 import { createProvider, pairwiseSub } from './oidc/provider.ts';
 import { issueInitialAccessToken } from './oidc/registration.ts';
 import { createSites } from './oidc/sites.ts';
+import { createOutages } from './outage.ts';
 import { connectRedis } from './redis.ts';
 import { createPlaces } from './sessions/devices.ts';
 import { createSessionsRepo } from './sessions/repo.ts';
@@ -66,14 +67,20 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
 }
 
 export async function createContainer(config: Readonly<Config>, logger: Logger = createLogger(config)) {
+  const outages = createOutages(logger);
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     pgliteDir: join(config.dataDir, 'pglite'),
+    connectTimeoutMs: config.timeouts.databaseConnectMs,
+    statementTimeoutMs: config.timeouts.databaseStatementMs,
+    outages,
   });
   const closers: Array<() => Promise<unknown>> = [() => database.close()];
   try {
     await migrate(database, (name) => logger.info({ migration: name }, 'migration applied'));
-    const redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
+    const redis = config.redisUrl
+      ? await connectRedis(config.redisUrl, { commandTimeoutMs: config.timeouts.redisCommandMs, outages })
+      : undefined;
     if (redis) closers.unshift(() => redis.close());
 
     const sealer = createSealer(config.secrets.dataKey, config.secrets.hmacKey);
@@ -162,6 +169,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       accounts,
       legalPersons,
       logger,
+      outages,
     });
     const clients = createClientsService(clientsRepo, {
       production: config.production,
@@ -234,6 +242,9 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
     return {
       config,
       logger,
+      outages,
+      /** Set when the node is shutting down: /readyz says so, so balancers stop sending requests. */
+      lifecycle: { draining: false },
       database,
       accountsRepo,
       redis,

@@ -35,10 +35,18 @@ export async function startServer(config: Readonly<Config>) {
     server,
     port,
     startupMs: Math.round(performance.now() - started),
+    /**
+     * Graceful: /readyz turns 503 and responses ask to close their connection, no new connection
+     * is accepted, requests in flight finish (cut after SHUTDOWN_GRACE_MS), then the pools close.
+     */
     async stop() {
+      container.lifecycle.draining = true;
       clearInterval(sweeper);
+      const closed = new Promise((resolve) => server.close(resolve));
       server.closeIdleConnections();
-      await new Promise((resolve) => server.close(resolve));
+      const cut = setTimeout(() => server.closeAllConnections(), config.timeouts.shutdownGraceMs);
+      await closed;
+      clearTimeout(cut);
       await container.close();
     },
   };
@@ -53,7 +61,16 @@ if (import.meta.main) {
       `Yitong is listening on ${config.issuer} (port ${running.port}, ${backend}), started in ${running.startupMs} ms\n`,
     );
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => void running.stop().then(() => process.exit(0)));
+      process.once(signal, () => {
+        process.stdout.write(`${signal}: finishing the requests in flight, then stopping\n`);
+        running.stop().then(
+          () => process.exit(0),
+          (error: Error) => {
+            process.stderr.write(`Yitong did not stop cleanly: ${error.message}\n`);
+            process.exit(1);
+          },
+        );
+      });
     }
   } catch (error) {
     // One line naming the problem (ConfigError names the variable): no stack trace for operators.

@@ -20,6 +20,7 @@ import {
   PostgresDialect,
 } from 'kysely';
 import pg from 'pg';
+import { OutageError, type Outages } from '../outage.ts';
 import type { Schema } from './schema.ts';
 
 export interface Database {
@@ -38,10 +39,16 @@ export interface DatabaseOptions {
   databaseUrl?: string;
   pgliteDir?: string;
   poolSize?: number;
+  /** How long to wait for a connection (a new one, or a free one of the pool). */
+  connectTimeoutMs?: number;
+  /** The longest a statement may run (PostgreSQL's statement_timeout, and a client-side bound). */
+  statementTimeoutMs?: number;
+  /** Told when connections fail and when they work again. */
+  outages?: Pick<Outages, 'down' | 'up' | 'isDown'>;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
   return openPglite(options.pgliteDir ?? 'memory://');
 }
 
@@ -50,11 +57,27 @@ const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
 const ALREADY_APPLIED = 'SELECT 1 FROM schema_migrations WHERE name = $1';
 const RECORD_APPLIED = 'INSERT INTO schema_migrations (name) VALUES ($1)';
 
-function openPostgres(url: string, max: number): Database {
-  const pool = new pg.Pool({ connectionString: url, max });
-  // An idle client losing its connection must not crash the process; the next query reports it.
-  pool.on('error', () => {});
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+function openPostgres(url: string, options: DatabaseOptions): Database {
+  const statementTimeout = options.statementTimeoutMs ?? 10_000;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    statement_timeout: statementTimeout,
+    query_timeout: statementTimeout + 1000,
+    idle_in_transaction_session_timeout: 4 * statementTimeout,
+    keepAlive: true,
+  });
+  const lost = (error: Error) => options.outages?.down('database', error);
+  // A connection lost while idle (the pool's event) or while checked out — inside a transaction,
+  // where pg-pool no longer listens — must never crash the process: the query in flight fails
+  // (a 503), the pool drops the client, and a later request connects anew.
+  pool.on('error', lost);
+  pool.on('connect', (client) => {
+    client.on('error', lost);
+    options.outages?.up('database');
+  });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: failFast(pool, options.outages) }) });
   return {
     db,
     kind: 'postgres',
@@ -79,6 +102,28 @@ function openPostgres(url: string, max: number): Database {
       }
     },
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * While PostgreSQL is known to be down, one request at a time tries to connect (and so notices
+ * its return); every other fails at once instead of waiting out the connection timeout.
+ */
+function failFast(pool: pg.Pool, outages: Pick<Outages, 'isDown'> | undefined) {
+  let probing = false;
+  return {
+    async connect() {
+      const down = outages?.isDown('database') ?? false;
+      if (down && probing) throw new OutageError('database');
+      probing = down;
+      try {
+        return await pool.connect();
+      } finally {
+        if (down) probing = false;
+      }
+    },
+    end: () => pool.end(),
+    options: pool.options,
   };
 }
 

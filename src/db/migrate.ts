@@ -18,7 +18,12 @@ export async function pendingMigrations(database: Database): Promise<string[]> {
     .selectFrom('schema_migrations')
     .select('name')
     .execute()
-    .catch(() => []); // no ledger yet: everything is pending
+    .catch((error: { code?: string }) => {
+      // No ledger yet (undefined_table): everything is pending. Anything else (the database is
+      // unreachable) is not an answer about migrations.
+      if (error.code === '42P01') return [];
+      throw error;
+    });
   const applied = new Set(rows.map((row) => row.name));
   return files.filter((name) => !applied.has(name));
 }

@@ -79,8 +79,12 @@ const zh = {
   'request.invalid': '请求无效：{detail}',
   'request.too_large': '提交的内容过大。',
   not_found: '页面不存在。',
-  'server.error': '服务暂时不可用，请稍后再试。',
+  'server.error':
+    '一通出现了内部错误，这不是您所访问网站的问题。请稍后再试；如问题持续，请向客服提供下方编号。',
   'oidc.error': '网站发来的登录请求有误（{error}）。请返回该网站重试；如问题持续，请联系该网站的主办部门。',
+  'service.unavailable.title': '服务暂时不可用',
+  'service.unavailable':
+    '一通统一身份认证服务暂时不可用。这不是您正在办理业务的网站的问题，您的账号和资料也不会因此丢失。请等待约 1 分钟后刷新本页重试；如长时间无法使用，可拨打 12345 政务服务便民热线反映。',
   ...authZh,
   ...legalZh,
   ...adminZh,
@@ -168,9 +172,13 @@ const en: Record<MessageKey, string> = {
   'request.invalid': 'Invalid request: {detail}',
   'request.too_large': 'What you submitted is too large.',
   not_found: 'Page not found.',
-  'server.error': 'The service is temporarily unavailable. Try again later.',
+  'server.error':
+    'Yitong ran into an internal error; it is not the site’s fault. Try again later; if it keeps happening, give support the reference below.',
   'oidc.error':
     'The sign-in request from the website is not valid ({error}). Go back to the site and try again; if it keeps happening, contact the department that runs it.',
+  'service.unavailable.title': 'Briefly unavailable',
+  'service.unavailable':
+    'Yitong, the province’s sign-on service, is briefly unavailable. This is not the fault of the site you were using, and your account and data are safe. Wait a minute, then reload this page. If it lasts, call the 12345 government service hotline.',
   ...authEn,
   ...legalEn,
   ...adminEn,

@@ -22,6 +22,7 @@ import { clientSecretMatches } from '../clients/service.ts';
 import type { Config } from '../config.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 import { type MessageKey, translate } from '../messages/index.ts';
+import { dependencyOf, isOutage, type Outages, RETRY_AFTER_SECONDS } from '../outage.ts';
 import { localeOf } from '../web/middleware.ts';
 import { type PageData, renderPage } from '../web/render.ts';
 import { createFindAccount, createTokenCheck, SCOPE_CLAIMS } from './accounts.ts';
@@ -38,6 +39,7 @@ export interface ProviderDeps {
   accounts: AccountsService;
   legalPersons: LegalPersonsService;
   logger: Logger;
+  outages: Pick<Outages, 'down'>;
 }
 
 /** The citizen's own pages sign in through the provider like any site (response type none: no tokens). */
@@ -154,11 +156,23 @@ export function createProvider(deps: ProviderDeps): Provider {
         allowLoopback: !config.production,
       }),
     ),
-    renderError: (ctx, out) =>
+    // The person is told whose fault it is: a site's bad request, Yitong's own error, or an
+    // outage of Yitong (503, try again shortly) — never the site's fault when it was ours.
+    renderError: (ctx, out, error) => {
+      if (isOutage(error)) {
+        ctx.status = 503;
+        ctx.set('retry-after', String(RETRY_AFTER_SECONDS));
+        return page(ctx, 'message', {
+          title: 'service.unavailable.title',
+          message: messageFor(ctx, 'service.unavailable'),
+        });
+      }
+      const ours = out.error === 'server_error';
       page(ctx, 'message', {
         title: 'error.title',
-        message: messageFor(ctx, 'oidc.error', { error: out.error }),
-      }),
+        message: ours ? messageFor(ctx, 'server.error') : messageFor(ctx, 'oidc.error', { error: out.error }),
+      });
+    },
   };
 
   const provider = new Provider(config.issuer, configuration);
@@ -201,7 +215,13 @@ export function createProvider(deps: ProviderDeps): Provider {
       .catch((error) => deps.logger.error({ err: error }, 'registration not audited'));
   });
   provider.use(hideStoredSecret);
-  provider.on('server_error', (_ctx, error) => deps.logger.error({ err: error }, 'oidc server_error'));
+  provider.use(outageAnswer);
+  provider.on('server_error', (ctx, error) => {
+    if (!isOutage(error)) return deps.logger.error({ err: error }, 'oidc server_error');
+    // Logged once per outage; the answer becomes a 503 (outageAnswer, renderError).
+    deps.outages.down(dependencyOf(error), error);
+    ctx.state.outage = true;
+  });
   return provider;
 }
 
@@ -225,6 +245,22 @@ function accountClient(config: ProviderDeps['config']): ClientMetadata {
     response_types: ['none'],
     grant_types: [],
     scope: 'openid',
+  };
+}
+
+/**
+ * A protocol endpoint that failed because PostgreSQL or Redis is unreachable answers 503
+ * `temporarily_unavailable` with Retry-After (RFC 6749 §4.1.2.1), not a 500 `server_error`.
+ */
+async function outageAnswer(ctx: KoaContextWithOIDC, next: () => Promise<void>) {
+  await next();
+  if (!ctx.state.outage || ctx.status === 503) return;
+  ctx.status = 503;
+  ctx.set('retry-after', String(RETRY_AFTER_SECONDS));
+  ctx.remove('location');
+  ctx.body = {
+    error: 'temporarily_unavailable',
+    error_description: 'the sign-on service is briefly unavailable; try again shortly',
   };
 }
 

@@ -4,30 +4,55 @@ import { sql } from 'kysely';
 import type { Container } from '../container.ts';
 import { pendingMigrations } from '../db/migrate.ts';
 
-export function opsRoutes({ database, redis }: Pick<Container, 'database' | 'redis'>): Router {
+/** Each check answers within this, so /readyz itself answers within a second. */
+const CHECK_MS = 800;
+
+function within<T>(promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer in time')), CHECK_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const state = (promise: Promise<unknown>) =>
+  within(promise).then(
+    () => 'ok',
+    () => 'unreachable',
+  );
+
+export function opsRoutes({
+  database,
+  redis,
+  lifecycle,
+}: Pick<Container, 'database' | 'redis' | 'lifecycle'>): Router {
   const router = new Router();
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
-  // Not ready while PostgreSQL or Redis cannot be reached or migrations are pending.
+  // Not ready while PostgreSQL or Redis cannot be reached, migrations are pending, or the node is
+  // shutting down (the balancer then sends new requests elsewhere while this one drains).
   router.get('/readyz', async (ctx) => {
-    const checks = {
-      database: await sql`SELECT 1`.execute(database.db).then(
-        () => 'ok',
-        () => 'unreachable',
-      ),
-      redis: redis
-        ? await redis.ping().then(
-            () => 'ok',
-            () => 'unreachable',
+    const [databaseState, redisState] = await Promise.all([
+      state(sql`SELECT 1`.execute(database.db)),
+      redis ? state(redis.ping()) : Promise.resolve('not configured'),
+    ]);
+    // Only a reachable database can say which migrations it lacks.
+    const migrations =
+      databaseState === 'ok'
+        ? await within(pendingMigrations(database)).then(
+            (pending) => (pending.length === 0 ? 'ok' : `pending: ${pending.join(', ')}`),
+            () => 'unknown',
           )
-        : 'not configured',
-      migrations: await pendingMigrations(database).then(
-        (pending) => (pending.length === 0 ? 'ok' : `pending: ${pending.join(', ')}`),
-        () => 'unknown',
-      ),
+        : 'unknown';
+    const checks = {
+      database: databaseState,
+      redis: redisState,
+      migrations,
+      ...(lifecycle.draining && { node: 'shutting down' }),
     };
-    const ready = checks.database === 'ok' && checks.migrations === 'ok' && checks.redis !== 'unreachable';
+    const ready =
+      databaseState === 'ok' && migrations === 'ok' && redisState !== 'unreachable' && !lifecycle.draining;
     ctx.status = ready ? 200 : 503;
     ctx.set('cache-control', 'no-store');
     ctx.body = { status: ready ? 'ready' : 'not ready', checks };

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { isBadInput } from '../db/errors.ts';
 import { AppError, isAppError } from '../errors.ts';
 import { type Locale, translate } from '../messages/index.ts';
+import { dependencyOf, isOutage, type Outages, RETRY_AFTER_SECONDS } from '../outage.ts';
 import { render } from './render.ts';
 
 export interface WebState {
@@ -119,24 +120,33 @@ export function requireCsrf(ctx: Context, submitted: unknown): void {
     throw new AppError('csrf.invalid', 403);
 }
 
-/** Renders AppErrors for people (HTML) or programs (JSON); anything else is logged and shown as a generic 500. */
-export function errorHandler(logger: Logger) {
+/**
+ * Renders AppErrors for people (HTML) or programs (JSON). A lost dependency is an outage: 503
+ * with Retry-After, logged once for the whole outage. Anything else is logged and shown as a
+ * generic 500.
+ */
+export function errorHandler(logger: Logger, outages: Pick<Outages, 'down'>) {
   return async (ctx: Context, next: Next) => {
     const state = ctx.state as WebState;
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new AppError('not_found', 404);
     } catch (caught) {
-      const error = toAppError(caught);
+      const outage = isOutage(caught);
+      const error = outage ? new AppError('service.unavailable', 503) : toAppError(caught);
       state.requestId = randomUUID();
-      if (error.status >= 500)
+      if (outage) {
+        outages.down(dependencyOf(caught), caught);
+        ctx.set('retry-after', String(RETRY_AFTER_SECONDS));
+      } else if (error.status >= 500)
         logger.error({ err: caught, requestId: state.requestId, path: ctx.path }, 'request failed');
       ctx.status = error.status;
       const message = translate(state.locale ?? 'zh-CN', error.code, error.params);
       if (ctx.accepts('html', 'json') === 'json') {
         ctx.body = { error: error.code, error_description: message, request_id: state.requestId };
       } else {
-        render(ctx, 'message', { title: 'error.title', message, requestId: state.requestId });
+        const title = outage ? 'service.unavailable.title' : 'error.title';
+        render(ctx, 'message', { title, message, requestId: state.requestId });
       }
       ctx.status = error.status;
     }

@@ -67,7 +67,11 @@ test('the identity verifier and the business registry: an HTTP source with its t
     BUSINESS_REGISTRY_URL: 'https://registry.example/check',
     BUSINESS_REGISTRY_TOKEN: 'tok',
   });
-  t.deepEqual(registry.businessRegistry, { kind: 'http', url: 'https://registry.example/check', token: 'tok' });
+  t.deepEqual(registry.businessRegistry, {
+    kind: 'http',
+    url: 'https://registry.example/check',
+    token: 'tok',
+  });
   t.deepEqual(loadConfig({ DATA_DIR: dataDir() }).businessRegistry, { kind: 'none' });
 });
 

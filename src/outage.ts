@@ -1,0 +1,105 @@
+/**
+ * A lost dependency is an outage, never a bug: errors that mean "PostgreSQL or Redis cannot be
+ * reached right now" are told apart from the rest, so requests get a 503 with Retry-After
+ * instead of a 500, and the log gets one line when an outage starts and one, with its length,
+ * when it ends — not one per request.
+ *
+ * @example
+ *   const outages = createOutages(logger);
+ *   pool.on('error', (error) => outages.down('database', error));
+ *   pool.on('connect', () => outages.up('database'));
+ *   if (isOutage(error)) ... // 503
+ */
+import type { Logger } from 'pino';
+
+export type Dependency = 'database' | 'redis';
+
+/** Seconds a client is asked to wait before trying again. */
+export const RETRY_AFTER_SECONDS = 5;
+
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+/** PostgreSQL: shutting down or starting, too many connections, a statement cancelled by its timeout. */
+const POSTGRES = new Set(['57P01', '57P02', '57P03', '53300', '57014', '25006']);
+/** Redis replies that mean "not now": loading, a cluster or replica in transition. */
+const REDIS_REPLY = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY)\b/;
+const MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|Query read timeout|Client (is closed|is offline)|Socket closed unexpectedly|Connection timeout|Command timeout|The client is closed/i;
+const REDIS_ERRORS = new Set([
+  'ClientClosedError',
+  'ClientOfflineError',
+  'ConnectionTimeoutError',
+  'SocketClosedUnexpectedlyError',
+  'SocketTimeoutError',
+  'TimeoutError',
+  'ReconnectStrategyError',
+  'RootNodesUnavailableError',
+]);
+
+/** Whether `error` (or what caused it) says a dependency is unreachable rather than that something is wrong. */
+export function isOutage(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 3) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (NETWORK.has(code) || POSTGRES.has(code) || code.startsWith('08')))
+    return true;
+  if (REDIS_ERRORS.has(error.name) || error.name === 'OutageError') return true;
+  if (error.constructor.name === 'ErrorReply' && REDIS_REPLY.test(error.message)) return true;
+  if (MESSAGES.test(error.message)) return true;
+  const nested = (error as { cause?: unknown; errors?: unknown[] }).errors ?? [];
+  return [(error as { cause?: unknown }).cause, ...nested].some((inner) => isOutage(inner, depth + 1));
+}
+
+/** node-redis's errors keep the name `Error`: their class tells them apart. */
+const isRedisError = (error: Error) =>
+  REDIS_ERRORS.has(error.constructor.name) ||
+  REDIS_ERRORS.has(error.name) ||
+  error.constructor.name === 'ErrorReply';
+
+/** Which dependency an outage error came from (Redis errors are told by their class; the rest is PostgreSQL). */
+export function dependencyOf(error: unknown): Dependency {
+  if (error instanceof OutageError) return error.dependency;
+  return error instanceof Error && isRedisError(error) ? 'redis' : 'database';
+}
+
+/** Raised where a dependency is known to be down, so callers answer at once instead of waiting. */
+export class OutageError extends Error {
+  readonly dependency: Dependency;
+  constructor(dependency: Dependency) {
+    super(`${dependency} is unreachable`);
+    this.name = 'OutageError';
+    this.dependency = dependency;
+  }
+}
+
+export function createOutages(logger: Pick<Logger, 'error' | 'warn'>) {
+  const since = new Map<Dependency, number>();
+  return {
+    /** The dependency failed: the first failure of an outage is logged, the rest are not. */
+    down(dependency: Dependency, error?: unknown) {
+      if (since.has(dependency)) return;
+      since.set(dependency, Date.now());
+      logger.error(
+        { dependency, reason: (error as Error | undefined)?.message },
+        `${dependency} unreachable: answering 503 until it is back`,
+      );
+    },
+    /** The dependency answered: an outage in progress ends, with its length logged. */
+    up(dependency: Dependency) {
+      const start = since.get(dependency);
+      if (start === undefined) return;
+      since.delete(dependency);
+      logger.warn({ dependency, seconds: (Date.now() - start) / 1000 }, `${dependency} is back`);
+    },
+    isDown: (dependency: Dependency) => since.has(dependency),
+  };
+}
+
+export type Outages = ReturnType<typeof createOutages>;

@@ -1,0 +1,192 @@
+/**
+ * A lost dependency is an outage, never a bug: on private PostgreSQL and Redis servers that the
+ * tests stop and start, the process never crashes, every request that needs the lost one is
+ * answered 503 within a second, and service comes back on its own.
+ */
+import test from 'ava';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { openDatabase } from '../../src/db/database.ts';
+import { signInTo } from '../helpers/account.ts';
+import { Browser } from '../helpers/browser.ts';
+import { newCitizen } from '../helpers/people.ts';
+import {
+  authorizationRequest,
+  discoverSite,
+  exchangeCode,
+  REDIRECT_URI,
+  walkAuthorization,
+} from '../helpers/rp.ts';
+import {
+  type PrivatePostgres,
+  type PrivateRedis,
+  privatePostgres,
+  privateRedis,
+} from '../helpers/servers.ts';
+import { startYitong, type Yitong } from '../helpers/yitong.ts';
+
+const timed = async (request: Promise<Response>) => {
+  const started = performance.now();
+  const response = await request;
+  return { response, ms: performance.now() - started, text: await response.text() };
+};
+
+/** Polls `ok` every 50 ms until it holds; returns how long that took (throws after `limitMs`). */
+async function recovery(ok: () => Promise<boolean>, limitMs = 5000): Promise<number> {
+  const started = performance.now();
+  let last: unknown;
+  while (performance.now() - started < limitMs) {
+    const done = await ok().catch((error: unknown) => {
+      last = error;
+      return false;
+    });
+    if (done) return performance.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`not back within ${limitMs} ms`, { cause: last });
+}
+
+test.serial('a transaction interrupted by a PostgreSQL stop fails, and the process lives on', async (t) => {
+  const postgres = await privatePostgres(t.teardown);
+  const database = await openDatabase({ databaseUrl: postgres.url, poolSize: 2 });
+  t.teardown(() => database.close());
+  const transaction = database.db.transaction().execute(async (trx) => {
+    await sql`SELECT 1`.execute(trx);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await sql`SELECT 2`.execute(trx);
+  });
+  const idle = new pg.Client({ connectionString: postgres.url });
+  await idle.connect();
+  idle.on('error', () => {});
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await postgres.stop('fast');
+  await t.throwsAsync(transaction);
+  await postgres.start();
+  // Same process, same pool: it connects anew.
+  t.is(process.exitCode, undefined);
+  t.is(
+    (await recovery(
+      async () => (await sql<{ n: number }>`SELECT 1 AS n`.execute(database.db)).rows[0]?.n === 1,
+    )) < 5000,
+    true,
+  );
+  await idle.end().catch(() => {});
+});
+
+let postgres: PrivatePostgres;
+let redis: PrivateRedis;
+let yitong: Yitong;
+let site: Awaited<ReturnType<typeof discoverSite>>;
+let accessToken: string;
+let basic: string;
+let browser: Browser;
+let person: ReturnType<typeof newCitizen>;
+const teardowns: Array<() => Promise<void>> = [];
+
+test.after.always(async () => {
+  await yitong?.stop();
+  for (const teardown of teardowns.reverse()) await teardown();
+});
+
+test.before(async () => {
+  postgres = await privatePostgres((fn) => teardowns.push(fn));
+  redis = await privateRedis((fn) => teardowns.push(fn));
+  // The embedded backend's clean-up only, with a private PostgreSQL and Redis to stop and start.
+  yitong = await startYitong('pglite', { DATABASE_URL: postgres.url, REDIS_URL: redis.url });
+  const registered = await yitong.addClient({
+    client_name: '测试网站',
+    department: '测试部门',
+    region_code: '440100',
+    redirect_uris: [REDIRECT_URI],
+    grant_types: ['authorization_code', 'client_credentials'],
+    scope: 'openid profile',
+  });
+  site = await discoverSite(yitong.issuer, registered.clientId, registered.clientSecret);
+  basic = `Basic ${Buffer.from(`${registered.clientId}:${registered.clientSecret}`).toString('base64')}`;
+  person = newCitizen();
+  await yitong.createCitizen(person);
+  await signIn();
+});
+
+/** Signs in anew (Redis keeps nothing across its restart: sessions and tokens go with it). */
+async function signIn() {
+  browser = new Browser();
+  await signInTo(browser, yitong.issuer, person);
+  const pending = await authorizationRequest(site, { scope: 'openid profile' });
+  const walk = await walkAuthorization(browser, pending.url, person);
+  accessToken = (await exchangeCode(site, walk.callbackUrl, pending)).access_token;
+}
+
+/** The four requests of the finding: the token endpoint, UserInfo, /auth and a page. */
+function requests() {
+  return {
+    token: () =>
+      fetch(`${yitong.issuer}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
+        body: 'grant_type=client_credentials',
+      }),
+    userinfo: () => fetch(`${yitong.issuer}/me`, { headers: { authorization: `Bearer ${accessToken}` } }),
+    auth: () =>
+      fetch(
+        `${yitong.issuer}/auth?client_id=${site.clientId}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`,
+        {
+          headers: { accept: 'text/html', cookie: browser.cookieHeader(new URL(yitong.issuer)) },
+          redirect: 'manual',
+        },
+      ),
+    page: () =>
+      fetch(`${yitong.issuer}/account`, {
+        headers: { accept: 'text/html', cookie: browser.cookieHeader(new URL(yitong.issuer)) },
+        redirect: 'manual',
+      }),
+  };
+}
+
+test.serial(
+  'Redis stopped: token, UserInfo, /auth and a page answer 503 within a second; back within 2 s of its return',
+  async (t) => {
+    const calls = requests();
+    await redis.stop();
+    for (const [name, call] of Object.entries(calls)) {
+      const { response, ms, text } = await timed(call());
+      t.is(response.status, 503, `${name}: ${text.slice(0, 200)}`);
+      t.true(ms < 1000, `${name} answered in ${Math.round(ms)} ms`);
+      t.is(response.headers.get('retry-after'), '5', name);
+      if (name === 'token' || name === 'userinfo')
+        t.like(JSON.parse(text), { error: 'temporarily_unavailable' });
+      else t.regex(text, /服务暂时不可用[\s\S]*不是您正在办理业务的网站的问题/, name);
+    }
+    const ready = await timed(fetch(`${yitong.issuer}/readyz`));
+    t.is(ready.response.status, 503);
+    t.true(ready.ms < 1000, `/readyz in ${Math.round(ready.ms)} ms`);
+    t.like(JSON.parse(ready.text), { checks: { redis: 'unreachable', database: 'ok', migrations: 'ok' } });
+
+    await redis.start();
+    const back = await recovery(async () => (await calls.token()).status === 200);
+    t.true(back < 2000, `service back ${Math.round(back)} ms after Redis`);
+    t.true((await calls.page()).status < 500, 'the page asks to sign in again (the session went with Redis)');
+  },
+);
+
+test.serial(
+  'PostgreSQL stopped: what needs it answers 503 within a second, /readyz says so (not "pending migrations"); back within 2 s',
+  async (t) => {
+    await signIn();
+    const calls = requests();
+    await postgres.stop('fast');
+    for (const name of ['userinfo', 'page'] as const) {
+      const { response, ms, text } = await timed(calls[name]());
+      t.is(response.status, 503, `${name}: ${text.slice(0, 200)}`);
+      t.true(ms < 1000, `${name} answered in ${Math.round(ms)} ms`);
+    }
+    const ready = await timed(fetch(`${yitong.issuer}/readyz`));
+    t.is(ready.response.status, 503);
+    t.true(ready.ms < 1000);
+    t.like(JSON.parse(ready.text), { checks: { database: 'unreachable', migrations: 'unknown' } });
+
+    await postgres.start();
+    const back = await recovery(async () => (await calls.userinfo()).status === 200);
+    t.true(back < 2000, `service back ${Math.round(back)} ms after PostgreSQL`);
+  },
+);
