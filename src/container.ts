@@ -91,8 +91,19 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       createLimiter(counters, { name, limit: 10, windowSeconds: 60 * MINUTE, hideKey });
     const notifier = createNotifier(config.notifier, logger);
     const notify = createNotices(notifier, perNumber('notice:phone'));
+    // Anyone can try to register with someone's number: those notices have a budget of their own
+    // (one a day), so they can neither silence the security notices above nor flood the phone.
+    const notifyRegistrationAttempt = createNotices(
+      notifier,
+      createLimiter(counters, {
+        name: 'notice:registration',
+        limit: 1,
+        windowSeconds: 24 * 60 * MINUTE,
+        hideKey,
+      }),
+    );
     const accountsRepo = createAccountsRepo(database.db);
-    const accounts = createAccountsService(accountsRepo, sealer, notify, {
+    const accounts = createAccountsService(accountsRepo, sealer, notifyRegistrationAttempt, {
       passwordPerAccountAndAddress: createLimiter(counters, {
         name: 'pwd:acct+ip',
         limit: 5,
@@ -101,6 +112,16 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       passwordPerAccount: createLimiter(counters, {
         name: 'pwd:acct',
         limit: 30,
+        windowSeconds: 60 * MINUTE,
+      }),
+      passwordPerAccountAndNetwork: createLimiter(counters, {
+        name: 'pwd:acct+net',
+        limit: 1,
+        windowSeconds: 60 * MINUTE,
+      }),
+      passwordUnderAttack: createLimiter(counters, {
+        name: 'pwd:acct:fresh',
+        limit: 10,
         windowSeconds: 60 * MINUTE,
       }),
       passwordPerAddress: createLimiter(counters, { name: 'pwd:ip', limit: 50, windowSeconds: 15 * MINUTE }),
@@ -159,6 +180,11 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       accounts,
       sealer,
       registry: await openRegistry(config.businessRegistry),
+      registryChecksPerPerson: createLimiter(counters, {
+        name: 'registry:acct',
+        limit: 5,
+        windowSeconds: 24 * 60 * MINUTE,
+      }),
       clientExists: async (id) => Boolean(await clientsRepo.findEnabledClient(id)),
     });
     const provider = createProvider({

@@ -6,9 +6,9 @@
  *   const sub = await accounts.register({ idNumber, name, phone, password, passwordConfirm }, ip);
  *   const person = await accounts.authenticate(idNumber, password, ip);
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { checkNewPassword, hashPassword, verifyPassword } from '../auth/password.ts';
-import { addressKey, consumeOrRefuse, type Limiter, refusal } from '../auth/rate-limit.ts';
+import { addressKey, consumeOrRefuse, type Limiter, networkKey, refusal } from '../auth/rate-limit.ts';
 import { AppError, isAppError } from '../errors.ts';
 import type { Sealer } from '../identity/crypto.ts';
 import { factsOf, type IdNumber, parseIdNumber } from '../identity/id-number.ts';
@@ -33,6 +33,10 @@ export interface AccountLimits {
    * password on a fresh address, or on a browser that signed in before, still gets in.
    */
   passwordPerAccount: Limiter;
+  /** Tries per account from one network (IPv6 by /48) an hour: while under attack, one. */
+  passwordPerAccountAndNetwork: Limiter;
+  /** Tries an hour per account, while under attack, from networks that had not tried it. */
+  passwordUnderAttack: Limiter;
   /** Failed attempts per address: one source trying many accounts. Successes are refunded (shared NATs). */
   passwordPerAddress: Limiter;
   registrationPerAddress: Limiter;
@@ -56,11 +60,36 @@ export function normaliseName(input: string): string {
 export function createAccountsService(
   repo: AccountsRepo,
   sealer: Sealer,
-  notify: Notify,
+  /** Tells an account's proved number that someone tried to register with its identity number. */
+  notifyRegistrationAttempt: Notify,
   limits: AccountLimits,
 ) {
-  const deviceTagOf = (idNumber: IdNumber) =>
-    sealer.index(`device:${idNumber}`).subarray(0, 16).toString('base64url');
+  const macOf = (person: Pick<Person, 'id' | 'signedOutAt'>, nonce: string) =>
+    sealer
+      .index(`device:${person.id}:${nonce}:${person.signedOutAt?.getTime() ?? 0}`)
+      .subarray(0, 16)
+      .toString('base64url');
+  const tagMatches = (person: Pick<Person, 'id' | 'signedOutAt'>, tag: string) => {
+    const [nonce = '', mac = ''] = tag.split('~');
+    const expected = Buffer.from(macOf(person, nonce));
+    const given = Buffer.from(mac);
+    return nonce.length > 0 && given.length === expected.length && timingSafeEqual(given, expected);
+  };
+
+  /**
+   * Past the per-account limit the account is under attack, and a browser it never signed in on
+   * is slowed, never blocked: a network (IPv6 by /48) that already tried it this hour waits, and
+   * the others share a few more tries an hour — the owner's right password on a fresh network
+   * still passes, and a known browser or a passkey is never held back.
+   */
+  async function slowDownUnderAttack(account: string, network: string) {
+    const fromHere = await limits.passwordPerAccountAndNetwork.consume(network);
+    const everywhere = await limits.passwordPerAccount.consume(account);
+    if (everywhere.allowed) return;
+    if (fromHere.count > 1) throw refusal('rate.account', fromHere.retryAfterSeconds);
+    const fresh = await limits.passwordUnderAttack.consume(account);
+    if (!fresh.allowed) throw refusal('rate.account', fresh.retryAfterSeconds);
+  }
 
   /** A failed sign-in in the audit trail: who (when the account is known), how, why; never the number. */
   const failed = (ip: string, method: string, reason: string, personId?: string) =>
@@ -120,7 +149,7 @@ export function createAccountsService(
           subject: owner.id,
           ip,
         });
-        notify(owner, { kind: 'registration_attempted' }).catch(() => {});
+        notifyRegistrationAttempt(owner, { kind: 'registration_attempted' }).catch(() => {});
       }
       return undefined;
     },
@@ -139,24 +168,19 @@ export function createAccountsService(
       const account = sealer.index(idNumber).toString('base64url');
       const address = addressKey(ip);
       const here = `${account}:${address}`;
-      const recognised = knownDevices.includes(deviceTagOf(idNumber));
+      const network = `${account}:${networkKey(ip)}`;
+      const person = await repo.findPersonByIdHash(sealer.index(idNumber));
+      const recognised = person !== undefined && knownDevices.some((tag) => tagMatches(person, tag));
       // Counted before the password is checked, so concurrent guesses cannot outrun the limits.
       try {
         await consumeOrRefuse(limits.passwordPerAddress, address, 'rate.ip');
-        const triesHere = await consumeOrRefuse(limits.passwordPerAccountAndAddress, here, 'rate.account');
-        if (!recognised) {
-          // Slowed, never blocked: while the account is under attack, an address that already
-          // failed on it waits, and any other gets its one try — the owner's right password passes.
-          const everywhere = await limits.passwordPerAccount.consume(account);
-          if (!everywhere.allowed && triesHere > 1)
-            throw refusal('rate.account', everywhere.retryAfterSeconds);
-        }
+        await consumeOrRefuse(limits.passwordPerAccountAndAddress, here, 'rate.account');
+        if (!recognised) await slowDownUnderAttack(account, network);
       } catch (error) {
         await failed(ip, 'pwd', 'rate_limited');
         throw error;
       }
 
-      const person = await repo.findPersonByIdHash(sealer.index(idNumber));
       // One argon2id verification whether or not the account exists: timing tells nothing.
       const ok = await verifyPassword(person?.passwordHash, password);
       if (!ok || !person) {
@@ -169,14 +193,22 @@ export function createAccountsService(
       }
       await Promise.all([
         limits.passwordPerAccountAndAddress.reset(here),
+        limits.passwordPerAccountAndNetwork.reset(network),
         limits.passwordPerAddress.refund(address),
         recognised ? undefined : limits.passwordPerAccount.refund(account),
       ]);
       return person;
     },
 
-    /** What a browser keeps (in a cookie) to show this account signed in on it before; nobody else can make one. */
-    deviceTag: (idNumberInput: string) => deviceTagOf(parseIdNumberOrThrow(idNumberInput)),
+    /**
+     * What a browser keeps (in a cookie) to show this account signed in on it: a random nonce and
+     * a keyed MAC, so no two browsers share one and nobody else can make one; worthless once the
+     * account's sign-ins all end (sign out everywhere, a lock, a new password).
+     */
+    deviceTag(person: Pick<Person, 'id' | 'signedOutAt'>): string {
+      const nonce = randomBytes(12).toString('base64url');
+      return `${nonce}~${macOf(person, nonce)}`;
+    },
 
     /**
      * A signed-in person changes their password, proving the current one (counted like a sign-in

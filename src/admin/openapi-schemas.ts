@@ -49,6 +49,7 @@ export const SCHEMAS = {
       claimExpiresAt: { type: ['string', 'null'], format: 'date-time' },
       claimantName: { type: ['string', 'null'] },
       claimantMasked: { type: ['string', 'null'] },
+      representativeMasked: { type: 'string' },
     },
   },
   StatusChange: {

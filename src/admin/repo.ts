@@ -66,6 +66,7 @@ export function createAdminRepo(db: Kysely<Schema>) {
           'claim_expires_at as claimExpiresAt',
           claimant('people.name').as('claimantName'),
           claimant('people.id_number_masked').as('claimantMasked'),
+          'representative_masked as representativeMasked',
         ])
         .where(sql<string>`substr(credit_code, 3, 6)`, 'like', like(prefix))
         .where((eb) => eb.or([eb('status', '<>', 'pending'), eb('claim_expires_at', '>', sql<Date>`now()`)]));

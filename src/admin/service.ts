@@ -226,6 +226,8 @@ export function createAdminService(deps: AdminDeps) {
      * active and every other claim on its code lapses.
      */
     async confirmClaim(admin: Admin, claimId: string, evidence: string, ip: string) {
+      // Someone who saw the documents: never a department's automation.
+      if (admin.personId.startsWith('client:')) throw new AppError('admin.person_required', 403);
       const claim = await legalPersons.findClaim(claimId);
       if (!claim) throw new AppError('admin.not_found', 404);
       require(admin, regionOf(claim.creditCode as CreditCode), true);
@@ -257,21 +259,37 @@ export function createAdminService(deps: AdminDeps) {
     /** Changes a site of the admin's region: its registration with `fields` over it (id, department and region kept). */
     async updateClient(admin: Admin, clientId: string, fields: Record<string, unknown>, ip: string) {
       const current = await client(admin, clientId, true);
-      const manifest = {
+      const manifest: Record<string, unknown> & { client_id: string } = {
         ...current.metadata,
         ...fields,
         client_id: current.id,
         department: current.department,
         region_code: current.regionCode,
       };
+      // The designation for admin scopes is a decision of its own: it holds while the site keeps
+      // the scopes, and is made only when a province administrator adds one. Editing the
+      // redirect URIs of a site that merely lists them (saved before designations) decides nothing.
+      const adminScopes = (scope: unknown) =>
+        new Set(
+          String(scope ?? '')
+            .split(' ')
+            .filter((s) => listsAdminScope(s)),
+        );
+      const before = adminScopes(current.metadata.scope);
+      const adds = [...adminScopes(fields.scope)].some((scope) => !before.has(scope));
+      const designated = listsAdminScope(manifest.scope) && (current.adminDesignated || adds);
       await saveClient(admin, manifest, () =>
-        deps.clients.update(manifest, {
-          actor: admin.personId,
-          action: 'client.updated',
-          subject: current.id,
-          ip,
-          details: { client_id: current.id, fields: Object.keys(fields) },
-        }),
+        deps.clients.update(
+          manifest,
+          {
+            actor: admin.personId,
+            action: 'client.updated',
+            subject: current.id,
+            ip,
+            details: { client_id: current.id, fields: Object.keys(fields), admin_designated: designated },
+          },
+          designated,
+        ),
       );
     },
 

@@ -128,3 +128,13 @@ export function addressKey(ip: string): string {
     .map((g) => g.replace(/^0+(?=.)/, ''))
     .join(':')}::/64`;
 }
+
+/** The network an address belongs to, for limits a guesser must not dodge by changing address: IPv6 by /48. */
+export function networkKey(ip: string): string {
+  const address = plainAddress(ip);
+  if (!address.includes(':')) return address;
+  return `${ipv6Groups(address)
+    .slice(0, 3)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/48`;
+}

@@ -121,7 +121,14 @@ export function createClientsRepo(db: Kysely<Schema>) {
     findClient(id: string) {
       return db
         .selectFrom('clients')
-        .select(['id', 'department', 'region_code as regionCode', 'metadata', 'enabled'])
+        .select([
+          'id',
+          'department',
+          'region_code as regionCode',
+          'metadata',
+          'enabled',
+          'admin_designated as adminDesignated',
+        ])
         .where('id', '=', id)
         .executeTakeFirst();
     },

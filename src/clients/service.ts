@@ -137,10 +137,18 @@ export function createClientsService(
     },
 
     /** An existing site's registration replaced by `json` (its secret stays); false when there is none. */
-    async update(json: Record<string, unknown> & { client_id: string }, audit: AuditEvent): Promise<boolean> {
+    /**
+     * An existing site's registration replaced by `json` (its secret stays); false when there is
+     * none. `adminDesignated`: whether the province's designation for admin scopes holds.
+     */
+    async update(
+      json: Record<string, unknown> & { client_id: string },
+      audit: AuditEvent,
+      adminDesignated: boolean,
+    ): Promise<boolean> {
       const manifest = await checkManifest('manifest', json, json.client_id);
       const { secretHash: _kept, ...record } = recordOf(manifest, null);
-      return repo.updateClient(record, audit);
+      return repo.updateClient({ ...record, adminDesignated }, audit);
     },
 
     /** Validates every manifest in `dir` first; applies them only when all are valid. */

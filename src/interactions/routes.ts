@@ -89,7 +89,7 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
     try {
       const known = knownDevices(ctx);
       const person = await accounts.authenticate(str(form.id_number), str(form.password), ctx.ip, known);
-      rememberDevice(ctx, accounts.deviceTag(str(form.id_number)), known);
+      rememberDevice(ctx, accounts.deviceTag(person), known);
       await strongAuth.continueSignIn(ctx, interaction, { accountId: person.id, methods: ['pwd'] });
     } catch (error) {
       if (!isAppError(error)) throw error;

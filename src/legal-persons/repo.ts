@@ -78,7 +78,11 @@ export function createLegalPersonsRepo(db: Kysely<Schema>) {
     ): Promise<void> {
       try {
         await db.transaction().execute(async (trx) => {
-          const lapsed = await removeClaims(trx, entity.creditCode, entity.status !== 'pending');
+          const proved = entity.status !== 'pending';
+          const replaced = proved
+            ? await replaceCurrent(trx, entity.creditCode, entity.representativeHmac)
+            : [];
+          const lapsed = await removeClaims(trx, entity.creditCode, proved);
           await trx
             .insertInto('legal_persons')
             .values({
@@ -93,7 +97,11 @@ export function createLegalPersonsRepo(db: Kysely<Schema>) {
             })
             .execute();
           for (const member of members) await upsertMembership(trx, entity.id, member);
-          await appendAudit(trx, audit, ...lapsed.map((claim) => lapsedEvent(claim, audit)));
+          await appendAudit(
+            trx,
+            audit,
+            ...[...replaced, ...lapsed].map((claim) => lapsedEvent(claim, audit)),
+          );
         });
       } catch (error) {
         if (isUniqueViolation(error))
@@ -103,30 +111,65 @@ export function createLegalPersonsRepo(db: Kysely<Schema>) {
     },
 
     /**
-     * A pending claim proved (an administrator, a counter): the entity becomes active and every
-     * other claim on its code lapses. 409 when it is no longer an open claim or the code has
-     * meanwhile become someone else's entity.
+     * A pending claim proved (an administrator, a counter): the entity becomes active, with its
+     * named representative (when registered) as a member; every other claim on its code lapses,
+     * and an entity of the code with another representative is replaced. 409 when it is no
+     * longer an open claim.
      */
     async confirmClaim(id: string, audit: (claim: LegalPerson) => AuditEvent): Promise<LegalPerson> {
       try {
         return await db.transaction().execute(async (trx) => {
+          const code = await trx
+            .selectFrom('legal_persons')
+            .select('credit_code')
+            .where('id', '=', id)
+            .executeTakeFirst();
+          // Every claim on the code is locked in one order, so two confirmations never deadlock.
+          await trx
+            .selectFrom('legal_persons')
+            .select('id')
+            .where('credit_code', '=', code?.credit_code ?? '')
+            .orderBy('id')
+            .forUpdate()
+            .execute();
           const claim = await trx
             .selectFrom('legal_persons')
-            .select(ENTITY)
+            .select([...ENTITY, 'legal_persons.representative_hmac as representativeHmac'])
             .where('id', '=', id)
             .where(openClaim)
-            .forUpdate()
             .executeTakeFirst();
           if (!claim) throw new AppError('legal_person.not_pending', 409);
-          const lapsed = await removeClaims(trx, claim.creditCode, true, id);
+          const { representativeHmac, ...entity } = claim;
+          const replaced = await replaceCurrent(trx, entity.creditCode, Buffer.from(representativeHmac));
+          const lapsed = await removeClaims(trx, entity.creditCode, true, id);
           await trx
             .updateTable('legal_persons')
             .set({ status: 'active', claim_expires_at: null, updated_at: new Date() })
             .where('id', '=', id)
             .execute();
-          const event = audit(claim);
-          await appendAudit(trx, event, ...lapsed.map((other) => lapsedEvent(other, event)));
-          return { ...claim, status: 'active' as const, claimExpiresAt: null };
+          const event = audit(entity);
+          await trx
+            .insertInto('memberships')
+            .columns(['legal_person_id', 'person_id', 'role', 'granted_by'])
+            .expression((eb) =>
+              eb
+                .selectFrom('people')
+                .select([
+                  sql.lit(id).as('legal_person_id'),
+                  'people.id',
+                  sql.lit('representative').as('role'),
+                  sql.lit(event.actor).as('granted_by'),
+                ])
+                .where('people.id_number_hmac', '=', representativeHmac),
+            )
+            .onConflict((oc) => oc.columns(['legal_person_id', 'person_id']).doNothing())
+            .execute();
+          await appendAudit(
+            trx,
+            event,
+            ...[...replaced, ...lapsed].map((other) => lapsedEvent(other, event)),
+          );
+          return { ...entity, status: 'active' as const, claimExpiresAt: null };
         });
       } catch (error) {
         if (isUniqueViolation(error)) throw new AppError('legal_person.exists', 409);
@@ -136,13 +179,29 @@ export function createLegalPersonsRepo(db: Kysely<Schema>) {
 
     /** The open claims a person made (they are its first member), for the limit on claims. */
     openClaimsOf(personId: string) {
-      return db
+      return (
+        db
+          .selectFrom('legal_persons')
+          .innerJoin('memberships', 'memberships.legal_person_id', 'legal_persons.id')
+          .select(['legal_persons.id', 'legal_persons.credit_code as creditCode'])
+          .where('memberships.person_id', '=', personId)
+          // Claims the person made (registration grants the claimant's own membership), never
+          // one that names them: nobody can use up someone else's claims.
+          .whereRef('memberships.granted_by', '=', 'memberships.person_id')
+          .where(openClaim)
+          .execute()
+      );
+    },
+
+    /** The keyed fingerprint of the representative of the code's current entity, if there is one. */
+    async currentRepresentative(creditCode: string): Promise<Buffer | undefined> {
+      const row = await db
         .selectFrom('legal_persons')
-        .innerJoin('memberships', 'memberships.legal_person_id', 'legal_persons.id')
-        .select(['legal_persons.id', 'legal_persons.credit_code as creditCode'])
-        .where('memberships.person_id', '=', personId)
-        .where(openClaim)
-        .execute();
+        .select('representative_hmac')
+        .where('credit_code', '=', creditCode)
+        .where(current)
+        .executeTakeFirst();
+      return row && Buffer.from(row.representative_hmac);
     },
 
     /** Deletes lapsed claims (the daily purge); returns how many. */
@@ -365,6 +424,7 @@ async function removeClaims(trx: Kysely<Schema>, creditCode: string, all: boolea
     .where('credit_code', '=', creditCode)
     .where('status', '=', 'pending')
     .where('id', '<>', keep)
+    .orderBy('id')
     .forUpdate()
     .execute();
   const now = new Date();
@@ -372,9 +432,10 @@ async function removeClaims(trx: Kysely<Schema>, creditCode: string, all: boolea
     .map((claim) => ({
       id: claim.id,
       creditCode,
-      lapsed: claim.expiresAt !== null && claim.expiresAt <= now,
+      reason:
+        claim.expiresAt !== null && claim.expiresAt <= now ? ('lapsed' as const) : ('displaced' as const),
     }))
-    .filter((claim) => all || claim.lapsed);
+    .filter((claim) => all || claim.reason === 'lapsed');
   if (removed.length)
     await trx
       .deleteFrom('legal_persons')
@@ -387,16 +448,36 @@ async function removeClaims(trx: Kysely<Schema>, creditCode: string, all: boolea
   return removed;
 }
 
+/**
+ * A proved registration of a code whose current entity names another representative replaces
+ * it (it was registered by someone who was not proved, before claims had to be). The same
+ * representative: the entity exists already (409).
+ */
+async function replaceCurrent(trx: Kysely<Schema>, creditCode: string, representativeHmac: Buffer) {
+  const existing = await trx
+    .selectFrom('legal_persons')
+    .select(['id', 'representative_hmac'])
+    .where('credit_code', '=', creditCode)
+    .where('status', '<>', 'pending')
+    .forUpdate()
+    .executeTakeFirst();
+  if (!existing) return [];
+  if (Buffer.from(existing.representative_hmac).equals(representativeHmac))
+    throw new AppError('legal_person.exists', 409, { field: 'credit_code' });
+  await trx.deleteFrom('legal_persons').where('id', '=', existing.id).execute();
+  return [{ id: existing.id, creditCode, reason: 'replaced' as const }];
+}
+
 /** One row per claim that went: who made the change that ended it, and why. */
 const lapsedEvent = (
-  claim: { id: string; creditCode: string; lapsed: boolean },
+  ended: { id: string; creditCode: string; reason: 'lapsed' | 'displaced' | 'replaced' },
   cause: AuditEvent,
 ): AuditEvent => ({
   actor: cause.actor,
-  action: 'legal_person.claim_ended',
-  subject: claim.id,
+  action: ended.reason === 'replaced' ? 'legal_person.replaced' : 'legal_person.claim_ended',
+  subject: ended.id,
   ip: cause.ip,
-  details: { credit_code: claim.creditCode, reason: claim.lapsed ? 'lapsed' : 'displaced' },
+  details: { credit_code: ended.creditCode, reason: ended.reason },
 });
 
 async function requireManager(trx: Kysely<Schema>, entityId: string) {

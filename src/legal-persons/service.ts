@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Person } from '../accounts/repo.ts';
 import { type AccountsService, parseIdNumberOrThrow } from '../accounts/service.ts';
+import { consumeOrRefuse, type Limiter } from '../auth/rate-limit.ts';
 import { AppError } from '../errors.ts';
 import { type CreditCode, parseCreditCode } from '../identity/credit-code.ts';
 import type { Sealer } from '../identity/crypto.ts';
@@ -51,6 +52,7 @@ export interface LegalPersonDeps {
   sealer: Pick<Sealer, 'index'>;
   /** The business registration source; undefined: every claim waits for a counter or an administrator. */
   registry: BusinessRegistry | undefined;
+  registryChecksPerPerson: Limiter;
   clientExists(clientId: string): Promise<boolean>;
 }
 
@@ -72,6 +74,7 @@ export function createLegalPersonsService({
   accounts,
   sealer,
   registry,
+  registryChecksPerPerson,
   clientExists,
 }: LegalPersonDeps) {
   const code = parseCreditCodeOrThrow;
@@ -102,6 +105,8 @@ export function createLegalPersonsService({
   /** The entity, when `actor` may manage it; 403 (and nothing changes) otherwise. */
   async function managed(actor: Actor, creditCode: string): Promise<LegalPerson> {
     const entity = await entityFor(actor, creditCode);
+    // Nobody is authorised for a claim: its people come with it only once it is proved.
+    if (entity.status === 'pending') throw new AppError('legal_person.pending', 403);
     if (actor === 'cli') return entity;
     const membership = await repo.membership(entity.id, actor.personId);
     const manager = membership && ['representative', 'administrator'].includes(membership.role);
@@ -154,8 +159,14 @@ export function createLegalPersonsService({
   }
 
   /** A claim nobody proved yet: refused when the code is registered, or the person has too many open. */
-  async function claimable(person: Person, creditCode: CreditCode) {
-    if (await repo.findByCode(creditCode))
+  /**
+   * A claim nobody proved yet: refused when the code's entity already has this representative
+   * (nothing to prove), or when the person has too many open. A registered entity with another
+   * representative may be claimed: a proved claim replaces it (an entity registered by someone
+   * who was not its representative, before claims had to be proved).
+   */
+  async function claimable(person: Person, creditCode: CreditCode, representative: IdNumber) {
+    if ((await repo.currentRepresentative(creditCode))?.equals(sealer.index(representative)))
       throw new AppError('legal_person.exists', 409, { field: 'credit_code' });
     const open = await repo.openClaimsOf(person.id);
     if (open.some((claim) => claim.creditCode === creditCode))
@@ -175,11 +186,12 @@ export function createLegalPersonsService({
       const creditCode = code(input.creditCode);
       const fields = entityFields(input);
       if (input.role === 'representative') {
-        const idNumber = accounts.revealIdNumber(person);
-        const answer =
-          registry && person.identityLevel >= 2
-            ? await registry.check({ creditCode, idNumber: idNumber as IdNumber, name: person.name })
-            : undefined;
+        const idNumber = accounts.revealIdNumber(person) as IdNumber;
+        // The registration source is asked at most a few times a day per person: it must not
+        // become an oracle for who represents which company.
+        const ask = registry && person.identityLevel >= 2;
+        if (ask) await consumeOrRefuse(registryChecksPerPerson, person.id, 'rate.registry');
+        const answer = ask ? await registry.check({ creditCode, idNumber, name: person.name }) : undefined;
         if (answer?.outcome === 'mismatch')
           throw new AppError('legal_person.registry_mismatch', 422, { field: 'credit_code' });
         const members = [{ personId: person.id, role: 'representative' as const }];
@@ -190,7 +202,7 @@ export function createLegalPersonsService({
             members,
             { actor: person.id, ip, proof: 'business_registry' },
           );
-        await claimable(person, creditCode);
+        await claimable(person, creditCode, idNumber);
         return create({ creditCode, ...fields, status: 'pending' }, { idNumber, person }, members, {
           actor: person.id,
           ip,
@@ -200,14 +212,12 @@ export function createLegalPersonsService({
       const idNumber = parseIdNumberOrThrow(input.representativeIdNumber ?? '');
       const representative = await accounts.findPersonByIdNumber(idNumber);
       if (representative?.id === person.id) throw new AppError('legal_person.role', 400, { field: 'role' });
-      await claimable(person, creditCode);
+      await claimable(person, creditCode, idNumber);
+      // The representative is named, not made a member: that happens when the claim is proved.
       return create(
         { creditCode, ...fields, status: 'pending' },
         { idNumber, person: representative },
-        [
-          { personId: person.id, role: 'administrator' },
-          ...(representative ? [{ personId: representative.id, role: 'representative' as const }] : []),
-        ],
+        [{ personId: person.id, role: 'administrator' }],
         { actor: person.id, ip },
       );
     },
@@ -223,7 +233,9 @@ export function createLegalPersonsService({
      * operator): the entity is active, every other claim on its code ends. Audited with the
      * evidence named.
      */
-    confirmClaim(claimId: string, by: { actor: string; ip?: string; via: Proof; evidence: string }) {
+    async confirmClaim(claimId: string, by: { actor: string; ip?: string; via: Proof; evidence: string }) {
+      // Nobody proves their own claim, nor one they are part of.
+      if (await repo.membership(claimId, by.actor)) throw new AppError('legal_person.own_claim', 403);
       return repo.confirmClaim(claimId, (claim) => ({
         actor: by.actor,
         action: 'legal_person.claim_confirmed',
@@ -337,7 +349,9 @@ export function createLegalPersonsService({
       if (!membership) throw new AppError('legal_person.forbidden', 403);
       const [members, uses] = await Promise.all([repo.members(entity.id), repo.uses(entity.id)]);
       const manages =
-        ['representative', 'administrator'].includes(membership.role) && entity.status !== 'deregistered';
+        ['representative', 'administrator'].includes(membership.role) &&
+        entity.status !== 'deregistered' &&
+        entity.status !== 'pending';
       return { entity, membership, manages, members, uses };
     },
 

@@ -86,6 +86,8 @@ export const adminZh = {
   'admin.legal.claims': '待确认的登记申请',
   'admin.legal.claimant': '申请人：{name}（{id}），{date} 前有效。请核验营业执照和法定代表人身份证后再确认。',
   'admin.legal.evidence': '已核验的材料',
+  'admin.person_required': '登记申请须由管理员本人在核验材料后确认，不能由自动化程序确认。',
+  'admin.legal.representative': '法定代表人：{id}',
 };
 
 export const adminEn: Record<keyof typeof adminZh, string> = {
@@ -178,4 +180,7 @@ export const adminEn: Record<keyof typeof adminZh, string> = {
   'admin.legal.claimant':
     'Claimed by {name} ({id}), open until {date}. Check the business licence and the representative’s identity card before confirming.',
   'admin.legal.evidence': 'Documents checked',
+  'admin.person_required':
+    'A claim is confirmed by an administrator who checked the documents, never by automation.',
+  'admin.legal.representative': 'Legal representative: {id}',
 };

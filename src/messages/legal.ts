@@ -98,6 +98,9 @@ export const legalZh = {
   'entity.done.claimed':
     '申请已提交，待确认。请在 {days} 天内携带营业执照和法定代表人身份证到任一政务服务窗口确认，或由管理员核验材料后确认。确认前不能以该单位身份办事。',
   'entity.claim_until': '待确认，{date} 前有效',
+  'legal_person.pending': '该单位的登记申请尚未确认，确认前不能为其授权任何人。',
+  'legal_person.own_claim': '不能确认自己提交或参与的登记申请，请由其他管理员或窗口工作人员核验。',
+  'rate.registry': '今天核对市场主体登记信息的次数已达上限，请明天再试，或携带营业执照到政务服务窗口办理。',
 };
 
 export const legalEn: Record<keyof typeof legalZh, string> = {
@@ -212,4 +215,10 @@ export const legalEn: Record<keyof typeof legalZh, string> = {
   'entity.done.claimed':
     'Your claim is submitted and waits for confirmation: within {days} days, bring the business licence and the representative’s identity card to any service counter, or an administrator confirms it after checking them. Until then nobody can act for the organisation.',
   'entity.claim_until': 'awaiting confirmation until {date}',
+  'legal_person.pending':
+    'This organisation’s claim is not confirmed yet: nobody can be authorised for it before.',
+  'legal_person.own_claim':
+    'You cannot confirm a claim you made or are part of: another administrator or counter staff must check it.',
+  'rate.registry':
+    'The business register has been asked too often today: try again tomorrow, or bring the business licence to a service counter.',
 };

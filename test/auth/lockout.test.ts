@@ -49,9 +49,9 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
     t.is(reasons.filter((r) => r === 'rate.account').length, 15);
   });
 
-  test(`${backend}: thirty guesses from seven addresses cannot lock the owner out: past the limit an address that failed waits, a fresh one gets one try, a known browser is not held back`, async (t) => {
+  test(`${backend}: thirty guesses from seven addresses cannot lock the owner out: past the limit a network that tried waits, fresh ones share ten tries an hour, a known browser is not held back`, async (t) => {
     const person = newCitizen();
-    await yitong.createCitizen(person);
+    const sub = await yitong.createCitizen(person);
     // The attack of the finding: 31 wrong passwords from 7 addresses (5 each, the per-address cap).
     for (let i = 0; i < 31; i++)
       await t.throwsAsync(accounts().authenticate(person.idNumber, 'wrong', `10.4.${i % 7}.1`), {
@@ -59,7 +59,7 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
       });
     // The owner, right password, own address: in, the first time.
     t.is((await accounts().authenticate(person.idNumber, person.password, '10.4.99.1')).name, person.name);
-    // Under attack, each fresh address gets one try: a wrong one, then even the right one waits there.
+    // Under attack, a fresh network gets one try: a wrong one, then even the right one waits there…
     await t.throwsAsync(accounts().authenticate(person.idNumber, 'wrong', '10.4.100.1'), {
       message: 'account.credentials',
     });
@@ -67,20 +67,58 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
       accounts().authenticate(person.idNumber, person.password, '10.4.100.1'),
     );
     t.like(waits, { message: 'rate.account', status: 429 });
-    // …unless the browser signed in to this account before (its device cookie).
-    const known = [accounts().deviceTag(person.idNumber)];
+    // …unless the browser signed in to this account before (its device cookie, its own tag).
+    const owner = await accounts().findPerson(sub);
+    if (!owner) return t.fail('no person');
+    const known = [accounts().deviceTag(owner)];
+    t.not(accounts().deviceTag(owner), known[0], 'every browser gets a tag of its own');
     t.is(
       (await accounts().authenticate(person.idNumber, person.password, '10.4.100.1', known)).name,
       person.name,
     );
+    const other = await accounts().findPerson(await yitong.createCitizen(newCitizen()));
+    if (!other) return t.fail('no person');
     await t.throwsAsync(accounts().authenticate(person.idNumber, 'wrong', '10.4.101.1'));
-    await t.throwsAsync(
-      accounts().authenticate(person.idNumber, person.password, '10.4.101.1', [
-        accounts().deviceTag(newCitizen().idNumber),
-      ]),
-      { message: 'rate.account' },
-      'another account’s tag does not count',
-    );
+    for (const [tag, why] of [
+      [accounts().deviceTag(other), 'another account’s tag does not count'],
+      [`${known[0]?.split('~')[0]}~${'A'.repeat(22)}`, 'a forged tag does not count'],
+    ] as const)
+      await t.throwsAsync(
+        accounts().authenticate(person.idNumber, person.password, '10.4.101.1', [tag]),
+        { message: 'rate.account' },
+        why,
+      );
+    // Signing out everywhere ends every tag: the browser must prove itself again.
+    await yitong.server.container.accountsRepo.signOutEverywhere(sub, {
+      actor: sub,
+      action: 'account.signed_out',
+      subject: sub,
+    });
+    await t.throwsAsync(accounts().authenticate(person.idNumber, person.password, '10.4.101.1', known), {
+      message: 'rate.account',
+    });
+  });
+
+  test(`${backend}: under attack, a guesser with many networks gets ten tries an hour in all, not one per network`, async (t) => {
+    const person = newCitizen();
+    await yitong.createCitizen(person);
+    for (let i = 0; i < 30; i++)
+      await t.throwsAsync(accounts().authenticate(person.idNumber, 'wrong', `10.5.${i % 7}.1`));
+    // 60 /64s of one /48, then 60 different /48s: the /48 gets one try, all others share ten.
+    const outcomes = [];
+    for (let i = 0; i < 60; i++)
+      outcomes.push(
+        await accounts()
+          .authenticate(person.idNumber, 'wrong', `2001:db8:1:${i.toString(16)}::1`)
+          .catch((error: Error) => error.message),
+      );
+    for (let i = 0; i < 60; i++)
+      outcomes.push(
+        await accounts()
+          .authenticate(person.idNumber, 'wrong', `2001:db8:${(i + 2).toString(16)}::1`)
+          .catch((error: Error) => error.message),
+      );
+    t.is(outcomes.filter((outcome) => outcome === 'account.credentials').length, 10);
   });
 
   test(`${backend}: five wrong one-time codes from one address stop that address, not the owner elsewhere; thirty an hour stop the account`, async (t) => {

@@ -65,6 +65,8 @@ function accountsOn(database: Database, sealer: Sealer) {
   return createAccountsService(createAccountsRepo(database.db), sealer, async () => {}, {
     passwordPerAccountAndAddress: limiter('a'),
     passwordPerAccount: limiter('b'),
+    passwordPerAccountAndNetwork: limiter('e'),
+    passwordUnderAttack: limiter('f'),
     passwordPerAddress: limiter('c'),
     registrationPerAddress: limiter('d'),
   });

@@ -249,7 +249,7 @@ export function legalPersonSuite(test: TestFn, backend: Backend) {
     );
     await fails(
       service().register(
-        (await yitong.server.container.accounts.findPerson(stranger.sub)) as Person,
+        (await yitong.server.container.accounts.findPerson(person.sub)) as Person,
         {
           creditCode: entity.creditCode.toLowerCase(),
           name: '第二个',
@@ -308,9 +308,13 @@ export function legalPersonSuite(test: TestFn, backend: Backend) {
     );
     const rows = await yitong.server.container.database.db
       .selectFrom('legal_persons')
-      .select('id')
+      .select('status')
       .where('credit_code', '=', entity.creditCode)
       .execute();
-    t.is(rows.length, 1, 'never a second account');
+    t.deepEqual(
+      rows.map((row) => row.status),
+      ['active'],
+      'never a second account',
+    );
   });
 }

@@ -64,6 +64,17 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
       t.true(answer.status >= 400 && answer.status < 500, `${answer.url} ${answer.status}`);
       await answer.body?.cancel();
     }
+    // A NUL in any authorization parameter kept with the interaction (state, nonce, login_hint):
+    // Redis keeps it; the database cannot, and the site is told invalid_request. Never a 500.
+    for (const field of ['state', 'nonce', 'login_hint']) {
+      const answer = await fetch(
+        `${yitong.issuer}/auth?${form({ client_id: clientId, response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, code_challenge: 'a'.repeat(43), code_challenge_method: 'S256', [field]: `a${NUL}b` })}`,
+        { redirect: 'manual' },
+      );
+      t.true(answer.status < 500, `${field}: ${answer.status}`);
+      t.notRegex(answer.headers.get('location') ?? '', /server_error/, field);
+      await answer.body?.cancel();
+    }
   });
 
   test(`${backend}: the audit trail refuses dates it cannot hold (0000-01-01) with 400 naming the field`, async (t) => {

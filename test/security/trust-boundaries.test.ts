@@ -167,6 +167,24 @@ test('5: admin scopes are the province’s to give: a county admin cannot list t
   const pending = await authorizationRequest(site, { scope: 'openid admin' });
   const back = await new Browser().visit(pending.url, {}, REDIRECT_URI);
   t.is(new URL(back.url).searchParams.get('error'), 'invalid_scope', 'the provider never grants it');
+
+  // The province editing its redirect URIs decides nothing; adding the scope is the decision.
+  const province = await departmentToken(yitong, '440000', 'admin');
+  const designated = async () =>
+    (
+      await db()
+        .selectFrom('clients')
+        .select('admin_designated')
+        .where('id', '=', clientId)
+        .executeTakeFirstOrThrow()
+    ).admin_designated;
+  const patch = (body: unknown) =>
+    adminApi(yitong, province, `/clients/${clientId}`, { method: 'PATCH', body });
+  t.is((await patch({ redirect_uris: [REDIRECT_URI] })).status, 200);
+  t.false(await designated());
+  t.is((await patch({ scope: 'openid' })).status, 200);
+  t.is((await patch({ scope: 'openid admin' })).status, 200);
+  t.true(await designated());
 });
 
 test('6: an administrator is acted on only from strictly higher up the region tree', async (t) => {
@@ -291,8 +309,13 @@ test('11: registering a number that has an account answers as for a new one; the
   t.is(taken.status, fresh.status);
   const text = (html: string) => html.match(/<main[\s\S]*<\/main>/)?.[0];
   t.is(text(taken.html), text(fresh.html));
+  // Repeated attempts send one notice a day: they can neither flood the phone nor use up the
+  // budget of the security notices.
+  await register(owner);
+  await register(owner);
+  await new Promise((resolve) => setTimeout(resolve, 200));
   const notices = notifier.received.map((r) => JSON.parse(r.body) as { kind: string; personId: string });
-  t.true(notices.some((n) => n.kind === 'registration_attempted' && n.personId === sub));
+  t.is(notices.filter((n) => n.kind === 'registration_attempted' && n.personId === sub).length, 1);
   t.truthy(
     await yitong.server.container.accounts.authenticate(owner.idNumber, owner.password, '10.9.0.1'),
     'the owner’s password is unchanged',

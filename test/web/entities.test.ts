@@ -17,7 +17,7 @@ import { startYitong, type Yitong } from '../helpers/yitong.ts';
 let yitong: Yitong;
 let tax: { clientId: string; clientSecret: string };
 /** Representatives the business register lists, each with a code and the registered name. */
-const registered = Array.from({ length: 8 }, (_, i) => ({
+const registered = Array.from({ length: 12 }, (_, i) => ({
   person: newCitizen(),
   code: newCreditCode(),
   name: `登记示范有限公司${i}`,
@@ -139,7 +139,7 @@ test('registered by someone else, an entity is a claim that waits; confirmed wit
   });
   t.regex(claimed.html, /申请已提交，待确认/);
   t.regex(claimed.html, /待确认/);
-  t.deepEqual((await members(code)).sort(), ['administrator', 'representative']);
+  t.deepEqual(await members(code), ['administrator'], 'the representative joins once it is proved');
   const [claim] = await entities(code);
   await yitong.server.container.legalPersons.confirmClaim(claim?.id ?? '', {
     actor: 'cli',
@@ -147,6 +147,7 @@ test('registered by someone else, an entity is a claim that waits; confirmed wit
     evidence: '营业执照原件、法定代表人身份证原件',
   });
   t.regex((await browser.visit(claimed.url.replace(/\?.*/, ''))).html, /正常/);
+  t.deepEqual((await members(code)).sort(), ['administrator', 'representative']);
   const confirmation = await yitong.server.container.database.db
     .selectFrom('audit_events')
     .select('details')
@@ -265,12 +266,9 @@ test('bad input is shown next to the form and writes nothing', async (t) => {
   const first = await registerEntity(listed, code);
   t.is(first.status, 200);
   const other = await signedIn();
-  const duplicate = await submit(other.browser, other.page, '/account/entities', {
-    credit_code: code,
-    name: '后登记公司',
-    type: 'enterprise',
-    role: 'representative',
-  });
+  // Someone else may only claim it (a proved claim would replace it); its representative again: refused.
+  t.regex((await registerEntity(other, code, { name: '后登记公司' })).html, /申请已提交/);
+  const duplicate = await registerEntity(listed, code);
   t.is(duplicate.status, 409);
   t.regex(errorText(duplicate), /该统一社会信用代码已登记/);
 
@@ -280,7 +278,8 @@ test('bad input is shown next to the form and writes nothing', async (t) => {
   });
   t.is(unregistered.status, 404);
   t.regex(unregistered.html, /尚未注册一通账号/);
-  t.deepEqual(await members(code), ['representative']);
+  // The entity's representative, and the one the other person's claim names: nothing else.
+  t.deepEqual(await members(code), ['representative', 'representative']);
 });
 
 test('a citizen who is not a member gets 404 on an entity’s pages, an agent 403 on changes; nothing changes', async (t) => {
@@ -364,4 +363,109 @@ test('done when: a citizen registers an enterprise, authorises a colleague for o
 
   const entityPage = await browser.visit(`${yitong.issuer}/account/entities/${code}`);
   t.regex(entityPage.html, /电子税务局/, 'the entity page lists the site its people used');
+});
+
+test('a claim naming someone as representative does not make them a member, lets nobody be authorised, and cannot block them', async (t) => {
+  const victim = await signedIn(1);
+  const attacker = await signedIn();
+  const code = newCreditCode();
+  const claimed = await registerEntity(attacker, code, {
+    role: 'administrator',
+    representative_id_number: victim.person.idNumber,
+  });
+  t.regex(claimed.html, /申请已提交/);
+  t.deepEqual(await members(code), ['administrator'], 'the named representative is not made a member');
+  const accomplice = newCitizen();
+  await yitong.createCitizen(accomplice);
+  const added = await attacker.browser.visit(`${yitong.issuer}/account/entities/${code}/members`, {
+    form: {
+      _csrf: attacker.page.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '',
+      id_number: accomplice.idNumber,
+      role: 'administrator',
+    },
+  });
+  t.is(added.status, 403);
+  t.regex(errorText(added) || added.html, /尚未确认/);
+  t.deepEqual(await members(code), ['administrator']);
+  // The victim's own claim is not refused because another claim names them.
+  t.regex((await registerEntity(victim, code)).html, /申请已提交/);
+
+  // Confirmed by someone who saw the evidence: the named representative becomes a member then.
+  const [claim] = await yitong.server.container.database.db
+    .selectFrom('legal_persons')
+    .innerJoin('memberships', 'memberships.legal_person_id', 'legal_persons.id')
+    .select('legal_persons.id')
+    .where('legal_persons.credit_code', '=', code)
+    .where('memberships.person_id', '=', attacker.sub)
+    .execute();
+  await yitong.server.container.legalPersons.confirmClaim(claim?.id ?? '', {
+    actor: 'cli',
+    via: 'cli',
+    evidence: '授权委托书、营业执照原件',
+  });
+  t.deepEqual((await members(code)).sort(), ['administrator', 'representative']);
+  t.deepEqual(
+    (await entities(code)).map((e) => e.status),
+    ['active'],
+    'the victim’s own claim ended with the confirmation',
+  );
+});
+
+test('nobody confirms their own claim; two confirmations on one code at once: one wins, the other is told, never a 500', async (t) => {
+  const claimant = await signedIn();
+  const code = newCreditCode();
+  await registerEntity(claimant, code);
+  const [own] = await entities(code);
+  await t.throwsAsync(
+    yitong.server.container.legalPersons.confirmClaim(own?.id ?? '', {
+      actor: claimant.sub,
+      via: 'admin',
+      evidence: '我自己的材料',
+    }),
+    { message: 'legal_person.own_claim' },
+  );
+  const other = await signedIn();
+  await registerEntity(other, code);
+  const claims = await entities(code);
+  t.is(claims.length, 2);
+  const results = await Promise.allSettled(
+    claims.map((claim) =>
+      yitong.server.container.legalPersons.confirmClaim(claim.id, {
+        actor: 'cli',
+        via: 'cli',
+        evidence: '营业执照原件',
+      }),
+    ),
+  );
+  t.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+  const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+  t.like(refused.reason, { code: 'legal_person.not_pending', status: 409 });
+});
+
+test('an entity registered before claims had to be proved is replaced by its proved representative', async (t) => {
+  const real = await listedRepresentative();
+  // Registered earlier, at once, by someone who was not its representative.
+  const impostor = newCitizen();
+  await yitong.createCitizen(impostor);
+  await yitong.server.container.legalPersons.createByOperator({
+    creditCode: real.code,
+    name: '冒名登记公司',
+    representativeIdNumber: impostor.idNumber,
+  });
+  const proved = await registerEntity(real, real.code);
+  t.regex(proved.html, /单位已登记/);
+  t.deepEqual(
+    (await entities(real.code)).map((e) => e.status),
+    ['active'],
+  );
+  t.deepEqual(await members(real.code), ['representative']);
+  const replaced = await yitong.server.container.database.db
+    .selectFrom('audit_events')
+    .select('details')
+    .where('action', '=', 'legal_person.replaced')
+    .where(sql<string>`details->>'credit_code'`, '=', real.code)
+    .execute();
+  t.is(replaced.length, 1);
+  // The same representative again: nothing to prove, refused.
+  t.is((await registerEntity(real, real.code)).status, 409);
 });

@@ -8,12 +8,15 @@
  *   setInterval(() => sweepExpiredArtifacts(db), 60_000);
  */
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { Schema } from '../../db/schema.ts';
 import { GRANTABLE_MODELS } from './grantable.ts';
 
 const live = (eb: ExpressionBuilder<Schema, 'oidc_artifacts'>) =>
   eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]);
+
+/** `\u0000` as JSON.stringify writes a NUL (an odd number of backslashes before the u). */
+const ESCAPED_NUL = /(?<!\\)(?:\\\\)*\\u0000/;
 
 export function createSqlAdapter(db: Kysely<Schema>): (model: string) => Adapter {
   return (model) => {
@@ -33,12 +36,15 @@ export function createSqlAdapter(db: Kysely<Schema>): (model: string) => Adapter
 
     return {
       async upsert(id, payload, expiresIn) {
+        const json = JSON.stringify(payload);
+        // A request's parameters are kept in the payload; jsonb cannot hold a NUL (22P05).
+        if (ESCAPED_NUL.test(json)) throw new errors.InvalidRequest('a NUL character is not allowed');
         await db
           .insertInto('oidc_artifacts')
           .values({
             model,
             id,
-            payload: JSON.stringify(payload),
+            payload: json,
             grant_id: payload.grantId ?? null,
             uid: payload.uid ?? null,
             user_code: payload.userCode ?? null,
