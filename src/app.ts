@@ -125,10 +125,10 @@ function providerEndpoints(
     'registration',
   ];
   const prefixes = ['/.well-known', ...names.map((name) => provider.pathFor(name))];
-  const oidc = provider.callback();
   return async (ctx: Koa.Context, next: Koa.Next) => {
     if (!prefixes.some((prefix) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`))) return next();
     ctx.respond = false;
-    await oidc(ctx.method === 'PUT' ? await prepare(ctx.req) : ctx.req, ctx.res);
+    // The current instance's handler: a rotated key brings a new instance (oidc/swappable.ts).
+    await provider.callback()(ctx.method === 'PUT' ? await prepare(ctx.req) : ctx.req, ctx.res);
   };
 }

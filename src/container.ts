@@ -36,11 +36,13 @@ import { createLegalPersonsService } from './legal-persons/service.ts';
 import { createNotifier } from './notify/notifier.ts';
 import { createRedisAdapter } from './oidc/adapters/redis.ts';
 import { createSqlAdapter } from './oidc/adapters/sql.ts';
+import { createClientAdapter } from './oidc/client-adapter.ts';
 import { createSiteDirectory } from './oidc/directory.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
 import { createProvider, pairwiseSub } from './oidc/provider.ts';
 import { issueInitialAccessToken } from './oidc/registration.ts';
 import { createSites } from './oidc/sites.ts';
+import { createSwappable } from './oidc/swappable.ts';
 import { createOutages } from './outage.ts';
 import { connectRedis } from './redis.ts';
 import { createPlaces } from './sessions/devices.ts';
@@ -187,16 +189,41 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       }),
       clientExists: async (id) => Boolean(await clientsRepo.findEnabledClient(id)),
     });
-    const provider = createProvider({
-      config,
-      signingKeys: await loadSigningKeys(database.db, sealer),
-      artifacts: redis ? createRedisAdapter(redis, config.redisPrefix) : createSqlAdapter(database.db),
-      clients: clientsRepo,
-      accounts,
-      legalPersons,
-      logger,
-      outages,
-    });
+    let signingKeys = await loadSigningKeys(database.db, sealer);
+    const artifacts = redis ? createRedisAdapter(redis, config.redisPrefix) : createSqlAdapter(database.db);
+    const clientAdapter = createClientAdapter(clientsRepo);
+    const { provider, swap } = createSwappable(() =>
+      createProvider({
+        config,
+        signingKeys,
+        artifacts,
+        clientAdapter,
+        clients: clientsRepo,
+        accounts,
+        legalPersons,
+        logger,
+        outages,
+      }),
+    );
+    // What another node changed reaches this one at once: a site's registration, a signing key.
+    const reloadKeys = async () => {
+      const keys = await loadSigningKeys(database.db, sealer);
+      if (keys.map((key) => key.kid).join() === signingKeys.map((key) => key.kid).join()) return;
+      signingKeys = keys;
+      swap();
+      logger.info({ kid: keys[0]?.kid }, 'signing keys reloaded');
+    };
+    const reloadKeysLogged = () =>
+      void reloadKeys().catch((error) => logger.warn({ err: error }, 'signing keys not reloaded'));
+    /** A serving node hears what the others change (the CLI, which changes and exits, does not). */
+    const followChanges = () =>
+      database.listen(
+        (change) => (change.kind === 'client' ? clientAdapter.forget(change.id) : reloadKeysLogged()),
+        () => {
+          clientAdapter.forget();
+          reloadKeysLogged();
+        },
+      );
     const clients = createClientsService(clientsRepo, {
       production: config.production,
       validateMetadata: async (metadata) => {
@@ -292,6 +319,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       clientsRepo,
       directory,
       provider,
+      followChanges,
       async close() {
         for (const close of closers) await close().catch(() => {});
       },

@@ -12,6 +12,7 @@ import { sweepExpiredArtifacts } from './oidc/adapters/sql.ts';
 export async function startServer(config: Readonly<Config>) {
   const started = performance.now();
   const container = await createContainer(config);
+  await container.followChanges();
   const server = createApp(container).listen(config.port);
   // Longer than load balancers' idle timeouts (often 60 s): the server must not close a kept-alive
   // connection just as the balancer (or a client) sends the next request on it.

@@ -182,7 +182,7 @@ export function openApiDocument(issuer: string) {
       '/clients/{id}/rotate-secret': {
         post: {
           operationId: 'rotateClientSecret',
-          summary: 'A new secret, returned once; the old one stops working (running nodes within 10 s)',
+          summary: 'A new secret, returned once; the old one stops working on every node at once',
           parameters: [id('id', 'the client_id')],
           responses: {
             ...ok(

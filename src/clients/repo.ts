@@ -1,6 +1,7 @@
 /** SQL for departmental clients. */
 import { type Kysely, sql } from 'kysely';
 import { type AuditEvent, withAudit } from '../audit/repo.ts';
+import { notifyChange } from '../db/changes.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { Schema } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
@@ -33,6 +34,9 @@ const rowOf = (client: ClientRecord) => ({
   admin_designated: client.adminDesignated,
 });
 
+/** Every node drops its cached copy of the site when the change commits (db/changes.ts). */
+const changed = (db: Kysely<Schema>, id: string) => notifyChange(db, { kind: 'client', id });
+
 export function createClientsRepo(db: Kysely<Schema>) {
   return {
     /**
@@ -56,12 +60,16 @@ export function createClientsRepo(db: Kysely<Schema>) {
           })),
         )
         .execute();
+      await changed(db, client.id);
     },
 
     /** A new site: an id taken by any site, of any region, is refused (409) and nothing changes. */
     async insertClient(client: ClientRecord, audit: AuditEvent): Promise<void> {
       try {
-        await withAudit(db, audit, (trx) => trx.insertInto('clients').values(rowOf(client)).execute());
+        await withAudit(db, audit, async (trx) => {
+          await trx.insertInto('clients').values(rowOf(client)).execute();
+          await changed(trx, client.id);
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw new AppError('admin.client.exists', 409, { field: 'client_id' });
         throw error;
@@ -82,6 +90,7 @@ export function createClientsRepo(db: Kysely<Schema>) {
           })
           .where('id', '=', client.id)
           .executeTakeFirst();
+        await changed(trx, client.id);
         return result.numUpdatedRows > 0n;
       });
     },
@@ -154,25 +163,28 @@ export function createClientsRepo(db: Kysely<Schema>) {
 
     /** False when there is no such client. */
     async setSecretHash(id: string, secretHash: string, audit?: AuditEvent): Promise<boolean> {
-      const write = async (trx: Kysely<Schema>) =>
-        (
-          await trx
-            .updateTable('clients')
-            .set({ secret_hash: secretHash, updated_at: new Date() })
-            .where('id', '=', id)
-            .executeTakeFirst()
-        ).numUpdatedRows > 0n;
+      const write = async (trx: Kysely<Schema>) => {
+        const result = await trx
+          .updateTable('clients')
+          .set({ secret_hash: secretHash, updated_at: new Date() })
+          .where('id', '=', id)
+          .executeTakeFirst();
+        await changed(trx, id);
+        return result.numUpdatedRows > 0n;
+      };
       return audit ? withAudit(db, audit, write) : write(db);
     },
 
     /** RFC 7592 delete: the site stops working at once; its row stays for the record. */
     async disable(id: string, audit?: AuditEvent): Promise<void> {
-      const write = (trx: Kysely<Schema>) =>
-        trx
+      const write = async (trx: Kysely<Schema>) => {
+        await trx
           .updateTable('clients')
           .set({ enabled: false, updated_at: new Date() })
           .where('id', '=', id)
           .execute();
+        await changed(trx, id);
+      };
       await (audit ? withAudit(db, audit, write) : write(db));
     },
 

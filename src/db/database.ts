@@ -21,6 +21,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import { OutageError, type Outages } from '../outage.ts';
+import { CHANNEL, listenPostgres, type OnChange, parseChange } from './changes.ts';
 import type { Schema } from './schema.ts';
 
 export interface Database {
@@ -31,6 +32,8 @@ export interface Database {
    * serialised across processes; false when it was already applied.
    */
   applyMigration(name: string, script: string): Promise<boolean>;
+  /** Hears the changes other nodes (or this one) NOTIFY (db/changes.ts); stops when the database closes. */
+  listen(onChange: OnChange, onResync: () => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -69,6 +72,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     keepAlive: true,
   });
   const lost = (error: Error) => options.outages?.down('database', error);
+  const listeners: Array<() => Promise<void>> = [];
   // A connection lost while idle (the pool's event) or while checked out — inside a transaction,
   // where pg-pool no longer listens — must never crash the process: the query in flight fails
   // (a 503), the pool drops the client, and a later request connects anew.
@@ -101,7 +105,13 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
         client.release();
       }
     },
-    close: () => db.destroy(),
+    async listen(onChange, onResync) {
+      listeners.push(listenPostgres(url, onChange, onResync));
+    },
+    async close() {
+      await Promise.all(listeners.map((stop) => stop()));
+      await db.destroy();
+    },
   };
 }
 
@@ -151,6 +161,12 @@ async function openPglite(dir: string): Promise<Database> {
           return true;
         }),
       ),
+    async listen(onChange) {
+      await pglite.listen(CHANNEL, (payload) => {
+        const change = parseChange(payload);
+        if (change) onChange(change);
+      });
+    },
     async close() {
       await db.destroy();
       // Kysely opens its driver lazily: with no query made, it has not taken PGlite to close.

@@ -4,22 +4,23 @@
  * (provider.ts) hashes what a client presents.
  *
  * Every token, introspection and userinfo request looks its client up, so lookups (found or not)
- * are cached per process for a few seconds: a change made with the CLI (a new secret, a disabled
- * client) reaches every node within `CACHE_SECONDS`.
+ * are cached per process. Every change to a site is NOTIFYed (db/changes.ts) and each node drops
+ * its copy at once (`forget`); the cache's lifetime is only a safety net should a notification
+ * be lost while a node reconnects.
  */
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { ADMIN_SCOPES } from '../auth/strength.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
 import { hashClientSecret } from '../clients/service.ts';
 
-export const CACHE_SECONDS = 10;
+export const CACHE_SECONDS = 60;
 const CACHE_LIMIT = 10_000;
 /** Every client id we issue: a manifest's (a–z 0–9 . _ -) or one the provider generated (base64url). */
 const CLIENT_ID = /^[\w.-]{1,64}$/;
 
 export function createClientAdapter(
   repo: Pick<ClientsRepo, 'findEnabledClient' | 'upsertClient' | 'disable'>,
-): Adapter {
+): Adapter & { forget(id?: string): void } {
   const readOnly = async () => {
     throw new Error('clients are stored, never consumed or revoked by grant');
   };
@@ -87,6 +88,11 @@ export function createClientAdapter(
     async destroy(id) {
       await repo.disable(id);
       cache.delete(id);
+    },
+    /** A site changed (one id), or anything may have (none): the next lookup reads the database. */
+    forget(id?: string) {
+      if (id === undefined) cache.clear();
+      else cache.delete(id);
     },
     consume: readOnly,
     revokeByGrantId: readOnly,

@@ -5,10 +5,11 @@
  *
  * @example
  *   const jwks = await loadSigningKeys(db, sealer); // generates the first key when there is none
- *   await rotateSigningKey(db, sealer);            // takes effect when the provider restarts
+ *   await rotateSigningKey(db, sealer);            // every node signs with it within a second
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Kysely } from 'kysely';
+import { notifyChange } from '../db/changes.ts';
 import type { Schema } from '../db/schema.ts';
 import type { Sealer } from '../identity/crypto.ts';
 
@@ -16,14 +17,18 @@ export async function rotateSigningKey(db: Kysely<Schema>, sealer: Sealer): Prom
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   const jwk = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint(jwk);
-  await db
-    .insertInto('signing_keys')
-    .values({
-      kid,
-      alg: 'ES256',
-      private_enc: sealer.seal(JSON.stringify({ ...jwk, kid, alg: 'ES256', use: 'sig' })),
-    })
-    .execute();
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('signing_keys')
+      .values({
+        kid,
+        alg: 'ES256',
+        private_enc: sealer.seal(JSON.stringify({ ...jwk, kid, alg: 'ES256', use: 'sig' })),
+      })
+      .execute();
+    // Every node reloads its keys and signs with the new one (container.ts).
+    await notifyChange(trx, { kind: 'keys' });
+  });
   return kid;
 }
 

@@ -26,7 +26,6 @@ import { dependencyOf, isOutage, type Outages, RETRY_AFTER_SECONDS } from '../ou
 import { localeOf } from '../web/middleware.ts';
 import { type PageData, renderPage } from '../web/render.ts';
 import { createFindAccount, createTokenCheck, SCOPE_CLAIMS } from './accounts.ts';
-import { createClientAdapter } from './client-adapter.ts';
 import { createOutboundFetch, createOutboundPolicy } from './outbound.ts';
 import { createPolicy } from './policy.ts';
 import { hideStoredSecret, registrationFeature } from './registration.ts';
@@ -35,6 +34,8 @@ export interface ProviderDeps {
   config: Pick<Config, 'issuer' | 'production' | 'secrets' | 'outboundAllowedNetworks' | 'proxyHops'>;
   signingKeys: JWK[];
   artifacts: (model: string) => Adapter;
+  /** Kept by the container across rebuilds of the provider (a rotated key): its cache with it. */
+  clientAdapter: Adapter;
   clients: Pick<ClientsRepo, 'findEnabledClient' | 'upsertClient' | 'disable' | 'findRegistrationGrant'>;
   accounts: AccountsService;
   legalPersons: LegalPersonsService;
@@ -54,7 +55,7 @@ export const GRANT_SECONDS = 30 * DAY;
 
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, accounts } = deps;
-  const clientAdapter = createClientAdapter(deps.clients);
+  const { clientAdapter } = deps;
   const stillSignedIn = createTokenCheck(accounts);
   const epochSeconds = () => Math.floor(Date.now() / 1000);
   const configuration: Configuration = {

@@ -1,0 +1,82 @@
+/**
+ * Changes every node must hear of at once — a site's registration, a signing key — sent with
+ * PostgreSQL's NOTIFY in the transaction of the change (heard only if it commits) and heard on a
+ * LISTEN connection of its own that reconnects by itself. After a reconnect the node may have
+ * missed some: subscribers are told to resync (drop every cache). On the embedded database the
+ * same NOTIFY reaches the one process through PGlite.
+ *
+ * @example
+ *   await notifyChange(trx, { kind: 'client', id: 'tax' });
+ *   database.listen((change) => change.kind === 'client' && cache.delete(change.id), () => cache.clear());
+ */
+import { type Kysely, sql } from 'kysely';
+import pg from 'pg';
+import type { Schema } from './schema.ts';
+
+export const CHANNEL = 'yitong_changes';
+
+export type Change = { kind: 'client'; id: string } | { kind: 'keys' };
+
+export type OnChange = (change: Change) => void;
+
+/** Tells every node, when the transaction commits. */
+export async function notifyChange(db: Kysely<Schema>, change: Change): Promise<void> {
+  await sql`SELECT pg_notify(${CHANNEL}, ${JSON.stringify(change)})`.execute(db);
+}
+
+export function parseChange(payload: string | undefined): Change | undefined {
+  try {
+    const change = JSON.parse(payload ?? '') as Change;
+    return change.kind === 'keys' || (change.kind === 'client' && typeof change.id === 'string')
+      ? change
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** LISTENs on a connection of its own; returns how to stop. `onResync` after every (re)connection. */
+export function listenPostgres(url: string, onChange: OnChange, onResync: () => void): () => Promise<void> {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let delay = 250;
+  let timer: NodeJS.Timeout | undefined;
+  const retry = () => {
+    if (stopped || timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void connect();
+    }, delay);
+    timer.unref();
+    delay = Math.min(delay * 2, 5000);
+  };
+  async function connect() {
+    const next = new pg.Client({ connectionString: url, keepAlive: true, connectionTimeoutMillis: 5000 });
+    next.on('error', () => {}); // a dropped connection ends it: 'end' reconnects
+    next.on('end', () => {
+      if (client === next) client = undefined;
+      retry();
+    });
+    next.on('notification', (message) => {
+      const change = parseChange(message.payload);
+      if (change) onChange(change);
+    });
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${CHANNEL}`);
+      if (stopped) return void next.end().catch(() => {});
+      client = next;
+      delay = 250;
+      onResync();
+    } catch {
+      await next.end().catch(() => {});
+      retry();
+    }
+  }
+  void connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await client?.end().catch(() => {});
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * Several nodes, one province: two Yitong processes behind HAProxy share one SSO session, pick
+ * up a key rotated anywhere within seconds, and survive a rolling restart without failing a
+ * request; a node killed under load costs only the requests it held.
+ */
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import * as client from 'openid-client';
+import { loadConfig } from '../../src/config.ts';
+import { type Container, createContainer } from '../../src/container.ts';
+import { rotateSigningKey } from '../../src/oidc/keys.ts';
+import { Browser } from '../helpers/browser.ts';
+import { load, sharedEnv, startCluster } from '../helpers/cluster.ts';
+import { createPostgresDatabase, REDIS_URL, redisPrefix } from '../helpers/databases.ts';
+import { newCitizen } from '../helpers/people.ts';
+import {
+  authorizationRequest,
+  discoverSite,
+  exchangeCode,
+  REDIRECT_URI,
+  walkAuthorization,
+} from '../helpers/rp.ts';
+
+let cluster: Awaited<ReturnType<typeof startCluster>>;
+let operator: Container;
+const teardowns: Array<() => Promise<void>> = [];
+test.after.always(async () => {
+  await operator?.close();
+  for (const teardown of teardowns.reverse()) await teardown();
+});
+
+test.before(async () => {
+  const postgres = await createPostgresDatabase();
+  teardowns.push(postgres.drop);
+  cluster = await startCluster((fn) => teardowns.push(fn), {
+    nodes: 2,
+    env: (issuer) =>
+      sharedEnv(issuer, { DATABASE_URL: postgres.url, REDIS_URL, REDIS_PREFIX: redisPrefix() }),
+  });
+  // The operator's CLI, on the same storage.
+  operator = await createContainer(loadConfig({ ...cluster.env, PORT: '1', DATA_DIR: tmpdir() }));
+});
+
+async function site(id: string, grantTypes = ['authorization_code']) {
+  const file = join(tmpdir(), `${id}-${process.pid}.json`);
+  await writeFile(
+    file,
+    JSON.stringify({
+      client_id: id,
+      client_name: id,
+      department: '测试部门',
+      region_code: '440100',
+      redirect_uris: [REDIRECT_URI],
+      grant_types: grantTypes,
+      scope: 'openid profile',
+    }),
+  );
+  const { generatedSecret = '' } = await operator.clients.add(file);
+  return discoverSite(cluster.issuer, id, generatedSecret);
+}
+
+const kidOf = (jwt: string) =>
+  (JSON.parse(Buffer.from(jwt.split('.')[0] ?? '', 'base64url').toString()) as { kid: string }).kid;
+
+test.serial(
+  'SSO begun on one node continues on the other; a key rotated anywhere signs on every node within seconds',
+  async (t) => {
+    const [a, b] = [await site('node-a'), await site('node-b')];
+    const person = newCitizen();
+    await operator.accounts.register({ ...person, passwordConfirm: person.password });
+    const browser = new Browser();
+    // Round robin: every step of the flow goes to the other node than the one before.
+    const first = await authorizationRequest(a, { scope: 'openid' });
+    const walk = await walkAuthorization(browser, first.url, person);
+    t.deepEqual(walk.pages, ['login', 'consent']);
+    const tokens = await exchangeCode(a, walk.callbackUrl, first);
+    const before = kidOf(tokens.id_token ?? '');
+    const second = await authorizationRequest(b, { scope: 'openid' });
+    const sso = await walkAuthorization(browser, second.url);
+    t.deepEqual(sso.pages, ['consent'], 'no sign-in: the session is shared');
+    t.is((await exchangeCode(b, sso.callbackUrl, second)).claims()?.sub, tokens.claims()?.sub);
+
+    const kid = await rotateSigningKey(operator.database.db, operator.sealer);
+    t.not(kid, before);
+    const started = Date.now();
+    const signedWith = async () => {
+      const pending = await authorizationRequest(a, { scope: 'openid' });
+      const walked = await walkAuthorization(browser, pending.url);
+      return kidOf((await exchangeCode(a, walked.callbackUrl, pending)).id_token ?? '');
+    };
+    // Both nodes: four flows in a row alternate between them.
+    let kids: string[] = [];
+    while (Date.now() - started < 5000) {
+      kids = [await signedWith(), await signedWith(), await signedWith(), await signedWith()];
+      if (kids.every((k) => k === kid)) break;
+    }
+    t.deepEqual(kids, [kid, kid, kid, kid]);
+    t.log(`every node signed with the new key ${Date.now() - started} ms after the rotation`);
+    for (const node of cluster.nodes) {
+      const jwks = (await (await fetch(`${node.url}/jwks`)).json()) as { keys: Array<{ kid: string }> };
+      t.deepEqual(jwks.keys.map((key) => key.kid).sort(), [before, kid].sort(), 'the old key still verifies');
+    }
+  },
+);
+
+test.serial('a secret rotated through one node is refused on every node at once', async (t) => {
+  const rp = await site('rotating', ['client_credentials']);
+  t.truthy((await client.clientCredentialsGrant(rp.config)).access_token);
+  await operator.clients.rotateSecret('rotating');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  for (let i = 0; i < 4; i++) {
+    const error = await t.throwsAsync(client.clientCredentialsGrant(rp.config));
+    t.is((error as client.ResponseBodyError).error, 'invalid_client', `request ${i}`);
+  }
+});
+
+/** Discovery, JWKS and client credentials, over and over through the balancer. */
+async function traffic() {
+  const rp = await site(`load-${Date.now()}`, ['client_credentials']);
+  const { clientId } = rp;
+  const secret = (rp.config.clientMetadata() as { client_secret?: string }).client_secret ?? '';
+  const basic = `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`;
+  return load([
+    () => fetch(`${cluster.issuer}/.well-known/openid-configuration`),
+    () =>
+      fetch(`${cluster.issuer}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
+        body: 'grant_type=client_credentials',
+      }),
+    () => fetch(`${cluster.issuer}/jwks`),
+  ]);
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test.serial('a rolling restart of both nodes under load fails no request', async (t) => {
+  const running = await traffic();
+  await pause(500);
+  for (const node of cluster.nodes) {
+    t.is(await node.stop('SIGTERM'), 0, 'drained and exited 0');
+    await node.start();
+    await pause(700); // the balancer sees it ready again
+  }
+  const counts = await running.stop();
+  t.log(`${counts.ok} requests answered during the rolling restart, ${counts.failed} failed`);
+  t.true(counts.ok > 100);
+  t.deepEqual(counts.failures, []);
+});
+
+test.serial('kill -9 of a node under load costs only the requests it held', async (t) => {
+  const running = await traffic();
+  await pause(500);
+  const [victim] = cluster.nodes;
+  await victim?.stop('SIGKILL');
+  const atKill = running.counts.ok;
+  await pause(1500);
+  const counts = await running.stop();
+  t.log(
+    `${counts.failed} failed of ${counts.ok + counts.failed}; ${counts.ok - atKill} answered after the kill`,
+  );
+  t.true(counts.failed <= 4, counts.failures.join('\n'));
+  t.true(counts.ok - atKill > 50, 'the other node carries on');
+  await victim?.start();
+});
