@@ -39,6 +39,7 @@ export function createApp(container: Container): Koa {
   const pages = new Router();
   pages.get('/', (ctx) => render(ctx, 'home', { title: 'home.title' }));
 
+  app.use(countRequests(container.metrics));
   app.use(securityHeaders({ production: config.production }));
   // Shutting down: every response asks the client (or balancer) to open its next connection elsewhere.
   app.use(async (ctx, next) => {
@@ -106,6 +107,27 @@ export function createApp(container: Container): Koa {
 }
 
 /**
+ * Every request counted and timed by route — the protocol endpoint's name or our route's
+ * pattern (`/account/sites/:clientId/revoke`), never a path with an id in it.
+ */
+function countRequests(metrics: Container['metrics']) {
+  return async (ctx: Koa.Context, next: Koa.Next) => {
+    const stop = metrics.http.startTimer();
+    try {
+      await next();
+    } finally {
+      const state = ctx.state as { route?: string };
+      const route = state.route ?? (ctx as { _matchedRoute?: string })._matchedRoute ?? 'other';
+      stop({
+        route: String(route),
+        method: ctx.method,
+        status: `${String(ctx.res.statusCode).slice(0, 1)}xx`,
+      });
+    }
+  };
+}
+
+/**
  * The provider's own endpoints go straight to it, early: the hot paths (token, userinfo, the
  * SSO hop) skip our page middleware. Any other path is ours (and our 404 page when unknown).
  */
@@ -124,9 +146,14 @@ function providerEndpoints(
     'pushed_authorization_request',
     'registration',
   ];
-  const prefixes = ['/.well-known', ...names.map((name) => provider.pathFor(name))];
+  const prefixes: Array<[string, string]> = [
+    ['/.well-known', 'discovery'],
+    ...names.map((name): [string, string] => [provider.pathFor(name), name]),
+  ];
   return async (ctx: Koa.Context, next: Koa.Next) => {
-    if (!prefixes.some((prefix) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`))) return next();
+    const endpoint = prefixes.find(([prefix]) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`));
+    if (!endpoint) return next();
+    (ctx.state as { route?: string }).route = endpoint[1];
     ctx.respond = false;
     // The current instance's handler: a rotated key brings a new instance (oidc/swappable.ts).
     await provider.callback()(ctx.method === 'PUT' ? await prepare(ctx.req) : ctx.req, ctx.res);

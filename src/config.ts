@@ -41,6 +41,8 @@ export interface Config {
   businessRegistry: SourceConfig;
   /** Networks (CIDR) and the area each covers, from IP_AREAS_FILE: how a session's place is shown. */
   ipAreas: Array<{ network: string; area: string }>;
+  /** Bearer token Prometheus presents at `/metrics`; unset: no metrics are served. */
+  metricsToken: string | undefined;
   /** How long Yitong waits on its dependencies and, at shutdown, on requests in flight (ms). */
   timeouts: {
     databaseConnectMs: number;
@@ -90,6 +92,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     businessRegistry: parseSource(env, 'BUSINESS_REGISTRY', production),
     notifier: parseNotifier(env, production),
     ipAreas: env.IP_AREAS_FILE ? parseIpAreas(env.IP_AREAS_FILE) : [],
+    metricsToken: parseMetricsToken(env.METRICS_TOKEN),
     timeouts: {
       databaseConnectMs: parseInteger(
         'DATABASE_CONNECT_TIMEOUT_MS',
@@ -175,6 +178,16 @@ function parseSource(
       production ? 'must be an https URL when NODE_ENV=production' : 'must be an http(s) URL',
     );
   return { kind: 'http', url, token: env[`${name}_TOKEN`] || undefined };
+}
+
+function parseMetricsToken(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (value.length < 32 || !/^[\x21-\x7e]+$/.test(value))
+    throw new ConfigError(
+      'METRICS_TOKEN',
+      'must be at least 32 printable characters without spaces (openssl rand -hex 32)',
+    );
+  return value;
 }
 
 function parseNotifier(env: Env, production: boolean): Config['notifier'] {

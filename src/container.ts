@@ -39,10 +39,12 @@ import { createSqlAdapter } from './oidc/adapters/sql.ts';
 import { createClientAdapter } from './oidc/client-adapter.ts';
 import { createSiteDirectory } from './oidc/directory.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
+import { observeProvider } from './oidc/observe.ts';
 import { createProvider, pairwiseSub } from './oidc/provider.ts';
 import { issueInitialAccessToken } from './oidc/registration.ts';
 import { createSites } from './oidc/sites.ts';
 import { createSwappable } from './oidc/swappable.ts';
+import { createMetrics } from './ops/metrics.ts';
 import { createOutages } from './outage.ts';
 import { connectRedis } from './redis.ts';
 import { createPlaces } from './sessions/devices.ts';
@@ -69,7 +71,8 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
 }
 
 export async function createContainer(config: Readonly<Config>, logger: Logger = createLogger(config)) {
-  const outages = createOutages(logger);
+  const metrics = createMetrics();
+  const outages = createOutages(logger, (dependency) => metrics.dependencyErrors.inc({ dependency }));
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     pgliteDir: join(config.dataDir, 'pglite'),
@@ -86,7 +89,10 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
     if (redis) closers.unshift(() => redis.close());
 
     const sealer = createSealer(config.secrets.dataKey, config.secrets.hmacKey);
-    const counters = redis ? createRedisCounters(redis, config.redisPrefix) : createSqlCounters(database.db);
+    const counters = {
+      ...(redis ? createRedisCounters(redis, config.redisPrefix) : createSqlCounters(database.db)),
+      refused: (limit: string) => metrics.refusals.inc({ limit }),
+    };
     // Counters keyed by a phone number hold a keyed hash of it, never the number.
     const hideKey = (key: string) => sealer.index(`rate-limit:${key}`).toString('base64url');
     const perNumber = (name: string) =>
@@ -105,34 +111,46 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       }),
     );
     const accountsRepo = createAccountsRepo(database.db);
-    const accounts = createAccountsService(accountsRepo, sealer, notifyRegistrationAttempt, {
-      passwordPerAccountAndAddress: createLimiter(counters, {
-        name: 'pwd:acct+ip',
-        limit: 5,
-        windowSeconds: 15 * MINUTE,
-      }),
-      passwordPerAccount: createLimiter(counters, {
-        name: 'pwd:acct',
-        limit: 30,
-        windowSeconds: 60 * MINUTE,
-      }),
-      passwordPerAccountAndNetwork: createLimiter(counters, {
-        name: 'pwd:acct+net',
-        limit: 1,
-        windowSeconds: 60 * MINUTE,
-      }),
-      passwordUnderAttack: createLimiter(counters, {
-        name: 'pwd:acct:fresh',
-        limit: 10,
-        windowSeconds: 60 * MINUTE,
-      }),
-      passwordPerAddress: createLimiter(counters, { name: 'pwd:ip', limit: 50, windowSeconds: 15 * MINUTE }),
-      registrationPerAddress: createLimiter(counters, {
-        name: 'reg:ip',
-        limit: 20,
-        windowSeconds: 60 * MINUTE,
-      }),
-    });
+    const accounts = createAccountsService(
+      accountsRepo,
+      sealer,
+      notifyRegistrationAttempt,
+      {
+        passwordPerAccountAndAddress: createLimiter(counters, {
+          name: 'pwd:acct+ip',
+          limit: 5,
+          windowSeconds: 15 * MINUTE,
+        }),
+        passwordPerAccount: createLimiter(counters, {
+          name: 'pwd:acct',
+          limit: 30,
+          windowSeconds: 60 * MINUTE,
+        }),
+        passwordPerAccountAndNetwork: createLimiter(counters, {
+          name: 'pwd:acct+net',
+          limit: 1,
+          windowSeconds: 60 * MINUTE,
+        }),
+        passwordUnderAttack: createLimiter(counters, {
+          name: 'pwd:acct:fresh',
+          limit: 10,
+          windowSeconds: 60 * MINUTE,
+        }),
+        passwordPerAddress: createLimiter(counters, {
+          name: 'pwd:ip',
+          limit: 50,
+          windowSeconds: 15 * MINUTE,
+        }),
+        registrationPerAddress: createLimiter(counters, {
+          name: 'reg:ip',
+          limit: 20,
+          windowSeconds: 60 * MINUTE,
+        }),
+      },
+      {
+        signIn: (method, acr, result) => metrics.signIns.inc({ method, acr, result }),
+      },
+    );
     const ephemeral = redis
       ? createRedisEphemeralStore(redis, config.redisPrefix)
       : createSqlEphemeralStore(database.db);
@@ -246,6 +264,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
     provider.on('authorization.success', (ctx) => {
       sites.record(ctx).catch((error) => logger.error({ err: error }, 'site grant not recorded'));
     });
+    observeProvider(provider, metrics, database);
     const phones = createPhoneChange({
       repo: accountsRepo,
       ephemeral,
@@ -319,6 +338,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       clientsRepo,
       directory,
       provider,
+      metrics,
       followChanges,
       async close() {
         for (const close of closers) await close().catch(() => {});

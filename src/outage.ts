@@ -79,11 +79,16 @@ export class OutageError extends Error {
   }
 }
 
-export function createOutages(logger: Pick<Logger, 'error' | 'warn'>) {
+export function createOutages(
+  logger: Pick<Logger, 'error' | 'warn'>,
+  /** Told of every failure (metrics), logged or not. */
+  onFailure: (dependency: Dependency) => void = () => {},
+) {
   const since = new Map<Dependency, number>();
   return {
     /** The dependency failed: the first failure of an outage is logged, the rest are not. */
     down(dependency: Dependency, error?: unknown) {
+      onFailure(dependency);
       if (since.has(dependency)) return;
       since.set(dependency, Date.now());
       logger.error(

@@ -63,6 +63,8 @@ export function createAccountsService(
   /** Tells an account's proved number that someone tried to register with its identity number. */
   notifyRegistrationAttempt: Notify,
   limits: AccountLimits,
+  /** Told of every sign-in step: by method, the strength reached and the result (metrics). */
+  observe?: { signIn(method: string, acr: string, result: string): void },
 ) {
   const macOf = (person: Pick<Person, 'id' | 'signedOutAt'>, nonce: string) =>
     sealer
@@ -92,14 +94,16 @@ export function createAccountsService(
   }
 
   /** A failed sign-in in the audit trail: who (when the account is known), how, why; never the number. */
-  const failed = (ip: string, method: string, reason: string, personId?: string) =>
-    repo.recordAudit({
+  const failed = (ip: string, method: string, reason: string, personId?: string) => {
+    observe?.signIn(method, '', reason);
+    return repo.recordAudit({
       actor: personId ?? 'anonymous',
       action: 'signin.failed',
       subject: personId,
       ip,
       details: { method, reason },
     });
+  };
 
   return {
     /**
@@ -251,11 +255,10 @@ export function createAccountsService(
         details: { client_id: clientId, scopes },
       }),
     /** A finished sign-in: how strong, for which site. */
-    recordSignIn: (
-      personId: string,
-      details: { acr: string; amr: string[]; client_id: string },
-      ip: string,
-    ) => repo.recordAudit({ actor: personId, action: 'signin', subject: personId, ip, details }),
+    recordSignIn(personId: string, details: { acr: string; amr: string[]; client_id: string }, ip: string) {
+      observe?.signIn(details.amr.filter((method) => method !== 'mfa').join('+'), details.acr, 'success');
+      return repo.recordAudit({ actor: personId, action: 'signin', subject: personId, ip, details });
+    },
     recordFailedSignIn: failed,
     /** A site registered itself with a department's initial access token (RFC 7591). */
     recordClientRegistration: (clientId: string, details: Record<string, unknown>, ip: string) =>

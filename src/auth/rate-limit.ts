@@ -17,6 +17,8 @@ export interface CounterStore {
   /** Adds `by` (1 or -1); returns the count in the current window and the seconds until it ends. */
   add(key: string, by: number, windowSeconds: number): Promise<{ count: number; resetSeconds: number }>;
   reset(key: string): Promise<void>;
+  /** Told when a limit refuses an attempt (metrics), by the limit's name. */
+  refused?(limit: string): void;
 }
 
 export function createRedisCounters(redis: RedisClient, prefix: string): CounterStore {
@@ -82,7 +84,9 @@ export function createLimiter(store: CounterStore, rule: LimitRule): Limiter {
   return {
     async consume(key) {
       const { count, resetSeconds } = await store.add(keyOf(key), 1, rule.windowSeconds);
-      return { allowed: count <= rule.limit, retryAfterSeconds: resetSeconds, count };
+      const allowed = count <= rule.limit;
+      if (!allowed) store.refused?.(rule.name);
+      return { allowed, retryAfterSeconds: resetSeconds, count };
     },
     async refund(key) {
       await store.add(keyOf(key), -1, rule.windowSeconds);

@@ -34,6 +34,8 @@ export interface Database {
   applyMigration(name: string, script: string): Promise<boolean>;
   /** Hears the changes other nodes (or this one) NOTIFY (db/changes.ts); stops when the database closes. */
   listen(onChange: OnChange, onResync: () => void): Promise<void>;
+  /** The connection pool as it is now (PostgreSQL only): for the metrics. */
+  pool?: { total(): number; idle(): number; waiting(): number };
   close(): Promise<void>;
 }
 
@@ -108,6 +110,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     async listen(onChange, onResync) {
       listeners.push(listenPostgres(url, onChange, onResync));
     },
+    pool: { total: () => pool.totalCount, idle: () => pool.idleCount, waiting: () => pool.waitingCount },
     async close() {
       await Promise.all(listeners.map((stop) => stop()));
       await db.destroy();

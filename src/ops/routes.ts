@@ -1,4 +1,5 @@
 /** Liveness and readiness for load balancers and orchestrators. */
+import { timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import { sql } from 'kysely';
 import type { Container } from '../container.ts';
@@ -25,8 +26,23 @@ export function opsRoutes({
   database,
   redis,
   lifecycle,
-}: Pick<Container, 'database' | 'redis' | 'lifecycle'>): Router {
+  metrics,
+  config,
+}: Pick<Container, 'database' | 'redis' | 'lifecycle' | 'metrics' | 'config'>): Router {
   const router = new Router();
+  // For Prometheus, behind a bearer token (METRICS_TOKEN); without one, there is nothing here.
+  router.get('/metrics', async (ctx) => {
+    if (!config.metricsToken) return;
+    const given = Buffer.from(ctx.get('authorization'));
+    const expected = Buffer.from(`Bearer ${config.metricsToken}`);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      ctx.status = 401;
+      ctx.set('www-authenticate', 'Bearer realm="yitong-metrics"');
+      return;
+    }
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });

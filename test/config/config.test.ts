@@ -135,6 +135,9 @@ const bad: Array<[string, Record<string, string>, RegExp]> = [
     /is for development only; set BUSINESS_REGISTRY_URL/,
   ],
   ['BUSINESS_REGISTRY_URL', { BUSINESS_REGISTRY_URL: 'registry' }, /must be an http\(s\) URL/],
+  ['METRICS_TOKEN', { METRICS_TOKEN: 'short' }, /at least 32 printable characters/],
+  ['DATABASE_CONNECT_TIMEOUT_MS', { DATABASE_CONNECT_TIMEOUT_MS: '10' }, /integer from 100 to 60000/],
+  ['REDIS_COMMAND_TIMEOUT_MS', { REDIS_COMMAND_TIMEOUT_MS: 'soon' }, /must be an integer/],
   [
     'SECRETS_FILE',
     { SECRETS_FILE: '/nonexistent/secrets.json' },
