@@ -226,7 +226,7 @@ async function clearPrefix(redis: RedisClient, prefix: string) {
 // ---- the run ----
 const rows: Row[] = [];
 const memory: Record<string, number> = {};
-const redis = await connectRedis(REDIS_URL);
+const redis = await connectRedis({ kind: 'single', url: REDIS_URL });
 await clearPrefix(redis, 'bench:');
 
 const storage: Record<number, Awaited<ReturnType<typeof peopleStorage>>> = {};

@@ -26,7 +26,7 @@ export interface Config {
   /** Unset: the embedded PostgreSQL (PGlite) under `dataDir`. */
   databaseUrl: string | undefined;
   /** Unset: OIDC artifacts, rate-limit counters and challenges live in the database. */
-  redisUrl: string | undefined;
+  redis: RedisTarget | undefined;
   /** Prefix of every Redis key, so several deployments (or test runs) can share one Redis. */
   redisPrefix: string;
   secrets: Secrets;
@@ -55,6 +55,12 @@ export interface Config {
 }
 
 /** An authoritative source Yitong asks: an HTTP service, or (development only) a file standing in for it. */
+/** One Redis, a Redis Cluster (some of its nodes), or a master found through Redis Sentinel. */
+export type RedisTarget =
+  | { kind: 'single'; url: string }
+  | { kind: 'cluster'; nodes: string[] }
+  | { kind: 'sentinel'; name: string; sentinels: Array<{ host: string; port: number }> };
+
 export type SourceConfig =
   | { kind: 'none' }
   | { kind: 'http'; url: string; token: string | undefined }
@@ -82,7 +88,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     port: parseInteger('PORT', env.PORT || '3000', 1, 65535),
     dataDir,
     databaseUrl: optionalUrl('DATABASE_URL', env.DATABASE_URL, ['postgres:', 'postgresql:']),
-    redisUrl: optionalUrl('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:']),
+    redis: parseRedis(env),
     redisPrefix: parseRedisPrefix(env.REDIS_PREFIX ?? 'yitong:'),
     secrets: loadSecrets(env, production, dataDir),
     outboundAllowedNetworks: parseNetworks(env.OUTBOUND_ALLOWED_NETWORKS || ''),
@@ -178,6 +184,47 @@ function parseSource(
       production ? 'must be an https URL when NODE_ENV=production' : 'must be an http(s) URL',
     );
   return { kind: 'http', url, token: env[`${name}_TOKEN`] || undefined };
+}
+
+/** REDIS_URL, or REDIS_CLUSTER_NODES, or REDIS_SENTINELS with REDIS_SENTINEL_NAME: one of them. */
+function parseRedis(env: Env): RedisTarget | undefined {
+  const given = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'].filter((name) => env[name]);
+  if (given.length > 1)
+    throw new ConfigError(given[0] as string, `and ${given.slice(1).join(', ')} cannot both be set`);
+  const list = (value: string) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+  if (env.REDIS_CLUSTER_NODES) {
+    const nodes = list(env.REDIS_CLUSTER_NODES).map(
+      (url) => optionalUrl('REDIS_CLUSTER_NODES', url, ['redis:', 'rediss:']) as string,
+    );
+    return { kind: 'cluster', nodes };
+  }
+  if (env.REDIS_SENTINELS) {
+    const sentinels = list(env.REDIS_SENTINELS).map((entry) => {
+      const match = /^([\w.-]+|\[[\da-f:]+\]):(\d{1,5})$/i.exec(entry);
+      if (!match)
+        throw new ConfigError(
+          'REDIS_SENTINELS',
+          `must list host:port entries, comma-separated (bad "${entry}")`,
+        );
+      return {
+        host: (match[1] as string).replace(/^\[|\]$/g, ''),
+        port: parseInteger('REDIS_SENTINELS', match[2] as string, 1, 65535),
+      };
+    });
+    const name = env.REDIS_SENTINEL_NAME;
+    if (!name || !/^[\w.-]{1,64}$/.test(name))
+      throw new ConfigError(
+        'REDIS_SENTINEL_NAME',
+        'must name the master the sentinels watch (e.g. mymaster)',
+      );
+    return { kind: 'sentinel', name, sentinels };
+  }
+  const url = optionalUrl('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:']);
+  return url ? { kind: 'single', url } : undefined;
 }
 
 function parseMetricsToken(value: string | undefined): string | undefined {

@@ -83,8 +83,8 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
   const closers: Array<() => Promise<unknown>> = [() => database.close()];
   try {
     await migrate(database, (name) => logger.info({ migration: name }, 'migration applied'));
-    const redis = config.redisUrl
-      ? await connectRedis(config.redisUrl, { commandTimeoutMs: config.timeouts.redisCommandMs, outages })
+    const redis = config.redis
+      ? await connectRedis(config.redis, { commandTimeoutMs: config.timeouts.redisCommandMs, outages })
       : undefined;
     if (redis) closers.unshift(() => redis.close());
 

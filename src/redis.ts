@@ -1,9 +1,16 @@
 /**
- * The Redis client: commands fail at once while the connection is down (no offline queue) and
+ * The Redis client: one server, a Redis Cluster, or the master Redis Sentinel points at — the
+ * same commands on each (every key Yitong writes together carries one hash tag, so nothing spans
+ * two cluster slots). Commands fail at once while the connection is down (no offline queue) and
  * within `commandTimeoutMs` when Redis hangs, so a request answers 503 quickly instead of
- * waiting; the client reconnects on its own and the outage is logged once.
+ * waiting; the client reconnects and follows a failover on its own, and the outage is logged
+ * once.
+ *
+ * @example
+ *   const redis = await connectRedis({ kind: 'cluster', nodes: ['redis://10.0.0.1:7000'] }, { outages });
  */
-import { createClient } from 'redis';
+import { createClient, createCluster, createSentinel } from 'redis';
+import type { RedisTarget } from './config.ts';
 import type { Outages } from './outage.ts';
 
 export interface RedisOptions {
@@ -11,26 +18,50 @@ export interface RedisOptions {
   outages?: Pick<Outages, 'down' | 'up'>;
 }
 
-function createRedisClient(url: string, options: RedisOptions) {
-  return createClient({
-    url,
+export type RedisClient = ReturnType<typeof createClient>;
+
+/** What every connection gets, whatever the topology. */
+function clientOptions(options: RedisOptions) {
+  return {
     disableOfflineQueue: true,
     commandOptions: { timeout: options.commandTimeoutMs ?? 800 },
     socket: {
       connectTimeout: 1000,
-      reconnectStrategy: (retries) => Math.min(retries * 100, 2000),
+      reconnectStrategy: (retries: number) => Math.min(retries * 100, 2000),
     },
-  });
+  };
 }
 
-export type RedisClient = ReturnType<typeof createRedisClient>;
+function createTopology(target: RedisTarget, options: RedisOptions): RedisClient {
+  const common = clientOptions(options);
+  if (target.kind === 'single') return createClient({ url: target.url, ...common });
+  // The three share the commands Yitong uses; their TypeScript types differ in the rest.
+  if (target.kind === 'cluster')
+    return createCluster({
+      rootNodes: target.nodes.map((url) => ({ url })),
+      defaults: common,
+      commandOptions: common.commandOptions,
+    }) as unknown as RedisClient;
+  return createSentinel({
+    name: target.name,
+    sentinelRootNodes: target.sentinels,
+    nodeClientOptions: common,
+    sentinelClientOptions: { socket: common.socket },
+    commandOptions: common.commandOptions,
+  }) as unknown as RedisClient;
+}
 
-/** Connects and waits until Redis answers; reconnects on its own afterwards. */
-export async function connectRedis(url: string, options: RedisOptions = {}): Promise<RedisClient> {
-  const client = createRedisClient(url, options);
+/** Connects and waits until Redis answers; reconnects (and follows failovers) on its own afterwards. */
+export async function connectRedis(target: RedisTarget, options: RedisOptions = {}): Promise<RedisClient> {
+  const client = createTopology(target, options);
   // An 'error' event must never crash the process: a drop is an outage, told once.
-  client.on('error', (error) => options.outages?.down('redis', error));
-  client.on('ready', () => options.outages?.up('redis'));
+  for (const event of ['error', 'node-error'])
+    client.on(event, (error: unknown) => options.outages?.down('redis', error));
+  for (const event of ['ready', 'node-ready', 'connect'])
+    client.on(event, () => options.outages?.up('redis'));
   await client.connect();
   return client;
 }
+
+/** A keyed probe (a cluster answers keyless commands on no particular node): is Redis there? */
+export const probeRedis = (redis: RedisClient) => redis.get('{yitong}:probe');

@@ -4,6 +4,7 @@ import Router from '@koa/router';
 import { sql } from 'kysely';
 import type { Container } from '../container.ts';
 import { pendingMigrations } from '../db/migrate.ts';
+import { probeRedis } from '../redis.ts';
 
 /** Each check answers within this, so /readyz itself answers within a second. */
 const CHECK_MS = 800;
@@ -51,7 +52,7 @@ export function opsRoutes({
   router.get('/readyz', async (ctx) => {
     const [databaseState, redisState] = await Promise.all([
       state(sql`SELECT 1`.execute(database.db)),
-      redis ? state(redis.ping()) : Promise.resolve('not configured'),
+      redis ? state(probeRedis(redis)) : Promise.resolve('not configured'),
     ]);
     // Only a reachable database can say which migrations it lacks.
     const migrations =
