@@ -29,6 +29,8 @@ const { values, positionals } = parseArgs({
     citizens: { type: 'string', default: '10000,1000000' },
     quick: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
+    /** Minutes of a mixed load at 70 % of the maximum, sampling the provider's RSS (no table). */
+    soak: { type: 'string' },
   },
   allowPositionals: true,
 });
@@ -93,7 +95,12 @@ function yitongEnv(databaseUrl: string, port: number) {
 
 async function start(command: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
   const child = spawn('taskset', ['-c', '0', process.execPath, ...command], {
-    env: { PATH: process.env.PATH, ...env },
+    // glibc's malloc tunables pass through (MALLOC_ARENA_MAX …): they shape the RSS under argon2id.
+    env: {
+      PATH: process.env.PATH,
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('MALLOC_'))),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
@@ -311,6 +318,10 @@ for (const [n, size] of SIZES.entries()) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     memory.rssAtRestMiB ??= rssMiB(child.pid as number);
     const peak = { mib: 0 };
+    if (values.soak) {
+      await soak(context, child.pid as number, Number(values.soak));
+      break;
+    }
     for (const scenario of n === 0 ? chosen : chosen.filter((s) => s.name === 'password-signin')) {
       const sessionsBefore = await countKeys(redis, 'bench:Session:*');
       const bytesBefore = await redisBytes(redis);
@@ -331,6 +342,76 @@ for (const [n, size] of SIZES.entries()) {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
   }
+}
+
+if (values.soak) {
+  await clearPrefix(redis, 'bench:');
+  await redis.close();
+  process.exit(0);
+}
+
+/**
+ * A soak: every scenario at once, each paced to 70 % of its own maximum divided by their number
+ * (so ~70 % of the core in all), for `minutes`; the provider's RSS sampled every 10 s. Growth is
+ * counted from the end of a warm-up (5 minutes, or a sixth of a shorter run).
+ */
+async function soak(context: BenchContext, pid: number, minutes: number) {
+  const mix = SCENARIOS.filter((s) => s.name !== 'jwks' && s.name !== 'introspection');
+  const runnerOf = (scenario: Scenario) =>
+    scenario.fixed ? fixedRunner(scenario, context) : flowRunner(scenario, context);
+  const loads = [];
+  for (const scenario of mix) {
+    const run = await runnerOf(scenario);
+    await run(2);
+    const max = await run(5);
+    loads.push({ scenario, name: scenario.name, run, rate: (max.perSecond * 0.7) / mix.length });
+    log(
+      `  soak: ${scenario.name} alone ${max.perSecond}/s → paced at ${Math.round((max.perSecond * 0.7) / mix.length)}/s`,
+    );
+  }
+  const started = Date.now();
+  const samples: Array<{ seconds: number; rssMiB: number }> = [];
+  const sample = () =>
+    samples.push({ seconds: Math.round((Date.now() - started) / 1000), rssMiB: rssMiB(pid) });
+  sample();
+  const sampler = setInterval(sample, 10_000);
+  let steps = 0;
+  let errors = 0;
+  for (let minute = 1; Date.now() - started < minutes * 60_000; minute++) {
+    const results = await Promise.all(loads.map((load) => load.run(60, load.rate)));
+    // Fresh users every 5 minutes: their access tokens live 10 minutes, as a site's would.
+    if (minute % 5 === 0) for (const load of loads) load.run = await runnerOf(load.scenario);
+    for (const result of results) {
+      steps += result.steps;
+      errors += result.errors;
+    }
+    log(
+      `  soak: ${Math.round((Date.now() - started) / 60_000)} min, RSS ${samples.at(-1)?.rssMiB} MiB, ${steps} steps, ${errors} errors`,
+    );
+  }
+  clearInterval(sampler);
+  sample();
+  const warmUp = Math.min(300, (minutes * 60) / 6);
+  const warm = samples.find((s) => s.seconds >= warmUp) ?? samples[0];
+  const end = samples.at(-1);
+  const summary = {
+    date: new Date().toISOString(),
+    minutes,
+    rates: Object.fromEntries(loads.map((load) => [load.name, Math.round(load.rate)])),
+    steps,
+    errors,
+    rssAtWarmUpMiB: warm?.rssMiB,
+    rssAtEndMiB: end?.rssMiB,
+    rssPeakMiB: Math.max(...samples.map((s) => s.rssMiB)),
+    growthAfterWarmUp:
+      warm && end ? Math.round(((end.rssMiB - warm.rssMiB) / warm.rssMiB) * 1000) / 1000 : undefined,
+    samples,
+  };
+  const file = `bench/results/soak-${summary.date.slice(0, 10)}.json`;
+  writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
+  log(
+    `  soak: RSS ${summary.rssAtWarmUpMiB} MiB after the warm-up, ${summary.rssAtEndMiB} MiB at the end (growth ${summary.growthAfterWarmUp}), peak ${summary.rssPeakMiB} MiB; written ${file}`,
+  );
 }
 
 const bareChosen = chosen.filter((s) => s.bare);

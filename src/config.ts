@@ -4,19 +4,15 @@
  * @example
  *   const config = loadConfig(process.env); // throws ConfigError('PORT', 'must be …') on bad input
  */
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { isLimitName, LIMITS, type LimitName } from './auth/limits.ts';
+import { ConfigError, type Env } from './config-error.ts';
+import { loadSecrets, type Secrets } from './secrets.ts';
 
-export interface Secrets {
-  /** Keys for signed cookies, newest first; older ones still verify. */
-  cookieKeys: string[];
-  /** AES-256-GCM key for personal data and private signing keys at rest. */
-  dataKey: Buffer;
-  /** Key of the HMAC used as the lookup index of identity numbers. */
-  hmacKey: Buffer;
-}
+export type { Secrets };
+export { ConfigError };
 
 export interface Config {
   production: boolean;
@@ -41,6 +37,8 @@ export interface Config {
   businessRegistry: SourceConfig;
   /** Networks (CIDR) and the area each covers, from IP_AREAS_FILE: how a session's place is shown. */
   ipAreas: Array<{ network: string; area: string }>;
+  /** Rate limits the operator changed from the defaults of auth/limits.ts (RATE_LIMITS). */
+  rateLimits: Partial<Record<LimitName, { limit: number; windowSeconds: number }>>;
   /** Bearer token Prometheus presents at `/metrics`; unset: no metrics are served. */
   metricsToken: string | undefined;
   /** How long Yitong waits on its dependencies and, at shutdown, on requests in flight (ms). */
@@ -66,17 +64,6 @@ export type SourceConfig =
   | { kind: 'http'; url: string; token: string | undefined }
   | { kind: 'file'; path: string };
 
-export class ConfigError extends Error {
-  readonly variable: string;
-  constructor(variable: string, rule: string) {
-    super(`${variable} ${rule}`);
-    this.name = 'ConfigError';
-    this.variable = variable;
-  }
-}
-
-type Env = Record<string, string | undefined>;
-
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Readonly<Config> {
@@ -99,6 +86,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     notifier: parseNotifier(env, production),
     ipAreas: env.IP_AREAS_FILE ? parseIpAreas(env.IP_AREAS_FILE) : [],
     metricsToken: parseMetricsToken(env.METRICS_TOKEN),
+    rateLimits: parseRateLimits(env.RATE_LIMITS ?? ''),
     timeouts: {
       databaseConnectMs: parseInteger(
         'DATABASE_CONNECT_TIMEOUT_MS',
@@ -227,6 +215,27 @@ function parseRedis(env: Env): RedisTarget | undefined {
   return url ? { kind: 'single', url } : undefined;
 }
 
+/** `name=limit/seconds`, comma-separated: `pwd:acct=20/3600,reg:ip=10/3600`. */
+function parseRateLimits(value: string): Config['rateLimits'] {
+  const limits: Config['rateLimits'] = {};
+  for (const entry of value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
+    const match = /^([\w:+-]+)=(\d{1,6})\/(\d{1,6})$/.exec(entry);
+    if (!match || !isLimitName(match[1] as string))
+      throw new ConfigError(
+        'RATE_LIMITS',
+        `must list name=limit/seconds entries of known limits (${Object.keys(LIMITS).join(', ')}); bad "${entry}"`,
+      );
+    const [, name, limit, seconds] = match as unknown as [string, LimitName, string, string];
+    if (Number(limit) < 1 || Number(seconds) < 1)
+      throw new ConfigError('RATE_LIMITS', `needs a limit and a window of at least 1 (bad "${entry}")`);
+    limits[name] = { limit: Number(limit), windowSeconds: Number(seconds) };
+  }
+  return limits;
+}
+
 function parseMetricsToken(value: string | undefined): string | undefined {
   if (!value) return undefined;
   if (value.length < 32 || !/^[\x21-\x7e]+$/.test(value))
@@ -315,91 +324,4 @@ function parseIpAreas(path: string): Array<{ network: string; area: string }> {
       throw new ConfigError('IP_AREAS_FILE', `${rule} (got "${content}")`);
     return [{ network: checkCidr(network, 'IP_AREAS_FILE', rule), area }];
   });
-}
-
-interface SecretsJson {
-  cookieKeys?: unknown;
-  dataEncryptionKey?: unknown;
-  hmacKey?: unknown;
-}
-
-/**
- * Secrets come from SECRETS_FILE, or from COOKIE_KEYS + DATA_ENCRYPTION_KEY + HMAC_KEY.
- * Outside production, when none is given, they are generated once and kept in DATA_DIR.
- */
-function loadSecrets(env: Env, production: boolean, dataDir: string): Secrets {
-  if (env.SECRETS_FILE)
-    return parseSecrets(readSecretsFile('SECRETS_FILE', env.SECRETS_FILE), 'SECRETS_FILE');
-  const given = ['COOKIE_KEYS', 'DATA_ENCRYPTION_KEY', 'HMAC_KEY'].filter((name) => env[name]);
-  if (given.length > 0 || production) {
-    const missing = ['COOKIE_KEYS', 'DATA_ENCRYPTION_KEY', 'HMAC_KEY'].find((name) => !env[name]);
-    if (missing) {
-      throw new ConfigError(
-        missing,
-        production
-          ? 'is required when NODE_ENV=production (or set SECRETS_FILE)'
-          : 'is required when the other secrets are set',
-      );
-    }
-    return {
-      cookieKeys: parseCookieKeys('COOKIE_KEYS', env.COOKIE_KEYS?.split(',')),
-      dataKey: parseKey('DATA_ENCRYPTION_KEY', env.DATA_ENCRYPTION_KEY, 32, 32),
-      hmacKey: parseKey('HMAC_KEY', env.HMAC_KEY, 32, 64),
-    };
-  }
-  return developmentSecrets(dataDir);
-}
-
-function readSecretsFile(name: string, path: string): SecretsJson {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'not valid JSON';
-    throw new ConfigError(name, `must name a readable JSON file (${reason}: ${path})`);
-  }
-}
-
-function parseSecrets(json: SecretsJson, source: string): Secrets {
-  return {
-    cookieKeys: parseCookieKeys(`${source} cookieKeys`, json.cookieKeys),
-    dataKey: parseKey(`${source} dataEncryptionKey`, json.dataEncryptionKey, 32, 32),
-    hmacKey: parseKey(`${source} hmacKey`, json.hmacKey, 32, 64),
-  };
-}
-
-function parseCookieKeys(name: string, value: unknown): string[] {
-  const keys = Array.isArray(value) ? value.map((k) => String(k).trim()).filter(Boolean) : [];
-  if (keys.length === 0 || keys.some((k) => k.length < 32)) {
-    throw new ConfigError(name, 'must list one or more cookie keys of at least 32 characters');
-  }
-  return keys;
-}
-
-function parseKey(name: string, value: unknown, min: number, max: number): Buffer {
-  const key = typeof value === 'string' ? Buffer.from(value, 'base64') : Buffer.alloc(0);
-  if (key.length < min || key.length > max) {
-    const size = min === max ? `${min}` : `${min} to ${max}`;
-    throw new ConfigError(name, `must be ${size} random bytes, base64-encoded (openssl rand -base64 ${min})`);
-  }
-  return key;
-}
-
-function developmentSecrets(dataDir: string): Secrets {
-  const path = join(dataDir, 'secrets.json');
-  if (!existsSync(path)) {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const generated = {
-      cookieKeys: [randomBytes(32).toString('base64url')],
-      dataEncryptionKey: randomBytes(32).toString('base64'),
-      hmacKey: randomBytes(32).toString('base64'),
-    };
-    try {
-      writeFileSync(path, `${JSON.stringify(generated, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-      chmodSync(path, 0o600);
-    } catch (error) {
-      // Another process started at the same moment and wrote them first: use theirs.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-  return parseSecrets(readSecretsFile('DATA_DIR', path), path);
 }

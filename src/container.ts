@@ -18,6 +18,7 @@ import { createAccountsService } from './accounts/service.ts';
 import { createAdminRepo } from './admin/repo.ts';
 import { createAdminService } from './admin/service.ts';
 import { createRedisEphemeralStore, createSqlEphemeralStore } from './auth/ephemeral.ts';
+import { LIMITS, type LimitName, type LimitSetting } from './auth/limits.ts';
 import { createOneTimeCodes } from './auth/one-time-codes.ts';
 import { createPasskeyService } from './auth/passkeys.ts';
 import { createLimiter, createRedisCounters, createSqlCounters } from './auth/rate-limit.ts';
@@ -50,8 +51,6 @@ import { connectRedis } from './redis.ts';
 import { createPlaces } from './sessions/devices.ts';
 import { createSessionsRepo } from './sessions/repo.ts';
 import { createSessionsService } from './sessions/service.ts';
-
-const MINUTE = 60;
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({
@@ -93,59 +92,30 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       ...(redis ? createRedisCounters(redis, config.redisPrefix) : createSqlCounters(database.db)),
       refused: (limit: string) => metrics.refusals.inc({ limit }),
     };
+    // Every limit from one table (auth/limits.ts), as the operator tuned it (RATE_LIMITS).
     // Counters keyed by a phone number hold a keyed hash of it, never the number.
     const hideKey = (key: string) => sealer.index(`rate-limit:${key}`).toString('base64url');
-    const perNumber = (name: string) =>
-      createLimiter(counters, { name, limit: 10, windowSeconds: 60 * MINUTE, hideKey });
+    const limiter = (name: LimitName) => {
+      const { hidden, ...setting }: LimitSetting = { ...LIMITS[name], ...config.rateLimits[name] };
+      return createLimiter(counters, { name, ...setting, ...(hidden && { hideKey }) });
+    };
     const notifier = createNotifier(config.notifier, logger);
-    const notify = createNotices(notifier, perNumber('notice:phone'));
+    const notify = createNotices(notifier, limiter('notice:phone'));
     // Anyone can try to register with someone's number: those notices have a budget of their own
     // (one a day), so they can neither silence the security notices above nor flood the phone.
-    const notifyRegistrationAttempt = createNotices(
-      notifier,
-      createLimiter(counters, {
-        name: 'notice:registration',
-        limit: 1,
-        windowSeconds: 24 * 60 * MINUTE,
-        hideKey,
-      }),
-    );
+    const notifyRegistrationAttempt = createNotices(notifier, limiter('notice:registration'));
     const accountsRepo = createAccountsRepo(database.db);
     const accounts = createAccountsService(
       accountsRepo,
       sealer,
       notifyRegistrationAttempt,
       {
-        passwordPerAccountAndAddress: createLimiter(counters, {
-          name: 'pwd:acct+ip',
-          limit: 5,
-          windowSeconds: 15 * MINUTE,
-        }),
-        passwordPerAccount: createLimiter(counters, {
-          name: 'pwd:acct',
-          limit: 30,
-          windowSeconds: 60 * MINUTE,
-        }),
-        passwordPerAccountAndNetwork: createLimiter(counters, {
-          name: 'pwd:acct+net',
-          limit: 1,
-          windowSeconds: 60 * MINUTE,
-        }),
-        passwordUnderAttack: createLimiter(counters, {
-          name: 'pwd:acct:fresh',
-          limit: 10,
-          windowSeconds: 60 * MINUTE,
-        }),
-        passwordPerAddress: createLimiter(counters, {
-          name: 'pwd:ip',
-          limit: 50,
-          windowSeconds: 15 * MINUTE,
-        }),
-        registrationPerAddress: createLimiter(counters, {
-          name: 'reg:ip',
-          limit: 20,
-          windowSeconds: 60 * MINUTE,
-        }),
+        passwordPerAccountAndAddress: limiter('pwd:acct+ip'),
+        passwordPerAccount: limiter('pwd:acct'),
+        passwordPerAccountAndNetwork: limiter('pwd:acct+net'),
+        passwordUnderAttack: limiter('pwd:acct:fresh'),
+        passwordPerAddress: limiter('pwd:ip'),
+        registrationPerAddress: limiter('reg:ip'),
       },
       {
         signIn: (method, acr, result) => metrics.signIns.inc({ method, acr, result }),
@@ -160,26 +130,14 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       ephemeral,
       issuer: config.issuer,
       rpName: '一通',
-      failuresPerAddress: createLimiter(counters, {
-        name: 'passkey:ip',
-        limit: 50,
-        windowSeconds: 15 * MINUTE,
-      }),
+      failuresPerAddress: limiter('passkey:ip'),
     });
     const codes = createOneTimeCodes({
       repo: factors,
       sealer,
       ephemeral,
-      attemptsPerAccountAndAddress: createLimiter(counters, {
-        name: 'otp:acct+ip',
-        limit: 5,
-        windowSeconds: 15 * MINUTE,
-      }),
-      attemptsPerAccount: createLimiter(counters, {
-        name: 'otp:acct',
-        limit: 30,
-        windowSeconds: 60 * MINUTE,
-      }),
+      attemptsPerAccountAndAddress: limiter('otp:acct+ip'),
+      attemptsPerAccount: limiter('otp:acct'),
     });
     const signIn = createSignIn({ ephemeral, factors });
     const levels = createIdentityLevels({
@@ -187,11 +145,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       accounts,
       verifier: await openVerifier(config.identityVerifier),
       ephemeral,
-      checksPerPerson: createLimiter(counters, {
-        name: 'idv:acct',
-        limit: 5,
-        windowSeconds: 24 * 60 * MINUTE,
-      }),
+      checksPerPerson: limiter('idv:acct'),
     });
     const clientsRepo = createClientsRepo(database.db);
     const legalPersonsRepo = createLegalPersonsRepo(database.db);
@@ -200,11 +154,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       accounts,
       sealer,
       registry: await openRegistry(config.businessRegistry),
-      registryChecksPerPerson: createLimiter(counters, {
-        name: 'registry:acct',
-        limit: 5,
-        windowSeconds: 24 * 60 * MINUTE,
-      }),
+      registryChecksPerPerson: limiter('registry:acct'),
       clientExists: async (id) => Boolean(await clientsRepo.findEnabledClient(id)),
     });
     let signingKeys = await loadSigningKeys(database.db, sealer);
@@ -270,19 +220,10 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       ephemeral,
       notifier,
       notify,
-      sendsPerAccount: createLimiter(counters, { name: 'sms:acct', limit: 5, windowSeconds: 60 * MINUTE }),
-      sendsPerAccountAndNumber: createLimiter(counters, {
-        name: 'sms:acct+phone',
-        limit: 3,
-        windowSeconds: 60 * MINUTE,
-        hideKey,
-      }),
-      sendsPerNumber: perNumber('sms:phone'),
-      wrongCodesPerAccount: createLimiter(counters, {
-        name: 'sms-code:acct',
-        limit: 5,
-        windowSeconds: 15 * MINUTE,
-      }),
+      sendsPerAccount: limiter('sms:acct'),
+      sendsPerAccountAndNumber: limiter('sms:acct+phone'),
+      sendsPerNumber: limiter('sms:phone'),
+      wrongCodesPerAccount: limiter('sms-code:acct'),
     });
     const deletion = createDeletion({
       repo: accountsRepo,

@@ -8,7 +8,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
-import { parseCreditCodeOrThrow } from '../legal-persons/service.ts';
+import { parseCreditCodeOrThrow } from '../legal-persons/registration.ts';
 import type { SiteDirectory } from '../oidc/directory.ts';
 import type { TokenReader } from '../oidc/token-reader.ts';
 import { bodyOf, pick, str } from '../web/form.ts';

@@ -1,4 +1,4 @@
-/** The audit trail's filters as the console reads them from a query string, and its CSV export. */
+/** The audit trail's filters as the console reads them from a query string. */
 import type { AuditFilter } from '../audit/repo.ts';
 import { AppError } from '../errors.ts';
 
@@ -24,29 +24,4 @@ export function auditFilterOf(query: Record<string, unknown>): AuditFilter {
     from: dateOf(query.from, 'from'),
     to: to && new Date(to.getTime() + 86_400_000),
   };
-}
-
-/** RFC 4180 CSV; cells that a spreadsheet would run as a formula are prefixed with a quote. */
-export function auditCsv(
-  rows: Array<{
-    seq: string;
-    at: Date;
-    actor: string;
-    action: string;
-    subject: string | null;
-    ip: string | null;
-    details: unknown;
-  }>,
-): string {
-  const cell = (value: unknown) => {
-    const text = String(value ?? '');
-    const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-    return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-  };
-  const lines = rows.map((row) =>
-    [row.seq, row.at.toISOString(), row.actor, row.action, row.subject, row.ip, JSON.stringify(row.details)]
-      .map(cell)
-      .join(','),
-  );
-  return `\uFEFFseq,at,actor,action,subject,ip,details\r\n${lines.map((line) => `${line}\r\n`).join('')}`;
 }

@@ -5,14 +5,15 @@
  */
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
+import { auditCsv } from '../audit/csv.ts';
 import { ACR } from '../auth/strength.ts';
 import { AppError, isAppError } from '../errors.ts';
-import { parseCreditCodeOrThrow } from '../legal-persons/service.ts';
+import { parseCreditCodeOrThrow } from '../legal-persons/registration.ts';
 import type { PortalSession, PortalState } from '../portal/session.ts';
 import { formOf, pick, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render, renderWithError } from '../web/render.ts';
-import { auditCsv, auditFilterOf } from './audit-view.ts';
+import { auditFilterOf } from './audit-view.ts';
 import { type Admin, type AdminService, PERSON_ACTIONS } from './service.ts';
 
 type AdminState = PortalState & { admin: Admin };

@@ -7,7 +7,8 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { type AppError, isAppError } from '../errors.ts';
-import { CLAIM_DAYS, ENTITY_TYPES, type LegalPersonsService } from '../legal-persons/service.ts';
+import { CLAIM_DAYS, ENTITY_TYPES } from '../legal-persons/registration.ts';
+import type { LegalPersonsService } from '../legal-persons/service.ts';
 import { formOf, pick, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render, renderWithError, tr } from '../web/render.ts';

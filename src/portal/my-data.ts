@@ -8,7 +8,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AccountsRepo } from '../accounts/repo.ts';
-import { auditCsv } from '../admin/audit-view.ts';
+import { auditCsv } from '../audit/csv.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
 import type { MessageKey } from '../messages/index.ts';
 import { claimsOf } from '../oidc/accounts.ts';

@@ -136,6 +136,9 @@ const bad: Array<[string, Record<string, string>, RegExp]> = [
   ],
   ['BUSINESS_REGISTRY_URL', { BUSINESS_REGISTRY_URL: 'registry' }, /must be an http\(s\) URL/],
   ['METRICS_TOKEN', { METRICS_TOKEN: 'short' }, /at least 32 printable characters/],
+  ['RATE_LIMITS', { RATE_LIMITS: 'pwd:acct=0/60' }, /at least 1/],
+  ['RATE_LIMITS', { RATE_LIMITS: 'nosuch=1/60' }, /known limits/],
+  ['RATE_LIMITS', { RATE_LIMITS: 'pwd:acct=many' }, /name=limit\/seconds/],
   ['DATABASE_CONNECT_TIMEOUT_MS', { DATABASE_CONNECT_TIMEOUT_MS: '10' }, /integer from 100 to 60000/],
   ['REDIS_COMMAND_TIMEOUT_MS', { REDIS_COMMAND_TIMEOUT_MS: 'soon' }, /must be an integer/],
   [
@@ -194,4 +197,12 @@ test('the server refuses to start on a bad variable with one line and exit code 
   });
   t.is(result.status, 1);
   t.is(result.stderr.trim(), 'Yitong cannot start: PORT must be an integer from 1 to 65535 (got "eighty")');
+});
+
+test('RATE_LIMITS tunes the limits of auth/limits.ts by name', (t) => {
+  const config = loadConfig({ DATA_DIR: dataDir(), RATE_LIMITS: 'pwd:acct=20/3600, reg:ip=10/600' });
+  t.deepEqual(config.rateLimits, {
+    'pwd:acct': { limit: 20, windowSeconds: 3600 },
+    'reg:ip': { limit: 10, windowSeconds: 600 },
+  });
 });
