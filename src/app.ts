@@ -12,7 +12,9 @@ import { ownSecretOnUpdate } from './oidc/registration.ts';
 import { createSessionReader } from './oidc/session.ts';
 import { createTokenReader } from './oidc/token-reader.ts';
 import { opsRoutes } from './ops/routes.ts';
+import { recoverRoutes } from './portal/recover.ts';
 import { resetRoutes } from './portal/reset.ts';
+
 import { portalRoutes } from './portal/routes.ts';
 import { createPortalSession } from './portal/session.ts';
 import { staffRoutes } from './staff/routes.ts';
@@ -73,7 +75,7 @@ export function createApp(container: Container): Koa {
   const ours = new Router();
   ours.use('/admin/api', jsonOnly);
   ours.use(
-    ['/interaction', '/register', '/account', '/staff', '/admin', '/reset'],
+    ['/interaction', '/register', '/account', '/staff', '/admin', '/reset', '/recover'],
     csrfToken({ production: config.production }),
     parseForm,
   );
@@ -87,8 +89,10 @@ export function createApp(container: Container): Koa {
       siteOf: container.directory.describe,
     }).routes(),
   );
-  ours.use(staffRoutes({ portal, levels: container.levels }).routes());
+  ours.use(staffRoutes({ portal, ...container }).routes());
+
   ours.use(resetRoutes(container.passwordReset).routes());
+  ours.use(recoverRoutes(container).routes());
   ours.use(
     adminApiRoutes({
       admin: container.admin,

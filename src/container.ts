@@ -13,6 +13,8 @@ import { createIdentityLevels } from './accounts/identity-levels.ts';
 import { createNotices } from './accounts/notices.ts';
 import { createPasswordReset } from './accounts/password-reset.ts';
 import { createPhoneChange } from './accounts/phone.ts';
+import { createRecovery } from './accounts/recovery.ts';
+
 import { createAccountsRepo } from './accounts/repo.ts';
 import { createAccountsService } from './accounts/service.ts';
 import { createAdminRepo } from './admin/repo.ts';
@@ -231,6 +233,21 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       logOutEverywhere: sites.endEverything,
       notify,
     });
+    const recovery = createRecovery({
+      repo: accountsRepo,
+      sealer,
+      ephemeral,
+      notifier,
+      notify,
+      factorsOf: async (personId) => {
+        const { passkeys, totp } = await factors.factorSummary(personId);
+        return { passkey: passkeys > 0, totp };
+      },
+      sendsPerAccount: limiter('recover:acct'),
+      sendsPerNumber: limiter('recover:phone'),
+      sendsPerAddress: limiter('recover:ip'),
+      wrongCodes: limiter('recover-code:flow'),
+    });
     const passwordReset = createPasswordReset({
       repo: accountsRepo,
       ephemeral,
@@ -271,6 +288,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       legalPersons,
       admin,
       passwordReset,
+      recovery,
       sites,
       sessions,
       phones,

@@ -95,16 +95,27 @@ export function createIdentityLevels({
       return person;
     },
 
-    /** Level 3: confirmed face to face, recorded with the member of staff, the hall and the time. */
-    async confirmInPerson(staff: Staff, desk: string, shownPersonId: string, ip: string): Promise<void> {
-      const personId = await ephemeral.take<string>(deskKey(desk));
+    /**
+     * The person last looked up at this desk, whom the submitted form showed (`take`: the look-up
+     * is used up). Never the member of staff themselves.
+     */
+    async atDesk(staff: Staff, desk: string, shownPersonId: string, take = false): Promise<Person> {
+      const personId = take
+        ? await ephemeral.take<string>(deskKey(desk))
+        : await ephemeral.peek<string>(deskKey(desk));
       if (!personId) throw new AppError('staff.lookup_first', 400);
-      // Two tabs: the form confirms the person it showed, never whoever was looked up last.
+      // Two tabs: the form acts on the person it showed, never whoever was looked up last.
       if (personId !== shownPersonId) throw new AppError('staff.lookup_changed', 409);
       const person = await accounts.findPerson(personId);
       if (person?.status !== 'active') throw new AppError('staff.not_found', 404);
       if (person.id === staff.personId) throw new AppError('staff.self', 403);
       requireServed(staff, person);
+      return person;
+    },
+
+    /** Level 3: confirmed face to face, recorded with the member of staff, the hall and the time. */
+    async confirmInPerson(staff: Staff, desk: string, shownPersonId: string, ip: string): Promise<void> {
+      const person = await this.atDesk(staff, desk, shownPersonId, true);
       await repo.raiseIdentityLevel(person.id, 3, {
         actor: staff.personId,
         action: 'identity.confirmed',

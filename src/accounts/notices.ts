@@ -15,7 +15,8 @@ import type { Person } from './repo.ts';
 export type Notice =
   | { kind: 'phone_changed'; to: string }
   | { kind: 'deletion_requested'; due: string }
-  | { kind: 'registration_attempted' };
+  | { kind: 'registration_attempted' }
+  | { kind: 'password_recovered' };
 
 export function createNotices(notifier: Pick<Notifier, 'notice'>, perNumber: Limiter) {
   return async (person: Pick<Person, 'id' | 'phone' | 'phoneVerifiedAt'>, notice: Notice) => {

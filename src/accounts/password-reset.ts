@@ -15,6 +15,8 @@ import type { Notifier } from '../notify/notifier.ts';
 import type { AccountsRepo, Person } from './repo.ts';
 
 const VALID_SECONDS = 3600;
+/** A link started at a service counter is opened there and then, on the person's own phone. */
+const COUNTER_SECONDS = 30 * 60;
 
 export function createPasswordReset(deps: {
   repo: Pick<AccountsRepo, 'findPersonById' | 'setPassword' | 'recordAudit'>;
@@ -33,8 +35,11 @@ export function createPasswordReset(deps: {
   }
 
   return {
+    /** Only to a proved number (`reset.unproved_phone` otherwise): a typed one may be anyone's. */
     async send(person: Person, by: { actor: string; ip: string }) {
+      if (!person.phone || !person.phoneVerifiedAt) throw new AppError('reset.unproved_phone', 409);
       const token = randomBytes(32).toString('base64url');
+
       await deps.ephemeral.put(keyOf(token), person.id, VALID_SECONDS);
       await deps.notifier.send({
         kind: 'password_reset',
@@ -45,7 +50,25 @@ export function createPasswordReset(deps: {
       await deps.repo.recordAudit({ ...by, action: 'password.reset_sent', subject: person.id });
     },
 
+    /**
+     * At a service counter, after staff checked the identity card: the link is shown (as a QR
+     * code) for the person to open on their own phone, never sent to a number.
+     */
+    async startAtCounter(person: Person, by: { actor: string; ip: string; hall: string }): Promise<string> {
+      const token = randomBytes(32).toString('base64url');
+      await deps.ephemeral.put(keyOf(token), person.id, COUNTER_SECONDS);
+      await deps.repo.recordAudit({
+        actor: by.actor,
+        action: 'password.reset_started',
+        subject: person.id,
+        ip: by.ip,
+        details: { hall: by.hall },
+      });
+      return `${deps.issuer}/reset/${token}`;
+    },
+
     /** Throws `reset.expired` for a link that is unknown, used or expired. */
+
     check: (token: string) => personOf(token),
 
     async complete(token: string, password: string, confirm: string, ip: string) {

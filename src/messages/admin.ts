@@ -3,7 +3,7 @@ export const adminZh = {
   'notify.failed': '消息服务暂时无法发送，请稍后再试。',
   'notify.unconfigured': '未配置消息服务（NOTIFIER_URL），无法发送重置链接。',
   'admin.person.reset_password': '发送重置密码链接',
-  'admin.done.reset-password': '重置密码链接已发送到该账号绑定的手机，1 小时内有效。',
+  'admin.done.reset-password': '重置密码链接已发送到该账号已验证的手机号码，1 小时内有效。',
   'reset.title': '设置新密码',
   'reset.lead': '请设置新的登录密码。设置后，该账号在所有设备上的登录都将结束。',
   'reset.submit': '设置新密码',
@@ -95,7 +95,7 @@ export const adminEn: Record<keyof typeof adminZh, string> = {
   'notify.unconfigured': 'No messaging service is configured (NOTIFIER_URL): the reset link cannot be sent.',
   'admin.person.reset_password': 'Send a password-reset link',
   'admin.done.reset-password':
-    'A password-reset link was sent to the account’s mobile number; it works for 1 hour.',
+    'A password-reset link was sent to the account’s proved mobile number; it works for 1 hour.',
   'reset.title': 'Choose a new password',
   'reset.lead': 'Choose a new password. Every sign-in of this account on every device then ends.',
   'reset.submit': 'Set the new password',

@@ -1,5 +1,6 @@
 import { adminEn, adminZh } from './admin.ts';
 import { authEn, authZh } from './auth.ts';
+import { frontEn, frontZh } from './front.ts';
 import { legalEn, legalZh } from './legal.ts';
 import { portalEn, portalZh } from './portal.ts';
 
@@ -89,6 +90,7 @@ const zh = {
   ...legalZh,
   ...adminZh,
   ...portalZh,
+  ...frontZh,
 };
 
 export type MessageKey = keyof typeof zh;
@@ -183,6 +185,7 @@ const en: Record<MessageKey, string> = {
   ...legalEn,
   ...adminEn,
   ...portalEn,
+  ...frontEn,
 };
 
 export const LOCALES = ['zh-CN', 'en'] as const;

@@ -28,7 +28,11 @@ export type Message =
   /** To the account's number: its deletion was asked for and happens on `due` unless cancelled. */
   | { kind: 'deletion_requested'; personId: string; phone: string; due: string }
   /** To the account's number: someone tried to register another account with its identity number. */
-  | { kind: 'registration_attempted'; personId: string; phone: string };
+  | { kind: 'registration_attempted'; personId: string; phone: string }
+  /** A code to recover a forgotten password: sent to the account's proved number. */
+  | { kind: 'recovery_code'; personId: string; phone: string; code: string }
+  /** To the account's number: its password was recovered with it (if it was not them, what to do). */
+  | { kind: 'password_recovered'; personId: string; phone: string };
 
 export interface Notifier {
   /** Throws (503) when the message cannot be delivered: what needed it does not happen. */

@@ -7,8 +7,10 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { IdentityLevels } from '../accounts/identity-levels.ts';
+import type { PasswordReset } from '../accounts/password-reset.ts';
 import type { Staff } from '../accounts/repo.ts';
 import { ACR } from '../auth/strength.ts';
+import { qrDataUrl } from '../auth/totp.ts';
 import { AppError, isAppError } from '../errors.ts';
 import type { PortalSession, PortalState } from '../portal/session.ts';
 import { formOf, str } from '../web/form.ts';
@@ -17,7 +19,11 @@ import { render, renderWithError, tr } from '../web/render.ts';
 
 type StaffState = PortalState & { staff: Staff };
 
-export function staffRoutes(deps: { portal: PortalSession; levels: IdentityLevels }): Router {
+export function staffRoutes(deps: {
+  portal: PortalSession;
+  levels: IdentityLevels;
+  passwordReset: Pick<PasswordReset, 'startAtCounter'>;
+}): Router {
   const { levels } = deps;
   const router = new Router();
   const state = (ctx: Context) => ctx.state as StaffState;
@@ -78,6 +84,21 @@ export function staffRoutes(deps: { portal: PortalSession; levels: IdentityLevel
     if (form.card_checked !== 'yes') throw new AppError('staff.card_unchecked', 400);
     await levels.confirmInPerson(state(ctx).staff, state(ctx).session.uid, str(form.person), ctx.ip);
     render(ctx, 'staff', page(ctx, { notice: tr(ctx, 'staff.confirmed') }));
+  });
+
+  // A forgotten password, at the counter: the link is shown as a QR code for the person's own phone.
+  router.post('/staff/reset', async (ctx) => {
+    const form = formOf(ctx);
+    requireCsrf(ctx, form._csrf);
+    if (form.card_checked !== 'yes') throw new AppError('staff.card_unchecked', 400);
+    const { staff, session } = state(ctx);
+    const person = await levels.atDesk(staff, session.uid, str(form.person));
+    const link = await deps.passwordReset.startAtCounter(person, {
+      actor: staff.personId,
+      ip: ctx.ip,
+      hall: staff.hall,
+    });
+    render(ctx, 'staff', page(ctx, { reset: { name: person.name, link, qr: await qrDataUrl(link) } }));
   });
 
   return router;

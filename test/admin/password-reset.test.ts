@@ -4,7 +4,8 @@
  */
 import test from 'ava';
 import { enrolTotp, signInTo } from '../helpers/account.ts';
-import { Browser, submit } from '../helpers/browser.ts';
+import { Browser, hiddenField, submit } from '../helpers/browser.ts';
+
 import { newCitizen } from '../helpers/people.ts';
 import { receiver } from '../helpers/receiver.ts';
 import { startYitong } from '../helpers/yitong.ts';
@@ -24,6 +25,9 @@ test('an admin sends a reset link; the person sets a new password once; old sess
 
   const person = newCitizen('440106');
   const sub = await yitong.createCitizen(person);
+  const typedOnly = newCitizen('440106');
+  const typedSub = await yitong.createCitizen(typedOnly);
+  await yitong.provePhone(sub, person.phone);
   const session = new Browser();
   await signInTo(session, yitong.issuer, person);
 
@@ -35,6 +39,17 @@ test('an admin sends a reset link; the person sets a new password once; old sess
   const { authenticator } = await enrolTotp(setup, yitong.issuer);
   const console = new Browser();
   await signInTo(console, yitong.issuer, { ...admin, authenticator }, '/admin');
+  // A number typed at registration and never proved may be anyone's: no link goes to it.
+  const unproved = await console.visit(`${yitong.issuer}/admin/people/${typedSub}`);
+  t.regex(unproved.html, /没有已验证的手机号码/);
+  t.notRegex(unproved.html, /reset-password/);
+  const forced = await console.visit(`${yitong.issuer}/admin/people/${typedSub}/reset-password`, {
+    form: { _csrf: hiddenField(unproved.html, '_csrf') },
+  });
+  t.is(forced.status, 409);
+  t.regex(forced.html, /不能发送重置链接/);
+  t.is(messages().length, 0);
+
   const page = await console.visit(`${yitong.issuer}/admin/people/${sub}`);
   const sent = await submit(console, page, `/${sub}/reset-password`);
   t.regex(sent.html, /重置密码链接已发送/);
@@ -99,4 +114,46 @@ test('an unknown or malformed reset link says it has expired', async (t) => {
     const page = await new Browser().visit(`${yitong.issuer}/reset/${token}`);
     t.is(page.status, token === '../../etc' ? 404 : 400, token);
   }
+});
+
+test('at a service counter, staff start a reset for the person in front of them: a link for their own phone, audited', async (t) => {
+  const yitong = await startYitong('pglite');
+  t.teardown(() => yitong.stop());
+  const person = newCitizen('440106');
+  const sub = await yitong.createCitizen(person); // no proved number: the counter is the way
+  const clerk = newCitizen('440106');
+  const clerkSub = await yitong.createCitizen(clerk);
+  await yitong.server.container.levels.addStaff(clerk.idNumber, '天河区政务服务中心', '440106');
+  const setup = new Browser();
+  await signInTo(setup, yitong.issuer, clerk);
+  const { authenticator } = await enrolTotp(setup, yitong.issuer);
+  const desk = new Browser();
+  const staffPage = await signInTo(desk, yitong.issuer, { ...clerk, authenticator }, '/staff');
+  const found = await submit(desk, staffPage, '/staff/lookup', { id_number: person.idNumber });
+  const reset = (fields: Record<string, string>) =>
+    desk.visit(`${yitong.issuer}/staff/reset`, {
+      form: { _csrf: hiddenField(found.html, '_csrf'), person: sub, ...fields },
+    });
+  t.is((await reset({})).status, 400, 'the card must be checked first');
+  const shown = await reset({ card_checked: 'yes' });
+
+  t.is(shown.status, 200);
+  t.regex(shown.html, /<img class="qr" src="data:image\/png;base64,/);
+  const link = shown.html.match(/(http:\/\/localhost:\d+\/reset\/[\w-]{43})/)?.[1] ?? '';
+  t.truthy(link);
+
+  const phone = new Browser();
+  const password = 'counter reset phrase 2026';
+  const done = await submit(phone, await phone.visit(link), '/reset/', {
+    password,
+    password_confirm: password,
+  });
+  t.regex(done.html, /密码已更新/);
+  const row = await yitong.server.container.database.db
+    .selectFrom('audit_events')
+    .select(['actor', 'details'])
+    .where('action', '=', 'password.reset_started')
+    .executeTakeFirstOrThrow();
+  t.is(row.actor, clerkSub);
+  t.like(row.details, { hall: '天河区政务服务中心' });
 });

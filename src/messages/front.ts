@@ -1,0 +1,74 @@
+/** The front door: the home page, self-service recovery, sign-out for staff and administrators. */
+export const frontZh = {
+  'login.forgot': '忘记密码？',
+  'recover.title': '找回密码',
+  'recover.lead':
+    '请输入身份证号码和账号已验证的手机号码。号码相符时，我们会向该手机发送验证码；之后您可以设置新密码。',
+  'recover.phone.hint': '账号中已通过短信验证的 11 位手机号码',
+  'recover.submit': '发送验证码',
+  'recover.counter.title': '没有验证过的手机号？',
+  'recover.counter':
+    '如果账号没有验证过手机号码，或该号码已停用，请携带居民身份证到任一政务服务大厅，窗口工作人员当面核验后可为您重置密码。',
+  'recover.code.title': '输入验证码',
+  'recover.code.lead': '如果 {phone} 是该账号已验证的手机号码，验证码已发送到这个号码，10 分钟内有效。',
+  'recover.code.lead_again': '请输入发送到账号已验证手机号码的 6 位验证码，10 分钟内有效。',
+  'recover.code.submit': '下一步',
+  'recover.code.none': '没有收到验证码？请确认身份证号码和手机号码是否与账号一致。',
+  'recover.again': '重新填写',
+  'recover.factor.title': '验证第二重身份',
+  'recover.factor.lead': '您的账号设置了通行密钥或身份验证器，请再用其中之一确认是您本人。',
+  'recover.factor.lost':
+    '通行密钥和身份验证器都无法使用？请携带居民身份证到政务服务大厅，由工作人员当面核验后重置密码。',
+  'recover.done':
+    '新密码已生效，您在所有设备和网站上的登录均已退出，请用新密码重新登录。我们已向您的手机发送通知。',
+  'recovery.expired': '找回密码的请求已过期或无效，请重新填写身份证号码和手机号码。',
+  'recovery.too_many': '验证码错误次数过多，本次找回已失效。请重新开始，获取新的验证码。',
+  'staff.reset': '重置密码（本人忘记密码）',
+  'staff.reset.title': '为 {name} 重置密码',
+  'staff.reset.lead':
+    '请本人用自己的手机扫描二维码（或打开下方链接）设置新密码，30 分钟内有效，只能使用一次。不要替本人输入密码。',
+  'staff.reset.qr': '设置新密码的链接二维码',
+  'reset.unproved_phone':
+    '该账号没有已验证的手机号码，不能发送重置链接：未经验证码确认的号码可能不属于本人。请本人携带居民身份证到政务服务大厅，由窗口工作人员核验后重置密码。',
+  'admin.person.reset_unavailable':
+    '不能发送重置密码链接：该账号没有已验证的手机号码。请本人携带居民身份证到政务服务大厅办理。',
+};
+
+export const frontEn: Record<keyof typeof frontZh, string> = {
+  'login.forgot': 'Forgot your password?',
+  'recover.title': 'Recover your password',
+  'recover.lead':
+    'Enter your identity number and the mobile number proved on your account. If they match, we send a code to that phone; then you choose a new password.',
+  'recover.phone.hint': 'The 11-digit mobile number your account proved by text message',
+  'recover.submit': 'Send the code',
+  'recover.counter.title': 'No proved mobile number?',
+  'recover.counter':
+    'If your account never proved a mobile number, or the number is no longer yours, bring your identity card to any government service hall: staff check it in person and start a password reset for you.',
+  'recover.code.title': 'Enter the code',
+  'recover.code.lead':
+    'If {phone} is the number proved on this account, a code has been sent to it. It is valid for 10 minutes.',
+  'recover.code.lead_again':
+    'Enter the 6-digit code sent to the mobile number proved on the account. It is valid for 10 minutes.',
+  'recover.code.submit': 'Next',
+  'recover.code.none': 'No code? Check that the identity number and mobile number match your account.',
+  'recover.again': 'Start again',
+  'recover.factor.title': 'Confirm with your second factor',
+  'recover.factor.lead':
+    'Your account has a passkey or an authenticator app: use one of them to confirm it is you.',
+  'recover.factor.lost':
+    'Neither your passkey nor your authenticator app works? Bring your identity card to a government service hall: staff check it in person and reset your password.',
+  'recover.done':
+    'Your new password works now. You have been signed out on every device and site: sign in again with the new password. A notice went to your phone.',
+  'recovery.expired':
+    'This password recovery expired or is not valid. Enter your identity number and mobile number again.',
+  'recovery.too_many': 'Too many wrong codes: this recovery has ended. Start again to get a new code.',
+  'staff.reset': 'Reset the password (forgotten)',
+  'staff.reset.title': 'Password reset for {name}',
+  'staff.reset.lead':
+    'The person scans the QR code (or opens the link below) on their own phone and chooses a new password there: valid 30 minutes, once. Never type the password for them.',
+  'staff.reset.qr': 'QR code of the link to choose a new password',
+  'reset.unproved_phone':
+    'This account has no proved mobile number, so no reset link can be sent: a number never confirmed by a code may not be the owner’s. The person brings their identity card to a government service hall, where staff check it and reset the password.',
+  'admin.person.reset_unavailable':
+    'No reset link can be sent: this account has no proved mobile number. The person can have it reset at a government service hall with their identity card.',
+};

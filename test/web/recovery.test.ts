@@ -1,0 +1,166 @@
+/**
+ * Self-service recovery of a forgotten password through the proved mobile number (a real HTTP
+ * webhook receives the codes): the same answer whether or not the numbers belong together, the
+ * second factor asked when the account has one, every earlier sign-in ended, the number told.
+ */
+import test from 'ava';
+import { enrolTotp, signInTo } from '../helpers/account.ts';
+import { Browser, type Page, submit } from '../helpers/browser.ts';
+import { newCitizen } from '../helpers/people.ts';
+import { receiver } from '../helpers/receiver.ts';
+import { startYitong, type Yitong } from '../helpers/yitong.ts';
+
+let yitong: Yitong;
+let messages: () => Array<Record<string, string>>;
+let closeWebhook = () => {};
+
+test.before(async () => {
+  const webhook = await receiver((close) => {
+    closeWebhook = close;
+  }, '/notify');
+  messages = () => webhook.received.map((message) => JSON.parse(message.body));
+  // Every test asks from 127.0.0.1: the per-address allowance is raised, the per-account one kept.
+  yitong = await startYitong('postgres', { NOTIFIER_URL: webhook.url, RATE_LIMITS: 'recover:ip=100/3600' });
+});
+test.after.always(async () => {
+  closeWebhook();
+  await yitong?.stop();
+});
+
+async function citizenWithProvedPhone() {
+  const person = newCitizen('440106');
+  const sub = await yitong.createCitizen(person);
+  await yitong.provePhone(sub, person.phone);
+  return { ...person, sub };
+}
+
+/** Asks for a code; returns the code page and the code the webhook received (if any). */
+async function ask(browser: Browser, idNumber: string, phone: string) {
+  const before = messages().length;
+  const start = await browser.visit(`${yitong.issuer}/recover`);
+  const page = await submit(browser, start, '/recover', { id_number: idNumber, phone });
+  await new Promise((resolve) => setTimeout(resolve, 200)); // the code is sent in the background
+  const sent = messages()
+    .slice(before)
+    .find((message) => message.kind === 'recovery_code' && message.phone === phone);
+  return { page, code: sent?.code };
+}
+
+const withoutTokens = (page: Page) => page.html.replace(/value="[^"]*"/g, '');
+
+test('a proved number recovers the password: every sign-in ends, the number is told, the audit says so', async (t) => {
+  const person = await citizenWithProvedPhone();
+  const session = new Browser();
+  await signInTo(session, yitong.issuer, person);
+
+  const browser = new Browser();
+  const login = await browser.visit(`${yitong.issuer}/account`);
+  t.regex(login.html, /href="\/recover">忘记密码？/, 'the sign-in page offers recovery');
+  const { page, code } = await ask(browser, person.idNumber, person.phone);
+  t.is(page.status, 200);
+  t.regex(page.html, /验证码已发送/);
+  t.regex(code ?? '', /^\d{6}$/);
+
+  const early = await browser.visit(`${yitong.issuer}/recover/password`);
+  t.is(new URL(early.url).pathname, '/recover/code', 'the password step cannot be reached before the code');
+  const wrong = await submit(browser, page, '/recover/code', {
+    code: code === '000000' ? '111111' : '000000',
+  });
+  t.is(wrong.status, 400);
+  t.regex(wrong.html, /验证码不正确/);
+  const next = await submit(browser, wrong, '/recover/code', { code: code ?? '' });
+  t.is(new URL(next.url).pathname, '/recover/password', 'no second factor: straight to the new password');
+  const weak = await submit(browser, next, '/recover/password', {
+    password: '1234',
+    password_confirm: '1234',
+  });
+  t.is(weak.status, 400);
+  const password = 'recovered pass phrase 2026';
+  const done = await submit(browser, weak, '/recover/password', { password, password_confirm: password });
+  t.is(done.status, 200);
+  t.regex(done.html, /所有设备和网站上的登录均已退出/);
+
+  t.regex(
+    (await session.visit(`${yitong.issuer}/account`)).html,
+    /name="id_number"/,
+    'the old session ended',
+  );
+  t.true(messages().some((m) => m.kind === 'password_recovered' && m.personId === person.sub));
+  await new Promise((resolve) => setTimeout(resolve, 1100)); // sign-ins in the second of the change count as before it
+  t.regex((await signInTo(new Browser(), yitong.issuer, { ...person, password })).html, /个人中心/);
+  const rows = await yitong.server.container.database.db
+    .selectFrom('audit_events')
+    .select('action')
+    .where('subject', '=', person.sub)
+    .where('action', '=', 'password.recovered')
+    .execute();
+  t.is(rows.length, 1);
+  t.is((await browser.visit(`${yitong.issuer}/recover/password`)).url, `${yitong.issuer}/recover?expired=1`);
+});
+
+test('the answer is the same whether or not the numbers belong together; nothing is sent for a stranger', async (t) => {
+  const person = await citizenWithProvedPhone();
+  const unproved = newCitizen('440106');
+  await yitong.createCitizen(unproved); // typed at registration, never proved
+  const stranger = newCitizen('440106');
+  const known = await ask(new Browser(), person.idNumber, person.phone);
+  const others = [
+    await ask(new Browser(), person.idNumber, stranger.phone),
+    await ask(new Browser(), stranger.idNumber, stranger.phone),
+    await ask(new Browser(), unproved.idNumber, unproved.phone),
+  ];
+  t.truthy(known.code);
+  for (const other of others) {
+    t.is(other.code, undefined);
+    t.is(other.page.status, known.page.status);
+    t.is(
+      withoutTokens(other.page).replace(/\d{3}\*{4}\d{4}/, ''),
+      withoutTokens(known.page).replace(/\d{3}\*{4}\d{4}/, ''),
+    );
+  }
+  const stranger2 = new Browser();
+  const { page } = await ask(stranger2, stranger.idNumber, person.phone);
+  const guess = await submit(stranger2, page, '/recover/code', { code: '123456' });
+  t.is(guess.status, 400);
+  t.regex(guess.html, /验证码不正确/, "a stranger's attempt fails as a wrong code does");
+});
+
+test('with an authenticator app, the app is asked too; five wrong codes end the attempt', async (t) => {
+  const person = await citizenWithProvedPhone();
+  const setup = new Browser();
+  await signInTo(setup, yitong.issuer, person);
+  const { authenticator } = await enrolTotp(setup, yitong.issuer);
+
+  const browser = new Browser();
+  const { page, code } = await ask(browser, person.idNumber, person.phone);
+  const factor = await submit(browser, page, '/recover/code', { code: code ?? '' });
+  t.is(new URL(factor.url).pathname, '/recover/factor');
+  t.regex(factor.html, /身份验证器/);
+  t.is(new URL((await browser.visit(`${yitong.issuer}/recover/password`)).url).pathname, '/recover/factor');
+  const wrong = await submit(browser, factor, '/recover/otp', { otp: '000000' });
+  t.is(wrong.status, 400);
+  const next = await submit(browser, wrong, '/recover/otp', { otp: await authenticator.nextCode() });
+  t.is(new URL(next.url).pathname, '/recover/password');
+
+  const guesser = new Browser();
+  let current = (await ask(guesser, person.idNumber, person.phone)).page;
+  for (let i = 0; i < 5; i++) current = await submit(guesser, current, '/recover/code', { code: '999999' });
+  const refused = await submit(guesser, current, '/recover/code', { code: '999999' });
+  t.regex(refused.html, /错误次数过多/);
+  const ended = await guesser.visit(`${yitong.issuer}/recover/code`);
+  t.is(new URL(ended.url).pathname, '/recover');
+  t.regex(ended.html, /已过期或无效/);
+});
+
+test('bad input is named per field and changes nothing; asking is limited per account', async (t) => {
+  const person = await citizenWithProvedPhone();
+  const browser = new Browser();
+  const start = await browser.visit(`${yitong.issuer}/recover`);
+  const bad = await submit(browser, start, '/recover', { id_number: '123', phone: 'abc' });
+  t.is(bad.status, 400);
+  t.regex(bad.html, /aria-invalid="true"/);
+  for (let i = 0; i < 3; i++) await ask(new Browser(), person.idNumber, person.phone);
+  const limited = await ask(new Browser(), person.idNumber, person.phone);
+  t.is(limited.page.status, 429);
+  t.is(limited.code, undefined);
+});
