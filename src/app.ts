@@ -12,6 +12,7 @@ import { ownSecretOnUpdate } from './oidc/registration.ts';
 import { createSessionReader } from './oidc/session.ts';
 import { createTokenReader } from './oidc/token-reader.ts';
 import { opsRoutes } from './ops/routes.ts';
+import { homeRoutes } from './portal/home.ts';
 import { recoverRoutes } from './portal/recover.ts';
 import { resetRoutes } from './portal/reset.ts';
 
@@ -27,7 +28,6 @@ import {
   scriptNonce,
   securityHeaders,
 } from './web/middleware.ts';
-import { render } from './web/render.ts';
 import { serveStatic } from './web/static.ts';
 
 export function createApp(container: Container): Koa {
@@ -38,9 +38,6 @@ export function createApp(container: Container): Koa {
     proxy: config.proxyHops > 0,
     maxIpsCount: config.proxyHops,
   });
-  const pages = new Router();
-  pages.get('/', (ctx) => render(ctx, 'home', { title: 'home.title' }));
-
   app.use(countRequests(container.metrics));
   app.use(securityHeaders({ production: config.production }));
   // Shutting down: every response asks the client (or balancer) to open its next connection elsewhere.
@@ -103,7 +100,7 @@ export function createApp(container: Container): Koa {
     }).routes(),
   );
   ours.use(adminRoutes({ portal, admin: container.admin }).routes());
-  ours.use(pages.routes());
+  ours.use(homeRoutes({ portal, clientsRepo: container.clientsRepo }).routes());
   app.use(ours.routes());
   app.use(ours.allowedMethods());
 

@@ -1,5 +1,10 @@
 /** The front door: the home page, self-service recovery, sign-out for staff and administrators. */
 export const frontZh = {
+  'home.sign_in': '登录',
+  'home.my_page': '进入个人中心',
+  'home.signed_in': '您已登录：{name}。',
+  'services.other': '其他服务',
+  'nav.signout': '退出登录',
   'login.forgot': '忘记密码？',
   'recover.title': '找回密码',
   'recover.lead':
@@ -35,6 +40,12 @@ export const frontZh = {
 };
 
 export const frontEn: Record<keyof typeof frontZh, string> = {
+  'home.sign_in': 'Sign in',
+  'home.my_page': 'Go to My page',
+  'home.signed_in': 'You are signed in as {name}.',
+  'services.other': 'Other services',
+  'nav.signout': 'Sign out',
+
   'login.forgot': 'Forgot your password?',
   'recover.title': 'Recover your password',
   'recover.lead':

@@ -46,6 +46,8 @@ export interface ProviderDeps {
 /** The citizen's own pages sign in through the provider like any site (response type none: no tokens). */
 export const ACCOUNT_CLIENT_ID = 'yitong-account';
 export const ACCOUNT_CALLBACK = '/account/callback';
+/** Where a browser signs out (RP-initiated logout): our own pages link to it. */
+export const END_SESSION_PATH = '/session/end';
 
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
@@ -59,6 +61,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   const stillSignedIn = createTokenCheck(accounts);
   const epochSeconds = () => Math.floor(Date.now() / 1000);
   const configuration: Configuration = {
+    routes: { end_session: END_SESSION_PATH },
+
     adapter: ((model: string) =>
       model === 'Client' ? clientAdapter : deps.artifacts(model)) as unknown as Configuration['adapter'],
     jwks: {

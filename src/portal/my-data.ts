@@ -16,6 +16,7 @@ import type { Sites } from '../oidc/sites.ts';
 import { formOf, intParam, MAX_BIGINT, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render, tr } from '../web/render.ts';
+import { servicesMenu } from './services.ts';
 import type { PortalState } from './session.ts';
 
 const PAGE = 50;
@@ -33,23 +34,16 @@ export function myDataRoutes(deps: MyDataDeps): Router {
   const me = (ctx: Context) => (ctx.state as PortalState).person;
 
   router.get('/account/services', async (ctx) => {
-    const q = str(ctx.query.q).trim().toLowerCase();
+    const q = str(ctx.query.q);
     const [sites, consents] = await Promise.all([
       deps.clientsRepo.listPublicSites(),
       deps.accountsRepo.listConsents(me(ctx).id),
     ]);
     const used = new Set(consents.map((consent) => consent.clientId));
-    const matching = sites.filter((site) =>
-      [site.name, site.department, site.category ?? ''].some((text) => text.toLowerCase().includes(q)),
-    );
-    const groups = Map.groupBy(matching, (site) => `${site.department} · ${site.regionCode}`);
     render(ctx, 'services', {
       title: 'services.title',
-      q: str(ctx.query.q),
-      groups: [...groups].map(([heading, list]) => ({
-        heading,
-        sites: list.map((site) => ({ ...site, used: used.has(site.id) })),
-      })),
+      q,
+      groups: servicesMenu(sites, q, tr(ctx, 'services.other'), used),
     });
   });
 

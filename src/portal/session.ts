@@ -54,6 +54,14 @@ export function createPortalSession(deps: {
     ctx.redirect(url.href);
   }
 
+  /** Who is signed in on this browser, if anyone (a public page asks without sending anyone away). */
+  async function current(ctx: Context): Promise<PortalState | undefined> {
+    const session = await deps.readSession(ctx);
+    const person = session && (await deps.accounts.findPerson(session.accountId));
+    if (!session || person?.status !== 'active' || signInEnded(person, session)) return undefined;
+    return { session, person };
+  }
+
   function signInFirst(ctx: Context, acr?: Acr) {
     if (ctx.method !== 'GET') throw new AppError('session.required', 401);
     startSignIn(ctx, ctx.path, { acr });
@@ -73,15 +81,18 @@ export function createPortalSession(deps: {
       ctx.redirect(returnTo);
     },
 
+    current,
+
     /** Middleware: the signed-in person in `ctx.state`, else a sign-in first. */
     async signedIn(ctx: Context, next: Next) {
-      const session = await deps.readSession(ctx);
-      const person = session && (await deps.accounts.findPerson(session.accountId));
-      const ended = person && session && signInEnded(person, session);
-      if (!session || person?.status !== 'active' || ended) return signInFirst(ctx);
+      const found = await current(ctx);
+      if (!found) return signInFirst(ctx);
       // "Last active" on the person's sessions page counts visits to their own pages too.
-      await deps.sessions.seen(person.id, session, { ip: ctx.ip, userAgent: ctx.get('user-agent') });
-      Object.assign(ctx.state, { session, person } satisfies PortalState);
+      await deps.sessions.seen(found.person.id, found.session, {
+        ip: ctx.ip,
+        userAgent: ctx.get('user-agent'),
+      });
+      Object.assign(ctx.state, found satisfies PortalState);
       await next();
     },
 

@@ -8,6 +8,7 @@ import type { Context } from 'koa';
 import nunjucks from 'nunjucks';
 import type { AppError } from '../errors.ts';
 import { isMessageKey, type Locale, type MessageKey, translate } from '../messages/index.ts';
+import { END_SESSION_PATH } from '../oidc/provider.ts';
 
 const VIEWS_DIR = new URL('../../views/', import.meta.url).pathname;
 
@@ -40,6 +41,8 @@ export function renderPage(view: string, data: PageData, state: PageState): stri
     locale,
     nonce,
     csrf,
+    // Signed in on our own pages (My page, /staff, /admin): the header offers to sign out.
+    signOut: 'person' in state ? END_SESSION_PATH : undefined,
     t,
     otherLocale: state.locale === 'en' ? 'zh-CN' : 'en',
   });

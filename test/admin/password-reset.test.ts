@@ -129,7 +129,9 @@ test('at a service counter, staff start a reset for the person in front of them:
   const { authenticator } = await enrolTotp(setup, yitong.issuer);
   const desk = new Browser();
   const staffPage = await signInTo(desk, yitong.issuer, { ...clerk, authenticator }, '/staff');
+  t.regex(staffPage.html, /href="\/session\/end">退出登录/, 'a shared counter PC can sign out');
   const found = await submit(desk, staffPage, '/staff/lookup', { id_number: person.idNumber });
+
   const reset = (fields: Record<string, string>) =>
     desk.visit(`${yitong.issuer}/staff/reset`, {
       form: { _csrf: hiddenField(found.html, '_csrf'), person: sub, ...fields },

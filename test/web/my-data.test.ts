@@ -83,7 +83,7 @@ async function browserWith(person: { idNumber: string; password: string }, path:
   return new TextDecoder('utf-8', { ignoreBOM: true }).decode(await response.arrayBuffer());
 }
 
-test('the services menu lists sites with a home page by department, marks those used, and searches', async (t) => {
+test('the services menu lists sites with a home page by category and region name, marks those used, and searches', async (t) => {
   await site('svc-tax', '电子税务局', 'openid profile', {
     client_uri: 'https://etax.example.gov.cn/',
     category: '税务',
@@ -96,8 +96,6 @@ test('the services menu lists sites with a home page by department, marks those 
   const person = newCitizen();
   await yitong.createCitizen(person);
   const browser = new Browser();
-  const { clientId, clientSecret } = { clientId: 'svc-tax', clientSecret: '' };
-  t.truthy(clientId + clientSecret === 'svc-tax');
   const pending = await authorizationRequest(
     await discoverSite(yitong.issuer, 'svc-tax', 'unused-secret-for-the-authorization-url'),
     { scope: 'openid profile' },
@@ -105,13 +103,28 @@ test('the services menu lists sites with a home page by department, marks those 
   await walkAuthorization(browser, pending.url, person);
 
   const menu = await browser.visit(`${yitong.issuer}/account/services`);
-  t.regex(menu.html, /<h2>人社局 · 440100<\/h2>/, 'grouped by department and region');
-  t.regex(menu.html, /电子税务局<\/strong><\/a> · 税务\s*<br><span class="hint">您用过这个网站/);
-  t.notRegex(menu.html, /社保网上办<\/strong><\/a> · 社保\s*<br>/, 'not used');
+  t.regex(menu.html, /<h2>税务 · 广州市<\/h2>/, 'grouped by category and region, by name');
+  t.notRegex(menu.html, /440100/, 'no region codes');
+  t.regex(menu.html, /电子税务局<\/strong><\/a> · 人社局\s*<br><span class="hint">您用过这个网站/);
+  t.notRegex(menu.html, /社保网上办<\/strong><\/a> · 人社局\s*<br>/, 'not used');
   t.regex(menu.html, /社保网上办/);
   t.notRegex(menu.html, /内部系统/, 'no public home page, not listed');
   const search = await browser.visit(`${yitong.issuer}/account/services?q=社保`);
   t.regex(search.html, /社保网上办/);
   t.notRegex(search.html, /电子税务局/);
   t.regex(menu.html, /href="https:\/\/etax\.example\.gov\.cn\/"/);
+
+  // The home page is the front door: the same menu for everyone; sign in, or My page once signed in.
+  const home = await browser.visit(`${yitong.issuer}/`);
+  t.regex(home.html, new RegExp(`您已登录：${person.name}`));
+  t.regex(home.html, /href="\/account">进入个人中心/);
+  t.regex(home.html, /href="\/session\/end">退出登录/);
+  t.regex(home.html, /<h3>税务 · 广州市<\/h3>/);
+  const stranger = await new Browser().visit(`${yitong.issuer}/?q=${encodeURIComponent('广州')}`);
+  t.regex(stranger.html, /href="\/account">登录/);
+  t.regex(stranger.html, /href="\/register">/);
+  t.regex(stranger.html, /href="\/recover">/);
+  t.notRegex(stranger.html, /退出登录/);
+  t.regex(stranger.html, /电子税务局/, 'a region name finds its sites');
+  t.regex((await new Browser().visit(`${yitong.issuer}/?q=${encodeURIComponent('杭州')}`)).html, /没有找到/);
 });
