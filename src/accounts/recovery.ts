@@ -19,7 +19,8 @@ import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto
 import type { EphemeralStore } from '../auth/ephemeral.ts';
 import { checkNewPassword, hashPassword } from '../auth/password.ts';
 import { addressKey, consumeOrRefuse, type Limiter } from '../auth/rate-limit.ts';
-import { AppError } from '../errors.ts';
+import { AppError, checkFields } from '../errors.ts';
+
 import type { Sealer } from '../identity/crypto.ts';
 import { MAINLAND_MOBILE, maskPhone } from '../identity/phone.ts';
 import type { Notifier } from '../notify/notifier.ts';
@@ -77,9 +78,15 @@ export function createRecovery(deps: {
   return {
     /** Starts an attempt; returns its id (for a cookie) and the number, masked, for the code page. */
     async start(input: { idNumber: string; phone: string }, ip: string) {
-      const idNumber = parseIdNumberOrThrow(input.idNumber);
-      const phone = input.phone.trim();
-      if (!MAINLAND_MOBILE.test(phone)) throw new AppError('phone.invalid', 400, { field: 'phone' });
+      const [idNumber, phone] = checkFields(
+        () => parseIdNumberOrThrow(input.idNumber),
+        () => {
+          const phone = input.phone.trim();
+          if (!MAINLAND_MOBILE.test(phone)) throw new AppError('phone.invalid', 400, { field: 'phone' });
+          return phone;
+        },
+      );
+
       await consumeOrRefuse(deps.sendsPerAddress, addressKey(ip), 'rate.ip');
       const idHash = deps.sealer.index(idNumber);
       await consumeOrRefuse(deps.sendsPerAccount, idHash.toString('base64url'), 'rate.account');

@@ -9,7 +9,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { checkNewPassword, hashPassword, verifyPassword } from '../auth/password.ts';
 import { addressKey, consumeOrRefuse, type Limiter, networkKey, refusal } from '../auth/rate-limit.ts';
-import { AppError, isAppError } from '../errors.ts';
+import { AppError, checkFields, isAppError } from '../errors.ts';
+
 import type { Sealer } from '../identity/crypto.ts';
 import { factsOf, type IdNumber, parseIdNumber } from '../identity/id-number.ts';
 import { MAINLAND_MOBILE } from '../identity/phone.ts';
@@ -48,6 +49,14 @@ export function parseIdNumberOrThrow(input: string) {
   const parsed = parseIdNumber(input);
   if (!parsed.ok) throw new AppError(parsed.error, 400, { field: 'id_number' });
   return parsed.value;
+}
+
+/** A mainland mobile number, or null when none was given; AppError('phone.invalid') otherwise. */
+export function optionalPhone(input: string | undefined): string | null {
+  const phone = input?.trim() || null;
+  if (phone !== null && !MAINLAND_MOBILE.test(phone))
+    throw new AppError('phone.invalid', 400, { field: 'phone' });
+  return phone;
 }
 
 /** A name as on the identity card: inner whitespace collapsed; AppError('name.invalid') otherwise. */
@@ -113,12 +122,12 @@ export function createAccountsService(
      */
     async register(input: RegistrationInput, ip?: string): Promise<string | undefined> {
       if (ip) await consumeOrRefuse(limits.registrationPerAddress, addressKey(ip), 'rate.register');
-      const idNumber = parseIdNumberOrThrow(input.idNumber);
-      const name = normaliseName(input.name);
-      const phone = input.phone?.trim() || null;
-      if (phone !== null && !MAINLAND_MOBILE.test(phone))
-        throw new AppError('phone.invalid', 400, { field: 'phone' });
-      checkNewPassword(input.password, input.passwordConfirm, idNumber);
+      const [idNumber, name, phone] = checkFields(
+        () => parseIdNumberOrThrow(input.idNumber),
+        () => normaliseName(input.name),
+        () => optionalPhone(input.phone),
+        () => checkNewPassword(input.password, input.passwordConfirm, input.idNumber.trim()),
+      );
 
       const facts = factsOf(idNumber);
       const id = randomBytes(16).toString('base64url');

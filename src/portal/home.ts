@@ -22,7 +22,6 @@ export function homeRoutes(deps: {
     ]);
     if (signedIn) Object.assign(ctx.state, signedIn); // the header offers to sign out
     render(ctx, 'home', {
-
       title: 'home.title',
       person: signedIn && { name: signedIn.person.name },
       q,

@@ -62,13 +62,15 @@ export function tr(ctx: Context, key: MessageKey, params?: Record<string, string
   return translate((ctx.state as PageState).locale, key, params);
 }
 
-/** Renders a form again with what went wrong next to the field it concerns, or above the form. */
+/**
+ * Renders a form again with what went wrong next to each field it concerns (the first one
+ * focused: `errors._first`), or above the form.
+ */
 export function renderWithError(ctx: Context, view: string, data: PageData, error: AppError) {
   ctx.status = error.status;
-  const text = tr(ctx, error.code, error.params);
-  render(ctx, view, {
-    ...data,
-    error: error.field ? undefined : text,
-    errors: error.field ? { [error.field]: text } : {},
-  });
+  const text = (e: AppError) => tr(ctx, e.code, e.params);
+  if (!error.field) return render(ctx, view, { ...data, error: text(error), errors: {} });
+  const errors: Record<string, string> = { _first: error.field };
+  for (const each of [error, ...error.also]) if (each.field) errors[each.field] ??= text(each);
+  render(ctx, view, { ...data, errors });
 }

@@ -99,4 +99,24 @@ test('registration in the browser: errors sit next to their field and keep what 
   t.regex(refused.html, /aria-invalid="true"/);
   t.regex(refused.html, /value="李四"/);
   t.notRegex(refused.html, /p4ssword-long/);
+
+  // Every wrong field at once, the first focused; what was typed stays (never the passwords).
+  const several = await browser.visit(`${yitong.issuer}/register`, {
+    form: {
+      _csrf: hiddenField(page.html, '_csrf'),
+      id_number: '110105194912310021',
+      name: '李四<3',
+      phone: '1390000',
+      password: 'short',
+      password_confirm: 'short',
+    },
+  });
+  t.is(several.status, 400);
+  for (const field of ['id_number', 'name', 'phone', 'password'])
+    t.regex(several.html, new RegExp(`id="${field}-error" role="alert"`), field);
+  t.is(several.html.match(/autofocus/g)?.length, 1);
+  t.regex(several.html, /id="id_number" [^>]*autofocus/);
+  t.regex(several.html, /value="1390000"/);
+  t.notRegex(several.html, /value="short"/);
 });
+
