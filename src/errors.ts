@@ -49,7 +49,6 @@ export function checkFields<T extends unknown[]>(...checks: { [K in keyof T]: ()
       errors.push(error);
       return undefined;
     }
-
   });
   const [first, ...rest] = errors;
   if (first)

@@ -10,11 +10,18 @@ import { ACR } from '../auth/strength.ts';
 import { AppError, isAppError } from '../errors.ts';
 import { parseCreditCodeOrThrow } from '../legal-persons/registration.ts';
 import type { PortalSession, PortalState } from '../portal/session.ts';
+import { confirmFirst } from '../web/confirm.ts';
 import { formOf, pick, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
-import { render, renderWithError } from '../web/render.ts';
+import { render, renderWithError, tr } from '../web/render.ts';
 import { auditFilterOf } from './audit-view.ts';
 import { type Admin, type AdminService, PERSON_ACTIONS } from './service.ts';
+
+/** Actions on a person that are confirmed first: they end the person's sign-ins. */
+const CONFIRMED_ACTIONS = {
+  lock: { title: 'confirm.lock.title', lead: 'confirm.lock' },
+  'sign-out': { title: 'confirm.sign_out_person.title', lead: 'confirm.sign_out_person' },
+} as const;
 
 type AdminState = PortalState & { admin: Admin };
 
@@ -63,10 +70,18 @@ export function adminRoutes(deps: { portal: PortalSession; admin: AdminService }
   });
 
   router.post('/admin/people/:id/:action', async (ctx) => {
-    requireCsrf(ctx, formOf(ctx)._csrf);
+    const form = formOf(ctx);
+    requireCsrf(ctx, form._csrf);
     const action = pick(PERSON_ACTIONS, ctx.params.action);
     if (!action) throw new AppError('not_found', 404);
     const id = str(ctx.params.id);
+    const confirm = pick(CONFIRMED_ACTIONS, ctx.params.action);
+    if (confirm) {
+      const { person } = await service.account(state(ctx).admin, id);
+      const lead = tr(ctx, confirm.lead, { name: person.name, id: person.idNumberMasked });
+      const back = `/admin/people/${encodeURIComponent(id)}`;
+      if (!confirmFirst(ctx, form, { title: confirm.title, lead, back })) return;
+    }
     await service[action](state(ctx).admin, id, ctx.ip);
     ctx.status = 303;
     ctx.redirect(`/admin/people/${encodeURIComponent(id)}?done=${ctx.params.action}`);
@@ -88,6 +103,11 @@ export function adminRoutes(deps: { portal: PortalSession; admin: AdminService }
     const form = formOf(ctx);
     requireCsrf(ctx, form._csrf);
     const code = parseCreditCodeOrThrow(str(ctx.params.code));
+    if (form.action === 'deregister') {
+      const lead = tr(ctx, 'confirm.deregister', { code });
+      const back = `/admin/legal-persons?q=${code}`;
+      if (!confirmFirst(ctx, form, { title: 'confirm.deregister.title', lead, back })) return;
+    }
     const entity = await service.setLegalPersonStatus(state(ctx).admin, code, str(form.action), ctx.ip);
     ctx.status = 303;
     ctx.redirect(`/admin/legal-persons?q=${entity.creditCode}&done=${entity.status}`);

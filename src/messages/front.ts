@@ -5,6 +5,20 @@ export const frontZh = {
   'home.signed_in': '您已登录：{name}。',
   'services.other': '其他服务',
   'nav.signout': '退出登录',
+  'confirm.back': '返回，不做更改',
+  'confirm.revoke.title': '撤销授权',
+  'confirm.revoke':
+    '撤销后，{department}的“{site}”不能再获取您的信息，您在该网站的登录也会结束。以后再使用该网站时，需要重新同意授权。',
+  'confirm.signout.title': '在所有设备上退出',
+  'confirm.signout': '您在所有设备和所有网站上的登录都会结束，包括正在使用的这台设备。之后需要重新登录。',
+  'confirm.lock.title': '锁定账号',
+  'confirm.lock':
+    '锁定后，{name}（{id}）不能登录任何网站，已有的登录全部结束，直到管理员解锁。此操作记录在审计日志中。',
+  'confirm.sign_out_person.title': '强制退出所有登录',
+  'confirm.sign_out_person': '{name}（{id}）在所有设备和网站上的登录都会结束。此操作记录在审计日志中。',
+  'confirm.deregister.title': '注销单位',
+  'confirm.deregister':
+    '注销后，统一社会信用代码为 {code} 的单位不能再由任何人代表办理业务，已授权的经办人全部失效。此操作记录在审计日志中。',
   'login.forgot': '忘记密码？',
   'recover.title': '找回密码',
   'recover.lead':
@@ -45,6 +59,22 @@ export const frontEn: Record<keyof typeof frontZh, string> = {
   'home.signed_in': 'You are signed in as {name}.',
   'services.other': 'Other services',
   'nav.signout': 'Sign out',
+  'confirm.back': 'Go back, change nothing',
+  'confirm.revoke.title': 'Revoke the authorisation',
+  'confirm.revoke':
+    '“{site}” ({department}) will no longer receive your information, and your sign-in there ends. To use the site again you will be asked to agree again.',
+  'confirm.signout.title': 'Sign out everywhere',
+  'confirm.signout':
+    'Every sign-in on every device and site ends, including this device. You then sign in again.',
+  'confirm.lock.title': 'Lock the account',
+  'confirm.lock':
+    '{name} ({id}) can no longer sign in to any site and every sign-in ends, until an administrator unlocks the account. This is recorded in the audit trail.',
+  'confirm.sign_out_person.title': 'Sign out everywhere',
+  'confirm.sign_out_person':
+    'Every sign-in of {name} ({id}) on every device and site ends. This is recorded in the audit trail.',
+  'confirm.deregister.title': 'Deregister the organisation',
+  'confirm.deregister':
+    'The organisation with unified social credit code {code} can no longer be represented by anyone, and every authorised agent loses their authorisation. This is recorded in the audit trail.',
 
   'login.forgot': 'Forgot your password?',
   'recover.title': 'Recover your password',

@@ -13,6 +13,7 @@ import type { ClientsRepo } from '../clients/repo.ts';
 import type { MessageKey } from '../messages/index.ts';
 import { claimsOf } from '../oidc/accounts.ts';
 import type { Sites } from '../oidc/sites.ts';
+import { confirmFirst } from '../web/confirm.ts';
 import { formOf, intParam, MAX_BIGINT, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render, tr } from '../web/render.ts';
@@ -32,6 +33,10 @@ export interface MyDataDeps {
 export function myDataRoutes(deps: MyDataDeps): Router {
   const router = new Router();
   const me = (ctx: Context) => (ctx.state as PortalState).person;
+  const siteWords = async (clientId: string) => {
+    const { name, department } = await deps.siteOf(clientId);
+    return { site: name, department };
+  };
 
   router.get('/account/services', async (ctx) => {
     const q = str(ctx.query.q);
@@ -59,7 +64,10 @@ export function myDataRoutes(deps: MyDataDeps): Router {
         lastUsed.set(grant.clientId, grant.lastUsedAt);
     render(ctx, 'sites', {
       title: 'sites.title',
-      notice: ctx.query.done === 'revoked' ? tr(ctx, 'sites.done') : undefined,
+      notice:
+        typeof ctx.query.revoked === 'string'
+          ? tr(ctx, 'sites.done', await siteWords(ctx.query.revoked))
+          : undefined,
       sites: await Promise.all(
         consents.map(async (consent) => ({
           clientId: consent.clientId,
@@ -73,10 +81,14 @@ export function myDataRoutes(deps: MyDataDeps): Router {
   });
 
   router.post('/account/sites/:clientId/revoke', async (ctx) => {
-    requireCsrf(ctx, formOf(ctx)._csrf);
-    await deps.sites.revoke(me(ctx).id, str(ctx.params.clientId), ctx.ip);
+    const form = formOf(ctx);
+    requireCsrf(ctx, form._csrf);
+    const clientId = str(ctx.params.clientId);
+    const lead = tr(ctx, 'confirm.revoke', await siteWords(clientId));
+    if (!confirmFirst(ctx, form, { title: 'confirm.revoke.title', lead, back: '/account/sites' })) return;
+    await deps.sites.revoke(me(ctx).id, clientId, ctx.ip);
     ctx.status = 303;
-    ctx.redirect('/account/sites?done=revoked');
+    ctx.redirect(`/account/sites?revoked=${encodeURIComponent(clientId)}`);
   });
 
   router.get('/account/releases', async (ctx) => {

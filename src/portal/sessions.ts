@@ -9,6 +9,7 @@ import { AppError } from '../errors.ts';
 import type { Sites } from '../oidc/sites.ts';
 import type { Place } from '../sessions/devices.ts';
 import type { SessionsService } from '../sessions/service.ts';
+import { confirmFirst } from '../web/confirm.ts';
 import { formOf, pick, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render, tr } from '../web/render.ts';
@@ -80,7 +81,10 @@ export function sessionRoutes(deps: SessionsDeps): Router {
   });
 
   router.post('/account/sign-out-everywhere', async (ctx) => {
-    requireCsrf(ctx, formOf(ctx)._csrf);
+    const form = formOf(ctx);
+    requireCsrf(ctx, form._csrf);
+    const lead = tr(ctx, 'confirm.signout');
+    if (!confirmFirst(ctx, form, { title: 'confirm.signout.title', lead, back: '/account/sessions' })) return;
     await deps.sites.signOutEverywhere(me(ctx).person.id, ctx.ip);
     render(ctx, 'message', { title: 'sessions.ended.title', message: tr(ctx, 'sessions.ended.lead') });
   });

@@ -7,7 +7,7 @@ import test from 'ava';
 import { creditCheckCharacter } from '../../src/identity/credit-code.ts';
 import { signInTo } from '../helpers/account.ts';
 import { consoleAdmin } from '../helpers/admin.ts';
-import { Browser, type Page, submit } from '../helpers/browser.ts';
+import { Browser, type Page, submit, submitConfirmed } from '../helpers/browser.ts';
 import { newCitizen, newCreditCode } from '../helpers/people.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
@@ -59,13 +59,20 @@ test('a city admin sees and locks people of the city only; the province admin an
     'where a reset link would go, and that nobody proved it',
   );
   t.notRegex(person.html, new RegExp(tianhe.phone));
-  const locked = await submit(city.browser, person, `/${tianheSub}/lock`);
+  const asked = await submit(city.browser, person, `/${tianheSub}/lock`);
+  t.regex(asked.html, new RegExp(`锁定后，${tianhe.name}`));
+  t.is(
+    (await yitong.server.container.accounts.findPerson(tianheSub))?.status,
+    'active',
+    'not before confirming',
+  );
+  const locked = await submit(city.browser, asked, `/${tianheSub}/lock`, { confirmed: 'yes' });
   t.regex(locked.html, /账号已锁定/);
   t.is((await yitong.server.container.accounts.findPerson(tianheSub))?.status, 'locked');
   t.deepEqual(await actionsOf(tianheSub, 'account.'), ['account.registered', 'account.locked']);
 
   const forged = await city.browser.visit(`${yitong.issuer}/admin/people/${shenzhenSub}/lock`, {
-    form: { _csrf: person.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '' },
+    form: { _csrf: person.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '', confirmed: 'yes' },
   });
   t.is(forged.status, 403);
   t.is((await yitong.server.container.accounts.findPerson(shenzhenSub))?.status, 'active', 'nothing changed');
@@ -73,7 +80,7 @@ test('a city admin sees and locks people of the city only; the province admin an
   const province = await administrator('admin', '440000');
   const anyone = await province.browser.visit(`${yitong.issuer}/admin/people/${shenzhenSub}`);
   t.is(anyone.status, 200);
-  await submit(province.browser, anyone, `/${shenzhenSub}/sign-out`);
+  await submitConfirmed(province.browser, anyone, `/${shenzhenSub}/sign-out`);
   t.deepEqual(await actionsOf(shenzhenSub, 'account.'), ['account.registered', 'account.signed_out']);
 });
 
@@ -85,7 +92,7 @@ test('a locked account’s session ends: the next authorization asks to sign in,
   t.is((await browser.visit(`${yitong.issuer}/account`)).status, 200);
   const admin = await administrator('admin', '440106');
   const page = await admin.browser.visit(`${yitong.issuer}/admin/people/${sub}`);
-  await submit(admin.browser, page, `/${sub}/lock`);
+  await submitConfirmed(admin.browser, page, `/${sub}/lock`);
   const after = await browser.visit(`${yitong.issuer}/account`);
   t.regex(after.html, /name="id_number"/, 'the session no longer counts');
   const refused = await submit(browser, after, '/login', {
@@ -141,7 +148,11 @@ test('legal persons: a city admin confirms and suspends entities of the city onl
   const elsewhere = await city.browser.visit(`${yitong.issuer}/admin/legal-persons?q=${there}`);
   t.regex(elsewhere.html, /不在您的管辖区域内/);
   const forged = await city.browser.visit(`${yitong.issuer}/admin/legal-persons/${there}/status`, {
-    form: { _csrf: list.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '', action: 'deregister' },
+    form: {
+      _csrf: list.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '',
+      action: 'deregister',
+      confirmed: 'yes',
+    },
   });
   t.is(forged.status, 403);
 
@@ -149,7 +160,11 @@ test('legal persons: a city admin confirms and suspends entities of the city onl
   const view = await auditor.browser.visit(`${yitong.issuer}/admin/legal-persons?q=${there}`);
   t.notRegex(view.html, /name="action"/, 'no buttons for an auditor');
   const attempt = await auditor.browser.visit(`${yitong.issuer}/admin/legal-persons/${there}/status`, {
-    form: { _csrf: view.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '', action: 'deregister' },
+    form: {
+      _csrf: view.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '',
+      action: 'deregister',
+      confirmed: 'yes',
+    },
   });
   t.is(attempt.status, 403);
   const entities = await yitong.server.container.database.db

@@ -170,8 +170,13 @@ test('a citizen sees which sites know them, what they got and where they are sig
     await page.keyboard.press('Tab');
   t.true(await revoke.evaluate((el) => el === document.activeElement), 'reachable with Tab');
   await page.keyboard.press('Enter');
-  await page.getByText('已撤销对该网站的授权').waitFor();
-  t.notRegex(await page.locator('main').innerText(), /公积金服务/);
+  // Asked first, with what it means; confirmed by keyboard too.
+  await page.getByText('撤销后，市住房公积金管理中心的“公积金服务”不能再获取您的信息').waitFor();
+  await screenshots(page, 'confirm-revoke');
+  await page.getByRole('button', { name: '撤销授权' }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByText('已撤销对市住房公积金管理中心的“公积金服务”的授权').waitFor();
+  t.is(await revoke.count(), 0, 'the site is no longer listed');
   const refused = await t.throwsAsync(
     client.fetchUserInfo(fund.config, fundTokens.access_token, fundTokens.claims()?.sub ?? ''),
   );

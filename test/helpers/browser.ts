@@ -114,3 +114,16 @@ export function submit(
     stopAt,
   );
 }
+
+/** Submits a form whose action cannot be undone: the confirmation page first, then its red button. */
+export async function submitConfirmed(
+  browser: Browser,
+  page: Page,
+  fragment: string,
+  fields: Record<string, string> = {},
+): Promise<Page> {
+  const confirm = await submit(browser, page, fragment, fields);
+  if (!confirm.html.includes('name="confirmed" value="yes"'))
+    throw new Error(`no confirmation page: ${confirm.status} ${confirm.html.slice(0, 300)}`);
+  return submit(browser, confirm, fragment, { ...fields, confirmed: 'yes' });
+}

@@ -119,4 +119,3 @@ test('registration in the browser: errors sit next to their field and keep what 
   t.regex(several.html, /value="1390000"/);
   t.notRegex(several.html, /value="short"/);
 });
-

@@ -7,7 +7,7 @@ import test from 'ava';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { signInTo } from '../helpers/account.ts';
-import { Browser, submit } from '../helpers/browser.ts';
+import { Browser, submit, submitConfirmed } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
 import { receiver } from '../helpers/receiver.ts';
 import {
@@ -70,15 +70,16 @@ test('revoking a site ends its refresh tokens and signs the person out there; th
   t.is(foreign.status, 403);
   const noCsrf = await browser.visit(`${yitong.issuer}/account/sites/${siteA.clientId}/revoke`, { form: {} });
   t.is(noCsrf.status, 403);
-  t.truthy(
-    (await client.refreshTokenGrant(siteA.config, tokensA.refresh_token as string)).access_token,
-    'still working',
-  );
+  // Rotated on use: the new refresh token is the one the revocation must end.
+  const rotated = await client.refreshTokenGrant(siteA.config, tokensA.refresh_token as string);
+  t.truthy(rotated.access_token, 'still working');
 
-  const revoked = await submit(browser, page, `/account/sites/${siteA.clientId}/revoke`);
-  t.regex(revoked.html, /已撤销对该网站的授权/);
+  const asked = await submit(browser, page, `/account/sites/${siteA.clientId}/revoke`);
+  t.regex(asked.html, /撤销后，.*不能再获取您的信息/, 'asked first, naming the site');
+  const revoked = await submitConfirmed(browser, page, `/account/sites/${siteA.clientId}/revoke`);
+  t.regex(revoked.html, /已撤销对测试部门的“站点甲”的授权/, 'the notice names the site');
   const refused = await t.throwsAsync(
-    client.refreshTokenGrant(siteA.config, tokensA.refresh_token as string),
+    client.refreshTokenGrant(siteA.config, rotated.refresh_token as string),
   );
   t.is((refused as client.ResponseBodyError).error, 'invalid_grant');
   t.is(logoutsA?.length, 1, 'site A got one back-channel logout');
@@ -131,7 +132,7 @@ test('"sign out everywhere" from a second browser ends the first browser’s ses
   const second = new Browser();
   await new Promise((resolve) => setTimeout(resolve, 1100)); // sign-in times have one-second resolution
   const sessions = await signInTo(second, yitong.issuer, person, '/account/sessions');
-  const ended = await submit(second, sessions, '/account/sign-out-everywhere');
+  const ended = await submitConfirmed(second, sessions, '/account/sign-out-everywhere');
   t.regex(ended.html, /已在所有设备上退出/);
   t.regex(
     (await first.visit(`${yitong.issuer}/account`)).html,
