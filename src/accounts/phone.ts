@@ -77,7 +77,8 @@ export function createPhoneChange(deps: {
       return pending?.personId === person.id ? maskPhone(pending.phone) : undefined;
     },
 
-    async confirm(person: Person, sessionUid: string, code: string, ip: string): Promise<void> {
+    /** True when the number replaced another one; false when the person proved the number they had. */
+    async confirm(person: Person, sessionUid: string, code: string, ip: string): Promise<boolean> {
       const pending = await deps.ephemeral.peek<Pending>(keyOf(sessionUid));
       if (pending?.personId !== person.id) throw new AppError('phone.expired', 400);
       // Counted before the comparison, so parallel guesses cannot outrun the limit; a right code is refunded.
@@ -100,7 +101,9 @@ export function createPhoneChange(deps: {
         ip,
         details: { to },
       });
-      if (person.phone !== pending.phone) await deps.notify(person, { kind: 'phone_changed', to });
+      const changed = person.phone !== pending.phone;
+      if (changed) await deps.notify(person, { kind: 'phone_changed', to });
+      return changed;
     },
   };
 }

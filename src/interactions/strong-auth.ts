@@ -8,9 +8,10 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Progress } from '../auth/sign-in.ts';
 import { loginResult, methodsOf } from '../auth/sign-in.ts';
-import { requiredAcrFor } from '../auth/strength.ts';
+import { ACR, requiredAcrFor, satisfies } from '../auth/strength.ts';
 import { AppError, isAppError } from '../errors.ts';
 import { STEP_UP } from '../oidc/policy.ts';
+import { ACCOUNT_CLIENT_ID } from '../oidc/provider.ts';
 import { bodyOf, formOf, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render, renderWithError } from '../web/render.ts';
@@ -42,11 +43,18 @@ export function strongAuthRoutes(kit: InteractionKit, deps: InteractionDeps) {
     progress: Progress,
     error?: AppError,
   ) {
-    const requirement = await signIn.requirement(progress, await requested(interaction));
+    const asked = await requested(interaction);
+    const requirement = await signIn.requirement(progress, asked);
     const data = {
       title: 'stepup.title' as const,
       uid: interaction.uid,
       client: await kit.siteOf(interaction.params.client_id),
+      // Who wants more than a password: the site, one of our own pages (/staff, /admin), or the person.
+      askedBy: satisfies(ACR.pwd, asked)
+        ? 'own'
+        : interaction.params.client_id === ACCOUNT_CLIENT_ID
+          ? 'page'
+          : 'site',
       need: requirement.need === undefined ? undefined : requirement.need.split(':').pop(),
       totp: requirement.totp && requirement.need !== 'urn:yitong:acr:phr',
       passkeys: requirement.passkeys > 0,

@@ -5,6 +5,12 @@ export const frontZh = {
   'home.signed_in': '您已登录：{name}。',
   'services.other': '其他服务',
   'nav.signout': '退出登录',
+  'list.separator': '、',
+  'releases.what': '{use}：{claims}',
+  'entity.with_role': '{name}（{role}）',
+  'account.done.phone_proved': '手机号码已验证。网站在您同意后可以获取这个号码，找回密码也会用到它。',
+  'stepup.page': '这个页面只对使用第二重验证登录的人开放。',
+  'stepup.own': '您正在登录 {site}（{department}）。您的账号设置了第二重验证，每次登录都需要。',
   'confirm.back': '返回，不做更改',
   'confirm.revoke.title': '撤销授权',
   'confirm.revoke':
@@ -59,6 +65,14 @@ export const frontEn: Record<keyof typeof frontZh, string> = {
   'home.signed_in': 'You are signed in as {name}.',
   'services.other': 'Other services',
   'nav.signout': 'Sign out',
+  'list.separator': ', ',
+  'releases.what': '{use}: {claims}',
+  'entity.with_role': '{name} ({role})',
+  'account.done.phone_proved':
+    'Your mobile number is proved. Sites you agree to can receive it, and password recovery uses it.',
+  'stepup.page': 'This page is open only to people signed in with a second factor.',
+  'stepup.own':
+    'You are signing in to {site} ({department}). Your account has a second factor, needed at every sign-in.',
   'confirm.back': 'Go back, change nothing',
   'confirm.revoke.title': 'Revoke the authorisation',
   'confirm.revoke':

@@ -215,6 +215,7 @@ const NOTICES = {
   'passkey-removed': 'account.done.passkey_removed',
   'totp-removed': 'account.done.totp_removed',
   'phone-changed': 'account.done.phone_changed',
+  'phone-proved': 'account.done.phone_proved',
   'deletion-cancelled': 'account.done.deletion_cancelled',
 } as const;
 

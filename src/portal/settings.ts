@@ -80,14 +80,15 @@ export function settingsRoutes(deps: SettingsDeps): Router {
     requireCsrf(ctx, form._csrf);
     await deps.mayChange(ctx);
     const { person, session } = me(ctx);
+    let changed: boolean;
     try {
-      await deps.phones.confirm(person, session.uid, str(form.code), ctx.ip);
+      changed = await deps.phones.confirm(person, session.uid, str(form.code), ctx.ip);
     } catch (error) {
       if (!isAppError(error) || error.status >= 500) throw error;
       return phonePage(ctx, { error });
     }
     ctx.status = 303;
-    ctx.redirect('/account?done=phone-changed');
+    ctx.redirect(`/account?done=${changed ? 'phone-changed' : 'phone-proved'}`);
   });
 
   async function deletePage(ctx: Context, error?: AppError) {

@@ -34,6 +34,9 @@ export type PageData = Record<string, unknown> & { title: MessageKey };
 export function renderPage(view: string, data: PageData, state: PageState): string {
   const t = (key: string, params?: Record<string, string | number>) =>
     isMessageKey(key) ? translate(state.locale, key, params) : key;
+  /** Items joined as the language writes a list (、 or a comma); with `prefix`, each a message key. */
+  const list = (items: readonly string[], prefix = '') =>
+    items.map((item) => (prefix ? t(prefix + item) : item)).join(t('list.separator'));
   // Only what the layout needs from the request state: other state (the session) stays out of pages.
   const { locale, nonce, csrf } = state;
   return environment.render(`${view}.njk`, {
@@ -44,6 +47,7 @@ export function renderPage(view: string, data: PageData, state: PageState): stri
     // Signed in on our own pages (My page, /staff, /admin): the header offers to sign out.
     signOut: 'person' in state ? END_SESSION_PATH : undefined,
     t,
+    list,
     otherLocale: state.locale === 'en' ? 'zh-CN' : 'en',
   });
 }

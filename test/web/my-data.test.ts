@@ -69,7 +69,7 @@ test('three sites with different scopes: the ledger lists each release with exac
   const page = await signInTo(new Browser(), yitong.issuer, person, '/account/releases');
   t.regex(page.html, /谁用了我的数据/);
   t.regex(page.html, /网站tax-2[\s\S]*网站social-1[\s\S]*网站tax-1/, 'newest first');
-  t.regex(page.html, /网站查询：账号标识、姓名/);
+  t.regex(page.html, /网站查询：账号标识（[^）]*）、姓名/);
   t.regex(page.html, /手机号码/);
   const csv = await browserWith(person, '/account/releases?format=csv');
   t.regex(csv, /^\uFEFFseq,at,actor,action,subject,ip,details\r\n/);

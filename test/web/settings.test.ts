@@ -487,3 +487,12 @@ test('the purge re-checks under lock: an account whose deletion was cancelled is
     .execute();
   t.deepEqual(rows, []);
 });
+
+test('proving the number typed at registration says it is proved, not changed', async (t) => {
+  const asker = await signedIn('/account/phone');
+  const form = await submit(asker.browser, asker.page, '/account/phone', { phone: asker.person.phone });
+  const code = messages().findLast((message) => message.phone === asker.person.phone)?.code ?? '';
+  const done = await submit(asker.browser, form, '/account/phone/confirm', { code });
+  t.regex(done.html, /手机号码已验证/);
+  t.notRegex(done.html, /已更换/);
+});
