@@ -76,6 +76,8 @@ export function manifestSchema(options: { production: boolean }) {
       logo_uri: siteUrl.optional(),
       /** Where the services menu lists the site, e.g. 社保, 税务, 不动产. */
       category: line(50).optional(),
+      /** What the site does with the data, in the citizen's words: on the consent page and in their ledger. */
+      purpose: line(200).optional(),
       contacts: z.array(z.string()).optional(),
       default_acr_values: z
         .array(z.enum(Object.values(ACR)))

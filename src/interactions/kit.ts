@@ -24,7 +24,11 @@ export function createInteractionKit(provider: Provider) {
     async siteOf(clientId: unknown) {
       const client = await provider.Client.find(str(clientId));
       const metadata: Record<string, unknown> = client?.metadata() ?? {};
-      return { name: str(metadata.client_name) || str(clientId), department: str(metadata.department) };
+      return {
+        name: str(metadata.client_name) || str(clientId),
+        department: str(metadata.department),
+        purpose: str(metadata.purpose),
+      };
     },
 
     /** The site's registered `default_acr_values` (the floor of what it asks). */

@@ -6,6 +6,8 @@ export const frontZh = {
   'services.other': '其他服务',
   'nav.signout': '退出登录',
   'list.separator': '、',
+  'releases.csv.header': '时间（北京时间）|网站|主办部门|方式|提供的信息|用途',
+  'releases.purpose': '用途：{purpose}',
   'releases.what': '{use}：{claims}',
   'entity.with_role': '{name}（{role}）',
   'account.done.phone_proved': '手机号码已验证。网站在您同意后可以获取这个号码，找回密码也会用到它。',
@@ -66,6 +68,8 @@ export const frontEn: Record<keyof typeof frontZh, string> = {
   'services.other': 'Other services',
   'nav.signout': 'Sign out',
   'list.separator': ', ',
+  'releases.csv.header': 'Time (Beijing)|Site|Department|How|Information given|Purpose',
+  'releases.purpose': 'Purpose: {purpose}',
   'releases.what': '{use}: {claims}',
   'entity.with_role': '{name} ({role})',
   'account.done.phone_proved':

@@ -11,6 +11,8 @@ import type Provider from 'oidc-provider';
 export interface Site {
   name: string;
   department: string;
+  /** What the site does with the data (its manifest's `purpose`), or ''. */
+  purpose: string;
   regionCode: string;
   /** The scopes the site may be granted now (admin scopes only where the province designated it). */
   scopes: Set<string>;
@@ -24,6 +26,7 @@ export function createSiteDirectory(provider: Provider) {
     return {
       name: text(metadata.client_name) || clientId,
       department: text(metadata.department),
+      purpose: text(metadata.purpose),
       regionCode: text(metadata.region_code),
       scopes: new Set(text(metadata.scope).split(' ').filter(Boolean)),
     };
@@ -31,9 +34,13 @@ export function createSiteDirectory(provider: Provider) {
   return {
     find,
     /** Name and department for a page; an unknown (removed) site shows its id. */
-    async describe(clientId: string): Promise<{ name: string; department: string }> {
+    async describe(clientId: string): Promise<Pick<Site, 'name' | 'department' | 'purpose'>> {
       const site = await find(clientId);
-      return { name: site?.name ?? clientId, department: site?.department ?? '' };
+      return {
+        name: site?.name ?? clientId,
+        department: site?.department ?? '',
+        purpose: site?.purpose ?? '',
+      };
     },
     name: async (clientId: string) => (await find(clientId))?.name ?? clientId,
   };

@@ -99,7 +99,15 @@ export function createProvider(deps: ProviderDeps): Provider {
     pairwiseIdentifier: (_ctx, accountId, client) =>
       pairwiseSub(config.secrets.hmacKey, client.sectorIdentifier as string | undefined, accountId),
     extraClientMetadata: {
-      properties: ['department', 'region_code', 'client_uri', 'logo_uri', 'category', 'min_identity_level'],
+      properties: [
+        'department',
+        'region_code',
+        'client_uri',
+        'logo_uri',
+        'category',
+        'purpose',
+        'min_identity_level',
+      ],
       validator(_ctx, key, value) {
         if (key === 'min_identity_level' && value !== undefined && ![1, 2, 3].includes(value as number))
           throw new errors.InvalidClientMetadata('min_identity_level must be 1, 2 or 3');

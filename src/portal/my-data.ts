@@ -8,15 +8,15 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AccountsRepo } from '../accounts/repo.ts';
-import { auditCsv } from '../audit/csv.ts';
+import { toCsv } from '../audit/csv.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
-import type { MessageKey } from '../messages/index.ts';
+import { isMessageKey, type MessageKey } from '../messages/index.ts';
 import { claimsOf } from '../oidc/accounts.ts';
 import type { Sites } from '../oidc/sites.ts';
 import { confirmFirst } from '../web/confirm.ts';
 import { formOf, intParam, MAX_BIGINT, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
-import { render, tr } from '../web/render.ts';
+import { beijingTime, render, tr } from '../web/render.ts';
 import { servicesMenu } from './services.ts';
 import type { PortalState } from './session.ts';
 
@@ -25,9 +25,8 @@ const PAGE = 50;
 export interface MyDataDeps {
   accountsRepo: Pick<AccountsRepo, 'listConsents' | 'listReleases' | 'siteGrants'>;
   sites: Pick<Sites, 'revoke'>;
-  siteOf(clientId: string): Promise<{ name: string; department: string }>;
+  siteOf(clientId: string): Promise<{ name: string; department: string; purpose: string }>;
   clientsRepo: Pick<ClientsRepo, 'listPublicSites'>;
-  siteName(clientId: string): Promise<string>;
 }
 
 export function myDataRoutes(deps: MyDataDeps): Router {
@@ -99,33 +98,40 @@ export function myDataRoutes(deps: MyDataDeps): Router {
       csv ? 100_000 : PAGE,
       csv ? undefined : before,
     );
+    const sites = new Map<string, Awaited<ReturnType<MyDataDeps['siteOf']>>>();
+    for (const row of rows) {
+      const clientId = String(row.details.client_id ?? '');
+      if (!sites.has(clientId)) sites.set(clientId, await deps.siteOf(clientId));
+    }
+    const releases = rows.map((row) => ({
+      at: row.at,
+      site: sites.get(String(row.details.client_id ?? '')),
+      use: str(row.details.use),
+      claims: Array.isArray(row.details.claims) ? row.details.claims.map(String) : [],
+    }));
     if (csv) {
+      // In the citizen's language: local time, the site and its department, claims and purpose in words.
+      const word = (key: string) => (isMessageKey(key) ? tr(ctx, key) : key);
+      const words = (keys: string[]) =>
+        keys.map((key) => word(`claim.${key}`)).join(tr(ctx, 'list.separator'));
       ctx.set('content-disposition', 'attachment; filename="releases.csv"');
       ctx.type = 'text/csv; charset=utf-8';
-      ctx.body = auditCsv(
-        rows.map((row) => ({
-          ...row,
-          actor: 'system',
-          action: 'claims.released',
-          subject: me(ctx).id,
-          ip: null,
-        })),
+      ctx.body = toCsv(
+        tr(ctx, 'releases.csv.header').split('|'),
+        releases.map((row) => [
+          beijingTime(row.at),
+          row.site?.name,
+          row.site?.department,
+          word(`releases.use.${row.use}`),
+          words(row.claims),
+          row.site?.purpose,
+        ]),
       );
       return;
     }
-    const names = new Map<string, string>();
-    for (const row of rows) {
-      const clientId = String(row.details.client_id ?? '');
-      if (!names.has(clientId)) names.set(clientId, await deps.siteName(clientId));
-    }
     render(ctx, 'releases', {
       title: 'releases.title',
-      rows: rows.map((row) => ({
-        at: row.at,
-        site: names.get(String(row.details.client_id ?? '')),
-        use: row.details.use,
-        claims: (row.details.claims as string[] | undefined) ?? [],
-      })),
+      rows: releases,
       next: rows.length === PAGE ? rows.at(-1)?.seq : undefined,
     });
   });

@@ -20,8 +20,10 @@ const beijing = (options: Intl.DateTimeFormatOptions) =>
   new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', ...options });
 const dayFormat = beijing({ dateStyle: 'short' });
 const timeFormat = beijing({ dateStyle: 'short', timeStyle: 'short' });
+/** `2026-11-22 14:05`, China Standard Time: for pages and the exports people read. */
+export const beijingTime = (date: Date) => timeFormat.format(date);
 environment.addFilter('day', (date?: Date) => date && dayFormat.format(date));
-environment.addFilter('time', (date?: Date) => date && timeFormat.format(date));
+environment.addFilter('time', (date?: Date) => date && beijingTime(date));
 
 export interface PageState {
   locale: Locale;
