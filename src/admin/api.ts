@@ -9,6 +9,7 @@ import type { Context, Next } from 'koa';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import { parseCreditCodeOrThrow } from '../legal-persons/registration.ts';
+import type { Locale } from '../messages/index.ts';
 import type { SiteDirectory } from '../oidc/directory.ts';
 import type { TokenReader } from '../oidc/token-reader.ts';
 import { bodyOf, pick, str } from '../web/form.ts';
@@ -58,9 +59,15 @@ export interface ApiDeps {
   registrationEndpoint: string;
 }
 
-/** Mounted before the body parser: every answer of this API, errors included, is JSON. */
+/**
+ * Mounted before the body parser: every answer of this API, errors included, is JSON, in one
+ * language: English, as its OpenAPI document and the validators' details are, unless the caller
+ * asks for Chinese (`Accept-Language: zh-CN`).
+ */
 export async function jsonOnly(ctx: Context, next: Next) {
   ctx.request.headers.accept = 'application/json';
+  (ctx.state as { locale: Locale }).locale =
+    ctx.acceptsLanguages('en', 'zh-CN', 'zh') === 'en' ? 'en' : 'zh-CN';
   await next();
 }
 

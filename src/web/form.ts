@@ -31,10 +31,10 @@ export async function parseForm(ctx: Context, next: Next) {
   checkValue(safeDecode(ctx.path));
   checkValue(ctx.query);
   const writes = ctx.method === 'POST' || ctx.method === 'PATCH' || ctx.method === 'PUT';
-  // A POST without a body (an API action such as /lock) has nothing to parse.
-  if (writes && ctx.request.length === 0) (ctx.request as { body?: object }).body = {};
+  // null: no body at all (an API action such as /lock, with or without Content-Length: 0).
+  const type = writes ? ctx.is('application/x-www-form-urlencoded', 'application/json') : null;
+  if (writes && (type === null || ctx.request.length === 0)) (ctx.request as { body?: object }).body = {};
   else if (writes) {
-    const type = ctx.is('application/x-www-form-urlencoded', 'application/json');
     if (!type) throw new AppError('request.invalid', 415, { params: { detail: 'form expected' } });
     const chunks: Buffer[] = [];
     let size = 0;

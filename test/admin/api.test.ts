@@ -3,6 +3,8 @@
  * provider-issued token with the admin scopes; region limits hold (403, nothing changes);
  * malformed bodies get 400 naming the field.
  */
+
+import { connect } from 'node:net';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import test from 'ava';
 import { enrolTotp, signInTo } from '../helpers/account.ts';
@@ -216,4 +218,34 @@ test('sites through the API: created within the region (secret once), changed un
   const listed = (await (await call(token, '/clients')).json()) as { items: Array<{ client_id: string }> };
   t.true(listed.items.some((c) => c.client_id === 'api-site'));
   t.false(listed.items.some((c) => c.client_id === 'api-sz'));
+});
+
+test('an action is a POST with no body at all, or an empty one; errors are in one language, English unless asked', async (t) => {
+  const person = newCitizen('440106');
+  const sub = await yitong.createCitizen(person);
+  const token = await departmentToken('440100', 'admin');
+  // As curl -X POST sends it: no Content-Length, no Content-Type, no body.
+  const url = new URL(`${api}/people/${sub}/lock`);
+  const socket = connect(Number(url.port), url.hostname);
+  socket.write(
+    `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+  );
+  let raw = '';
+  for await (const chunk of socket) raw += chunk;
+  t.regex(raw, /^HTTP\/1\.1 204 /, raw.slice(0, 300));
+  t.is((await call(token, `/people/${sub}/unlock`, { method: 'POST', body: {} })).status, 204);
+
+  const bad = await call(token, '/clients', { method: 'POST', body: { client_name: 'x' } });
+  const english = (await bad.json()) as { error_description: string };
+  t.notRegex(english.error_description, /[\u4e00-\u9fff]/, 'English throughout');
+  const zh = await fetch(`${api}/clients`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      'accept-language': 'zh-CN',
+    },
+    body: '{"client_name":"x"}',
+  });
+  t.regex(((await zh.json()) as { error_description: string }).error_description, /[\u4e00-\u9fff]/);
 });
