@@ -41,6 +41,8 @@ export interface Config {
   rateLimits: Partial<Record<LimitName, { limit: number; windowSeconds: number }>>;
   /** Bearer token Prometheus presents at `/metrics`; unset: no metrics are served. */
   metricsToken: string | undefined;
+  /** How long a rotated client secret keeps working beside the new one (seconds; 0: not at all). */
+  clientSecretGraceSeconds: number;
   /** How long Yitong waits on its dependencies and, at shutdown, on requests in flight (ms). */
   timeouts: {
     databaseConnectMs: number;
@@ -84,6 +86,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     identityVerifier: parseSource(env, 'IDENTITY_VERIFIER', production),
     businessRegistry: parseSource(env, 'BUSINESS_REGISTRY', production),
     notifier: parseNotifier(env, production),
+    clientSecretGraceSeconds: parseInteger(
+      'CLIENT_SECRET_GRACE_SECONDS',
+      env.CLIENT_SECRET_GRACE_SECONDS || '86400',
+      0,
+      30 * 86400,
+    ),
     ipAreas: env.IP_AREAS_FILE ? parseIpAreas(env.IP_AREAS_FILE) : [],
     metricsToken: parseMetricsToken(env.METRICS_TOKEN),
     rateLimits: parseRateLimits(env.RATE_LIMITS ?? ''),

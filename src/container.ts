@@ -196,6 +196,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       );
     const clients = createClientsService(clientsRepo, {
       production: config.production,
+      secretGraceSeconds: config.clientSecretGraceSeconds,
       validateMetadata: async (metadata) => {
         await provider.Client.validate(metadata as never);
       },

@@ -29,7 +29,7 @@ for (const { manifest, port } of SITES) {
   const file = new URL(`../demo/${manifest}`, import.meta.url).pathname;
   const { clientId } = await clients.add(file);
   // Each run gives the demo sites a fresh secret, so none needs to be kept anywhere.
-  const clientSecret = (await clients.rotateSecret(clientId)) as string;
+  const { secret: clientSecret } = (await clients.rotateSecret(clientId)) as { secret: string };
   const { client_name: title } = JSON.parse(await readFile(file, 'utf8'));
   sites.push(await startDemoSite({ issuer: config.issuer, clientId, clientSecret, port, title }));
 }

@@ -148,7 +148,15 @@ export function adminApiRoutes(deps: ApiDeps): Router {
   });
 
   router.post('/clients/:id/rotate-secret', async (ctx) => {
-    ctx.body = { client_secret: await service.rotateClientSecret(caller(ctx), str(ctx.params.id), ctx.ip) };
+    const { secret, oldValidUntil } = await service.rotateClientSecret(
+      caller(ctx),
+      str(ctx.params.id),
+      ctx.ip,
+    );
+    ctx.body = {
+      client_secret: secret,
+      previous_secret_expires_at: Math.floor(oldValidUntil.getTime() / 1000),
+    };
   });
 
   router.post('/clients/:id/disable', async (ctx) => {

@@ -182,14 +182,18 @@ export function openApiDocument(issuer: string) {
       '/clients/{id}/rotate-secret': {
         post: {
           operationId: 'rotateClientSecret',
-          summary: 'A new secret, returned once; the old one stops working on every node at once',
+          summary:
+            'A new secret, returned once, working on every node at once; the old one keeps working until previous_secret_expires_at (CLIENT_SECRET_GRACE_SECONDS, default 24 h)',
           parameters: [id('id', 'the client_id')],
           responses: {
             ...ok(
               {
                 type: 'object',
-                required: ['client_secret'],
-                properties: { client_secret: { type: 'string' } },
+                required: ['client_secret', 'previous_secret_expires_at'],
+                properties: {
+                  client_secret: { type: 'string' },
+                  previous_secret_expires_at: { type: 'integer', description: 'seconds since 1970 (UTC)' },
+                },
               },
               'The new secret',
             ),

@@ -204,8 +204,8 @@ export function adminRoutes(deps: { portal: PortalSession; admin: AdminService }
 
   router.post('/admin/clients/:id/rotate-secret', async (ctx) => {
     requireCsrf(ctx, formOf(ctx)._csrf);
-    const secret = await service.rotateClientSecret(state(ctx).admin, str(ctx.params.id), ctx.ip);
-    await clientPage(ctx, { secret });
+    const rotated = await service.rotateClientSecret(state(ctx).admin, str(ctx.params.id), ctx.ip);
+    await clientPage(ctx, rotated);
   });
 
   router.post('/admin/clients/:id/disable', async (ctx) => {

@@ -25,12 +25,14 @@ export const clientCommands: Commands = {
   },
   'clients rotate-secret': {
     usage: 'yitong clients rotate-secret <client_id>',
-    summary: 'Give a client a new random secret, shown once; the old one stops working at once.',
+    summary:
+      'Give a client a new random secret, shown once; the old one keeps working for CLIENT_SECRET_GRACE_SECONDS (24 h).',
     positionals: 1,
     async run(container, _values, [clientId]) {
-      const secret = await container.clients.rotateSecret(clientId as string);
-      if (!secret) throw new UsageError(`no client ${clientId}`);
-      print(`client_secret ${secret}  (shown once: store it in the site's configuration now)`);
+      const rotated = await container.clients.rotateSecret(clientId as string);
+      if (!rotated) throw new UsageError(`no client ${clientId}`);
+      print(`client_secret ${rotated.secret}  (shown once: store it in the site's configuration now)`);
+      print(`the old secret works until ${rotated.oldValidUntil.toISOString()}`);
     },
   },
   'clients issue-token': {

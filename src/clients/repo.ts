@@ -12,6 +12,8 @@ export interface ClientRecord {
   regionCode: string;
   metadata: Record<string, unknown>;
   secretHash: string | null;
+  /** The secret it had before a rotation, still accepted until `until` (read only). */
+  previousSecret?: { hash: string; until: Date } | undefined;
   /** Its admin scopes count: the province (an operator's manifest, a province administrator) listed them. */
   adminDesignated: boolean;
 }
@@ -145,10 +147,20 @@ export function createClientsRepo(db: Kysely<Schema>) {
     async findEnabledClient(id: string): Promise<ClientRecord | undefined> {
       const row = await db
         .selectFrom('clients')
-        .select(['id', 'department', 'region_code', 'metadata', 'secret_hash', 'admin_designated'])
+        .select([
+          'id',
+          'department',
+          'region_code',
+          'metadata',
+          'secret_hash',
+          'previous_secret_hash',
+          'previous_secret_expires_at',
+          'admin_designated',
+        ])
         .where('id', '=', id)
         .where('enabled', '=', true)
         .executeTakeFirst();
+      const { previous_secret_hash: hash, previous_secret_expires_at: until } = row ?? {};
       return (
         row && {
           id: row.id,
@@ -156,17 +168,31 @@ export function createClientsRepo(db: Kysely<Schema>) {
           regionCode: row.region_code,
           metadata: row.metadata,
           secretHash: row.secret_hash,
+          previousSecret: hash && until && until > new Date() ? { hash, until } : undefined,
           adminDesignated: row.admin_designated,
         }
       );
     },
 
-    /** False when there is no such client. */
-    async setSecretHash(id: string, secretHash: string, audit?: AuditEvent): Promise<boolean> {
+    /**
+     * A new secret; the one it replaces still works for `graceSeconds` (0: not at all). False
+     * when there is no such client.
+     */
+    async setSecretHash(
+      id: string,
+      secretHash: string,
+      graceSeconds: number,
+      audit?: AuditEvent,
+    ): Promise<boolean> {
       const write = async (trx: Kysely<Schema>) => {
         const result = await trx
           .updateTable('clients')
-          .set({ secret_hash: secretHash, updated_at: new Date() })
+          .set((eb) => ({
+            secret_hash: secretHash,
+            previous_secret_hash: eb.ref('secret_hash'),
+            previous_secret_expires_at: new Date(Date.now() + graceSeconds * 1000),
+            updated_at: new Date(),
+          }))
           .where('id', '=', id)
           .executeTakeFirst();
         await changed(trx, id);

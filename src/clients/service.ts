@@ -39,15 +39,29 @@ export function hashClientSecret(secret: string): string {
   return `sha256:${createHash('sha256').update(secret).digest('hex')}`;
 }
 
-export function clientSecretMatches(storedHash: string, presented: string): boolean {
-  const a = Buffer.from(storedHash);
-  const b = Buffer.from(hashClientSecret(presented));
-  return a.length === b.length && timingSafeEqual(a, b);
+/**
+ * The presented secret against what the provider holds: the hash, then during a rotation's grace
+ * period the previous hash and when it ends (`sha256:… sha256:…@1767225600`, see
+ * oidc/client-adapter.ts).
+ */
+export function clientSecretMatches(stored: string, presented: string): boolean {
+  const given = Buffer.from(hashClientSecret(presented));
+  return stored.split(' ').some((candidate) => {
+    const [hash = '', until] = candidate.split('@');
+    const expected = Buffer.from(hash);
+    const current = until === undefined || Number(until) * 1000 > Date.now();
+    return current && expected.length === given.length && timingSafeEqual(expected, given);
+  });
 }
 
 export function createClientsService(
   repo: ClientsRepo,
-  options: { production: boolean; validateMetadata: (metadata: Record<string, unknown>) => Promise<void> },
+  options: {
+    production: boolean;
+    validateMetadata: (metadata: Record<string, unknown>) => Promise<void>;
+    /** How long a rotated secret keeps working beside the new one. */
+    secretGraceSeconds: number;
+  },
 ) {
   const schema = manifestSchema(options);
 
@@ -117,10 +131,18 @@ export function createClientsService(
       return save(file, await parseManifestFile(file), options.secret);
     },
 
-    /** Replaces a client's secret with a new random one, returned once. */
-    async rotateSecret(clientId: string, audit?: AuditEvent): Promise<string | undefined> {
+    /**
+     * Replaces a client's secret with a new random one, returned once; the old one keeps working
+     * for the grace period, so the department can roll the new one out without an outage.
+     */
+    async rotateSecret(
+      clientId: string,
+      audit?: AuditEvent,
+    ): Promise<{ secret: string; oldValidUntil: Date } | undefined> {
       const secret = generateSecret();
-      return (await repo.setSecretHash(clientId, hashClientSecret(secret), audit)) ? secret : undefined;
+      const graceSeconds = options.secretGraceSeconds;
+      const done = await repo.setSecretHash(clientId, hashClientSecret(secret), graceSeconds, audit);
+      return done ? { secret, oldValidUntil: new Date(Date.now() + graceSeconds * 1000) } : undefined;
     },
 
     /**

@@ -43,6 +43,8 @@ export interface ClientsTable {
   region_code: string;
   metadata: ColumnType<Record<string, unknown>, string, string>;
   secret_hash: string | null;
+  previous_secret_hash: string | null;
+  previous_secret_expires_at: Date | null;
   admin_designated: Generated<boolean>;
   enabled: Generated<boolean>;
   created_at: CreatedAt;

@@ -6,6 +6,8 @@ export const frontZh = {
   'services.other': '其他服务',
   'nav.signout': '退出登录',
   'list.separator': '、',
+  'admin.client.old_secret':
+    '旧密钥在 {time}（北京时间）前仍然有效：请在此之前把新密钥配置到网站的每台服务器。',
   'releases.csv.header': '时间（北京时间）|网站|主办部门|方式|提供的信息|用途',
   'releases.purpose': '用途：{purpose}',
   'releases.what': '{use}：{claims}',
@@ -68,6 +70,8 @@ export const frontEn: Record<keyof typeof frontZh, string> = {
   'services.other': 'Other services',
   'nav.signout': 'Sign out',
   'list.separator': ', ',
+  'admin.client.old_secret':
+    'The old secret keeps working until {time} (Beijing time): put the new one on every server of the site before then.',
   'releases.csv.header': 'Time (Beijing)|Site|Department|How|Information given|Purpose',
   'releases.purpose': 'Purpose: {purpose}',
   'releases.what': '{use}: {claims}',

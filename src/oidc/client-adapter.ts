@@ -56,7 +56,12 @@ export function createClientAdapter(
       client_id: client.id,
       department: client.department,
       region_code: client.regionCode,
-      ...(client.secretHash && { client_secret: client.secretHash }),
+      // During a rotation's grace period the old secret works too (clients/service.ts).
+      ...(client.secretHash && {
+        client_secret: client.previousSecret
+          ? `${client.secretHash} ${client.previousSecret.hash}@${Math.floor(client.previousSecret.until.getTime() / 1000)}`
+          : client.secretHash,
+      }),
     } as AdapterPayload;
   }
 
@@ -81,7 +86,11 @@ export function createClientAdapter(
         adminDesignated: false,
         // An update hands back what `find` gave: the hash already.
         secretHash:
-          secret === undefined ? null : secret.startsWith('sha256:') ? secret : hashClientSecret(secret),
+          secret === undefined
+            ? null
+            : secret.startsWith('sha256:')
+              ? (secret.split(' ')[0] as string)
+              : hashClientSecret(secret),
       });
       cache.delete(id);
     },

@@ -103,3 +103,35 @@ test('a city admin registers, edits, rotates and disables a site of the city; an
   t.notRegex(listed.html, /sz-other/);
   t.regex(listed.html, /gz-kaiban/);
 });
+
+test('a rotated secret: the new one works at once, the old one until its grace period ends, then never', async (t) => {
+  const yitong = await startYitong('pglite', { CLIENT_SECRET_GRACE_SECONDS: '2' });
+  t.teardown(() => yitong.stop());
+  const { clientId, clientSecret: old } = await yitong.addClient({
+    client_id: 'grace-site',
+    client_name: '轮换密钥的网站',
+    department: '测试部门',
+    region_code: '440100',
+    grant_types: ['client_credentials'],
+    redirect_uris: ['https://grace.example.gov.cn/cb'],
+    scope: 'openid',
+  });
+  const token = (secret: string) =>
+    fetch(`${yitong.issuer}/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
+      },
+      body: 'grant_type=client_credentials',
+    }).then((answer) => answer.status);
+  t.is(await token(old), 200);
+  const rotated = await yitong.server.container.clients.rotateSecret(clientId);
+  const secret = rotated?.secret ?? '';
+  t.is(await token(secret), 200, 'the new one at once');
+  t.is(await token(old), 200, 'the old one during the grace period');
+  t.is(await token('not-the-secret-at-all-0000000000000000000000'), 401);
+  await new Promise((resolve) => setTimeout(resolve, 2200));
+  t.is(await token(old), 401, 'the old one after it');
+  t.is(await token(secret), 200);
+});
