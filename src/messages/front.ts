@@ -6,6 +6,11 @@ export const frontZh = {
   'services.other': '其他服务',
   'nav.signout': '退出登录',
   'list.separator': '、',
+  'error.code': '错误代码：{code}',
+  'oidc.unregistered_return':
+    '“{site}”要求登录后把您带到一个没有在一通登记的网址。为保护您的账号，一通没有跳转。请回到您原来访问的网站重新进入，或从一通首页的政务服务中找到它；如问题持续，请联系该网站的主办部门。',
+  'oidc.unknown_site':
+    '这个登录请求来自一个没有在一通登记的网站，一通不会为它登录您的账号。请从一通首页的政务服务中找到您要办理的业务。',
   'admin.client.old_secret':
     '旧密钥在 {time}（北京时间）前仍然有效：请在此之前把新密钥配置到网站的每台服务器。',
   'releases.csv.header': '时间（北京时间）|网站|主办部门|方式|提供的信息|用途',
@@ -70,6 +75,11 @@ export const frontEn: Record<keyof typeof frontZh, string> = {
   'services.other': 'Other services',
   'nav.signout': 'Sign out',
   'list.separator': ', ',
+  'error.code': 'Error code: {code}',
+  'oidc.unregistered_return':
+    '“{site}” asked to send you, after signing in, to an address it never registered with Yitong. To protect your account, Yitong did not go there. Go back to the site you came from, or find it among the government services on Yitong’s home page; if it persists, contact the site’s department.',
+  'oidc.unknown_site':
+    'This sign-in request comes from a site not registered with Yitong, so Yitong will not sign you in to it. Find the service you need among the government services on Yitong’s home page.',
   'admin.client.old_secret':
     'The old secret keeps working until {time} (Beijing time): put the new one on every server of the site before then.',
   'releases.csv.header': 'Time (Beijing)|Site|Department|How|Information given|Purpose',

@@ -181,9 +181,19 @@ export function createProvider(deps: ProviderDeps): Provider {
         });
       }
       const ours = out.error === 'server_error';
+      // A return address the site never registered (or no such site): OAuth forbids sending the
+      // person there, so this page says what happened and where to go instead.
+      const stranded = out.error === 'invalid_redirect_uri' || out.error === 'invalid_client';
+      const site = String(ctx.oidc?.client?.metadata().client_name ?? '');
       page(ctx, 'message', {
         title: 'error.title',
-        message: ours ? messageFor(ctx, 'server.error') : messageFor(ctx, 'oidc.error', { error: out.error }),
+        message: ours
+          ? messageFor(ctx, 'server.error')
+          : stranded
+            ? messageFor(ctx, site ? 'oidc.unregistered_return' : 'oidc.unknown_site', { site })
+            : messageFor(ctx, 'oidc.error', { error: out.error }),
+        // For the site's developers, whom the person may be asked to tell.
+        code: stranded ? out.error : undefined,
       });
     },
   };

@@ -243,12 +243,16 @@ export function protocolSuite(test: TestFn, backend: Backend) {
     const unknown = await browser.visit(unknownClient.href);
     t.is(unknown.status, 400);
     t.true(unknown.html.includes('invalid_client'));
+    t.regex(unknown.html, /没有在一通登记的网站/);
+    t.regex(unknown.html, /<a href="\/">/, 'a way home');
 
     const wrongRedirect = new URL(good);
     wrongRedirect.searchParams.set('redirect_uri', 'http://localhost:8080/elsewhere');
     const redirect = await browser.visit(wrongRedirect.href);
     t.is(redirect.status, 400);
     t.true(redirect.html.includes('invalid_redirect_uri'));
+    t.regex(redirect.html, /没有在一通登记的网址。为保护您的账号，一通没有跳转/);
+    t.notRegex(redirect.html, /localhost:8080\/elsewhere/, 'the unregistered address is not even linked');
 
     const noPkce = new URL(good);
     noPkce.searchParams.delete('code_challenge');
