@@ -99,7 +99,7 @@ export function createApp(container: Container): Koa {
       registrationEndpoint: `${config.issuer}${provider.pathFor('registration')}`,
     }).routes(),
   );
-  ours.use(adminRoutes({ portal, admin: container.admin }).routes());
+  ours.use(adminRoutes({ portal, admin: container.admin, siteName: container.directory.name }).routes());
   ours.use(homeRoutes({ portal, clientsRepo: container.clientsRepo }).routes());
   app.use(ours.routes());
   app.use(ours.allowedMethods());

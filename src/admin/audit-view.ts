@@ -1,6 +1,8 @@
-/** The audit trail's filters as the console reads them from a query string. */
+/** The audit trail as the console reads it: filters from a query string, rows in words. */
 import type { AuditFilter } from '../audit/repo.ts';
 import { AppError } from '../errors.ts';
+import { beijingTime } from '../web/render.ts';
+import type { AdminRepo } from './repo.ts';
 
 const one = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim() : undefined);
 
@@ -23,5 +25,44 @@ export function auditFilterOf(query: Record<string, unknown>): AuditFilter {
     action: one(query.action),
     from: dateOf(query.from, 'from'),
     to: to && new Date(to.getTime() + 86_400_000),
+  };
+}
+
+type AuditRow = Awaited<ReturnType<AdminRepo['searchAudit']>>[number];
+
+/** A name as the console shows it: the first character, the rest hidden (张**). */
+const maskName = (name: string) => [...name].map((char, i) => (i === 0 ? char : '*')).join('');
+
+/**
+ * An audit row as an administrator reads it: Beijing time, people by masked name and number,
+ * sites by name, the action and the details' fields in words (the CSV keeps the raw row).
+ */
+export function auditRowView(
+  row: AuditRow,
+  words: { word(key: string): string | undefined; separator: string; site(clientId: string): string },
+) {
+  const person = (name: string | null, masked: string | null) =>
+    name ? `${maskName(name)} · ${masked ?? ''}` : undefined;
+  const value = (key: string, raw: unknown): string => {
+    const items = Array.isArray(raw) ? raw.map(String) : [String(raw ?? '')];
+    const shown = key === 'client_id' || key === 'clients' ? items.map(words.site) : items;
+    return shown.join(words.separator);
+  };
+  return {
+    seq: row.seq,
+    at: beijingTime(row.at),
+    actor: person(row.actorName, row.actorMasked) ?? words.word(`audit.actor.${row.actor}`) ?? row.actor,
+    action: words.word(`audit.${row.action}`) ?? row.action,
+    subject:
+      person(row.subjectName, row.subjectMasked) ??
+      (row.entityName
+        ? `${row.entityName} · ${row.entityCode}`
+        : row.action.startsWith('client.')
+          ? words.site(row.subject ?? '')
+          : row.subject),
+    ip: row.ip,
+    details: Object.entries(row.details as Record<string, unknown>).map(
+      ([key, raw]) => `${words.word(`audit.field.${key}`) ?? key}: ${value(key, raw)}`,
+    ),
   };
 }

@@ -86,9 +86,27 @@ export function createAdminRepo(db: Kysely<Schema>) {
 
     /** The audit trail, newest first; with a prefix, only rows about people or entities under it. */
     searchAudit(prefix: string, filter: AuditFilter, limit: number) {
+      // Who did it and to whom, as people read them (masked on the page): joined, not looked up per row.
       let query = db
         .selectFrom('audit_events')
-        .select(['seq', 'at', 'actor', 'action', 'subject', 'ip', 'details']);
+        .leftJoin('people as by', 'by.id', 'audit_events.actor')
+        .leftJoin('people as to', 'to.id', 'audit_events.subject')
+        .leftJoin('legal_persons as entity', 'entity.id', 'audit_events.subject')
+        .select([
+          'audit_events.seq',
+          'audit_events.at',
+          'audit_events.actor',
+          'audit_events.action',
+          'audit_events.subject',
+          'audit_events.ip',
+          'audit_events.details',
+          'by.name as actorName',
+          'by.id_number_masked as actorMasked',
+          'to.name as subjectName',
+          'to.id_number_masked as subjectMasked',
+          'entity.name as entityName',
+          'entity.credit_code as entityCode',
+        ]);
       if (prefix) {
         query = query.where((eb) =>
           eb.or([
@@ -109,12 +127,13 @@ export function createAdminRepo(db: Kysely<Schema>) {
           ]),
         );
       }
-      if (filter.subject) query = query.where('subject', '=', filter.subject);
-      if (filter.action) query = query.where('action', 'like', like(filter.action));
-      if (filter.clientId) query = query.where(sql<string>`details->>'client_id'`, '=', filter.clientId);
-      if (filter.from) query = query.where('at', '>=', filter.from);
-      if (filter.to) query = query.where('at', '<', filter.to);
-      return query.orderBy('seq', 'desc').limit(limit).execute();
+      if (filter.subject) query = query.where('audit_events.subject', '=', filter.subject);
+      if (filter.action) query = query.where('audit_events.action', 'like', like(filter.action));
+      if (filter.clientId)
+        query = query.where(sql<string>`audit_events.details->>'client_id'`, '=', filter.clientId);
+      if (filter.from) query = query.where('audit_events.at', '>=', filter.from);
+      if (filter.to) query = query.where('audit_events.at', '<', filter.to);
+      return query.orderBy('audit_events.seq', 'desc').limit(limit).execute();
     },
   };
 }

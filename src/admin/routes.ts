@@ -9,12 +9,13 @@ import { auditCsv } from '../audit/csv.ts';
 import { ACR } from '../auth/strength.ts';
 import { AppError, isAppError } from '../errors.ts';
 import { parseCreditCodeOrThrow } from '../legal-persons/registration.ts';
+import { isMessageKey } from '../messages/index.ts';
 import type { PortalSession, PortalState } from '../portal/session.ts';
 import { confirmFirst } from '../web/confirm.ts';
 import { formOf, pick, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render, renderWithError, tr } from '../web/render.ts';
-import { auditFilterOf } from './audit-view.ts';
+import { auditFilterOf, auditRowView } from './audit-view.ts';
 import { type Admin, type AdminService, PERSON_ACTIONS } from './service.ts';
 
 /** Actions on a person that are confirmed first: they end the person's sign-ins. */
@@ -25,7 +26,11 @@ const CONFIRMED_ACTIONS = {
 
 type AdminState = PortalState & { admin: Admin };
 
-export function adminRoutes(deps: { portal: PortalSession; admin: AdminService }): Router {
+export function adminRoutes(deps: {
+  portal: PortalSession;
+  admin: AdminService;
+  siteName(clientId: string): Promise<string>;
+}): Router {
   const { admin: service } = deps;
   const router = new Router();
   const state = (ctx: Context) => ctx.state as AdminState;
@@ -40,6 +45,8 @@ export function adminRoutes(deps: { portal: PortalSession; admin: AdminService }
   router.use('/admin', deps.portal.signedIn, adminOnly, deps.portal.requireAcr(ACR.mfa));
 
   const page = (ctx: Context) => ({
+    // Consoles hold tables: the page takes the screen's width.
+    wide: true,
     grants: state(ctx).admin.grants,
     canChange: service.canChange(state(ctx).admin),
   });
@@ -215,6 +222,25 @@ export function adminRoutes(deps: { portal: PortalSession; admin: AdminService }
     ctx.redirect(`/admin/clients/${encodeURIComponent(str(ctx.params.id))}`);
   });
 
+  /** Audit rows in the reader's words, each site looked up once. */
+  async function inWords(ctx: Context, rows: Awaited<ReturnType<AdminService['searchAudit']>>) {
+    const ids = new Set<string>();
+    for (const row of rows) {
+      const { client_id: one, clients: many } = row.details as { client_id?: unknown; clients?: unknown };
+      for (const id of [one, ...(Array.isArray(many) ? many : [])]) if (typeof id === 'string') ids.add(id);
+      if (row.action.startsWith('client.') && row.subject) ids.add(row.subject);
+    }
+    const names = new Map(
+      await Promise.all([...ids].map(async (id) => [id, await deps.siteName(id)] as const)),
+    );
+    const words = {
+      word: (key: string) => (isMessageKey(key) ? tr(ctx, key) : undefined),
+      separator: tr(ctx, 'list.separator'),
+      site: (id: string) => names.get(id) ?? id,
+    };
+    return rows.map((row) => auditRowView(row, words));
+  }
+
   router.get('/admin/audit', async (ctx) => {
     const filter = auditFilterOf(ctx.query);
     const rows = await service.searchAudit(
@@ -232,7 +258,7 @@ export function adminRoutes(deps: { portal: PortalSession; admin: AdminService }
       title: 'admin.audit.title',
       ...page(ctx),
       filter: Object.fromEntries(Object.entries(ctx.query).map(([key, value]) => [key, str(value)])),
-      rows: rows.map((row) => ({ ...row, at: row.at.toISOString(), details: JSON.stringify(row.details) })),
+      rows: await inWords(ctx, rows),
       csv: `/admin/audit?${new URLSearchParams({ ...(ctx.query as Record<string, string>), format: 'csv' })}`,
     });
   });

@@ -1,4 +1,5 @@
 import { adminEn, adminZh } from './admin.ts';
+import { auditEn, auditZh } from './audit.ts';
 import { authEn, authZh } from './auth.ts';
 import { frontEn, frontZh } from './front.ts';
 import { legalEn, legalZh } from './legal.ts';
@@ -91,6 +92,7 @@ const zh = {
   ...adminZh,
   ...portalZh,
   ...frontZh,
+  ...auditZh,
 };
 
 export type MessageKey = keyof typeof zh;
@@ -186,6 +188,7 @@ const en: Record<MessageKey, string> = {
   ...adminEn,
   ...portalEn,
   ...frontEn,
+  ...auditEn,
 };
 
 export const LOCALES = ['zh-CN', 'en'] as const;

@@ -185,8 +185,15 @@ test('the audit trail filters by person, action and time, and exports CSV', asyn
   const auditor = await administrator('auditor', '440100');
   const page: Page = await auditor.browser.visit(`${yitong.issuer}/admin/audit?person=${sub}&action=signin`);
   t.is(page.status, 200);
-  t.regex(page.html, /<td>signin<\/td>/);
-  t.notRegex(page.html, /<td>account.registered<\/td>/);
+  t.regex(page.html, /<td>登录<\/td>/, 'actions in words');
+  t.notRegex(page.html, /<td>注册账号<\/td>/);
+  // People by masked name and number, Beijing time, details in words, sites by name.
+  const masked = `${[...person.name][0]}${'*'.repeat([...person.name].length - 1)} · ${person.idNumber.slice(0, 6)}`;
+  t.true(page.html.includes(masked), 'the person by masked name and number');
+  t.notRegex(page.html.slice(page.html.indexOf('<tbody>')), new RegExp(sub), 'no raw ids in the table');
+  t.regex(page.html, /<td class="nowrap">\d{4}-\d{2}-\d{2} \d{2}:\d{2}<\/td>/);
+  t.regex(page.html, /登录强度: urn:yitong:acr:pwd<br>登录方式: pwd<br>网站: 一通个人中心/);
+  t.regex(page.html, /<main id="main" tabindex="-1" class="wide">/, 'wide enough for every column');
   const csv = await auditor.browser.request(`${yitong.issuer}/admin/audit?person=${sub}&format=csv`);
   t.is(csv.headers.get('content-type'), 'text/csv; charset=utf-8');
   const bytes = Buffer.from(await csv.arrayBuffer());
@@ -195,14 +202,14 @@ test('the audit trail filters by person, action and time, and exports CSV', asyn
   t.regex(text, /^\uFEFFseq,at,actor,action,subject,ip,details\r\n/);
   t.regex(text, /,account\.registered,/);
   const future = await auditor.browser.visit(`${yitong.issuer}/admin/audit?person=${sub}&from=2099-01-01`);
-  t.notRegex(future.html, /<td>signin<\/td>/);
+  t.notRegex(future.html, /<td>登录<\/td>/);
   const bad = await auditor.browser.visit(`${yitong.issuer}/admin/audit?from=yesterday`);
   t.is(bad.status, 400);
 
   // A county auditor elsewhere sees none of this person's rows.
   const county = await administrator('auditor', '440304');
   const hidden = await county.browser.visit(`${yitong.issuer}/admin/audit?person=${sub}`);
-  t.notRegex(hidden.html, /<td>signin<\/td>/);
+  t.notRegex(hidden.html, /<td>登录<\/td>/);
 });
 
 test('claims: the console lists the open claims of the region with who made them; an admin confirms one naming the evidence, another region’s cannot', async (t) => {
