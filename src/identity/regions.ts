@@ -1,7 +1,7 @@
 /**
  * Names of administrative divisions (GB/T 2260) for people to read instead of codes: the
  * province, a city, or a county with its city (`440106` → 广州市天河区; in a municipality, the
- * municipality: `110101` → 北京市东城区). The table is data/regions.tsv; an unknown code is shown
+ * municipality: `110101` → 北京市东城区). The table is regions.tsv beside this file; an unknown code is shown
  * as it is.
  *
  * @example
@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 
 const NAMES = new Map(
-  readFileSync(new URL('../../data/regions.tsv', import.meta.url), 'utf8')
+  readFileSync(new URL('./regions.tsv', import.meta.url), 'utf8')
     .split('\n')
     .filter((line) => /^\d{6}\t/.test(line))
     .map((line) => line.split('\t') as [string, string]),

@@ -113,6 +113,7 @@ export function createLegalPersonsRepo(db: Kysely<Schema>) {
           ...MEMBERSHIP,
           'people.name',
           'people.id_number_masked as masked',
+          'people.identity_level as identityLevel',
           'memberships.granted_by as grantedBy',
         ])
         .where('memberships.legal_person_id', '=', entityId)

@@ -6,6 +6,8 @@ export const frontZh = {
   'services.other': '其他服务',
   'nav.signout': '退出登录',
   'list.separator': '、',
+  'legal_person.level':
+    '申请人自称法定代表人，但尚未完成实名核验（2 级），管理员不能确认：请申请人携带居民身份证和营业执照到政务服务大厅当面办理。',
   'error.code': '错误代码：{code}',
   'oidc.unregistered_return':
     '“{site}”要求登录后把您带到一个没有在一通登记的网址。为保护您的账号，一通没有跳转。请回到您原来访问的网站重新进入，或从一通首页的政务服务中找到它；如问题持续，请联系该网站的主办部门。',
@@ -75,6 +77,8 @@ export const frontEn: Record<keyof typeof frontZh, string> = {
   'services.other': 'Other services',
   'nav.signout': 'Sign out',
   'list.separator': ', ',
+  'legal_person.level':
+    'The claimant says they are the legal representative but has not verified their identity (level 2), so an administrator cannot confirm it: the claimant brings their identity card and business licence to a government service hall.',
   'error.code': 'Error code: {code}',
   'oidc.unregistered_return':
     '“{site}” asked to send you, after signing in, to an address it never registered with Yitong. To protect your account, Yitong did not go there. Go back to the site you came from, or find it among the government services on Yitong’s home page; if it persists, contact the site’s department.',

@@ -54,7 +54,7 @@ export const legalZh = {
   'entities.none': '您还没有获得任何单位的授权。',
   'entities.register': '登记单位',
   'entities.register.lead':
-    '法定代表人本人登记（实名等级 2 级以上），经市场主体登记信息核对一致的，立即生效；其他申请须在 30 天内到政务服务窗口出示营业执照和法定代表人身份证，或由管理员核验材料后确认。确认前不能以该单位身份办事，也不妨碍真正的法定代表人登记。',
+    '法定代表人本人登记（实名等级 2 级以上），经市场主体登记信息核对一致的，立即生效；其他申请须在 30 天内到政务服务窗口出示营业执照和法定代表人身份证，或由管理员核验材料后确认（未完成实名核验的人自称法定代表人的，只能到窗口确认）。确认前不能以该单位身份办事，也不妨碍真正的法定代表人登记。',
   'entities.role.representative': '我是该单位的法定代表人',
   'entities.role.administrator': '我受单位委托担任管理员（请填写法定代表人的身份证号码）',
   'entities.register.submit': '登记',
@@ -167,7 +167,7 @@ export const legalEn: Record<keyof typeof legalZh, string> = {
   'entities.none': 'No organisation has authorised you yet.',
   'entities.register': 'Register an organisation',
   'entities.register.lead':
-    'Registered by its legal representative (identity level 2 or more) and matched by the business register, it is active at once. Any other claim must be confirmed within 30 days: show the business licence and the representative’s identity card at a service counter, or an administrator confirms it after checking them. Until then nobody can act for it, and it does not stop the real representative from registering.',
+    'Registered by its legal representative (identity level 2 or more) and matched by the business register, it is active at once. Any other claim must be confirmed within 30 days: show the business licence and the representative’s identity card at a service counter, or an administrator confirms it after checking them (someone who has not verified their identity and says they are the representative can only be confirmed at a counter). Until then nobody can act for it, and it does not stop the real representative from registering.',
   'entities.role.representative': 'I am its legal representative',
   'entities.role.administrator':
     'I administer it on its behalf (give the legal representative’s identity number)',
@@ -213,7 +213,7 @@ export const legalEn: Record<keyof typeof legalZh, string> = {
   'legal_person.evidence':
     'Say which documents you checked (4–500 characters), such as “original business licence and the representative’s identity card”.',
   'entity.done.claimed':
-    'Your claim is submitted and waits for confirmation: within {days} days, bring the business licence and the representative’s identity card to any service counter, or an administrator confirms it after checking them. Until then nobody can act for the organisation.',
+    'Your claim is submitted and waits for confirmation: within {days} days, bring the business licence and the representative’s identity card to any service counter, or an administrator confirms it after checking them (someone who has not verified their identity and says they are the representative can only be confirmed at a counter). Until then nobody can act for the organisation.',
   'entity.claim_until': 'awaiting confirmation until {date}',
   'legal_person.pending':
     'This organisation’s claim is not confirmed yet: nobody can be authorised for it before.',

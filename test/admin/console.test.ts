@@ -242,6 +242,17 @@ test('claims: the console lists the open claims of the region with who made them
   t.regex(waiting.html, new RegExp(`申请人：${claimant.name}（${claimant.idNumber.slice(0, 6)}\\*{8}`));
   const noEvidence = await submit(city.browser, waiting, `/claims/${claim.id}/confirm`, { evidence: '' });
   t.is(noEvidence.status, 400);
+  // A claimant nobody verified says they are the representative: only a counter may prove that.
+  const unverified = await submit(city.browser, waiting, `/claims/${claim.id}/confirm`, {
+    evidence: '营业执照复印件',
+  });
+  t.is(unverified.status, 409);
+  t.regex(unverified.html, /尚未完成实名核验/);
+  await yitong.server.container.database.db
+    .updateTable('people')
+    .set({ identity_level: 2 })
+    .where('id', '=', claimantSub)
+    .execute();
   const confirmed = await submit(city.browser, waiting, `/claims/${claim.id}/confirm`, {
     evidence: '营业执照原件、法定代表人身份证原件',
   });
