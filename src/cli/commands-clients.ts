@@ -1,5 +1,12 @@
 /** `yitong clients …`: departmental sites from manifests, their secrets, registration tokens. */
 import { issueInitialAccessToken } from '../oidc/registration.ts';
+import {
+  readableDirectory,
+  readableFile,
+  regionCode,
+  toWholeNumber,
+  wholeNumber,
+} from './argument-formats.ts';
 import { type Commands, print, readStdin, UsageError } from './command.ts';
 
 export const clientCommands: Commands = {
@@ -7,7 +14,7 @@ export const clientCommands: Commands = {
     usage: 'yitong clients sync <dir>',
     summary:
       'Validate every *.json manifest in <dir>, then register or update them all (none if any is invalid).',
-    positionals: 1,
+    positionals: [{ name: '<dir>', format: readableDirectory }],
     async run(container, _values, [dir]) {
       for (const result of await container.clients.sync(dir as string)) printClient(result);
     },
@@ -16,7 +23,7 @@ export const clientCommands: Commands = {
     usage: 'yitong clients add <file> [--secret-stdin]',
     summary:
       'Register one client manifest; prints its client_id and, when generated, its secret (shown once). --secret-stdin sets the secret from standard input instead.',
-    positionals: 1,
+    positionals: [{ name: '<file>', format: readableFile }],
     options: { 'secret-stdin': { type: 'boolean' } },
     async run(container, values, [file]) {
       const secret = values['secret-stdin'] ? (await readStdin()).trim() : undefined;
@@ -27,7 +34,7 @@ export const clientCommands: Commands = {
     usage: 'yitong clients rotate-secret <client_id>',
     summary:
       'Give a client a new random secret, shown once; the old one keeps working for CLIENT_SECRET_GRACE_SECONDS (24 h).',
-    positionals: 1,
+    positionals: [{ name: '<client_id>' }],
     async run(container, _values, [clientId]) {
       const rotated = await container.clients.rotateSecret(clientId as string);
       if (!rotated) throw new UsageError(`no client ${clientId}`);
@@ -40,14 +47,12 @@ export const clientCommands: Commands = {
     summary:
       "Issue a department an initial access token (shown once) for dynamic client registration (RFC 7591) at the provider's registration endpoint: its sites get that department, a region within R and only those scopes.",
     options: {
-      department: { type: 'string' },
-      'region-code': { type: 'string' },
-      scopes: { type: 'string' },
-      days: { type: 'string' },
+      department: { type: 'string', required: true },
+      'region-code': { type: 'string', required: true, format: regionCode },
+      scopes: { type: 'string', required: true },
+      days: { type: 'string', format: wholeNumber(1, 90) },
     },
     async run(container, values) {
-      if (!values.department || !values['region-code'] || !values.scopes)
-        throw new UsageError('--department, --region-code and --scopes are required');
       const token = await issueInitialAccessToken(
         container.provider,
         container.clientsRepo,
@@ -55,7 +60,7 @@ export const clientCommands: Commands = {
           department: String(values.department),
           regionCode: String(values['region-code']),
           scopes: String(values.scopes),
-          days: values.days === undefined ? undefined : Number(values.days),
+          days: values.days === undefined ? undefined : toWholeNumber(String(values.days)),
         },
         'cli',
       );

@@ -3,6 +3,7 @@ import { verifyAuditChain } from '../audit/repo.ts';
 import { peopleStorage, seedCitizens } from '../bench/seed.ts';
 import { migrate } from '../db/migrate.ts';
 import { rotateSigningKey } from '../oidc/keys.ts';
+import { toWholeNumber, wholeNumber } from './argument-formats.ts';
 import { AuditChainError, type Commands, print, readStdin, UsageError } from './command.ts';
 import { formatBytes, progressReporter } from './format.ts';
 
@@ -46,10 +47,12 @@ export const opsCommands: Commands = {
   'bench seed': {
     usage: 'yitong bench seed --citizens N [--password-stdin]',
     summary: `Load N synthetic citizens (sub bench-<i>, valid identity numbers) for benchmarks; resumable, a rerun skips those present. Password ${BENCH_PASSWORD} unless --password-stdin.`,
-    options: { citizens: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
-    check: (values) => void benchCitizens(values),
+    options: {
+      citizens: { type: 'string', required: true, format: wholeNumber(1, MAX_BENCH_CITIZENS) },
+      'password-stdin': { type: 'boolean' },
+    },
     async run(container, values) {
-      const citizens = benchCitizens(values);
+      const citizens = toWholeNumber(String(values.citizens));
       const password = values['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : BENCH_PASSWORD;
       if (!password) throw new UsageError('the password on standard input is empty');
       process.stderr.write(
@@ -73,13 +76,3 @@ export const opsCommands: Commands = {
     },
   },
 };
-
-function benchCitizens(values: Record<string, string | boolean | undefined>): number {
-  const raw = String(values.citizens ?? '').replaceAll('_', '');
-  const citizens = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(citizens >= 1 && citizens <= MAX_BENCH_CITIZENS))
-    throw new UsageError(
-      `--citizens must be a whole number from 1 to ${MAX_BENCH_CITIZENS} (got "${values.citizens ?? ''}")\nusage: yitong bench seed --citizens N [--password-stdin]`,
-    );
-  return citizens;
-}

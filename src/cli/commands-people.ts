@@ -1,22 +1,24 @@
 /** People: citizens, administrators, counter staff, and deleting the accounts whose deletion is due. */
 import { RETENTION_YEARS, WAITING_DAYS } from '../accounts/deletion.ts';
+import type { AdminRole } from '../admin/repo.ts';
 import { AppError } from '../errors.ts';
 import { GRANT_SECONDS } from '../oidc/provider.ts';
-import { type Commands, print, readStdin, UsageError } from './command.ts';
+import { idNumber, oneOf, phone, regionCode } from './argument-formats.ts';
+import { type Commands, print, readStdin } from './command.ts';
+
+const ADMIN_ROLES = ['admin', 'auditor'] satisfies AdminRole[];
 
 export const peopleCommands: Commands = {
   'citizen create': {
     usage: 'yitong citizen create --id-number N --name NAME [--phone P] --password-stdin',
     summary: 'Create a citizen account; reads the password from standard input and prints the sub.',
     options: {
-      'id-number': { type: 'string' },
-      name: { type: 'string' },
-      phone: { type: 'string' },
-      'password-stdin': { type: 'boolean' },
+      'id-number': { type: 'string', required: true, format: idNumber },
+      name: { type: 'string', required: true },
+      phone: { type: 'string', format: phone },
+      'password-stdin': { type: 'boolean', required: true },
     },
     async run(container, values) {
-      if (!values['id-number'] || !values.name || !values['password-stdin'])
-        throw new UsageError('--id-number, --name and --password-stdin are required');
       const password = (await readStdin()).replace(/\r?\n$/, '');
       const sub = await container.accounts.register({
         idNumber: String(values['id-number']),
@@ -34,10 +36,12 @@ export const peopleCommands: Commands = {
     usage: 'yitong admin add --id-number N --role admin|auditor --region-code R',
     summary:
       'Make a registered person an administrator (admin: accounts, legal persons; auditor: read-only, audit trail included) of a GB/T 2260 region: 440000 a province, 440100 a city, 440106 a county. They sign in at /admin with two factors.',
-    options: { 'id-number': { type: 'string' }, role: { type: 'string' }, 'region-code': { type: 'string' } },
+    options: {
+      'id-number': { type: 'string', required: true, format: idNumber },
+      role: { type: 'string', required: true, format: oneOf(ADMIN_ROLES) },
+      'region-code': { type: 'string', required: true, format: regionCode },
+    },
     async run(container, values) {
-      if (!values['id-number'] || !values.role || !values['region-code'])
-        throw new UsageError('--id-number, --role and --region-code are required');
       const person = await container.admin.addAdmin(
         String(values['id-number']),
         String(values.role),
@@ -52,10 +56,12 @@ export const peopleCommands: Commands = {
     usage: 'yitong staff add --id-number N --hall "HALL" --region-code R',
     summary:
       'Make a registered person counter staff of a service hall: they can confirm people face to face (identity level 3) at /staff, signed in with two factors.',
-    options: { 'id-number': { type: 'string' }, hall: { type: 'string' }, 'region-code': { type: 'string' } },
+    options: {
+      'id-number': { type: 'string', required: true, format: idNumber },
+      hall: { type: 'string', required: true },
+      'region-code': { type: 'string', required: true, format: regionCode },
+    },
     async run(container, values) {
-      if (!values['id-number'] || !values.hall || !values['region-code'])
-        throw new UsageError('--id-number, --hall and --region-code are required');
       const person = await container.levels.addStaff(
         String(values['id-number']),
         String(values.hall),

@@ -225,7 +225,15 @@ class SerialDriver implements Driver {
   }
 }
 
-export class DataDirInUseError extends Error {}
+export class DataDirInUseError extends Error {
+  /** Who holds the directory (`process 4242 on web-1`), when known: for a message saying what to stop. */
+  readonly holder: string | undefined;
+
+  constructor(message: string, holder?: string) {
+    super(message);
+    this.holder = holder;
+  }
+}
 
 /**
  * PGlite has no server to arbitrate between processes: two opening one directory would
@@ -250,6 +258,7 @@ function lockDataDir(dir: string): () => void {
         if (host !== hostname() || isAlive(Number(pid))) {
           throw new DataDirInUseError(
             `the embedded database ${dir} is in use by process ${pid} on ${host}: stop it first, or set DATABASE_URL to share a PostgreSQL server`,
+            `process ${pid} on ${host}`,
           );
         }
         rmSync(lockFile, { force: true });

@@ -4,6 +4,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import type { Database } from './database.ts';
+import { isConnectionFailure } from './errors.ts';
 
 const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url);
 
@@ -37,6 +38,8 @@ export async function migrate(
   for (const name of await pendingMigrations(database)) {
     const script = await readFile(new URL(name, MIGRATIONS_DIR), 'utf8');
     const applied = await database.applyMigration(name, script).catch((error: Error) => {
+      // An unreachable database is not a faulty migration: say which one only when its SQL failed.
+      if (isConnectionFailure(error)) throw error;
       throw new Error(`migration ${name} failed: ${error.message}`, { cause: error });
     });
     if (applied) {

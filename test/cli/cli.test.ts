@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { openDatabase } from '../../src/db/database.ts';
+import { POSTGRES_URL } from '../helpers/databases.ts';
 import { newCitizen, newCreditCode } from '../helpers/people.ts';
 
 function yitong(args: string[], env: Record<string, string>, input?: string) {
@@ -30,6 +31,8 @@ test('--help lists every command, and every command has its own --help', (t) => 
     'citizen create',
     'accounts purge',
     'bench seed',
+    'legal-person create',
+    'legal-person status',
   ]) {
     t.true(help.stdout.includes(`yitong ${command}`), command);
     const own = yitong([...command.split(' '), '--help'], env());
@@ -39,6 +42,101 @@ test('--help lists every command, and every command has its own --help', (t) => 
   const unknown = yitong(['frobnicate'], env());
   t.is(unknown.status, 2);
   t.true(unknown.stderr.startsWith('unknown command: frobnicate'));
+});
+
+test('<group> --help lists the group; <command> --help explains one, wrapped for a terminal', (t) => {
+  for (const [group, commands] of [
+    ['clients', ['sync', 'add', 'rotate-secret', 'issue-token']],
+    ['accounts', ['purge']],
+    ['legal-person', ['create', 'confirm', 'grant', 'revoke', 'status']],
+  ] as const) {
+    const help = yitong([group, '--help'], env());
+    t.is(help.status, 0, help.stderr);
+    for (const command of commands) t.regex(help.stdout, new RegExp(`^  yitong ${group} ${command}\\b`, 'm'));
+    t.notRegex(help.stdout, /yitong (migrate|citizen)/, 'only the group');
+  }
+  const purge = yitong(['accounts', 'purge', '--help'], env());
+  t.is(purge.status, 0);
+  t.regex(
+    purge.stdout,
+    /^yitong accounts purge\n\nDelete the accounts whose deletion was asked for 15 days ago/,
+  );
+  t.true(
+    purge.stdout.split('\n').every((line) => line.length <= 80),
+    'no line wider than a terminal',
+  );
+  const bare = yitong(['clients'], env());
+  t.is(bare.status, 2);
+  t.regex(bare.stderr, /^yitong clients needs a command\n[\s\S]*yitong clients sync <dir>/);
+});
+
+test('arguments are checked before the database is opened: a usage error wins over an unreachable one', (t) => {
+  const unreachable = { ...env(), DATABASE_URL: 'postgres://u:secretpw@127.0.0.1:1/x' };
+  const missing = yitong(['admin', 'add', '--id-number', newCitizen().idNumber], unreachable);
+  t.is(missing.status, 2);
+  t.is(
+    missing.stderr,
+    '--role and --region-code are required\nusage: yitong admin add --id-number N --role admin|auditor --region-code R\n',
+  );
+  const wrong = yitong(
+    ['admin', 'add', '--id-number', newCitizen().idNumber, '--role', 'root', '--region-code', '440100'],
+    unreachable,
+  );
+  t.is(wrong.status, 2);
+  t.regex(wrong.stderr, /^--role: must be admin or auditor \(got "root"\)\nusage: yitong admin add/);
+
+  const reached = yitong(['migrate'], unreachable);
+  t.is(reached.status, 1);
+  t.is(
+    reached.stderr,
+    'error: cannot reach the database at 127.0.0.1:1: connection refused; check DATABASE_URL\n',
+  );
+  t.false(`${reached.stdout}${reached.stderr}`.includes('secretpw'), 'never the password');
+
+  const noSuchDatabase = new URL(POSTGRES_URL);
+  noSuchDatabase.pathname = '/yitong_no_such_database';
+  const refused = yitong(['migrate'], { ...env(), DATABASE_URL: noSuchDatabase.href });
+  t.is(refused.status, 1);
+  t.regex(
+    refused.stderr,
+    /^error: cannot reach the database at [^:]+:\d+: database "yitong_no_such_database" does not exist; check DATABASE_URL\n$/,
+  );
+});
+
+test('with the embedded database in use (the server running), a command says so and what to do', async (t) => {
+  const e = env();
+  // This test's process stands in for the running server: it holds the directory's lock.
+  const server = await openDatabase({ databaseUrl: undefined, pgliteDir: join(e.DATA_DIR, 'pglite') });
+  t.teardown(() => server.close());
+
+  const usage = yitong(['staff', 'add', '--hall', '天河区政务服务中心'], e);
+  t.is(usage.status, 2, 'the arguments are checked before the locked database is tried');
+  t.regex(usage.stderr, /^--id-number and --region-code are required\nusage: yitong staff add/);
+
+  const blocked = yitong(['keys', 'rotate'], e);
+  t.is(blocked.status, 1);
+  t.true(
+    blocked.stderr.startsWith(
+      `error: the embedded database in DATA_DIR ${e.DATA_DIR} is in use by process ${process.pid} on `,
+    ),
+    blocked.stderr,
+  );
+  t.regex(blocked.stderr, /Stop the server first, run the command, then start the server again/);
+  t.regex(blocked.stderr, /set DATABASE_URL, for the server and the commands alike/);
+});
+
+test('a missing or unreadable file is named, never a raw ENOENT', (t) => {
+  const e = env();
+  const noDir = yitong(['clients', 'sync', 'no-such-dir'], e);
+  t.is(noDir.status, 2);
+  t.is(noDir.stderr, '<dir>: file not found: no-such-dir\nusage: yitong clients sync <dir>\n');
+  const noFile = yitong(['clients', 'add', join(e.DATA_DIR, 'site.json')], e);
+  t.is(noFile.status, 2);
+  t.regex(noFile.stderr, /^<file>: file not found: .*site\.json\n/);
+  const directory = yitong(['clients', 'add', e.DATA_DIR], e);
+  t.is(directory.status, 2);
+  t.regex(directory.stderr, /^<file>: cannot read .*: it is a directory, not a file\n/);
+  for (const result of [noDir, noFile, directory]) t.false(result.stderr.includes('ENOENT'));
 });
 
 test('migrate, citizen create, keys rotate and clients add work on the embedded database', (t) => {
@@ -67,8 +165,8 @@ test('migrate, citizen create, keys rotate and clients add work on the embedded 
     e,
     'long enough password',
   );
-  t.is(badNumber.status, 1);
-  t.regex(badNumber.stderr, /check character/);
+  t.is(badNumber.status, 2);
+  t.regex(badNumber.stderr, /^--id-number: The check character does not match/);
 
   t.regex(yitong(['keys', 'rotate'], e).stdout, /^new signing key: [\w-]{43}\n$/);
 
@@ -109,8 +207,8 @@ test('migrate, citizen create, keys rotate and clients add work on the embedded 
     ['staff', 'add', '--id-number', person.idNumber, '--hall', hall, '--region-code', '4401'],
     e,
   );
-  t.is(badRegion.status, 1);
-  t.regex(badRegion.stderr, /division code must be 6 digits/);
+  t.is(badRegion.status, 2);
+  t.regex(badRegion.stderr, /^--region-code: The division code must be 6 digits/);
 });
 
 test('legal-person create, grant, revoke, status and confirm, with their refusals (never the representative)', (t) => {
@@ -186,8 +284,8 @@ test('legal-person create, grant, revoke, status and confirm, with their refusal
     ],
     e,
   );
-  t.is(badUntil.status, 1);
-  t.regex(badUntil.stderr, /YYYY-MM-DD/);
+  t.is(badUntil.status, 2);
+  t.regex(badUntil.stderr, /^--until: Write the end date as YYYY-MM-DD/);
   t.is(yitong(['legal-person', 'revoke', code, '--id-number', colleague.idNumber], e).status, 0);
   const last = yitong(['legal-person', 'revoke', code, '--id-number', representative.idNumber], e);
   t.is(last.status, 1);
@@ -195,8 +293,8 @@ test('legal-person create, grant, revoke, status and confirm, with their refusal
 
   t.regex(yitong(['legal-person', 'status', code, 'suspended'], e).stdout, /: suspended\n$/);
   const badStatus = yitong(['legal-person', 'status', code, 'closed'], e);
-  t.is(badStatus.status, 1);
-  t.regex(badStatus.stderr, /active, suspended or deregistered/);
+  t.is(badStatus.status, 2);
+  t.regex(badStatus.stderr, /^<status>: must be active, suspended or deregistered \(got "closed"\)/);
   const noEvidence = yitong(['legal-person', 'confirm', 'some-claim-id'], e);
   t.is(noEvidence.status, 2);
   t.regex(noEvidence.stderr, /--evidence/);
@@ -204,19 +302,24 @@ test('legal-person create, grant, revoke, status and confirm, with their refusal
   t.is(notPending.status, 1);
   t.regex(notPending.stderr, /no longer waiting for confirmation/);
   const malformed = yitong(['legal-person', 'status', '91350100M000100Y44', 'active'], e);
-  t.regex(malformed.stderr, /check character/);
+  t.is(malformed.status, 2);
+  t.regex(malformed.stderr, /^<credit-code>: The check character of the credit code is wrong/);
 });
 
 test('bad arguments and bad manifests are explained, with a non-zero exit code', (t) => {
   const e = env();
   const missing = yitong(['citizen', 'create', '--name', '张三'], e);
   t.is(missing.status, 2);
-  t.regex(missing.stderr, /--id-number, --name and --password-stdin are required/);
+  t.is(
+    missing.stderr,
+    '--id-number and --password-stdin are required\nusage: yitong citizen create --id-number N --name NAME [--phone P] --password-stdin\n',
+  );
 
   t.is(yitong(['staff', 'add', '--hall', 'x'], e).status, 2);
 
   const unknownOption = yitong(['keys', 'rotate', '--force'], e);
   t.is(unknownOption.status, 2);
+  t.regex(unknownOption.stderr, /^Unknown option '--force'.*\nusage: yitong keys rotate\n$/);
 
   const bad = join(e.DATA_DIR, 'bad.json');
   writeFileSync(
