@@ -1,5 +1,6 @@
 import { adminEn, adminZh } from './admin.ts';
 import { authEn, authZh } from './auth.ts';
+import { developersEn, developersZh } from './developers.ts';
 import { frontEn, frontZh } from './front.ts';
 import { legalEn, legalZh } from './legal.ts';
 import { portalEn, portalZh } from './portal.ts';
@@ -91,6 +92,7 @@ const zh = {
   ...adminZh,
   ...portalZh,
   ...frontZh,
+  ...developersZh,
 };
 
 export type MessageKey = keyof typeof zh;
@@ -186,6 +188,7 @@ const en: Record<MessageKey, string> = {
   ...adminEn,
   ...portalEn,
   ...frontEn,
+  ...developersEn,
 };
 
 export const LOCALES = ['zh-CN', 'en'] as const;
