@@ -12,6 +12,7 @@ import { ownSecretOnUpdate } from './oidc/registration.ts';
 import { createSessionReader } from './oidc/session.ts';
 import { createTokenReader } from './oidc/token-reader.ts';
 import { opsRoutes } from './ops/routes.ts';
+import { developerRoutes } from './portal/developers.ts';
 import { homeRoutes } from './portal/home.ts';
 import { recoverRoutes } from './portal/recover.ts';
 import { resetRoutes } from './portal/reset.ts';
@@ -101,6 +102,7 @@ export function createApp(container: Container): Koa {
   );
   ours.use(adminRoutes({ portal, admin: container.admin, siteName: container.directory.name }).routes());
   ours.use(homeRoutes({ portal, clientsRepo: container.clientsRepo }).routes());
+  ours.use(developerRoutes(config).routes());
   app.use(ours.routes());
   app.use(ours.allowedMethods());
 

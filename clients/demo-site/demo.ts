@@ -3,17 +3,12 @@
  * clients/demo/, and a demo citizen — single sign-on and single logout to try in a browser.
  */
 import { readFile } from 'node:fs/promises';
+import { DEMO_CITIZEN } from '../../src/accounts/demo-citizen.ts';
 import { loadConfig } from '../../src/config.ts';
 import { isAppError } from '../../src/errors.ts';
 import { startServer } from '../../src/main.ts';
 import { type DemoSite, startDemoSite } from './site.ts';
 
-const DEMO_CITIZEN = {
-  idNumber: '11010519491231002X',
-  name: '张三',
-  phone: '13800138000',
-  password: 'yitong-demo-2026',
-};
 const SITES = [
   { manifest: 'demo-tax.json', port: 4001 },
   { manifest: 'demo-social.json', port: 4002 },

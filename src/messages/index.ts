@@ -1,6 +1,7 @@
 import { adminEn, adminZh } from './admin.ts';
 import { auditEn, auditZh } from './audit.ts';
 import { authEn, authZh } from './auth.ts';
+import { developersEn, developersZh } from './developers.ts';
 import { frontEn, frontZh } from './front.ts';
 import { legalEn, legalZh } from './legal.ts';
 import { portalEn, portalZh } from './portal.ts';
@@ -93,6 +94,7 @@ const zh = {
   ...portalZh,
   ...frontZh,
   ...auditZh,
+  ...developersZh,
 };
 
 export type MessageKey = keyof typeof zh;
@@ -189,6 +191,7 @@ const en: Record<MessageKey, string> = {
   ...portalEn,
   ...frontEn,
   ...auditEn,
+  ...developersEn,
 };
 
 export const LOCALES = ['zh-CN', 'en'] as const;

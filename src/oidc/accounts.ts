@@ -26,19 +26,41 @@ export const SCOPE_CLAIMS = {
 };
 
 const OPENID_CLAIMS = new Set<string>(SCOPE_CLAIMS.openid);
+/** Claims about the sign-in itself (`null` above): only the ID token has them; userinfo has none to give. */
+const SIGN_IN_CLAIMS = Object.entries(SCOPE_CLAIMS)
+  .filter(([, claims]) => claims === null)
+  .map(([claim]) => claim);
 
 /** The claims these scopes may release (what a connected site can receive). */
 export function claimsOf(scopes: string[]): string[] {
   const claims = scopes.flatMap((scope) => (SCOPE_CLAIMS as Record<string, string[] | null>)[scope] ?? []);
   // `legal_person` rides on openid for the ID token but is released only under its own scope.
-  const hidden = [
-    'acr',
-    'amr',
-    'auth_time',
-    'sid',
-    ...(scopes.includes('legal_person') ? [] : ['legal_person']),
-  ];
+  const hidden = [...SIGN_IN_CLAIMS, ...(scopes.includes('legal_person') ? [] : ['legal_person'])];
   return [...new Set(claims)].filter((claim) => !hidden.includes(claim));
+}
+
+/** Where a site finds a claim: the code flow's ID token carries the `openid` claims only (conformIdTokenClaims). */
+export type ClaimPlace = 'id_token' | 'both' | 'userinfo';
+
+const placeOf = (claim: string): ClaimPlace =>
+  SIGN_IN_CLAIMS.includes(claim) ? 'id_token' : OPENID_CLAIMS.has(claim) ? 'both' : 'userinfo';
+
+/**
+ * Every claim a site can receive under these scopes: the scope releasing it and where it appears.
+ *
+ * @example
+ *   claimCatalogue(['openid', 'phone']);
+ *   // [{ claim: 'sub', scope: 'openid', place: 'both' }, { claim: 'acr', scope: 'openid', place: 'id_token' },
+ *   //  …, { claim: 'phone_number', scope: 'phone', place: 'userinfo' }, …]
+ */
+export function claimCatalogue(scopes: readonly string[]) {
+  return scopes.flatMap((scope) =>
+    [...claimsOf([scope]), ...(scope === 'openid' ? SIGN_IN_CLAIMS : [])].map((claim) => ({
+      claim,
+      scope,
+      place: placeOf(claim),
+    })),
+  );
 }
 
 /**

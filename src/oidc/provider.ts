@@ -55,6 +55,20 @@ const DAY = 24 * HOUR;
 /** How long a grant lives after it was last saved: a site grant unused this long is gone. */
 export const GRANT_SECONDS = 30 * DAY;
 
+/** Token lifetimes in seconds, as the provider issues them and the developer page states them. */
+export const LIFETIMES = {
+  authorizationCode: MINUTE,
+  accessToken: 10 * MINUTE,
+  idToken: HOUR,
+  /** From its issue; every use rotates it, so a site in use keeps a fresh one. */
+  refreshToken: 12 * HOUR,
+  /** Bound to the site's DPoP key: useless if stolen alone, so it may live longer. */
+  dpopRefreshToken: 14 * DAY,
+  /** Counted from the sign-in, not from the last use. */
+  session: SESSION_HOURS * HOUR,
+  grant: GRANT_SECONDS,
+} as const;
+
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, accounts } = deps;
   const { clientAdapter } = deps;
@@ -75,6 +89,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     findAccount: createFindAccount(accounts, deps.legalPersons),
     claims: SCOPE_CLAIMS,
+    // The ID token of the code flow carries the `openid` claims only; the rest come from userinfo.
+    conformIdTokenClaims: true,
     scopes: [...SUPPORTED_SCOPES],
     acrValues: Object.values(ACR),
     responseTypes: ['code', 'none'],
@@ -143,18 +159,19 @@ export function createProvider(deps: ProviderDeps): Provider {
     // consented to offline_access) rotate on every use; reusing an old one revokes the grant.
     rotateRefreshToken: true,
     ttl: {
-      AccessToken: 10 * MINUTE,
-      AuthorizationCode: MINUTE,
-      ClientCredentials: 10 * MINUTE,
-      IdToken: HOUR,
+      AccessToken: LIFETIMES.accessToken,
+      AuthorizationCode: LIFETIMES.authorizationCode,
+      ClientCredentials: LIFETIMES.accessToken,
+      IdToken: LIFETIMES.idToken,
       Interaction: HOUR,
-      Grant: GRANT_SECONDS,
+      Grant: LIFETIMES.grant,
       // Counted from the sign-in, not from the last use: using a session cannot keep it alive.
       Session: (_ctx, session) =>
         session.loginTs
-          ? Math.max(1, session.loginTs + SESSION_HOURS * HOUR - epochSeconds())
-          : SESSION_HOURS * HOUR,
-      RefreshToken: (_ctx, token) => (token.isSenderConstrained?.() ? 14 * DAY : 12 * HOUR),
+          ? Math.max(1, session.loginTs + LIFETIMES.session - epochSeconds())
+          : LIFETIMES.session,
+      RefreshToken: (_ctx, token) =>
+        token.isSenderConstrained?.() ? LIFETIMES.dpopRefreshToken : LIFETIMES.refreshToken,
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
