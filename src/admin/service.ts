@@ -122,7 +122,9 @@ export function createAdminService(deps: AdminDeps) {
 
   /** Manifest fields as the console's form or the API's body gave them, saved under the manifest rules. */
   async function saveClient(admin: Admin, manifest: Record<string, unknown>, save: () => Promise<unknown>) {
-    require(admin, typeof manifest.region_code === 'string' ? manifest.region_code : '', true);
+    // A malformed code is the manifest's problem (400 with the form's other problems), not a region's.
+    const region = typeof manifest.region_code === 'string' ? manifest.region_code : '';
+    if (isRegionCode(region)) require(admin, region, true);
     if (listsAdminScope(manifest.scope) && !isProvinceAdmin(admin))
       throw new AppError('admin.client.admin_scope', 403);
     try {
@@ -130,7 +132,7 @@ export function createAdminService(deps: AdminDeps) {
     } catch (error) {
       if (error instanceof ManifestError)
         throw new AppError('admin.client.invalid', 400, {
-          params: { problems: error.problems.join('; ') },
+          params: { problems: error.problems.join('; '), fields: error.fields.join(',') },
         });
       throw error;
     }

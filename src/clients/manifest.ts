@@ -47,7 +47,8 @@ export function manifestSchema(options: { production: boolean }) {
       client_name: line(100),
       department: line(100),
       region_code: z.string().regex(REGION_CODE, 'must be a 6-digit GB/T 2260 division code, e.g. 440100'),
-      redirect_uris: z.array(siteUrl).min(1),
+      // A service account (client credentials only) has none; every site that signs people in does.
+      redirect_uris: z.array(siteUrl).optional(),
       post_logout_redirect_uris: z.array(siteUrl).optional(),
       backchannel_logout_uri: siteUrl.optional(),
       backchannel_logout_session_required: z.boolean().optional(),
@@ -62,12 +63,16 @@ export function manifestSchema(options: { production: boolean }) {
       scope: z
         .string()
         .refine(
-          (value) => value.split(' ').every((s) => (SUPPORTED_SCOPES as readonly string[]).includes(s)),
+          (value) =>
+            value
+              .split(' ')
+              .filter(Boolean)
+              .every((s) => (SUPPORTED_SCOPES as readonly string[]).includes(s)),
           {
             message: `must list only supported scopes: ${SUPPORTED_SCOPES.join(' ')}`,
           },
         )
-        .refine((value) => value.split(' ').includes('openid'), { message: 'must include openid' }),
+        .default(''),
       subject_type: z.enum(['public', 'pairwise']).optional(),
       id_token_signed_response_alg: z.literal('ES256').optional(),
       jwks_uri: siteUrl.optional(),
@@ -88,6 +93,18 @@ export function manifestSchema(options: { production: boolean }) {
     .refine((m) => m.token_endpoint_auth_method !== 'private_key_jwt' || m.jwks || m.jwks_uri, {
       message: 'private_key_jwt needs jwks or jwks_uri',
       path: ['token_endpoint_auth_method'],
+    })
+    .refine((m) => isServiceAccount(m) || (m.redirect_uris?.length ?? 0) > 0, {
+      message: 'at least one redirect URI (only a service account, with client_credentials alone, has none)',
+      path: ['redirect_uris'],
+    })
+    .refine((m) => isServiceAccount(m) || m.scope.split(' ').includes('openid'), {
+      message: 'must include openid (only a service account may leave it out)',
+      path: ['scope'],
+    })
+    .refine((m) => !isServiceAccount(m) || m.token_endpoint_auth_method !== 'none', {
+      message: 'a service account authenticates: not none',
+      path: ['token_endpoint_auth_method'],
     });
   // Every string, nested ones too, must be storable (no NUL, well-formed) before its shape is checked.
   return z
@@ -100,6 +117,12 @@ export function manifestSchema(options: { production: boolean }) {
 }
 
 export type Manifest = z.infer<ReturnType<typeof manifestSchema>>;
+
+/** A backend calling APIs in its own name (client credentials only): no people, no redirect URIs. */
+export function isServiceAccount(manifest: { grant_types?: readonly string[] | undefined }): boolean {
+  const grants = manifest.grant_types ?? [];
+  return grants.length > 0 && grants.every((grant) => grant === 'client_credentials');
+}
 
 function isAllowedSiteUrl(value: string, production: boolean): boolean {
   const url = URL.parse(value);

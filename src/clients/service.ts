@@ -10,17 +10,20 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { AuditEvent } from '../audit/repo.ts';
 import { listsAdminScope } from '../auth/strength.ts';
-import { describeIssues, type Manifest, manifestSchema } from './manifest.ts';
+import { describeIssues, isServiceAccount, type Manifest, manifestSchema } from './manifest.ts';
 import type { ClientRecord, ClientsRepo } from './repo.ts';
 
 export class ManifestError extends Error {
   readonly file: string;
   readonly problems: string[];
-  constructor(file: string, problems: string[]) {
+  /** The manifest's top-level fields the problems are about (a form shows each next to its field). */
+  readonly fields: string[];
+  constructor(file: string, problems: string[], fields: string[] = []) {
     super(`${file}: ${problems.join('; ')}`);
     this.name = 'ManifestError';
     this.file = file;
     this.problems = problems;
+    this.fields = fields;
   }
 }
 
@@ -72,7 +75,10 @@ export function createClientsService(
     fallbackId: string,
   ): Promise<Manifest & { client_id: string }> {
     const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new ManifestError(source, describeIssues(parsed.error));
+    if (!parsed.success) {
+      const fields = new Set(parsed.error.issues.map((issue) => String(issue.path[0] ?? '')).filter(Boolean));
+      throw new ManifestError(source, describeIssues(parsed.error), [...fields]);
+    }
     const manifest = { ...parsed.data, client_id: parsed.data.client_id ?? fallbackId };
     if (!manifest.client_id) throw new ManifestError(source, ['client_id: required']);
     try {
@@ -218,7 +224,10 @@ function recordOf(manifest: Manifest & { client_id: string }, secretHash: string
 
 /** Manifest → what the provider stores: everything but the secret, which only lives hashed. */
 function toMetadata(manifest: Manifest & { client_id: string }): Record<string, unknown> {
-  const { client_secret: _secret, ...metadata } = manifest;
+  const { client_secret: _secret, scope, ...rest } = manifest;
+  // A service account may ask for no scope at all (the provider wants none rather than '').
+  const metadata = scope ? { ...rest, scope } : rest;
+  if (isServiceAccount(manifest)) return { ...metadata, response_types: [], redirect_uris: [] };
   return { response_types: ['code'], grant_types: ['authorization_code'], ...metadata };
 }
 

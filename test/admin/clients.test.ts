@@ -39,7 +39,12 @@ test('a city admin registers, edits, rotates and disables a site of the city; an
     redirect_uris: 'http://kb.gz.example.gov.cn/cb',
   });
   t.is(bad.status, 400);
-  t.regex(bad.html, /redirect_uris\.0: must be an absolute https URL/);
+  t.regex(
+    bad.html,
+    /id="redirect_uris-error" role="alert">请填写至少一个返回地址，每行一个，须为完整的 https:\/\/ 网址/,
+  );
+  t.notRegex(bad.html, /must be/, 'no English inside the Chinese page');
+  t.regex(bad.html, /value="gz-bad"/, 'what was typed stays');
   const foreign = await submit(browser, list, '/admin/clients', {
     ...form,
     client_id: 'sz-site',
@@ -134,4 +139,77 @@ test('a rotated secret: the new one works at once, the old one until its grace p
   await new Promise((resolve) => setTimeout(resolve, 2200));
   t.is(await token(old), 401, 'the old one after it');
   t.is(await token(secret), 200);
+});
+
+test('the console registers a site with its logout settings, grant types and auth method, and a service account with none of a site’s', async (t) => {
+  const browser = await administrator('admin', '440100');
+  const list = await browser.visit(`${yitong.issuer}/admin/clients`);
+  const created = await submit(browser, list, '/admin/clients', {
+    client_id: 'gz-full',
+    client_name: '广州不动产登记',
+    department: '广州市规划和自然资源局',
+    region_code: '440106',
+    grant_authorization_code: 'yes',
+    grant_refresh_token: 'yes',
+    token_endpoint_auth_method: 'client_secret_post',
+    redirect_uris: 'https://bdc.gz.example.gov.cn/callback',
+    post_logout_redirect_uris: 'https://bdc.gz.example.gov.cn/',
+    backchannel_logout_uri: 'https://bdc.gz.example.gov.cn/logout',
+    backchannel_logout_session_required: 'yes',
+    scope: 'openid profile offline_access',
+  });
+  t.is(created.status, 200);
+  for (const shown of [
+    '已启用',
+    '用户登录（授权码）、保持登录（刷新令牌）',
+    '密钥（表单提交）',
+    'https://bdc.gz.example.gov.cn/logout',
+    '广州市天河区',
+  ])
+    t.true(created.html.includes(shown), shown);
+  const row = await yitong.server.container.clientsRepo.findEnabledClient('gz-full');
+  t.like(row?.metadata, {
+    grant_types: ['authorization_code', 'refresh_token'],
+    token_endpoint_auth_method: 'client_secret_post',
+    post_logout_redirect_uris: ['https://bdc.gz.example.gov.cn/'],
+    backchannel_logout_uri: 'https://bdc.gz.example.gov.cn/logout',
+    backchannel_logout_session_required: true,
+  });
+
+  // A service account: client credentials only, no redirect URIs, no openid.
+  const service = await submit(browser, list, '/admin/clients', {
+    client_id: 'gz-batch',
+    client_name: '广州批量核验服务',
+    department: '广州市政务服务数据管理局',
+    region_code: '440100',
+    grant_client_credentials: 'yes',
+    token_endpoint_auth_method: 'client_secret_basic',
+    scope: '',
+  });
+  t.is(service.status, 200, service.html.match(/role="alert">([^<]+)/)?.[1]);
+  const secret = service.html.match(/<code class="secret">([\w-]+)<\/code>/)?.[1] ?? '';
+  const token = await fetch(`${yitong.issuer}/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`gz-batch:${secret}`).toString('base64')}`,
+    },
+    body: 'grant_type=client_credentials',
+  });
+  t.is(token.status, 200);
+  t.regex((await browser.visit(`${yitong.issuer}/admin/clients`)).html, /广州批量核验服务[\s\S]*?服务账号/);
+
+  // Every wrong field at once, each in words next to it.
+  const wrong = await submit(browser, list, '/admin/clients', {
+    client_id: 'X',
+    client_name: '',
+    department: '部门',
+    region_code: '44',
+    grant_authorization_code: 'yes',
+    redirect_uris: '',
+    scope: 'profile',
+  });
+  t.is(wrong.status, 400);
+  for (const field of ['client_id', 'client_name', 'region_code'])
+    t.regex(wrong.html, new RegExp(`id="${field}-error"`), field);
 });
