@@ -11,6 +11,8 @@ export interface Row {
   p99At70?: number;
   errors: number;
   firstError?: string;
+  /** The provider's highest RSS while this scenario ran (MiB; Yitong's own rows). */
+  rssPeakMiB?: number;
 }
 /** What `npm run bench` writes to bench/results/<date>.json. */
 export interface Result {

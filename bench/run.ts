@@ -121,7 +121,12 @@ async function measure(
   pid: number,
   peakRss: { mib: number },
 ): Promise<Row> {
-  const sampler = setInterval(() => (peakRss.mib = Math.max(peakRss.mib, rssMiB(pid))), 500);
+  // The scenario's own peak (row.rssPeakMiB) and the run's (peakRss).
+  let own = 0;
+  const sampler = setInterval(() => {
+    own = Math.max(own, rssMiB(pid));
+    peakRss.mib = Math.max(peakRss.mib, own);
+  }, 500);
   const run = scenario.fixed ? await fixedRunner(scenario, context) : await flowRunner(scenario, context);
   await run(Math.min(2, SECONDS)); // warm-up: JIT, pools, caches
   const max = await run(SECONDS);
@@ -137,6 +142,7 @@ async function measure(
     p50: max.p50,
     p99: max.p99,
     errors: max.errors,
+    rssPeakMiB: own,
   };
   if (paced) row.p99At70 = paced.p99;
   if (max.firstError) row.firstError = max.firstError;
