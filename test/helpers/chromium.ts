@@ -4,7 +4,9 @@
  * the tree as it found it; into docs/screenshots/ for the README only when asked
  * (`SCREENSHOTS_DIR=docs/screenshots npx ava test/browser/`).
  */
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import {
   type Browser,
   type BrowserContext,
@@ -77,6 +79,39 @@ export async function newProfile(
     route.fulfill({ status: 200, contentType: 'text/plain', body: 'site callback' }),
   );
   return { context, page: await context.newPage() };
+}
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core's serious and critical violations on the page as it is now, on a phone (390 px) and
+ * a desktop (1280 px): `rule: target` for each. Evaluated through the DevTools protocol, which
+ * our Content-Security-Policy does not govern, so the page under test stays unchanged.
+ */
+export async function axeProblems(page: Page): Promise<string[]> {
+  const original = page.viewportSize();
+  const found: string[] = [];
+  for (const [label, size] of Object.entries(VIEWPORTS)) {
+    await page.setViewportSize(size);
+    await page.evaluate(`${AXE};0`);
+    const violations = await page.evaluate(async () => {
+      const { violations } = await (
+        window as unknown as {
+          axe: {
+            run(): Promise<{
+              violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }>;
+            }>;
+          };
+        }
+      ).axe.run();
+      return violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    });
+    found.push(...violations.map((violation) => `${label} ${violation}`));
+  }
+  if (original) await page.setViewportSize(original);
+  return found;
 }
 
 /** Fills in the sign-in page (zh-CN) with the identity number and password. */

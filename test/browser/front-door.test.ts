@@ -1,0 +1,283 @@
+/**
+ * The front door in a real browser (Chromium): axe-core finds no serious or critical problem on
+ * any page, on a phone and a desktop, in Chinese and English; a citizen recovers a forgotten
+ * password with their phone and authenticator app; the home page before and after signing in;
+ * a form names every wrong field and focuses the first; counter staff and administrators sign
+ * out of a shared PC; the console registers a service account and shows the organisation queue;
+ * the citizen's ledger downloads as a CSV in their language.
+ */
+import test from 'ava';
+import type { Browser, Page } from 'playwright-core';
+import { enrolTotp, signInTo } from '../helpers/account.ts';
+import { withAuthenticator } from '../helpers/admin.ts';
+import { Browser as HttpBrowser } from '../helpers/browser.ts';
+import {
+  axeProblems,
+  launchChromium,
+  newProfile,
+  screenshots,
+  signInWithPassword,
+} from '../helpers/chromium.ts';
+import { newCitizen, newCreditCode } from '../helpers/people.ts';
+import { receiver } from '../helpers/receiver.ts';
+import { REDIRECT_URI } from '../helpers/rp.ts';
+import type { Authenticator } from '../helpers/totp.ts';
+import { startYitong, type Yitong } from '../helpers/yitong.ts';
+
+let yitong: Yitong;
+let chromium: Browser;
+let messages: () => Array<Record<string, string>>;
+let closeWebhook = () => {};
+
+test.before(async () => {
+  const webhook = await receiver((close) => {
+    closeWebhook = close;
+  }, '/notify');
+  messages = () => webhook.received.map((message) => JSON.parse(message.body));
+  [yitong, chromium] = await Promise.all([
+    startYitong('postgres', { NOTIFIER_URL: webhook.url }),
+    launchChromium(),
+  ]);
+  await yitong.addClient({
+    client_id: 'front-social',
+    client_name: '社保查询',
+    department: '省人力资源和社会保障厅',
+    region_code: '440000',
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid profile',
+    client_uri: 'https://shebao.example.gov.cn/',
+    category: '社会保障',
+  });
+});
+test.after.always(async () => {
+  closeWebhook();
+  await chromium?.close();
+  await yitong?.stop();
+});
+
+/** Signs in on the page the browser was sent to, with the authenticator's code when asked. */
+async function signIn(
+  page: Page,
+  person: { idNumber: string; password: string },
+  authenticator?: Authenticator,
+) {
+  await signInWithPassword(page, person);
+  if (authenticator) {
+    await page.getByLabel('动态验证码').fill(await authenticator.nextCode());
+    await page.getByRole('button', { name: '验证', exact: true }).click();
+  }
+}
+
+test('every page, in Chinese and English, on a phone and a desktop: no serious or critical axe violation', async (t) => {
+  const { person, authenticator, sub } = await withAuthenticator(yitong, '440103', {
+    role: 'admin',
+    region: '440000',
+  });
+  await yitong.server.container.levels.addStaff(person.idNumber, '天河区政务服务中心', '440000');
+  await yitong.provePhone(sub, person.phone);
+  const { context, page } = await newProfile(chromium);
+  t.teardown(() => context.close());
+  const problems: string[] = [];
+  const check = async (label: string) => {
+    for (const lang of ['en', 'zh-CN']) {
+      const url = new URL(page.url());
+      url.searchParams.set('lang', lang);
+      await page.goto(url.href);
+      problems.push(...(await axeProblems(page)).map((problem) => `${label} (${lang}) ${problem}`));
+    }
+  };
+
+  for (const path of ['/', '/register', '/recover', '/developers']) {
+    await page.goto(`${yitong.issuer}${path}`);
+    await check(path);
+  }
+  await page.goto(`${yitong.issuer}/account`);
+  await check('sign-in page');
+  await signIn(page, person, authenticator);
+  await page.waitForURL(`${yitong.issuer}/account`);
+  for (const path of [
+    '/',
+    '/account',
+    '/account/sites',
+    '/account/sessions',
+    '/account/releases',
+    '/account/services',
+    '/account/entities',
+    '/account/phone',
+    '/account/delete',
+    '/staff',
+    '/admin',
+    '/admin/clients',
+    '/admin/clients/front-social',
+    `/admin/people/${sub}`,
+    '/admin/audit',
+    '/admin/legal-persons',
+  ]) {
+    await page.goto(`${yitong.issuer}${path}`);
+    await check(path);
+  }
+  // The confirmation before something cannot be undone.
+  await page.goto(`${yitong.issuer}/account/sessions`);
+  await page.getByRole('button', { name: '在所有设备上退出' }).click();
+  await page.getByRole('button', { name: '在所有设备上退出' }).waitFor();
+  problems.push(...(await axeProblems(page)).map((problem) => `confirmation ${problem}`));
+  t.deepEqual(problems, []);
+});
+
+test('a forgotten password, recovered with the proved phone and the authenticator app; a stranger sees the same page', async (t) => {
+  const person = newCitizen('440106');
+  const sub = await yitong.createCitizen(person);
+  await yitong.provePhone(sub, person.phone);
+  const setup = new HttpBrowser();
+  await signInTo(setup, yitong.issuer, person);
+  const { authenticator } = await enrolTotp(setup, yitong.issuer);
+  const { context, page } = await newProfile(chromium);
+  t.teardown(() => context.close());
+
+  const ask = async (idNumber: string, phone: string) => {
+    await page.goto(`${yitong.issuer}/account`);
+    await page.getByRole('link', { name: '忘记密码？' }).click();
+    await page.getByLabel('居民身份证号码').fill(idNumber);
+    await page.getByLabel('手机号码').fill(phone);
+    await page.getByRole('button', { name: '发送验证码' }).click();
+    await page.getByLabel('验证码', { exact: true }).waitFor();
+    return (await page.locator('main').innerText()).replace(/\d{3}\*{4}\d{4}/, '');
+  };
+  const stranger = newCitizen('440106');
+  const strangers = await ask(stranger.idNumber, stranger.phone);
+  await screenshots(page, 'recover-code');
+  const owners = await ask(person.idNumber, person.phone);
+  t.is(owners, strangers, 'the same answer whether or not the numbers belong together');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const code = messages().findLast((m) => m.kind === 'recovery_code' && m.phone === person.phone)?.code ?? '';
+  t.false(
+    messages().some((m) => m.phone === stranger.phone),
+    'nothing sent for a stranger',
+  );
+
+  await page.getByLabel('验证码', { exact: true }).fill(code);
+  await page.getByRole('button', { name: '下一步' }).click();
+  await page.getByLabel('动态验证码').fill(await authenticator.nextCode());
+  await screenshots(page, 'recover-factor');
+  await page.getByRole('button', { name: '验证', exact: true }).click();
+  const password = 'recovered in the browser 2026';
+  await page.getByLabel('密码', { exact: true }).fill(password);
+  await page.getByLabel('确认密码').fill(password);
+  await page.getByRole('button', { name: '设置新密码' }).click();
+  await page.getByText('所有设备和网站上的登录均已退出').waitFor();
+  t.true(messages().some((m) => m.kind === 'password_recovered' && m.personId === sub));
+  await new Promise((resolve) => setTimeout(resolve, 1100)); // sign-ins in the second of the change count as before it
+  await page.goto(`${yitong.issuer}/account`);
+  await signIn(page, { ...person, password }, authenticator);
+  await page.waitForURL(`${yitong.issuer}/account`);
+  t.pass('signed in with the new password');
+});
+
+test('the home page: sign in, register and the services menu before; My page and sign-out after', async (t) => {
+  const person = newCitizen('440106');
+  await yitong.createCitizen(person);
+  const { context, page } = await newProfile(chromium);
+  t.teardown(() => context.close());
+  await page.goto(`${yitong.issuer}/`);
+  await screenshots(page, 'home');
+  t.true(await page.getByRole('link', { name: '注册个人账号' }).isVisible());
+  await page.getByLabel('搜索网站、部门或类别').fill('社会保障');
+  await page.getByRole('button', { name: '查询' }).click();
+  t.regex(await page.locator('main').innerText(), /社会保障 · 广东省\n社保查询 · 省人力资源和社会保障厅/);
+  await page.getByRole('link', { name: '登录', exact: true }).click();
+  await signIn(page, person);
+  await page.waitForURL(`${yitong.issuer}/account`);
+  await page.goto(`${yitong.issuer}/`);
+  t.true(await page.getByText(`您已登录：${person.name}`).isVisible());
+  await page.getByRole('link', { name: '退出登录' }).click();
+  await page.getByRole('button', { name: '退出登录' }).click();
+  await page.goto(`${yitong.issuer}/`);
+  t.true(await page.getByRole('link', { name: '登录', exact: true }).isVisible(), 'signed out');
+});
+
+test('registration names every wrong field at once, focuses the first and keeps what was typed', async (t) => {
+  const { context, page } = await newProfile(chromium);
+  t.teardown(() => context.close());
+  await page.goto(`${yitong.issuer}/register`);
+  await page.getByLabel('居民身份证号码').fill('110105194912310021');
+  await page.getByLabel('姓名').fill('李四<3');
+  await page.getByLabel('手机号码').fill('1390000');
+  await page.getByLabel('密码', { exact: true }).fill('short');
+  await page.getByLabel('确认密码').fill('short');
+  await page.getByRole('button', { name: '注册' }).click();
+  await page.locator('#id_number-error').waitFor();
+  t.is(await page.locator('[aria-invalid="true"]').count(), 4);
+  t.is(await page.evaluate(() => document.activeElement?.id), 'id_number', 'the first wrong field has focus');
+  t.is(await page.getByLabel('手机号码').inputValue(), '1390000');
+  t.is(await page.getByLabel('密码', { exact: true }).inputValue(), '', 'never the password');
+  await screenshots(page, 'register-errors');
+});
+
+test('counter staff and an administrator sign out of a shared PC; the console registers a service account and lists organisations waiting', async (t) => {
+  const { person, authenticator } = await withAuthenticator(yitong, '440103', {
+    role: 'admin',
+    region: '440100',
+  });
+  await yitong.server.container.levels.addStaff(person.idNumber, '越秀区政务服务中心', '440100');
+  const claimant = newCitizen('440106');
+  const claimantSub = await yitong.createCitizen(claimant);
+  const code = newCreditCode();
+  const claimantPerson = await yitong.server.container.accounts.findPerson(claimantSub);
+  if (!claimantPerson) return t.fail();
+  await yitong.server.container.legalPersons.register(
+    claimantPerson,
+    { creditCode: code, name: '排队待核公司', type: 'enterprise', role: 'representative' },
+    '127.0.0.1',
+  );
+  const { context, page } = await newProfile(chromium);
+  t.teardown(() => context.close());
+
+  await page.goto(`${yitong.issuer}/admin/legal-persons`);
+  await signIn(page, person, authenticator);
+  await page.waitForURL(`${yitong.issuer}/admin/legal-persons`);
+  const queue = await page.locator('main').innerText();
+  t.regex(queue, /待确认的登记申请/);
+  t.regex(queue, new RegExp(`排队待核公司[\\s\\S]*申请人：${claimant.name}`));
+  await screenshots(page, 'admin-legal-queue');
+
+  await page.goto(`${yitong.issuer}/admin/clients`);
+  await page.getByLabel('网站编号（client_id）').fill('gz-robot');
+  await page.getByLabel('网站名称').fill('广州数据核验服务');
+  await page.getByLabel('主办部门').fill('广州市政务服务数据管理局');
+  await page.getByLabel('行政区划代码').fill('440100');
+  await page.getByLabel('用户登录（授权码）').uncheck();
+  await page.getByLabel(/服务账号调用接口/).check();
+  await page.getByLabel('可申请的授权范围').fill('');
+  await page.getByRole('button', { name: '登记新网站' }).click();
+  await page.locator('code.secret').waitFor();
+  t.regex(await page.locator('main').innerText(), /服务账号调用接口/);
+  await screenshots(page, 'admin-service-account');
+
+  for (const path of ['/staff', '/admin']) {
+    await page.goto(`${yitong.issuer}${path}`);
+    await page.getByRole('link', { name: '退出登录' }).click();
+    await page.getByRole('button', { name: '退出登录' }).click();
+    await page.goto(`${yitong.issuer}${path}`);
+    t.true(await page.getByLabel('居民身份证号码').isVisible(), `${path}: signed out`);
+    await signIn(page, person, authenticator);
+    await page.waitForURL(`${yitong.issuer}${path}`);
+  }
+});
+
+test('the citizen downloads their ledger as a CSV in their own language', async (t) => {
+  const person = newCitizen('440106');
+  await yitong.createCitizen(person);
+  const { context, page } = await newProfile(chromium);
+  t.teardown(() => context.close());
+  await page.goto(`${yitong.issuer}/account/releases`);
+  await signIn(page, person);
+  await page.waitForURL(`${yitong.issuer}/account/releases`);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: /CSV/ }).click(),
+  ]);
+  const path = await download.path();
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(path, 'utf8');
+  t.regex(text, /^\uFEFF时间（北京时间）,网站,主办部门,方式,提供的信息,用途\r\n/);
+});
