@@ -134,7 +134,7 @@ test('a citizen sees which sites know them, what they got and where they are sig
   await visit('/account/releases', 'my-page-releases', /谁用了我的数据/);
   const ledger = await page.locator('main li').allInnerTexts();
   t.is(ledger.length, 3, 'two ID tokens and one userinfo answer');
-  t.regex(ledger[0] ?? '', /公积金服务 · \d{4}-\d\d-\d\d \d\d:\d\d\n网站查询/);
+  t.regex(ledger[0] ?? '', /公积金服务 · 市住房公积金管理中心 · \d{4}-\d\d-\d\d \d\d:\d\d\n网站查询/);
 
   await visit('/account/sessions', 'my-page-sessions', /登录设备/);
   const devices = await page.getByRole('list', { name: '登录设备' }).getByRole('listitem').allInnerTexts();
