@@ -253,6 +253,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       repo: accountsRepo,
       ephemeral,
       notifier,
+      notify,
       revealIdNumber: accounts.revealIdNumber,
       issuer: config.issuer,
     });

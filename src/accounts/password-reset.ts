@@ -12,6 +12,7 @@ import type { EphemeralStore } from '../auth/ephemeral.ts';
 import { checkNewPassword, hashPassword } from '../auth/password.ts';
 import { AppError } from '../errors.ts';
 import type { Notifier } from '../notify/notifier.ts';
+import type { Notify } from './notices.ts';
 import type { AccountsRepo, Person } from './repo.ts';
 
 const VALID_SECONDS = 3600;
@@ -22,6 +23,8 @@ export function createPasswordReset(deps: {
   repo: Pick<AccountsRepo, 'findPersonById' | 'setPassword' | 'recordAudit'>;
   ephemeral: EphemeralStore;
   notifier: Notifier;
+  /** The proved number is told when the password was reset. */
+  notify: Notify;
   revealIdNumber(person: Person): string;
   issuer: string;
 }) {
@@ -82,6 +85,8 @@ export function createPasswordReset(deps: {
         subject: person.id,
         ip,
       });
+      // A reset nobody asked for (a link misused at a counter or elsewhere) must not go unnoticed.
+      await deps.notify(person, { kind: 'password_recovered' });
     },
   };
 }

@@ -148,10 +148,12 @@ export function adminApiRoutes(deps: ApiDeps): Router {
   });
 
   router.post('/clients/:id/rotate-secret', async (ctx) => {
+    // `{"end_old_now": true}`: the old secret leaked, so it stops at once.
     const { secret, oldValidUntil } = await service.rotateClientSecret(
       caller(ctx),
       str(ctx.params.id),
       ctx.ip,
+      bodyOf(ctx).end_old_now === true,
     );
     ctx.body = {
       client_secret: secret,

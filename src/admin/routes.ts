@@ -210,7 +210,13 @@ export function adminRoutes(deps: {
 
   async function clientPage(
     ctx: Context,
-    extra: { secret?: string; oldValidUntil?: Date; error?: AppError; form?: Record<string, string> } = {},
+    extra: {
+      secret?: string;
+      oldValidUntil?: Date;
+      endedNow?: boolean;
+      error?: AppError;
+      form?: Record<string, string>;
+    } = {},
   ) {
     const c = await service.client(state(ctx).admin, str(ctx.params.id));
     const metadata = c.metadata as Record<string, unknown>;
@@ -232,6 +238,7 @@ export function adminRoutes(deps: {
       },
       secret: extra.secret,
       oldValidUntil: extra.oldValidUntil,
+      endedNow: extra.endedNow,
     };
     if (extra.error) return renderWithError(ctx, 'admin-client', data, inFields(extra.error));
     render(ctx, 'admin-client', { ...data, errors: {} });
@@ -276,9 +283,11 @@ export function adminRoutes(deps: {
   });
 
   router.post('/admin/clients/:id/rotate-secret', async (ctx) => {
-    requireCsrf(ctx, formOf(ctx)._csrf);
-    const rotated = await service.rotateClientSecret(state(ctx).admin, str(ctx.params.id), ctx.ip);
-    await clientPage(ctx, rotated);
+    const form = formOf(ctx);
+    requireCsrf(ctx, form._csrf);
+    const endOldNow = form.now === 'yes';
+    const rotated = await service.rotateClientSecret(state(ctx).admin, str(ctx.params.id), ctx.ip, endOldNow);
+    await clientPage(ctx, { ...rotated, endedNow: endOldNow });
   });
 
   router.post('/admin/clients/:id/disable', async (ctx) => {

@@ -295,15 +295,20 @@ export function createAdminService(deps: AdminDeps) {
       );
     },
 
-    async rotateClientSecret(admin: Admin, clientId: string, ip: string) {
+    /** `endOldNow`: the old secret leaked, so it stops at once instead of after the grace period. */
+    async rotateClientSecret(admin: Admin, clientId: string, ip: string, endOldNow = false) {
       await client(admin, clientId, true);
-      const secret = await deps.clients.rotateSecret(clientId, {
-        actor: admin.personId,
-        action: 'client.secret_rotated',
-        subject: clientId,
-        ip,
-        details: { client_id: clientId },
-      });
+      const secret = await deps.clients.rotateSecret(
+        clientId,
+        {
+          actor: admin.personId,
+          action: 'client.secret_rotated',
+          subject: clientId,
+          ip,
+          details: { client_id: clientId, ...(endOldNow && { old_ended: true }) },
+        },
+        endOldNow,
+      );
       if (!secret) throw new AppError('admin.not_found', 404);
       return secret;
     },

@@ -31,15 +31,21 @@ export const clientCommands: Commands = {
     },
   },
   'clients rotate-secret': {
-    usage: 'yitong clients rotate-secret <client_id>',
+    usage: 'yitong clients rotate-secret <client_id> [--end-old-now]',
     summary:
-      'Give a client a new random secret, shown once; the old one keeps working for CLIENT_SECRET_GRACE_SECONDS (24 h).',
+      'Give a client a new random secret, shown once; the old one keeps working for CLIENT_SECRET_GRACE_SECONDS (24 h), or stops at once with --end-old-now (it leaked).',
     positionals: [{ name: '<client_id>' }],
-    async run(container, _values, [clientId]) {
-      const rotated = await container.clients.rotateSecret(clientId as string);
+    options: { 'end-old-now': { type: 'boolean' } },
+    async run(container, values, [clientId]) {
+      const endOldNow = Boolean(values['end-old-now']);
+      const rotated = await container.clients.rotateSecret(clientId as string, undefined, endOldNow);
       if (!rotated) throw new UsageError(`no client ${clientId}`);
       print(`client_secret ${rotated.secret}  (shown once: store it in the site's configuration now)`);
-      print(`the old secret works until ${rotated.oldValidUntil.toISOString()}`);
+      print(
+        endOldNow
+          ? 'the old secret stopped working'
+          : `the old secret works until ${rotated.oldValidUntil.toISOString()}`,
+      );
     },
   },
   'clients issue-token': {

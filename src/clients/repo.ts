@@ -56,8 +56,10 @@ export function createClientsRepo(db: Kysely<Schema>) {
             region_code: client.regionCode,
             metadata,
             admin_designated: client.adminDesignated,
-            // Keep the stored secret when a manifest does not carry one (it was generated and shown once).
+            // Keep the stored secret when a manifest does not carry one (it was generated and shown once);
+            // a secret the manifest sets ends any rotation's grace at once.
             secret_hash: client.secretHash ?? eb.ref('clients.secret_hash'),
+            ...(client.secretHash && { previous_secret_hash: null, previous_secret_expires_at: null }),
             updated_at: new Date(),
           })),
         )
@@ -206,7 +208,12 @@ export function createClientsRepo(db: Kysely<Schema>) {
       const write = async (trx: Kysely<Schema>) => {
         await trx
           .updateTable('clients')
-          .set({ enabled: false, updated_at: new Date() })
+          .set({
+            enabled: false,
+            previous_secret_hash: null,
+            previous_secret_expires_at: null,
+            updated_at: new Date(),
+          })
           .where('id', '=', id)
           .execute();
         await changed(trx, id);

@@ -43,10 +43,20 @@ export function hashClientSecret(secret: string): string {
 }
 
 /**
- * The presented secret against what the provider holds: the hash, then during a rotation's grace
- * period the previous hash and when it ends (`sha256:… sha256:…@1767225600`, see
- * oidc/client-adapter.ts).
+ * What the provider holds as a site's `client_secret`: the hash, then during a rotation's grace
+ * period the previous hash and when it ends (`sha256:… sha256:…@1767225600`).
  */
+export function providerSecretOf(
+  client: Pick<ClientRecord, 'secretHash' | 'previousSecret'>,
+): string | undefined {
+  if (!client.secretHash) return undefined;
+  const previous = client.previousSecret;
+  return previous
+    ? `${client.secretHash} ${previous.hash}@${Math.floor(previous.until.getTime() / 1000)}`
+    : client.secretHash;
+}
+
+/** The presented secret against `providerSecretOf`'s string. */
 export function clientSecretMatches(stored: string, presented: string): boolean {
   const given = Buffer.from(hashClientSecret(presented));
   return stored.split(' ').some((candidate) => {
@@ -139,14 +149,16 @@ export function createClientsService(
 
     /**
      * Replaces a client's secret with a new random one, returned once; the old one keeps working
-     * for the grace period, so the department can roll the new one out without an outage.
+     * for the grace period, so the department can roll the new one out without an outage —
+     * unless it leaked (`endOldNow`): then it stops at once.
      */
     async rotateSecret(
       clientId: string,
       audit?: AuditEvent,
+      endOldNow = false,
     ): Promise<{ secret: string; oldValidUntil: Date } | undefined> {
       const secret = generateSecret();
-      const graceSeconds = options.secretGraceSeconds;
+      const graceSeconds = endOldNow ? 0 : options.secretGraceSeconds;
       const done = await repo.setSecretHash(clientId, hashClientSecret(secret), graceSeconds, audit);
       return done ? { secret, oldValidUntil: new Date(Date.now() + graceSeconds * 1000) } : undefined;
     },

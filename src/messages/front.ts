@@ -47,6 +47,8 @@ export const frontZh = {
     '这个登录请求来自一个没有在一通登记的网站，一通不会为它登录您的账号。请从一通首页的政务服务中找到您要办理的业务。',
   'admin.client.old_secret':
     '旧密钥在 {time}（北京时间）前仍然有效：请在此之前把新密钥配置到网站的每台服务器。',
+  'admin.client.old_secret_ended': '旧密钥已立即停用。',
+  'admin.client.rotate_now': '更换密钥并立即停用旧密钥（密钥泄露时）',
   'releases.csv.header': '时间（北京时间）|网站|主办部门|方式|提供的信息|用途',
   'releases.purpose': '用途：{purpose}',
   'releases.what': '{use}：{claims}',
@@ -157,6 +159,8 @@ export const frontEn: Record<keyof typeof frontZh, string> = {
     'This sign-in request comes from a site not registered with Yitong, so Yitong will not sign you in to it. Find the service you need among the government services on Yitong’s home page.',
   'admin.client.old_secret':
     'The old secret keeps working until {time} (Beijing time): put the new one on every server of the site before then.',
+  'admin.client.old_secret_ended': 'The old secret stopped working at once.',
+  'admin.client.rotate_now': 'Rotate and end the old secret now (it leaked)',
   'releases.csv.header': 'Time (Beijing)|Site|Department|How|Information given|Purpose',
   'releases.purpose': 'Purpose: {purpose}',
   'releases.what': '{use}: {claims}',

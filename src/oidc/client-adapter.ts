@@ -11,7 +11,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { ADMIN_SCOPES } from '../auth/strength.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
-import { hashClientSecret } from '../clients/service.ts';
+import { hashClientSecret, providerSecretOf } from '../clients/service.ts';
 
 export const CACHE_SECONDS = 60;
 const CACHE_LIMIT = 10_000;
@@ -44,24 +44,20 @@ export function createClientAdapter(
     if (!client) return undefined;
     // Admin scopes count only where the province designated the site: elsewhere the provider
     // never grants them, and the admin API refuses tokens that carry them (admin/api.ts).
-    const { scope } = client.metadata;
+    const scope = String(client.metadata.scope ?? '')
+      .split(' ')
+      .filter((s) => s && (client.adminDesignated || !ADMIN_SCOPES.includes(s)))
+      .join(' ');
     return {
       ...client.metadata,
-      ...(typeof scope === 'string' && {
-        scope: scope
-          .split(' ')
-          .filter((s) => client.adminDesignated || !ADMIN_SCOPES.includes(s))
-          .join(' '),
-      }),
+      // A site left with no scope would be allowed every scope by the provider (it checks only a
+      // non-empty list): `openid` alone grants a service account nothing.
+      scope: scope || 'openid',
       client_id: client.id,
       department: client.department,
       region_code: client.regionCode,
       // During a rotation's grace period the old secret works too (clients/service.ts).
-      ...(client.secretHash && {
-        client_secret: client.previousSecret
-          ? `${client.secretHash} ${client.previousSecret.hash}@${Math.floor(client.previousSecret.until.getTime() / 1000)}`
-          : client.secretHash,
-      }),
+      ...(client.secretHash && { client_secret: providerSecretOf(client) }),
     } as AdapterPayload;
   }
 

@@ -12,7 +12,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { ADMIN_SCOPES } from '../auth/strength.ts';
 import { describeIssues, manifestSchema, SUPPORTED_SCOPES } from '../clients/manifest.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
-import { clientSecretMatches } from '../clients/service.ts';
+import { clientSecretMatches, providerSecretOf } from '../clients/service.ts';
 import { AppError } from '../errors.ts';
 import { covers, isRegionCode } from '../identity/region-code.ts';
 import { isPlainLine } from '../text.ts';
@@ -153,9 +153,9 @@ export function ownSecretOnUpdate(registrationPath: string, clients: Pick<Client
     let raw = Buffer.concat(chunks);
     try {
       const body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
-      const stored =
-        typeof body.client_secret === 'string' &&
-        (await clients.findEnabledClient(decodeURIComponent(id)))?.secretHash;
+      const found =
+        typeof body.client_secret === 'string' && (await clients.findEnabledClient(decodeURIComponent(id)));
+      const stored = found && providerSecretOf(found);
       if (stored && clientSecretMatches(stored, body.client_secret as string))
         raw = Buffer.from(JSON.stringify({ ...body, client_secret: stored }));
     } catch {

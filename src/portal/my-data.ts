@@ -63,8 +63,9 @@ export function myDataRoutes(deps: MyDataDeps): Router {
         lastUsed.set(grant.clientId, grant.lastUsedAt);
     render(ctx, 'sites', {
       title: 'sites.title',
+      // Only a site the directory knows: the query string cannot put words on the page.
       notice:
-        typeof ctx.query.revoked === 'string'
+        typeof ctx.query.revoked === 'string' && (await deps.siteOf(ctx.query.revoked)).department
           ? tr(ctx, 'sites.done', await siteWords(ctx.query.revoked))
           : undefined,
       sites: await Promise.all(

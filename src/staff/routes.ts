@@ -92,7 +92,8 @@ export function staffRoutes(deps: {
     requireCsrf(ctx, form._csrf);
     if (form.card_checked !== 'yes') throw new AppError('staff.card_unchecked', 400);
     const { staff, session } = state(ctx);
-    const person = await levels.atDesk(staff, session.uid, str(form.person));
+    // One link per look-up: another needs another look-up (and another audit row).
+    const person = await levels.atDesk(staff, session.uid, str(form.person), true);
     const link = await deps.passwordReset.startAtCounter(person, {
       actor: staff.personId,
       ip: ctx.ip,

@@ -139,6 +139,11 @@ test('a rotated secret: the new one works at once, the old one until its grace p
   await new Promise((resolve) => setTimeout(resolve, 2200));
   t.is(await token(old), 401, 'the old one after it');
   t.is(await token(secret), 200);
+
+  // A leaked secret is ended at once.
+  const leaked = await yitong.server.container.clients.rotateSecret(clientId, undefined, true);
+  t.is(await token(secret), 401, 'the leaked one stops at once');
+  t.is(await token(leaked?.secret ?? ''), 200);
 });
 
 test('the console registers a site with its logout settings, grant types and auth method, and a service account with none of a site’s', async (t) => {
@@ -197,6 +202,17 @@ test('the console registers a site with its logout settings, grant types and aut
     body: 'grant_type=client_credentials',
   });
   t.is(token.status, 200);
+  // No scope registered means no scope granted, never any scope.
+  const greedy = await fetch(`${yitong.issuer}/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`gz-batch:${secret}`).toString('base64')}`,
+    },
+    body: 'grant_type=client_credentials&scope=admin%20id_number',
+  });
+  t.is(greedy.status, 400);
+  t.like(await greedy.json(), { error: 'invalid_scope' });
   t.regex((await browser.visit(`${yitong.issuer}/admin/clients`)).html, /广州批量核验服务[\s\S]*?服务账号/);
 
   // Every wrong field at once, each in words next to it.

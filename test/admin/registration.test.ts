@@ -214,6 +214,11 @@ test('a site updates its registration sending its own secret (RFC 7592); a wrong
   );
   const error = await t.throwsAsync(client.clientCredentialsGrant(config));
   t.not((error as client.ResponseBodyError).error, 'invalid_client');
+
+  // During a rotation's grace period an update with the new secret still goes through.
+  const rotated = await yitong.server.container.clients.rotateSecret(created.client_id ?? '');
+  const during = await update(rotated?.secret ?? '', body.registration_access_token ?? '');
+  t.is(during.status, 200);
 });
 
 test('admin scopes are never given through self-registration: not in a token, not in a registration', async (t) => {
