@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { EphemeralStore } from '../auth/ephemeral.ts';
 import { checkNewPassword, hashPassword } from '../auth/password.ts';
 import { AppError } from '../errors.ts';
+import type { MessageKey } from '../messages/index.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { Notify } from './notices.ts';
 import type { AccountsRepo, Person } from './repo.ts';
@@ -76,19 +77,41 @@ export function createPasswordReset(deps: {
 
     async complete(token: string, password: string, confirm: string, ip: string) {
       const person = await personOf(token);
-      checkNewPassword(password, confirm, deps.revealIdNumber(person));
-      // Taken only now: a refused password leaves the link usable.
-      if (!(await deps.ephemeral.take(keyOf(token)))) throw new AppError('reset.expired', 400);
-      await deps.repo.setPassword(person.id, await hashPassword(password), {
-        actor: person.id,
-        action: 'password.reset',
-        subject: person.id,
-        ip,
-      });
-      // A reset nobody asked for (a link misused at a counter or elsewhere) must not go unnoticed.
-      await deps.notify(person, { kind: 'password_recovered' });
+      await setNewPassword(
+        deps,
+        person,
+        { password, confirm, idNumber: deps.revealIdNumber(person) },
+        {
+          useUp: async () => Boolean(await deps.ephemeral.take(keyOf(token))),
+          expired: 'reset.expired',
+          action: 'password.reset',
+          ip,
+        },
+      );
     },
   };
+}
+
+/**
+ * A new password chosen with a single-use proof (a reset link, a recovery): checked first, so a
+ * refused password leaves the proof usable; then the proof used up, every sign-in ended (the
+ * repo's `signed_out_at`) and the proved number told, so a reset nobody asked for is noticed.
+ */
+export async function setNewPassword(
+  deps: { repo: Pick<AccountsRepo, 'setPassword'>; notify: Notify },
+  person: Person,
+  input: { password: string; confirm: string; idNumber: string },
+  proof: { useUp(): Promise<boolean>; expired: MessageKey; action: string; ip: string },
+) {
+  checkNewPassword(input.password, input.confirm, input.idNumber);
+  if (!(await proof.useUp())) throw new AppError(proof.expired, 400);
+  await deps.repo.setPassword(person.id, await hashPassword(input.password), {
+    actor: person.id,
+    action: proof.action,
+    subject: person.id,
+    ip: proof.ip,
+  });
+  await deps.notify(person, { kind: 'password_recovered' });
 }
 
 export type PasswordReset = ReturnType<typeof createPasswordReset>;

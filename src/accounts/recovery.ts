@@ -17,7 +17,6 @@
  */
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { EphemeralStore } from '../auth/ephemeral.ts';
-import { checkNewPassword, hashPassword } from '../auth/password.ts';
 import { addressKey, consumeOrRefuse, type Limiter } from '../auth/rate-limit.ts';
 import { AppError, checkFields } from '../errors.ts';
 
@@ -25,6 +24,7 @@ import type { Sealer } from '../identity/crypto.ts';
 import { MAINLAND_MOBILE, maskPhone } from '../identity/phone.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { Notify } from './notices.ts';
+import { setNewPassword } from './password-reset.ts';
 import type { AccountsRepo, Person } from './repo.ts';
 import { parseIdNumberOrThrow } from './service.ts';
 
@@ -144,16 +144,18 @@ export function createRecovery(deps: {
       const stored = await flowOf(flow);
       if (stored.step !== 'password') throw new AppError('recovery.expired', 400);
       const person = await personOf(stored);
-      checkNewPassword(password, confirm, deps.sealer.open(person.idNumberEnc));
-      // Taken only now: a refused password leaves the attempt usable.
-      if (!(await deps.ephemeral.take(keyOf(flow)))) throw new AppError('recovery.expired', 400);
-      await deps.repo.setPassword(person.id, await hashPassword(password), {
-        actor: person.id,
-        action: 'password.recovered',
-        subject: person.id,
-        ip,
-      });
-      await deps.notify(person, { kind: 'password_recovered' });
+      const idNumber = deps.sealer.open(person.idNumberEnc);
+      await setNewPassword(
+        deps,
+        person,
+        { password, confirm, idNumber },
+        {
+          useUp: async () => Boolean(await deps.ephemeral.take(keyOf(flow))),
+          expired: 'recovery.expired',
+          action: 'password.recovered',
+          ip,
+        },
+      );
     },
   };
 }

@@ -22,7 +22,15 @@ import { type Admin, type AdminService, PERSON_ACTIONS } from './service.ts';
 
 const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
-/** What the console's forms may set of a site, as the manifest names them. */
+/** What the edit form changes of an existing site, as the manifest names them. */
+const SETTINGS = [
+  'redirect_uris',
+  'post_logout_redirect_uris',
+  'backchannel_logout_uri',
+  'backchannel_logout_session_required',
+  'scope',
+] as const;
+/** What the create form sets: who the site is and how it signs in, then its settings. */
 const CLIENT_FIELDS = [
   'client_id',
   'client_name',
@@ -30,19 +38,8 @@ const CLIENT_FIELDS = [
   'region_code',
   'grant_types',
   'token_endpoint_auth_method',
-  'redirect_uris',
-  'post_logout_redirect_uris',
-  'backchannel_logout_uri',
-  'scope',
+  ...SETTINGS,
 ] as const;
-/** What the edit form changes of an existing site. */
-const SETTINGS = [
-  'redirect_uris',
-  'post_logout_redirect_uris',
-  'backchannel_logout_uri',
-  'backchannel_logout_session_required',
-  'scope',
-];
 
 /** The console's form as manifest fields: URIs one per line, grant types from their checkboxes. */
 function clientFields(form: Record<string, string>, keys: readonly string[]) {
@@ -249,15 +246,7 @@ export function adminRoutes(deps: {
   router.post('/admin/clients', async (ctx) => {
     const form = formOf(ctx);
     requireCsrf(ctx, form._csrf);
-    const fields = clientFields(form, [
-      'client_id',
-      'client_name',
-      'department',
-      'region_code',
-      'grant_types',
-      'token_endpoint_auth_method',
-      ...SETTINGS,
-    ]);
+    const fields = clientFields(form, CLIENT_FIELDS);
     try {
       const created = await service.createClient(state(ctx).admin, fields, ctx.ip);
       ctx.params.id = created.clientId;

@@ -35,6 +35,7 @@ export const frontZh = {
     '请填写至少一个返回地址，每行一个，须为完整的 https:// 网址（开发环境可用 http://localhost）；只有服务账号可以不填。',
   'client.invalid.post_logout_redirect_uris': '退出后返回的地址须为完整的 https:// 网址，每行一个。',
   'client.invalid.backchannel_logout_uri': '后台退出通知地址须为完整的 https:// 网址。',
+  'client.invalid.backchannel_logout_session_required': '请确认是否在通知中包含会话标识。',
   'client.invalid.scope':
     '授权范围只能包含 openid、offline_access、profile、phone、email、id_number、legal_person，用空格分隔；登录用户的网站须包含 openid。',
   'client.invalid.other': '登记信息不符合要求，请检查后重试（{problems}）。',
@@ -147,6 +148,7 @@ export const frontEn: Record<keyof typeof frontZh, string> = {
   'client.invalid.post_logout_redirect_uris':
     'Each after-sign-out address is a full https:// URL, one per line.',
   'client.invalid.backchannel_logout_uri': 'The back-channel logout URI is a full https:// URL.',
+  'client.invalid.backchannel_logout_session_required': 'Say whether the notice carries the session id.',
   'client.invalid.scope':
     'Scopes are among openid, offline_access, profile, phone, email, id_number, legal_person, space-separated; a site people sign in to includes openid.',
   'client.invalid.other': 'The registration is not valid; check it and try again ({problems}).',

@@ -19,7 +19,7 @@ import {
   signInWithPassword,
 } from '../helpers/chromium.ts';
 import { newCitizen, newCreditCode } from '../helpers/people.ts';
-import { receiver } from '../helpers/receiver.ts';
+import { messageWebhook } from '../helpers/receiver.ts';
 import { REDIRECT_URI } from '../helpers/rp.ts';
 import type { Authenticator } from '../helpers/totp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
@@ -30,10 +30,9 @@ let messages: () => Array<Record<string, string>>;
 let closeWebhook = () => {};
 
 test.before(async () => {
-  const webhook = await receiver((close) => {
-    closeWebhook = close;
-  }, '/notify');
-  messages = () => webhook.received.map((message) => JSON.parse(message.body));
+  const webhook = await messageWebhook();
+  messages = webhook.messages;
+  closeWebhook = webhook.close;
   [yitong, chromium] = await Promise.all([
     startYitong('postgres', { NOTIFIER_URL: webhook.url }),
     launchChromium(),

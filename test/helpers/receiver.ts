@@ -16,6 +16,22 @@ export interface Received {
   authorization: string | undefined;
 }
 
+/**
+ * The province's messaging service as Yitong's notifier sees it (`NOTIFIER_URL`): a real HTTP
+ * server, for a whole test file; `messages()` are what was sent, parsed.
+ */
+export async function messageWebhook() {
+  let close = () => {};
+  const webhook = await receiver((closeServer) => {
+    close = closeServer;
+  }, '/notify');
+  return {
+    url: webhook.url,
+    messages: () => webhook.received.map((message) => JSON.parse(message.body) as Record<string, string>),
+    close: () => close(),
+  };
+}
+
 export async function receiver(closeWhenDone: (close: () => void) => void, path = '/') {
   const received: Received[] = [];
   const server = createServer(async (req, res) => {

@@ -7,7 +7,7 @@ import test from 'ava';
 import { enrolTotp, signInTo } from '../helpers/account.ts';
 import { Browser, type Page, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
-import { receiver } from '../helpers/receiver.ts';
+import { messageWebhook } from '../helpers/receiver.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
@@ -15,10 +15,9 @@ let messages: () => Array<Record<string, string>>;
 let closeWebhook = () => {};
 
 test.before(async () => {
-  const webhook = await receiver((close) => {
-    closeWebhook = close;
-  }, '/notify');
-  messages = () => webhook.received.map((message) => JSON.parse(message.body));
+  const webhook = await messageWebhook();
+  messages = webhook.messages;
+  closeWebhook = webhook.close;
   // Every test asks from 127.0.0.1: the per-address allowance is raised, the per-account one kept.
   yitong = await startYitong('postgres', { NOTIFIER_URL: webhook.url, RATE_LIMITS: 'recover:ip=100/3600' });
 });
