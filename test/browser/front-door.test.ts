@@ -12,6 +12,7 @@ import { enrolTotp, signInTo } from '../helpers/account.ts';
 import { withAuthenticator } from '../helpers/admin.ts';
 import { Browser as HttpBrowser } from '../helpers/browser.ts';
 import {
+  addVirtualAuthenticator,
   axeProblems,
   launchChromium,
   newProfile,
@@ -279,4 +280,48 @@ test('the citizen downloads their ledger as a CSV in their own language', async 
   const { readFile } = await import('node:fs/promises');
   const text = await readFile(path, 'utf8');
   t.regex(text, /^\uFEFF时间（北京时间）,网站,主办部门,方式,提供的信息,用途\r\n/);
+});
+
+test('a forgotten password on an account with a passkey: the passkey is asked after the code', async (t) => {
+  const person = newCitizen('440106');
+  const sub = await yitong.createCitizen(person);
+  await yitong.provePhone(sub, person.phone);
+  const { context, page } = await newProfile(chromium);
+  t.teardown(() => context.close());
+  await addVirtualAuthenticator(context, page);
+  await page.goto(`${yitong.issuer}/account`);
+  await signIn(page, person);
+  await page.waitForURL(`${yitong.issuer}/account`);
+  await page.getByLabel('通行密钥名称').fill('我的手机');
+  await page.locator('[data-action="passkey-add"]').click();
+  await page.waitForURL(/\/account\?done=passkey-added/);
+  await page.goto(`${yitong.issuer}/session/end`);
+  await page.getByRole('button', { name: '退出登录' }).click();
+  await page.getByText('已退出登录').first().waitFor();
+
+  await page.goto(`${yitong.issuer}/recover`);
+  await page.getByLabel('居民身份证号码').fill(person.idNumber);
+  await page.getByLabel('手机号码').fill(person.phone);
+  await page.getByRole('button', { name: '发送验证码' }).click();
+  await page.getByLabel('验证码', { exact: true }).waitFor();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const code = messages().findLast((m) => m.kind === 'recovery_code' && m.phone === person.phone)?.code ?? '';
+  await page.getByLabel('验证码', { exact: true }).fill(code);
+  await page.getByRole('button', { name: '下一步' }).click();
+  await page.waitForURL(`${yitong.issuer}/recover/factor`);
+  t.is(await page.getByLabel('动态验证码').count(), 0, 'no authenticator app: only the passkey');
+  await page.locator('[data-action="passkey-verify"]').click();
+  await page.waitForURL(`${yitong.issuer}/recover/password`);
+  const password = 'recovered with a passkey 2026';
+  await page.getByLabel('密码', { exact: true }).fill(password);
+  await page.getByLabel('确认密码').fill(password);
+  await page.getByRole('button', { name: '设置新密码' }).click();
+  await page.getByText('所有设备和网站上的登录均已退出').waitFor();
+  const rows = await yitong.server.container.database.db
+    .selectFrom('audit_events')
+    .select('action')
+    .where('subject', '=', sub)
+    .where('action', '=', 'password.recovered')
+    .execute();
+  t.is(rows.length, 1);
 });
