@@ -8,12 +8,15 @@
  * Asking tells nobody anything: the answer is the same whether or not the number and the
  * identity number belong together (a code is sent only when they do). Codes sent are limited per
  * account, per number and per address; five wrong codes end the attempt. The attempt lives ten
- * minutes in the shared ephemeral store under a random id the browser keeps in a cookie.
+ * minutes in the shared ephemeral store under a random id the browser keeps in a cookie, bound
+ * to the browser's CSRF token (a `__Host-` cookie in production), so an attempt planted in
+ * someone else's browser by a sibling site is not theirs.
  *
  * @example
- *   const { flow, phone } = await recovery.start({ idNumber, phone }, ip);  // code sent (or not)
- *   const next = await recovery.confirmCode(flow, '123456');  // 'factor' | 'password'
- *   await recovery.finish(flow, 'new password', 'new password', ip);
+ *   const { flow, phone } = await recovery.start({ idNumber, phone }, ip, csrf);  // code sent (or not)
+ *   const attempt = attemptOf(flow, csrf);                     // what every later step names
+ *   const next = await recovery.confirmCode(attempt, '123456'); // 'factor' | 'password'
+ *   await recovery.finish(attempt, 'new password', 'new password', ip);
  */
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { EphemeralStore } from '../auth/ephemeral.ts';
@@ -47,6 +50,10 @@ interface Flow {
 
 const hashOf = (code: string) => createHash('sha256').update(code).digest('base64url');
 
+/** The attempt a browser names: its cookie's id, bound to its CSRF token. */
+export const attemptOf = (flow: string, binding: string) =>
+  /^[\w-]{32}$/.test(flow) ? `${flow}.${hashOf(`recovery:${binding}`)}` : '';
+
 export function createRecovery(deps: {
   repo: Pick<AccountsRepo, 'findPersonByIdHash' | 'findPersonById' | 'setPassword'>;
   sealer: Sealer;
@@ -64,7 +71,7 @@ export function createRecovery(deps: {
   const keyOf = (flow: string) => `recovery:${flow}`;
 
   async function flowOf(flow: string): Promise<Flow> {
-    const found = /^[\w-]{32}$/.test(flow) ? await deps.ephemeral.peek<Flow>(keyOf(flow)) : undefined;
+    const found = flow ? await deps.ephemeral.peek<Flow>(keyOf(flow)) : undefined;
     if (!found) throw new AppError('recovery.expired', 400);
     return found;
   }
@@ -77,7 +84,7 @@ export function createRecovery(deps: {
 
   return {
     /** Starts an attempt; returns its id (for a cookie) and the number, masked, for the code page. */
-    async start(input: { idNumber: string; phone: string }, ip: string) {
+    async start(input: { idNumber: string; phone: string }, ip: string, binding: string) {
       const [idNumber, phone] = checkFields(
         () => parseIdNumberOrThrow(input.idNumber),
         () => {
@@ -98,7 +105,7 @@ export function createRecovery(deps: {
       const stored: Flow = matches
         ? { personId: person.id, codeHash: hashOf(code), step: 'code' }
         : { codeHash: hashOf(randomBytes(16).toString('hex')), step: 'code' };
-      await deps.ephemeral.put(keyOf(flow), stored, VALID_SECONDS);
+      await deps.ephemeral.put(keyOf(attemptOf(flow, binding)), stored, VALID_SECONDS);
       // Not awaited: how long delivery takes must not tell whether the numbers belong together.
       if (matches) void deps.notifier.notice({ kind: 'recovery_code', personId: person.id, phone, code });
       return { flow, phone: maskPhone(phone) };

@@ -6,12 +6,12 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Recovery, Step } from '../accounts/recovery.ts';
+import { attemptOf, type Recovery, type Step } from '../accounts/recovery.ts';
 import type { OneTimeCodes } from '../auth/one-time-codes.ts';
 import type { PasskeyService } from '../auth/passkeys.ts';
 import { AppError, isAppError } from '../errors.ts';
 import { bodyOf, formOf, str } from '../web/form.ts';
-import { requireCsrf } from '../web/middleware.ts';
+import { requireCsrf, type WebState } from '../web/middleware.ts';
 import { render, renderWithError, tr } from '../web/render.ts';
 
 const COOKIE = 'yitong.recovery';
@@ -24,7 +24,7 @@ const PATHS: Record<Step, string> = {
 export function recoverRoutes(deps: { recovery: Recovery; codes: OneTimeCodes; passkeys: PasskeyService }) {
   const { recovery } = deps;
   const router = new Router();
-  const flowOf = (ctx: Context) => ctx.cookies.get(COOKIE) ?? '';
+  const flowOf = (ctx: Context) => attemptOf(ctx.cookies.get(COOKIE) ?? '', (ctx.state as WebState).csrf);
   const binding = (ctx: Context) => `recover:${flowOf(ctx)}`;
 
   /** Runs a step's page only when the attempt is at that step; elsewhere, sends the browser on. */
@@ -58,6 +58,7 @@ export function recoverRoutes(deps: { recovery: Recovery; codes: OneTimeCodes; p
       const { flow, phone } = await recovery.start(
         { idNumber: str(form.id_number), phone: str(form.phone) },
         ctx.ip,
+        (ctx.state as WebState).csrf,
       );
       ctx.cookies.set(COOKIE, flow, { httpOnly: true, sameSite: 'lax', path: '/recover', maxAge: 600_000 });
       render(ctx, 'recover-code', { title: 'recover.code.title', phone, errors: {} });

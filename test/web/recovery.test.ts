@@ -163,3 +163,20 @@ test('bad input is named per field and changes nothing; asking is limited per ac
   t.is(limited.page.status, 429);
   t.is(limited.code, undefined);
 });
+
+test('an attempt belongs to the browser that started it: its cookie planted in another browser is worth nothing', async (t) => {
+  const person = await citizenWithProvedPhone();
+  const victim = new Browser();
+  const attacker = new Browser();
+  const { code } = await ask(attacker, person.idNumber, person.phone);
+  await victim.visit(`${yitong.issuer}/recover`); // the victim's own CSRF cookie
+  const planted = attacker.cookies.get('yitong.recovery');
+  if (!planted) return t.fail('no attempt cookie');
+  victim.cookies.set('yitong.recovery', planted);
+  const page = await victim.visit(`${yitong.issuer}/recover/code`);
+  t.is(page.url, `${yitong.issuer}/recover?expired=1`);
+  const typed = await victim.visit(`${yitong.issuer}/recover/code`, {
+    form: { _csrf: page.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '', code: code ?? '' },
+  });
+  t.not(new URL(typed.url).pathname, '/recover/password', 'the code does not carry the attempt over');
+});
