@@ -38,7 +38,7 @@ test('the shipped catalogue: household registration, education, social insurance
   t.true((education?.check('本科') ?? []).length > 0, 'not even an object');
 });
 
-const bad: Array<[string, unknown, RegExp]> = [
+const bad: Array<[string, Record<string, unknown>, RegExp]> = [
   ['no code', { code: undefined }, /code:/],
   ['an unknown field', { extra: true }, /unrecognized key/i],
   ['an unknown holder', { holder: 'pet' }, /holder:/],
