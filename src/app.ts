@@ -5,6 +5,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { adminApiRoutes, jsonOnly } from './admin/api.ts';
 import { adminRoutes } from './admin/routes.ts';
+import { sourceRoutes } from './attributes/routes.ts';
 import type { Container } from './container.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createTokenCheck } from './oidc/accounts.ts';
@@ -71,7 +72,7 @@ export function createApp(container: Container): Koa {
     authorizationPath: provider.pathFor('authorization'),
   });
   const ours = new Router();
-  ours.use('/admin/api', jsonOnly);
+  ours.use(['/admin/api', '/sources'], jsonOnly);
   ours.use(
     ['/interaction', '/register', '/account', '/staff', '/admin', '/reset', '/recover'],
     csrfToken({ production: config.production }),
@@ -98,6 +99,13 @@ export function createApp(container: Container): Koa {
       sites: container.directory,
       issuer: config.issuer,
       registrationEndpoint: `${config.issuer}${provider.pathFor('registration')}`,
+    }).routes(),
+  );
+  ours.use(
+    sourceRoutes({
+      sources: container.sources,
+      readToken: createTokenReader(provider, createTokenCheck(container.accounts)),
+      sites: container.directory,
     }).routes(),
   );
   ours.use(adminRoutes({ portal, admin: container.admin, siteName: container.directory.name }).routes());

@@ -41,6 +41,8 @@ export interface Config {
   rateLimits: Partial<Record<LimitName, { limit: number; windowSeconds: number }>>;
   /** Bearer token Prometheus presents at `/metrics`; unset: no metrics are served. */
   metricsToken: string | undefined;
+  /** The catalogue of verified attribute types (attributes/*.json), read at start. */
+  attributesDir: string;
   /** How long a rotated client secret keeps working beside the new one (seconds; 0: not at all). */
   clientSecretGraceSeconds: number;
   /** How long Yitong waits on its dependencies and, at shutdown, on requests in flight (ms). */
@@ -94,6 +96,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     ),
     ipAreas: env.IP_AREAS_FILE ? parseIpAreas(env.IP_AREAS_FILE) : [],
     metricsToken: parseMetricsToken(env.METRICS_TOKEN),
+    attributesDir: env.ATTRIBUTES_DIR || new URL('../attributes/', import.meta.url).pathname,
     rateLimits: parseRateLimits(env.RATE_LIMITS ?? ''),
     timeouts: {
       databaseConnectMs: parseInteger(

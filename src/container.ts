@@ -14,11 +14,13 @@ import { createNotices } from './accounts/notices.ts';
 import { createPasswordReset } from './accounts/password-reset.ts';
 import { createPhoneChange } from './accounts/phone.ts';
 import { createRecovery } from './accounts/recovery.ts';
-
 import { createAccountsRepo } from './accounts/repo.ts';
 import { createAccountsService } from './accounts/service.ts';
 import { createAdminRepo } from './admin/repo.ts';
 import { createAdminService } from './admin/service.ts';
+import { CatalogueError, loadCatalogue } from './attributes/catalogue.ts';
+import { createAttributesRepo } from './attributes/repo.ts';
+import { createSources } from './attributes/sources.ts';
 import { createRedisEphemeralStore, createSqlEphemeralStore } from './auth/ephemeral.ts';
 import { LIMITS, type LimitName, type LimitSetting } from './auth/limits.ts';
 import { createOneTimeCodes } from './auth/one-time-codes.ts';
@@ -29,6 +31,7 @@ import { createSignIn } from './auth/sign-in.ts';
 import { createClientsRepo } from './clients/repo.ts';
 import { createClientsService } from './clients/service.ts';
 import type { Config, SourceConfig } from './config.ts';
+import { ConfigError } from './config-error.ts';
 import { openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { createSealer } from './identity/crypto.ts';
@@ -151,6 +154,22 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
     });
     const clientsRepo = createClientsRepo(database.db);
     const legalPersonsRepo = createLegalPersonsRepo(database.db);
+    const sources = createSources({
+      repo: createAttributesRepo(database.db),
+      catalogue: await loadCatalogue(config.attributesDir).catch((error: unknown) => {
+        if (error instanceof CatalogueError || (error as NodeJS.ErrnoException).code === 'ENOENT')
+          throw new ConfigError(
+            'ATTRIBUTES_DIR',
+            `(${config.attributesDir}) is not a valid catalogue: ${(error as Error).message}`,
+          );
+        throw error;
+      }),
+      personIdOf: async (idNumber) => {
+        const person = await accountsRepo.findPersonByIdHash(sealer.index(idNumber));
+        return person?.status === 'active' ? person.id : undefined;
+      },
+      entityIdOf: async (code) => (await legalPersonsRepo.findByCode(code))?.id,
+    });
     const legalPersons = createLegalPersonsService({
       repo: legalPersonsRepo,
       accounts,
@@ -291,6 +310,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       admin,
       passwordReset,
       recovery,
+      sources,
       sites,
       sessions,
       phones,

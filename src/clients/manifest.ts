@@ -83,6 +83,11 @@ export function manifestSchema(options: { production: boolean }) {
       category: line(50).optional(),
       /** What the site does with the data, in the citizen's words: on the consent page and in their ledger. */
       purpose: line(200).optional(),
+      /** As a source department: the attribute types (attributes/*.json) it may publish. */
+      publishes: z
+        .array(z.string().regex(/^[a-z][a-z0-9_]{2,47}$/, 'must be attribute type codes'))
+        .max(50)
+        .optional(),
       contacts: z.array(z.string()).optional(),
       default_acr_values: z
         .array(z.enum(Object.values(ACR)))

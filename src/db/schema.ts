@@ -207,8 +207,21 @@ export interface SchemaMigrationsTable {
   applied_at: CreatedAt;
 }
 
+export interface AttributesTable {
+  holder_id: string;
+  type_code: string;
+  value: ColumnType<unknown, string, string>;
+  verified_at: Date;
+  valid_until: Date | null;
+  evidence: ColumnType<Record<string, unknown>, string, string>;
+  source_client_id: string;
+  withdrawn_at: Date | null;
+  updated_at: UpdatedAt;
+}
+
 export interface Schema {
   people: PeopleTable;
+  attributes: AttributesTable;
   consents: ConsentsTable;
   clients: ClientsTable;
   signing_keys: SigningKeysTable;

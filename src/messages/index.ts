@@ -1,4 +1,5 @@
 import { adminEn, adminZh } from './admin.ts';
+import { attributesEn, attributesZh } from './attributes.ts';
 import { auditEn, auditZh } from './audit.ts';
 import { authEn, authZh } from './auth.ts';
 import { developersEn, developersZh } from './developers.ts';
@@ -94,6 +95,7 @@ const zh = {
   ...portalZh,
   ...frontZh,
   ...auditZh,
+  ...attributesZh,
   ...developersZh,
 };
 
@@ -191,6 +193,7 @@ const en: Record<MessageKey, string> = {
   ...portalEn,
   ...frontEn,
   ...auditEn,
+  ...attributesEn,
   ...developersEn,
 };
 

@@ -13,6 +13,8 @@ export interface Site {
   department: string;
   /** What the site does with the data (its manifest's `purpose`), or ''. */
   purpose: string;
+  /** The attribute types it may publish as a source department (its manifest's `publishes`). */
+  publishes: ReadonlySet<string>;
   regionCode: string;
   /** The scopes the site may be granted now (admin scopes only where the province designated it). */
   scopes: Set<string>;
@@ -27,6 +29,7 @@ export function createSiteDirectory(provider: Provider) {
       name: text(metadata.client_name) || clientId,
       department: text(metadata.department),
       purpose: text(metadata.purpose),
+      publishes: new Set(Array.isArray(metadata.publishes) ? metadata.publishes.map(String) : []),
       regionCode: text(metadata.region_code),
       scopes: new Set(text(metadata.scope).split(' ').filter(Boolean)),
     };

@@ -122,6 +122,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         'logo_uri',
         'category',
         'purpose',
+        'publishes',
         'min_identity_level',
       ],
       validator(_ctx, key, value) {

@@ -1,0 +1,78 @@
+/** SQL for verified attributes: one current value per holder and type, as its source published it. */
+import type { Kysely } from 'kysely';
+import { type AuditEvent, appendAudit } from '../audit/repo.ts';
+import type { Schema } from '../db/schema.ts';
+
+export interface Published {
+  holderId: string;
+  typeCode: string;
+  value: unknown;
+  verifiedAt: Date;
+  validUntil: Date | null;
+  evidence: Record<string, unknown>;
+  sourceClientId: string;
+}
+
+export function createAttributesRepo(db: Kysely<Schema>) {
+  return {
+    /**
+     * Stores values (a new one replaces the holder's earlier value of the type, withdrawn or not)
+     * and withdrawals, with their audit rows, in one transaction.
+     */
+    async apply(
+      changes: { publish: Published[]; withdraw: Array<Pick<Published, 'holderId' | 'typeCode'>> },
+      audit: AuditEvent[],
+    ) {
+      await db.transaction().execute(async (trx) => {
+        if (changes.publish.length)
+          await trx
+            .insertInto('attributes')
+            .values(
+              changes.publish.map((p) => ({
+                holder_id: p.holderId,
+                type_code: p.typeCode,
+                value: JSON.stringify(p.value),
+                verified_at: p.verifiedAt,
+                valid_until: p.validUntil,
+                evidence: JSON.stringify(p.evidence),
+                source_client_id: p.sourceClientId,
+              })),
+            )
+            .onConflict((oc) =>
+              oc.columns(['holder_id', 'type_code']).doUpdateSet((eb) => ({
+                value: eb.ref('excluded.value'),
+                verified_at: eb.ref('excluded.verified_at'),
+                valid_until: eb.ref('excluded.valid_until'),
+                evidence: eb.ref('excluded.evidence'),
+                source_client_id: eb.ref('excluded.source_client_id'),
+                withdrawn_at: null,
+                updated_at: new Date(),
+              })),
+            )
+            .execute();
+        for (const w of changes.withdraw)
+          await trx
+            .updateTable('attributes')
+            .set({ withdrawn_at: new Date(), updated_at: new Date() })
+            .where('holder_id', '=', w.holderId)
+            .where('type_code', '=', w.typeCode)
+            .where('withdrawn_at', 'is', null)
+            .execute();
+        if (audit.length) await appendAudit(trx, ...audit);
+      });
+    },
+
+    /** A holder's current (not withdrawn) value of a type. */
+    find(holderId: string, typeCode: string) {
+      return db
+        .selectFrom('attributes')
+        .selectAll()
+        .where('holder_id', '=', holderId)
+        .where('type_code', '=', typeCode)
+        .where('withdrawn_at', 'is', null)
+        .executeTakeFirst();
+    },
+  };
+}
+
+export type AttributesRepo = ReturnType<typeof createAttributesRepo>;

@@ -1,0 +1,78 @@
+/**
+ * `/sources/v1`: where source departments publish verified attributes, with a client-credentials
+ * token of a client whose manifest lists the types it publishes (`publishes`).
+ *
+ * @example
+ *   POST /sources/v1/attributes        {"holder":{"id_number":"…"},"type":"education",…}   → {"status":"stored"}
+ *   POST /sources/v1/attributes/bulk   JSON Lines (application/x-ndjson)                   → a result per line
+ */
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import { AppError } from '../errors.ts';
+import type { SiteDirectory } from '../oidc/directory.ts';
+import type { TokenReader } from '../oidc/token-reader.ts';
+import { findTextProblem } from '../text.ts';
+import { bodyOf, parseForm } from '../web/form.ts';
+import { BULK_LINES, type Source, type Sources } from './sources.ts';
+
+/** A bulk request's size at most: ~10,000 lines of ordinary records. */
+const BULK_BYTES = 8 * 1024 * 1024;
+
+export function sourceRoutes(deps: {
+  sources: Sources;
+  readToken: TokenReader;
+  sites: Pick<SiteDirectory, 'find'>;
+}): Router {
+  const router = new Router({ prefix: '/sources/v1' });
+  const source = (ctx: Context) => (ctx.state as { source: Source }).source;
+
+  /** A client-credentials token of a site that publishes something; never a person's token. */
+  async function authenticate(ctx: Context, next: Next) {
+    const value = /^Bearer (\S+)$/.exec(ctx.get('authorization'))?.[1];
+    const token = value ? await deps.readToken(value) : undefined;
+    if (!token || token.accountId) {
+      ctx.set('www-authenticate', 'Bearer realm="yitong-sources"');
+      throw new AppError('api.unauthorized', 401);
+    }
+    const site = await deps.sites.find(token.clientId);
+    if (!site?.publishes.size) throw new AppError('admin.forbidden', 403);
+    (ctx.state as { source: Source }).source = { clientId: token.clientId, publishes: site.publishes };
+    await next();
+  }
+
+  router.use(authenticate);
+
+  router.post('/attributes', parseForm, async (ctx) => {
+    ctx.body = { status: await deps.sources.publish(source(ctx), bodyOf(ctx), ctx.ip) };
+  });
+
+  router.post('/attributes/bulk', async (ctx) => {
+    if (!ctx.is('application/x-ndjson', 'application/jsonl'))
+      throw new AppError('request.invalid', 415, {
+        params: { detail: 'JSON Lines (application/x-ndjson) expected' },
+      });
+    const lines = (await readText(ctx)).split('\n').filter((line) => line.trim());
+    if (lines.length > BULK_LINES)
+      throw new AppError('attribute.too_many', 413, { params: { max: BULK_LINES } });
+    const results = await deps.sources.bulk(source(ctx), lines, ctx.ip);
+    ctx.type = 'application/x-ndjson';
+    ctx.body = results.map((result) => `${JSON.stringify(result)}\n`).join('');
+  });
+
+  return router;
+}
+
+/** The body as text, at most BULK_BYTES, well-formed and without NUL (checked before parsing). */
+async function readText(ctx: Context): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += (chunk as Buffer).length;
+    if (size > BULK_BYTES) throw new AppError('request.too_large', 413);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  const problem = findTextProblem(text, 1);
+  if (problem) throw new AppError('request.invalid', 400, { params: { detail: problem } });
+  return text;
+}

@@ -1,0 +1,191 @@
+/**
+ * Source departments publish verified attributes: a department's backend (a client of its own,
+ * allowed by its manifest's `publishes` to write only those types) puts, replaces and withdraws
+ * the value of a type for a person (by identity number) or an entity (by credit code), with when
+ * and how it was verified, and until when it holds. One record at a time, or many as JSON Lines
+ * with one result per line: a bad record is refused with its reason and changes nothing, the
+ * good ones of the batch are stored together, each with its audit row.
+ *
+ * A person or entity without a Yitong account is refused (`attribute.holder_unknown`): Yitong
+ * keeps data only of the people and entities it serves, and the source still holds the record;
+ * it publishes again once they register.
+ *
+ * @example
+ *   await sources.publish({ clientId: 'gd-edu', publishes: new Set(['education']) }, {
+ *     holder: { id_number: '…' }, type: 'education', value: { … },
+ *     verified_at: '2026-11-30T10:00:00+08:00', evidence: { type: 'electronic_record' },
+ *   }, ip);
+ */
+import { z } from 'zod';
+import { parseIdNumberOrThrow } from '../accounts/service.ts';
+import { AppError, isAppError } from '../errors.ts';
+import { parseCreditCode } from '../identity/credit-code.ts';
+import type { IdNumber } from '../identity/id-number.ts';
+import { findTextProblem } from '../text.ts';
+import type { AttributeType } from './catalogue.ts';
+import type { AttributesRepo, Published } from './repo.ts';
+
+/** A source as its token shows it: the client and the types its manifest lets it publish. */
+export interface Source {
+  clientId: string;
+  publishes: ReadonlySet<string>;
+}
+
+/** A bulk request's lines at most. */
+export const BULK_LINES = 10_000;
+/** How far in the future a verification time may be (clocks differ). */
+const SKEW_MS = 5 * 60_000;
+
+const record = z.strictObject({
+  holder: z.union([z.strictObject({ id_number: z.string() }), z.strictObject({ credit_code: z.string() })]),
+  type: z.string().max(48),
+  withdraw: z.literal(true).optional(),
+  value: z.unknown().optional(),
+  verified_at: z.iso.datetime({ offset: true }).optional(),
+  valid_until: z.union([z.iso.date(), z.iso.datetime({ offset: true })]).optional(),
+  evidence: z.looseObject({ type: z.enum(['electronic_record', 'document']) }).optional(),
+});
+
+type Change =
+  | { kind: 'publish'; published: Published }
+  | { kind: 'withdraw'; holderId: string; typeCode: string };
+
+export function createSources(deps: {
+  repo: AttributesRepo;
+  catalogue: ReadonlyMap<string, AttributeType>;
+  personIdOf(idNumber: IdNumber): Promise<string | undefined>;
+  entityIdOf(creditCode: string): Promise<string | undefined>;
+}) {
+  const refuse = (code: ConstructorParameters<typeof AppError>[0], status: number, detail?: string) =>
+    new AppError(code, status, detail === undefined ? {} : { params: { detail } });
+
+  /** One record checked into a change; an AppError saying why not. */
+  async function check(source: Source, raw: unknown): Promise<Change> {
+    const parsed = record.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw refuse('attribute.invalid', 400, `${issue?.path.join('.') || '(record)'}: ${issue?.message}`);
+    }
+    const input = parsed.data;
+    const type = deps.catalogue.get(input.type);
+    if (!type) throw refuse('attribute.type_unknown', 400, input.type);
+    if (!source.publishes.has(type.code)) throw refuse('attribute.not_yours', 403, type.code);
+    const holderId = await holderOf(type, input.holder);
+    if (input.withdraw) return { kind: 'withdraw', holderId, typeCode: type.code };
+
+    const problems = type.check(input.value);
+    if (problems.length) throw refuse('attribute.value', 400, problems.join('; '));
+    if (!input.verified_at) throw refuse('attribute.invalid', 400, 'verified_at: required');
+    if (!input.evidence) throw refuse('attribute.invalid', 400, 'evidence: required');
+    const verifiedAt = new Date(input.verified_at);
+    if (verifiedAt.getTime() > Date.now() + SKEW_MS)
+      throw refuse('attribute.invalid', 400, 'verified_at: in the future');
+    // A date is the last day it holds, in China time.
+    const validUntil = input.valid_until
+      ? new Date(
+          input.valid_until.length === 10 ? `${input.valid_until}T23:59:59.999+08:00` : input.valid_until,
+        )
+      : null;
+    if (validUntil && validUntil.getTime() < Date.now())
+      throw refuse('attribute.invalid', 400, 'valid_until: already past');
+    return {
+      kind: 'publish',
+      published: {
+        holderId,
+        typeCode: type.code,
+        value: input.value,
+        verifiedAt,
+        validUntil,
+        evidence: input.evidence,
+        sourceClientId: source.clientId,
+      },
+    };
+  }
+
+  async function holderOf(type: AttributeType, holder: { id_number: string } | { credit_code: string }) {
+    if ('id_number' in holder) {
+      if (type.holder !== 'person') throw refuse('attribute.holder_kind', 400, type.code);
+      const id = await deps.personIdOf(parseIdNumberOrThrow(holder.id_number));
+      if (!id) throw refuse('attribute.holder_unknown', 422);
+      return id;
+    }
+    if (type.holder !== 'entity') throw refuse('attribute.holder_kind', 400, type.code);
+    const code = parseCreditCode(holder.credit_code);
+    if (!code.ok) throw refuse(code.error, 400);
+    const id = await deps.entityIdOf(code.value);
+    if (!id) throw refuse('attribute.holder_unknown', 422);
+    return id;
+  }
+
+  /** Applies the changes with one audit row each (who published what about whom; never the value). */
+  function apply(source: Source, changes: Change[], ip: string) {
+    const audit = changes.map((change) => {
+      const holderId = change.kind === 'publish' ? change.published.holderId : change.holderId;
+      const typeCode = change.kind === 'publish' ? change.published.typeCode : change.typeCode;
+      return {
+        actor: `client:${source.clientId}`,
+        action: change.kind === 'publish' ? 'attribute.published' : 'attribute.withdrawn',
+        subject: holderId,
+        ip,
+        details: { type: typeCode, client_id: source.clientId },
+      };
+    });
+    return deps.repo.apply(
+      {
+        publish: changes.flatMap((c) => (c.kind === 'publish' ? [c.published] : [])),
+        withdraw: changes.flatMap((c) => (c.kind === 'withdraw' ? [c] : [])),
+      },
+      audit,
+    );
+  }
+
+  return {
+    /** One record: stored (or withdrawn), or an AppError saying why not. */
+    async publish(source: Source, raw: unknown, ip: string): Promise<'stored' | 'withdrawn'> {
+      const change = await check(source, raw);
+      await apply(source, [change], ip);
+      return change.kind === 'publish' ? 'stored' : 'withdrawn';
+    },
+
+    /**
+     * JSON Lines, one record a line: a result for each (`stored`, `withdrawn` or `refused` with
+     * the reason); the good ones are stored together. A line that is not JSON is refused alone.
+     */
+    async bulk(source: Source, lines: string[], ip: string) {
+      const results: Array<{ line: number; status: string; error?: string; reason?: string }> = [];
+      const changes: Change[] = [];
+      // The last record for a holder and type wins, as if they had been sent one by one.
+      const latest = new Map<string, number>();
+      for (const [index, text] of lines.entries()) {
+        const line = index + 1;
+        try {
+          const value: unknown = JSON.parse(text);
+          // What JSON escapes could hide (a NUL, a lone surrogate, deep nesting) is refused here too.
+          const problem = findTextProblem(value);
+          if (problem) throw refuse('attribute.invalid', 400, problem);
+          const change = await check(source, value);
+          const key = `${change.kind === 'publish' ? change.published.holderId : change.holderId}/${change.kind === 'publish' ? change.published.typeCode : change.typeCode}`;
+          const earlier = latest.get(key);
+          if (earlier !== undefined) changes[earlier] = change;
+          else latest.set(key, changes.push(change) - 1);
+          results.push({ line, status: change.kind === 'publish' ? 'stored' : 'withdrawn' });
+        } catch (error) {
+          if (error instanceof SyntaxError)
+            results.push({ line, status: 'refused', error: 'attribute.invalid', reason: 'not JSON' });
+          else if (isAppError(error))
+            results.push({
+              line,
+              status: 'refused',
+              error: error.code,
+              reason: String(error.params.detail ?? error.code),
+            });
+          else throw error;
+        }
+      }
+      await apply(source, changes, ip);
+      return results;
+    },
+  };
+}
+
+export type Sources = ReturnType<typeof createSources>;

@@ -1,0 +1,247 @@
+/**
+ * Source departments publish verified attributes through /sources/v1 with a client-credentials
+ * token: only the types their manifest lists (403 otherwise); bad records get a reason and change
+ * nothing; an unknown person is refused; bulk JSON Lines answer line by line; every change is one
+ * audit row that never holds the value.
+ */
+import test from 'ava';
+import * as client from 'openid-client';
+import { newCitizen, newCreditCode } from '../helpers/people.ts';
+import { discoverSite, REDIRECT_URI } from '../helpers/rp.ts';
+import { startYitong, type Yitong } from '../helpers/yitong.ts';
+
+let yitong: Yitong;
+test.before(async () => {
+  yitong = await startYitong('postgres');
+});
+test.after.always(() => yitong?.stop());
+
+test('embedded (PGlite): a source publishes and withdraws', async (t) => {
+  const embedded = await startYitong('pglite');
+  t.teardown(() => embedded.stop());
+  const person = newCitizen();
+  const sub = await embedded.createCitizen(person);
+  const { clientId, clientSecret } = await embedded.addClient({
+    client_name: '省教育厅数据接口',
+    department: '省教育厅',
+    region_code: '440000',
+    redirect_uris: [REDIRECT_URI],
+    grant_types: ['client_credentials'],
+    scope: 'openid',
+    publishes: ['education'],
+  });
+  const site = await discoverSite(embedded.issuer, clientId, clientSecret);
+  const token = (await client.clientCredentialsGrant(site.config)).access_token;
+  const send = (body: unknown) =>
+    fetch(`${embedded.issuer}/sources/v1/attributes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    }).then((answer) => answer.json());
+  t.deepEqual(await send(education(person.idNumber)), { status: 'stored' });
+  t.deepEqual(await send({ holder: { id_number: person.idNumber }, type: 'education', withdraw: true }), {
+    status: 'withdrawn',
+  });
+  const row = await embedded.server.container.database.db
+    .selectFrom('attributes')
+    .selectAll()
+    .where('holder_id', '=', sub)
+    .executeTakeFirstOrThrow();
+  t.like(row, { type_code: 'education', source_client_id: clientId });
+  t.truthy(row.withdrawn_at);
+});
+
+/** A source department's backend: a client-credentials token of a client publishing `types`. */
+async function sourceToken(types: string[] | undefined) {
+  const { clientId, clientSecret } = await yitong.addClient({
+    client_name: '省教育厅数据接口',
+    department: '省教育厅',
+    region_code: '440000',
+    redirect_uris: [REDIRECT_URI],
+    grant_types: ['client_credentials'],
+    scope: 'openid',
+    ...(types && { publishes: types }),
+  });
+  const site = await discoverSite(yitong.issuer, clientId, clientSecret);
+  return (await client.clientCredentialsGrant(site.config)).access_token;
+}
+
+const post = (token: string | undefined, path: string, body: string, type = 'application/json') =>
+  fetch(`${yitong.issuer}/sources/v1${path}`, {
+    method: 'POST',
+    headers: { 'content-type': type, ...(token && { authorization: `Bearer ${token}` }) },
+    body,
+  });
+
+const education = (idNumber: string, value: Record<string, unknown> = {}) => ({
+  holder: { id_number: idNumber },
+  type: 'education',
+  value: { level: '本科', institution: '中山大学', graduated_on: '2015-06-30', ...value },
+  verified_at: '2026-11-30T10:00:00+08:00',
+  valid_until: '2099-12-31',
+  evidence: {
+    type: 'electronic_record',
+    record: { type: 'education_register', source: { name: '省教育厅' } },
+  },
+});
+
+const stored = (holderId: string, type = 'education') =>
+  yitong.server.container.database.db
+    .selectFrom('attributes')
+    .selectAll()
+    .where('holder_id', '=', holderId)
+    .where('type_code', '=', type)
+    .executeTakeFirst();
+
+test('a source publishes, replaces and withdraws a person’s verified attribute; each change one audit row without the value', async (t) => {
+  const person = newCitizen();
+  const sub = await yitong.createCitizen(person);
+  const token = await sourceToken(['education']);
+
+  const first = await post(token, '/attributes', JSON.stringify(education(person.idNumber)));
+  t.is(first.status, 200);
+  t.deepEqual(await first.json(), { status: 'stored' });
+  t.like(await stored(sub), { withdrawn_at: null, evidence: { type: 'electronic_record' } });
+  t.like((await stored(sub))?.value, { level: '本科' });
+
+  const second = await post(
+    token,
+    '/attributes',
+    JSON.stringify(education(person.idNumber, { level: '硕士研究生' })),
+  );
+  t.is(second.status, 200);
+  t.like((await stored(sub))?.value, { level: '硕士研究生' }, 'replaced');
+
+  const withdrawn = await post(
+    token,
+    '/attributes',
+    JSON.stringify({ holder: { id_number: person.idNumber }, type: 'education', withdraw: true }),
+  );
+  t.deepEqual(await withdrawn.json(), { status: 'withdrawn' });
+  t.truthy((await stored(sub))?.withdrawn_at);
+
+  const rows = await yitong.server.container.database.db
+    .selectFrom('audit_events')
+    .select(['actor', 'action', 'details'])
+    .where('subject', '=', sub)
+    .where('action', 'like', 'attribute.%')
+    .orderBy('seq')
+    .execute();
+  t.deepEqual(
+    rows.map((row) => row.action),
+    ['attribute.published', 'attribute.published', 'attribute.withdrawn'],
+  );
+  t.regex(rows[0]?.actor ?? '', /^client:/);
+  t.false(JSON.stringify(rows).includes('中山大学'), 'the value is not in the audit trail');
+  t.false(JSON.stringify(rows).includes(person.idNumber), 'nor the identity number');
+});
+
+test('only the types a source’s manifest lists; only a client-credentials token of a source', async (t) => {
+  const person = newCitizen();
+  const sub = await yitong.createCitizen(person);
+  const token = await sourceToken(['education']);
+  const foreign = {
+    ...education(person.idNumber),
+    type: 'household_registration',
+    value: { address: 'x', relation_to_head: '户主' },
+  };
+  const refused = await post(token, '/attributes', JSON.stringify(foreign));
+  t.is(refused.status, 403);
+  t.like(await refused.json(), { error: 'attribute.not_yours' });
+  t.is(await stored(sub, 'household_registration'), undefined);
+
+  const notASource = await sourceToken(undefined);
+  t.is((await post(notASource, '/attributes', JSON.stringify(education(person.idNumber)))).status, 403);
+  t.is((await post(undefined, '/attributes', JSON.stringify(education(person.idNumber)))).status, 401);
+  t.is((await post('not-a-token-at-all-123456789', '/attributes', '{}')).status, 401);
+  t.is(await stored(sub), undefined, 'nothing stored');
+});
+
+test('bad records are refused with a reason and change nothing; an unknown person is refused', async (t) => {
+  const person = newCitizen();
+  const sub = await yitong.createCitizen(person);
+  const token = await sourceToken(['education', 'business_licence']);
+  const cases: Array<[string, unknown, number, string]> = [
+    ['a value outside its schema', education(person.idNumber, { level: '小学' }), 400, 'attribute.value'],
+    [
+      'an unknown type',
+      { ...education(person.idNumber), type: 'no_such_type' },
+      400,
+      'attribute.type_unknown',
+    ],
+    ['a bad identity number', education('110105194912310021'), 400, 'id_number.check'],
+    ['an unknown person', education(newCitizen().idNumber), 422, 'attribute.holder_unknown'],
+    [
+      'an entity type for a person',
+      { ...education(person.idNumber), type: 'business_licence' },
+      400,
+      'attribute.holder_kind',
+    ],
+    [
+      'a verification in the future',
+      { ...education(person.idNumber), verified_at: '2099-01-01T00:00:00Z' },
+      400,
+      'attribute.invalid',
+    ],
+    [
+      'a validity already past',
+      { ...education(person.idNumber), valid_until: '2001-01-01' },
+      400,
+      'attribute.invalid',
+    ],
+    ['no evidence', { ...education(person.idNumber), evidence: undefined }, 400, 'attribute.invalid'],
+    ['an unknown field', { ...education(person.idNumber), extra: 1 }, 400, 'attribute.invalid'],
+    ['a NUL in the value', education(person.idNumber, { institution: 'a\u0000b' }), 400, 'request.invalid'],
+  ];
+  for (const [what, body, status, error] of cases) {
+    const answer = await post(token, '/attributes', JSON.stringify(body));
+    t.is(answer.status, status, what);
+    const json = (await answer.json()) as { error: string; error_description: string };
+    t.is(json.error, error, what);
+    t.notRegex(json.error_description, /[\u4e00-\u9fff]/, `${what}: one language`);
+  }
+  t.is((await post(token, '/attributes', 'not json')).status, 400);
+  t.is((await post(token, '/attributes', '[]')).status, 400);
+  t.is(await stored(sub), undefined, 'nothing stored');
+});
+
+test('bulk JSON Lines: one result per line; the good ones stored, the bad ones refused with their reason', async (t) => {
+  const people = [newCitizen(), newCitizen(), newCitizen()];
+  const subs = await Promise.all(people.map((person) => yitong.createCitizen(person)));
+  const code = newCreditCode();
+  const token = await sourceToken(['education']);
+  const lines = [
+    JSON.stringify(education(people[0]?.idNumber ?? '')),
+    '{ not json',
+    JSON.stringify(education(people[1]?.idNumber ?? '', { level: '小学' })),
+    JSON.stringify(education(people[2]?.idNumber ?? '')),
+    JSON.stringify({ ...education(people[0]?.idNumber ?? ''), holder: { credit_code: code } }),
+    JSON.stringify(education(people[2]?.idNumber ?? '', { level: '博士研究生' })),
+    '"\\u0000"',
+  ];
+  const answer = await post(token, '/attributes/bulk', `${lines.join('\n')}\n`, 'application/x-ndjson');
+  t.is(answer.status, 200);
+  const results = (await answer.text())
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { line: number; status: string; error?: string });
+  t.deepEqual(
+    results.map((r) => [r.line, r.status, r.error]),
+    [
+      [1, 'stored', undefined],
+      [2, 'refused', 'attribute.invalid'],
+      [3, 'refused', 'attribute.value'],
+      [4, 'stored', undefined],
+      [5, 'refused', 'attribute.holder_kind'],
+      [6, 'stored', undefined],
+      [7, 'refused', 'attribute.invalid'],
+    ],
+  );
+  t.like((await stored(subs[0] ?? ''))?.value, { level: '本科' });
+  t.is(await stored(subs[1] ?? ''), undefined);
+  t.like((await stored(subs[2] ?? ''))?.value, { level: '博士研究生' }, 'the last line for a holder wins');
+
+  t.is((await post(token, '/attributes/bulk', lines[0] ?? '')).status, 415, 'JSON Lines, said so');
+  const tooMany = `${Array.from({ length: 10_001 }, () => '{}').join('\n')}\n`;
+  t.is((await post(token, '/attributes/bulk', tooMany, 'application/x-ndjson')).status, 413);
+});
