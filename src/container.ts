@@ -154,16 +154,18 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
     });
     const clientsRepo = createClientsRepo(database.db);
     const legalPersonsRepo = createLegalPersonsRepo(database.db);
+    const attributesRepo = createAttributesRepo(database.db);
+    const catalogue = await loadCatalogue(config.attributesDir).catch((error: unknown) => {
+      if (error instanceof CatalogueError || (error as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new ConfigError(
+          'ATTRIBUTES_DIR',
+          `(${config.attributesDir}) is not a valid catalogue: ${(error as Error).message}`,
+        );
+      throw error;
+    });
     const sources = createSources({
-      repo: createAttributesRepo(database.db),
-      catalogue: await loadCatalogue(config.attributesDir).catch((error: unknown) => {
-        if (error instanceof CatalogueError || (error as NodeJS.ErrnoException).code === 'ENOENT')
-          throw new ConfigError(
-            'ATTRIBUTES_DIR',
-            `(${config.attributesDir}) is not a valid catalogue: ${(error as Error).message}`,
-          );
-        throw error;
-      }),
+      repo: attributesRepo,
+      catalogue,
       personIdOf: async (idNumber) => {
         const person = await accountsRepo.findPersonByIdHash(sealer.index(idNumber));
         return person?.status === 'active' ? person.id : undefined;
@@ -311,6 +313,8 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       passwordReset,
       recovery,
       sources,
+      attributesRepo,
+      catalogue,
       sites,
       sessions,
       phones,

@@ -36,6 +36,8 @@ const manifestSchema = z.strictObject({
     .min(1),
   sensitivity: z.enum(['general', 'sensitive']),
   retention_days: z.number().int().min(1).max(36_500),
+  /** Each field of a value as people read it, in both languages. */
+  labels: z.record(z.string(), z.strictObject({ 'zh-CN': line(50), en: line(100) })).default({}),
   schema: z.record(z.string(), z.unknown()),
 });
 

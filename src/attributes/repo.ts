@@ -62,6 +62,17 @@ export function createAttributesRepo(db: Kysely<Schema>) {
       });
     },
 
+    /** Everything verified about a holder that its source has not withdrawn, newest first. */
+    listForHolder(holderId: string) {
+      return db
+        .selectFrom('attributes')
+        .select(['type_code', 'value', 'verified_at', 'valid_until', 'source_client_id', 'updated_at'])
+        .where('holder_id', '=', holderId)
+        .where('withdrawn_at', 'is', null)
+        .orderBy('updated_at', 'desc')
+        .execute();
+    },
+
     /** A holder's current (not withdrawn) value of a type. */
     find(holderId: string, typeCode: string) {
       return db

@@ -1,5 +1,14 @@
 /** Verified attributes and e-certificates (issue 16): what a source department is told. */
 export const attributesZh = {
+  'attributes.title': '我的证照与数据',
+  'attributes.lead':
+    '各部门核验过的您的信息。网站需要时，经您同意直接获取，您不必再提交证明材料。信息有误请联系发布它的部门。',
+  'attributes.source': '{department}核验于 {date}',
+  'attributes.valid_until': '有效期至 {date}',
+  'attributes.no_end': '长期有效',
+  'attributes.expired': '已过期',
+  'attributes.none': '还没有部门为您发布核验过的信息。',
+  'account.glance.attributes': '各部门核验过的您的信息',
   'attribute.invalid': '记录格式不正确：{detail}',
   'attribute.type_unknown': '没有这个数据类型：{detail}（见 attributes/ 目录中的目录清单）',
   'attribute.not_yours': '本网站登记中未列出可发布 {detail} 类型的数据（登记清单中的 publishes）。',
@@ -16,6 +25,15 @@ export const attributesZh = {
 };
 
 export const attributesEn: Record<keyof typeof attributesZh, string> = {
+  'attributes.title': 'My certificates and data',
+  'attributes.lead':
+    'What departments have verified about you. A site that needs it gets it with your consent, so you never hand in proof again. If something is wrong, contact the department that published it.',
+  'attributes.source': 'verified by {department} on {date}',
+  'attributes.valid_until': 'valid until {date}',
+  'attributes.no_end': 'no end date',
+  'attributes.expired': 'expired',
+  'attributes.none': 'No department has published verified information about you yet.',
+  'account.glance.attributes': 'What departments have verified about you',
   'attribute.invalid': 'The record is not valid: {detail}',
   'attribute.type_unknown': 'There is no attribute type {detail} (see the catalogue in attributes/).',
   'attribute.not_yours':

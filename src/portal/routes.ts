@@ -18,6 +18,7 @@ import { bodyOf, formOf, pick, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render, renderWithError, tr } from '../web/render.ts';
 import { entityRoutes } from './entities.ts';
+import { type MyAttributesDeps, myAttributesRoutes } from './my-attributes.ts';
 import { type MyDataDeps, myDataRoutes } from './my-data.ts';
 import { type PortalSession, type PortalState, requireRecentSignIn } from './session.ts';
 import { type SessionsDeps, sessionRoutes } from './sessions.ts';
@@ -25,6 +26,7 @@ import { type SettingsDeps, settingsRoutes } from './settings.ts';
 
 export interface PortalDeps
   extends Omit<MyDataDeps, 'sites'>,
+    MyAttributesDeps,
     Omit<SessionsDeps, 'sites'>,
     Omit<SettingsDeps, 'mayChange'> {
   sites: MyDataDeps['sites'] & SessionsDeps['sites'];
@@ -110,6 +112,7 @@ export function portalRoutes(deps: PortalDeps): Router {
   router.get('/account', (ctx) => overview(ctx));
   router.use(entityRoutes(deps).routes());
   router.use(myDataRoutes(deps).routes());
+  router.use(myAttributesRoutes(deps).routes());
   router.use(sessionRoutes(deps).routes());
   router.use(settingsRoutes({ ...deps, mayChange: mayChangeFactors }).routes());
 

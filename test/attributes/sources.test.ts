@@ -6,6 +6,8 @@
  */
 import test from 'ava';
 import * as client from 'openid-client';
+import { signInTo } from '../helpers/account.ts';
+import { Browser } from '../helpers/browser.ts';
 import { newCitizen, newCreditCode } from '../helpers/people.ts';
 import { discoverSite, REDIRECT_URI } from '../helpers/rp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
@@ -244,4 +246,33 @@ test('bulk JSON Lines: one result per line; the good ones stored, the bad ones r
   t.is((await post(token, '/attributes/bulk', lines[0] ?? '')).status, 415, 'JSON Lines, said so');
   const tooMany = `${Array.from({ length: 10_001 }, () => '{}').join('\n')}\n`;
   t.is((await post(token, '/attributes/bulk', tooMany, 'application/x-ndjson')).status, 413);
+});
+
+test('我的证照与数据: the person sees what was verified, by whom, when and until when, in their language', async (t) => {
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const token = await sourceToken(['education', 'driving_licence']);
+  await post(token, '/attributes', JSON.stringify(education(person.idNumber)));
+  await post(
+    token,
+    '/attributes',
+    JSON.stringify({
+      ...education(person.idNumber),
+      type: 'driving_licence',
+      value: { classes: ['C1', 'D'], first_issued_on: '2010-03-01', valid_until: '2030-03-01' },
+      valid_until: undefined,
+    }),
+  );
+  const browser = new Browser();
+  const page = await signInTo(browser, yitong.issuer, person, '/account/data');
+  t.regex(page.html, /<h1>我的证照与数据<\/h1>/);
+  t.regex(page.html, /<h2 id="item-\d">学历<\/h2>/);
+  t.regex(page.html, /<dt>毕业院校<\/dt><dd>中山大学<\/dd>/);
+  t.regex(page.html, /省教育厅核验于 2026-11-30 ·\s*有效期至 2099-12-31/);
+  t.regex(page.html, /<dt>准驾车型<\/dt><dd>C1、D<\/dd>/);
+  t.regex(page.html, /长期有效/);
+  const english = await browser.visit(`${yitong.issuer}/account/data?lang=en`);
+  t.regex(english.html, /<h2 id="item-\d">Driving licence<\/h2>/);
+  t.regex(english.html, /<dd>C1, D<\/dd>/);
+  t.regex((await browser.visit(`${yitong.issuer}/account?lang=zh-CN`)).html, /href="\/account\/data"/);
 });

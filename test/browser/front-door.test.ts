@@ -75,6 +75,18 @@ test('every page, in Chinese and English, on a phone and a desktop: no serious o
   });
   await yitong.server.container.levels.addStaff(person.idNumber, '天河区政务服务中心', '440000');
   await yitong.provePhone(sub, person.phone);
+  // Something verified about them, for 我的证照与数据.
+  await yitong.server.container.sources.publish(
+    { clientId: 'front-social', publishes: new Set(['social_insurance']) },
+    {
+      holder: { id_number: person.idNumber },
+      type: 'social_insurance',
+      value: { insurances: ['养老保险', '医疗保险'], insured_in: '440106', since: '2012-07-01' },
+      verified_at: '2026-12-01T09:00:00+08:00',
+      evidence: { type: 'electronic_record' },
+    },
+    '127.0.0.1',
+  );
   const { context, page } = await newProfile(chromium);
   t.teardown(() => context.close());
   const problems: string[] = [];
@@ -102,6 +114,7 @@ test('every page, in Chinese and English, on a phone and a desktop: no serious o
     '/account/sessions',
     '/account/releases',
     '/account/services',
+    '/account/data',
     '/account/entities',
     '/account/phone',
     '/account/delete',
@@ -116,6 +129,9 @@ test('every page, in Chinese and English, on a phone and a desktop: no serious o
     await page.goto(`${yitong.issuer}${path}`);
     await check(path);
   }
+  await page.goto(`${yitong.issuer}/account/data`);
+  await screenshots(page, 'my-page-data');
+  t.regex(await page.locator('main').innerText(), /社会保险参保[\s\S]*参保险种\n养老保险、医疗保险/);
   // The confirmation before something cannot be undone.
   await page.goto(`${yitong.issuer}/account/sessions`);
   await page.getByRole('button', { name: '在所有设备上退出' }).click();
