@@ -23,9 +23,11 @@ test('the embedded database refuses a second opener with a clear message, and ta
 test('migrations: all pending on a fresh database, applied once even when two processes race, then none pending', async (t) => {
   const { url, drop } = await createPostgresDatabase();
   t.teardown(drop);
+  // Generous connect timeouts: on a loaded CI machine a new connection can take seconds, and
+  // this test is about the race, not about timeouts.
   const [a, b] = [
-    await openDatabase({ databaseUrl: url, poolSize: 2 }),
-    await openDatabase({ databaseUrl: url, poolSize: 2 }),
+    await openDatabase({ databaseUrl: url, poolSize: 2, connectTimeoutMs: 30_000 }),
+    await openDatabase({ databaseUrl: url, poolSize: 2, connectTimeoutMs: 30_000 }),
   ];
   t.teardown(async () => {
     await a.close();
