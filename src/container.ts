@@ -166,11 +166,17 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
     const sources = createSources({
       repo: attributesRepo,
       catalogue,
-      personIdOf: async (idNumber) => {
-        const person = await accountsRepo.findPersonByIdHash(sealer.index(idNumber));
-        return person?.status === 'active' ? person.id : undefined;
+      personIds: async (idNumbers) => {
+        const keyOf = (idNumber: string) => sealer.index(idNumber);
+        const ids = await accountsRepo.activeIdsByHash(idNumbers.map(keyOf));
+        return new Map(
+          idNumbers.flatMap((n) => {
+            const id = ids.get(keyOf(n).toString('base64url'));
+            return id ? [[n, id] as const] : [];
+          }),
+        );
       },
-      entityIdOf: async (code) => (await legalPersonsRepo.findByCode(code))?.id,
+      entityIds: legalPersonsRepo.currentIdsByCode,
     });
     const legalPersons = createLegalPersonsService({
       repo: legalPersonsRepo,

@@ -24,11 +24,12 @@ export function createAttributesRepo(db: Kysely<Schema>) {
       audit: AuditEvent[],
     ) {
       await db.transaction().execute(async (trx) => {
-        if (changes.publish.length)
+        // PostgreSQL takes at most 65,535 parameters a statement: 7 a row, so slices of 4,000.
+        for (let i = 0; i < changes.publish.length; i += 4000)
           await trx
             .insertInto('attributes')
             .values(
-              changes.publish.map((p) => ({
+              changes.publish.slice(i, i + 4000).map((p) => ({
                 holder_id: p.holderId,
                 type_code: p.typeCode,
                 value: JSON.stringify(p.value),

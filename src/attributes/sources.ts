@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { parseIdNumberOrThrow } from '../accounts/service.ts';
 import { AppError, isAppError } from '../errors.ts';
 import { parseCreditCode } from '../identity/credit-code.ts';
-import type { IdNumber } from '../identity/id-number.ts';
+import { type IdNumber, parseIdNumber } from '../identity/id-number.ts';
 import { findTextProblem } from '../text.ts';
 import type { AttributeType } from './catalogue.ts';
 import type { AttributesRepo, Published } from './repo.ts';
@@ -46,6 +46,14 @@ const record = z.strictObject({
   evidence: z.looseObject({ type: z.enum(['electronic_record', 'document']) }).optional(),
 });
 
+/** A line of a bulk request that did not parse. */
+const NOT_JSON = Symbol('not JSON');
+
+interface Holders {
+  people: ReadonlyMap<string, string>;
+  entities: ReadonlyMap<string, string>;
+}
+
 type Change =
   | { kind: 'publish'; published: Published }
   | { kind: 'withdraw'; holderId: string; typeCode: string };
@@ -53,14 +61,37 @@ type Change =
 export function createSources(deps: {
   repo: AttributesRepo;
   catalogue: ReadonlyMap<string, AttributeType>;
-  personIdOf(idNumber: IdNumber): Promise<string | undefined>;
-  entityIdOf(creditCode: string): Promise<string | undefined>;
+  /** The active people with these identity numbers, in one look-up: number → id. */
+  personIds(idNumbers: IdNumber[]): Promise<Map<string, string>>;
+  /** The current entities with these credit codes, in one look-up: code → id. */
+  entityIds(creditCodes: string[]): Promise<Map<string, string>>;
 }) {
   const refuse = (code: ConstructorParameters<typeof AppError>[0], status: number, detail?: string) =>
     new AppError(code, status, detail === undefined ? {} : { params: { detail } });
 
+  /**
+   * Every holder the records name, looked up at once (a bulk request is one query for people
+   * and one for entities, not one per line); a malformed holder is left to `check` to refuse.
+   */
+  async function holdersOf(records: unknown[]): Promise<Holders> {
+    const numbers = new Set<IdNumber>();
+    const codes = new Set<string>();
+    for (const raw of records) {
+      const holder = (raw as { holder?: { id_number?: unknown; credit_code?: unknown } } | null)?.holder;
+      if (typeof holder?.id_number === 'string') {
+        const parsed = parseIdNumber(holder.id_number);
+        if (parsed.ok) numbers.add(parsed.value);
+      } else if (typeof holder?.credit_code === 'string') {
+        const parsed = parseCreditCode(holder.credit_code);
+        if (parsed.ok) codes.add(parsed.value);
+      }
+    }
+    const [people, entities] = await Promise.all([deps.personIds([...numbers]), deps.entityIds([...codes])]);
+    return { people, entities };
+  }
+
   /** One record checked into a change; an AppError saying why not. */
-  async function check(source: Source, raw: unknown): Promise<Change> {
+  function check(source: Source, raw: unknown, holders: Holders): Change {
     const parsed = record.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -70,7 +101,7 @@ export function createSources(deps: {
     const type = deps.catalogue.get(input.type);
     if (!type) throw refuse('attribute.type_unknown', 400, input.type);
     if (!source.publishes.has(type.code)) throw refuse('attribute.not_yours', 403, type.code);
-    const holderId = await holderOf(type, input.holder);
+    const holderId = holderOf(type, input.holder, holders);
     if (input.withdraw) return { kind: 'withdraw', holderId, typeCode: type.code };
 
     const problems = type.check(input.value);
@@ -102,17 +133,21 @@ export function createSources(deps: {
     };
   }
 
-  async function holderOf(type: AttributeType, holder: { id_number: string } | { credit_code: string }) {
+  function holderOf(
+    type: AttributeType,
+    holder: { id_number: string } | { credit_code: string },
+    holders: Holders,
+  ): string {
     if ('id_number' in holder) {
       if (type.holder !== 'person') throw refuse('attribute.holder_kind', 400, type.code);
-      const id = await deps.personIdOf(parseIdNumberOrThrow(holder.id_number));
+      const id = holders.people.get(parseIdNumberOrThrow(holder.id_number));
       if (!id) throw refuse('attribute.holder_unknown', 422);
       return id;
     }
     if (type.holder !== 'entity') throw refuse('attribute.holder_kind', 400, type.code);
     const code = parseCreditCode(holder.credit_code);
     if (!code.ok) throw refuse(code.error, 400);
-    const id = await deps.entityIdOf(code.value);
+    const id = holders.entities.get(code.value);
     if (!id) throw refuse('attribute.holder_unknown', 422);
     return id;
   }
@@ -142,7 +177,7 @@ export function createSources(deps: {
   return {
     /** One record: stored (or withdrawn), or an AppError saying why not. */
     async publish(source: Source, raw: unknown, ip: string): Promise<'stored' | 'withdrawn'> {
-      const change = await check(source, raw);
+      const change = check(source, raw, await holdersOf([raw]));
       await apply(source, [change], ip);
       return change.kind === 'publish' ? 'stored' : 'withdrawn';
     },
@@ -156,23 +191,29 @@ export function createSources(deps: {
       const changes: Change[] = [];
       // The last record for a holder and type wins, as if they had been sent one by one.
       const latest = new Map<string, number>();
-      for (const [index, text] of lines.entries()) {
+      const records = lines.map((text) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          return NOT_JSON;
+        }
+      });
+      const holders = await holdersOf(records);
+      for (const [index, value] of records.entries()) {
         const line = index + 1;
         try {
-          const value: unknown = JSON.parse(text);
+          if (value === NOT_JSON) throw refuse('attribute.invalid', 400, 'not JSON');
           // What JSON escapes could hide (a NUL, a lone surrogate, deep nesting) is refused here too.
           const problem = findTextProblem(value);
           if (problem) throw refuse('attribute.invalid', 400, problem);
-          const change = await check(source, value);
+          const change = check(source, value, holders);
           const key = `${change.kind === 'publish' ? change.published.holderId : change.holderId}/${change.kind === 'publish' ? change.published.typeCode : change.typeCode}`;
           const earlier = latest.get(key);
           if (earlier !== undefined) changes[earlier] = change;
           else latest.set(key, changes.push(change) - 1);
           results.push({ line, status: change.kind === 'publish' ? 'stored' : 'withdrawn' });
         } catch (error) {
-          if (error instanceof SyntaxError)
-            results.push({ line, status: 'refused', error: 'attribute.invalid', reason: 'not JSON' });
-          else if (isAppError(error))
+          if (isAppError(error))
             results.push({
               line,
               status: 'refused',

@@ -80,7 +80,12 @@ export async function appendAudit(trx: Kysely<Schema>, ...events: AuditEvent[]):
     prev = hash;
     return values;
   });
-  await trx.insertInto('audit_events').values(rows).execute();
+  // PostgreSQL takes at most 65,535 parameters a statement: a bulk change's rows go in slices.
+  for (let i = 0; i < rows.length; i += 4000)
+    await trx
+      .insertInto('audit_events')
+      .values(rows.slice(i, i + 4000))
+      .execute();
 }
 
 /** Runs `change` and appends its audit row in one transaction; returns what `change` returned. */

@@ -59,6 +59,18 @@ export function createLegalPersonsRepo(db: Kysely<Schema>) {
     },
 
     /** What a person sees under a credit code: the entity they are a member of, else their open claim to it. */
+    /** The current entity of each of these credit codes, in one query: code → id. */
+    async currentIdsByCode(codes: string[]): Promise<Map<string, string>> {
+      if (!codes.length) return new Map();
+      const rows = await db
+        .selectFrom('legal_persons')
+        .select(['id', 'credit_code'])
+        .where('credit_code', 'in', codes)
+        .where(current)
+        .execute();
+      return new Map(rows.map((row) => [row.credit_code, row.id]));
+    },
+
     findForMember(creditCode: string, personId: string): Promise<LegalPerson | undefined> {
       return db
         .selectFrom('legal_persons')

@@ -6,6 +6,7 @@
  */
 import test from 'ava';
 import * as client from 'openid-client';
+import { seedCitizens, syntheticIdNumber } from '../../src/bench/seed.ts';
 import { signInTo } from '../helpers/account.ts';
 import { Browser } from '../helpers/browser.ts';
 import { newCitizen, newCreditCode } from '../helpers/people.ts';
@@ -275,4 +276,25 @@ test('我的证照与数据: the person sees what was verified, by whom, when an
   t.regex(english.html, /<h2 id="item-\d">Driving licence<\/h2>/);
   t.regex(english.html, /<dd>C1, D<\/dd>/);
   t.regex((await browser.visit(`${yitong.issuer}/account?lang=zh-CN`)).html, /href="\/account\/data"/);
+});
+
+test('a full bulk request (10,000 people: more values than one PostgreSQL statement can carry) is stored whole, with its audit rows', async (t) => {
+  const { db } = yitong.server.container.database;
+  await seedCitizens(
+    { db, sealer: yitong.server.container.sealer },
+    { citizens: 10_000, password: 'seeded password 2026' },
+  );
+  const token = await sourceToken(['education']);
+  const lines = Array.from({ length: 10_000 }, (_, i) => JSON.stringify(education(syntheticIdNumber(i))));
+  const answer = await post(token, '/attributes/bulk', lines.join('\n'), 'application/x-ndjson');
+  t.is(answer.status, 200);
+  const results = (await answer.text()).trim().split('\n');
+  t.is(results.filter((line) => line.includes('"stored"')).length, 10_000);
+  const published = await db
+    .selectFrom('audit_events')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('action', '=', 'attribute.published')
+    .where('subject', 'like', 'bench-%')
+    .executeTakeFirstOrThrow();
+  t.true(Number(published.n) >= 10_000);
 });
