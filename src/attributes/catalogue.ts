@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { z } from 'zod';
+import { parseCertificateId } from '../certificates/identifier.ts';
 import { REGION_CODE } from '../identity/region-code.ts';
 import { isPlainLine } from '../text.ts';
 
@@ -36,6 +37,13 @@ const manifestSchema = z.strictObject({
     .min(1),
   sensitivity: z.enum(['general', 'sensitive']),
   retention_days: z.number().int().min(1).max(36_500),
+  /**
+   * An electronic certificate (电子证照) type: its GB/T 36904 type code. Each value then carries
+   * the certificate's identifier (`certificate_id`, of this type), its number and its status.
+   */
+  certificate: z
+    .strictObject({ type_code: z.string().regex(/^[0-9A-Z]{1,32}$/, 'must be 1–32 of 0–9 A–Z') })
+    .optional(),
   /** Each field of a value as people read it, in both languages. */
   labels: z.record(z.string(), z.strictObject({ 'zh-CN': line(50), en: line(100) })).default({}),
   schema: z.record(z.string(), z.unknown()),
@@ -66,6 +74,21 @@ function validator() {
   return ajv;
 }
 
+interface CertificateFields {
+  certificate_id?: unknown;
+  status?: unknown;
+}
+
+/** What a certificate value must be beyond its schema: an identifier of its own type, a status. */
+function certificateProblems(value: CertificateFields, typeCode: string): string[] {
+  const id = parseCertificateId(String(value.certificate_id ?? ''));
+  if (!id.ok) return [`/certificate_id: ${id.error}`];
+  if (id.value.typeCode !== typeCode) return [`/certificate_id: not of type ${typeCode}`];
+  if (!['valid', 'revoked', 'expired'].includes(String(value.status)))
+    return ['/status: must be valid, revoked or expired'];
+  return [];
+}
+
 export function checkManifest(file: string, json: unknown, ajv = validator()): AttributeType {
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success)
@@ -79,13 +102,15 @@ export function checkManifest(file: string, json: unknown, ajv = validator()): A
   } catch (error) {
     throw new CatalogueError(file, [`schema: ${(error as Error).message}`]);
   }
+  const { certificate } = parsed.data;
   return {
     ...parsed.data,
     check(value) {
-      if (validate(value)) return [];
-      return (validate.errors ?? []).map(
-        (e) => `${e.instancePath || '(value)'}: ${e.message ?? 'is not valid'}`,
-      );
+      if (!validate(value))
+        return (validate.errors ?? []).map(
+          (e) => `${e.instancePath || '(value)'}: ${e.message ?? 'is not valid'}`,
+        );
+      return certificate ? certificateProblems(value as CertificateFields, certificate.type_code) : [];
     },
   };
 }

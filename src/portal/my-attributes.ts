@@ -7,6 +7,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AttributeType } from '../attributes/catalogue.ts';
 import type { AttributesRepo } from '../attributes/repo.ts';
+import { isMessageKey } from '../messages/index.ts';
 import { render, tr } from '../web/render.ts';
 import type { PortalState } from './session.ts';
 
@@ -25,6 +26,8 @@ function fieldsOf(
   type: AttributeType | undefined,
   locale: 'zh-CN' | 'en',
   separator: string,
+  /** A field's value in words where it is a code people do not read (a certificate's status). */
+  words: (field: string, value: unknown) => string,
 ) {
   if (typeof value !== 'object' || value === null) return [{ name: '', text: String(value) }];
   const order = Object.keys(type?.labels ?? {});
@@ -33,7 +36,7 @@ function fieldsOf(
     .sort(([a], [b]) => rank(a) - rank(b))
     .map(([field, item]) => ({
       name: type?.labels[field]?.[locale] ?? field,
-      text: Array.isArray(item) ? item.map(String).join(separator) : String(item),
+      text: Array.isArray(item) ? item.map(String).join(separator) : words(field, item),
     }));
 }
 
@@ -49,7 +52,14 @@ export function myAttributesRoutes(deps: MyAttributesDeps): Router {
         const type = deps.catalogue.get(row.type_code);
         return {
           name: type ? type.name[locale] : row.type_code,
-          fields: fieldsOf(row.value, type, locale, tr(ctx, 'list.separator')),
+          fields: fieldsOf(row.value, type, locale, tr(ctx, 'list.separator'), (field, value) => {
+            const key = `certificate.status.${String(value)}`;
+            return type?.certificate && field === 'status' && isMessageKey(key)
+              ? tr(ctx, key)
+              : String(value);
+          }),
+          // A certificate that is revoked or expired says so next to its name.
+          status: type?.certificate ? (row.value as { status?: string }).status : undefined,
           source: (await deps.siteOf(row.source_client_id)).department,
           verifiedAt: row.verified_at,
           validUntil: row.valid_until,

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { CatalogueError, loadCatalogue } from '../../src/attributes/catalogue.ts';
+import { mod3736CheckCharacter } from '../../src/certificates/identifier.ts';
+import { creditCheckCharacter } from '../../src/identity/credit-code.ts';
 
 const SHIPPED = new URL('../../attributes/', import.meta.url).pathname;
 
@@ -90,4 +92,32 @@ test('a code defined twice, or a file that is not JSON, is refused by name', asy
   await t.throwsAsync(loadCatalogue(dir), { message: /b\.json: code: twice is defined twice/ });
   await writeFile(join(dir, 'b.json'), '{ not json');
   await t.throwsAsync(loadCatalogue(dir), { message: /b\.json: not JSON/ });
+});
+
+test('a certificate type’s value carries an identifier of its own type (GB/T 36904) and a status', async (t) => {
+  const licence = (await loadCatalogue(SHIPPED)).get('driving_licence');
+  const issuer = `11440000006940026${creditCheckCharacter('11440000006940026')}`;
+  const idOf = (typeCode: string) => {
+    const body = [typeCode, issuer, '2019081500001', '001'];
+    return `1.2.156.3005.2.${body.join('.')}.${mod3736CheckCharacter(body.join(''))}`;
+  };
+  const value = (certificate_id: string, status = 'valid') => ({
+    certificate_id,
+    number: '440106199001011234',
+    status,
+    classes: ['C1'],
+    first_issued_on: '2010-03-01',
+    valid_until: '2030-03-01',
+  });
+  t.deepEqual(licence?.check(value(idOf('JDCJSZ'))), []);
+  const right = idOf('JDCJSZ');
+  const wrong = `${right.slice(0, -1)}${right.endsWith('0') ? '1' : '0'}`;
+  t.deepEqual(
+    licence?.check(value(wrong)),
+    ['/certificate_id: certificate_id.check'],
+    'a wrong check character',
+  );
+  t.deepEqual(licence?.check(value(idOf('YYZZ'))), ['/certificate_id: not of type JDCJSZ']);
+  t.true((licence?.check(value(idOf('JDCJSZ'), 'lost')) ?? []).length > 0, 'an unknown status');
+  t.true((licence?.check({ ...value(idOf('JDCJSZ')), certificate_id: undefined }) ?? []).length > 0);
 });

@@ -7,6 +7,8 @@
 import test from 'ava';
 import * as client from 'openid-client';
 import { seedCitizens, syntheticIdNumber } from '../../src/bench/seed.ts';
+import { mod3736CheckCharacter } from '../../src/certificates/identifier.ts';
+import { creditCheckCharacter } from '../../src/identity/credit-code.ts';
 import { signInTo } from '../helpers/account.ts';
 import { Browser } from '../helpers/browser.ts';
 import { newCitizen, newCreditCode } from '../helpers/people.ts';
@@ -250,6 +252,9 @@ test('bulk JSON Lines: one result per line; the good ones stored, the bad ones r
 });
 
 test('我的证照与数据: the person sees what was verified, by whom, when and until when, in their language', async (t) => {
+  const issuer = `11440000006940026${creditCheckCharacter('11440000006940026')}`;
+  const body = ['JDCJSZ', issuer, '2019081500001', '001'];
+  const licenceId = `1.2.156.3005.2.${body.join('.')}.${mod3736CheckCharacter(body.join(''))}`;
   const person = newCitizen();
   await yitong.createCitizen(person);
   const token = await sourceToken(['education', 'driving_licence']);
@@ -260,7 +265,14 @@ test('我的证照与数据: the person sees what was verified, by whom, when an
     JSON.stringify({
       ...education(person.idNumber),
       type: 'driving_licence',
-      value: { classes: ['C1', 'D'], first_issued_on: '2010-03-01', valid_until: '2030-03-01' },
+      value: {
+        certificate_id: licenceId,
+        number: person.idNumber,
+        status: 'valid',
+        classes: ['C1', 'D'],
+        first_issued_on: '2010-03-01',
+        valid_until: '2030-03-01',
+      },
       valid_until: undefined,
     }),
   );
@@ -271,11 +283,55 @@ test('我的证照与数据: the person sees what was verified, by whom, when an
   t.regex(page.html, /<dt>毕业院校<\/dt><dd>中山大学<\/dd>/);
   t.regex(page.html, /省教育厅核验于 2026-11-30 ·\s*有效期至 2099-12-31/);
   t.regex(page.html, /<dt>准驾车型<\/dt><dd>C1、D<\/dd>/);
+  t.regex(page.html, /<dt>证照状态<\/dt><dd>有效<\/dd>/, 'a certificate’s status in words');
+  t.regex(page.html, new RegExp(`<dt>电子证照标识</dt><dd>${licenceId.replaceAll('.', '\\.')}</dd>`));
   t.regex(page.html, /长期有效/);
   const english = await browser.visit(`${yitong.issuer}/account/data?lang=en`);
   t.regex(english.html, /<h2 id="item-\d">Driving licence<\/h2>/);
   t.regex(english.html, /<dd>C1, D<\/dd>/);
   t.regex((await browser.visit(`${yitong.issuer}/account?lang=zh-CN`)).html, /href="\/account\/data"/);
+
+  // The issuing department revokes the licence: the page says so next to its name.
+  const revoked = await post(
+    token,
+    '/attributes',
+    JSON.stringify({
+      ...education(person.idNumber),
+      type: 'driving_licence',
+      value: {
+        certificate_id: licenceId,
+        number: person.idNumber,
+        status: 'revoked',
+        classes: ['C1', 'D'],
+        first_issued_on: '2010-03-01',
+        valid_until: '2030-03-01',
+      },
+      valid_until: undefined,
+    }),
+  );
+  t.is(revoked.status, 200);
+  t.regex(
+    (await browser.visit(`${yitong.issuer}/account/data`)).html,
+    /机动车驾驶证 <span class="blocked">· 已注销<\/span>/,
+  );
+  const forged = await post(
+    token,
+    '/attributes',
+    JSON.stringify({
+      ...education(person.idNumber),
+      type: 'driving_licence',
+      value: {
+        certificate_id: `${licenceId.slice(0, -1)}${licenceId.endsWith('0') ? '1' : '0'}`,
+        number: 'x',
+        status: 'valid',
+        classes: ['C1'],
+        first_issued_on: '2010-03-01',
+        valid_until: '2030-03-01',
+      },
+    }),
+  );
+  t.is(forged.status, 400, 'a certificate identifier with a wrong check character is refused');
+  t.like(await forged.json(), { error: 'attribute.value' });
 });
 
 test('a full bulk request (10,000 people: more values than one PostgreSQL statement can carry) is stored whole, with its audit rows', async (t) => {
