@@ -168,7 +168,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       catalogue,
       personIds: async (idNumbers) => {
         const keyOf = (idNumber: string) => sealer.index(idNumber);
-        const ids = await accountsRepo.activeIdsByHash(idNumbers.map(keyOf));
+        const ids = await accountsRepo.idsByHash(idNumbers.map(keyOf));
         return new Map(
           idNumbers.flatMap((n) => {
             const id = ids.get(keyOf(n).toString('base64url'));

@@ -55,6 +55,8 @@ export function createDeletionQueries(db: Kysely<Schema>) {
               .where('id', '=', personId),
           )
           .execute();
+        // What departments verified about the person goes with the account.
+        await trx.deleteFrom('attributes').where('holder_id', '=', personId).execute();
         await trx.deleteFrom('people').where('id', '=', personId).execute();
         await appendAudit(trx, audit);
         return true;

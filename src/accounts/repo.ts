@@ -127,8 +127,11 @@ export function createAccountsRepo(db: Kysely<Schema>) {
         .executeTakeFirst();
     },
 
-    /** The active accounts among these identity-number HMACs (a source's bulk publication), in one query. */
-    async activeIdsByHash(hmacs: Buffer[]): Promise<Map<string, string>> {
+    /**
+     * The accounts among these identity-number HMACs (a source's bulk publication), in one query;
+     * locked ones too, so that a source can still correct or withdraw what it said about them.
+     */
+    async idsByHash(hmacs: Buffer[]): Promise<Map<string, string>> {
       const ids = new Map<string, string>();
       // At most 65,535 parameters a statement: a 10,000-line bulk request is a few slices.
       for (let i = 0; i < hmacs.length; i += 10_000) {
@@ -136,7 +139,6 @@ export function createAccountsRepo(db: Kysely<Schema>) {
           .selectFrom('people')
           .select(['id', 'id_number_hmac'])
           .where('id_number_hmac', 'in', hmacs.slice(i, i + 10_000))
-          .where('status', '=', 'active')
           .execute();
         for (const row of rows) ids.set(Buffer.from(row.id_number_hmac).toString('base64url'), row.id);
       }

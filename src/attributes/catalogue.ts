@@ -89,6 +89,22 @@ function certificateProblems(value: CertificateFields, typeCode: string): string
   return [];
 }
 
+/**
+ * A value is an object, and every list in it is bounded (`maxItems` ≤ 1,000): validating
+ * `uniqueItems` costs the square of a list's length, and a source's record must stay cheap.
+ */
+function schemaShapeProblem(schema: Record<string, unknown>): string | undefined {
+  if (schema.type !== 'object') return 'a value must be an object ("type": "object")';
+  const unbounded = (node: unknown): boolean => {
+    if (typeof node !== 'object' || node === null) return false;
+    const record = node as Record<string, unknown>;
+    const list = 'items' in record || 'uniqueItems' in record || record.type === 'array';
+    if (list && !(typeof record.maxItems === 'number' && record.maxItems <= 1000)) return true;
+    return Object.values(record).some(unbounded);
+  };
+  return unbounded(schema.properties ?? {}) ? 'every list needs "maxItems" (at most 1000)' : undefined;
+}
+
 export function checkManifest(file: string, json: unknown, ajv = validator()): AttributeType {
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success)
@@ -96,6 +112,8 @@ export function checkManifest(file: string, json: unknown, ajv = validator()): A
       file,
       parsed.error.issues.map((issue) => `${issue.path.join('.') || '(manifest)'}: ${issue.message}`),
     );
+  const shape = schemaShapeProblem(parsed.data.schema);
+  if (shape) throw new CatalogueError(file, [`schema: ${shape}`]);
   let validate: ReturnType<typeof ajv.compile>;
   try {
     validate = ajv.compile(parsed.data.schema);
@@ -107,9 +125,10 @@ export function checkManifest(file: string, json: unknown, ajv = validator()): A
     ...parsed.data,
     check(value) {
       if (!validate(value))
-        return (validate.errors ?? []).map(
-          (e) => `${e.instancePath || '(value)'}: ${e.message ?? 'is not valid'}`,
-        );
+        // The first few problems are enough to fix a record; a flood of them is not.
+        return (validate.errors ?? [])
+          .slice(0, 10)
+          .map((e) => `${e.instancePath || '(value)'}: ${e.message ?? 'is not valid'}`);
       return certificate ? certificateProblems(value as CertificateFields, certificate.type_code) : [];
     },
   };

@@ -36,7 +36,11 @@ export function sourceRoutes(deps: {
     }
     const site = await deps.sites.find(token.clientId);
     if (!site?.publishes.size) throw new AppError('admin.forbidden', 403);
-    (ctx.state as { source: Source }).source = { clientId: token.clientId, publishes: site.publishes };
+    (ctx.state as { source: Source }).source = {
+      clientId: token.clientId,
+      department: site.department,
+      publishes: site.publishes,
+    };
     await next();
   }
 
@@ -51,7 +55,8 @@ export function sourceRoutes(deps: {
       throw new AppError('request.invalid', 415, {
         params: { detail: 'JSON Lines (application/x-ndjson) expected' },
       });
-    const lines = (await readText(ctx)).split('\n').filter((line) => line.trim());
+    // Blank lines keep their numbers, so each result names the line the source sent.
+    const lines = (await readText(ctx)).replace(/\n$/, '').split('\n');
     if (lines.length > BULK_LINES)
       throw new AppError('attribute.too_many', 413, { params: { max: BULK_LINES } });
     const results = await deps.sources.bulk(source(ctx), lines, ctx.ip);
@@ -71,7 +76,12 @@ async function readText(ctx: Context): Promise<string> {
     if (size > BULK_BYTES) throw new AppError('request.too_large', 413);
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new AppError('request.invalid', 400, { params: { detail: 'the body is not valid UTF-8' } });
+  }
   const problem = findTextProblem(text, 1);
   if (problem) throw new AppError('request.invalid', 400, { params: { detail: problem } });
   return text;

@@ -28,6 +28,8 @@ import type { AttributesRepo, Published } from './repo.ts';
 /** A source as its token shows it: the client and the types its manifest lets it publish. */
 export interface Source {
   clientId: string;
+  /** Its manifest's department: it must be one of the type's sources in the catalogue. */
+  department: string;
   publishes: ReadonlySet<string>;
 }
 
@@ -46,8 +48,12 @@ const record = z.strictObject({
   evidence: z.looseObject({ type: z.enum(['electronic_record', 'document']) }).optional(),
 });
 
-/** A line of a bulk request that did not parse. */
+/** A line of a bulk request that did not parse, was too long, or was empty (no result). */
 const NOT_JSON = Symbol('not JSON');
+const TOO_LONG = Symbol('too long');
+const BLANK = Symbol('blank');
+/** A record's length at most: what validation costs stays bounded (the single API allows 16 KiB). */
+const MAX_LINE = 64 * 1024;
 
 interface Holders {
   people: ReadonlyMap<string, string>;
@@ -100,7 +106,8 @@ export function createSources(deps: {
     const input = parsed.data;
     const type = deps.catalogue.get(input.type);
     if (!type) throw refuse('attribute.type_unknown', 400, input.type);
-    if (!source.publishes.has(type.code)) throw refuse('attribute.not_yours', 403, type.code);
+    const listed = type.sources.some((s) => s.department === source.department);
+    if (!source.publishes.has(type.code) || !listed) throw refuse('attribute.not_yours', 403, type.code);
     const holderId = holderOf(type, input.holder, holders);
     if (input.withdraw) return { kind: 'withdraw', holderId, typeCode: type.code };
 
@@ -192,6 +199,8 @@ export function createSources(deps: {
       // The last record for a holder and type wins, as if they had been sent one by one.
       const latest = new Map<string, number>();
       const records = lines.map((text) => {
+        if (!text.trim()) return BLANK;
+        if (text.length > MAX_LINE) return TOO_LONG;
         try {
           return JSON.parse(text) as unknown;
         } catch {
@@ -201,8 +210,11 @@ export function createSources(deps: {
       const holders = await holdersOf(records);
       for (const [index, value] of records.entries()) {
         const line = index + 1;
+        if (value === BLANK) continue;
         try {
           if (value === NOT_JSON) throw refuse('attribute.invalid', 400, 'not JSON');
+          if (value === TOO_LONG)
+            throw refuse('attribute.invalid', 400, `longer than ${MAX_LINE} characters`);
           // What JSON escapes could hide (a NUL, a lone surrogate, deep nesting) is refused here too.
           const problem = findTextProblem(value);
           if (problem) throw refuse('attribute.invalid', 400, problem);

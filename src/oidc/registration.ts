@@ -53,6 +53,9 @@ export function registrationFeature(deps: {
       throw new errors.InvalidClientMetadata(
         `scope not allowed for this department: ${notAllowed.join(' ')}`,
       );
+    // Publishing verified data is the province's decision, like the admin scopes: never self-given.
+    if (properties.publishes !== undefined)
+      throw new errors.InvalidClientMetadata('publishes is set by the province, not by registration');
     Object.assign(properties, { department: bound.department, region_code: region, scope });
 
     const manifest = Object.fromEntries(

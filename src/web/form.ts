@@ -43,7 +43,13 @@ export async function parseForm(ctx: Context, next: Next) {
       if (size > LIMIT) throw new AppError('request.too_large', 413);
       chunks.push(chunk as Buffer);
     }
-    const text = Buffer.concat(chunks).toString('utf8');
+    // Bytes that are not UTF-8 (a GBK body) are refused, never turned into U+FFFD and stored.
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    } catch {
+      refuse('the body is not valid UTF-8');
+    }
     const body =
       type === 'application/json' ? parseJsonObject(text) : Object.fromEntries(new URLSearchParams(text));
     checkValue(body);

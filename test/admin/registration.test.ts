@@ -236,3 +236,12 @@ test('admin scopes are never given through self-registration: not in a token, no
   t.is(answer.status, 400);
   t.like(await answer.json(), { error: 'invalid_client_metadata' });
 });
+
+test('a department cannot make its site a source of verified data: publishes is the province’s grant', async (t) => {
+  const answer = await register(
+    await issue(),
+    site({ grant_types: ['client_credentials'], publishes: ['household_registration'] }),
+  );
+  t.is(answer.status, 400);
+  t.like(await answer.json(), { error: 'invalid_client_metadata' });
+});

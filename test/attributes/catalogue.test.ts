@@ -85,7 +85,7 @@ test('a code defined twice, or a file that is not JSON, is refused by name', asy
     sources: [{ department: '部门', region_code: '440000' }],
     sensitivity: 'general',
     retention_days: 1,
-    schema: {},
+    schema: { type: 'object' },
   };
   await writeFile(join(dir, 'a.json'), JSON.stringify(type));
   await writeFile(join(dir, 'b.json'), JSON.stringify(type));
@@ -120,4 +120,25 @@ test('a certificate type’s value carries an identifier of its own type (GB/T 3
   t.deepEqual(licence?.check(value(idOf('YYZZ'))), ['/certificate_id: not of type JDCJSZ']);
   t.true((licence?.check(value(idOf('JDCJSZ'), 'lost')) ?? []).length > 0, 'an unknown status');
   t.true((licence?.check({ ...value(idOf('JDCJSZ')), certificate_id: undefined }) ?? []).length > 0);
+});
+
+test('a value that is not an object, or a list without maxItems, is refused at load', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'catalogue-'));
+  const type = (schema: unknown) => ({
+    code: 'bounded',
+    name: { 'zh-CN': '有界', en: 'Bounded' },
+    holder: 'person',
+    sources: [{ department: '部门', region_code: '440000' }],
+    sensitivity: 'general',
+    retention_days: 1,
+    schema,
+  });
+  await writeFile(join(dir, 'a.json'), JSON.stringify(type({ type: 'string' })));
+  await t.throwsAsync(loadCatalogue(dir), { message: /must be an object/ });
+  const list = {
+    type: 'object',
+    properties: { xs: { type: 'array', uniqueItems: true, items: { enum: [1] } } },
+  };
+  await writeFile(join(dir, 'a.json'), JSON.stringify(type(list)));
+  await t.throwsAsync(loadCatalogue(dir), { message: /maxItems/ });
 });

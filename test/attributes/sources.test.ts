@@ -57,10 +57,10 @@ test('embedded (PGlite): a source publishes and withdraws', async (t) => {
 });
 
 /** A source department's backend: a client-credentials token of a client publishing `types`. */
-async function sourceToken(types: string[] | undefined) {
+async function sourceToken(types: string[] | undefined, department = '省教育厅') {
   const { clientId, clientSecret } = await yitong.addClient({
-    client_name: '省教育厅数据接口',
-    department: '省教育厅',
+    client_name: `${department}数据接口`,
+    department,
     region_code: '440000',
     redirect_uris: [REDIRECT_URI],
     grant_types: ['client_credentials'],
@@ -155,6 +155,14 @@ test('only the types a source’s manifest lists; only a client-credentials toke
   t.like(await refused.json(), { error: 'attribute.not_yours' });
   t.is(await stored(sub, 'household_registration'), undefined);
 
+  // A client listing the type, of a department that is not one of the type's sources.
+  const pretender = await sourceToken(['household_registration'], '某区教育局');
+  const pretended = {
+    ...education(person.idNumber),
+    type: 'household_registration',
+    value: { address: 'x', relation_to_head: '户主' },
+  };
+  t.is((await post(pretender, '/attributes', JSON.stringify(pretended))).status, 403);
   const notASource = await sourceToken(undefined);
   t.is((await post(notASource, '/attributes', JSON.stringify(education(person.idNumber)))).status, 403);
   t.is((await post(undefined, '/attributes', JSON.stringify(education(person.idNumber)))).status, 401);
@@ -176,12 +184,6 @@ test('bad records are refused with a reason and change nothing; an unknown perso
     ],
     ['a bad identity number', education('110105194912310021'), 400, 'id_number.check'],
     ['an unknown person', education(newCitizen().idNumber), 422, 'attribute.holder_unknown'],
-    [
-      'an entity type for a person',
-      { ...education(person.idNumber), type: 'business_licence' },
-      400,
-      'attribute.holder_kind',
-    ],
     [
       'a verification in the future',
       { ...education(person.idNumber), verified_at: '2099-01-01T00:00:00Z' },
@@ -205,6 +207,15 @@ test('bad records are refused with a reason and change nothing; an unknown perso
     t.is(json.error, error, what);
     t.notRegex(json.error_description, /[\u4e00-\u9fff]/, `${what}: one language`);
   }
+  // The registry's own source, naming a person for an entity's type.
+  const registry = await sourceToken(['business_licence'], '省市场监督管理局');
+  const kind = await post(
+    registry,
+    '/attributes',
+    JSON.stringify({ ...education(person.idNumber), type: 'business_licence' }),
+  );
+  t.is(kind.status, 400);
+  t.like(await kind.json(), { error: 'attribute.holder_kind' });
   t.is((await post(token, '/attributes', 'not json')).status, 400);
   t.is((await post(token, '/attributes', '[]')).status, 400);
   t.is(await stored(sub), undefined, 'nothing stored');
@@ -257,10 +268,11 @@ test('我的证照与数据: the person sees what was verified, by whom, when an
   const licenceId = `1.2.156.3005.2.${body.join('.')}.${mod3736CheckCharacter(body.join(''))}`;
   const person = newCitizen();
   await yitong.createCitizen(person);
-  const token = await sourceToken(['education', 'driving_licence']);
+  const token = await sourceToken(['education']);
+  const police = await sourceToken(['driving_licence'], '省公安厅交通管理局');
   await post(token, '/attributes', JSON.stringify(education(person.idNumber)));
   await post(
-    token,
+    police,
     '/attributes',
     JSON.stringify({
       ...education(person.idNumber),
@@ -293,7 +305,7 @@ test('我的证照与数据: the person sees what was verified, by whom, when an
 
   // The issuing department revokes the licence: the page says so next to its name.
   const revoked = await post(
-    token,
+    police,
     '/attributes',
     JSON.stringify({
       ...education(person.idNumber),
@@ -315,7 +327,7 @@ test('我的证照与数据: the person sees what was verified, by whom, when an
     /机动车驾驶证 <span class="blocked">· 已注销<\/span>/,
   );
   const forged = await post(
-    token,
+    police,
     '/attributes',
     JSON.stringify({
       ...education(person.idNumber),
@@ -353,4 +365,36 @@ test('a full bulk request (10,000 people: more values than one PostgreSQL statem
     .where('subject', 'like', 'bench-%')
     .executeTakeFirstOrThrow();
   t.true(Number(published.n) >= 10_000);
+});
+
+test('bulk: blank lines keep the numbering; a line too long or bytes that are not UTF-8 are refused', async (t) => {
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const token = await sourceToken(['education']);
+  const good = JSON.stringify(education(person.idNumber));
+  const long = JSON.stringify(education(person.idNumber, { major: 'x'.repeat(70_000) }));
+  const answer = await post(token, '/attributes/bulk', `${good}\n\n${long}\n`, 'application/x-ndjson');
+  const results = (await answer.text())
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { line: number; status: string });
+  t.deepEqual(
+    results.map((r) => [r.line, r.status]),
+    [
+      [1, 'stored'],
+      [3, 'refused'],
+    ],
+  );
+  const gbk = Buffer.concat([
+    Buffer.from('{"holder":{"id_number":"'),
+    Buffer.from([0xb9, 0xe3, 0xd6, 0xdd]),
+    Buffer.from('"}}'),
+  ]);
+  const refused = await fetch(`${yitong.issuer}/sources/v1/attributes/bulk`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${token}` },
+    body: gbk,
+  });
+  t.is(refused.status, 400);
+  t.regex(((await refused.json()) as { error_description: string }).error_description, /not valid UTF-8/);
 });

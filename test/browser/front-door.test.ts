@@ -77,7 +77,11 @@ test('every page, in Chinese and English, on a phone and a desktop: no serious o
   await yitong.provePhone(sub, person.phone);
   // Something verified about them, for 我的证照与数据.
   await yitong.server.container.sources.publish(
-    { clientId: 'front-social', publishes: new Set(['social_insurance']) },
+    {
+      clientId: 'front-social',
+      department: '省人力资源和社会保障厅',
+      publishes: new Set(['social_insurance']),
+    },
     {
       holder: { id_number: person.idNumber },
       type: 'social_insurance',
