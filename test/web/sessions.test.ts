@@ -135,7 +135,7 @@ for (const backend of ['postgres', 'pglite'] as const) {
     t.false(await listsPhone());
     // Signing in again on the phone counts (the provider keeps the session's uid), from the
     // next second on: sign-in times are whole seconds, and one in the second of the end is ended.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     const again = await walkAuthorization(phone, hop.url, person);
     t.deepEqual(again.pages, ['login']);
     t.regex(again.callbackUrl, /[?&]code=/);
