@@ -367,6 +367,8 @@ listen postgres
   const { default: pg } = await import('pg');
   const reachesPrimary = async () => {
     const probe = new pg.Client({ connectionString: url });
+    // HAProxy may drop a probe between its query and its end: that is a failed probe, not a crash.
+    probe.on('error', () => {});
     try {
       await probe.connect();
       return (await probe.query('SELECT pg_is_in_recovery() AS standby')).rows[0]?.standby === false;
