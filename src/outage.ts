@@ -51,7 +51,12 @@ export function isOutage(error: unknown, depth = 0): boolean {
   if (typeof code === 'string' && (NETWORK.has(code) || POSTGRES.has(code) || code.startsWith('08')))
     return true;
   if (REDIS_ERRORS.has(error.name) || error.name === 'OutageError') return true;
-  if (error.constructor.name === 'ErrorReply' && REDIS_REPLY.test(error.message)) return true;
+  // node-redis names its error replies ErrorReply (v4) or SimpleError (v5 and later).
+  if (
+    ['ErrorReply', 'SimpleError', 'BlobError'].includes(error.constructor.name) &&
+    REDIS_REPLY.test(error.message)
+  )
+    return true;
   if (MESSAGES.test(error.message)) return true;
   const nested = (error as { cause?: unknown; errors?: unknown[] }).errors ?? [];
   return [(error as { cause?: unknown }).cause, ...nested].some((inner) => isOutage(inner, depth + 1));

