@@ -73,17 +73,6 @@ export function createAttributesRepo(db: Kysely<Schema>) {
         .orderBy('updated_at', 'desc')
         .execute();
     },
-
-    /** A holder's current (not withdrawn) value of a type. */
-    find(holderId: string, typeCode: string) {
-      return db
-        .selectFrom('attributes')
-        .selectAll()
-        .where('holder_id', '=', holderId)
-        .where('type_code', '=', typeCode)
-        .where('withdrawn_at', 'is', null)
-        .executeTakeFirst();
-    },
   };
 }
 

@@ -266,28 +266,26 @@ test('我的证照与数据: the person sees what was verified, by whom, when an
   const issuer = `11440000006940026${creditCheckCharacter('11440000006940026')}`;
   const body = ['JDCJSZ', issuer, '2019081500001', '001'];
   const licenceId = `1.2.156.3005.2.${body.join('.')}.${mod3736CheckCharacter(body.join(''))}`;
+  /** The traffic police's record of the person's driving licence, as the certificate it is. */
+  const licence = (certificate_id: string, status: string) => ({
+    ...education(person.idNumber),
+    type: 'driving_licence',
+    value: {
+      certificate_id,
+      number: person.idNumber,
+      status,
+      classes: ['C1', 'D'],
+      first_issued_on: '2010-03-01',
+      valid_until: '2030-03-01',
+    },
+    valid_until: undefined,
+  });
   const person = newCitizen();
   await yitong.createCitizen(person);
   const token = await sourceToken(['education']);
   const police = await sourceToken(['driving_licence'], '省公安厅交通管理局');
   await post(token, '/attributes', JSON.stringify(education(person.idNumber)));
-  await post(
-    police,
-    '/attributes',
-    JSON.stringify({
-      ...education(person.idNumber),
-      type: 'driving_licence',
-      value: {
-        certificate_id: licenceId,
-        number: person.idNumber,
-        status: 'valid',
-        classes: ['C1', 'D'],
-        first_issued_on: '2010-03-01',
-        valid_until: '2030-03-01',
-      },
-      valid_until: undefined,
-    }),
-  );
+  await post(police, '/attributes', JSON.stringify(licence(licenceId, 'valid')));
   const browser = new Browser();
   const page = await signInTo(browser, yitong.issuer, person, '/account/data');
   t.regex(page.html, /<h1>我的证照与数据<\/h1>/);
@@ -304,23 +302,7 @@ test('我的证照与数据: the person sees what was verified, by whom, when an
   t.regex((await browser.visit(`${yitong.issuer}/account?lang=zh-CN`)).html, /href="\/account\/data"/);
 
   // The issuing department revokes the licence: the page says so next to its name.
-  const revoked = await post(
-    police,
-    '/attributes',
-    JSON.stringify({
-      ...education(person.idNumber),
-      type: 'driving_licence',
-      value: {
-        certificate_id: licenceId,
-        number: person.idNumber,
-        status: 'revoked',
-        classes: ['C1', 'D'],
-        first_issued_on: '2010-03-01',
-        valid_until: '2030-03-01',
-      },
-      valid_until: undefined,
-    }),
-  );
+  const revoked = await post(police, '/attributes', JSON.stringify(licence(licenceId, 'revoked')));
   t.is(revoked.status, 200);
   t.regex(
     (await browser.visit(`${yitong.issuer}/account/data`)).html,
@@ -329,18 +311,7 @@ test('我的证照与数据: the person sees what was verified, by whom, when an
   const forged = await post(
     police,
     '/attributes',
-    JSON.stringify({
-      ...education(person.idNumber),
-      type: 'driving_licence',
-      value: {
-        certificate_id: `${licenceId.slice(0, -1)}${licenceId.endsWith('0') ? '1' : '0'}`,
-        number: 'x',
-        status: 'valid',
-        classes: ['C1'],
-        first_issued_on: '2010-03-01',
-        valid_until: '2030-03-01',
-      },
-    }),
+    JSON.stringify(licence(`${licenceId.slice(0, -1)}${licenceId.endsWith('0') ? '1' : '0'}`, 'valid')),
   );
   t.is(forged.status, 400, 'a certificate identifier with a wrong check character is refused');
   t.like(await forged.json(), { error: 'attribute.value' });
