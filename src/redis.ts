@@ -27,7 +27,8 @@ function clientOptions(options: RedisOptions) {
     commandOptions: { timeout: options.commandTimeoutMs ?? 800 },
     socket: {
       connectTimeout: 1000,
-      reconnectStrategy: (retries: number) => Math.min(retries * 100, 2000),
+      // Every half second at most: Redis back (or a promoted replica found) is noticed soon.
+      reconnectStrategy: (retries: number) => Math.min(retries * 100, 500),
     },
   };
 }
@@ -41,6 +42,9 @@ function createTopology(target: RedisTarget, options: RedisOptions): RedisClient
       rootNodes: target.nodes.map((url) => ({ url })),
       defaults: common,
       commandOptions: common.commandOptions,
+      // A dead master answers nothing (no MOVED to learn from): re-read the slot map 1 s into
+      // its reconnection attempts, and about each second after, until the promoted replica shows.
+      topologyRefreshOnReconnectionAttemptStrategy: 1000,
     }) as unknown as RedisClient;
   return createSentinel({
     name: target.name,

@@ -116,8 +116,9 @@ export interface PrivateRedisCluster {
   nodes: string[];
   /** The ports of the nodes that are masters now. */
   masters(): Promise<number[]>;
+  /** SIGKILL, then until the live nodes have marked it failed. */
   kill(port: number): Promise<void>;
-  /** Until every live node says the cluster is ok (a failover done). */
+  /** Until every live node says the cluster is ok and every replica is in sync (a failover done). */
   healthy(): Promise<void>;
 }
 
@@ -143,6 +144,10 @@ export async function privateRedisCluster(
         join(dir, `nodes-${port}.conf`),
         '--cluster-node-timeout',
         '1000',
+        // A replica that never finished its first sync refuses to fail over ("disconnected from
+        // master for longer than allowed"): sync at once instead of after the default 5 s.
+        '--repl-diskless-sync-delay',
+        '0',
         '--save',
         '',
         '--appendonly',
@@ -174,9 +179,19 @@ export async function privateRedisCluster(
   const healthy = async () => {
     for (let tries = 0; tries < 200; tries++) {
       const states = await Promise.all(
-        alive().map((port) => cli(port, 'cluster', 'info').then((out) => out.stdout)),
+        alive().map(async (port) => {
+          const [cluster, replication] = await Promise.all([
+            cli(port, 'cluster', 'info'),
+            cli(port, 'info', 'replication'),
+          ]);
+          return (
+            cluster.stdout.includes('cluster_state:ok') &&
+            (replication.stdout.includes('role:master') ||
+              replication.stdout.includes('master_link_status:up'))
+          );
+        }),
       );
-      if (states.every((info) => info.includes('cluster_state:ok'))) return;
+      if (states.every(Boolean)) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error('the Redis cluster did not become healthy');
@@ -204,6 +219,17 @@ export async function privateRedisCluster(
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;
+      const [witness] = alive();
+      for (let tries = 0; tries < 100; tries++) {
+        const { stdout } = await cli(witness as number, 'cluster', 'nodes');
+        const flags = stdout
+          .split('\n')
+          .find((line) => line.includes(`:${port}@`))
+          ?.split(' ')[2];
+        if (flags?.split(',').includes('fail')) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`the Redis cluster did not notice that :${port} is gone`);
     },
     healthy,
   };
