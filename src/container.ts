@@ -198,6 +198,8 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
         clients: clientsRepo,
         accounts,
         legalPersons,
+        catalogue,
+        attributes: attributesRepo,
         logger,
         outages,
       }),

@@ -279,8 +279,17 @@ export function createAccountsService(
         details: { client_id: clientId, ...details },
       }),
     /** Claims released to a site (in an ID token or at userinfo): which, to whom. */
-    recordRelease: (personId: string, details: { client_id: string; use: string; claims: string[] }) =>
-      repo.recordAudit({ actor: 'system', action: 'claims.released', subject: personId, details }),
+    recordRelease: (
+      personId: string,
+      details: {
+        client_id: string;
+        use: string;
+        claims: string[];
+        /** Verified items: each with the department it came from; and the service item and purpose. */
+        items?: Array<{ item: string; source: string }>;
+        purpose?: { service_item: string; purpose: string };
+      },
+    ) => repo.recordAudit({ actor: 'system', action: 'claims.released', subject: personId, details }),
     /** Decrypts the identity number, only to release it under the `id_number` scope. */
     revealIdNumber: (person: Person) => sealer.open(person.idNumberEnc),
   };

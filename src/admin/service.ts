@@ -127,8 +127,9 @@ export function createAdminService(deps: AdminDeps) {
     if (isRegionCode(region)) require(admin, region, true);
     if (listsAdminScope(manifest.scope) && !isProvinceAdmin(admin))
       throw new AppError('admin.client.admin_scope', 403);
-    // Writing verified data about people is the province's grant too.
-    if (manifest.publishes !== undefined && !isProvinceAdmin(admin))
+    // Writing verified data about people, and naming the service items a site may ask for
+    // sensitive data for, are the province's grants too.
+    if ((manifest.publishes !== undefined || manifest.service_items !== undefined) && !isProvinceAdmin(admin))
       throw new AppError('admin.client.admin_scope', 403);
     try {
       return await save();

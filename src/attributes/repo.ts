@@ -63,6 +63,17 @@ export function createAttributesRepo(db: Kysely<Schema>) {
       });
     },
 
+    /** The current values of these types held by these holders (a person, and the entity they act for). */
+    heldBy(holderIds: string[], typeCodes: string[]) {
+      return db
+        .selectFrom('attributes')
+        .select(['holder_id', 'type_code', 'value', 'verified_at', 'valid_until', 'source_client_id'])
+        .where('holder_id', 'in', holderIds)
+        .where('type_code', 'in', typeCodes)
+        .where('withdrawn_at', 'is', null)
+        .execute();
+    },
+
     /** Everything verified about a holder that its source has not withdrawn, newest first. */
     listForHolder(holderId: string) {
       return db

@@ -21,6 +21,9 @@ export const SUPPORTED_SCOPES = [
   'admin:read',
 ] as const;
 
+/** A verified attribute type's scope (`verified:education`); the provider knows which types exist. */
+export const VERIFIED_SCOPE = /^verified:[a-z][a-z0-9_]{2,47}$/;
+
 export function manifestSchema(options: { production: boolean }) {
   const siteUrl = z.string().refine((value) => isAllowedSiteUrl(value, options.production), {
     message: options.production
@@ -67,9 +70,9 @@ export function manifestSchema(options: { production: boolean }) {
             value
               .split(' ')
               .filter(Boolean)
-              .every((s) => (SUPPORTED_SCOPES as readonly string[]).includes(s)),
+              .every((s) => (SUPPORTED_SCOPES as readonly string[]).includes(s) || VERIFIED_SCOPE.test(s)),
           {
-            message: `must list only supported scopes: ${SUPPORTED_SCOPES.join(' ')}`,
+            message: `must list only supported scopes: ${SUPPORTED_SCOPES.join(' ')}, verified:<attribute type>`,
           },
         )
         .default(''),
@@ -87,6 +90,19 @@ export function manifestSchema(options: { production: boolean }) {
       publishes: z
         .array(z.string().regex(/^[a-z][a-z0-9_]{2,47}$/, 'must be attribute type codes'))
         .max(50)
+        .optional(),
+      /**
+       * The service items (政务服务事项: code and name) the site may name as the purpose of asking
+       * for a sensitive attribute type; set by the province, like `publishes`.
+       */
+      service_items: z
+        .array(
+          z.strictObject({
+            code: z.string().regex(/^[0-9A-Z-]{1,40}$/, 'must be 1–40 of 0–9, A–Z and -'),
+            name: line(100),
+          }),
+        )
+        .max(100)
         .optional(),
       contacts: z.array(z.string()).optional(),
       default_acr_values: z

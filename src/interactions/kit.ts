@@ -12,6 +12,7 @@ export type Form = Record<string, string>;
 
 export function createInteractionKit(provider: Provider) {
   return {
+    provider,
     async details(ctx: Context) {
       try {
         return await provider.interactionDetails(ctx.req, ctx.res);

@@ -9,16 +9,18 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { IdentityLevels } from '../accounts/identity-levels.ts';
 import type { AccountsService } from '../accounts/service.ts';
+import type { AttributesRepo } from '../attributes/repo.ts';
 import type { OneTimeCodes } from '../auth/one-time-codes.ts';
 import type { PasskeyService } from '../auth/passkeys.ts';
 import type { SignIn } from '../auth/sign-in.ts';
-import { SUPPORTED_SCOPES } from '../clients/manifest.ts';
 import { AppError, isAppError } from '../errors.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 import { ENTITY_PROMPT, IDENTITY_PROMPT } from '../oidc/policy.ts';
+import type { Catalogue } from '../oidc/verified-claims.ts';
 import { formOf, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render, renderWithError, tr } from '../web/render.ts';
+import { consentRoutes } from './consent.ts';
 import { entityRoutes } from './entity.ts';
 import { identityRoutes } from './identity.ts';
 import { createInteractionKit, type Form } from './kit.ts';
@@ -31,6 +33,8 @@ export interface InteractionDeps {
   codes: OneTimeCodes;
   levels: IdentityLevels;
   legalPersons: LegalPersonsService;
+  catalogue: Catalogue;
+  attributesRepo: Pick<AttributesRepo, 'heldBy'>;
 }
 
 /**
@@ -64,21 +68,7 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
     }
     if (interaction.prompt.name === IDENTITY_PROMPT) return identityRoutes.show(ctx, kit, deps, interaction);
     if (interaction.prompt.name === ENTITY_PROMPT) return entityRoutes.show(ctx, kit, deps, interaction);
-    const person = await accounts.findPerson(str(interaction.session?.accountId));
-    if (!person) throw new AppError('interaction.expired', 400);
-    // Only scopes we describe: a site cannot put words of its own on the consent page.
-    const scopes = str(interaction.params.scope)
-      .split(' ')
-      .filter((scope) => scope !== 'openid' && (SUPPORTED_SCOPES as readonly string[]).includes(scope));
-    render(ctx, 'consent', {
-      title: 'consent.title',
-      uid: interaction.uid,
-      client: site,
-      scopes: ['openid', ...scopes],
-      person: { name: person.name, masked: person.idNumberMasked },
-      // A number never proved is not released (oidc/accounts.ts): the page says so rather than promise it.
-      phoneProved: Boolean(person.phone && person.phoneVerifiedAt),
-    });
+    return consentRoutes.show(ctx, kit, deps, interaction);
   });
 
   router.post('/interaction/:uid/login', async (ctx) => {
@@ -101,31 +91,6 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
         error,
       );
     }
-  });
-
-  router.post('/interaction/:uid/consent', async (ctx) => {
-    requireCsrf(ctx, formOf(ctx)._csrf);
-    const interaction = await kit.details(ctx);
-    const accountId = interaction.session?.accountId;
-    const clientId = str(interaction.params.client_id);
-    if (interaction.prompt.name !== 'consent' || !accountId) throw new AppError('interaction.expired', 400);
-    const grant = interaction.grantId
-      ? ((await provider.Grant.find(interaction.grantId)) ?? new provider.Grant({ accountId, clientId }))
-      : new provider.Grant({ accountId, clientId });
-    const missing = interaction.prompt.details as {
-      missingOIDCScope?: string[];
-      missingOIDCClaims?: string[];
-    };
-    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
-    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-    const grantId = await grant.save();
-    await accounts.saveConsent(
-      accountId,
-      clientId,
-      (grant.getOIDCScope() ?? '').split(' ').filter(Boolean),
-      ctx.ip,
-    );
-    await kit.finish(ctx, { consent: { grantId } });
   });
 
   router.post('/interaction/:uid/abort', async (ctx) => {
@@ -165,6 +130,7 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
   router.use(strongAuth.router.routes());
   router.use(identityRoutes.router(kit, deps).routes());
   router.use(entityRoutes.router(kit, deps).routes());
+  router.use(consentRoutes.router(kit, deps).routes());
 
   function renderRegister(
     ctx: Context,

@@ -7,6 +7,8 @@ import type { Account, KoaContextWithOIDC } from 'oidc-provider';
 import { signInEnded } from '../accounts/repo.ts';
 import type { AccountsService } from '../accounts/service.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
+import { purposeOf } from './verified-claims.ts';
+import type { VerifiedRelease } from './verified-release.ts';
 
 /** Scope → claims. The consent page describes each scope in plain words (messages.ts `scope.*`). */
 export const SCOPE_CLAIMS = {
@@ -84,6 +86,7 @@ export function createTokenCheck(accounts: Pick<AccountsService, 'findPerson'>) 
 export function createFindAccount(
   accounts: Pick<AccountsService, 'findPerson' | 'revealIdNumber' | 'recordRelease'>,
   legalPersons: Pick<LegalPersonsService, 'currentAt'>,
+  release: VerifiedRelease,
 ) {
   return async (ctx: KoaContextWithOIDC, sub: string, token?: object): Promise<Account | undefined> => {
     const person = await accounts.findPerson(sub);
@@ -95,14 +98,24 @@ export function createFindAccount(
     if (signInEnded(person, signIn)) return undefined;
     return {
       accountId: person.id,
-      async claims(use, scope) {
+      async claims(use, scope, requested) {
         const scopes = new Set(scope.split(' '));
-        const clientId = ctx.oidc.client?.clientId;
+        const client = ctx.oidc.client;
+        const clientId = client?.clientId;
         // Looked up when released, so a revoked authorisation stops showing at once.
         const entity =
           scopes.has('legal_person') && clientId
             ? await legalPersons.currentAt(person.id, clientId)
             : undefined;
+        const verified = await release({
+          ctx,
+          person,
+          entityId: entity?.id,
+          scopes,
+          granted: new Set(ctx.oidc.grant?.getOIDCScope().split(' ')),
+          request: requested,
+          siteScopes: new Set(String(client?.scope ?? '').split(' ')),
+        });
         const claims = {
           sub: person.id,
           ...(scopes.has('profile') && {
@@ -127,11 +140,23 @@ export function createFindAccount(
               sub: entity.id,
             },
           }),
+          ...verified.claims,
         };
         if (clientId) {
-          // What the site receives: the ID token carries the `openid` claims only (userinfo the rest).
-          const released = Object.keys(claims).filter((key) => use !== 'id_token' || OPENID_CLAIMS.has(key));
-          await accounts.recordRelease(person.id, { client_id: clientId, use, claims: released });
+          // What the site receives: the ID token carries the `openid` claims only (userinfo the
+          // rest), and what the `claims` parameter asked of it.
+          const asked = new Set(Object.keys(requested ?? {}));
+          const released = Object.keys(claims).filter(
+            (key) => !key.startsWith('_') && (use !== 'id_token' || OPENID_CLAIMS.has(key) || asked.has(key)),
+          );
+          const purpose = verified.items.length ? purposeOf(ctx) : undefined;
+          await accounts.recordRelease(person.id, {
+            client_id: clientId,
+            use,
+            claims: released,
+            ...(verified.items.length && { items: verified.items }),
+            ...(purpose && { purpose }),
+          });
         }
         return claims;
       },

@@ -13,6 +13,7 @@ import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountsService } from '../accounts/service.ts';
 import { requiredAcrFor, satisfies } from '../auth/strength.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
+import { type Catalogue, requestedItems, scopeOf } from './verified-claims.ts';
 
 const { base, Check, Prompt } = interactionPolicy;
 
@@ -38,6 +39,7 @@ export const wantsLegalPerson = (ctx: KoaContextWithOIDC) =>
 export function createPolicy(
   accounts: Pick<AccountsService, 'findPerson'>,
   legalPersons: Pick<LegalPersonsService, 'currentAt'>,
+  catalogue: Catalogue,
 ) {
   const policy = base();
   policy
@@ -90,6 +92,20 @@ export function createPolicy(
       }),
     ),
     2,
+  );
+  // A verified item asked for with the `claims` parameter (not by scope) is consented item by
+  // item, like one asked for by scope: its scope is then granted, or rejected (not asked again).
+  policy.get('consent')?.checks.add(
+    new Check('verified_items_missing', 'verified data items not yet consented', (ctx) => {
+      const { grant, client, params } = ctx.oidc;
+      if (!params?.claims || !grant || !client) return Check.NO_NEED_TO_PROMPT;
+      const allowed = new Set(String(client.scope ?? '').split(' '));
+      const encountered = new Set(grant.getOIDCScopeEncountered().split(' '));
+      const missing = [...requestedItems(params, catalogue)].some(
+        (item) => allowed.has(scopeOf(item)) && !encountered.has(scopeOf(item)),
+      );
+      return missing ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    }),
   );
   return policy;
 }

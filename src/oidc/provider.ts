@@ -4,7 +4,7 @@
  * introspection, RP-initiated and back-channel logout, client credentials, PAR, DPoP.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import type { JWK } from 'jose';
+import { importJWK, type JWK, SignJWT } from 'jose';
 import Provider, {
   type Adapter,
   type ClientMetadata,
@@ -15,6 +15,7 @@ import Provider, {
 import type { Logger } from 'pino';
 import { SESSION_HOURS } from '../accounts/repo.ts';
 import type { AccountsService } from '../accounts/service.ts';
+import type { AttributesRepo } from '../attributes/repo.ts';
 import { ACR } from '../auth/strength.ts';
 import { SUPPORTED_SCOPES } from '../clients/manifest.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
@@ -29,9 +30,22 @@ import { createFindAccount, createTokenCheck, SCOPE_CLAIMS } from './accounts.ts
 import { createOutboundFetch, createOutboundPolicy } from './outbound.ts';
 import { createPolicy } from './policy.ts';
 import { hideStoredSecret, registrationFeature } from './registration.ts';
+import {
+  type Catalogue,
+  checkAuthorizationDetails,
+  purposeIn,
+  SERVICE_ITEM_TYPE,
+  TRUST_FRAMEWORK,
+  verifiedRequestOf,
+  verifiedScopes,
+} from './verified-claims.ts';
+import { createVerifiedRelease } from './verified-release.ts';
 
 export interface ProviderDeps {
-  config: Pick<Config, 'issuer' | 'production' | 'secrets' | 'outboundAllowedNetworks' | 'proxyHops'>;
+  config: Pick<
+    Config,
+    'issuer' | 'production' | 'secrets' | 'outboundAllowedNetworks' | 'proxyHops' | 'certificateLibraryUrl'
+  >;
   signingKeys: JWK[];
   artifacts: (model: string) => Adapter;
   /** Kept by the container across rebuilds of the provider (a rotated key): its cache with it. */
@@ -39,6 +53,9 @@ export interface ProviderDeps {
   clients: Pick<ClientsRepo, 'findEnabledClient' | 'upsertClient' | 'disable' | 'findRegistrationGrant'>;
   accounts: AccountsService;
   legalPersons: LegalPersonsService;
+  /** The verified attribute types and their values (oidc/verified-claims.ts). */
+  catalogue: Catalogue;
+  attributes: Pick<AttributesRepo, 'heldBy'>;
   logger: Logger;
   outages: Pick<Outages, 'down'>;
 }
@@ -74,6 +91,17 @@ export function createProvider(deps: ProviderDeps): Provider {
   const { clientAdapter } = deps;
   const stillSignedIn = createTokenCheck(accounts);
   const epochSeconds = () => Math.floor(Date.now() / 1000);
+  const typeScopes = verifiedScopes(deps.catalogue);
+  const codes = [...deps.catalogue.keys()];
+  const release = createVerifiedRelease({
+    catalogue: deps.catalogue,
+    attributes: deps.attributes,
+    departmentOf: async (clientId) =>
+      String((await provider.Client.find(clientId))?.metadata().department ?? ''),
+    library: config.certificateLibraryUrl
+      ? { url: config.certificateLibraryUrl, sign: signWith(deps.signingKeys[0]) }
+      : undefined,
+  });
   const configuration: Configuration = {
     routes: { end_session: END_SESSION_PATH },
 
@@ -87,11 +115,34 @@ export function createProvider(deps: ProviderDeps): Provider {
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
-    findAccount: createFindAccount(accounts, deps.legalPersons),
-    claims: SCOPE_CLAIMS,
+    findAccount: createFindAccount(accounts, deps.legalPersons, release),
+    claims: { ...SCOPE_CLAIMS, ...typeScopes },
     // The ID token of the code flow carries the `openid` claims only; the rest come from userinfo.
     conformIdTokenClaims: true,
-    scopes: [...SUPPORTED_SCOPES],
+    scopes: [...SUPPORTED_SCOPES, ...Object.keys(typeScopes)],
+    // A sensitive type is asked for with a service item and purpose (RFC 9396 `authorization_details`
+    // of our one type), or not at all. The engine's RAR feature is not used: it binds details to a
+    // resource server's tokens, and these are about UserInfo; the consent page keeps the purpose in
+    // the grant, and each access token carries the purpose it was issued for.
+    extraParams: {
+      authorization_details: (ctx, value, client) =>
+        checkAuthorizationDetails(ctx, value, client.metadata().service_items, deps.catalogue),
+    },
+    extraTokenClaims: (ctx, token) => {
+      const purpose = token.kind === 'AccessToken' ? purposeIn(ctx.oidc.grant?.rar) : undefined;
+      return purpose ? { purpose } : undefined;
+    },
+    // OpenID Connect for Identity Assurance 1.0: what Yitong's verified_claims can hold.
+    discovery: {
+      verified_claims_supported: true,
+      trust_frameworks_supported: [TRUST_FRAMEWORK],
+      evidence_supported: ['document', 'electronic_record'],
+      documents_supported: ['idcard'],
+      documents_check_methods_supported: ['vpip'],
+      electronic_records_supported: ['population_register', ...codes],
+      claims_in_verified_claims_supported: ['name', 'birthdate', 'gender', ...codes],
+      authorization_details_types_supported: [SERVICE_ITEM_TYPE],
+    },
     acrValues: Object.values(ACR),
     responseTypes: ['code', 'none'],
     clients: [accountClient(config)],
@@ -123,6 +174,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         'category',
         'purpose',
         'publishes',
+        'service_items',
         'min_identity_level',
       ],
       validator(_ctx, key, value) {
@@ -145,6 +197,17 @@ export function createProvider(deps: ProviderDeps): Provider {
           token.clientId === client.clientId && (await stillSignedIn(token)),
       },
       clientCredentials: { enabled: true },
+      // No resource servers besides Yitong itself: every token is for UserInfo and the admin API.
+      // (With the feature on, the engine asks `authorization_details` for a resource indicator.)
+      resourceIndicators: { enabled: false },
+      // `verified_claims` in its object form (an array is refused with a reason: verified-claims.ts).
+      claimsParameter: {
+        enabled: true,
+        assertClaimsParameter: (_ctx, claims) => {
+          verifiedRequestOf(claims.userinfo);
+          verifiedRequestOf(claims.id_token);
+        },
+      },
       backchannelLogout: { enabled: true },
       pushedAuthorizationRequests: { enabled: true },
       dPoP: { enabled: true },
@@ -176,7 +239,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: createPolicy(accounts, deps.legalPersons),
+      policy: createPolicy(accounts, deps.legalPersons, deps.catalogue),
     },
     loadExistingGrant: (ctx) => loadGrant(ctx, accounts),
     clientBasedCORS: (_ctx, origin, client) =>
@@ -264,6 +327,17 @@ export function createProvider(deps: ProviderDeps): Provider {
     ctx.state.outage = true;
   });
   return provider;
+}
+
+/** Signs the certificate library's short-lived tokens with the current signing key. */
+function signWith(jwk: JWK | undefined) {
+  return async (payload: Record<string, unknown>) => {
+    if (!jwk) throw new Error('no signing key');
+    const alg = jwk.alg ?? 'ES256';
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg, kid: jwk.kid, typ: 'at+jwt' })
+      .sign(await importJWK(jwk, alg));
+  };
 }
 
 /** A pairwise site's own `sub` for a person: keyed, stable, not linkable across sectors. */

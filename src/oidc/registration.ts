@@ -54,8 +54,9 @@ export function registrationFeature(deps: {
         `scope not allowed for this department: ${notAllowed.join(' ')}`,
       );
     // Publishing verified data is the province's decision, like the admin scopes: never self-given.
-    if (properties.publishes !== undefined)
-      throw new errors.InvalidClientMetadata('publishes is set by the province, not by registration');
+    for (const field of ['publishes', 'service_items'])
+      if (properties[field] !== undefined)
+        throw new errors.InvalidClientMetadata(`${field} is set by the province, not by registration`);
     Object.assign(properties, { department: bound.department, region_code: region, scope });
 
     const manifest = Object.fromEntries(

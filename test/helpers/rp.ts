@@ -64,13 +64,15 @@ export interface Walk {
 
 /**
  * Walks an authorization request through the provider like a person would: signs in when asked
- * (with `credentials`), consents when asked, and stops at the redirect back to the site.
+ * (with `credentials`), consents when asked (leaving each verified item ticked, as the page
+ * offers it, except those in `decline`), and stops at the redirect back to the site.
  */
 export async function walkAuthorization(
   browser: Browser,
   url: string,
   credentials?: { idNumber: string; password: string },
   redirectUri = REDIRECT_URI,
+  decline: string[] = [],
 ): Promise<Walk> {
   const pages: string[] = [];
   let consentHtml: string | undefined;
@@ -95,7 +97,17 @@ export async function walkAuthorization(
       consentHtml = page.html;
       page = await browser.visit(
         new URL(formAction(page.html, '/consent'), page.url).href,
-        { form: { _csrf: hiddenField(page.html, '_csrf') } },
+        {
+          form: {
+            _csrf: hiddenField(page.html, '_csrf'),
+            ...Object.fromEntries(
+              [...page.html.matchAll(/name="(item_[a-z0-9_]+)" checked(?! disabled)/g)]
+                .map((match) => match[1] as string)
+                .filter((name) => !decline.includes(name.slice('item_'.length)))
+                .map((name) => [name, 'on']),
+            ),
+          },
+        },
         redirectUri,
       );
     } else {
