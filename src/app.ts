@@ -110,7 +110,7 @@ export function createApp(container: Container): Koa {
   );
   ours.use(adminRoutes({ portal, admin: container.admin, siteName: container.directory.name }).routes());
   ours.use(homeRoutes({ portal, clientsRepo: container.clientsRepo }).routes());
-  ours.use(developerRoutes(config).routes());
+  ours.use(developerRoutes(config, container.catalogue).routes());
   app.use(ours.routes());
   app.use(ours.allowedMethods());
 

@@ -177,6 +177,10 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
         );
       },
       entityIds: legalPersonsRepo.currentIdsByCode,
+      idNumberOf: async (personId) => {
+        const person = await accounts.findPerson(personId);
+        return person && accounts.revealIdNumber(person);
+      },
     });
     const legalPersons = createLegalPersonsService({
       repo: legalPersonsRepo,

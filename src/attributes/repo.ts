@@ -1,7 +1,9 @@
 /** SQL for verified attributes: one current value per holder and type, as its source published it. */
-import type { Kysely } from 'kysely';
-import { type AuditEvent, appendAudit } from '../audit/repo.ts';
+import { type Kysely, sql } from 'kysely';
+import { type AuditEvent, appendAudit, withAudit } from '../audit/repo.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import type { Schema } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
 
 export interface Published {
   holderId: string;
@@ -72,6 +74,83 @@ export function createAttributesRepo(db: Kysely<Schema>) {
         .where('type_code', 'in', typeCodes)
         .where('withdrawn_at', 'is', null)
         .execute();
+    },
+
+    /** Which sites received which of the person's items, and when last (from the ledger). */
+    async receivedBy(personId: string) {
+      const rows = await sql<{ item: string; client_id: string; last: Date }>`
+        select item->>'item' as item, details->>'client_id' as client_id, max(at) as last
+        from audit_events, jsonb_array_elements(details->'items') as item
+        where subject = ${personId} and action = 'claims.released' and details ? 'items'
+        group by 1, 2 order by 3 desc`.execute(db);
+      return rows.rows;
+    },
+
+    /**
+     * A person's "this is wrong" about one of their values, sent to the department that
+     * published it; false when there is no such value. One open request per type (409).
+     */
+    async requestCorrection(holderId: string, typeCode: string, message: string, audit: AuditEvent) {
+      try {
+        return await withAudit(db, audit, async (trx) => {
+          const inserted = await trx
+            .insertInto('attribute_corrections')
+            .columns(['holder_id', 'type_code', 'source_client_id', 'message'])
+            .expression((eb) =>
+              eb
+                .selectFrom('attributes')
+                .select(['holder_id', 'type_code', 'source_client_id', eb.val(message).as('message')])
+                .where('holder_id', '=', holderId)
+                .where('type_code', '=', typeCode)
+                .where('withdrawn_at', 'is', null),
+            )
+            .returning('id')
+            .executeTakeFirst();
+          if (!inserted) throw new AppError('attribute.correction.none', 404);
+          return true;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new AppError('attribute.correction.open', 409);
+        throw error;
+      }
+    },
+
+    /** The person's correction requests, newest first. */
+    correctionsOf(holderId: string) {
+      return db
+        .selectFrom('attribute_corrections')
+        .select(['type_code', 'message', 'created_at', 'answer', 'answered_at'])
+        .where('holder_id', '=', holderId)
+        .orderBy('id', 'desc')
+        .limit(100)
+        .execute();
+    },
+
+    /** The open requests a source must answer, oldest first. */
+    openCorrections(sourceClientId: string) {
+      return db
+        .selectFrom('attribute_corrections')
+        .select(['id', 'holder_id', 'type_code', 'message', 'created_at'])
+        .where('source_client_id', '=', sourceClientId)
+        .where('answered_at', 'is', null)
+        .orderBy('id')
+        .limit(1000)
+        .execute();
+    },
+
+    /** The source's answer closes the request; false when it is not that source's open request. */
+    async answerCorrection(id: string, sourceClientId: string, answer: string, audit: AuditEvent) {
+      return withAudit(db, audit, async (trx) => {
+        const result = await trx
+          .updateTable('attribute_corrections')
+          .set({ answer, answered_at: new Date() })
+          .where('id', '=', id)
+          .where('source_client_id', '=', sourceClientId)
+          .where('answered_at', 'is', null)
+          .executeTakeFirst();
+        if (result.numUpdatedRows !== 1n) throw new AppError('attribute.correction.none', 404);
+        return true;
+      });
     },
 
     /** Everything verified about a holder that its source has not withdrawn, newest first. */

@@ -5,6 +5,8 @@
  * @example
  *   POST /sources/v1/attributes        {"holder":{"id_number":"…"},"type":"education",…}   → {"status":"stored"}
  *   POST /sources/v1/attributes/bulk   JSON Lines (application/x-ndjson)                   → a result per line
+ *   GET  /sources/v1/corrections       the people's open "this is wrong" requests          → {"corrections":[…]}
+ *   POST /sources/v1/corrections/7     {"answer":"…"}                                      → {"status":"answered"}
  */
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
@@ -48,6 +50,14 @@ export function sourceRoutes(deps: {
 
   router.post('/attributes', parseForm, async (ctx) => {
     ctx.body = { status: await deps.sources.publish(source(ctx), bodyOf(ctx), ctx.ip) };
+  });
+
+  router.get('/corrections', async (ctx) => {
+    ctx.body = { corrections: await deps.sources.corrections(source(ctx)) };
+  });
+
+  router.post('/corrections/:id', parseForm, async (ctx) => {
+    ctx.body = { status: await deps.sources.answer(source(ctx), ctx.params.id ?? '', bodyOf(ctx), ctx.ip) };
   });
 
   router.post('/attributes/bulk', async (ctx) => {

@@ -71,6 +71,8 @@ export function createSources(deps: {
   personIds(idNumbers: IdNumber[]): Promise<Map<string, string>>;
   /** The current entities with these credit codes, in one look-up: code → id. */
   entityIds(creditCodes: string[]): Promise<Map<string, string>>;
+  /** A person's identity number, for the department asked to correct what it published about them. */
+  idNumberOf(personId: string): Promise<string | undefined>;
 }) {
   const refuse = (code: ConstructorParameters<typeof AppError>[0], status: number, detail?: string) =>
     new AppError(code, status, detail === undefined ? {} : { params: { detail } });
@@ -237,6 +239,40 @@ export function createSources(deps: {
       }
       await apply(source, changes, ip);
       return results;
+    },
+
+    /** The people's open correction requests about what this source published, oldest first. */
+    async corrections(source: Source) {
+      const rows = await deps.repo.openCorrections(source.clientId);
+      return Promise.all(
+        rows.map(async (row) => ({
+          id: row.id,
+          type: row.type_code,
+          holder: { id_number: await deps.idNumberOf(row.holder_id) },
+          message: row.message,
+          requested_at: row.created_at.toISOString(),
+        })),
+      );
+    },
+
+    /** The source's answer to a correction request (2–500 characters), shown on the person's page. */
+    async answer(source: Source, id: string, raw: unknown, ip: string) {
+      const answer = (raw as { answer?: unknown } | null)?.answer;
+      if (
+        typeof answer !== 'string' ||
+        answer.trim().length < 2 ||
+        answer.length > 500 ||
+        findTextProblem(answer)
+      )
+        throw refuse('attribute.invalid', 400, 'answer: 2–500 characters of text');
+      if (!/^[1-9][0-9]{0,17}$/.test(id)) throw new AppError('attribute.correction.none', 404);
+      await deps.repo.answerCorrection(id, source.clientId, answer.trim(), {
+        actor: source.clientId,
+        action: 'attribute.correction.answered',
+        ip,
+        details: { correction: id },
+      });
+      return 'answered' as const;
     },
   };
 }

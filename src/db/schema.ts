@@ -219,9 +219,21 @@ export interface AttributesTable {
   updated_at: UpdatedAt;
 }
 
+export interface AttributeCorrectionsTable {
+  id: Generated<string>;
+  holder_id: string;
+  type_code: string;
+  source_client_id: string;
+  message: string;
+  created_at: CreatedAt;
+  answer: string | null;
+  answered_at: Date | null;
+}
+
 export interface Schema {
   people: PeopleTable;
   attributes: AttributesTable;
+  attribute_corrections: AttributeCorrectionsTable;
   consents: ConsentsTable;
   clients: ClientsTable;
   signing_keys: SigningKeysTable;

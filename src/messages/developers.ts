@@ -46,6 +46,17 @@ export const developersZh = {
   'developers.format.id_number': '18 位居民身份证号码，末位可能是 X',
   'developers.format.legal_person':
     '对象：credit_code、name、type、status、role、sub（单位自己的标识）；仅在居民代表某单位时出现',
+  'developers.format.verified_claims':
+    'OpenID Connect for Identity Assurance 1.0 的 verified_claims：每类信息一个元素，verification（trust_framework cn_yitong、assurance_level、time、evidence）加 claims',
+  'developers.format.file': '分布式声明（_claim_names / _claim_sources）：证照库地址和 5 分钟有效的访问令牌',
+  'developers.place.verified': '按范围请求：仅 UserInfo；按 claims 参数请求：所请求之处',
+  'developers.claims.file': '{name}的证照文件',
+  'developers.verified.title': '核验过的信息与电子证照',
+  'developers.verified.lead':
+    '各部门核验过的信息按类型提供：请求类型的范围（verified:类型代码）得到整个元素，或用 claims 参数（对象形式；不支持数组形式）只请求需要的部分，可用 value、values、max_age 筛选。居民在授权页逐项同意；未同意、已撤回、已过期或已注销的不会提供。',
+  'developers.verified.rules':
+    '敏感类型须在 authorization_details 中说明办理事项（须是登记中 service_items 列出的事项编码）和用途，否则请求被拒绝（invalid_request）。',
+  'developers.verified.sensitive': '敏感：须说明事项和用途',
   'developers.phone.title': '何时提供手机号码',
   'developers.phone.lead':
     '只提供居民用短信验证码验证过的号码。注册时填写但未验证的号码可能属于任何人，不会提供：授权页会告诉居民该网站得不到号码，UserInfo 中也没有 phone_number。居民验证号码后，下次获取即可得到。',
@@ -176,6 +187,18 @@ export const developersEn: Record<keyof typeof developersZh, string> = {
   'developers.format.id_number': 'the 18-character resident identity number (the last may be X)',
   'developers.format.legal_person':
     'an object: credit_code, name, type, status, role, sub (the entity’s own id); present only while the person acts for an entity',
+  'developers.format.verified_claims':
+    'OpenID Connect for Identity Assurance 1.0 verified_claims: one element per type, verification (trust_framework cn_yitong, assurance_level, time, evidence) and claims',
+  'developers.format.file':
+    'a distributed claim (_claim_names / _claim_sources): the certificate library’s address and a 5-minute access token',
+  'developers.place.verified': 'by scope: UserInfo only; by claims parameter: where requested',
+  'developers.claims.file': 'the file of the {name}',
+  'developers.verified.title': 'Verified information and e-certificates',
+  'developers.verified.lead':
+    'What departments verified is released by type: a type’s scope (verified:<type code>) gives its whole element; or ask with the claims parameter (object form; the array form is not supported) for only what you need, filtered with value, values and max_age. The person consents item by item; nothing declined, withdrawn, expired or revoked is released.',
+  'developers.verified.rules':
+    'A sensitive type needs authorization_details naming the service item (a code your manifest lists in service_items) and the purpose; otherwise the request is refused (invalid_request).',
+  'developers.verified.sensitive': 'sensitive: needs a service item and purpose',
   'developers.phone.title': 'When phone_number is released',
   'developers.phone.lead':
     'Only a number the person proved with a code sent to it. A number merely typed at registration could be anyone’s and is never released: the consent page tells the person the site will not get it, and UserInfo has no phone_number. Once the person proves the number, the next request gets it.',

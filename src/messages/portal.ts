@@ -110,6 +110,8 @@ export const portalZh = {
   'claim.email_verified': '邮箱是否已验证',
   'claim.id_number': '居民身份证号码',
   'claim.legal_person': '代表的单位',
+  'claim.verified_claims': '核验过的信息',
+  'claim.identity': '实名信息（姓名、出生日期、性别）',
   'account.nav.services': '政务服务',
   'account.nav.releases': '谁用了我的数据',
 };
@@ -234,6 +236,8 @@ export const portalEn: Record<keyof typeof portalZh, string> = {
   'claim.email_verified': 'whether the email is verified',
   'claim.id_number': 'identity number',
   'claim.legal_person': 'the organisation you act for',
+  'claim.verified_claims': 'verified information',
+  'claim.identity': 'verified identity (name, date of birth, gender)',
   'account.nav.services': 'Government services',
   'account.nav.releases': 'Who used my data',
 };

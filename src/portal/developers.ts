@@ -11,7 +11,8 @@ import type { Config } from '../config.ts';
 import type { Locale } from '../messages/index.ts';
 import { claimCatalogue } from '../oidc/accounts.ts';
 import { LIFETIMES } from '../oidc/provider.ts';
-import { type PageState, render } from '../web/render.ts';
+import { type Catalogue, fileClaimOf, scopeOf, verifiedScopes } from '../oidc/verified-claims.ts';
+import { type PageState, render, tr } from '../web/render.ts';
 
 /** Ways to sign in, weakest first: the page shows the acr and amr the provider derives from each. */
 const SIGN_INS: Record<string, Method[]> = {
@@ -38,21 +39,33 @@ const ERRORS = [
   'server_error',
 ];
 
-export function developerRoutes(config: Pick<Config, 'issuer' | 'production'>) {
+export function developerRoutes(config: Pick<Config, 'issuer' | 'production'>, catalogue: Catalogue) {
   const claims = claimCatalogue(SUPPORTED_SCOPES);
   const router = new Router();
   router.get('/developers', (ctx) => {
     const { locale } = ctx.state as PageState;
+    // Each verified attribute type: its scope, and the claims it releases (verified-claims.ts).
+    const types = [...catalogue.values()].map((type) => ({
+      scope: scopeOf(type.code),
+      claims: verifiedScopes(catalogue)[scopeOf(type.code)] ?? [],
+      consent: `${type.name[locale]}${type.sensitivity === 'sensitive' ? ` · ${tr(ctx, 'developers.verified.sensitive')}` : ''}`,
+      file: type.certificate ? fileClaimOf(type.code) : undefined,
+      name: type.name[locale],
+    }));
     render(ctx, 'developers', {
       title: 'developers.title',
       wide: true, // a reference page of tables
       issuer: config.issuer,
       discoveryUrl: `${config.issuer}/.well-known/openid-configuration`,
-      scopes: SUPPORTED_SCOPES.map((scope) => ({
-        scope,
-        claims: claims.filter((row) => row.scope === scope).map((row) => row.claim),
-      })),
+      scopes: [
+        ...SUPPORTED_SCOPES.map((scope) => ({
+          scope,
+          claims: claims.filter((row) => row.scope === scope).map((row) => row.claim),
+        })),
+        ...types,
+      ],
       claims,
+      verified: types,
       signIns: Object.entries(SIGN_INS).map(([name, methods]) => ({
         name,
         acr: acrFor(methods),

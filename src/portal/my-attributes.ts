@@ -1,18 +1,26 @@
 /**
  * 我的证照与数据 (`/account/data`): everything a source department verified about the person —
  * each item with its type's name, its fields, the department that published it, when it was
- * verified and until when it holds (an expired one says so).
+ * verified and until when it holds (an expired one says so), the sites it was given to (from the
+ * ledger), and "this is wrong": a correction request to that department, shown with its answer.
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AttributeType } from '../attributes/catalogue.ts';
 import type { AttributesRepo } from '../attributes/repo.ts';
+import { AppError, isAppError } from '../errors.ts';
 import { isMessageKey } from '../messages/index.ts';
+import { findTextProblem } from '../text.ts';
+import { formOf, str } from '../web/form.ts';
+import { requireCsrf } from '../web/middleware.ts';
 import { render, tr } from '../web/render.ts';
 import type { PortalState } from './session.ts';
 
 export interface MyAttributesDeps {
-  attributesRepo: Pick<AttributesRepo, 'listForHolder'>;
+  attributesRepo: Pick<
+    AttributesRepo,
+    'listForHolder' | 'receivedBy' | 'correctionsOf' | 'requestCorrection'
+  >;
   catalogue: ReadonlyMap<string, AttributeType>;
   siteOf(clientId: string): Promise<{ name: string; department: string; purpose: string }>;
 }
@@ -44,13 +52,21 @@ export function myAttributesRoutes(deps: MyAttributesDeps): Router {
   const router = new Router();
   const me = (ctx: Context) => (ctx.state as PortalState).person;
 
-  router.get('/account/data', async (ctx) => {
+  /** The page; `wrong` is a correction form sent back with what to fix. */
+  async function show(ctx: Context, wrong?: { code: string; message: string; error: string }) {
     const locale = (ctx.state as { locale: 'zh-CN' | 'en' }).locale;
-    const rows = await deps.attributesRepo.listForHolder(me(ctx).id);
+    const person = me(ctx).id;
+    const [rows, received, corrections] = await Promise.all([
+      deps.attributesRepo.listForHolder(person),
+      deps.attributesRepo.receivedBy(person),
+      deps.attributesRepo.correctionsOf(person),
+    ]);
     const items = await Promise.all(
       rows.map(async (row) => {
         const type = deps.catalogue.get(row.type_code);
+        const sites = received.filter((r) => r.item === row.type_code);
         return {
+          code: row.type_code,
           name: type ? type.name[locale] : row.type_code,
           fields: fieldsOf(row.value, type, locale, tr(ctx, 'list.separator'), (field, value) => {
             const key = `certificate.status.${String(value)}`;
@@ -64,10 +80,40 @@ export function myAttributesRoutes(deps: MyAttributesDeps): Router {
           verifiedAt: row.verified_at,
           validUntil: row.valid_until,
           expired: row.valid_until !== null && row.valid_until < new Date(),
+          receivedBy: await Promise.all(sites.map(async (r) => (await deps.siteOf(r.client_id)).name)),
+          correction: corrections.find((c) => c.type_code === row.type_code),
+          wrong: wrong?.code === row.type_code ? wrong : undefined,
         };
       }),
     );
-    render(ctx, 'my-attributes', { title: 'attributes.title', items });
+    render(ctx, 'my-attributes', { title: 'attributes.title', items, sent: ctx.query.sent });
+  }
+
+  router.get('/account/data', (ctx) => show(ctx));
+
+  router.post('/account/data/correction', async (ctx) => {
+    const form = formOf(ctx);
+    requireCsrf(ctx, form._csrf);
+    const code = str(form.type);
+    const message = str(form.message).trim();
+    const person = me(ctx).id;
+    try {
+      if (message.length < 2 || message.length > 500 || findTextProblem(message))
+        throw new AppError('attribute.correction.message', 400);
+      await deps.attributesRepo.requestCorrection(person, code, message, {
+        actor: person,
+        action: 'attribute.correction.requested',
+        subject: person,
+        ip: ctx.ip,
+        details: { type: code },
+      });
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      ctx.status = error.status;
+      return show(ctx, { code, message, error: tr(ctx, error.code, error.params) });
+    }
+    ctx.status = 303;
+    ctx.redirect(`/account/data?sent=${encodeURIComponent(code)}#data-${encodeURIComponent(code)}`);
   });
 
   return router;

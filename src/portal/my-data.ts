@@ -13,20 +13,27 @@ import type { ClientsRepo } from '../clients/repo.ts';
 import { isMessageKey, type MessageKey } from '../messages/index.ts';
 import { claimsOf } from '../oidc/accounts.ts';
 import type { Sites } from '../oidc/sites.ts';
+import type { Catalogue } from '../oidc/verified-claims.ts';
 import { confirmFirst } from '../web/confirm.ts';
 import { formOf, intParam, MAX_BIGINT, str } from '../web/form.ts';
-import { requireCsrf } from '../web/middleware.ts';
+import { localeOf, requireCsrf } from '../web/middleware.ts';
 import { beijingTime, render, tr } from '../web/render.ts';
 import { servicesMenu } from './services.ts';
 import type { PortalState } from './session.ts';
 
 const PAGE = 50;
 
+const serviceWords = (service: { service_item?: unknown; purpose?: unknown }) => ({
+  item: String(service.service_item ?? ''),
+  purpose: String(service.purpose ?? ''),
+});
+
 export interface MyDataDeps {
   accountsRepo: Pick<AccountsRepo, 'listConsents' | 'listReleases' | 'siteGrants'>;
   sites: Pick<Sites, 'revoke'>;
   siteOf(clientId: string): Promise<{ name: string; department: string; purpose: string }>;
   clientsRepo: Pick<ClientsRepo, 'listPublicSites'>;
+  catalogue: Catalogue;
 }
 
 export function myDataRoutes(deps: MyDataDeps): Router {
@@ -109,6 +116,13 @@ export function myDataRoutes(deps: MyDataDeps): Router {
       site: sites.get(String(row.details.client_id ?? '')),
       use: str(row.details.use),
       claims: Array.isArray(row.details.claims) ? row.details.claims.map(String) : [],
+      // Verified items, each with the department it came from, and the purpose stated for them.
+      items: (Array.isArray(row.details.items) ? row.details.items : []).map((entry) => {
+        const { item, source } = entry as { item?: unknown; source?: unknown };
+        const name = deps.catalogue.get(String(item))?.name[localeOf(ctx)] ?? tr(ctx, 'claim.identity');
+        return source ? tr(ctx, 'releases.item', { item: name, source: String(source) }) : name;
+      }),
+      service: row.details.purpose ? serviceWords(row.details.purpose as object) : undefined,
     }));
     if (csv) {
       // In the citizen's language: local time, the site and its department, claims and purpose in words.
@@ -125,7 +139,8 @@ export function myDataRoutes(deps: MyDataDeps): Router {
           row.site?.department,
           word(`releases.use.${row.use}`),
           words(row.claims),
-          row.site?.purpose,
+          row.items.join(tr(ctx, 'list.separator')),
+          row.service ? tr(ctx, 'releases.service', row.service) : row.site?.purpose,
         ]),
       );
       return;

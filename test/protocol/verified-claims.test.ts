@@ -12,7 +12,8 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { mod3736CheckCharacter } from '../../src/certificates/identifier.ts';
 import { creditCheckCharacter } from '../../src/identity/credit-code.ts';
-import { Browser } from '../helpers/browser.ts';
+import { signInTo } from '../helpers/account.ts';
+import { Browser, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
 import {
   authorizationRequest,
@@ -32,8 +33,12 @@ test.after.always(() => yitong?.stop());
 
 const HOUSEHOLD_ITEM = '11440000006940026X4000110003000';
 
-/** A source department's backend token, publishing `types`. */
+/** A source department's backend, publishing `types`: a publish function, and its API. */
 async function source(types: string[], department: string) {
+  return (await sourceApi(types, department)).publish;
+}
+
+async function sourceApi(types: string[], department: string) {
   const { clientId, clientSecret } = await yitong.addClient({
     client_name: `${department}数据接口`,
     department,
@@ -43,14 +48,19 @@ async function source(types: string[], department: string) {
   });
   const site = await discoverSite(yitong.issuer, clientId, clientSecret);
   const token = (await client.clientCredentialsGrant(site.config)).access_token;
-  return (record: Record<string, unknown>) =>
-    fetch(`${yitong.issuer}/sources/v1/attributes`, {
-      method: 'POST',
+  const call = (path: string, body?: unknown) =>
+    fetch(`${yitong.issuer}/sources/v1${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify(record),
-    }).then(async (answer) => {
-      if (answer.status !== 200) throw new Error(`publish: ${answer.status} ${await answer.text()}`);
+      ...(body !== undefined && { body: JSON.stringify(body) }),
     });
+  return {
+    call,
+    publish: (record: Record<string, unknown>) =>
+      call('/attributes', record).then(async (answer) => {
+        if (answer.status !== 200) throw new Error(`publish: ${answer.status} ${await answer.text()}`);
+      }),
+  };
 }
 
 const issuer = `11440000006940026${creditCheckCharacter('11440000006940026')}`;
@@ -69,7 +79,8 @@ async function personWithData(licence: { status?: string } = {}) {
     subject: sub,
   });
   const holder = { id_number: person.idNumber };
-  await (await source(['education'], '省教育厅'))({
+  const education = await sourceApi(['education'], '省教育厅');
+  await education.publish({
     holder,
     type: 'education',
     value: { level: '本科', institution: '中山大学', graduated_on: '2015-06-30' },
@@ -98,7 +109,7 @@ async function personWithData(licence: { status?: string } = {}) {
     verified_at: new Date().toISOString(),
     evidence: { type: 'electronic_record' },
   });
-  return { person, sub, licence: id };
+  return { person, sub, licence: id, education };
 }
 
 async function site(scope: string, extra: Record<string, unknown> = {}) {
@@ -355,6 +366,16 @@ test('a sensitive type: only for a service item the manifest lists, with a purpo
     items: [{ item: 'household_registration', source: '省公安厅' }],
     purpose: { service_item: HOUSEHOLD_ITEM, purpose: '办理户口迁入，核对户籍地址' },
   });
+  // The citizen's own CSV names the item, its source, the site and the purpose.
+  const browser = new Browser();
+  await signInTo(browser, yitong.issuer, person);
+  const csv = (await browser.visit(`${yitong.issuer}/account/releases?format=csv`)).html;
+  t.regex(
+    csv,
+    new RegExp(
+      `,驾驶人服务,省公安厅交通管理局,网站查询,[^\r\n]*,户籍登记（省公安厅）,办理事项 ${HOUSEHOLD_ITEM}，用途：办理户口迁入，核对户籍地址\r\n`,
+    ),
+  );
 });
 
 test('discovery advertises the claims parameter and what verified_claims can hold', async (t) => {
@@ -371,4 +392,61 @@ test('discovery advertises the claims parameter and what verified_claims can hol
   });
   t.true((metadata.claims_in_verified_claims_supported as string[]).includes('education'));
   t.true((metadata.scopes_supported as string[]).includes('verified:business_licence'));
+});
+
+test('我的证照与数据: the sites each item went to, and "this is wrong" reaching the source department until it answers', async (t) => {
+  const { person, education: edu } = await personWithData();
+  const rp = await site('openid verified:education');
+  await signIn(rp, person, { scope: 'openid verified:education' });
+  const browser = new Browser();
+  let page = await signInTo(browser, yitong.issuer, person, '/account/data');
+  t.regex(page.html, /已提供给：驾驶人服务/, 'the site that received the education record');
+  t.regex(page.html, /还没有提供给任何网站/, 'the licence went nowhere');
+
+  // Bad input: a clear error next to the field, nothing sent.
+  page = await submit(browser, page, '/account/data/correction', { type: 'education', message: ' ' });
+  t.is(page.status, 400);
+  t.regex(page.html, /请用 2 至 500 个字说明哪里不对/);
+  t.deepEqual(
+    ((await (await edu.call('/corrections')).json()) as { corrections: unknown[] }).corrections.filter(
+      (c) => (c as { holder: { id_number: string } }).holder.id_number === person.idNumber,
+    ),
+    [],
+  );
+  const none = await submit(browser, page, '/account/data/correction', {
+    type: 'marriage_registration',
+    message: '没有这条',
+  });
+  t.is(none.status, 404);
+
+  page = await submit(browser, page, '/account/data/correction', {
+    type: 'education',
+    message: '毕业时间应为 2015-07-01',
+  });
+  t.regex(page.html, /更正申请已发送给省教育厅/);
+  const again = await submit(
+    browser,
+    await browser.visit(`${yitong.issuer}/account/data`),
+    '/account/data/correction',
+    {
+      type: 'education',
+      message: '再说一次',
+    },
+  );
+  t.is(again.status, 409, 'one open request per item');
+
+  // The source department sees it, with the person's number, and answers.
+  const open = (
+    (await (await edu.call('/corrections')).json()) as {
+      corrections: Array<{ id: string; type: string; holder: { id_number: string }; message: string }>;
+    }
+  ).corrections.find((c) => c.holder.id_number === person.idNumber);
+  t.like(open, { type: 'education', message: '毕业时间应为 2015-07-01' });
+  const stranger = await sourceApi(['education'], '省教育厅');
+  t.is((await stranger.call(`/corrections/${open?.id}`, { answer: '已核实' })).status, 404, 'only its own');
+  t.is((await edu.call(`/corrections/${open?.id}`, { answer: 'x' })).status, 400);
+  t.is((await edu.call('/corrections/abc', { answer: '已核实并更正' })).status, 404);
+  t.is((await edu.call(`/corrections/${open?.id}`, { answer: '已核实并更正' })).status, 200);
+  page = await browser.visit(`${yitong.issuer}/account/data`);
+  t.regex(page.html, /答复：已核实并更正/);
 });

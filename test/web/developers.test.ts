@@ -8,6 +8,7 @@ import test, { type ExecutionContext } from 'ava';
 import Koa from 'koa';
 import * as client from 'openid-client';
 import { DEMO_CITIZEN } from '../../src/accounts/demo-citizen.ts';
+import { loadCatalogue } from '../../src/attributes/catalogue.ts';
 import { developerRoutes } from '../../src/portal/developers.ts';
 import { locale } from '../../src/web/middleware.ts';
 import { Browser, formAction, hiddenField } from '../helpers/browser.ts';
@@ -89,7 +90,12 @@ test('the page, in Chinese and in English, names this instance’s discovery URL
 test('in production the page shows no test accounts', async (t) => {
   const app = new Koa()
     .use(locale)
-    .use(developerRoutes({ issuer: 'https://id.example.gov.cn', production: true }).routes());
+    .use(
+      developerRoutes(
+        { issuer: 'https://id.example.gov.cn', production: true },
+        await loadCatalogue(new URL('../../attributes/', import.meta.url).pathname),
+      ).routes(),
+    );
   const server = app.listen(0, '127.0.0.1');
   t.teardown(() => server.close());
   await once(server, 'listening');

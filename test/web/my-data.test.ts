@@ -77,17 +77,20 @@ test('three sites with different scopes: the ledger lists each release with exac
   // The citizen's CSV is in their language: local time, site, department, claims and purpose in words.
   const csv = await browserWith(person, '/account/releases?format=csv');
   const lines = csv.split('\r\n').filter(Boolean);
-  t.is(lines[0], '\uFEFF时间（北京时间）,网站,主办部门,方式,提供的信息,用途');
+  t.is(lines[0], '\uFEFF时间（北京时间）,网站,主办部门,方式,提供的信息,核验信息（来源部门）,用途');
   t.is(lines.length, 7);
   t.regex(
     lines[1] ?? '',
-    /^\d{4}-\d{2}-\d{2} \d{2}:\d{2},网站tax-2,税务局,网站查询,账号标识（[^）]*）、姓名、性别、出生日期、实名等级、手机号码、手机号码是否已验证,办理tax-2业务$/,
+    /^\d{4}-\d{2}-\d{2} \d{2}:\d{2},网站tax-2,税务局,网站查询,账号标识（[^）]*）、姓名、性别、出生日期、实名等级、手机号码、手机号码是否已验证,,办理tax-2业务$/,
   );
   const at = Date.parse(`${lines[1]?.slice(0, 16).replace(' ', 'T')}:00+08:00`);
   t.true(Math.abs(Date.now() - at) < 10 * 60_000, 'Beijing time, not UTC');
   t.notRegex(csv, /(^|,)tax-\d,|\bsub\b|phone_number|T\d{2}:/m, 'no ids, claim codes or ISO times');
   const english = await browserWith(person, '/account/releases?format=csv&lang=en');
-  t.regex(english, /^\uFEFFTime \(Beijing\),Site,Department,How,Information given,Purpose\r\n/);
+  t.regex(
+    english,
+    /^\uFEFFTime \(Beijing\),Site,Department,How,Information given,Verified items \(source\),Purpose\r\n/,
+  );
 });
 
 async function browserWith(person: { idNumber: string; password: string }, path: string) {
