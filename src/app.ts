@@ -99,6 +99,7 @@ export function createApp(container: Container): Koa {
       sites: container.directory,
       issuer: config.issuer,
       registrationEndpoint: `${config.issuer}${provider.pathFor('registration')}`,
+      catalogue: container.catalogue,
     }).routes(),
   );
   ours.use(
@@ -108,7 +109,14 @@ export function createApp(container: Container): Koa {
       sites: container.directory,
     }).routes(),
   );
-  ours.use(adminRoutes({ portal, admin: container.admin, siteName: container.directory.name }).routes());
+  ours.use(
+    adminRoutes({
+      portal,
+      admin: container.admin,
+      siteName: container.directory.name,
+      catalogue: container.catalogue,
+    }).routes(),
+  );
   ours.use(homeRoutes({ portal, clientsRepo: container.clientsRepo }).routes());
   ours.use(developerRoutes(config, container.catalogue).routes());
   app.use(ours.routes());

@@ -302,6 +302,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       sealer,
       clients,
       clientsRepo,
+      attributesRepo,
     });
 
     return {

@@ -12,6 +12,7 @@ import { parseCreditCodeOrThrow } from '../legal-persons/registration.ts';
 import type { Locale } from '../messages/index.ts';
 import type { SiteDirectory } from '../oidc/directory.ts';
 import type { TokenReader } from '../oidc/token-reader.ts';
+import { type Catalogue, scopeOf } from '../oidc/verified-claims.ts';
 import { bodyOf, pick, str } from '../web/form.ts';
 import { auditFilterOf } from './audit-view.ts';
 import { openApiDocument } from './openapi.ts';
@@ -57,6 +58,8 @@ export interface ApiDeps {
   sites: Pick<SiteDirectory, 'find'>;
   issuer: string;
   registrationEndpoint: string;
+  /** The verified attribute types (attributes/*.json), shown as they were loaded. */
+  catalogue: Catalogue;
 }
 
 /**
@@ -106,7 +109,20 @@ export function adminApiRoutes(deps: ApiDeps): Router {
     ctx.body = document;
   });
 
-  router.use(['/people', '/legal-persons', '/audit', '/registration-tokens', '/clients'], authenticate);
+  router.use(
+    ['/people', '/legal-persons', '/audit', '/registration-tokens', '/clients', '/attribute-types'],
+    authenticate,
+  );
+
+  // The catalogue, as every node loaded it (it changes with the files and a restart).
+  router.get('/attribute-types', (ctx) => {
+    ctx.body = {
+      items: [...deps.catalogue.values()].map(({ check: _check, ...type }) => ({
+        ...type,
+        scope: scopeOf(type.code),
+      })),
+    };
+  });
 
   const clientView = (c: {
     id: string;

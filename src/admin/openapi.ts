@@ -238,6 +238,14 @@ export function openApiDocument(issuer: string) {
           },
         },
       },
+      '/attribute-types': {
+        get: {
+          operationId: 'listAttributeTypes',
+          summary:
+            'The catalogue of verified attribute types: code, names, holder, source departments, sensitivity, retention, e-certificate type and the JSON Schema of a value, with the scope a site asks for it by',
+          responses: { ...ok({ type: 'object' }, 'Every type'), ...standard },
+        },
+      },
       '/audit': {
         get: {
           operationId: 'searchAudit',

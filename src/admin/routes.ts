@@ -11,6 +11,7 @@ import { ACR } from '../auth/strength.ts';
 import { AppError } from '../errors.ts';
 import { parseCreditCodeOrThrow } from '../legal-persons/registration.ts';
 import { isMessageKey } from '../messages/index.ts';
+import type { Catalogue } from '../oidc/verified-claims.ts';
 import type { PortalSession, PortalState } from '../portal/session.ts';
 import { confirmFirst } from '../web/confirm.ts';
 import { formOf, pick, str } from '../web/form.ts';
@@ -18,6 +19,7 @@ import { requireCsrf } from '../web/middleware.ts';
 import { render, tr } from '../web/render.ts';
 import { auditFilterOf, auditRowView } from './audit-view.ts';
 import { clientRoutes } from './client-routes.ts';
+import { dataRoutes } from './data-routes.ts';
 import { type Admin, type AdminService, PERSON_ACTIONS } from './service.ts';
 
 /** Actions on a person that are confirmed first: they end the person's sign-ins. */
@@ -32,6 +34,7 @@ export function adminRoutes(deps: {
   portal: PortalSession;
   admin: AdminService;
   siteName(clientId: string): Promise<string>;
+  catalogue: Catalogue;
 }): Router {
   const { admin: service } = deps;
   const router = new Router();
@@ -134,6 +137,9 @@ export function adminRoutes(deps: {
   });
 
   router.use(clientRoutes({ service, page, state }).routes());
+  router.use(
+    dataRoutes({ service, page, state, catalogue: deps.catalogue, siteName: deps.siteName }).routes(),
+  );
 
   /** Audit rows in the reader's words, each site looked up once. */
   async function inWords(ctx: Context, rows: Awaited<ReturnType<AdminService['searchAudit']>>) {

@@ -10,6 +10,7 @@
 import type { PasswordReset } from '../accounts/password-reset.ts';
 import type { AccountsRepo, Person } from '../accounts/repo.ts';
 import { type AccountsService, parseIdNumberOrThrow } from '../accounts/service.ts';
+import type { AttributesRepo } from '../attributes/repo.ts';
 import type { AuditFilter } from '../audit/repo.ts';
 import type { FactorsRepo } from '../auth/repo.ts';
 import { listsAdminScope } from '../auth/strength.ts';
@@ -23,6 +24,7 @@ import { maskPhone } from '../identity/phone.ts';
 import { covers, isRegionCode, levelOf, scopeOf } from '../identity/region-code.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 import type { TokenRequest } from '../oidc/registration.ts';
+import { findTextProblem } from '../text.ts';
 import type { AdminRepo, AdminRole, Grant } from './repo.ts';
 
 export interface Admin {
@@ -42,6 +44,7 @@ export interface AdminDeps {
   issueRegistrationToken(request: TokenRequest, actor: string): Promise<string>;
   clientsRepo: Pick<ClientsRepo, 'listClients' | 'findClient' | 'disable'>;
   sealer: Pick<Sealer, 'index'>;
+  attributesRepo: Pick<AttributesRepo, 'openCorrectionsIn' | 'openCorrection' | 'answerCorrection'>;
 }
 
 const ROLES: AdminRole[] = ['admin', 'auditor'];
@@ -241,6 +244,25 @@ export function createAdminService(deps: AdminDeps) {
     },
 
     listClients: (admin: Admin) => deps.clientsRepo.listClients(widest(admin, false)),
+
+    /** People's "this is wrong" requests to the source departments registered in the region. */
+    openCorrections: (admin: Admin) => deps.attributesRepo.openCorrectionsIn(widest(admin, false)),
+
+    /** Answers a request for the department it went to (an `admin` grant over that department's region). */
+    async answerCorrection(admin: Admin, id: string, answer: string, ip: string) {
+      const text = answer.trim();
+      if (text.length < 2 || text.length > 500 || findTextProblem(text))
+        throw new AppError('attribute.correction.answer', 400, { field: 'answer' });
+      const open = /^[1-9][0-9]{0,17}$/.test(id) ? await deps.attributesRepo.openCorrection(id) : undefined;
+      if (!open) throw new AppError('attribute.correction.none', 404);
+      require(admin, open.region_code, true);
+      await deps.attributesRepo.answerCorrection(id, open.source_client_id, text, {
+        actor: admin.personId,
+        action: 'attribute.correction.answered',
+        ip,
+        details: { correction: id, client_id: open.source_client_id },
+      });
+    },
 
     client: (admin: Admin, clientId: string) => client(admin, clientId, false),
 

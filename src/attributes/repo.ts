@@ -138,6 +138,40 @@ export function createAttributesRepo(db: Kysely<Schema>) {
         .execute();
     },
 
+    /** Open requests to sources registered under a region prefix ('' for all), for the console. */
+    openCorrectionsIn(prefix: string) {
+      return db
+        .selectFrom('attribute_corrections as c')
+        .innerJoin('clients as s', 's.id', 'c.source_client_id')
+        .innerJoin('people as p', 'p.id', 'c.holder_id')
+        .select([
+          'c.id',
+          'c.type_code',
+          'c.message',
+          'c.created_at',
+          'c.source_client_id',
+          's.region_code',
+          'p.name',
+          'p.id_number_masked',
+        ])
+        .where('c.answered_at', 'is', null)
+        .where('s.region_code', 'like', `${prefix}%`)
+        .orderBy('c.id')
+        .limit(200)
+        .execute();
+    },
+
+    /** One open request with the region of the source it went to. */
+    openCorrection(id: string) {
+      return db
+        .selectFrom('attribute_corrections as c')
+        .innerJoin('clients as s', 's.id', 'c.source_client_id')
+        .select(['c.id', 'c.source_client_id', 's.region_code'])
+        .where('c.id', '=', id)
+        .where('c.answered_at', 'is', null)
+        .executeTakeFirst();
+    },
+
     /** The source's answer closes the request; false when it is not that source's open request. */
     async answerCorrection(id: string, sourceClientId: string, answer: string, audit: AuditEvent) {
       return withAudit(db, audit, async (trx) => {

@@ -299,7 +299,7 @@ test('the citizen downloads their ledger as a CSV in their own language', async 
   const path = await download.path();
   const { readFile } = await import('node:fs/promises');
   const text = await readFile(path, 'utf8');
-  t.regex(text, /^\uFEFF时间（北京时间）,网站,主办部门,方式,提供的信息,用途\r\n/);
+  t.regex(text, /^\uFEFF时间（北京时间）,网站,主办部门,方式,提供的信息,核验信息（来源部门）,用途\r\n/);
 });
 
 test('a forgotten password on an account with a passkey: the passkey is asked after the code', async (t) => {

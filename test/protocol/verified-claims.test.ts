@@ -14,7 +14,7 @@ import { mod3736CheckCharacter } from '../../src/certificates/identifier.ts';
 import { creditCheckCharacter } from '../../src/identity/credit-code.ts';
 import { signInTo } from '../helpers/account.ts';
 import { Browser, submit } from '../helpers/browser.ts';
-import { newCitizen } from '../helpers/people.ts';
+import { newCitizen, newCreditCode } from '../helpers/people.ts';
 import {
   authorizationRequest,
   discoverSite,
@@ -449,4 +449,47 @@ test('我的证照与数据: the sites each item went to, and "this is wrong" re
   t.is((await edu.call(`/corrections/${open?.id}`, { answer: '已核实并更正' })).status, 200);
   page = await browser.visit(`${yitong.issuer}/account/data`);
   t.regex(page.html, /答复：已核实并更正/);
+});
+
+test('an entity’s business licence: released under legal_person with its scope, for the entity the person acts for', async (t) => {
+  const person = newCitizen();
+  const sub = await yitong.createCitizen(person);
+  const creditCode = newCreditCode();
+  const entity = await yitong.server.container.legalPersons.createByOperator({
+    creditCode,
+    name: '广州一通科技有限公司',
+    representativeIdNumber: person.idNumber,
+  });
+  const body = ['YYZZ', creditCode, String(Date.now() % 1e12), '001'];
+  const registry = await source(['business_licence'], '省市场监督管理局');
+  await registry({
+    holder: { credit_code: creditCode },
+    type: 'business_licence',
+    value: {
+      certificate_id: `1.2.156.3005.2.${body.join('.')}.${mod3736CheckCharacter(body.join(''))}`,
+      number: creditCode,
+      status: 'valid',
+      name: '广州一通科技有限公司',
+      type: '有限责任公司',
+      legal_representative: person.name,
+      registered_capital: '100万元',
+      established_on: '2020-01-02',
+      address: '广州市天河区',
+    },
+    verified_at: new Date().toISOString(),
+    evidence: { type: 'electronic_record' },
+  });
+  const rp = await site('openid legal_person verified:business_licence');
+  await yitong.server.container.legalPersons.choose(sub, rp.clientId, entity.id);
+  const acting = await signIn(rp, person, { scope: 'openid legal_person verified:business_licence' });
+  t.like(acting.userinfo?.legal_person, { credit_code: creditCode });
+  const [licence] = (acting.userinfo?.verified_claims ?? []) as Verified;
+  t.like(licence?.claims.business_licence, { name: '广州一通科技有限公司', status: 'valid' });
+  t.is(licence?.verification.assurance_level, undefined, 'an entity has no identity level of its own');
+  t.deepEqual(idaProblems(acting.userinfo?.verified_claims), []);
+
+  // Without legal_person the site learns of no entity, so of no entity's licence either.
+  const alone = await site('openid verified:business_licence');
+  const plain = await signIn(alone, person, { scope: 'openid verified:business_licence' });
+  t.is(plain.userinfo?.verified_claims, undefined);
 });
