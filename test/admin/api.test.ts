@@ -249,3 +249,20 @@ test('an action is a POST with no body at all, or an empty one; errors are in on
   });
   t.regex(((await zh.json()) as { error_description: string }).error_description, /[\u4e00-\u9fff]/);
 });
+
+test('the catalogue of verified data types, for any administrator’s token', async (t) => {
+  const answer = await call(await departmentToken('440100', 'admin:read'), '/attribute-types');
+  t.is(answer.status, 200);
+  const { items } = (await answer.json()) as { items: Array<Record<string, unknown>> };
+  t.like(
+    items.find((type) => type.code === 'driving_licence'),
+    {
+      scope: 'verified:driving_licence',
+      holder: 'person',
+      sensitivity: 'general',
+      certificate: { type_code: 'JDCJSZ' },
+      schema: { type: 'object' },
+    },
+  );
+  t.true(items.some((type) => type.code === 'business_licence' && type.holder === 'entity'));
+});

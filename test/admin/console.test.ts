@@ -7,7 +7,7 @@ import test from 'ava';
 import { creditCheckCharacter } from '../../src/identity/credit-code.ts';
 import { signInTo } from '../helpers/account.ts';
 import { consoleAdmin } from '../helpers/admin.ts';
-import { Browser, type Page, submit, submitConfirmed } from '../helpers/browser.ts';
+import { Browser, hiddenField, type Page, submit, submitConfirmed } from '../helpers/browser.ts';
 import { newCitizen, newCreditCode } from '../helpers/people.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
@@ -265,4 +265,56 @@ test('claims: the console lists the open claims of the region with who made them
     .executeTakeFirstOrThrow();
   t.is(row.actor, city.sub);
   t.like(row.details, { proof: 'admin', evidence: '营业执照原件、法定代表人身份证原件', credit_code: code });
+});
+
+test('the data page: the catalogue, and a person’s correction request answered by an admin of the source’s region only', async (t) => {
+  const person = newCitizen('440106');
+  const sub = await yitong.createCitizen(person);
+  const { clientId } = await yitong.addClient({
+    client_name: '广州市教育局数据接口',
+    department: '广州市教育局',
+    region_code: '440100',
+    grant_types: ['client_credentials'],
+    publishes: ['education'],
+  });
+  const { container } = yitong.server;
+  await container.sources.publish(
+    { clientId, department: '省教育厅', publishes: new Set(['education']) },
+    {
+      holder: { id_number: person.idNumber },
+      type: 'education',
+      value: { level: '本科', institution: '中山大学', graduated_on: '2015-06-30' },
+      verified_at: '2026-11-30T10:00:00+08:00',
+      evidence: { type: 'electronic_record' },
+    },
+    '127.0.0.1',
+  );
+  await container.attributesRepo.requestCorrection(sub, 'education', '学校名称有误', {
+    actor: sub,
+    action: 'attribute.correction.requested',
+    subject: sub,
+  });
+  const city = await administrator('admin', '440100');
+  let page = await city.browser.visit(`${yitong.issuer}/admin/data`);
+  t.regex(page.html, /<code>verified:household_registration<\/code>/, 'the catalogue');
+  t.regex(page.html, /敏感（须说明事项和用途）/);
+  t.regex(page.html, /学校名称有误/);
+  const other = await administrator('admin', '440300');
+  t.notRegex((await other.browser.visit(`${yitong.issuer}/admin/data`)).html, /学校名称有误/, 'another city');
+  const id = /action="\/admin\/data\/corrections\/(\d+)"/.exec(page.html)?.[1] ?? '';
+  const refused = await other.browser.visit(`${yitong.issuer}/admin/data/corrections/${id}`, {
+    form: { _csrf: hiddenField(other.page.html, '_csrf'), answer: '已更正' },
+  });
+  t.is(refused.status, 403, 'not their region');
+  t.regex(refused.html, /管辖区域/);
+  page = await submit(city.browser, page, `/admin/data/corrections/${id}`, { answer: ' ' });
+  t.is(page.status, 400);
+  t.regex(page.html, /请用 2 至 500 个字答复/);
+  page = await submit(city.browser, page, `/admin/data/corrections/${id}`, {
+    answer: '已核实，学校名称已更正',
+  });
+  t.regex(page.html, /已答复/);
+  t.notRegex(page.html, /学校名称有误/);
+  t.like((await container.attributesRepo.correctionsOf(sub))[0], { answer: '已核实，学校名称已更正' });
+  t.deepEqual(await actionsOf(sub, 'attribute.correction'), ['attribute.correction.requested']);
 });
