@@ -57,6 +57,7 @@ export function createDeletionQueries(db: Kysely<Schema>) {
           .execute();
         // What departments verified about the person goes with the account.
         await trx.deleteFrom('attributes').where('holder_id', '=', personId).execute();
+        await trx.deleteFrom('attribute_corrections').where('holder_id', '=', personId).execute();
         await trx.deleteFrom('people').where('id', '=', personId).execute();
         await appendAudit(trx, audit);
         return true;

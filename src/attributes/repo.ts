@@ -187,6 +187,30 @@ export function createAttributesRepo(db: Kysely<Schema>) {
       });
     },
 
+    /**
+     * Retention: deletes the values of a type neither published again nor withdrawn for its
+     * `retention_days` (a withdrawn value counts from its withdrawal), and the answered
+     * correction requests about them. Returns how many values went.
+     */
+    async forgetExpired(retentionDays: ReadonlyMap<string, number>, now: Date): Promise<number> {
+      let deleted = 0;
+      for (const [typeCode, days] of retentionDays) {
+        const before = new Date(now.getTime() - days * 86_400_000);
+        const result = await db
+          .deleteFrom('attributes')
+          .where('type_code', '=', typeCode)
+          .where('updated_at', '<', before)
+          .executeTakeFirst();
+        await db
+          .deleteFrom('attribute_corrections')
+          .where('type_code', '=', typeCode)
+          .where('answered_at', '<', before)
+          .execute();
+        deleted += Number(result.numDeletedRows);
+      }
+      return deleted;
+    },
+
     /** Everything verified about a holder that its source has not withdrawn, newest first. */
     listForHolder(holderId: string) {
       return db

@@ -72,7 +72,7 @@ export const peopleCommands: Commands = {
   },
   'accounts purge': {
     usage: 'yitong accounts purge',
-    summary: `Delete the accounts whose deletion was asked for ${WAITING_DAYS} days ago or more (run it daily), drop the fingerprints kept past ${RETENTION_YEARS} years, the records of sign-in sessions over for a day and of site grants expired, and the claims to entities that lapsed.`,
+    summary: `Delete the accounts whose deletion was asked for ${WAITING_DAYS} days ago or more (run it daily), drop the fingerprints kept past ${RETENTION_YEARS} years, the records of sign-in sessions over for a day and of site grants expired, the claims to entities that lapsed, and verified values kept past their type's retention.`,
     async run(container) {
       const result = await container.deletion.purgeDue(new Date(), (done, total) =>
         process.stderr.write(`\r${done}/${total} accounts${done === total ? '\n' : ''}`),
@@ -87,8 +87,12 @@ export const peopleCommands: Commands = {
         new Date(now.getTime() - GRANT_SECONDS * 1000),
       );
       const claims = await container.legalPersons.deleteLapsedClaims();
+      const attributes = await container.attributesRepo.forgetExpired(
+        new Map([...container.catalogue.values()].map((type) => [type.code, type.retention_days])),
+        now,
+      );
       print(
-        `${result.deleted} accounts deleted, ${result.kept.length} kept, ${result.fingerprintsDropped} expired fingerprints dropped, ${sessions} old session records, ${grants} expired grant records and ${claims} lapsed claims dropped`,
+        `${result.deleted} accounts deleted, ${result.kept.length} kept, ${result.fingerprintsDropped} expired fingerprints dropped, ${sessions} old session records, ${grants} expired grant records, ${claims} lapsed claims and ${attributes} verified values past their retention dropped`,
       );
     },
   },

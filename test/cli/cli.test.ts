@@ -388,13 +388,30 @@ test('accounts purge deletes accounts whose waiting period is over, old session 
         last_used_at: new Date(Date.now() - daysAgo * 86_400_000),
       })
       .execute();
+  // Verified values: household registration is kept 1,825 days after it was last published.
+  for (const [type, daysAgo] of [
+    ['household_registration', 1826],
+    ['social_insurance', 1824],
+  ] as const)
+    await database.db
+      .insertInto('attributes')
+      .values({
+        holder_id: subs[1] ?? '',
+        type_code: type,
+        value: '{}',
+        verified_at: new Date(),
+        evidence: '{}',
+        source_client_id: 'source',
+        updated_at: new Date(Date.now() - daysAgo * 86_400_000),
+      })
+      .execute();
   await database.close();
 
   const purge = yitong(['accounts', 'purge'], e);
   t.is(purge.status, 0, purge.stderr);
   t.regex(
     purge.stdout,
-    /^1 accounts deleted, 0 kept, 0 expired fingerprints dropped, 1 old session records, 1 expired grant records and 0 lapsed claims dropped$/m,
+    /^1 accounts deleted, 0 kept, 0 expired fingerprints dropped, 1 old session records, 1 expired grant records, 0 lapsed claims and 1 verified values past their retention dropped$/m,
   );
   t.regex(purge.stderr, /1\/1 accounts/);
   const after = await openDatabase({ databaseUrl: undefined, pgliteDir: join(e.DATA_DIR, 'pglite') });
@@ -413,5 +430,10 @@ test('accounts purge deletes accounts whose waiting period is over, old session 
   t.deepEqual(
     grants.map((row) => row.grant_id),
     ['live'],
+  );
+  const kept = await after.db.selectFrom('attributes').select('type_code').execute();
+  t.deepEqual(
+    kept.map((row) => row.type_code),
+    ['social_insurance'],
   );
 });
