@@ -44,6 +44,7 @@ const zh = {
   'consent.deny': '拒绝',
   'consent.signed_in_as': '当前账号：{name}（{id}）',
   'consent.items': '各部门核验过的信息',
+  'consent.remember.purpose': '这次请求说明了办理事项和用途，每次办理都会再问您。',
   'consent.items.hint': '不勾选的项目不会提供给该网站。标为“必需”的项目不提供就无法办理，可以选择拒绝。',
   'consent.item.source': '{department}核验于 {date}',
   'consent.item.none': '暂无记录，不会提供',
@@ -145,6 +146,7 @@ const en: Record<MessageKey, string> = {
   'consent.deny': 'Deny',
   'consent.signed_in_as': 'Signed in as {name} ({id})',
   'consent.items': 'Information verified by departments',
+  'consent.remember.purpose': 'This request states a service and purpose: you are asked each time.',
   'consent.items.hint':
     'Items you untick are not given to the site. Without an item marked “required” the service cannot go on; you can decline instead.',
   'consent.item.source': 'Verified by {department} on {date}',

@@ -129,6 +129,7 @@ test('every page, in Chinese and English, on a phone and a desktop: no serious o
     `/admin/people/${sub}`,
     '/admin/audit',
     '/admin/legal-persons',
+    '/admin/data',
   ]) {
     await page.goto(`${yitong.issuer}${path}`);
     await check(path);
