@@ -65,7 +65,9 @@ function answerPage(
   }
   const consent = html.match(/action="(\/interaction\/[^"]+\/consent)"/)?.[1];
   if (!consent) throw new Error(`unexpected page at ${path}: ${html.slice(0, 200)}`);
-  return send(target, consent, { form: { _csrf: hidden(html, '_csrf') }, jar });
+  // Consents to everything offered, each verified item ticked as the page offers it.
+  const items = [...html.matchAll(/name="(item_[a-z0-9_]+)" checked/g)].map((match) => [match[1], 'on']);
+  return send(target, consent, { form: { _csrf: hidden(html, '_csrf'), ...Object.fromEntries(items) }, jar });
 }
 
 /**

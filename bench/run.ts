@@ -37,6 +37,11 @@ const { values, positionals } = parseArgs({
 const SECONDS = Number(values.seconds);
 const SIZES = (values.quick ? '10000' : values.citizens).split(',').map(Number);
 const PASSWORD = 'bench-password-2026';
+/** The verified values the first citizen holds, for the UserInfo-with-verified-claims scenario. */
+const VERIFIED: Array<[string, object]> = [
+  ['education', { level: '本科', institution: '中山大学', graduated_on: '2015-06-30' }],
+  ['social_insurance', { insurances: ['养老保险', '医疗保险'], insured_in: '440106', since: '2012-07-01' }],
+];
 const POSTGRES = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const unknown = positionals.filter((name) => !SCENARIOS.some((s) => s.name === name));
@@ -270,6 +275,11 @@ async function prepareYitong(size: number, databaseUrl: string) {
     await sql`INSERT INTO consents (person_id, client_id, scopes)
       SELECT id, ${CLIENT_ID}, 'openid profile' FROM people WHERE id LIKE 'bench-%'
       ON CONFLICT DO NOTHING`.execute(db);
+    // What two source departments verified about the first citizen (userinfo-verified).
+    for (const [type, value] of VERIFIED)
+      await sql`INSERT INTO attributes (holder_id, type_code, value, verified_at, evidence, source_client_id)
+        VALUES ('bench-0', ${type}, ${JSON.stringify(value)}, now(), '{"type":"electronic_record"}', ${CLIENT_ID})
+        ON CONFLICT (holder_id, type_code) DO NOTHING`.execute(db);
     // Fresh rows leave autovacuum work that would otherwise compete with the measurement.
     await sql`VACUUM ANALYZE people, consents`.execute(db);
     const manifest = 'bench/tmp/bench-client.json';
@@ -282,7 +292,7 @@ async function prepareYitong(size: number, databaseUrl: string) {
         region_code: '440100',
         redirect_uris: [REDIRECT_URI],
         grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
-        scope: 'openid profile offline_access',
+        scope: `openid profile offline_access ${VERIFIED.map(([type]) => `verified:${type}`).join(' ')}`,
       }),
     );
     await container.clients.add(manifest, { secret });

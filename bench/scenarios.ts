@@ -105,6 +105,29 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'userinfo-verified',
+    title: 'UserInfo with verified claims (two types, by scope)',
+    unit: 'requests',
+    bare: false,
+    users: 32,
+    fixed: async ({ target, secret, person }) => {
+      const { access_token } = await codeFlow(target, new Jar(), secret, {
+        scope: 'openid profile verified:education verified:social_insurance',
+        who: person(0),
+        extra: { prompt: 'consent' },
+      });
+      const request = {
+        method: 'GET' as const,
+        path: '/me',
+        headers: { authorization: `Bearer ${access_token}` },
+      };
+      const answer = await send(target, request.path, request);
+      if ((answer.body.match(/"trust_framework"/g) ?? []).length !== 2)
+        throw new Error(`verified claims are not released: ${answer.body}`);
+      return request;
+    },
+  },
+  {
     name: 'refresh',
     title: 'Refresh-token grant (rotating)',
     unit: 'requests',
