@@ -13,12 +13,14 @@ import { SUPPORTED_SCOPES } from '../clients/manifest.ts';
 import { AppError } from '../errors.ts';
 import {
   IDENTITY_ITEM,
+  isObject,
   itemOf,
   purposeIn,
   requestedItems,
   SERVICE_ITEM_TYPE,
   type ServiceItem,
   scopeOf,
+  verifiedClaimsAsked,
 } from '../oidc/verified-claims.ts';
 import { formOf, str } from '../web/form.ts';
 import { localeOf, requireCsrf } from '../web/middleware.ts';
@@ -28,26 +30,15 @@ import type { InteractionDeps } from './routes.ts';
 
 type Interaction = Awaited<ReturnType<InteractionKit['details']>>;
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** Items a `claims` request marks `essential`: the person gives them or declines the request. */
-function essentialItems(claims: unknown): Set<string> {
-  const essential = new Set<string>();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(str(claims) || '{}');
-  } catch {
-    return essential;
-  }
-  for (const place of isObject(parsed) ? [parsed.userinfo, parsed.id_token] : []) {
-    const wanted =
-      isObject(place) && isObject(place.verified_claims) ? place.verified_claims.claims : undefined;
-    for (const [claim, rule] of Object.entries(isObject(wanted) ? wanted : {}))
-      if (isObject(rule) && rule.essential === true) essential.add(claim);
-  }
-  return essential;
-}
+const essentialItems = (claims: unknown) =>
+  new Set(
+    verifiedClaimsAsked(claims).flatMap((asked) =>
+      Object.entries(asked).flatMap(([claim, rule]) =>
+        isObject(rule) && rule.essential === true ? [claim] : [],
+      ),
+    ),
+  );
 
 /** The verified items this request asks for that the site may have, with what is on record of each. */
 async function itemsOf(
@@ -95,7 +86,7 @@ async function show(ctx: Context, kit: InteractionKit, deps: InteractionDeps, in
       };
     }),
   );
-  const stated = purposeIn(safeJson(interaction.params.authorization_details));
+  const stated = purposeIn(interaction.params.authorization_details);
   const serviceItems = (client?.metadata().service_items ?? []) as ServiceItem[];
   render(ctx, 'consent', {
     title: 'consent.title',
@@ -112,14 +103,6 @@ async function show(ctx: Context, kit: InteractionKit, deps: InteractionDeps, in
     // A number never proved is not released (oidc/accounts.ts): the page says so rather than promise it.
     phoneProved: Boolean(person.phone && person.phoneVerifiedAt),
   });
-}
-
-function safeJson(text: unknown): unknown {
-  try {
-    return JSON.parse(str(text) || 'null');
-  } catch {
-    return undefined;
-  }
 }
 
 function router(kit: InteractionKit, deps: InteractionDeps) {
@@ -150,7 +133,7 @@ function router(kit: InteractionKit, deps: InteractionDeps) {
     if (others.length) grant.addOIDCScope(others.join(' '));
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
     // The purpose consented to now: tokens issued from this grant carry it (oidc/provider.ts).
-    const purpose = purposeIn(safeJson(interaction.params.authorization_details));
+    const purpose = purposeIn(interaction.params.authorization_details);
     grant.rar = purpose ? [{ type: SERVICE_ITEM_TYPE, ...purpose }] : undefined;
     const grantId = await grant.save();
     await deps.accounts.saveConsent(

@@ -51,8 +51,29 @@ interface VerifiedRequest {
   claims: Record<string, unknown>;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
+export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A request parameter's JSON (or an object the engine parsed already); undefined when it does not parse. */
+export function parsed(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a `claims` request asks for inside `verified_claims`, a claim → rule object per place. */
+export function verifiedClaimsAsked(claims: unknown): Array<Record<string, unknown>> {
+  const request = parsed(claims);
+  if (!isObject(request)) return [];
+  return [request.userinfo, request.id_token].flatMap((place) => {
+    const asked =
+      isObject(place) && isObject(place.verified_claims) ? place.verified_claims.claims : undefined;
+    return isObject(asked) ? [asked] : [];
+  });
+}
 
 /** The `verified_claims` member of one place of a `claims` request, checked; undefined when absent. */
 export function verifiedRequestOf(place: unknown): VerifiedRequest | undefined {
@@ -68,16 +89,6 @@ export function verifiedRequestOf(place: unknown): VerifiedRequest | undefined {
   return { verification: (request.verification as Record<string, unknown>) ?? {}, claims: request.claims };
 }
 
-function parseClaims(claims: unknown): Record<string, unknown> | undefined {
-  if (typeof claims !== 'string') return isObject(claims) ? claims : undefined;
-  try {
-    const parsed: unknown = JSON.parse(claims);
-    return isObject(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The items (type codes, and `identity`) a request asks for, by scope or by `claims` parameter. */
 export function requestedItems(params: { scope?: unknown; claims?: unknown }, catalogue: Catalogue) {
   const items = new Set<string>();
@@ -85,14 +96,11 @@ export function requestedItems(params: { scope?: unknown; claims?: unknown }, ca
     const code = itemOf(scope);
     if (code && catalogue.has(code)) items.add(code);
   }
-  const claims = parseClaims(params.claims);
-  for (const place of [claims?.userinfo, claims?.id_token]) {
-    const request = isObject(place) && isObject(place.verified_claims) ? place.verified_claims : undefined;
-    for (const claim of Object.keys(isObject(request?.claims) ? request.claims : {})) {
+  for (const asked of verifiedClaimsAsked(params.claims))
+    for (const claim of Object.keys(asked)) {
       if (catalogue.has(claim)) items.add(claim);
       if (IDENTITY_CLAIMS.includes(claim)) items.add(IDENTITY_ITEM);
     }
-  }
   return items;
 }
 
@@ -106,8 +114,10 @@ export interface Purpose {
   purpose: string;
 }
 
+/** The service item and purpose among `authorization_details` (JSON text or parsed). */
 export const purposeIn = (details: unknown): Purpose | undefined => {
-  const found = (Array.isArray(details) ? details : []).find(
+  const list = parsed(details);
+  const found = (Array.isArray(list) ? list : []).find(
     (detail): detail is Purpose => isObject(detail) && detail.type === SERVICE_ITEM_TYPE,
   );
   return found && { service_item: found.service_item, purpose: found.purpose };
@@ -125,12 +135,9 @@ export function checkAuthorizationDetails(
   catalogue: Catalogue,
 ): void {
   if (value !== undefined) {
-    let details: unknown;
-    try {
-      details = JSON.parse(String(value));
-    } catch {
+    const details = parsed(value);
+    if (details === undefined)
       throw new errors.InvalidAuthorizationDetails('authorization_details must be JSON');
-    }
     if (!Array.isArray(details) || details.length !== 1 || !isObject(details[0]))
       throw new errors.InvalidAuthorizationDetails('authorization_details must be an array of one object');
     const [detail] = details;

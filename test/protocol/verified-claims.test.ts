@@ -299,6 +299,14 @@ test('IDA filters: trust_framework value, assurance_level values, max_age; an ar
   t.is(await ask({ trust_framework: null, time: { max_age: 3600 } }), 0, 'verified 2026-11-30: too old');
   t.is(await ask({ trust_framework: null, time: { max_age: 400 * 86400 } }), 1);
   t.is(await ask({ trust_framework: null, evidence: [{ type: { value: 'document' } }] }), 0);
+  for (const bad of [
+    { verified_claims: { verification: { trust_framework: null }, claims: {} } },
+    { verified_claims: { verification: 'x', claims: { education: null } } },
+    { verified_claims: 'education' },
+  ]) {
+    const refused = await signIn(rp, person, { claims: claimsRequest(bad) });
+    t.like(refused.error, { error: 'invalid_request' }, JSON.stringify(bad));
+  }
   const array = await signIn(rp, person, {
     claims: claimsRequest({
       verified_claims: [{ verification: { trust_framework: null }, claims: { education: null } }],
@@ -345,6 +353,18 @@ test('a sensitive type: only for a service item the manifest lists, with a purpo
   t.like(badPurpose.error, { error: 'invalid_authorization_details' });
   t.regex(badPurpose.error?.error_description ?? '', /purpose must be one line/);
 
+  for (const bad of [
+    'not json',
+    '{"type":"yitong_service_item"}',
+    '[]',
+    JSON.stringify([{ type: 'payment_initiation' }]),
+    JSON.stringify([
+      { type: 'yitong_service_item', service_item: HOUSEHOLD_ITEM, purpose: '迁入', extra: 1 },
+    ]),
+  ]) {
+    const refused = await signIn(rp, person, { scope, authorization_details: bad });
+    t.true(['invalid_authorization_details', 'invalid_request'].includes(refused.error?.error ?? ''), bad);
+  }
   const ok = await signIn(rp, person, { scope, authorization_details: detail(HOUSEHOLD_ITEM) });
   t.regex(
     ok.walk.consentHtml ?? '',
