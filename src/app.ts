@@ -7,6 +7,8 @@ import { adminApiRoutes, jsonOnly } from './admin/api.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { sourceRoutes } from './attributes/routes.ts';
 import type { Container } from './container.ts';
+import { federationRoutes } from './federation/routes.ts';
+import { createInteractionKit } from './interactions/kit.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createTokenCheck } from './oidc/accounts.ts';
 import { ownSecretOnUpdate } from './oidc/registration.ts';
@@ -79,6 +81,16 @@ export function createApp(container: Container): Koa {
     parseForm,
   );
   ours.use(interactionRoutes(provider, container).routes());
+  ours.use(
+    federationRoutes({
+      kit: createInteractionKit(provider),
+      issuer: config.issuer,
+      upstreams: container.upstreams,
+      federation: container.federation,
+      ephemeral: container.ephemeral,
+      accounts: container.accounts,
+    }).routes(),
+  );
   ours.use(
     portalRoutes({
       ...container,

@@ -34,6 +34,8 @@ import type { Config, SourceConfig } from './config.ts';
 import { ConfigError } from './config-error.ts';
 import { openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
+import { createFederation } from './federation/linking.ts';
+import { loadUpstreams, UpstreamError } from './federation/upstreams.ts';
 import { createSealer } from './identity/crypto.ts';
 import { createHttpVerifier, type IdentityVerifier, loadFileVerifier } from './identity/verifier.ts';
 import { type BusinessRegistry, createHttpRegistry, loadFileRegistry } from './legal-persons/registry.ts';
@@ -163,6 +165,13 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
         );
       throw error;
     });
+    const upstreams = await loadUpstreams(config.upstreamsDir, { production: config.production }).catch(
+      (error: unknown) => {
+        if (error instanceof UpstreamError)
+          throw new ConfigError('UPSTREAMS_DIR', `(${config.upstreamsDir}) is not valid: ${error.message}`);
+        throw error;
+      },
+    );
     const sources = createSources({
       repo: attributesRepo,
       catalogue,
@@ -304,6 +313,12 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       clientsRepo,
       attributesRepo,
     });
+    const federation = createFederation({
+      db: database.db,
+      sealer,
+      accountsRepo,
+      findPersonByIdNumber: accounts.findPersonByIdNumber,
+    });
 
     return {
       config,
@@ -328,6 +343,9 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       sources,
       attributesRepo,
       catalogue,
+      upstreams,
+      federation,
+      ephemeral,
       sites,
       sessions,
       phones,

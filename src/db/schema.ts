@@ -230,8 +230,17 @@ export interface AttributeCorrectionsTable {
   answered_at: Date | null;
 }
 
+export interface UpstreamLinksTable {
+  upstream_id: string;
+  upstream_sub: string;
+  person_id: string;
+  created_at: CreatedAt;
+  last_used_at: Generated<Date>;
+}
+
 export interface Schema {
   people: PeopleTable;
+  upstream_links: UpstreamLinksTable;
   attributes: AttributesTable;
   attribute_corrections: AttributeCorrectionsTable;
   consents: ConsentsTable;

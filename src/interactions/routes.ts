@@ -10,15 +10,19 @@ import type Provider from 'oidc-provider';
 import type { IdentityLevels } from '../accounts/identity-levels.ts';
 import type { AccountsService } from '../accounts/service.ts';
 import type { AttributesRepo } from '../attributes/repo.ts';
+import type { EphemeralStore } from '../auth/ephemeral.ts';
 import type { OneTimeCodes } from '../auth/one-time-codes.ts';
 import type { PasskeyService } from '../auth/passkeys.ts';
 import type { SignIn } from '../auth/sign-in.ts';
 import { AppError, isAppError } from '../errors.ts';
+import type { Federation } from '../federation/linking.ts';
+import { linkAfterProof } from '../federation/routes.ts';
+import type { Upstream } from '../federation/upstreams.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 import { ENTITY_PROMPT, IDENTITY_PROMPT } from '../oidc/policy.ts';
 import type { Catalogue } from '../oidc/verified-claims.ts';
 import { formOf, str } from '../web/form.ts';
-import { requireCsrf } from '../web/middleware.ts';
+import { localeOf, requireCsrf } from '../web/middleware.ts';
 import { render, renderWithError, tr } from '../web/render.ts';
 import { consentRoutes } from './consent.ts';
 import { entityRoutes } from './entity.ts';
@@ -35,6 +39,9 @@ export interface InteractionDeps {
   legalPersons: LegalPersonsService;
   catalogue: Catalogue;
   attributesRepo: Pick<AttributesRepo, 'heldBy'>;
+  upstreams: ReadonlyMap<string, Upstream>;
+  federation: Federation;
+  ephemeral: EphemeralStore;
 }
 
 /**
@@ -64,7 +71,11 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
     const site = await kit.siteOf(interaction.params.client_id);
     if (interaction.prompt.name === 'login') {
       if (await strongAuth.showSecondFactor(ctx, interaction)) return;
-      return render(ctx, 'login', { title: 'login.title', uid: interaction.uid, client: site, idNumber: '' });
+      const linking = deps.upstreams.get(str(ctx.query.link));
+      return render(ctx, 'login', {
+        ...loginPage(ctx, interaction.uid, site),
+        ...(linking && { notice: tr(ctx, 'federation.prove', { upstream: linking.name[localeOf(ctx)] }) }),
+      });
     }
     if (interaction.prompt.name === IDENTITY_PROMPT) return identityRoutes.show(ctx, kit, deps, interaction);
     if (interaction.prompt.name === ENTITY_PROMPT) return entityRoutes.show(ctx, kit, deps, interaction);
@@ -80,6 +91,7 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
       const known = knownDevices(ctx);
       const person = await accounts.authenticate(str(form.id_number), str(form.password), ctx.ip, known);
       rememberDevice(ctx, accounts.deviceTag(person), known);
+      await linkAfterProof(deps, interaction.uid, person.id, ctx.ip);
       await strongAuth.continueSignIn(ctx, interaction, { accountId: person.id, methods: ['pwd'] });
     } catch (error) {
       if (!isAppError(error)) throw error;
@@ -87,7 +99,7 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
       renderWithError(
         ctx,
         'login',
-        { title: 'login.title', uid: interaction.uid, client: site, idNumber: str(form.id_number) },
+        { ...loginPage(ctx, interaction.uid, site), idNumber: str(form.id_number) },
         error,
       );
     }
@@ -126,6 +138,18 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
     if (await register(ctx, '/register'))
       render(ctx, 'message', { title: 'register.done.title', message: tr(ctx, 'register.done.lead') });
   });
+
+  /** The sign-in page's data: the site, and a button for each upstream. */
+  function loginPage(ctx: Context, uid: string, client: Awaited<ReturnType<typeof kit.siteOf>>) {
+    const locale = localeOf(ctx);
+    return {
+      title: 'login.title' as const,
+      uid,
+      client,
+      idNumber: '',
+      upstreams: [...deps.upstreams.values()].map((u) => ({ id: u.id, label: u.label[locale] })),
+    };
+  }
 
   router.use(strongAuth.router.routes());
   router.use(identityRoutes.router(kit, deps).routes());

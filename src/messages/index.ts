@@ -3,6 +3,7 @@ import { attributesEn, attributesZh } from './attributes.ts';
 import { auditEn, auditZh } from './audit.ts';
 import { authEn, authZh } from './auth.ts';
 import { developersEn, developersZh } from './developers.ts';
+import { federationEn, federationZh } from './federation.ts';
 import { frontEn, frontZh } from './front.ts';
 import { legalEn, legalZh } from './legal.ts';
 import { portalEn, portalZh } from './portal.ts';
@@ -104,6 +105,7 @@ const zh = {
   ...frontZh,
   ...auditZh,
   ...attributesZh,
+  ...federationZh,
   ...developersZh,
 };
 
@@ -211,6 +213,7 @@ const en: Record<MessageKey, string> = {
   ...frontEn,
   ...auditEn,
   ...attributesEn,
+  ...federationEn,
   ...developersEn,
 };
 

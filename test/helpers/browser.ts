@@ -11,7 +11,15 @@ export interface Page {
 interface Cookie {
   value: string;
   path: string;
+  host: string;
 }
+
+/**
+ * Cookies are kept by name: `_session`, as tests read them. Those of a host other than
+ * `localhost` (a second provider, at 127.0.0.1) are kept apart, by `name@host`, as a browser
+ * keeps each host's cookies.
+ */
+const cookieKey = (name: string, host: string) => (host === 'localhost' ? name : `${name}@${host}`);
 
 export class Browser {
   readonly cookies = new Map<string, Cookie>();
@@ -24,12 +32,12 @@ export class Browser {
 
   cookieHeader(url: URL): string {
     return [...this.cookies]
-      .filter(([, cookie]) => url.pathname.startsWith(cookie.path))
-      .map(([name, cookie]) => `${name}=${cookie.value}`)
+      .filter(([, cookie]) => cookie.host === url.hostname && url.pathname.startsWith(cookie.path))
+      .map(([key, cookie]) => `${key.split('@')[0]}=${cookie.value}`)
       .join('; ');
   }
 
-  private store(response: Response) {
+  private store(response: Response, host: string) {
     for (const line of response.headers.getSetCookie()) {
       const [pair = '', ...attributes] = line.split(';').map((part) => part.trim());
       const index = pair.indexOf('=');
@@ -38,9 +46,9 @@ export class Browser {
       const expired = attributes.some(
         (a) => /^max-age=0$/i.test(a) || (/^expires=/i.test(a) && new Date(a.slice(8)) < new Date()),
       );
-      const key = `${name}`;
+      const key = cookieKey(name, host);
       if (expired) this.cookies.delete(key);
-      else this.cookies.set(key, { value: pair.slice(index + 1), path });
+      else this.cookies.set(key, { value: pair.slice(index + 1), path, host });
     }
   }
 
@@ -66,7 +74,7 @@ export class Browser {
       body,
       redirect: 'manual',
     });
-    this.store(response);
+    this.store(response, target.hostname);
     return response;
   }
 

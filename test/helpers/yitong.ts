@@ -40,13 +40,18 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startYitong(backend: Backend, extraEnv: Record<string, string> = {}): Promise<Yitong> {
+/** `host`: 127.0.0.1 for a second provider beside one at localhost (a browser keeps their cookies apart). */
+export async function startYitong(
+  backend: Backend,
+  extraEnv: Record<string, string> = {},
+  host = 'localhost',
+): Promise<Yitong> {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'yitong-test-'));
   const prefix = redisPrefix();
   const postgres = backend === 'postgres' ? await createPostgresDatabase() : undefined;
   const env: Record<string, string> = {
-    ISSUER: `http://localhost:${port}`,
+    ISSUER: `http://${host}:${port}`,
     PORT: String(port),
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',

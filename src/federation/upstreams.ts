@@ -1,0 +1,134 @@
+/**
+ * Upstream identity providers (身份认证互信互认): the national government service platform or
+ * another province, each a manifest in a folder (`upstreams/*.json`, like the attribute
+ * catalogue): its issuer (found by discovery), the client Yitong is registered as there, the
+ * scopes asked, which of its claims carry the identity number, name and identity level, the
+ * highest identity level Yitong accepts from it, how its `acr` values map to Yitong's (never
+ * taken as they are), the button's words, and its region. A folder is checked whole: one bad
+ * manifest is named, with the field, and nothing of the folder is used.
+ *
+ * @example
+ *   const upstreams = await loadUpstreams('upstreams/', { production: false });
+ *   const national = upstreams.get('national');  // { issuer, client_id, label: { 'zh-CN': '使用国家政务服务平台账号登录', … } }
+ *   const config = await national.configuration(); // openid-client, after discovery (cached)
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as client from 'openid-client';
+import { z } from 'zod';
+import { ACR } from '../auth/strength.ts';
+import { REGION_CODE } from '../identity/region-code.ts';
+import { isPlainLine } from '../text.ts';
+
+const line = (max: number) =>
+  z.string().trim().min(1).max(max).refine(isPlainLine, 'must be one line of text');
+
+function manifestSchema(production: boolean) {
+  const url = z.string().refine(
+    (value) => {
+      const parsed = URL.parse(value);
+      if (!parsed || parsed.hash || parsed.search) return false;
+      const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
+      return parsed.protocol === 'https:' || (!production && parsed.protocol === 'http:' && loopback);
+    },
+    production ? 'must be an https URL' : 'must be an https URL (http only for localhost)',
+  );
+  return z.strictObject({
+    id: z.string().regex(/^[a-z][a-z0-9-]{2,31}$/, 'must be 3–32 characters of a–z, 0–9 and -'),
+    issuer: url,
+    client_id: line(200),
+    /** Keep the folder readable by the service's user only, as the secrets file. */
+    client_secret: z.string().min(16, 'must have at least 16 characters'),
+    scope: z
+      .string()
+      .regex(/^openid( [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'must start with openid, scopes separated by spaces')
+      .default('openid profile'),
+    /** Which of the upstream's claims hold what Yitong needs. */
+    claims: z
+      .strictObject({
+        id_number: line(100),
+        name: line(100),
+        identity_level: line(100).optional(),
+      })
+      .default({ id_number: 'id_number', name: 'name' }),
+    /** The highest identity level Yitong takes from this upstream's word. */
+    max_identity_level: z.union([z.literal(1), z.literal(2), z.literal(3)]),
+    /** Its `acr` values → Yitong's; any other is taken as the weakest (a password). */
+    acr_map: z.record(z.string().max(200), z.enum(Object.values(ACR))).default({}),
+    /** The platform's name in messages, and the words of its button on the sign-in page. */
+    name: z.strictObject({ 'zh-CN': line(40), en: line(80) }),
+    label: z.strictObject({ 'zh-CN': line(40), en: line(80) }),
+    region_code: z.string().regex(REGION_CODE, 'must be a 6-digit GB/T 2260 division code'),
+  });
+}
+
+export type UpstreamManifest = z.infer<ReturnType<typeof manifestSchema>>;
+
+export interface Upstream extends UpstreamManifest {
+  /** openid-client's view of it, after discovery; fetched once, again after a failure. */
+  configuration(): Promise<client.Configuration>;
+}
+
+export class UpstreamError extends Error {
+  readonly file: string;
+  constructor(file: string, problems: string[]) {
+    super(`${file}: ${problems.join('; ')}`);
+    this.name = 'UpstreamError';
+    this.file = file;
+  }
+}
+
+function upstreamOf(manifest: UpstreamManifest): Upstream {
+  let discovered: Promise<client.Configuration> | undefined;
+  const insecure = new URL(manifest.issuer).protocol === 'http:';
+  return {
+    ...manifest,
+    configuration() {
+      discovered ??= client
+        .discovery(
+          new URL(manifest.issuer),
+          manifest.client_id,
+          manifest.client_secret,
+          client.ClientSecretBasic(manifest.client_secret),
+          { ...(insecure && { execute: [client.allowInsecureRequests] }), timeout: 5 },
+        )
+        .catch((error: unknown) => {
+          discovered = undefined;
+          throw error;
+        });
+      return discovered;
+    },
+  };
+}
+
+/** Every `*.json` of `dir`, checked (a missing folder is no upstream at all). */
+export async function loadUpstreams(
+  dir: string,
+  options: { production: boolean },
+): Promise<Map<string, Upstream>> {
+  const schema = manifestSchema(options.production);
+  const upstreams = new Map<string, Upstream>();
+  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  for (const name of names.filter((file) => file.endsWith('.json')).sort()) {
+    const file = join(dir, name);
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(file, 'utf8'));
+    } catch (error) {
+      throw new UpstreamError(file, [`not JSON: ${(error as Error).message}`]);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success)
+      throw new UpstreamError(
+        file,
+        parsed.error.issues.map((issue) => `${issue.path.join('.') || '(manifest)'}: ${issue.message}`),
+      );
+    if (upstreams.has(parsed.data.id))
+      throw new UpstreamError(file, [`id: ${parsed.data.id} is defined twice`]);
+    upstreams.set(parsed.data.id, upstreamOf(parsed.data));
+  }
+  return upstreams;
+}

@@ -1,0 +1,212 @@
+/**
+ * Identity mutual trust between two Yitong instances on PostgreSQL and Redis: B (127.0.0.1)
+ * plays the national platform, A (localhost) names it in an upstream manifest. A departmental
+ * site of A signs a person in through B (openid-client on both sides): a new person gets an
+ * account at the level B vouches, capped by A's manifest; an existing account at level 2 is
+ * linked at once when B vouches level 2; a level-1 account is linked only after its password;
+ * an upstream never signs in to an account whose number it did not assert; a cancelled sign-in
+ * gets a page and the way back; the session says `amr` `fed`.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { ACR } from '../../src/auth/strength.ts';
+import { Browser, formAction, hiddenField, type Page, submit } from '../helpers/browser.ts';
+import { newCitizen } from '../helpers/people.ts';
+import { authorizationRequest, discoverSite, exchangeCode, REDIRECT_URI, type Site } from '../helpers/rp.ts';
+import { startYitong, type Yitong } from '../helpers/yitong.ts';
+
+let a: Yitong;
+let b: Yitong;
+let site: Site;
+let dir: string;
+const SECRET = randomBytes(32).toString('base64url');
+
+test.before(async () => {
+  b = await startYitong('postgres', {}, '127.0.0.1');
+  dir = await mkdtemp(join(tmpdir(), 'yitong-upstreams-'));
+  await writeFile(
+    join(dir, 'national.json'),
+    JSON.stringify({
+      id: 'national',
+      issuer: b.issuer,
+      client_id: 'province-a',
+      client_secret: SECRET,
+      scope: 'openid profile id_number',
+      claims: { id_number: 'id_number', name: 'name', identity_level: 'identity_level' },
+      max_identity_level: 2,
+      acr_map: { [ACR.mfa]: ACR.mfa },
+      name: { 'zh-CN': '国家政务服务平台', en: 'the national government service platform' },
+      label: { 'zh-CN': '使用国家政务服务平台账号登录', en: 'Sign in with the national platform' },
+      region_code: '110000',
+    }),
+  );
+  a = await startYitong('postgres', { UPSTREAMS_DIR: dir });
+  await b.addClient({
+    client_id: 'province-a',
+    client_secret: SECRET,
+    client_name: '省统一身份认证平台',
+    department: '省政务服务数据管理局',
+    region_code: '440000',
+    redirect_uris: [`${a.issuer}/federation/callback`],
+    scope: 'openid profile id_number',
+  });
+  const { clientId, clientSecret } = await a.addClient({
+    client_name: '社保查询',
+    department: '省人力资源和社会保障厅',
+    region_code: '440000',
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid profile',
+  });
+  site = await discoverSite(a.issuer, clientId, clientSecret);
+});
+test.after.always(async () => {
+  await a?.stop();
+  await b?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A person registered at B (the national platform), at identity level `level`. */
+async function nationalPerson(level: 1 | 2 | 3) {
+  const person = newCitizen();
+  const sub = await b.createCitizen(person);
+  if (level > 1)
+    await b.server.container.accountsRepo.raiseIdentityLevel(sub, level as 2 | 3, {
+      actor: sub,
+      action: 'identity.verified',
+      subject: sub,
+    });
+  return person;
+}
+
+/** From the site through A's sign-in page and B's, consenting where asked; the page it ends on. */
+async function throughUpstream(browser: Browser, person: { idNumber: string; password: string }) {
+  const pending = await authorizationRequest(site, { scope: 'openid profile' });
+  let page = await browser.visit(pending.url, {}, REDIRECT_URI);
+  t_assert(page.html.includes('使用国家政务服务平台账号登录'), 'the button on the sign-in page');
+  page = await browser.visit(
+    new URL(/href="(\/interaction\/[^"]+\/upstream\/national)"/.exec(page.html)?.[1] ?? '', page.url).href,
+    {},
+    REDIRECT_URI,
+  );
+  for (let step = 0; step < 6 && !page.url.startsWith(REDIRECT_URI); step++) {
+    const at = new URL(page.url);
+    if (page.html.includes('name="password"') && at.hostname === '127.0.0.1')
+      page = await submit(
+        browser,
+        page,
+        '/login',
+        { id_number: person.idNumber, password: person.password },
+        REDIRECT_URI,
+      );
+    else if (page.html.includes('/consent"'))
+      page = await browser.visit(
+        new URL(formAction(page.html, '/consent'), page.url).href,
+        { form: { _csrf: hiddenField(page.html, '_csrf') } },
+        REDIRECT_URI,
+      );
+    else break;
+  }
+  return { page, pending };
+}
+
+function t_assert(condition: boolean, what: string) {
+  if (!condition) throw new Error(what);
+}
+
+const local = (idNumber: string) => a.server.container.accounts.findPersonByIdNumber(idNumber as never);
+
+test('a new person: an account at the vouched level, capped by the manifest; the site sees amr fed', async (t) => {
+  const person = await nationalPerson(3);
+  const browser = new Browser();
+  const { page, pending } = await throughUpstream(browser, person);
+  t.true(page.url.startsWith(REDIRECT_URI), page.html.slice(0, 300));
+  const tokens = await exchangeCode(site, page.url, pending);
+  t.deepEqual(tokens.claims()?.amr, ['fed']);
+  t.is(tokens.claims()?.acr, ACR.pwd, 'B’s acr maps to the weakest unless the manifest says otherwise');
+  const created = await local(person.idNumber);
+  t.like(created, { name: person.name, identityLevel: 2 }, 'level 3 at B, capped at 2');
+  // Signing in again through B: the link is used, no new account.
+  const again = await throughUpstream(new Browser(), person);
+  t.true(again.page.url.startsWith(REDIRECT_URI));
+  t.is((await local(person.idNumber))?.id, created?.id);
+});
+
+test('an existing account: linked at once at level 2 on both sides; at level 1 only after its password', async (t) => {
+  const strong = await nationalPerson(2);
+  const strongSub = await a.createCitizen(strong);
+  await a.server.container.accountsRepo.raiseIdentityLevel(strongSub, 2, {
+    actor: strongSub,
+    action: 'identity.verified',
+    subject: strongSub,
+  });
+  const linked = await throughUpstream(new Browser(), strong);
+  t.true(linked.page.url.startsWith(REDIRECT_URI));
+  t.is((await exchangeCode(site, linked.page.url, linked.pending)).claims()?.sub, strongSub);
+
+  const weak = await nationalPerson(2);
+  const weakSub = await a.createCitizen(weak);
+  const browser = new Browser();
+  const waiting = await throughUpstream(browser, weak);
+  t.regex(waiting.page.html, /请用一通密码登录一次以确认是您本人/);
+  const links = () => a.server.container.federation.linksOf(weakSub);
+  t.deepEqual(await links(), [], 'no link before the proof');
+  const done: Page = await submit(
+    browser,
+    waiting.page,
+    '/login',
+    { id_number: weak.idNumber, password: weak.password },
+    REDIRECT_URI,
+  );
+  const finished = done.html.includes('/consent"')
+    ? await browser.visit(
+        new URL(formAction(done.html, '/consent'), done.url).href,
+        { form: { _csrf: hiddenField(done.html, '_csrf') } },
+        REDIRECT_URI,
+      )
+    : done;
+  t.true(finished.url.startsWith(REDIRECT_URI));
+  t.is((await links()).length, 1, 'linked after the password');
+});
+
+test('an upstream never signs in to an account whose number it did not assert', async (t) => {
+  const person = await nationalPerson(2);
+  await throughUpstream(new Browser(), person);
+  const created = await local(person.idNumber);
+  // B's record of the person now carries another number (a mistake, or a hostile upstream).
+  const other = newCitizen();
+  const bSub = (await b.server.container.accounts.findPersonByIdNumber(person.idNumber as never))?.id ?? '';
+  const { sealer } = b.server.container;
+  await b.server.container.database.db
+    .updateTable('people')
+    .set({
+      id_number_hmac: sealer.index(other.idNumber as never),
+      id_number_enc: sealer.seal(other.idNumber as never),
+    })
+    .where('id', '=', bSub)
+    .execute();
+  const refused = await throughUpstream(new Browser(), { ...person, idNumber: other.idNumber });
+  t.is(refused.page.status, 403);
+  t.regex(refused.page.html, /关联的身份证号码与一通账号不一致/);
+  t.regex(refused.page.html, /回到登录页面/);
+  t.is((await local(other.idNumber))?.id, undefined, 'no account for the other number');
+  t.truthy(created);
+});
+
+test('a cancelled sign-in at the upstream: a page saying so, and the way back', async (t) => {
+  const person = await nationalPerson(2);
+  const browser = new Browser();
+  const pending = await authorizationRequest(site, { scope: 'openid profile' });
+  let page = await browser.visit(pending.url, {}, REDIRECT_URI);
+  page = await browser.visit(
+    new URL(/href="(\/interaction\/[^"]+\/upstream\/national)"/.exec(page.html)?.[1] ?? '', page.url).href,
+  );
+  page = await submit(browser, page, '/abort');
+  t.regex(page.html, /您在“国家政务服务平台”取消了登录/);
+  const back = /href="(\/interaction\/[^"]+)"/.exec(page.html)?.[1] ?? '';
+  const signIn = await browser.visit(new URL(back, a.issuer).href);
+  t.regex(signIn.html, /name="password"/, 'back on A’s sign-in page');
+  t.truthy(person);
+});
