@@ -17,7 +17,10 @@ export const federationZh = {
   'federation.no_link': '没有与该平台的关联。',
   'federation.links': '关联的其他平台账号',
   'federation.links.none': '还没有关联其他平台的账号。',
+  'federation.links.lead': '国家政务服务平台或外省账号，可直接用来登录',
   'federation.link.since': '{date} 关联',
+  'federation.link.used': '最近一次使用：{time}',
+  'federation.removed': '已解除关联。以后用该平台登录时，会按规则重新确认。',
   'federation.unlink': '解除关联',
 };
 
@@ -43,6 +46,9 @@ export const federationEn: Record<keyof typeof federationZh, string> = {
   'federation.no_link': 'There is no link to that platform.',
   'federation.links': 'Accounts of other platforms linked',
   'federation.links.none': 'No account of another platform is linked yet.',
+  'federation.links.lead': 'Accounts of the national platform or another province you sign in with',
   'federation.link.since': 'linked on {date}',
+  'federation.link.used': 'last used {time}',
+  'federation.removed': 'The link is removed. Signing in through that platform again confirms it afresh.',
   'federation.unlink': 'Remove the link',
 };

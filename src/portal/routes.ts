@@ -20,6 +20,7 @@ import { render, renderWithError, tr } from '../web/render.ts';
 import { entityRoutes } from './entities.ts';
 import { type MyAttributesDeps, myAttributesRoutes } from './my-attributes.ts';
 import { type MyDataDeps, myDataRoutes } from './my-data.ts';
+import { type MyLinksDeps, myLinksRoutes } from './my-links.ts';
 import { type PortalSession, type PortalState, requireRecentSignIn } from './session.ts';
 import { type SessionsDeps, sessionRoutes } from './sessions.ts';
 import { type SettingsDeps, settingsRoutes } from './settings.ts';
@@ -27,6 +28,7 @@ import { type SettingsDeps, settingsRoutes } from './settings.ts';
 export interface PortalDeps
   extends Omit<MyDataDeps, 'sites'>,
     MyAttributesDeps,
+    MyLinksDeps,
     Omit<SessionsDeps, 'sites'>,
     Omit<SettingsDeps, 'mayChange'> {
   sites: MyDataDeps['sites'] & SessionsDeps['sites'];
@@ -113,6 +115,7 @@ export function portalRoutes(deps: PortalDeps): Router {
   router.use(entityRoutes(deps).routes());
   router.use(myDataRoutes(deps).routes());
   router.use(myAttributesRoutes(deps).routes());
+  router.use(myLinksRoutes(deps).routes());
   router.use(sessionRoutes(deps).routes());
   router.use(settingsRoutes({ ...deps, mayChange: mayChangeFactors }).routes());
 

@@ -210,3 +210,44 @@ test('a cancelled sign-in at the upstream: a page saying so, and the way back', 
   t.regex(signIn.html, /name="password"/, 'back on A’s sign-in page');
   t.truthy(person);
 });
+
+test('My page lists the links and removes one (audited); the next sign-in through the upstream links by the rules again', async (t) => {
+  const person = await nationalPerson(2);
+  await throughUpstream(new Browser(), person);
+  const sub = (await local(person.idNumber))?.id ?? '';
+  const browser = new Browser();
+  // A's own sign-in for My page: the account has no password, so through the upstream too.
+  const pending = await browser.visit(`${a.issuer}/account`);
+  let page = await browser.visit(
+    new URL(/href="(\/interaction\/[^"]+\/upstream\/national)"/.exec(pending.html)?.[1] ?? '', pending.url)
+      .href,
+  );
+  for (let step = 0; step < 4 && !page.url.endsWith('/account'); step++)
+    if (page.html.includes('name="password"'))
+      page = await submit(browser, page, '/login', { id_number: person.idNumber, password: person.password });
+    else if (page.html.includes('/consent"')) page = await submit(browser, page, '/consent');
+  page = await browser.visit(`${a.issuer}/account/links`);
+  t.regex(page.html, /国家政务服务平台/);
+  const csrf = hiddenField(page.html, '_csrf');
+  page = await submit(browser, page, '/account/links/national/remove');
+  t.regex(page.html, /已解除关联/);
+  t.deepEqual(await a.server.container.federation.linksOf(sub), []);
+  const audit = await a.server.container.database.db
+    .selectFrom('audit_events')
+    .select('action')
+    .where('subject', '=', sub)
+    .where('action', 'like', 'federation.%')
+    .orderBy('seq')
+    .execute();
+  t.deepEqual(
+    audit.map((row) => row.action),
+    ['federation.linked', 'federation.unlinked'],
+  );
+  const again = await browser.visit(`${a.issuer}/account/links/national/remove`, {
+    form: { _csrf: csrf },
+  });
+  t.is(again.status, 404, 'nothing left to remove');
+  // Level 2 at B and here: linked again at once.
+  t.true((await throughUpstream(new Browser(), person)).page.url.startsWith(REDIRECT_URI));
+  t.is((await a.server.container.federation.linksOf(sub)).length, 1);
+});
