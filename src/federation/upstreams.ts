@@ -90,7 +90,12 @@ function upstreamOf(manifest: UpstreamManifest): Upstream {
           manifest.client_id,
           manifest.client_secret,
           client.ClientSecretBasic(manifest.client_secret),
-          { ...(insecure && { execute: [client.allowInsecureRequests] }), timeout: 5 },
+          {
+            // The ID token's signature is checked too (openid-client trusts the TLS channel
+            // otherwise): an upstream's word is kept, and a forged one is refused.
+            execute: [client.enableNonRepudiationChecks, ...(insecure ? [client.allowInsecureRequests] : [])],
+            timeout: 5,
+          },
         )
         .catch((error: unknown) => {
           discovered = undefined;

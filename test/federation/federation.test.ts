@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { ACR } from '../../src/auth/strength.ts';
 import { Browser, formAction, hiddenField, type Page, submit } from '../helpers/browser.ts';
+import { type HostileUpstream, hostileUpstream } from '../helpers/hostile-upstream.ts';
 import { newCitizen } from '../helpers/people.ts';
 import { authorizationRequest, discoverSite, exchangeCode, REDIRECT_URI, type Site } from '../helpers/rp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
@@ -22,6 +23,7 @@ let a: Yitong;
 let b: Yitong;
 let site: Site;
 let dir: string;
+let hostile: HostileUpstream;
 const SECRET = randomBytes(32).toString('base64url');
 
 test.before(async () => {
@@ -41,6 +43,20 @@ test.before(async () => {
       name: { 'zh-CN': '国家政务服务平台', en: 'the national government service platform' },
       label: { 'zh-CN': '使用国家政务服务平台账号登录', en: 'Sign in with the national platform' },
       region_code: '110000',
+    }),
+  );
+  hostile = await hostileUpstream('province-a');
+  await writeFile(
+    join(dir, 'hostile.json'),
+    JSON.stringify({
+      id: 'hostile',
+      issuer: hostile.issuer,
+      client_id: 'province-a',
+      client_secret: SECRET,
+      max_identity_level: 1,
+      name: { 'zh-CN': '某外省平台', en: 'another province' },
+      label: { 'zh-CN': '使用外省账号登录', en: 'Sign in with another province' },
+      region_code: '320000',
     }),
   );
   a = await startYitong('postgres', { UPSTREAMS_DIR: dir });
@@ -65,6 +81,7 @@ test.before(async () => {
 test.after.always(async () => {
   await a?.stop();
   await b?.stop();
+  await hostile?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -250,4 +267,34 @@ test('My page lists the links and removes one (audited); the next sign-in throug
   // Level 2 at B and here: linked again at once.
   t.true((await throughUpstream(new Browser(), person)).page.url.startsWith(REDIRECT_URI));
   t.is((await a.server.container.federation.linksOf(sub)).length, 1);
+});
+
+test('a tampered upstream ID token is refused: wrong iss, aud, nonce, signature, or expired', async (t) => {
+  const signIn = async () => {
+    const browser = new Browser();
+    const pending = await authorizationRequest(site, { scope: 'openid profile' });
+    const page = await browser.visit(pending.url, {}, REDIRECT_URI);
+    const button = /href="(\/interaction\/[^"]+\/upstream\/hostile)"/.exec(page.html)?.[1] ?? '';
+    return browser.visit(new URL(button, page.url).href, {}, REDIRECT_URI);
+  };
+  for (const tamper of ['iss', 'aud', 'nonce', 'signature', 'expired'] as const) {
+    const person = newCitizen();
+    Object.assign(hostile, {
+      tamper,
+      person: { sub: `hostile-${tamper}`, id_number: person.idNumber, name: person.name },
+    });
+    const page = await signIn();
+    t.is(page.status, 502, tamper);
+    t.regex(page.html, /“某外省平台”返回的登录结果未通过校验，已拒绝/, tamper);
+    t.is(await local(person.idNumber), undefined, `${tamper}: no account`);
+  }
+  // The same upstream, untampered: the control that the checks, not the set-up, refused.
+  const person = newCitizen();
+  Object.assign(hostile, {
+    tamper: 'none',
+    person: { sub: 'hostile-ok', id_number: person.idNumber, name: person.name },
+  });
+  const page = await signIn();
+  t.true(page.url.startsWith(REDIRECT_URI) || page.html.includes('/consent"'), page.html.slice(0, 200));
+  t.like(await local(person.idNumber), { identityLevel: 1 });
 });
