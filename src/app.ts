@@ -89,6 +89,7 @@ export function createApp(container: Container): Koa {
       federation: container.federation,
       ephemeral: container.ephemeral,
       accounts: container.accounts,
+      endUpstreamSessions: (personId, ip) => container.sites.endUpstreamSessions(personId, ip),
     }).routes(),
   );
   ours.use(

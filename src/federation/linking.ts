@@ -132,6 +132,17 @@ export function createFederation(deps: {
     /** After the person proved the account (password), the link the upstream asked for. */
     link,
 
+    /** Whose account an upstream's `sub` is linked to. */
+    async personOf(upstreamId: string, sub: string): Promise<string | undefined> {
+      const row = await db
+        .selectFrom('upstream_links')
+        .select('person_id')
+        .where('upstream_id', '=', upstreamId)
+        .where('upstream_sub', '=', sub)
+        .executeTakeFirst();
+      return row?.person_id;
+    },
+
     /** The person's links, for My page. */
     linksOf(personId: string) {
       return db

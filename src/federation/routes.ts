@@ -9,6 +9,7 @@
  * unreachable upstream each get a page saying so, with the way back to the sign-in page.
  */
 import Router from '@koa/router';
+import { jwtVerify } from 'jose';
 import type { Context } from 'koa';
 import * as client from 'openid-client';
 import type { AccountsService } from '../accounts/service.ts';
@@ -17,7 +18,7 @@ import { ACR } from '../auth/strength.ts';
 import { AppError, isAppError } from '../errors.ts';
 import type { InteractionKit } from '../interactions/kit.ts';
 import type { MessageKey } from '../messages/index.ts';
-import { str } from '../web/form.ts';
+import { formOf, parseForm, str } from '../web/form.ts';
 import { localeOf } from '../web/middleware.ts';
 import { render, tr } from '../web/render.ts';
 import type { Federation } from './linking.ts';
@@ -48,6 +49,8 @@ export function federationRoutes(deps: {
   federation: Federation;
   ephemeral: EphemeralStore;
   accounts: Pick<AccountsService, 'recordSignIn'>;
+  /** Ends the person's sessions begun through an upstream, and the sites' (back-channel logout). */
+  endUpstreamSessions(personId: string, ip: string): Promise<void>;
 }): Router {
   const { kit, upstreams } = deps;
   const router = new Router();
@@ -184,8 +187,41 @@ export function federationRoutes(deps: {
     await kit.finish(ctx, { login });
   });
 
+  /**
+   * The upstream's back-channel logout (OIDC Back-Channel Logout 1.0), at the URI Yitong registers
+   * there: a logout token signed by the upstream for Yitong ends the sessions its person began
+   * through an upstream, and with them every departmental site's (their back-channel logouts).
+   */
+  router.post('/federation/backchannel-logout/:id', parseForm, async (ctx) => {
+    const upstream = upstreams.get(ctx.params.id ?? '');
+    const token = str(formOf(ctx).logout_token);
+    if (!upstream || !token)
+      throw new AppError('request.invalid', 400, { params: { detail: 'logout_token' } });
+    let sub: string;
+    try {
+      const { payload } = await jwtVerify(token, await upstream.keys(), {
+        issuer: upstream.issuer,
+        audience: upstream.client_id,
+        maxTokenAge: '5m',
+      });
+      const events = payload.events as Record<string, unknown> | undefined;
+      if (!events || !(LOGOUT_EVENT in events) || 'nonce' in payload || typeof payload.sub !== 'string')
+        throw new Error('not a logout token with a sub');
+      sub = payload.sub;
+    } catch {
+      throw new AppError('request.invalid', 400, { params: { detail: 'logout_token' } });
+    }
+    const personId = await deps.federation.personOf(upstream.id, sub);
+    if (personId) await deps.endUpstreamSessions(personId, ctx.ip);
+    ctx.set('cache-control', 'no-store');
+    ctx.status = 200;
+    ctx.body = '';
+  });
+
   return router;
 }
+
+const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
 /** After a password sign-in in this interaction: the link an upstream was waiting for, if any. */
 export async function linkAfterProof(

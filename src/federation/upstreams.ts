@@ -14,6 +14,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createRemoteJWKSet } from 'jose';
 import * as client from 'openid-client';
 import { z } from 'zod';
 import { ACR } from '../auth/strength.ts';
@@ -67,6 +68,8 @@ export type UpstreamManifest = z.infer<ReturnType<typeof manifestSchema>>;
 export interface Upstream extends UpstreamManifest {
   /** openid-client's view of it, after discovery; fetched once, again after a failure. */
   configuration(): Promise<client.Configuration>;
+  /** Its signing keys (JWKS, cached), for the logout tokens it sends. */
+  keys(): Promise<ReturnType<typeof createRemoteJWKSet>>;
 }
 
 export class UpstreamError extends Error {
@@ -80,6 +83,7 @@ export class UpstreamError extends Error {
 
 function upstreamOf(manifest: UpstreamManifest): Upstream {
   let discovered: Promise<client.Configuration> | undefined;
+  let keys: ReturnType<typeof createRemoteJWKSet> | undefined;
   const insecure = new URL(manifest.issuer).protocol === 'http:';
   return {
     ...manifest,
@@ -102,6 +106,10 @@ function upstreamOf(manifest: UpstreamManifest): Upstream {
           throw error;
         });
       return discovered;
+    },
+    async keys() {
+      keys ??= createRemoteJWKSet(new URL(String((await this.configuration()).serverMetadata().jwks_uri)));
+      return keys;
     },
   };
 }

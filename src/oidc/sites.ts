@@ -146,6 +146,15 @@ export function createSites(deps: {
         }));
     },
 
+    /** Ends the person's sessions begun through an upstream (`amr` fed): it signed them out there. */
+    async endUpstreamSessions(personId: string, ip: string) {
+      for (const { uid } of await sessions.listOpen(personId)) {
+        const session = await provider.Session.findByUid(uid);
+        if (session?.accountId === personId && session.amr?.includes('fed'))
+          await this.endSession(personId, uid, ip);
+      }
+    },
+
     /** Ends one of the person's sessions: 403 (and nothing changes) when it is not theirs. */
     async endSession(personId: string, uid: string, ip: string) {
       // The provider's session goes first, so that no site reached through it meanwhile adds a

@@ -16,6 +16,7 @@ import { ACR } from '../../src/auth/strength.ts';
 import { Browser, formAction, hiddenField, type Page, submit } from '../helpers/browser.ts';
 import { type HostileUpstream, hostileUpstream } from '../helpers/hostile-upstream.ts';
 import { newCitizen } from '../helpers/people.ts';
+import { receiver } from '../helpers/receiver.ts';
 import { authorizationRequest, discoverSite, exchangeCode, REDIRECT_URI, type Site } from '../helpers/rp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
@@ -68,6 +69,7 @@ test.before(async () => {
     region_code: '440000',
     redirect_uris: [`${a.issuer}/federation/callback`],
     scope: 'openid profile id_number',
+    backchannel_logout_uri: `${a.issuer}/federation/backchannel-logout/national`,
   });
   const { clientId, clientSecret } = await a.addClient({
     client_name: '社保查询',
@@ -297,4 +299,47 @@ test('a tampered upstream ID token is refused: wrong iss, aud, nonce, signature,
   const page = await signIn();
   t.true(page.url.startsWith(REDIRECT_URI) || page.html.includes('/consent"'), page.html.slice(0, 200));
   t.like(await local(person.idNumber), { identityLevel: 1 });
+});
+
+test('signing out at the upstream ends the session here and reaches this province’s sites', async (t) => {
+  const backchannel = await receiver(t.teardown, '/bc');
+  const { clientId, clientSecret } = await a.addClient({
+    client_name: '公积金服务',
+    department: '市住房公积金管理中心',
+    region_code: '440100',
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid profile',
+    backchannel_logout_uri: backchannel.url,
+  });
+  const own = await discoverSite(a.issuer, clientId, clientSecret);
+  const person = await nationalPerson(2);
+  const browser = new Browser();
+  await throughUpstream(browser, person);
+  // The same browser reaches the second site without signing in again (SSO at A).
+  const pending = await authorizationRequest(own, { scope: 'openid profile' });
+  let page = await browser.visit(pending.url, {}, REDIRECT_URI);
+  if (page.html.includes('/consent"')) page = await submit(browser, page, '/consent', {}, REDIRECT_URI);
+  t.true(page.url.startsWith(REDIRECT_URI), 'SSO at A');
+  await exchangeCode(own, page.url, pending);
+
+  // The national platform signs the person out everywhere: it tells A, and A tells its sites.
+  const bSub = (await b.server.container.accounts.findPersonByIdNumber(person.idNumber as never))?.id ?? '';
+  await b.server.container.sites.signOutEverywhere(bSub, '127.0.0.1');
+  for (let i = 0; i < 50 && backchannel.received.length === 0; i++)
+    await new Promise((r) => setTimeout(r, 100));
+  t.is(backchannel.received.length, 1, 'A’s site was told');
+  const again = await authorizationRequest(own, { scope: 'openid profile', extra: { prompt: 'none' } });
+  const answer = new URL((await browser.visit(again.url, {}, REDIRECT_URI)).url);
+  t.is(answer.searchParams.get('error'), 'login_required', 'the session at A is over');
+});
+
+test('a forged logout token changes nothing', async (t) => {
+  const answer = await fetch(`${a.issuer}/federation/backchannel-logout/national`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ logout_token: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.' }).toString(),
+  });
+  t.is(answer.status, 400);
+  const unknown = await fetch(`${a.issuer}/federation/backchannel-logout/nobody`, { method: 'POST' });
+  t.is(unknown.status, 400);
 });
