@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { ACR } from '../../src/auth/strength.ts';
+import { bareIssuer, bareUpstream } from '../helpers/bare-upstream.ts';
 import { Browser, formAction, hiddenField, type Page, submit } from '../helpers/browser.ts';
 import { type HostileUpstream, hostileUpstream } from '../helpers/hostile-upstream.ts';
 import { newCitizen } from '../helpers/people.ts';
@@ -25,6 +26,7 @@ let b: Yitong;
 let site: Site;
 let dir: string;
 let hostile: HostileUpstream;
+let bare: Awaited<ReturnType<typeof bareUpstream>>;
 const SECRET = randomBytes(32).toString('base64url');
 
 test.before(async () => {
@@ -60,7 +62,28 @@ test.before(async () => {
       region_code: '320000',
     }),
   );
+  const bareAt = await bareIssuer();
+  await writeFile(
+    join(dir, 'bare.json'),
+    JSON.stringify({
+      id: 'bare',
+      issuer: bareAt,
+      client_id: 'province-a',
+      client_secret: SECRET,
+      scope: 'openid profile id_number',
+      claims: { id_number: 'id_number', name: 'name', identity_level: 'identity_level' },
+      max_identity_level: 2,
+      name: { 'zh-CN': '邻省统一身份认证平台', en: 'the neighbouring province’s platform' },
+      label: { 'zh-CN': '使用邻省账号登录', en: 'Sign in with the neighbouring province' },
+      region_code: '450000',
+    }),
+  );
   a = await startYitong('postgres', { UPSTREAMS_DIR: dir });
+  bare = await bareUpstream(bareAt, {
+    id: 'province-a',
+    secret: SECRET,
+    redirectUri: `${a.issuer}/federation/callback`,
+  });
   await b.addClient({
     client_id: 'province-a',
     client_secret: SECRET,
@@ -84,6 +107,7 @@ test.after.always(async () => {
   await a?.stop();
   await b?.stop();
   await hostile?.close();
+  await bare?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -342,4 +366,27 @@ test('a forged logout token changes nothing', async (t) => {
   t.is(answer.status, 400);
   const unknown = await fetch(`${a.issuer}/federation/backchannel-logout/nobody`, { method: 'POST' });
   t.is(unknown.status, 400);
+});
+
+test('an upstream nobody on the team wrote: a bare oidc-provider, configured from its documentation', async (t) => {
+  const person = newCitizen();
+  const browser = new Browser();
+  const pending = await authorizationRequest(site, { scope: 'openid profile' });
+  let page = await browser.visit(pending.url, {}, REDIRECT_URI);
+  const button = /href="(\/interaction\/[^"]+\/upstream\/bare)"/.exec(page.html)?.[1] ?? '';
+  page = await browser.visit(new URL(button, page.url).href, {}, REDIRECT_URI);
+  // Its own development pages: a login (any password), then its consent.
+  for (let step = 0; step < 4 && !page.url.startsWith(REDIRECT_URI); step++) {
+    const action = /<form[^>]*action="([^"]+)"/.exec(page.html)?.[1] ?? '';
+    const form: Record<string, string> = page.html.includes('name="login"')
+      ? { prompt: 'login', login: person.idNumber, password: 'any' }
+      : page.html.includes('/consent"')
+        ? { _csrf: hiddenField(page.html, '_csrf') }
+        : { prompt: 'consent' };
+    page = await browser.visit(new URL(action, page.url).href, { form }, REDIRECT_URI);
+  }
+  t.true(page.url.startsWith(REDIRECT_URI), page.html.slice(0, 300));
+  const tokens = await exchangeCode(site, page.url, pending);
+  t.deepEqual(tokens.claims()?.amr, ['fed']);
+  t.like(await local(person.idNumber), { name: '外省居民', identityLevel: 2 });
 });
