@@ -48,7 +48,7 @@ import { createClientAdapter } from './oidc/client-adapter.ts';
 import { createSiteDirectory } from './oidc/directory.ts';
 import { loadSigningKeys } from './oidc/keys.ts';
 import { observeProvider } from './oidc/observe.ts';
-import { createProvider, pairwiseSub } from './oidc/provider.ts';
+import { createProvider } from './oidc/provider.ts';
 import { issueInitialAccessToken } from './oidc/registration.ts';
 import { createSites } from './oidc/sites.ts';
 import { createSwappable } from './oidc/swappable.ts';
@@ -250,10 +250,6 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       provider,
       repo: accountsRepo,
       sessions,
-      subFor: (client, accountId) =>
-        client.subjectType === 'pairwise'
-          ? pairwiseSub(config.secrets.hmacKey, client.sectorIdentifier, accountId)
-          : accountId,
       logger,
     });
     provider.on('authorization.success', (ctx) => {

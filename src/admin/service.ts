@@ -132,8 +132,10 @@ export function createAdminService(deps: AdminDeps) {
       throw new AppError('admin.client.admin_scope', 403);
     // Writing verified data about people, and naming the service items a site may ask for
     // sensitive data for, are the province's grants too.
-    if ((manifest.publishes !== undefined || manifest.service_items !== undefined) && !isProvinceAdmin(admin))
-      throw new AppError('admin.client.admin_scope', 403);
+    const provinceOnly = ['publishes', 'service_items', 'federation_partner'].some(
+      (field) => manifest[field] !== undefined,
+    );
+    if (provinceOnly && !isProvinceAdmin(admin)) throw new AppError('admin.client.admin_scope', 403);
     try {
       return await save();
     } catch (error) {

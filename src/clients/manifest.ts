@@ -110,6 +110,16 @@ export function manifestSchema(options: { production: boolean }) {
         .min(1)
         .optional(),
       min_identity_level: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
+      /**
+       * Another province's (or the national platform's) identity provider using Yitong as its
+       * upstream: it gets pairwise `sub`s only, so that partners cannot join their records by
+       * Yitong's account ids. Set by the province.
+       */
+      federation_partner: z.boolean().optional(),
+    })
+    .refine((m) => !m.federation_partner || m.subject_type === 'pairwise', {
+      message: 'a federation partner gets pairwise subs: set "subject_type": "pairwise"',
+      path: ['subject_type'],
     })
     .refine((m) => m.token_endpoint_auth_method !== 'private_key_jwt' || m.jwks || m.jwks_uri, {
       message: 'private_key_jwt needs jwks or jwks_uri',

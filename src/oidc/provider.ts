@@ -176,6 +176,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         'publishes',
         'service_items',
         'min_identity_level',
+        'federation_partner',
       ],
       validator(_ctx, key, value) {
         if (key === 'min_identity_level' && value !== undefined && ![1, 2, 3].includes(value as number))
@@ -341,11 +342,7 @@ function signWith(jwk: JWK | undefined) {
 }
 
 /** A pairwise site's own `sub` for a person: keyed, stable, not linkable across sectors. */
-export function pairwiseSub(
-  hmacKey: Buffer,
-  sectorIdentifier: string | undefined,
-  accountId: string,
-): string {
+function pairwiseSub(hmacKey: Buffer, sectorIdentifier: string | undefined, accountId: string): string {
   return createHmac('sha256', hmacKey).update(`${sectorIdentifier}\n${accountId}`).digest('base64url');
 }
 

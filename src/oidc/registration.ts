@@ -54,7 +54,7 @@ export function registrationFeature(deps: {
         `scope not allowed for this department: ${notAllowed.join(' ')}`,
       );
     // Publishing verified data is the province's decision, like the admin scopes: never self-given.
-    for (const field of ['publishes', 'service_items'])
+    for (const field of ['publishes', 'service_items', 'federation_partner'])
       if (properties[field] !== undefined)
         throw new errors.InvalidClientMetadata(`${field} is set by the province, not by registration`);
     Object.assign(properties, { department: bound.department, region_code: region, scope });

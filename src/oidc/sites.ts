@@ -17,11 +17,6 @@ export function createSites(deps: {
   provider: Provider;
   repo: Pick<AccountsRepo, 'recordSiteGrant' | 'siteGrants' | 'revokeSite' | 'signOutEverywhere'>;
   sessions: SessionsService;
-  /** The `sub` the site knows the person by (pairwise sites have their own). */
-  subFor(
-    client: { clientId: string; subjectType?: string; sectorIdentifier?: string },
-    accountId: string,
-  ): string;
   logger: Logger;
 }) {
   const { provider, repo, sessions } = deps;
@@ -50,11 +45,11 @@ export function createSites(deps: {
   async function logOut(clientId: string, personId: string, sids: Array<string | undefined>) {
     const client = await provider.Client.find(clientId);
     if (!client?.backchannelLogoutUri) return;
-    const sub = deps.subFor(client, personId);
-    const site = client as unknown as { backchannelLogout(sub: string, sid?: string): Promise<void> };
+    // The engine's logout token turns the account id into the site's `sub` (pairwise ones too).
+    const site = client as unknown as { backchannelLogout(accountId: string, sid?: string): Promise<void> };
     for (const sid of new Set(sids))
       await site
-        .backchannelLogout(sub, sid)
+        .backchannelLogout(personId, sid)
         .catch((error: unknown) =>
           deps.logger.warn({ err: error, client: clientId }, 'back-channel logout not delivered'),
         );

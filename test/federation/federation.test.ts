@@ -93,6 +93,9 @@ test.before(async () => {
     redirect_uris: [`${a.issuer}/federation/callback`],
     scope: 'openid profile id_number',
     backchannel_logout_uri: `${a.issuer}/federation/backchannel-logout/national`,
+    // B serves A as a federation partner: pairwise subs only.
+    federation_partner: true,
+    subject_type: 'pairwise',
   });
   const { clientId, clientSecret } = await a.addClient({
     client_name: '社保查询',
@@ -389,4 +392,29 @@ test('an upstream nobody on the team wrote: a bare oidc-provider, configured fro
   const tokens = await exchangeCode(site, page.url, pending);
   t.deepEqual(tokens.claims()?.amr, ['fed']);
   t.like(await local(person.idNumber), { name: '外省居民', identityLevel: 2 });
+});
+
+test('a federation partner gets pairwise subs only; a manifest asking otherwise is refused', async (t) => {
+  const person = await nationalPerson(2);
+  await throughUpstream(new Browser(), person);
+  const bSub = (await b.server.container.accounts.findPersonByIdNumber(person.idNumber as never))?.id ?? '';
+  const created = await local(person.idNumber);
+  const [link] = await a.server.container.database.db
+    .selectFrom('upstream_links')
+    .select('upstream_sub')
+    .where('person_id', '=', created?.id ?? '')
+    .execute();
+  t.truthy(link);
+  t.not(link?.upstream_sub, bSub, 'not B’s account id: a pairwise sub');
+  await t.throwsAsync(
+    b.addClient({
+      client_name: '另一省平台',
+      department: '某省政务服务数据管理局',
+      region_code: '440000',
+      redirect_uris: ['https://idp.example.gov.cn/callback'],
+      scope: 'openid profile',
+      federation_partner: true,
+    }),
+    { message: /pairwise/ },
+  );
 });
