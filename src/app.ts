@@ -113,6 +113,7 @@ export function createApp(container: Container): Koa {
       issuer: config.issuer,
       registrationEndpoint: `${config.issuer}${provider.pathFor('registration')}`,
       catalogue: container.catalogue,
+      upstreams: container.upstreams,
     }).routes(),
   );
   ours.use(
@@ -128,6 +129,7 @@ export function createApp(container: Container): Koa {
       admin: container.admin,
       siteName: container.directory.name,
       catalogue: container.catalogue,
+      upstreams: container.upstreams,
     }).routes(),
   );
   ours.use(homeRoutes({ portal, clientsRepo: container.clientsRepo }).routes());

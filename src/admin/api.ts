@@ -8,6 +8,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import { type Upstream, upstreamView } from '../federation/upstreams.ts';
 import { parseCreditCodeOrThrow } from '../legal-persons/registration.ts';
 import type { Locale } from '../messages/index.ts';
 import type { SiteDirectory } from '../oidc/directory.ts';
@@ -60,6 +61,7 @@ export interface ApiDeps {
   registrationEndpoint: string;
   /** The verified attribute types (attributes/*.json), shown as they were loaded. */
   catalogue: Catalogue;
+  upstreams: ReadonlyMap<string, Upstream>;
 }
 
 /**
@@ -110,9 +112,22 @@ export function adminApiRoutes(deps: ApiDeps): Router {
   });
 
   router.use(
-    ['/people', '/legal-persons', '/audit', '/registration-tokens', '/clients', '/attribute-types'],
+    [
+      '/people',
+      '/legal-persons',
+      '/audit',
+      '/registration-tokens',
+      '/clients',
+      '/attribute-types',
+      '/upstreams',
+    ],
     authenticate,
   );
+
+  // The upstream identity providers as loaded (never their secrets).
+  router.get('/upstreams', (ctx) => {
+    ctx.body = { items: [...deps.upstreams.values()].map(upstreamView) };
+  });
 
   // The catalogue, as every node loaded it (it changes with the files and a restart).
   router.get('/attribute-types', (ctx) => {

@@ -7,6 +7,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { isAppError } from '../errors.ts';
+import { type Upstream, upstreamView } from '../federation/upstreams.ts';
 import type { Catalogue } from '../oidc/verified-claims.ts';
 import { scopeOf } from '../oidc/verified-claims.ts';
 import { formOf, str } from '../web/form.ts';
@@ -17,6 +18,7 @@ import type { Admin, AdminService } from './service.ts';
 export function dataRoutes(deps: {
   service: AdminService;
   catalogue: Catalogue;
+  upstreams: ReadonlyMap<string, Upstream>;
   siteName(clientId: string): Promise<string>;
   page(ctx: Context): Record<string, unknown>;
   state(ctx: Context): { admin: Admin };
@@ -43,6 +45,10 @@ export function dataRoutes(deps: {
         })),
       ),
       answered: ctx.query.answered !== undefined,
+      upstreams: [...deps.upstreams.values()].map((upstream) => ({
+        ...upstreamView(upstream),
+        label: upstream.name[locale],
+      })),
     });
   }
 

@@ -246,6 +246,14 @@ export function openApiDocument(issuer: string) {
           responses: { ...ok({ type: 'object' }, 'Every type'), ...standard },
         },
       },
+      '/upstreams': {
+        get: {
+          operationId: 'listUpstreams',
+          summary:
+            'The upstream identity providers people may sign in through (UPSTREAMS_DIR): issuer, client id, scopes, claim mapping, the highest identity level accepted, acr map, names, region; never the secret',
+          responses: { ...ok({ type: 'object' }, 'Every upstream'), ...standard },
+        },
+      },
       '/audit': {
         get: {
           operationId: 'searchAudit',

@@ -9,6 +9,7 @@ import type { Context, Next } from 'koa';
 import { auditCsv } from '../audit/csv.ts';
 import { ACR } from '../auth/strength.ts';
 import { AppError } from '../errors.ts';
+import type { Upstream } from '../federation/upstreams.ts';
 import { parseCreditCodeOrThrow } from '../legal-persons/registration.ts';
 import { isMessageKey } from '../messages/index.ts';
 import type { Catalogue } from '../oidc/verified-claims.ts';
@@ -35,6 +36,7 @@ export function adminRoutes(deps: {
   admin: AdminService;
   siteName(clientId: string): Promise<string>;
   catalogue: Catalogue;
+  upstreams: ReadonlyMap<string, Upstream>;
 }): Router {
   const { admin: service } = deps;
   const router = new Router();
@@ -137,9 +139,7 @@ export function adminRoutes(deps: {
   });
 
   router.use(clientRoutes({ service, page, state }).routes());
-  router.use(
-    dataRoutes({ service, page, state, catalogue: deps.catalogue, siteName: deps.siteName }).routes(),
-  );
+  router.use(dataRoutes({ service, page, state, ...deps }).routes());
 
   /** Audit rows in the reader's words, each site looked up once. */
   async function inWords(ctx: Context, rows: Awaited<ReturnType<AdminService['searchAudit']>>) {

@@ -27,6 +27,27 @@ export const opsCommands: Commands = {
       print(`new signing key: ${await rotateSigningKey(container.database.db, container.sealer)}`);
     },
   },
+  'upstreams check': {
+    usage: 'yitong upstreams check',
+    summary:
+      'Check every upstream identity provider of UPSTREAMS_DIR (the manifests are checked at start): fetch its discovery document and say, for each, whether Yitong can reach it and sign people in through it (exit code 1 when one cannot).',
+    async run(container) {
+      const failed: string[] = [];
+      if (!container.upstreams.size) print('no upstream identity provider is configured (UPSTREAMS_DIR)');
+      for (const upstream of container.upstreams.values()) {
+        try {
+          const metadata = (await upstream.configuration()).serverMetadata();
+          print(
+            `${upstream.id}: reachable at ${metadata.issuer}${metadata.end_session_endpoint ? '' : ' (no end_session_endpoint)'}`,
+          );
+        } catch (error) {
+          failed.push(upstream.id);
+          print(`${upstream.id}: cannot be reached at ${upstream.issuer}: ${(error as Error).message}`);
+        }
+      }
+      if (failed.length) throw new Error(`${failed.join(', ')} cannot be reached`);
+    },
+  },
   'audit verify': {
     usage: 'yitong audit verify',
     summary:

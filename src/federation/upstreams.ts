@@ -114,6 +114,11 @@ function upstreamOf(manifest: UpstreamManifest): Upstream {
   };
 }
 
+/** What the console and the admin API show of an upstream: everything but its secret. */
+export function upstreamView({ client_secret: _secret, configuration: _c, keys: _k, ...shown }: Upstream) {
+  return shown;
+}
+
 /** Every `*.json` of `dir`, checked (a missing folder is no upstream at all). */
 export async function loadUpstreams(
   dir: string,

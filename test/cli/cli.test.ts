@@ -437,3 +437,31 @@ test('accounts purge deletes accounts whose waiting period is over, old session 
     ['social_insurance'],
   );
 });
+
+test('upstreams check: says which upstream cannot be reached (exit 1); a bad manifest names its file and field', (t) => {
+  const none = yitong(['upstreams', 'check'], {
+    ...env(),
+    UPSTREAMS_DIR: mkdtempSync(join(tmpdir(), 'up-')),
+  });
+  t.is(none.status, 0, none.stderr);
+  t.regex(none.stdout, /no upstream identity provider is configured/);
+  const dir = mkdtempSync(join(tmpdir(), 'up-'));
+  const manifest = {
+    id: 'national',
+    issuer: 'https://national.example.invalid',
+    client_id: 'province',
+    client_secret: 'a-secret-of-enough-length',
+    max_identity_level: 2,
+    name: { 'zh-CN': '国家政务服务平台', en: 'the national platform' },
+    label: { 'zh-CN': '使用国家政务服务平台账号登录', en: 'Sign in with the national platform' },
+    region_code: '110000',
+  };
+  writeFileSync(join(dir, 'national.json'), JSON.stringify(manifest));
+  const unreachable = yitong(['upstreams', 'check'], { ...env(), UPSTREAMS_DIR: dir });
+  t.is(unreachable.status, 1);
+  t.regex(unreachable.stdout, /^national: cannot be reached at https:\/\/national\.example\.invalid/m);
+  writeFileSync(join(dir, 'national.json'), JSON.stringify({ ...manifest, max_identity_level: 4 }));
+  const bad = yitong(['upstreams', 'check'], { ...env(), UPSTREAMS_DIR: dir });
+  t.is(bad.status, 1);
+  t.regex(bad.stderr, /UPSTREAMS_DIR[\s\S]*national\.json[\s\S]*max_identity_level/);
+});

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { ACR } from '../../src/auth/strength.ts';
+import { adminApi, departmentToken } from '../helpers/admin.ts';
 import { bareIssuer, bareUpstream } from '../helpers/bare-upstream.ts';
 import { Browser, formAction, hiddenField, type Page, submit } from '../helpers/browser.ts';
 import { type HostileUpstream, hostileUpstream } from '../helpers/hostile-upstream.ts';
@@ -417,4 +418,18 @@ test('a federation partner gets pairwise subs only; a manifest asking otherwise 
     }),
     { message: /pairwise/ },
   );
+});
+
+test('the admin API lists the upstreams, never their secrets', async (t) => {
+  const token = await departmentToken(a, '440000', 'admin:read');
+  const answer = await adminApi(a, token, '/upstreams');
+  t.is(answer.status, 200);
+  const text = await answer.text();
+  t.false(text.includes(SECRET), 'no secret');
+  const { items } = JSON.parse(text) as { items: Array<Record<string, unknown>> };
+  t.deepEqual(
+    items.map((item) => item.id),
+    ['bare', 'hostile', 'national'],
+  );
+  t.like(items[2], { issuer: b.issuer, client_id: 'province-a', max_identity_level: 2 });
 });
