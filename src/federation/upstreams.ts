@@ -14,7 +14,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createRemoteJWKSet } from 'jose';
+import { createRemoteJWKSet, importJWK, type JWK } from 'jose';
 import * as client from 'openid-client';
 import { z } from 'zod';
 import { ACR } from '../auth/strength.ts';
@@ -34,33 +34,45 @@ function manifestSchema(production: boolean) {
     },
     production ? 'must be an https URL' : 'must be an https URL (http only for localhost)',
   );
-  return z.strictObject({
-    id: z.string().regex(/^[a-z][a-z0-9-]{2,31}$/, 'must be 3–32 characters of a–z, 0–9 and -'),
-    issuer: url,
-    client_id: line(200),
-    /** Keep the folder readable by the service's user only, as the secrets file. */
-    client_secret: z.string().min(16, 'must have at least 16 characters'),
-    scope: z
-      .string()
-      .regex(/^openid( [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'must start with openid, scopes separated by spaces')
-      .default('openid profile'),
-    /** Which of the upstream's claims hold what Yitong needs. */
-    claims: z
-      .strictObject({
-        id_number: line(100),
-        name: line(100),
-        identity_level: line(100).optional(),
-      })
-      .default({ id_number: 'id_number', name: 'name' }),
-    /** The highest identity level Yitong takes from this upstream's word. */
-    max_identity_level: z.union([z.literal(1), z.literal(2), z.literal(3)]),
-    /** Its `acr` values → Yitong's; any other is taken as the weakest (a password). */
-    acr_map: z.record(z.string().max(200), z.enum(Object.values(ACR))).default({}),
-    /** The platform's name in messages, and the words of its button on the sign-in page. */
-    name: z.strictObject({ 'zh-CN': line(40), en: line(80) }),
-    label: z.strictObject({ 'zh-CN': line(40), en: line(80) }),
-    region_code: z.string().regex(REGION_CODE, 'must be a 6-digit GB/T 2260 division code'),
-  });
+  return z
+    .strictObject({
+      id: z.string().regex(/^[a-z][a-z0-9-]{2,31}$/, 'must be 3–32 characters of a–z, 0–9 and -'),
+      issuer: url,
+      client_id: line(200),
+      /**
+       * How Yitong authenticates there: a client secret, or `private_key_jwt` with this private
+       * key (a JWK; its public half is what the upstream registers). Keep the folder readable by
+       * the service's user only, as the secrets file.
+       */
+      client_secret: z.string().min(16, 'must have at least 16 characters').optional(),
+      private_key_jwk: z
+        .looseObject({ kty: z.enum(['EC', 'RSA', 'OKP']), d: z.string().min(1, 'must be a private key') })
+        .optional(),
+      scope: z
+        .string()
+        .regex(/^openid( [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'must start with openid, scopes separated by spaces')
+        .default('openid profile'),
+      /** Which of the upstream's claims hold what Yitong needs. */
+      claims: z
+        .strictObject({
+          id_number: line(100),
+          name: line(100),
+          identity_level: line(100).optional(),
+        })
+        .default({ id_number: 'id_number', name: 'name' }),
+      /** The highest identity level Yitong takes from this upstream's word. */
+      max_identity_level: z.union([z.literal(1), z.literal(2), z.literal(3)]),
+      /** Its `acr` values → Yitong's; any other is taken as the weakest (a password). */
+      acr_map: z.record(z.string().max(200), z.enum(Object.values(ACR))).default({}),
+      /** The platform's name in messages, and the words of its button on the sign-in page. */
+      name: z.strictObject({ 'zh-CN': line(40), en: line(80) }),
+      label: z.strictObject({ 'zh-CN': line(40), en: line(80) }),
+      region_code: z.string().regex(REGION_CODE, 'must be a 6-digit GB/T 2260 division code'),
+    })
+    .refine((m) => (m.client_secret === undefined) !== (m.private_key_jwk === undefined), {
+      message: 'give client_secret or private_key_jwk (one of them)',
+      path: ['client_secret'],
+    });
 }
 
 export type UpstreamManifest = z.infer<ReturnType<typeof manifestSchema>>;
@@ -81,6 +93,15 @@ export class UpstreamError extends Error {
   }
 }
 
+/** A client secret (basic), or a signed assertion with the manifest's private key. */
+async function authentication(manifest: UpstreamManifest): Promise<client.ClientAuth> {
+  if (manifest.client_secret) return client.ClientSecretBasic(manifest.client_secret);
+  const jwk = manifest.private_key_jwk as JWK;
+  const alg = jwk.alg ?? (jwk.kty === 'RSA' ? 'RS256' : jwk.kty === 'OKP' ? 'EdDSA' : 'ES256');
+  const key = (await importJWK(jwk, alg)) as CryptoKey;
+  return client.PrivateKeyJwt({ key, kid: jwk.kid });
+}
+
 function upstreamOf(manifest: UpstreamManifest): Upstream {
   let discovered: Promise<client.Configuration> | undefined;
   let keys: ReturnType<typeof createRemoteJWKSet> | undefined;
@@ -88,18 +109,14 @@ function upstreamOf(manifest: UpstreamManifest): Upstream {
   return {
     ...manifest,
     configuration() {
-      discovered ??= client
-        .discovery(
-          new URL(manifest.issuer),
-          manifest.client_id,
-          manifest.client_secret,
-          client.ClientSecretBasic(manifest.client_secret),
-          {
+      discovered ??= authentication(manifest)
+        .then((auth) =>
+          client.discovery(new URL(manifest.issuer), manifest.client_id, undefined, auth, {
             // The ID token's signature is checked too (openid-client trusts the TLS channel
             // otherwise): an upstream's word is kept, and a forged one is refused.
             execute: [client.enableNonRepudiationChecks, ...(insecure ? [client.allowInsecureRequests] : [])],
             timeout: 5,
-          },
+          }),
         )
         .catch((error: unknown) => {
           discovered = undefined;
@@ -115,7 +132,13 @@ function upstreamOf(manifest: UpstreamManifest): Upstream {
 }
 
 /** What the console and the admin API show of an upstream: everything but its secret. */
-export function upstreamView({ client_secret: _secret, configuration: _c, keys: _k, ...shown }: Upstream) {
+export function upstreamView({
+  client_secret: _secret,
+  private_key_jwk: _key,
+  configuration: _c,
+  keys: _k,
+  ...shown
+}: Upstream) {
   return shown;
 }
 

@@ -12,6 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { ACR } from '../../src/auth/strength.ts';
 import { adminApi, departmentToken } from '../helpers/admin.ts';
 import { bareIssuer, bareUpstream } from '../helpers/bare-upstream.ts';
@@ -29,8 +30,13 @@ let dir: string;
 let hostile: HostileUpstream;
 let bare: Awaited<ReturnType<typeof bareUpstream>>;
 const SECRET = randomBytes(32).toString('base64url');
+let privateJwk: JWK;
+let publicJwk: JWK;
 
 test.before(async () => {
+  const pair = await generateKeyPair('ES256', { extractable: true });
+  privateJwk = { ...(await exportJWK(pair.privateKey)), kid: 'province-a-1', alg: 'ES256' };
+  publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'province-a-1', alg: 'ES256', use: 'sig' };
   b = await startYitong('postgres', {}, '127.0.0.1');
   dir = await mkdtemp(join(tmpdir(), 'yitong-upstreams-'));
   await writeFile(
@@ -39,7 +45,8 @@ test.before(async () => {
       id: 'national',
       issuer: b.issuer,
       client_id: 'province-a',
-      client_secret: SECRET,
+      // A signs its token requests to B with its own key (private_key_jwt).
+      private_key_jwk: privateJwk,
       scope: 'openid profile id_number',
       claims: { id_number: 'id_number', name: 'name', identity_level: 'identity_level' },
       max_identity_level: 2,
@@ -87,7 +94,8 @@ test.before(async () => {
   });
   await b.addClient({
     client_id: 'province-a',
-    client_secret: SECRET,
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: { keys: [publicJwk] },
     client_name: '省统一身份认证平台',
     department: '省政务服务数据管理局',
     region_code: '440000',
@@ -426,6 +434,7 @@ test('the admin API lists the upstreams, never their secrets', async (t) => {
   t.is(answer.status, 200);
   const text = await answer.text();
   t.false(text.includes(SECRET), 'no secret');
+  t.false(text.includes(String(privateJwk.d)), 'no private key');
   const { items } = JSON.parse(text) as { items: Array<Record<string, unknown>> };
   t.deepEqual(
     items.map((item) => item.id),
