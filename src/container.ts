@@ -35,6 +35,7 @@ import { ConfigError } from './config-error.ts';
 import { openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { createFederation } from './federation/linking.ts';
+import { upstreamLogouts } from './federation/logout.ts';
 import { loadUpstreams, UpstreamError } from './federation/upstreams.ts';
 import { createSealer } from './identity/crypto.ts';
 import { createHttpVerifier, type IdentityVerifier, loadFileVerifier } from './identity/verifier.ts';
@@ -199,6 +200,12 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       registryChecksPerPerson: limiter('registry:acct'),
       clientExists: async (id) => Boolean(await clientsRepo.findEnabledClient(id)),
     });
+    const federation = createFederation({
+      db: database.db,
+      sealer,
+      accountsRepo,
+      findPersonByIdNumber: accounts.findPersonByIdNumber,
+    });
     let signingKeys = await loadSigningKeys(database.db, sealer);
     const artifacts = redis ? createRedisAdapter(redis, config.redisPrefix) : createSqlAdapter(database.db);
     const clientAdapter = createClientAdapter(clientsRepo);
@@ -213,6 +220,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
         legalPersons,
         catalogue,
         attributes: attributesRepo,
+        upstreamLogouts: upstreamLogouts(upstreams, federation),
         logger,
         outages,
       }),
@@ -308,12 +316,6 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       clients,
       clientsRepo,
       attributesRepo,
-    });
-    const federation = createFederation({
-      db: database.db,
-      sealer,
-      accountsRepo,
-      findPersonByIdNumber: accounts.findPersonByIdNumber,
     });
 
     return {

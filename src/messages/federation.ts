@@ -15,6 +15,8 @@ export const federationZh = {
   'federation.number_mismatch':
     '该平台账号关联的身份证号码与一通账号不一致，已拒绝登录。请在“我的”页面解除关联后重试。',
   'federation.no_link': '没有与该平台的关联。',
+  'federation.logout.lead': '您是通过其他平台登录的，那里的登录仍然有效。在公用电脑上，请一并退出：',
+  'federation.logout.at': '退出{upstream}',
   'federation.links': '关联的其他平台账号',
   'federation.links.none': '还没有关联其他平台的账号。',
   'federation.links.lead': '国家政务服务平台或外省账号，可直接用来登录',
@@ -44,6 +46,9 @@ export const federationEn: Record<keyof typeof federationZh, string> = {
   'federation.number_mismatch':
     'This platform account is linked to another identity number than the Yitong account’s; the sign-in was refused. Remove the link on My page and try again.',
   'federation.no_link': 'There is no link to that platform.',
+  'federation.logout.lead':
+    'You signed in through another platform, where you are still signed in. On a shared computer, sign out there too:',
+  'federation.logout.at': 'Sign out of {upstream}',
   'federation.links': 'Accounts of other platforms linked',
   'federation.links.none': 'No account of another platform is linked yet.',
   'federation.links.lead': 'Accounts of the national platform or another province you sign in with',

@@ -21,6 +21,7 @@ import { SUPPORTED_SCOPES } from '../clients/manifest.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
 import { clientSecretMatches } from '../clients/service.ts';
 import type { Config } from '../config.ts';
+import type { UpstreamLogouts } from '../federation/logout.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 import { type MessageKey, translate } from '../messages/index.ts';
 import { dependencyOf, isOutage, type Outages, RETRY_AFTER_SECONDS } from '../outage.ts';
@@ -56,6 +57,8 @@ export interface ProviderDeps {
   /** The verified attribute types and their values (oidc/verified-claims.ts). */
   catalogue: Catalogue;
   attributes: Pick<AttributesRepo, 'heldBy'>;
+  /** The upstreams a person signed in through may be signed out of too (container.ts). */
+  upstreamLogouts: UpstreamLogouts;
   logger: Logger;
   outages: Pick<Outages, 'down'>;
 }
@@ -67,6 +70,7 @@ export const ACCOUNT_CALLBACK = '/account/callback';
 export const END_SESSION_PATH = '/session/end';
 
 const MINUTE = 60;
+const UPSTREAM_LOGOUT = 'yitong.upstream-logout';
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 /** How long a grant lives after it was last saved: a site grant unused this long is gone. */
@@ -215,9 +219,31 @@ export function createProvider(deps: ProviderDeps): Provider {
       ...registrationFeature({ clients: deps.clients, production: config.production }),
       rpInitiatedLogout: {
         enabled: true,
-        logoutSource: (ctx, form) => page(ctx, 'logout', { title: 'logout.title', form }),
-        postLogoutSuccessSource: (ctx) =>
-          page(ctx, 'message', { title: 'logout.done.title', message: messageFor(ctx, 'logout.done.lead') }),
+        // A session begun through an upstream: the page after signing out here offers to sign
+        // out there too (remembered in a short cookie: by then the session is gone).
+        logoutSource: async (ctx, form) => {
+          const { session } = ctx.oidc;
+          if (session?.accountId && session.amr?.includes('fed'))
+            ctx.cookies.set(
+              UPSTREAM_LOGOUT,
+              (await deps.upstreamLogouts.linked(session.accountId)).join('.'),
+              {
+                httpOnly: true,
+                sameSite: 'lax',
+                maxAge: 10 * 60 * 1000,
+              },
+            );
+          page(ctx, 'logout', { title: 'logout.title', form });
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          const ids = (ctx.cookies.get(UPSTREAM_LOGOUT) ?? '').split('.').filter(Boolean);
+          if (ids.length) ctx.cookies.set(UPSTREAM_LOGOUT, null);
+          page(ctx, 'message', {
+            title: 'logout.done.title',
+            message: messageFor(ctx, 'logout.done.lead'),
+            upstreamLogouts: await deps.upstreamLogouts.offers(ids, localeOf(ctx)),
+          });
+        },
       },
     },
     // Refresh tokens (the provider's default rule: the site is registered for them and the person

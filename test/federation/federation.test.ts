@@ -20,7 +20,14 @@ import { Browser, formAction, hiddenField, type Page, submit } from '../helpers/
 import { type HostileUpstream, hostileUpstream } from '../helpers/hostile-upstream.ts';
 import { newCitizen } from '../helpers/people.ts';
 import { receiver } from '../helpers/receiver.ts';
-import { authorizationRequest, discoverSite, exchangeCode, REDIRECT_URI, type Site } from '../helpers/rp.ts';
+import {
+  authorizationRequest,
+  discoverSite,
+  exchangeCode,
+  REDIRECT_URI,
+  type Site,
+  walkAuthorization,
+} from '../helpers/rp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let a: Yitong;
@@ -441,4 +448,31 @@ test('the admin API lists the upstreams, never their secrets', async (t) => {
     ['bare', 'hostile', 'national'],
   );
   t.like(items[2], { issuer: b.issuer, client_id: 'province-a', max_identity_level: 2 });
+});
+
+test('signing out here offers to sign out at the upstream too', async (t) => {
+  const person = await nationalPerson(2);
+  const browser = new Browser();
+  await throughUpstream(browser, person);
+  const confirm = await browser.visit(`${a.issuer}/session/end`);
+  t.true(confirm.html.includes('op.logoutForm'));
+  const done = await browser.visit(new URL(formAction(confirm.html, '/session/end/confirm'), a.issuer).href, {
+    form: { xsrf: hiddenField(confirm.html, 'xsrf'), logout: 'yes' },
+  });
+  t.regex(done.html, /那里的登录仍然有效/);
+  t.true(
+    done.html.includes(`href="${b.issuer}/session/end?client_id=province-a"`),
+    'a link to the national platform’s end-session endpoint',
+  );
+  // A person who signed in with a password here is offered nothing of the kind.
+  const local = newCitizen();
+  await a.createCitizen(local);
+  const plain = new Browser();
+  const pending = await authorizationRequest(site, { scope: 'openid profile' });
+  await walkAuthorization(plain, pending.url, local);
+  const again = await plain.visit(`${a.issuer}/session/end`);
+  const over = await plain.visit(new URL(formAction(again.html, '/session/end/confirm'), a.issuer).href, {
+    form: { xsrf: hiddenField(again.html, 'xsrf'), logout: 'yes' },
+  });
+  t.notRegex(over.html, /那里的登录仍然有效/);
 });
