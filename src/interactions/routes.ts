@@ -16,7 +16,6 @@ import type { PasskeyService } from '../auth/passkeys.ts';
 import type { SignIn } from '../auth/sign-in.ts';
 import { AppError, isAppError } from '../errors.ts';
 import type { Federation } from '../federation/linking.ts';
-import { linkAfterProof } from '../federation/routes.ts';
 import type { Upstream } from '../federation/upstreams.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 import { ENTITY_PROMPT, IDENTITY_PROMPT } from '../oidc/policy.ts';
@@ -91,7 +90,6 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
       const known = knownDevices(ctx);
       const person = await accounts.authenticate(str(form.id_number), str(form.password), ctx.ip, known);
       rememberDevice(ctx, accounts.deviceTag(person), known);
-      await linkAfterProof(deps, interaction.uid, person.id, ctx.ip);
       await strongAuth.continueSignIn(ctx, interaction, { accountId: person.id, methods: ['pwd'] });
     } catch (error) {
       if (!isAppError(error)) throw error;

@@ -10,6 +10,7 @@ import type { Progress } from '../auth/sign-in.ts';
 import { loginResult, methodsOf } from '../auth/sign-in.ts';
 import { ACR, requiredAcrFor, satisfies } from '../auth/strength.ts';
 import { AppError, isAppError } from '../errors.ts';
+import { linkAfterProof } from '../federation/routes.ts';
 import { STEP_UP } from '../oidc/policy.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/provider.ts';
 import { bodyOf, formOf, str } from '../web/form.ts';
@@ -77,6 +78,8 @@ export function strongAuthRoutes(kit: InteractionKit, deps: InteractionDeps) {
   /** The login result for the provider, recorded in the audit trail. */
   async function finished(ctx: Context, interaction: Interaction, progress: Progress) {
     await signIn.clearPending(interaction.uid);
+    // The account proved (password, with its second factor, or a passkey): the link an upstream waits for.
+    await linkAfterProof(deps, interaction.uid, progress.accountId, ctx.ip);
     const login = loginResult(progress);
     await accounts.recordSignIn(
       progress.accountId,

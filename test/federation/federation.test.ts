@@ -476,3 +476,20 @@ test('signing out here offers to sign out at the upstream too', async (t) => {
   });
   t.notRegex(over.html, /那里的登录仍然有效/);
 });
+
+test('the site’s max_age and prompt=login are passed on to the upstream', async (t) => {
+  const browser = new Browser();
+  const pending = await authorizationRequest(site, {
+    scope: 'openid profile',
+    extra: { prompt: 'login', max_age: '300' },
+  });
+  const page = await browser.visit(pending.url, {}, REDIRECT_URI);
+  const button = /href="(\/interaction\/[^"]+\/upstream\/national)"/.exec(page.html)?.[1] ?? '';
+  const answer = await browser.request(new URL(button, page.url).href);
+  const upstream = new URL(answer.headers.get('location') ?? '');
+  t.is(upstream.origin, b.issuer);
+  t.is(upstream.searchParams.get('prompt'), 'login');
+  t.is(upstream.searchParams.get('max_age'), '300');
+  t.is(upstream.searchParams.get('code_challenge_method'), 'S256');
+  t.truthy(upstream.searchParams.get('nonce'));
+});
