@@ -43,8 +43,6 @@ export interface Config {
   metricsToken: string | undefined;
   /** The catalogue of verified attribute types (attributes/*.json), read at start. */
   attributesDir: string;
-  /** Upstream identity providers (upstreams/*.json), read at start. */
-  upstreamsDir: string;
   /** The certificate library (电子证照库) a certificate's file is fetched from, without a trailing slash. */
   certificateLibraryUrl: string | undefined;
   /** How long a rotated client secret keeps working beside the new one (seconds; 0: not at all). */
@@ -101,7 +99,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     ipAreas: env.IP_AREAS_FILE ? parseIpAreas(env.IP_AREAS_FILE) : [],
     metricsToken: parseMetricsToken(env.METRICS_TOKEN),
     attributesDir: env.ATTRIBUTES_DIR || new URL('../attributes/', import.meta.url).pathname,
-    upstreamsDir: env.UPSTREAMS_DIR || new URL('../upstreams/', import.meta.url).pathname,
     certificateLibraryUrl: optionalUrl(
       'CERTIFICATE_LIBRARY_URL',
       env.CERTIFICATE_LIBRARY_URL,

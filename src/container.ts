@@ -36,7 +36,7 @@ import { openDatabase } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { createFederation } from './federation/linking.ts';
 import { upstreamLogouts } from './federation/logout.ts';
-import { loadUpstreams, UpstreamError } from './federation/upstreams.ts';
+import { createUpstreams } from './federation/store.ts';
 import { createSealer } from './identity/crypto.ts';
 import { createHttpVerifier, type IdentityVerifier, loadFileVerifier } from './identity/verifier.ts';
 import { type BusinessRegistry, createHttpRegistry, loadFileRegistry } from './legal-persons/registry.ts';
@@ -166,13 +166,15 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
         );
       throw error;
     });
-    const upstreams = await loadUpstreams(config.upstreamsDir, { production: config.production }).catch(
-      (error: unknown) => {
-        if (error instanceof UpstreamError)
-          throw new ConfigError('UPSTREAMS_DIR', `(${config.upstreamsDir}) is not valid: ${error.message}`);
-        throw error;
-      },
-    );
+    // The upstream identity providers `yitong upstreams sync` stored; reloaded on every change.
+    const upstreamsStore = createUpstreams({
+      db: database.db,
+      sealer,
+      production: config.production,
+      logger,
+    });
+    await upstreamsStore.reload();
+    const upstreams = upstreamsStore.live;
     const sources = createSources({
       repo: attributesRepo,
       catalogue,
@@ -235,13 +237,20 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
     };
     const reloadKeysLogged = () =>
       void reloadKeys().catch((error) => logger.warn({ err: error }, 'signing keys not reloaded'));
+    const reloadUpstreamsLogged = () =>
+      void upstreamsStore.reload().catch((error) => logger.warn({ err: error }, 'upstreams not reloaded'));
     /** A serving node hears what the others change (the CLI, which changes and exits, does not). */
     const followChanges = () =>
       database.listen(
-        (change) => (change.kind === 'client' ? clientAdapter.forget(change.id) : reloadKeysLogged()),
+        (change) => {
+          if (change.kind === 'client') clientAdapter.forget(change.id);
+          else if (change.kind === 'upstreams') reloadUpstreamsLogged();
+          else reloadKeysLogged();
+        },
         () => {
           clientAdapter.forget();
           reloadKeysLogged();
+          reloadUpstreamsLogged();
         },
       );
     const clients = createClientsService(clientsRepo, {
@@ -342,6 +351,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       attributesRepo,
       catalogue,
       upstreams,
+      upstreamsStore,
       federation,
       ephemeral,
       sites,

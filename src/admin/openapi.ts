@@ -250,7 +250,7 @@ export function openApiDocument(issuer: string) {
         get: {
           operationId: 'listUpstreams',
           summary:
-            'The upstream identity providers people may sign in through (UPSTREAMS_DIR): issuer, client id, scopes, claim mapping, the highest identity level accepted, acr map, names, region; never the secret',
+            'The upstream identity providers people may sign in through (as `yitong upstreams sync` stored them): issuer, client id, scopes, claim mapping, the highest identity level accepted, acr map, names, region; never the secret',
           responses: { ...ok({ type: 'object' }, 'Every upstream'), ...standard },
         },
       },

@@ -3,7 +3,7 @@ import { verifyAuditChain } from '../audit/repo.ts';
 import { peopleStorage, seedCitizens } from '../bench/seed.ts';
 import { migrate } from '../db/migrate.ts';
 import { rotateSigningKey } from '../oidc/keys.ts';
-import { toWholeNumber, wholeNumber } from './argument-formats.ts';
+import { readableDirectory, toWholeNumber, wholeNumber } from './argument-formats.ts';
 import { AuditChainError, type Commands, print, readStdin, UsageError } from './command.ts';
 import { formatBytes, progressReporter } from './format.ts';
 
@@ -27,13 +27,24 @@ export const opsCommands: Commands = {
       print(`new signing key: ${await rotateSigningKey(container.database.db, container.sealer)}`);
     },
   },
+  'upstreams sync': {
+    usage: 'yitong upstreams sync <dir>',
+    summary:
+      'Validate every *.json upstream identity provider manifest in <dir>, then make them the whole set (none changes if any is invalid): upstreams added, changed and removed are audited, and every running node uses the new set within a second.',
+    positionals: [{ name: '<dir>', format: readableDirectory }],
+    async run(container, _values, [dir]) {
+      for (const { id, status } of await container.upstreamsStore.sync(dir as string, 'cli'))
+        print(`${id}: ${status}`);
+    },
+  },
   'upstreams check': {
     usage: 'yitong upstreams check',
     summary:
-      'Check every upstream identity provider of UPSTREAMS_DIR (the manifests are checked at start): fetch its discovery document and say, for each, whether Yitong can reach it and sign people in through it (exit code 1 when one cannot).',
+      'Check every upstream identity provider (as `upstreams sync` stored them): fetch its discovery document and say, for each, whether Yitong can reach it and sign people in through it (exit code 1 when one cannot).',
     async run(container) {
       const failed: string[] = [];
-      if (!container.upstreams.size) print('no upstream identity provider is configured (UPSTREAMS_DIR)');
+      if (!container.upstreams.size)
+        print('no upstream identity provider is configured (yitong upstreams sync)');
       for (const upstream of container.upstreams.values()) {
         try {
           const metadata = (await upstream.configuration()).serverMetadata();

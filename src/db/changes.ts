@@ -15,7 +15,7 @@ import type { Schema } from './schema.ts';
 
 export const CHANNEL = 'yitong_changes';
 
-export type Change = { kind: 'client'; id: string } | { kind: 'keys' };
+export type Change = { kind: 'client'; id: string } | { kind: 'keys' } | { kind: 'upstreams' };
 
 export type OnChange = (change: Change) => void;
 
@@ -27,7 +27,9 @@ export async function notifyChange(db: Kysely<Schema>, change: Change): Promise<
 export function parseChange(payload: string | undefined): Change | undefined {
   try {
     const change = JSON.parse(payload ?? '') as Change;
-    return change.kind === 'keys' || (change.kind === 'client' && typeof change.id === 'string')
+    return change.kind === 'keys' ||
+      change.kind === 'upstreams' ||
+      (change.kind === 'client' && typeof change.id === 'string')
       ? change
       : undefined;
   } catch {

@@ -238,8 +238,16 @@ export interface UpstreamLinksTable {
   last_used_at: Generated<Date>;
 }
 
+export interface UpstreamsTable {
+  id: string;
+  manifest: ColumnType<Record<string, unknown>, string, string>;
+  secret_enc: Buffer;
+  updated_at: UpdatedAt;
+}
+
 export interface Schema {
   people: PeopleTable;
+  upstreams: UpstreamsTable;
   upstream_links: UpstreamLinksTable;
   attributes: AttributesTable;
   attribute_corrections: AttributeCorrectionsTable;

@@ -102,7 +102,7 @@ async function authentication(manifest: UpstreamManifest): Promise<client.Client
   return client.PrivateKeyJwt({ key, kid: jwk.kid });
 }
 
-function upstreamOf(manifest: UpstreamManifest): Upstream {
+export function upstreamOf(manifest: UpstreamManifest): Upstream {
   let discovered: Promise<client.Configuration> | undefined;
   let keys: ReturnType<typeof createRemoteJWKSet> | undefined;
   const insecure = new URL(manifest.issuer).protocol === 'http:';
@@ -142,18 +142,21 @@ export function upstreamView({
   return shown;
 }
 
-/** Every `*.json` of `dir`, checked (a missing folder is no upstream at all). */
-export async function loadUpstreams(
-  dir: string,
-  options: { production: boolean },
-): Promise<Map<string, Upstream>> {
-  const schema = manifestSchema(options.production);
-  const upstreams = new Map<string, Upstream>();
-  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [];
-    throw error;
-  });
-  for (const name of names.filter((file) => file.endsWith('.json')).sort()) {
+/** One manifest checked; UpstreamError naming `source` and each field otherwise. */
+export function parseUpstream(source: string, json: unknown, production: boolean): UpstreamManifest {
+  const parsed = manifestSchema(production).safeParse(json);
+  if (!parsed.success)
+    throw new UpstreamError(
+      source,
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(manifest)'}: ${issue.message}`),
+    );
+  return parsed.data;
+}
+
+/** Every `*.json` of `dir`, checked whole: one bad manifest (or an id given twice) and none is used. */
+export async function readUpstreamsDir(dir: string, production: boolean): Promise<UpstreamManifest[]> {
+  const manifests: UpstreamManifest[] = [];
+  for (const name of (await readdir(dir)).filter((file) => file.endsWith('.json')).sort()) {
     const file = join(dir, name);
     let json: unknown;
     try {
@@ -161,15 +164,10 @@ export async function loadUpstreams(
     } catch (error) {
       throw new UpstreamError(file, [`not JSON: ${(error as Error).message}`]);
     }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success)
-      throw new UpstreamError(
-        file,
-        parsed.error.issues.map((issue) => `${issue.path.join('.') || '(manifest)'}: ${issue.message}`),
-      );
-    if (upstreams.has(parsed.data.id))
-      throw new UpstreamError(file, [`id: ${parsed.data.id} is defined twice`]);
-    upstreams.set(parsed.data.id, upstreamOf(parsed.data));
+    const manifest = parseUpstream(file, json, production);
+    if (manifests.some((other) => other.id === manifest.id))
+      throw new UpstreamError(file, [`id: ${manifest.id} is defined twice`]);
+    manifests.push(manifest);
   }
-  return upstreams;
+  return manifests;
 }

@@ -48,7 +48,7 @@ export const attributesZh = {
   'admin.data.answered': '已答复。',
   'admin.data.upstreams': '上游身份提供方',
   'admin.data.upstreams.lead':
-    '居民可通过这些平台的账号登录（UPSTREAMS_DIR 目录中的清单，修改后重启生效；yitong upstreams check 检查能否连通）。',
+    '居民可通过这些平台的账号登录（由 yitong upstreams sync 从清单目录导入，立即生效并记入审计；yitong upstreams check 检查能否连通）。',
   'admin.data.upstreams.none': '未配置上游身份提供方。',
   'admin.data.upstream.level': '最高认可的实名等级',
   'admin.data.upstream.region': '所属区域',
@@ -121,7 +121,7 @@ export const attributesEn: Record<keyof typeof attributesZh, string> = {
   'admin.data.answered': 'Answered.',
   'admin.data.upstreams': 'Upstream identity providers',
   'admin.data.upstreams.lead':
-    'People may sign in with accounts of these platforms (the manifests in UPSTREAMS_DIR; a change takes effect on restart; yitong upstreams check tells whether each can be reached).',
+    'People may sign in with accounts of these platforms (imported from a folder of manifests by yitong upstreams sync, at once and audited; yitong upstreams check tells whether each can be reached).',
   'admin.data.upstreams.none': 'No upstream identity provider is configured.',
   'admin.data.upstream.level': 'Highest identity level accepted',
   'admin.data.upstream.region': 'Region',

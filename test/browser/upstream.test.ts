@@ -32,7 +32,8 @@ test.before(async () => {
       region_code: '110000',
     }),
   );
-  [yitong, chromium] = await Promise.all([startYitong('postgres', { UPSTREAMS_DIR: dir }), launchChromium()]);
+  [yitong, chromium] = await Promise.all([startYitong('postgres'), launchChromium()]);
+  await yitong.server.container.upstreamsStore.sync(dir, 'test');
 });
 test.after.always(async () => {
   await chromium?.close();

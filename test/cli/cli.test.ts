@@ -438,11 +438,9 @@ test('accounts purge deletes accounts whose waiting period is over, old session 
   );
 });
 
-test('upstreams check: says which upstream cannot be reached (exit 1); a bad manifest names its file and field', (t) => {
-  const none = yitong(['upstreams', 'check'], {
-    ...env(),
-    UPSTREAMS_DIR: mkdtempSync(join(tmpdir(), 'up-')),
-  });
+test('upstreams sync stores a folder whole (audited, a bad manifest changes nothing); check says which cannot be reached', (t) => {
+  const e = env();
+  const none = yitong(['upstreams', 'check'], e);
   t.is(none.status, 0, none.stderr);
   t.regex(none.stdout, /no upstream identity provider is configured/);
   const dir = mkdtempSync(join(tmpdir(), 'up-'));
@@ -457,11 +455,18 @@ test('upstreams check: says which upstream cannot be reached (exit 1); a bad man
     region_code: '110000',
   };
   writeFileSync(join(dir, 'national.json'), JSON.stringify(manifest));
-  const unreachable = yitong(['upstreams', 'check'], { ...env(), UPSTREAMS_DIR: dir });
+  const synced = yitong(['upstreams', 'sync', dir], e);
+  t.is(synced.status, 0, synced.stderr);
+  t.is(synced.stdout.trim(), 'national: added');
+  t.is(yitong(['upstreams', 'sync', dir], e).stdout.trim(), 'national: unchanged');
+  const unreachable = yitong(['upstreams', 'check'], e);
   t.is(unreachable.status, 1);
   t.regex(unreachable.stdout, /^national: cannot be reached at https:\/\/national\.example\.invalid/m);
   writeFileSync(join(dir, 'national.json'), JSON.stringify({ ...manifest, max_identity_level: 4 }));
-  const bad = yitong(['upstreams', 'check'], { ...env(), UPSTREAMS_DIR: dir });
+  writeFileSync(join(dir, 'other.json'), JSON.stringify({ ...manifest, id: 'other' }));
+  const bad = yitong(['upstreams', 'sync', dir], e);
   t.is(bad.status, 1);
-  t.regex(bad.stderr, /UPSTREAMS_DIR[\s\S]*national\.json[\s\S]*max_identity_level/);
+  t.regex(bad.stderr, /national\.json[\s\S]*max_identity_level/);
+  t.regex(yitong(['upstreams', 'check'], e).stdout, /^national: /m, 'the stored set is unchanged');
+  t.notRegex(yitong(['upstreams', 'check'], e).stdout, /^other: /m);
 });

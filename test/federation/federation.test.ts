@@ -93,7 +93,8 @@ test.before(async () => {
       region_code: '450000',
     }),
   );
-  a = await startYitong('postgres', { UPSTREAMS_DIR: dir });
+  a = await startYitong('postgres');
+  await a.server.container.upstreamsStore.sync(dir, 'test');
   bare = await bareUpstream(bareAt, {
     id: 'province-a',
     secret: SECRET,
@@ -448,6 +449,17 @@ test('the admin API lists the upstreams, never their secrets', async (t) => {
     ['bare', 'hostile', 'national'],
   );
   t.like(items[2], { issuer: b.issuer, client_id: 'province-a', max_identity_level: 2 });
+  const audit = await a.server.container.database.db
+    .selectFrom('audit_events')
+    .select(['action', 'details'])
+    .where('action', 'like', 'upstream.%')
+    .orderBy('seq')
+    .execute();
+  t.deepEqual(
+    audit.map((row) => `${row.action} ${(row.details as { upstream: string }).upstream}`),
+    ['upstream.added bare', 'upstream.added hostile', 'upstream.added national'],
+  );
+  t.false(JSON.stringify(audit).includes(SECRET), 'no secret in the audit trail');
 });
 
 test('signing out here offers to sign out at the upstream too', async (t) => {
