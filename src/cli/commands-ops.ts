@@ -22,7 +22,7 @@ export const opsCommands: Commands = {
   'keys rotate': {
     usage: 'yitong keys rotate',
     summary:
-      'Add a new ES256 signing key; the old ones stay in the JWKS for verification. Every running node signs with it within a second.',
+      'Add a new ES256 and a new RSA signing key; the old ones stay in the JWKS for verification. Every running node signs with them within a second.',
     async run(container) {
       print(`new signing key: ${await rotateSigningKey(container.database.db, container.sealer)}`);
     },

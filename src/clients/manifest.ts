@@ -7,6 +7,9 @@ import { ACR } from '../auth/strength.ts';
 import { REGION_CODE } from '../identity/region-code.ts';
 import { findTextProblem, isPlainLine } from '../text.ts';
 
+/** The algorithms Yitong signs ID tokens and UserInfo with: ES256 by default, RSA for sites that need it. */
+export const SIGNING_ALGS = ['ES256', 'RS256', 'PS256'] as const;
+
 /** Scopes a manifest may list; the provider releases only these. */
 export const SUPPORTED_SCOPES = [
   'openid',
@@ -77,7 +80,9 @@ export function manifestSchema(options: { production: boolean }) {
         )
         .default(''),
       subject_type: z.enum(['public', 'pairwise']).optional(),
-      id_token_signed_response_alg: z.literal('ES256').optional(),
+      /** ES256 unless the site's library needs RSA (Discovery requires RS256 to be offered). */
+      id_token_signed_response_alg: z.enum(SIGNING_ALGS).optional(),
+      userinfo_signed_response_alg: z.enum(SIGNING_ALGS).optional(),
       jwks_uri: siteUrl.optional(),
       jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).optional(),
       client_uri: siteUrl.optional(),

@@ -1,11 +1,13 @@
 /**
- * Token signing keys: ES256, generated on first start, kept in the database with the private
- * part sealed by the data-encryption key. The newest key signs; older ones stay in the JWKS so
- * tokens they signed still verify.
+ * Token signing keys, generated on first start and kept in the database with the private part
+ * sealed by the data-encryption key: an EC P-256 key (ES256, what sites get unless they ask) and
+ * an RSA 2048 key (RS256 and PS256, for relying parties that need them: OpenID Connect Discovery
+ * requires RS256). The newest key of each kind signs; older ones stay in the JWKS so tokens they
+ * signed still verify. A rotation replaces both.
  *
  * @example
- *   const jwks = await loadSigningKeys(db, sealer); // generates the first key when there is none
- *   await rotateSigningKey(db, sealer);            // every node signs with it within a second
+ *   const jwks = await loadSigningKeys(db, sealer); // generates the keys missing on first start
+ *   await rotateSigningKey(db, sealer);            // every node signs with the new ones within a second
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Kysely } from 'kysely';
@@ -13,23 +15,41 @@ import { notifyChange } from '../db/changes.ts';
 import type { Schema } from '../db/schema.ts';
 import type { Sealer } from '../identity/crypto.ts';
 
-export async function rotateSigningKey(db: Kysely<Schema>, sealer: Sealer): Promise<string> {
-  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-  const jwk = await exportJWK(privateKey);
-  const kid = await calculateJwkThumbprint(jwk);
+/** The kinds of key: the row's `alg` column, and how to make one. An RSA key serves RS256 and PS256. */
+const KINDS = {
+  ES256: async () => ({
+    ...(await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey)),
+    alg: 'ES256',
+  }),
+  RSA: async () =>
+    exportJWK((await generateKeyPair('RS256', { modulusLength: 2048, extractable: true })).privateKey),
+} as const;
+
+type Kind = keyof typeof KINDS;
+
+async function addKeys(db: Kysely<Schema>, sealer: Sealer, kinds: Kind[]): Promise<string[]> {
+  const made = await Promise.all(
+    kinds.map(async (kind) => {
+      const jwk = await KINDS[kind]();
+      const kid = await calculateJwkThumbprint(jwk);
+      return { kind, kid, jwk: { ...jwk, kid, use: 'sig' } };
+    }),
+  );
   await db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('signing_keys')
-      .values({
-        kid,
-        alg: 'ES256',
-        private_enc: sealer.seal(JSON.stringify({ ...jwk, kid, alg: 'ES256', use: 'sig' })),
-      })
-      .execute();
-    // Every node reloads its keys and signs with the new one (container.ts).
+    for (const { kind, kid, jwk } of made)
+      await trx
+        .insertInto('signing_keys')
+        .values({ kid, alg: kind, private_enc: sealer.seal(JSON.stringify(jwk)) })
+        .execute();
+    // Every node reloads its keys and signs with the new ones (container.ts).
     await notifyChange(trx, { kind: 'keys' });
   });
-  return kid;
+  return made.map(({ kid }) => kid);
+}
+
+/** New keys of every kind; returns the new ES256 key's kid. */
+export async function rotateSigningKey(db: Kysely<Schema>, sealer: Sealer): Promise<string> {
+  return (await addKeys(db, sealer, ['ES256', 'RSA']))[0] as string;
 }
 
 /** Private JWKs, newest first. */
@@ -37,14 +57,15 @@ export async function loadSigningKeys(db: Kysely<Schema>, sealer: Sealer): Promi
   const read = () =>
     db
       .selectFrom('signing_keys')
-      .select('private_enc')
+      .select(['alg', 'private_enc'])
       .orderBy('created_at', 'desc')
       .orderBy('kid')
       .execute();
   let rows = await read();
-  if (rows.length === 0) {
+  const missing = (Object.keys(KINDS) as Kind[]).filter((kind) => !rows.some((row) => row.alg === kind));
+  if (missing.length) {
     // Two nodes starting at once may both generate one; both keys are valid and the newest signs.
-    await rotateSigningKey(db, sealer);
+    await addKeys(db, sealer, missing);
     rows = await read();
   }
   return rows.map((row) => JSON.parse(sealer.open(row.private_enc)) as JWK);

@@ -17,7 +17,7 @@ import { SESSION_HOURS } from '../accounts/repo.ts';
 import type { AccountsService } from '../accounts/service.ts';
 import type { AttributesRepo } from '../attributes/repo.ts';
 import { ACR } from '../auth/strength.ts';
-import { SUPPORTED_SCOPES } from '../clients/manifest.ts';
+import { SIGNING_ALGS, SUPPORTED_SCOPES } from '../clients/manifest.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
 import { clientSecretMatches } from '../clients/service.ts';
 import type { Config } from '../config.ts';
@@ -103,7 +103,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     departmentOf: async (clientId) =>
       String((await provider.Client.find(clientId))?.metadata().department ?? ''),
     library: config.certificateLibraryUrl
-      ? { url: config.certificateLibraryUrl, sign: signWith(deps.signingKeys[0]) }
+      ? {
+          url: config.certificateLibraryUrl,
+          sign: signWith(deps.signingKeys.find((key) => key.kty === 'EC')),
+        }
       : undefined,
   });
   const configuration: Configuration = {
@@ -158,11 +161,11 @@ export function createProvider(deps: ProviderDeps): Provider {
       id_token_signed_response_alg: 'ES256',
       token_endpoint_auth_method: 'client_secret_basic',
     },
-    // Only ES256 keys are generated; RS256 would need an RSA key (DESIGN.md: only for sites that ask).
+    // ES256 unless a site asks for RS256 or PS256 in its manifest (oidc/keys.ts keeps both kinds).
     enabledJWA: {
-      idTokenSigningAlgValues: ['ES256'],
-      userinfoSigningAlgValues: ['ES256'],
-      introspectionSigningAlgValues: ['ES256'],
+      idTokenSigningAlgValues: [...SIGNING_ALGS],
+      userinfoSigningAlgValues: [...SIGNING_ALGS],
+      introspectionSigningAlgValues: [...SIGNING_ALGS],
       clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
       requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
     },
@@ -190,6 +193,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     features: {
       devInteractions: { enabled: false },
       userinfo: { enabled: true },
+      // UserInfo as a signed JWT for a site whose manifest asks (userinfo_signed_response_alg).
+      jwtUserinfo: { enabled: true },
       // A department may look at and revoke only tokens issued to its own sites.
       revocation: {
         enabled: true,

@@ -99,7 +99,8 @@ test.serial(
     t.log(`every node signed with the new key ${Date.now() - started} ms after the rotation`);
     for (const node of cluster.nodes) {
       const jwks = (await (await fetch(`${node.url}/jwks`)).json()) as { keys: Array<{ kid: string }> };
-      t.deepEqual(jwks.keys.map((key) => key.kid).sort(), [before, kid].sort(), 'the old key still verifies');
+      const kids = jwks.keys.map((key) => key.kid);
+      t.true(kids.includes(before) && kids.includes(kid), 'the old key still verifies');
     }
   },
 );

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { decodeProtectedHeader } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { rotateSigningKey } from '../../src/oidc/keys.ts';
 import { Browser } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
@@ -12,25 +12,37 @@ import {
 } from '../helpers/rp.ts';
 import { startYitong } from '../helpers/yitong.ts';
 
-test('one ES256 key on first start, stored sealed; after a rotation and restart the new key signs and the old one still verifies', async (t) => {
+test('an ES256 and an RSA key on first start, stored sealed; after a rotation and restart the new keys sign and the old ones still verify', async (t) => {
   const yitong = await startYitong('pglite');
   t.teardown(() => yitong.stop());
   const jwks = async () =>
     (await (await fetch(`${yitong.issuer}/jwks`)).json()) as { keys: Array<Record<string, string>> };
 
   const first = await jwks();
-  t.is(first.keys.length, 1);
-  t.like(first.keys[0], { kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
-  t.is(first.keys[0]?.d, undefined, 'no private part is published');
+  t.is(first.keys.length, 2);
+  const ec = first.keys.find((key) => key.kty === 'EC');
+  t.like(ec, { kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+  t.like(
+    first.keys.find((key) => key.kty === 'RSA'),
+    { use: 'sig' },
+  );
+  t.true(
+    first.keys.every((key) => key.d === undefined && key.p === undefined),
+    'no private part is published',
+  );
 
   const { db } = yitong.server.container.database;
-  const [row] = await db.selectFrom('signing_keys').selectAll().execute();
-  t.false(row?.private_enc.toString('latin1').includes('"d"'), 'the private key is encrypted at rest');
+  const rows = await db.selectFrom('signing_keys').selectAll().execute();
+  t.false(
+    rows.some((row) => row.private_enc.toString('latin1').includes('"d"')),
+    'the private keys are encrypted at rest',
+  );
 
   const newKid = await rotateSigningKey(db, yitong.server.container.sealer);
   await yitong.restart();
   const second = await jwks();
-  t.deepEqual(second.keys.map((k) => k.kid).sort(), [first.keys[0]?.kid, newKid].sort());
+  t.is(second.keys.length, 4, 'a new key of each kind; the old ones still verify');
+  t.true(second.keys.some((key) => key.kid === ec?.kid));
 
   const { clientId, clientSecret } = await yitong.addClient({
     client_name: '签名测试',
@@ -53,7 +65,16 @@ test('one ES256 key on first start, stored sealed; after a rotation and restart 
   const discovery = (await (
     await fetch(`${yitong.issuer}/.well-known/openid-configuration`)
   ).json()) as Record<string, unknown>;
-  t.deepEqual(discovery.id_token_signing_alg_values_supported, ['ES256']);
+  t.deepEqual((discovery.id_token_signing_alg_values_supported as string[]).sort(), [
+    'ES256',
+    'PS256',
+    'RS256',
+  ]);
+  t.deepEqual((discovery.userinfo_signing_alg_values_supported as string[]).sort(), [
+    'ES256',
+    'PS256',
+    'RS256',
+  ]);
   t.deepEqual(discovery.code_challenge_methods_supported, ['S256']);
   // `none` serves only Yitong's own account page; a departmental manifest can register only `code`.
   t.deepEqual(discovery.response_types_supported, ['code', 'none']);
@@ -79,4 +100,57 @@ test('/readyz is ready only with storage up and no migration pending; /healthz a
   const noRedis = await fetch(`${yitong.issuer}/readyz`);
   t.is(noRedis.status, 503);
   t.like(await noRedis.json(), { checks: { redis: 'unreachable' } });
+});
+
+test('a site that asks for RS256 or PS256 gets its ID token and signed UserInfo so, verifiable with the JWKS', async (t) => {
+  const yitong = await startYitong('postgres');
+  t.teardown(() => yitong.stop());
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const jwks = createRemoteJWKSet(new URL(`${yitong.issuer}/jwks`));
+  for (const alg of ['RS256', 'PS256'] as const) {
+    const { clientId, clientSecret } = await yitong.addClient({
+      client_name: `${alg} 网站`,
+      department: '测试部门',
+      region_code: '440100',
+      redirect_uris: [REDIRECT_URI],
+      scope: 'openid profile',
+      id_token_signed_response_alg: alg,
+      userinfo_signed_response_alg: alg,
+    });
+    const site = await discoverSite(yitong.issuer, clientId, clientSecret);
+    const pending = await authorizationRequest(site, { scope: 'openid profile' });
+    const walk = await walkAuthorization(new Browser(), pending.url, person);
+    const tokens = await exchangeCode(site, walk.callbackUrl, pending);
+    const idToken = await jwtVerify(tokens.id_token ?? '', jwks, {
+      issuer: yitong.issuer,
+      audience: clientId,
+    });
+    t.is(idToken.protectedHeader.alg, alg);
+    const userinfo = await fetch(`${yitong.issuer}/me`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    t.regex(userinfo.headers.get('content-type') ?? '', /^application\/jwt/);
+    const signed = await jwtVerify(await userinfo.text(), jwks, {
+      issuer: yitong.issuer,
+      audience: clientId,
+    });
+    t.is(signed.protectedHeader.alg, alg);
+    t.is(signed.payload.name, person.name);
+  }
+  // A site without a choice keeps ES256.
+  const { clientId, clientSecret } = await yitong.addClient({
+    client_name: '默认网站',
+    department: '测试部门',
+    region_code: '440100',
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid',
+  });
+  const site = await discoverSite(yitong.issuer, clientId, clientSecret);
+  const pending = await authorizationRequest(site, { scope: 'openid' });
+  const walk = await walkAuthorization(new Browser(), pending.url, person);
+  t.is(
+    decodeProtectedHeader((await exchangeCode(site, walk.callbackUrl, pending)).id_token ?? '').alg,
+    'ES256',
+  );
 });
