@@ -352,6 +352,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   });
   provider.use(hideStoredSecret);
   provider.use(outageAnswer);
+  provider.use(dropScopesNotAllowed(provider, new Set(configuration.scopes)));
   provider.on('server_error', (ctx, error) => {
     if (!isOutage(error)) return deps.logger.error({ err: error }, 'oidc server_error');
     // Logged once per outage; the answer becomes a 503 (outageAnswer, renderError).
@@ -388,6 +389,36 @@ function accountClient(config: ProviderDeps['config']): ClientMetadata {
     response_types: ['none'],
     grant_types: [],
     scope: 'openid',
+  };
+}
+
+/**
+ * A site asking (in the authorization request's query) for a scope Yitong knows but the site's
+ * manifest does not list gets the rest, not `invalid_scope` for the whole sign-in (RFC 6749 §3.3:
+ * the token response's `scope` tells it what was granted). Apache mod_auth_openidc asks for
+ * `openid profile email` by default. Pushed and signed requests, composed by the site's own code,
+ * are still checked strictly.
+ */
+function dropScopesNotAllowed(provider: Provider, known: ReadonlySet<string>) {
+  const path = provider.pathFor('authorization');
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    const query =
+      ctx.method === 'GET' && ctx.path === path ? new URLSearchParams(ctx.querystring) : undefined;
+    const requested = query?.get('scope');
+    // Unreachable storage: the request goes on unchanged, to the engine's own outage answer.
+    const client =
+      requested && !query?.has('request')
+        ? await provider.Client.find(query?.get('client_id') ?? '').catch(() => undefined)
+        : undefined;
+    if (query && requested && client?.scope) {
+      const allowed = new Set(client.scope.split(' '));
+      const kept = requested.split(' ').filter((scope) => !known.has(scope) || allowed.has(scope));
+      if (kept.length !== requested.split(' ').length) {
+        query.set('scope', kept.join(' '));
+        ctx.querystring = query.toString();
+      }
+    }
+    await next();
   };
 }
 
