@@ -1,5 +1,8 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
 /**
- * A minimal cookie-keeping user agent over fetch, enough to walk the provider's pages the way
+ * A minimal cookie-keeping user agent, enough to walk the provider's pages the way
  * a browser does (redirects followed by hand, forms submitted with their hidden fields).
  */
 export interface Page {
@@ -61,6 +64,8 @@ export class Browser {
     const headers: Record<string, string> = {
       cookie: this.cookieHeader(target),
       accept: 'text/html',
+      'sec-fetch-mode': 'navigate',
+      'sec-fetch-dest': 'document',
       ...(this.userAgent && { 'user-agent': this.userAgent }),
     };
     let body: string | undefined;
@@ -68,12 +73,7 @@ export class Browser {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(init.form).toString();
     }
-    const response = await fetch(target, {
-      method: init.method ?? (init.form ? 'POST' : 'GET'),
-      headers,
-      body,
-      redirect: 'manual',
-    });
+    const response = await navigate(target, init.method ?? (init.form ? 'POST' : 'GET'), headers, body);
     this.store(response, target.hostname);
     return response;
   }
@@ -92,6 +92,36 @@ export class Browser {
     }
     return { url: current, status: response.status, html: await response.text() };
   }
+}
+
+/**
+ * One HTTP request as a browser's navigation sends it. Not fetch: it always says
+ * `Sec-Fetch-Mode: cors`, and relying parties such as mod_auth_openidc answer that with 401.
+ */
+function navigate(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<Response> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const outgoing = send(url, { method, headers }, (incoming) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('error', reject);
+      incoming.on('end', () => {
+        const answer = new Headers();
+        for (const [name, value] of Object.entries(incoming.headers))
+          for (const each of Array.isArray(value) ? value : [value ?? '']) answer.append(name, each);
+        const status = incoming.statusCode ?? 500;
+        const text = [204, 304].includes(status) ? null : Buffer.concat(chunks);
+        resolve(new Response(text, { status, headers: answer }));
+      });
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
 }
 
 /** The value of a hidden input in a page, e.g. the CSRF token. */
