@@ -121,6 +121,15 @@ export function manifestSchema(options: { production: boolean }) {
        * Yitong's account ids. Set by the province.
        */
       federation_partner: z.boolean().optional(),
+      /**
+       * `fapi2`: the FAPI 2.0 Security Profile for this site — pushed authorization requests,
+       * PKCE, `private_key_jwt`, DPoP-bound tokens, `iss` in the response.
+       */
+      profile: z.literal('fapi2').optional(),
+    })
+    .refine((m) => m.profile !== 'fapi2' || m.token_endpoint_auth_method === 'private_key_jwt', {
+      message: 'a fapi2 site authenticates with private_key_jwt',
+      path: ['token_endpoint_auth_method'],
     })
     .refine((m) => !m.federation_partner || m.subject_type === 'pairwise', {
       message: 'a federation partner gets pairwise subs: set "subject_type": "pairwise"',

@@ -184,6 +184,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         'service_items',
         'min_identity_level',
         'federation_partner',
+        'profile',
       ],
       validator(_ctx, key, value) {
         if (key === 'min_identity_level' && value !== undefined && ![1, 2, 3].includes(value as number))
@@ -221,6 +222,13 @@ export function createProvider(deps: ProviderDeps): Provider {
       backchannelLogout: { enabled: true },
       pushedAuthorizationRequests: { enabled: true },
       dPoP: { enabled: true },
+      // Signed request objects (JAR, RFC 9101), at the authorization endpoint and through PAR.
+      requestObjects: { enabled: true },
+      // The FAPI 2.0 Security Profile for the sites whose manifest says "profile": "fapi2".
+      fapi: {
+        enabled: true,
+        profile: (_ctx, client) => (client?.metadata().profile === 'fapi2' ? '2.0' : undefined),
+      },
       ...registrationFeature({ clients: deps.clients, production: config.production }),
       rpInitiatedLogout: {
         enabled: true,

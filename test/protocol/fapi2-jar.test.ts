@@ -1,0 +1,124 @@
+/**
+ * Signed request objects (JAR, RFC 9101) and the FAPI 2.0 Security Profile per site, with
+ * openid-client: a site signs its authorization request; a site whose manifest says
+ * `"profile": "fapi2"` signs in only through PAR, with PKCE and private_key_jwt, and gets
+ * DPoP-bound tokens; without PAR, or presenting its token without the DPoP proof, it is refused.
+ */
+import test from 'ava';
+import { exportJWK, generateKeyPair } from 'jose';
+import * as client from 'openid-client';
+import { Browser } from '../helpers/browser.ts';
+import { newCitizen } from '../helpers/people.ts';
+import { REDIRECT_URI, walkAuthorization } from '../helpers/rp.ts';
+import { startYitong, type Yitong } from '../helpers/yitong.ts';
+
+let yitong: Yitong;
+test.before(async () => {
+  yitong = await startYitong('postgres');
+});
+test.after.always(() => yitong?.stop());
+
+async function keyedSite(extra: Record<string, unknown>) {
+  const pair = await generateKeyPair('ES256', { extractable: true });
+  const publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'site-1', alg: 'ES256', use: 'sig' };
+  const { clientId } = await yitong.addClient({
+    client_name: '签名请求网站',
+    department: '测试部门',
+    region_code: '440100',
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid profile',
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: { keys: [publicJwk] },
+    ...extra,
+  });
+  const config = await client.discovery(
+    new URL(yitong.issuer),
+    clientId,
+    undefined,
+    client.PrivateKeyJwt({ key: pair.privateKey, kid: 'site-1' }),
+    { execute: [client.allowInsecureRequests] },
+  );
+  return { config, key: pair.privateKey };
+}
+
+const params = async (verifier: string) => ({
+  redirect_uri: REDIRECT_URI,
+  scope: 'openid profile',
+  code_challenge: await client.calculatePKCECodeChallenge(verifier),
+  code_challenge_method: 'S256',
+  nonce: client.randomNonce(),
+});
+
+test('a signed request object (JAR) signs the person in; one signed by another key is refused', async (t) => {
+  const { config, key } = await keyedSite({});
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const verifier = client.randomPKCECodeVerifier();
+  const asked = await params(verifier);
+  const url = await client.buildAuthorizationUrlWithJAR(config, asked, { key, kid: 'site-1' });
+  t.truthy(url.searchParams.get('request'));
+  const walk = await walkAuthorization(new Browser(), url.href, person);
+  const tokens = await client.authorizationCodeGrant(config, new URL(walk.callbackUrl), {
+    pkceCodeVerifier: verifier,
+    expectedNonce: asked.nonce,
+  });
+  t.truthy(tokens.access_token);
+
+  const other = await generateKeyPair('ES256', { extractable: true });
+  const forged = await client.buildAuthorizationUrlWithJAR(config, asked, {
+    key: other.privateKey,
+    kid: 'site-1',
+  });
+  const refused = new URL((await new Browser().visit(forged.href, {}, REDIRECT_URI)).url);
+  t.is(refused.searchParams.get('error'), 'invalid_request_object');
+});
+
+test('a fapi2 site: PAR, PKCE, private_key_jwt and DPoP-bound tokens; without PAR or without the proof, refused', async (t) => {
+  const { config } = await keyedSite({ profile: 'fapi2' });
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const dpop = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
+  const verifier = client.randomPKCECodeVerifier();
+  const asked = await params(verifier);
+
+  // Straight to the authorization endpoint: refused, PAR is required.
+  const direct = client.buildAuthorizationUrl(config, asked);
+  const page = await new Browser().visit(direct.href, {}, REDIRECT_URI);
+  t.regex(page.url.startsWith(REDIRECT_URI) ? page.url : page.html, /pushed|invalid_request/);
+
+  const url = await client.buildAuthorizationUrlWithPAR(config, asked, { DPoP: dpop });
+  const walk = await walkAuthorization(new Browser(), url.href, person);
+  t.truthy(new URL(walk.callbackUrl).searchParams.get('iss'), 'iss in the authorization response');
+  const tokens = await client.authorizationCodeGrant(
+    config,
+    new URL(walk.callbackUrl),
+    { pkceCodeVerifier: verifier, expectedNonce: asked.nonce },
+    undefined,
+    { DPoP: dpop },
+  );
+  t.is(tokens.token_type.toLowerCase(), 'dpop');
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, tokens.claims()?.sub ?? '', {
+    DPoP: dpop,
+  });
+  t.is(userinfo.name, person.name);
+  // The token alone, without its proof, is worth nothing.
+  const bare = await fetch(`${yitong.issuer}/me`, {
+    headers: { authorization: `DPoP ${tokens.access_token}` },
+  });
+  t.is(bare.status, 400);
+  t.regex(JSON.stringify(await bare.json()), /DPoP/i);
+});
+
+test('a fapi2 manifest without private_key_jwt is refused', async (t) => {
+  await t.throwsAsync(
+    yitong.addClient({
+      client_name: '不合规网站',
+      department: '测试部门',
+      region_code: '440100',
+      redirect_uris: [REDIRECT_URI],
+      scope: 'openid',
+      profile: 'fapi2',
+    }),
+    { message: /private_key_jwt/ },
+  );
+});
