@@ -3,7 +3,7 @@
  * Code flow with PKCE only, discovery, JWKS, userinfo, refresh rotation, revocation,
  * introspection, RP-initiated and back-channel logout, client credentials, PAR, DPoP.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { importJWK, type JWK, SignJWT } from 'jose';
 import Provider, {
   type Adapter,
@@ -361,6 +361,13 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.use(hideStoredSecret);
   provider.use(outageAnswer);
   provider.use(dropScopesNotAllowed(provider, new Set(configuration.scopes)));
+  provider.use(
+    precomputed([
+      '/.well-known/openid-configuration',
+      '/.well-known/oauth-authorization-server',
+      provider.pathFor('jwks'),
+    ]),
+  );
   provider.on('server_error', (ctx, error) => {
     if (!isOutage(error)) return deps.logger.error({ err: error }, 'oidc server_error');
     // Logged once per outage; the answer becomes a 503 (outageAnswer, renderError).
@@ -397,6 +404,48 @@ function accountClient(config: ProviderDeps['config']): ClientMetadata {
     response_types: ['none'],
     grant_types: [],
     scope: 'openid',
+  };
+}
+
+/**
+ * Discovery and the JWKS are the same bytes for every request of an instance (a rotated key
+ * builds a new one, oidc/swappable.ts): made once, then served with their headers as they were
+ * (the CORS origin named anew for each request),
+ * an `ETag` (a matching `If-None-Match` gets 304) and five minutes of `Cache-Control`.
+ */
+function precomputed(paths: string[]) {
+  const made = new Map<string, { body: string; headers: Record<string, string>; etag: string }>();
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    if (ctx.method !== 'GET' || !paths.includes(ctx.path)) return next();
+    let page = made.get(ctx.path);
+    if (!page) {
+      await next();
+      if (ctx.status !== 200) return;
+      const body = typeof ctx.body === 'string' ? ctx.body : JSON.stringify(ctx.body);
+      const headers = Object.fromEntries(
+        Object.entries(ctx.response.headers)
+          .filter(
+            ([name]) =>
+              !['content-length', 'date', 'set-cookie', 'access-control-allow-origin'].includes(name),
+          )
+          .map(([name, value]) => [name, String(value)]),
+      );
+      page = {
+        body,
+        headers,
+        etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
+      };
+      made.set(ctx.path, page);
+    }
+    ctx.set({ ...page.headers, etag: page.etag, 'cache-control': 'public, max-age=300' });
+    // Open to every origin, as the engine's own answer is (it names the request's origin).
+    ctx.set('access-control-allow-origin', ctx.get('origin') || '*');
+    if (ctx.get('if-none-match') === page.etag) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.status = 200;
+    ctx.body = page.body;
   };
 }
 

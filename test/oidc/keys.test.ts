@@ -154,3 +154,35 @@ test('a site that asks for RS256 or PS256 gets its ID token and signed UserInfo 
     'ES256',
   );
 });
+
+test('discovery and the JWKS: the same bytes each time, with an ETag (304 when it matches), caching allowed, open to every origin', async (t) => {
+  const yitong = await startYitong('pglite');
+  t.teardown(() => yitong.stop());
+  for (const path of ['/.well-known/openid-configuration', '/jwks']) {
+    const first = await fetch(`${yitong.issuer}${path}`, { headers: { origin: 'https://a.example.gov.cn' } });
+    const body = await first.text();
+    const etag = first.headers.get('etag') ?? '';
+    t.regex(etag, /^"[\w-]+"$/, path);
+    t.is(first.headers.get('cache-control'), 'public, max-age=300');
+    t.is(first.headers.get('access-control-allow-origin'), 'https://a.example.gov.cn');
+    const second = await fetch(`${yitong.issuer}${path}`, {
+      headers: { origin: 'https://b.example.gov.cn' },
+    });
+    t.is(await second.text(), body, 'the same bytes');
+    t.is(
+      second.headers.get('access-control-allow-origin'),
+      'https://b.example.gov.cn',
+      'each origin its own',
+    );
+    t.regex(second.headers.get('content-type') ?? '', /json/);
+    const unchanged = await fetch(`${yitong.issuer}${path}`, { headers: { 'if-none-match': etag } });
+    t.is(unchanged.status, 304);
+  }
+  // A rotated key is a new instance: the JWKS changes, and so does its ETag.
+  const before = (await fetch(`${yitong.issuer}/jwks`)).headers.get('etag');
+  await rotateSigningKey(yitong.server.container.database.db, yitong.server.container.sealer);
+  await yitong.restart();
+  const after = await fetch(`${yitong.issuer}/jwks`);
+  t.not(after.headers.get('etag'), before);
+  t.is(((await after.json()) as { keys: unknown[] }).keys.length, 4);
+});
