@@ -40,7 +40,8 @@ const table = [
   ...yitong.map((row) => {
     const ceiling = ceilingOf(row);
     const keycloak = SCENARIOS.find((s) => s.name === row.scenario)?.keycloak;
-    return `| ${titleOf(row)} | ${number(row.perSecond)} | ${ceiling ? number(ceiling) : '—'}${row.scenario === 'password-signin' ? ' (argon2id)' : ''} | ${ceiling ? (row.perSecond / ceiling).toFixed(2) : '—'} | ${keycloak ?? '—'} | ${keycloak ? `${(row.perSecond / keycloak).toFixed(1)}×` : '—'} | ${row.p50} | ${row.p99} | ${row.p99At70 ?? '—'} | ${row.errors} |`;
+    const spread = row.runs ? ` (${number(Math.min(...row.runs))}–${number(Math.max(...row.runs))})` : '';
+    return `| ${titleOf(row)} | ${number(row.perSecond)}${spread} | ${ceiling ? number(ceiling) : '—'}${row.scenario === 'password-signin' ? ' (argon2id)' : ''} | ${ceiling ? (row.perSecond / ceiling).toFixed(2) : '—'} | ${keycloak ?? '—'} | ${keycloak ? `${(row.perSecond / keycloak).toFixed(1)}×` : '—'} | ${row.p50} | ${row.p99} | ${row.p99At70 ?? '—'} | ${row.errors} |`;
   }),
 ].join('\n');
 

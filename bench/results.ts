@@ -5,7 +5,10 @@ export interface Row {
   scenario: string;
   target: 'yitong' | 'bare';
   citizens?: number;
+  /** The median of `runs` when there were several. */
   perSecond: number;
+  /** Each measurement's rate, in the order measured (`--runs`): the spread around the median. */
+  runs?: number[];
   p50: number;
   p99: number;
   p99At70?: number;
