@@ -505,3 +505,18 @@ test('the site’s max_age and prompt=login are passed on to the upstream', asyn
   t.is(upstream.searchParams.get('code_challenge_method'), 'S256');
   t.truthy(upstream.searchParams.get('nonce'));
 });
+
+test('a callback nobody started, and an upstream that does not exist, are refused and change nothing', async (t) => {
+  const stray = await new Browser().visit(`${a.issuer}/federation/callback?state=forged&code=x`);
+  t.is(stray.status, 400);
+  t.regex(stray.html, /登录请求已过期或无效/);
+  t.is((await new Browser().visit(`${a.issuer}/federation/callback`)).status, 400);
+  const browser = new Browser();
+  const pending = await authorizationRequest(site, { scope: 'openid profile' });
+  const page = await browser.visit(pending.url, {}, REDIRECT_URI);
+  const uid = /\/interaction\/([^/"]+)\/upstream\/national/.exec(page.html)?.[1] ?? '';
+  const unknown = await browser.visit(`${a.issuer}/interaction/${uid}/upstream/nowhere`);
+  t.is(unknown.status, 400);
+  const returned = await browser.visit(`${a.issuer}/interaction/${uid}/upstream-return`);
+  t.is(returned.status, 400, 'no outcome waiting for this interaction');
+});

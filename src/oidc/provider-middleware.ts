@@ -1,0 +1,97 @@
+/**
+ * The provider's own middleware (mounted with `provider.use` in provider.ts): discovery and the
+ * JWKS made once, scopes a site may not have dropped from its query, and an outage answered as
+ * a 503 `temporarily_unavailable`.
+ */
+import { createHash } from 'node:crypto';
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { RETRY_AFTER_SECONDS } from '../outage.ts';
+
+/**
+ * Discovery and the JWKS are the same bytes for every request of an instance (a rotated key
+ * builds a new one, oidc/swappable.ts): made once, then served with their headers as they were
+ * (the CORS origin named anew for each request),
+ * an `ETag` (a matching `If-None-Match` gets 304) and five minutes of `Cache-Control`.
+ */
+export function precomputed(paths: string[]) {
+  const made = new Map<string, { body: string; headers: Record<string, string>; etag: string }>();
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    if (ctx.method !== 'GET' || !paths.includes(ctx.path)) return next();
+    let page = made.get(ctx.path);
+    if (!page) {
+      await next();
+      if (ctx.status !== 200) return;
+      const body = typeof ctx.body === 'string' ? ctx.body : JSON.stringify(ctx.body);
+      const headers = Object.fromEntries(
+        Object.entries(ctx.response.headers)
+          .filter(
+            ([name]) =>
+              !['content-length', 'date', 'set-cookie', 'access-control-allow-origin'].includes(name),
+          )
+          .map(([name, value]) => [name, String(value)]),
+      );
+      page = {
+        body,
+        headers,
+        etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
+      };
+      made.set(ctx.path, page);
+    }
+    ctx.set({ ...page.headers, etag: page.etag, 'cache-control': 'public, max-age=300' });
+    // Open to every origin, as the engine's own answer is (it names the request's origin).
+    ctx.set('access-control-allow-origin', ctx.get('origin') || '*');
+    if (ctx.get('if-none-match') === page.etag) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.status = 200;
+    ctx.body = page.body;
+  };
+}
+
+/**
+ * A site asking (in the authorization request's query) for a scope Yitong knows but the site's
+ * manifest does not list gets the rest, not `invalid_scope` for the whole sign-in (RFC 6749 §3.3:
+ * the token response's `scope` tells it what was granted). Apache mod_auth_openidc asks for
+ * `openid profile email` by default. Pushed and signed requests, composed by the site's own code,
+ * are still checked strictly.
+ */
+export function dropScopesNotAllowed(provider: Provider, known: ReadonlySet<string>) {
+  const path = provider.pathFor('authorization');
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    const query =
+      ctx.method === 'GET' && ctx.path === path ? new URLSearchParams(ctx.querystring) : undefined;
+    const requested = query?.get('scope');
+    // Unreachable storage: the request goes on unchanged, to the engine's own outage answer.
+    const client =
+      requested && !query?.has('request')
+        ? await provider.Client.find(query?.get('client_id') ?? '').catch(() => undefined)
+        : undefined;
+    if (query && requested && client?.scope) {
+      const allowed = new Set(client.scope.split(' '));
+      const kept = requested.split(' ').filter((scope) => !known.has(scope) || allowed.has(scope));
+      if (kept.length !== requested.split(' ').length) {
+        query.set('scope', kept.join(' '));
+        ctx.querystring = query.toString();
+      }
+    }
+    await next();
+  };
+}
+
+/**
+ * A protocol endpoint that failed because PostgreSQL or Redis is unreachable answers 503
+ * `temporarily_unavailable` with Retry-After (RFC 6749 §4.1.2.1), not a 500 `server_error`.
+ */
+export async function outageAnswer(ctx: KoaContextWithOIDC, next: () => Promise<void>) {
+  await next();
+  if (!ctx.state.outage || ctx.status === 503) return;
+  ctx.status = 503;
+  ctx.set('retry-after', String(RETRY_AFTER_SECONDS));
+  ctx.remove('location');
+  ctx.body = {
+    error: 'temporarily_unavailable',
+    error_description: 'the sign-on service is briefly unavailable; try again shortly',
+  };
+}
