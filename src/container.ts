@@ -12,9 +12,10 @@ import { createDeletion } from './accounts/deletion.ts';
 import { createIdentityLevels } from './accounts/identity-levels.ts';
 import { createNotices } from './accounts/notices.ts';
 import { createPasswordReset } from './accounts/password-reset.ts';
+import { createPersonCache } from './accounts/person-cache.ts';
 import { createPhoneChange } from './accounts/phone.ts';
 import { createRecovery } from './accounts/recovery.ts';
-import { createAccountsRepo } from './accounts/repo.ts';
+import { createAccountsRepo, type Person } from './accounts/repo.ts';
 import { createAccountsService } from './accounts/service.ts';
 import { createAdminRepo } from './admin/repo.ts';
 import { createAdminService } from './admin/service.ts';
@@ -112,9 +113,14 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
     // Anyone can try to register with someone's number: those notices have a budget of their own
     // (one a day), so they can neither silence the security notices above nor flood the phone.
     const notifyRegistrationAttempt = createNotices(notifier, limiter('notice:registration'));
-    const accountsRepo = createAccountsRepo(database.db);
+    // People read on the hot paths, kept while this node hears every change (followChanges).
+    const people = createPersonCache<Person | undefined>();
+    const accountsRepo = createAccountsRepo(database.db, people.forget);
     const accounts = createAccountsService(
-      accountsRepo,
+      {
+        ...accountsRepo,
+        findPersonById: (id: string) => people.get(id, () => accountsRepo.findPersonById(id)),
+      },
       sealer,
       notifyRegistrationAttempt,
       {
@@ -244,14 +250,17 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       database.listen(
         (change) => {
           if (change.kind === 'client') clientAdapter.forget(change.id);
+          else if (change.kind === 'person') people.forget(change.id);
           else if (change.kind === 'upstreams') reloadUpstreamsLogged();
           else reloadKeysLogged();
         },
         () => {
           clientAdapter.forget();
+          people.follow(true);
           reloadKeysLogged();
           reloadUpstreamsLogged();
         },
+        () => people.follow(false),
       );
     const clients = createClientsService(clientsRepo, {
       production: config.production,
@@ -262,7 +271,10 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
     });
 
     const directory = createSiteDirectory(provider);
-    const sessions = createSessionsService(createSessionsRepo(database.db), createPlaces(config.ipAreas));
+    const sessions = createSessionsService(
+      createSessionsRepo(database.db, people.forget),
+      createPlaces(config.ipAreas),
+    );
     const sites = createSites({
       provider,
       repo: accountsRepo,

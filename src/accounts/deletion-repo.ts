@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import { type AuditEvent, appendAudit, withAudit } from '../audit/repo.ts';
 import type { Schema } from '../db/schema.ts';
 
-export function createDeletionQueries(db: Kysely<Schema>) {
+export function createDeletionQueries(db: Kysely<Schema>, changed: (personId: string) => void) {
   return {
     /** Schedules (a date) or cancels (null) the deletion the person asked for. */
     async setDeletionDue(personId: string, due: Date | null, audit: AuditEvent): Promise<void> {
@@ -17,6 +17,7 @@ export function createDeletionQueries(db: Kysely<Schema>) {
           .where('id', '=', personId)
           .execute(),
       );
+      changed(personId);
     },
 
     /** Accounts whose deletion is due. */
@@ -35,7 +36,7 @@ export function createDeletionQueries(db: Kysely<Schema>) {
      * sessions, memberships); only the keyed fingerprint of the number stays, until `retainUntil`.
      */
     async purge(personId: string, now: Date, retainUntil: Date, audit: AuditEvent): Promise<boolean> {
-      return db.transaction().execute(async (trx) => {
+      const purged = await db.transaction().execute(async (trx) => {
         // Re-checked under the row's lock: a deletion cancelled since the list was read stays cancelled.
         const due = await trx
           .selectFrom('people')
@@ -62,6 +63,8 @@ export function createDeletionQueries(db: Kysely<Schema>) {
         await appendAudit(trx, audit);
         return true;
       });
+      if (purged) changed(personId);
+      return purged;
     },
 
     /** Fingerprints kept past their retention period go. */

@@ -88,7 +88,11 @@ const PERSON_COLUMNS = [
 /** Names the class of advisory locks taken per mobile number (two-key locks apart from the audit chain's). */
 const PHONE_LOCK = 7_243_002;
 
-export function createAccountsRepo(db: Kysely<Schema>) {
+/**
+ * `changed(personId)` after each change to a person, for this node's cache (person-cache.ts);
+ * the other nodes hear it from the database.
+ */
+export function createAccountsRepo(db: Kysely<Schema>, changed: (personId: string) => void = () => {}) {
   const log = createAuditLog(db);
   return {
     async insertPerson(person: NewPerson, audit: AuditEvent): Promise<void> {
@@ -146,7 +150,7 @@ export function createAccountsRepo(db: Kysely<Schema>) {
     },
 
     ...createGrantsQueries(db),
-    ...createDeletionQueries(db),
+    ...createDeletionQueries(db, changed),
 
     /** Raises (never lowers) the identity level; the name is corrected when the authority's differs. */
     async raiseIdentityLevel(
@@ -166,6 +170,7 @@ export function createAccountsRepo(db: Kysely<Schema>) {
           .where('id', '=', personId)
           .execute(),
       );
+      changed(personId);
     },
 
     findStaff(personId: string): Promise<Staff | undefined> {
@@ -201,6 +206,7 @@ export function createAccountsRepo(db: Kysely<Schema>) {
           .where('id', '=', personId)
           .execute(),
       );
+      changed(personId);
     },
 
     /** A new password; every earlier sign-in stops counting. */
@@ -212,6 +218,7 @@ export function createAccountsRepo(db: Kysely<Schema>) {
           .where('id', '=', personId)
           .execute(),
       );
+      changed(personId);
     },
 
     /**
@@ -220,7 +227,7 @@ export function createAccountsRepo(db: Kysely<Schema>) {
      */
     async setPhone(personId: string, phone: string, audit: AuditEvent): Promise<void> {
       try {
-        await db.transaction().execute(async (trx) => {
+        const released = await db.transaction().execute(async (trx) => {
           // Proofs of one number take turns: two at once would each lock the other's row first.
           await sql`SELECT pg_advisory_xact_lock(${PHONE_LOCK}, hashtext(${phone}))`.execute(trx);
           const holders = await trx
@@ -254,7 +261,9 @@ export function createAccountsRepo(db: Kysely<Schema>) {
               details: { reason: 'proved_by_another_account' },
             })),
           );
+          return released;
         });
+        for (const id of [personId, ...released]) changed(id);
       } catch (error) {
         if (isUniqueViolation(error)) throw uniqueError(error);
         throw error;
@@ -266,6 +275,7 @@ export function createAccountsRepo(db: Kysely<Schema>) {
       await withAudit(db, audit, (trx) =>
         trx.updateTable('people').set({ signed_out_at: new Date() }).where('id', '=', personId).execute(),
       );
+      changed(personId);
     },
   };
 }

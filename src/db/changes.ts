@@ -15,7 +15,11 @@ import type { Schema } from './schema.ts';
 
 export const CHANNEL = 'yitong_changes';
 
-export type Change = { kind: 'client'; id: string } | { kind: 'keys' } | { kind: 'upstreams' };
+export type Change =
+  | { kind: 'client'; id: string }
+  | { kind: 'person'; id: string } // told by a trigger (migration 0018)
+  | { kind: 'keys' }
+  | { kind: 'upstreams' };
 
 export type OnChange = (change: Change) => void;
 
@@ -29,7 +33,7 @@ export function parseChange(payload: string | undefined): Change | undefined {
     const change = JSON.parse(payload ?? '') as Change;
     return change.kind === 'keys' ||
       change.kind === 'upstreams' ||
-      (change.kind === 'client' && typeof change.id === 'string')
+      ((change.kind === 'client' || change.kind === 'person') && typeof change.id === 'string')
       ? change
       : undefined;
   } catch {
@@ -37,8 +41,16 @@ export function parseChange(payload: string | undefined): Change | undefined {
   }
 }
 
-/** LISTENs on a connection of its own; returns how to stop. `onResync` after every (re)connection. */
-export function listenPostgres(url: string, onChange: OnChange, onResync: () => void): () => Promise<void> {
+/**
+ * LISTENs on a connection of its own; returns how to stop. `onResync` after every (re)connection,
+ * `onLost` when the connection drops (changes may go unheard until `onResync`).
+ */
+export function listenPostgres(
+  url: string,
+  onChange: OnChange,
+  onResync: () => void,
+  onLost: () => void,
+): () => Promise<void> {
   let client: pg.Client | undefined;
   let stopped = false;
   let delay = 250;
@@ -56,7 +68,10 @@ export function listenPostgres(url: string, onChange: OnChange, onResync: () => 
     const next = new pg.Client({ connectionString: url, keepAlive: true, connectionTimeoutMillis: 5000 });
     next.on('error', () => {}); // a dropped connection ends it: 'end' reconnects
     next.on('end', () => {
-      if (client === next) client = undefined;
+      if (client === next) {
+        client = undefined;
+        onLost();
+      }
       retry();
     });
     next.on('notification', (message) => {

@@ -32,8 +32,12 @@ export interface Database {
    * serialised across processes; false when it was already applied.
    */
   applyMigration(name: string, script: string): Promise<boolean>;
-  /** Hears the changes other nodes (or this one) NOTIFY (db/changes.ts); stops when the database closes. */
-  listen(onChange: OnChange, onResync: () => void): Promise<void>;
+  /**
+   * Hears the changes other nodes (or this one) NOTIFY (db/changes.ts); stops when the database
+   * closes. `onResync` once listening (again): anything may have changed; `onLost` when changes
+   * may go unheard for a while.
+   */
+  listen(onChange: OnChange, onResync: () => void, onLost: () => void): Promise<void>;
   /** The connection pool as it is now (PostgreSQL only): for the metrics. */
   pool?: { total(): number; idle(): number; waiting(): number };
   close(): Promise<void>;
@@ -107,8 +111,8 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
         client.release();
       }
     },
-    async listen(onChange, onResync) {
-      listeners.push(listenPostgres(url, onChange, onResync));
+    async listen(onChange, onResync, onLost) {
+      listeners.push(listenPostgres(url, onChange, onResync, onLost));
     },
     pool: { total: () => pool.totalCount, idle: () => pool.idleCount, waiting: () => pool.waitingCount },
     async close() {
@@ -164,11 +168,13 @@ async function openPglite(dir: string): Promise<Database> {
           return true;
         }),
       ),
-    async listen(onChange) {
+    async listen(onChange, onResync) {
+      // In the same process: nothing is ever unheard.
       await pglite.listen(CHANNEL, (payload) => {
         const change = parseChange(payload);
         if (change) onChange(change);
       });
+      onResync();
     },
     async close() {
       await db.destroy();

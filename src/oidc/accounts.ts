@@ -83,11 +83,33 @@ export function createTokenCheck(accounts: Pick<AccountsService, 'findPerson'>) 
   };
 }
 
+/**
+ * The UserInfo releases recorded in this process, per access token and what it released (until
+ * the token expires): the same token asking again for the same claims releases nothing new, so
+ * the ledger keeps the first call's row and the call waits for no commit. Another node serving
+ * the same token records it once more.
+ */
+function createReleaseMemo(limit = 50_000) {
+  const seen = new Map<string, number>(); // key → when the token expires (ms)
+  return {
+    has: (key: string) => (seen.get(key) ?? 0) > Date.now(),
+    add(key: string, expires: number) {
+      if (seen.size >= limit) {
+        const now = Date.now();
+        for (const [old, until] of seen) if (until <= now) seen.delete(old);
+        if (seen.size >= limit) seen.clear();
+      }
+      seen.set(key, expires);
+    },
+  };
+}
+
 export function createFindAccount(
   accounts: Pick<AccountsService, 'findPerson' | 'revealIdNumber' | 'recordRelease'>,
   legalPersons: Pick<LegalPersonsService, 'currentAt'>,
   release: VerifiedRelease,
 ) {
+  const recorded = createReleaseMemo();
   return async (ctx: KoaContextWithOIDC, sub: string, token?: object): Promise<Account | undefined> => {
     const person = await accounts.findPerson(sub);
     if (person?.status !== 'active') return undefined;
@@ -150,13 +172,19 @@ export function createFindAccount(
             (key) => !key.startsWith('_') && (use !== 'id_token' || OPENID_CLAIMS.has(key) || asked.has(key)),
           );
           const purpose = verified.items.length ? purposeOf(ctx) : undefined;
-          await accounts.recordRelease(person.id, {
+          const details = {
             client_id: clientId,
             use,
             claims: released,
             ...(verified.items.length && { items: verified.items }),
             ...(purpose && { purpose }),
-          });
+          };
+          const { jti, exp } = (use === 'userinfo' ? token : {}) as { jti?: string; exp?: number };
+          const key = jti && exp && `${jti} ${JSON.stringify(details)}`;
+          if (!key || !recorded.has(key)) {
+            await accounts.recordRelease(person.id, details);
+            if (key) recorded.add(key, exp * 1000);
+          }
         }
         return claims;
       },

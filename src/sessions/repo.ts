@@ -18,7 +18,8 @@ export interface SessionSeen extends Place {
 
 const LISTED = 50;
 
-export function createSessionsRepo(db: Kysely<Schema>) {
+/** `changed(personId)` when a session of theirs is revoked, for this node's cache (accounts/person-cache.ts). */
+export function createSessionsRepo(db: Kysely<Schema>, changed: (personId: string) => void = () => {}) {
   return {
     /** Inserts the session, or marks it active now (and its latest sign-in; open again if it was closed). */
     async seen(session: SessionSeen): Promise<void> {
@@ -75,7 +76,7 @@ export function createSessionsRepo(db: Kysely<Schema>) {
      * exactly those. 403 when the session is not this person's.
      */
     async end(personId: string, uid: string, audit: AuditEvent) {
-      return db.transaction().execute(async (trx) => {
+      const grants = await db.transaction().execute(async (trx) => {
         const ended = await trx
           .updateTable('sign_in_sessions')
           // Revoked: even if a request under way saves the provider's session again.
@@ -96,6 +97,8 @@ export function createSessionsRepo(db: Kysely<Schema>) {
         });
         return grants;
       });
+      changed(personId);
+      return grants;
     },
 
     /** Sessions whose provider session has gone (signed out at a site, expired). */

@@ -54,6 +54,8 @@ test('each action is one row, with who, what and from where; verify passes, then
   const back = await submit(browser, consent, '/consent', {}, REDIRECT_URI);
   const tokens = await exchangeCode(site, back.url, pending);
   await client.fetchUserInfo(site.config, tokens.access_token, sub);
+  // The same token asking again for the same claims releases nothing new: one row.
+  await client.fetchUserInfo(site.config, tokens.access_token, sub);
 
   const rows = await db
     .selectFrom('audit_events')

@@ -60,6 +60,8 @@ async function site(id: string, grantTypes = ['authorization_code']) {
   return discoverSite(cluster.issuer, id, generatedSecret);
 }
 
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const kidOf = (jwt: string) =>
   (JSON.parse(Buffer.from(jwt.split('.')[0] ?? '', 'base64url').toString()) as { kid: string }).kid;
 
@@ -130,6 +132,45 @@ test.serial(
   },
 );
 
+test.serial(
+  'a person locked anywhere (even by SQL) is refused on every node at once, though each keeps people in memory',
+  async (t) => {
+    const rp = await site('people-cache');
+    const person = newCitizen();
+    await operator.accounts.register({ ...person, passwordConfirm: person.password });
+    const pending = await authorizationRequest(rp, { scope: 'openid profile' });
+    const walk = await walkAuthorization(new Browser(), pending.url, person);
+    const tokens = await exchangeCode(rp, walk.callbackUrl, pending);
+    const sub = String(tokens.claims()?.sub);
+    const path = new URL(String(rp.config.serverMetadata().userinfo_endpoint)).pathname;
+    const userinfo = async (node: { url: string }) =>
+      (await fetch(`${node.url}${path}`, { headers: { authorization: `Bearer ${tokens.access_token}` } }))
+        .status;
+    // Each node has read the person (and keeps them).
+    for (const node of cluster.nodes) t.deepEqual([await userinfo(node), await userinfo(node)], [200, 200]);
+
+    /** How long until every node answers `status`: the change is heard through the database. */
+    const everyNodeAnswers = async (status: number) => {
+      const started = Date.now();
+      while (Date.now() - started < 3000) {
+        const answers = await Promise.all(cluster.nodes.map(userinfo));
+        if (answers.every((answer) => answer === status)) return Date.now() - started;
+        await pause(5);
+      }
+      return Infinity;
+    };
+    const db = operator.database.db;
+    await db.updateTable('people').set({ status: 'locked' }).where('id', '=', sub).execute();
+    const locked = await everyNodeAnswers(401);
+    await db.updateTable('people').set({ status: 'active' }).where('id', '=', sub).execute();
+    const unlocked = await everyNodeAnswers(200);
+    t.log(
+      `every node refused the token ${locked} ms after the lock, served it ${unlocked} ms after the unlock`,
+    );
+    t.true(locked < 1000 && unlocked < 1000);
+  },
+);
+
 /** Discovery, JWKS and client credentials, over and over through the balancer. */
 async function traffic() {
   const rp = await site(`load-${Date.now()}`, ['client_credentials']);
@@ -147,8 +188,6 @@ async function traffic() {
     () => fetch(`${cluster.issuer}/jwks`),
   ]);
 }
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test.serial('a rolling restart of both nodes under load fails no request', async (t) => {
   const running = await traffic();
