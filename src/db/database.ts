@@ -65,6 +65,7 @@ const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
   name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`;
 const ALREADY_APPLIED = 'SELECT 1 FROM schema_migrations WHERE name = $1';
 const RECORD_APPLIED = 'INSERT INTO schema_migrations (name) VALUES ($1)';
+const MIGRATION_TIMEOUT_MS = 3_600_000;
 
 function openPostgres(url: string, options: DatabaseOptions): Database {
   const statementTimeout = options.statementTimeoutMs ?? 10_000;
@@ -93,16 +94,22 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     kind: 'postgres',
     async applyMigration(name, script) {
       const client = await pool.connect();
+      // Without the requests' timeouts: an index over ten million people takes minutes, and
+      // another node's migration holds the lock as long as it runs.
+      const run = (text: string, values?: unknown[]) =>
+        // pg reads query_timeout per query too; its types name only the pool's.
+        client.query({ text, values, query_timeout: MIGRATION_TIMEOUT_MS } as pg.QueryConfig);
       try {
-        await client.query('BEGIN');
-        await client.query("SELECT pg_advisory_xact_lock(hashtext('yitong:migrate'))");
-        await client.query(LEDGER);
-        const applied = (await client.query(ALREADY_APPLIED, [name])).rowCount === 0;
+        await run('BEGIN');
+        await run('SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0');
+        await run("SELECT pg_advisory_xact_lock(hashtext('yitong:migrate'))");
+        await run(LEDGER);
+        const applied = (await run(ALREADY_APPLIED, [name])).rowCount === 0;
         if (applied) {
-          await client.query(script); // no parameters: the simple protocol runs every statement
-          await client.query(RECORD_APPLIED, [name]);
+          await run(script); // no parameters: the simple protocol runs every statement
+          await run(RECORD_APPLIED, [name]);
         }
-        await client.query('COMMIT');
+        await run('COMMIT');
         return applied;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});

@@ -3,6 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { sql } from 'kysely';
 import { DataDirInUseError, openDatabase } from '../../src/db/database.ts';
 import { migrate, pendingMigrations } from '../../src/db/migrate.ts';
 import { createPostgresDatabase } from '../helpers/databases.ts';
@@ -40,4 +41,15 @@ test('migrations: all pending on a fresh database, applied once even when two pr
   t.deepEqual([...appliedByA, ...appliedByB].sort(), all, 'each applied once, by one of them');
   t.deepEqual(await pendingMigrations(b), []);
   t.deepEqual(await migrate(a), []);
+});
+
+test('a migration is not bound by the requests’ statement timeout; requests still are', async (t) => {
+  const { url, drop } = await createPostgresDatabase();
+  const database = await openDatabase({ databaseUrl: url, poolSize: 1, statementTimeoutMs: 200 });
+  t.teardown(async () => {
+    await database.close();
+    await drop();
+  });
+  t.true(await database.applyMigration('9999_slow.sql', 'SELECT pg_sleep(0.6)'));
+  await t.throwsAsync(sql`SELECT pg_sleep(0.6)`.execute(database.db), { message: /statement timeout/ });
 });
