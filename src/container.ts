@@ -215,7 +215,9 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       findPersonByIdNumber: accounts.findPersonByIdNumber,
     });
     let signingKeys = await loadSigningKeys(database.db, sealer);
-    const artifacts = redis ? createRedisAdapter(redis, config.redisPrefix) : createSqlAdapter(database.db);
+    const artifacts = redis
+      ? createRedisAdapter(redis, config.redisPrefix, { oneConnection: config.redis?.kind !== 'cluster' })
+      : createSqlAdapter(database.db);
     const clientAdapter = createClientAdapter(clientsRepo);
     const { provider, swap } = createSwappable(() =>
       createProvider({

@@ -215,7 +215,7 @@ const redisBackend = adapterContract('redis', async () => {
   const redis = await connectRedis();
   return {
     redis,
-    adapter: createRedisAdapter(redis, prefix),
+    adapter: createRedisAdapter(redis, prefix, { oneConnection: true }),
     async expiresIn(model: string, id: string) {
       const ms = await redis.pTTL(`${prefix}${model}:{${id}}`);
       return ms === -2 ? undefined : ms === -1 ? null : ms / 1000;

@@ -85,7 +85,15 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 
 type Indexes = [grantId: string | null, uid: string | null, userCode: string | null];
 
-export function createRedisAdapter(redis: RedisLike, prefix = 'yitong:'): (model: string) => Adapter {
+/**
+ * `oneConnection`: every command goes down one connection (a single Redis, or Sentinel's
+ * master), so Redis runs them in the order they were sent; a cluster spreads them over nodes.
+ */
+export function createRedisAdapter(
+  redis: RedisLike,
+  prefix = 'yitong:',
+  { oneConnection = false } = {},
+): (model: string) => Adapter {
   const grantKey = (grantId: string) => `${prefix}grant:{${grantId}}`;
   const uidKey = (uid: string) => `${prefix}sessionUid:{${uid}}`;
   const userCodeKey = (userCode: string) => `${prefix}userCode:{${userCode}}`;
@@ -144,8 +152,10 @@ export function createRedisAdapter(redis: RedisLike, prefix = 'yitong:'): (model
             ? redis.set(key, id)
             : redis.set(key, id, { expiration: { type: 'PXAT', value: deadline } });
 
-        // Into the grant's set before the token exists, so revokeByGrantId can never miss it.
-        if (grantId) await run(GRANT_ADD, grantKey(grantId), [member(id), at]);
+        // Into the grant's set before the token exists, so revokeByGrantId can never miss it: on
+        // one connection both are sent at once (Redis runs them in that order), else one by one.
+        const added = grantId && run(GRANT_ADD, grantKey(grantId), [member(id), at]);
+        if (!oneConnection) await added;
         const fields = [JSON.stringify(payload)];
         if (grantId) fields.push('grantId', grantId);
         if (uid) fields.push('uid', uid);
@@ -154,6 +164,7 @@ export function createRedisAdapter(redis: RedisLike, prefix = 'yitong:'): (model
           run(UPSERT, keyOf(id), [at, ...fields]) as Promise<Indexes | null>,
           uid && index(uidKey(uid)),
           userCode && index(userCodeKey(userCode)),
+          added,
         ]);
         if (!previous) return;
         const [oldGrantId, oldUid, oldUserCode] = previous;
