@@ -317,3 +317,30 @@ test('redis: a token write that lands after its grant was revoked stays revoked'
   const tombstoneTtl = await redis.pTTL(`${prefix}AccessToken:{${id}}`);
   t.true(tombstoneTtl > 0 && tombstoneTtl <= 60_000, String(tombstoneTtl));
 });
+
+test('redis on one connection: a token brings its grant and session along; a write or a destroy in between is never hidden', async (t) => {
+  const { adapter } = redisBackend(); // one connection
+  const [grant, session, uid, access] = [newId(), newId(), newId(), newId()];
+  await adapter('Grant').upsert(grant, token('Grant', { jti: grant, openid: { scope: 'openid' } }), 60);
+  await adapter('Session').upsert(session, { jti: session, uid, accountId: 'person-1' }, 60);
+  await adapter('AccessToken').upsert(
+    access,
+    token('AccessToken', { jti: access, grantId: grant, sessionUid: uid, expiresWithSession: true }),
+    60,
+  );
+  t.is((await adapter('AccessToken').find(access))?.jti, access);
+  t.deepEqual((await adapter('Grant').find(grant))?.openid, { scope: 'openid' });
+  t.is((await adapter('Session').findByUid(uid))?.jti, session);
+
+  // Brought along again, then overtaken by a write and a destroy: the reads see those.
+  await adapter('AccessToken').find(access);
+  await adapter('Grant').upsert(
+    grant,
+    token('Grant', { jti: grant, openid: { scope: 'openid profile' } }),
+    60,
+  );
+  await adapter('Session').destroy(session);
+  t.deepEqual((await adapter('Grant').find(grant))?.openid, { scope: 'openid profile' });
+  t.is(await adapter('Session').findByUid(uid), undefined);
+  t.is(await adapter('AuthorizationCode').find(newId()), undefined, 'an unknown token brings nothing');
+});

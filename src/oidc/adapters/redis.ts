@@ -83,6 +83,57 @@ const DELETE_IF_EQUAL = script(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 `);
 
+// A token with its family in one round trip, for a single Redis only (the grant's and the
+// session's keys are known only once the token is read): the engine asks for the grant next, and
+// for the session by uid when the token ends with it.
+const FIND_FAMILY = script(`
+local found = redis.call('HMGET', KEYS[1], 'payload', 'consumed')
+if not found[1] then return false end
+local token = cjson.decode(found[1])
+local grant, session = false, false
+if type(token.grantId) == 'string' then
+  grant = redis.call('HGET', ARGV[1] .. 'Grant:{' .. token.grantId .. '}', 'payload')
+end
+if token.expiresWithSession == true and type(token.sessionUid) == 'string' then
+  local id = redis.call('GET', ARGV[1] .. 'sessionUid:{' .. token.sessionUid .. '}')
+  if id then session = redis.call('HGET', ARGV[1] .. 'Session:{' .. id .. '}', 'payload') end
+end
+return { found[1], found[2] or false, grant, session }
+`);
+
+/** Tokens whose grant and session the engine reads right after them. */
+const FAMILY_HEADS = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken']);
+
+/**
+ * What FIND_FAMILY brought along, for the engine's next reads: each taken once, within a second
+ * (no later than a read of its own would have been, give or take that request's own steps).
+ */
+function createStash(ttlMs = 1000) {
+  const entries = new Map<string, { at: number; payload: string }>();
+  return {
+    put(key: string, payload: string) {
+      const now = Date.now();
+      // Oldest first: drop what nobody took in time.
+      for (const [old, entry] of entries) {
+        if (now - entry.at < ttlMs) break;
+        entries.delete(old);
+      }
+      entries.delete(key);
+      entries.set(key, { at: now, payload });
+    },
+    /** Written or gone: what was brought along is no longer the latest. */
+    drop(key: string) {
+      entries.delete(key);
+    },
+    take(key: string): AdapterPayload | undefined {
+      const entry = entries.get(key);
+      if (!entry) return undefined;
+      entries.delete(key);
+      return Date.now() - entry.at < ttlMs ? (JSON.parse(entry.payload) as AdapterPayload) : undefined;
+    },
+  };
+}
+
 type Indexes = [grantId: string | null, uid: string | null, userCode: string | null];
 
 /**
@@ -110,6 +161,23 @@ export function createRedisAdapter(
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
       return redis.eval(script.source, options);
     }
+  }
+
+  const stash = createStash();
+
+  /** A token, and (on one connection) its grant and session stashed for the reads that follow. */
+  async function findHead(key: string): Promise<AdapterPayload | undefined> {
+    if (!oneConnection) return findAt(key);
+    const found = (await run(FIND_FAMILY, key, [prefix])) as
+      | [string, string | null, string | null, string | null]
+      | null;
+    if (!found) return undefined;
+    const [payload, consumed, grant, session] = found;
+    const token = JSON.parse(payload) as AdapterPayload;
+    if (consumed) token.consumed = Number(consumed);
+    if (grant && token.grantId) stash.put(`${prefix}Grant:{${token.grantId}}`, grant);
+    if (session && token.sessionUid) stash.put(uidKey(token.sessionUid), session);
+    return token;
   }
 
   async function findAt(key: string): Promise<AdapterPayload | undefined> {
@@ -147,6 +215,8 @@ export function createRedisAdapter(
         const grantId = GRANTABLE.has(model) ? payload.grantId : undefined;
         const uid = model === 'Session' ? payload.uid : undefined;
         const { userCode } = payload;
+        stash.drop(keyOf(id));
+        if (uid) stash.drop(uidKey(uid));
         const index = (key: string) =>
           deadline === undefined
             ? redis.set(key, id)
@@ -175,9 +245,13 @@ export function createRedisAdapter(
         ]);
       },
 
-      find: (id) => findAt(keyOf(id)),
+      find: async (id) =>
+        FAMILY_HEADS.has(model) ? findHead(keyOf(id)) : (stash.take(keyOf(id)) ?? findAt(keyOf(id))),
 
-      findByUid: (uid) => findVia(uidKey(uid), (payload) => payload.uid === uid),
+      async findByUid(uid) {
+        const stashed = stash.take(uidKey(uid));
+        return stashed?.uid === uid ? stashed : findVia(uidKey(uid), (payload) => payload.uid === uid);
+      },
 
       findByUserCode: (userCode) =>
         findVia(userCodeKey(userCode), (payload) => payload.userCode === userCode),
@@ -187,7 +261,9 @@ export function createRedisAdapter(
       },
 
       async destroy(id) {
+        stash.drop(keyOf(id));
         const previous = (await run(DESTROY, keyOf(id), [])) as Indexes | null;
+        if (previous?.[1]) stash.drop(uidKey(previous[1]));
         if (previous) await dropIndexes(id, previous);
       },
 
