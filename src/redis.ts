@@ -2,9 +2,9 @@
  * The Redis client: one server, a Redis Cluster, or the master Redis Sentinel points at — the
  * same commands on each (every key Yitong writes together carries one hash tag, so nothing spans
  * two cluster slots). Commands fail at once while the connection is down (no offline queue) and
- * within `commandTimeoutMs` when Redis hangs, so a request answers 503 quickly instead of
- * waiting; the client reconnects and follows a failover on its own, and the outage is logged
- * once.
+ * within `commandTimeoutMs` when Redis hangs (withDeadline), so a request answers 503 quickly
+ * instead of waiting; the client reconnects and follows a failover on its own, and the outage is
+ * logged once.
  *
  * @example
  *   const redis = await connectRedis({ kind: 'cluster', nodes: ['redis://10.0.0.1:7000'] }, { outages });
@@ -21,10 +21,9 @@ export interface RedisOptions {
 export type RedisClient = ReturnType<typeof createClient>;
 
 /** What every connection gets, whatever the topology. */
-function clientOptions(options: RedisOptions) {
+function clientOptions() {
   return {
     disableOfflineQueue: true,
-    commandOptions: { timeout: options.commandTimeoutMs ?? 800 },
     socket: {
       connectTimeout: 1000,
       // Every half second at most: Redis back (or a promoted replica found) is noticed soon.
@@ -33,15 +32,14 @@ function clientOptions(options: RedisOptions) {
   };
 }
 
-function createTopology(target: RedisTarget, options: RedisOptions): RedisClient {
-  const common = clientOptions(options);
+function createTopology(target: RedisTarget): RedisClient {
+  const common = clientOptions();
   if (target.kind === 'single') return createClient({ url: target.url, ...common });
   // The three share the commands Yitong uses; their TypeScript types differ in the rest.
   if (target.kind === 'cluster')
     return createCluster({
       rootNodes: target.nodes.map((url) => ({ url })),
       defaults: common,
-      commandOptions: common.commandOptions,
       // A dead master answers nothing (no MOVED to learn from): re-read the slot map 1 s into
       // its reconnection attempts, and about each second after, until the promoted replica shows.
       topologyRefreshOnReconnectionAttemptStrategy: 1000,
@@ -51,20 +49,93 @@ function createTopology(target: RedisTarget, options: RedisOptions): RedisClient
     sentinelRootNodes: target.sentinels,
     nodeClientOptions: common,
     sentinelClientOptions: { socket: common.socket },
-    commandOptions: common.commandOptions,
   }) as unknown as RedisClient;
+}
+
+/** The commands Yitong sends; each must be answered within the deadline. */
+const COMMANDS = new Set(['get', 'set', 'getDel', 'del', 'hmGet', 'zRem', 'eval', 'evalSha']);
+
+/**
+ * node-redis bounds only a command's wait to be written (its timeout ends once the command is on
+ * the wire, and arms a timer per command): a Redis that hangs — stopped, or behind a link that
+ * drops packets — would hold every request. Here each command gets `ms` for its answer, checked
+ * by one timer four times per deadline; a late one fails as an outage (a 503 at once), and the
+ * first answer after it ends the outage.
+ */
+function withDeadline(client: RedisClient, ms: number, outages: RedisOptions['outages']): RedisClient {
+  const waiting = new Set<{ since: number; reject: (error: Error) => void }>();
+  let late = false;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    for (const command of waiting) {
+      if (now - command.since < ms) break; // in the order sent: the rest are younger
+      waiting.delete(command);
+      const error = Object.assign(new Error(`Redis command timeout: no answer in ${ms} ms`), {
+        name: 'TimeoutError',
+      });
+      late = true;
+      outages?.down('redis', error);
+      command.reject(error);
+    }
+  }, ms / 4).unref();
+  const answered = <T>(promise: Promise<T>): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const command = { since: performance.now(), reject };
+      waiting.add(command);
+      promise.then(
+        (value) => {
+          waiting.delete(command);
+          if (late) {
+            late = false;
+            outages?.up('redis');
+          }
+          resolve(value);
+        },
+        (error) => {
+          waiting.delete(command);
+          reject(error);
+        },
+      );
+    });
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(client, {
+    get(target, name) {
+      const value = Reflect.get(target, name, target);
+      if (typeof value !== 'function') return value;
+      if (!wrapped.has(name))
+        wrapped.set(
+          name,
+          COMMANDS.has(String(name))
+            ? (...args: unknown[]) => answered(value.apply(target, args))
+            : name === 'multi'
+              ? () => {
+                  const multi = value.call(target);
+                  const exec = multi.exec.bind(multi);
+                  multi.exec = () => answered(exec());
+                  return multi;
+                }
+              : name === 'close' || name === 'destroy'
+                ? () => {
+                    clearInterval(timer);
+                    return value.call(target);
+                  }
+                : value.bind(target),
+        );
+      return wrapped.get(name);
+    },
+  });
 }
 
 /** Connects and waits until Redis answers; reconnects (and follows failovers) on its own afterwards. */
 export async function connectRedis(target: RedisTarget, options: RedisOptions = {}): Promise<RedisClient> {
-  const client = createTopology(target, options);
+  const client = createTopology(target);
   // An 'error' event must never crash the process: a drop is an outage, told once.
   for (const event of ['error', 'node-error'])
     client.on(event, (error: unknown) => options.outages?.down('redis', error));
   for (const event of ['ready', 'node-ready', 'connect'])
     client.on(event, () => options.outages?.up('redis'));
   await client.connect();
-  return client;
+  return withDeadline(client, options.commandTimeoutMs ?? 800, options.outages);
 }
 
 /** A keyed probe (a cluster answers keyless commands on no particular node): is Redis there? */

@@ -62,6 +62,9 @@ export interface PrivateRedis {
   port: number;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Hangs it (SIGSTOP): connections stay open and nothing is answered, until `resume`. */
+  pause(): void;
+  resume(): void;
 }
 
 export async function privateRedis(teardown: (fn: () => Promise<void>) => void): Promise<PrivateRedis> {
@@ -93,7 +96,14 @@ export async function privateRedis(teardown: (fn: () => Promise<void>) => void):
   };
   await start();
   teardown(stop);
-  return { url: `redis://127.0.0.1:${port}`, port, stop, start };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop,
+    start,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
+  };
 }
 
 /** A port whose cluster-bus port (+10000) is free too, below 55536. */

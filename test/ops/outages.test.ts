@@ -170,6 +170,25 @@ test.serial(
 );
 
 test.serial(
+  'Redis hung (stopped, connections open): token and UserInfo answer 503 within 1.5 s; back at once when it resumes',
+  async (t) => {
+    await signIn();
+    const calls = requests();
+    redis.pause();
+    t.teardown(() => redis.resume());
+    for (const name of ['token', 'userinfo'] as const) {
+      const { response, ms, text } = await timed(calls[name]());
+      t.is(response.status, 503, `${name}: ${text.slice(0, 200)}`);
+      t.true(ms < 1500, `${name} answered in ${Math.round(ms)} ms`);
+      t.like(JSON.parse(text), { error: 'temporarily_unavailable' });
+    }
+    redis.resume();
+    const back = await recovery(async () => (await calls.userinfo()).status === 200);
+    t.true(back < 1000, `service back ${Math.round(back)} ms after Redis resumed`);
+  },
+);
+
+test.serial(
   'PostgreSQL stopped: what needs it answers 503 within a second, /readyz says so (not "pending migrations"); back within 2 s',
   async (t) => {
     await signIn();
