@@ -7,6 +7,7 @@ import type { Account, KoaContextWithOIDC } from 'oidc-provider';
 import { signInEnded } from '../accounts/repo.ts';
 import type { AccountsService } from '../accounts/service.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
+import { createRecentSet } from './recent.ts';
 import { purposeOf } from './verified-claims.ts';
 import type { VerifiedRelease } from './verified-release.ts';
 
@@ -83,33 +84,16 @@ export function createTokenCheck(accounts: Pick<AccountsService, 'findPerson'>) 
   };
 }
 
-/**
- * The UserInfo releases recorded in this process, per access token and what it released (until
- * the token expires): the same token asking again for the same claims releases nothing new, so
- * the ledger keeps the first call's row and the call waits for no commit. Another node serving
- * the same token records it once more.
- */
-function createReleaseMemo(limit = 50_000) {
-  const seen = new Map<string, number>(); // key → when the token expires (ms)
-  return {
-    has: (key: string) => (seen.get(key) ?? 0) > Date.now(),
-    add(key: string, expires: number) {
-      if (seen.size >= limit) {
-        const now = Date.now();
-        for (const [old, until] of seen) if (until <= now) seen.delete(old);
-        if (seen.size >= limit) seen.clear();
-      }
-      seen.set(key, expires);
-    },
-  };
-}
-
 export function createFindAccount(
   accounts: Pick<AccountsService, 'findPerson' | 'revealIdNumber' | 'recordRelease'>,
   legalPersons: Pick<LegalPersonsService, 'currentAt'>,
   release: VerifiedRelease,
 ) {
-  const recorded = createReleaseMemo();
+  // The UserInfo releases recorded in this process, per access token and what it released (until
+  // the token expires): the same token asking again for the same claims releases nothing new, so
+  // the ledger keeps the first call's row and the call waits for no commit. Another node serving
+  // the same token records it once more.
+  const recorded = createRecentSet();
   return async (ctx: KoaContextWithOIDC, sub: string, token?: object): Promise<Account | undefined> => {
     const person = await accounts.findPerson(sub);
     if (person?.status !== 'active') return undefined;

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { type AccountsRepo, type Person, signInEnded } from '../accounts/repo.ts';
 import type { SessionsService } from '../sessions/service.ts';
 import { ACCOUNT_CLIENT_ID } from './provider.ts';
+import { createRecentSet } from './recent.ts';
 
 type SiteGrant = { grantId: string; clientId: string; sid: string | null };
 
@@ -55,12 +56,25 @@ export function createSites(deps: {
         );
   }
 
+  // What was recorded in the last minute is not written again (a person moving between sites
+  // every few seconds): a new session, grant, sid, address or browser is written at once.
+  const noted = createRecentSet();
+
   return {
     /** Wired to 'authorization.success': the session is active, and which grant the site now holds. */
     async record(ctx: KoaContextWithOIDC) {
       const { session, client } = ctx.oidc;
       if (!session?.accountId || !client) return;
       const grantId = session.grantIdFor(client.clientId);
+      const key = JSON.stringify([
+        session.uid,
+        client.clientId,
+        grantId,
+        session.sidFor(client.clientId),
+        ctx.ip,
+        ctx.get('user-agent'),
+      ]);
+      if (noted.has(key)) return;
       await Promise.all([
         sessions.seen(
           session.accountId,
@@ -73,6 +87,7 @@ export function createSites(deps: {
             sessionUid: session.uid,
           }),
       ]);
+      noted.add(key, Date.now() + 60_000);
     },
 
     /**
