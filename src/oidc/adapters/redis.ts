@@ -105,11 +105,12 @@ return { found[1], found[2] or false, grant, session }
 const FAMILY_HEADS = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken']);
 
 /**
- * What FIND_FAMILY brought along, for the engine's next reads: each taken once, within a second
- * (no later than a read of its own would have been, give or take that request's own steps).
+ * What FIND_FAMILY brought along, for the engine's next reads: taken once per read that brought
+ * it (requests with the same token share the newest copy), within a second (no later than a read
+ * of its own would have been, give or take that request's own steps).
  */
 function createStash(ttlMs = 1000) {
-  const entries = new Map<string, { at: number; payload: string }>();
+  const entries = new Map<string, { at: number; payload: string; left: number }>();
   return {
     put(key: string, payload: string) {
       const now = Date.now();
@@ -118,8 +119,9 @@ function createStash(ttlMs = 1000) {
         if (now - entry.at < ttlMs) break;
         entries.delete(old);
       }
+      const left = (entries.get(key)?.left ?? 0) + 1;
       entries.delete(key);
-      entries.set(key, { at: now, payload });
+      entries.set(key, { at: now, payload, left });
     },
     /** Written or gone: what was brought along is no longer the latest. */
     drop(key: string) {
@@ -128,7 +130,7 @@ function createStash(ttlMs = 1000) {
     take(key: string): AdapterPayload | undefined {
       const entry = entries.get(key);
       if (!entry) return undefined;
-      entries.delete(key);
+      if (--entry.left === 0) entries.delete(key);
       return Date.now() - entry.at < ttlMs ? (JSON.parse(entry.payload) as AdapterPayload) : undefined;
     },
   };
