@@ -5,23 +5,19 @@
  * core 1; then does the same against the bare oidc-provider engine (the ceiling). Prints a table
  * and writes bench/results/<date>.json; bench/report.ts turns that into RESULTS.md.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { sql } from 'kysely';
-import pg from 'pg';
-import { peopleStorage, seedCitizens, syntheticIdNumber } from '../src/bench/seed.ts';
-import { loadConfig } from '../src/config.ts';
-import { createContainer, createLogger } from '../src/container.ts';
+import { type peopleStorage, syntheticIdNumber } from '../src/bench/seed.ts';
 import { connectRedis, type RedisClient } from '../src/redis.ts';
 import { type LoadResult, runLoad } from './driver.ts';
-import { CLIENT_ID, REDIRECT_URI } from './flows.ts';
 import { createTarget } from './http.ts';
 import type { Row } from './results.ts';
 import { type BenchContext, SCENARIOS, type Scenario } from './scenarios.ts';
+import { benchDatabaseUrl, PASSWORD, prepareYitong, REDIS_URL, start, yitongEnv } from './yitong.ts';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -39,14 +35,6 @@ const { values, positionals } = parseArgs({
 const SECONDS = Number(values.seconds);
 const RUNS = Math.max(1, Number(values.runs) || 1);
 const SIZES = (values.quick ? '10000' : values.citizens).split(',').map(Number);
-const PASSWORD = 'bench-password-2026';
-/** The verified values the first citizen holds, for the UserInfo-with-verified-claims scenario. */
-const VERIFIED: Array<[string, object]> = [
-  ['education', { level: '本科', institution: '中山大学', graduated_on: '2015-06-30' }],
-  ['social_insurance', { insurances: ['养老保险', '医疗保险'], insured_in: '440106', since: '2012-07-01' }],
-];
-const POSTGRES = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const unknown = positionals.filter((name) => !SCENARIOS.some((s) => s.name === name));
 if (unknown.length) {
   process.stderr.write(
@@ -56,67 +44,6 @@ if (unknown.length) {
 }
 const chosen = SCENARIOS.filter((s) => positionals.length === 0 || positionals.includes(s.name));
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-// ---- storage: one persistent database per population size (seeding 1 M people is kept between runs) ----
-async function benchDatabaseUrl(size: number): Promise<string> {
-  const name = `yitong_bench_${size}`;
-  const admin = new pg.Client({ connectionString: POSTGRES });
-  await admin.connect();
-  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-  if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(POSTGRES);
-  url.pathname = `/${name}`;
-  return url.href;
-}
-
-const SECRETS_FILE = 'bench/tmp/secrets.json';
-/** Kept between runs with the database: seeded identity numbers and signing keys are sealed with them. */
-function benchSecrets(): string {
-  mkdirSync('bench/tmp', { recursive: true });
-  if (!existsSync(SECRETS_FILE)) {
-    const key = () => randomBytes(32).toString('base64');
-    const secrets = {
-      cookieKeys: [randomBytes(32).toString('base64url')],
-      dataEncryptionKey: key(),
-      hmacKey: key(),
-    };
-    writeFileSync(SECRETS_FILE, JSON.stringify(secrets), { mode: 0o600 });
-  }
-  return SECRETS_FILE;
-}
-
-function yitongEnv(databaseUrl: string, port: number) {
-  return {
-    NODE_ENV: 'production',
-    ISSUER: 'https://id.bench.test',
-    PORT: String(port),
-    TRUST_PROXY: 'true',
-    DATABASE_URL: databaseUrl,
-    REDIS_URL,
-    REDIS_PREFIX: 'bench:',
-    LOG_LEVEL: 'warn',
-    DATA_DIR: 'bench/tmp',
-    SECRETS_FILE: benchSecrets(),
-  };
-}
-
-async function start(command: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
-  const child = spawn('taskset', ['-c', '0', process.execPath, ...command], {
-    // glibc's malloc tunables pass through (MALLOC_ARENA_MAX …): they shape the RSS under argon2id.
-    env: {
-      PATH: process.env.PATH,
-      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('MALLOC_'))),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${command.join(' ')} exited with ${code}`)));
-    child.stdout?.on('data', (chunk: Buffer) => ready.test(chunk.toString()) && resolve());
-  });
-  return child;
-}
 
 function rssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
@@ -259,58 +186,6 @@ await clearPrefix(redis, 'bench:');
 const storage: Record<number, Awaited<ReturnType<typeof peopleStorage>>> = {};
 const secret = randomBytes(32).toString('base64url');
 
-/** Seeds up to `size` citizens who have all consented to the bench client, and registers it. */
-async function prepareYitong(size: number, databaseUrl: string) {
-  const container = await createContainer(
-    loadConfig(yitongEnv(databaseUrl, 1)),
-    createLogger({ logLevel: 'warn' }),
-  );
-  try {
-    const { db } = container.database;
-    let last = 0;
-    await seedCitizens(
-      { db, sealer: container.sealer },
-      {
-        citizens: size,
-        password: PASSWORD,
-        onProgress: (done, total) => {
-          if (done - last >= total / 10 || done === total) {
-            last = done;
-            log(`  seeding citizens: ${done}/${total}`);
-          }
-        },
-      },
-    );
-    await sql`INSERT INTO consents (person_id, client_id, scopes)
-      SELECT id, ${CLIENT_ID}, 'openid profile' FROM people WHERE id LIKE 'bench-%'
-      ON CONFLICT DO NOTHING`.execute(db);
-    // What two source departments verified about the first citizen (userinfo-verified).
-    for (const [type, value] of VERIFIED)
-      await sql`INSERT INTO attributes (holder_id, type_code, value, verified_at, evidence, source_client_id)
-        VALUES ('bench-0', ${type}, ${JSON.stringify(value)}, now(), '{"type":"electronic_record"}', ${CLIENT_ID})
-        ON CONFLICT (holder_id, type_code) DO NOTHING`.execute(db);
-    // Fresh rows leave autovacuum work that would otherwise compete with the measurement.
-    await sql`VACUUM ANALYZE people, consents`.execute(db);
-    const manifest = 'bench/tmp/bench-client.json';
-    writeFileSync(
-      manifest,
-      JSON.stringify({
-        client_id: CLIENT_ID,
-        client_name: 'Benchmark site',
-        department: 'Benchmark',
-        region_code: '440100',
-        redirect_uris: [REDIRECT_URI],
-        grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
-        scope: `openid profile offline_access ${VERIFIED.map(([type]) => `verified:${type}`).join(' ')}`,
-      }),
-    );
-    await container.clients.add(manifest, { secret });
-    storage[size] = await peopleStorage(db);
-  } finally {
-    await container.close();
-  }
-}
-
 async function argon2Rate(): Promise<number> {
   const child = spawn('taskset', ['-c', '0', process.execPath, 'bench/argon2-rate.ts', '5'], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -328,7 +203,7 @@ log(`  ${argon2PerSecond} verifications/s`);
 for (const [n, size] of SIZES.entries()) {
   log(`Yitong with ${size} citizens (PostgreSQL + Redis, production mode, core 0)…`);
   const databaseUrl = await benchDatabaseUrl(size);
-  await prepareYitong(size, databaseUrl);
+  storage[size] = await prepareYitong(size, databaseUrl, secret, log);
   const port = 4700;
   const profile = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', 'bench/tmp/profiles'] : [];
   const child = await start([...profile, 'src/main.ts'], yitongEnv(databaseUrl, port), /listening/);

@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# Peer for the side-by-side benchmark: Glewlwyd 2.7 (Debian package `glewlwyd`).
+#
+#   bench/peers/glewlwyd.sh start <port> <dir>   set up from scratch in <dir>, start on 127.0.0.1:<port>,
+#                                                print one line of JSON describing the endpoints
+#   bench/peers/glewlwyd.sh stop <dir>           stop the process whose PID is in <dir>/pid (idempotent)
+#
+# What `start` builds:
+#   - SQLite database <dir>/glewlwyd.db, initialised from the package's SQLite schema (stock data:
+#     admin/password, database user and client backends, scopes g_admin, g_profile, openid);
+#   - <dir>/glewlwyd.conf: the Debian /etc/glewlwyd/glewlwyd.conf defaults, bound to 127.0.0.1,
+#     logging to <dir>/glewlwyd.log at WARNING;
+#   - then, through the admin REST API (logged in as the stock admin with a cookie jar): scopes
+#     `profile` and `email`, an OpenID Connect plugin instance `oidc` signing with ES256 (fresh P-256
+#     key), user `alice`, confidential client `bench-client`.
+# Every secret here is a throwaway benchmark value. Needs: glewlwyd, sqlite3, openssl, curl, jq, taskset.
+set -euo pipefail
+
+VERSION=2.7.5
+PLUGIN=oidc                       # plugin instance name: endpoints live under /api/$PLUGIN/
+CLIENT_ID=bench-client
+CLIENT_SECRET=bench-secret
+CC_SCOPE=bench                    # scope the client may ask for with client_credentials
+USERNAME=alice
+PASSWORD=bench-password-2026
+USER_SCOPE="openid profile email"
+ACCESS_TOKEN_SECONDS=3600         # the plugin's default, already >= 1 h
+
+log() { printf 'glewlwyd.sh: %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+usage() { die "usage: $0 start <port> <dir> | $0 stop <dir>"; }
+
+# Stops the process whose PID is in $1/pid and waits for it to exit.
+stop_instance() {
+  local dir=$1 pid
+  [[ -f $dir/pid ]] || return 0
+  pid=$(<"$dir/pid")
+  # Only signal it if it is still a glewlwyd (guards against a recycled PID).
+  if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == glewlwyd ]]; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do             # up to 10 s, then SIGKILL
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "PID $pid did not exit on SIGTERM, sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    fi
+  fi
+  rm -f "$dir/pid"
+}
+
+# Admin REST call: api <METHOD> <path> [json-body]. Fails (with the answer on stderr) unless 2xx.
+api() {
+  local method=$1 path=$2 body=${3:-} out code
+  out=$(mktemp)
+  code=$(curl -sS -o "$out" -w '%{http_code}' -b "$JAR" -c "$JAR" -X "$method" \
+    ${body:+-H 'Content-Type: application/json' --data-binary "$body"} "$BASE/api/$path") || code=000
+  if [[ $code != 2* ]]; then
+    log "admin API $method /api/$path answered HTTP $code: $(head -c 2000 "$out")"
+    rm -f "$out"
+    return 1
+  fi
+  rm -f "$out"
+}
+
+start() {
+  local port=$1 dir=$2
+  [[ $port =~ ^[0-9]+$ ]] && ((port > 0 && port < 65536)) || die "port must be a number 1-65535, got '$port'"
+  for cmd in glewlwyd sqlite3 openssl curl jq taskset; do
+    command -v "$cmd" >/dev/null || die "'$cmd' is not installed"
+  done
+
+  # Fresh directory (refuse obviously dangerous paths before wiping).
+  case $(realpath -m "$dir") in /|/root|/home|/work|/work/main|/tmp|"$HOME") die "refusing to wipe '$dir'" ;; esac
+  stop_instance "$dir"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  dir=$(realpath "$dir")
+
+  BASE="http://127.0.0.1:$port"
+  JAR="$dir/admin-cookies.txt"
+  local db="$dir/glewlwyd.db" conf="$dir/glewlwyd.conf" logfile="$dir/glewlwyd.log"
+  local issuer="$BASE/api/$PLUGIN"
+
+  # From here on, any failure stops whatever we started.
+  trap 'rc=$?; if ((rc != 0)); then log "start failed (see $logfile)"; stop_instance "$dir"; fi' EXIT
+
+  # 1. Database from the package's SQLite schema.
+  log "initialising SQLite database $db"
+  local schema=/usr/share/dbconfig-common/data/glewlwyd/install/sqlite3
+  if [[ -f $schema ]]; then
+    sqlite3 -bail "$db" <"$schema" || die "loading schema $schema failed"
+  elif [[ -f /usr/share/doc/glewlwyd/database/init.sqlite3.sql.gz ]]; then
+    zcat /usr/share/doc/glewlwyd/database/init.sqlite3.sql.gz | sqlite3 -bail "$db" || die "loading the SQLite schema failed"
+  else
+    die "the package's SQLite schema was not found"
+  fi
+
+  # 2. ES256 signing key (P-256), PEM private key + public key as the plugin expects.
+  openssl ecparam -name prime256v1 -genkey -noout -out "$dir/sign-key.pem" 2>/dev/null || die "generating the EC key failed"
+  openssl ec -in "$dir/sign-key.pem" -pubout -out "$dir/sign-pub.pem" 2>/dev/null || die "extracting the public key failed"
+
+  # 3. Config file: Debian's defaults, bound to 127.0.0.1:<port>, SQLite in <dir>, quiet logs.
+  cat >"$conf" <<EOF
+# Generated by bench/peers/glewlwyd.sh from the Debian /etc/glewlwyd/glewlwyd.conf defaults.
+port=$port
+bind_address="127.0.0.1"
+external_url="$BASE"
+login_url="login.html"
+api_prefix="api"
+allow_origin="*"
+allow_methods="GET, POST, PUT, DELETE, OPTIONS"
+allow_headers="Origin, X-Requested-With, Content-Type, Accept, Bearer, Authorization, DPoP"
+expose_headers="Content-Encoding, Authorization"
+log_mode="file"
+log_level="WARNING"
+log_file="$logfile"
+cookie_secure=0
+cookie_same_site="empty"
+session_expiration=2419200
+session_key="GLEWLWYD2_SESSION_ID"
+admin_session_authentication="cookie"
+profile_session_authentication="cookie"
+allow_multiple_user_per_session=true
+login_api_enabled=true
+plugin_api_run_enabled=""
+add_x_frame_option_header_deny=true
+max_post_size=16778240
+admin_scope="g_admin"
+profile_scope="g_profile"
+user_module_path="/usr/lib/glewlwyd/user"
+client_module_path="/usr/lib/glewlwyd/client"
+user_auth_scheme_module_path="/usr/lib/glewlwyd/scheme"
+plugin_module_path="/usr/lib/glewlwyd/plugin"
+# use_secure_connection left unset (= plain HTTP): "false" without cert paths is rejected by 2.7.5
+hash_algorithm = "SHA512"
+database =
+{
+  type = "sqlite3"
+  path = "$db"
+};
+EOF
+
+  # 4. Start pinned to core 0; all fds redirected so callers reading our stdout are not held open.
+  # (Refuse a busy port first, or the readiness probe below could be answered by someone else.)
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then die "port $port on 127.0.0.1 is already in use"; fi
+  log "starting glewlwyd on 127.0.0.1:$port"
+  taskset -c 0 glewlwyd --config-file="$conf" </dev/null >>"$dir/glewlwyd.stdout.log" 2>&1 &
+  echo $! >"$dir/pid"
+
+  local up=0
+  for _ in $(seq 1 100); do                # up to 10 s
+    kill -0 "$(<"$dir/pid")" 2>/dev/null || die "glewlwyd exited at startup: $(tail -n 5 "$logfile" "$dir/glewlwyd.stdout.log" 2>/dev/null)"
+    if curl -sf -o /dev/null "$BASE/config"; then up=1; break; fi
+    sleep 0.1
+  done
+  ((up)) || die "glewlwyd did not answer on $BASE/config within 10 s"
+
+  # 5. Configure through the admin API.
+  log "configuring through the admin API"
+  api POST auth/ '{"username":"admin","password":"password"}' || die "admin login failed"
+
+  # Standard OIDC scopes carrying the name and email claims (no extra auth scheme, no password prompt).
+  api POST scope/ '{"name":"profile","display_name":"Profile","description":"Name of the user","password_required":false,"password_max_age":0,"scheme":{}}' \
+    || die "creating scope profile failed"
+  api POST scope/ '{"name":"email","display_name":"E-mail","description":"E-mail address of the user","password_required":false,"password_max_age":0,"scheme":{}}' \
+    || die "creating scope email failed"
+
+  # OIDC plugin: the admin UI's defaults for a new instance, except where commented (jq allows # comments).
+  local params
+  params=$(jq -n \
+    --arg iss "$issuer" \
+    --rawfile key "$dir/sign-key.pem" \
+    --rawfile cert "$dir/sign-pub.pem" \
+    --argjson atd "$ACCESS_TOKEN_SECONDS" '{
+      "iss": $iss,
+      "oauth-as-iss-id": false,
+      "jwt-type": "ecdsa", "jwt-key-size": "256",          # ES256 (UI default is rsa)
+      "key": $key, "cert": $cert,
+      "jwks-uri": "", "jwks-private": "", "default-kid": "", "client-sign_kid-parameter": "", "jwks-public": "",
+      "access-token-duration": $atd, "refresh-token-duration": 1209600, "code-duration": 600,
+      "refresh-token-rolling": true, "refresh-token-one-use": "never",
+      "client-refresh-token-one-use-parameter": "refresh-token-one-use",
+      "allow-non-oidc": true,                                # password and client_credentials are OAuth2-only grants
+      "auth-type-code-enabled": true, "auth-type-code-revoke-replayed": false,
+      "auth-type-token-enabled": true, "auth-type-id-token-enabled": true, "auth-type-none-enabled": true,
+      "auth-type-password-enabled": true,                    # resource-owner password grant (UI default false)
+      "auth-type-client-enabled": true, "auth-type-device-enabled": false, "auth-type-refresh-enabled": true,
+      "scope": [], "additional-parameters": [], "claims": [],
+      "service-documentation": "https://github.com/babelouest/glewlwyd/tree/master/docs",
+      "op-policy-uri": "", "op-tos-uri": "",
+      "jwks-show": true, "jwks-x5c": [],
+      "request-parameter-allow": true, "request-uri-allow-https-non-secure": false,
+      "request-parameter-allow-encrypted": true, "request-parameter-ietf-strict": false,
+      "secret-type": "pairwise",
+      "address-claim": {"type": "no", "formatted": "", "street_address": "", "locality": "", "region": "", "postal_code": "", "country": "", "mandatory": false},
+      "name-claim": "on-demand", "name-claim-scope": ["profile"],      # name with scope profile
+      "email-claim": "on-demand", "email-claim-scope": ["email"],      # email with scope email
+      "scope-claim": "no", "scope-claim-scope": [],
+      "allowed-scope": ["openid", "profile", "email"],
+      "pkce-allowed": false, "pkce-method-plain-allowed": false, "pkce-required": false,
+      "pkce-required-public-client": false, "pkce-scopes": [],
+      "introspection-revocation-allowed": false, "introspection-revocation-auth-scope": [],
+      "introspection-revocation-allow-target-client": true,
+      "register-client-allowed": false,
+      "session-management-allowed": false,
+      "encrypt-out-token-allow": false,
+      "oauth-dpop-allowed": false, "resource-allowed": false, "oauth-rar-allowed": false,
+      "oauth-par-allowed": false, "oauth-ciba-allowed": false,
+      "restrict-scope-client-property": "",
+      "request-maximum-exp": 3600
+    }')
+  [[ -n $params ]] || die "building the plugin parameters failed"
+  api POST mod/plugin/ "$(jq -nc --argjson p "$params" --arg n "$PLUGIN" \
+    '{module: "oidc", name: $n, display_name: "OpenID Connect (bench)", parameters: $p}')" \
+    || die "creating the OIDC plugin instance failed"
+
+  api POST user/ "$(jq -nc --arg u "$USERNAME" --arg p "$PASSWORD" --arg s "$USER_SCOPE" \
+    '{username: $u, password: $p, name: "Alice Bench", email: "alice@bench.example", enabled: true, scope: ($s | split(" "))}')" \
+    || die "creating user $USERNAME failed"
+
+  # client_secret is compared as stored (Glewlwyd's "client secret"); a client "password" would be
+  # PBKDF2-hashed (150000 iterations) instead. See the report.
+  api POST client/ "$(jq -nc --arg c "$CLIENT_ID" --arg s "$CLIENT_SECRET" --arg sc "$CC_SCOPE" \
+    '{client_id: $c, name: "Benchmark client", confidential: true, enabled: true,
+      client_secret: $s, token_endpoint_auth_method: ["client_secret_basic"],
+      authorization_type: ["client_credentials", "password"],
+      redirect_uri: [], scope: [$sc]}')" \
+    || die "creating client $CLIENT_ID failed"
+
+  api DELETE auth/ >/dev/null 2>&1 || true   # close the admin session
+  rm -f "$JAR"
+
+  # 6. Wait for the discovery document, then read the endpoints from it.
+  local discovery="$issuer/.well-known/openid-configuration" doc=""
+  for _ in $(seq 1 50); do
+    doc=$(curl -sf "$discovery") && break
+    sleep 0.1
+  done
+  [[ -n $doc ]] || die "discovery document $discovery did not answer"
+  grep -q '"ES256"' <<<"$doc" || log "warning: ES256 not listed in discovery"
+
+  trap - EXIT
+  jq -nc --argjson d "$doc" --arg v "$VERSION" --arg disc "$discovery" \
+    --arg cid "$CLIENT_ID" --arg cs "$CLIENT_SECRET" --arg ccs "$CC_SCOPE" \
+    --arg u "$USERNAME" --arg p "$PASSWORD" --arg us "$USER_SCOPE" \
+    '{name: "Glewlwyd", version: $v, issuer: $d.issuer, discovery: $disc,
+      token: $d.token_endpoint, userinfo: $d.userinfo_endpoint,
+      clientId: $cid, clientSecret: $cs, ccScope: $ccs,
+      username: $u, password: $p, userScope: $us}'
+}
+
+case ${1:-} in
+  start) [[ $# -eq 3 ]] || usage; start "$2" "$3" ;;
+  stop) [[ $# -eq 2 ]] || usage; stop_instance "$2" ;;
+  *) usage ;;
+esac
