@@ -65,7 +65,7 @@ const COMMANDS = new Set(['get', 'set', 'getDel', 'del', 'hmGet', 'zRem', 'eval'
 function withDeadline(client: RedisClient, ms: number, outages: RedisOptions['outages']): RedisClient {
   const waiting = new Set<{ since: number; reject: (error: Error) => void }>();
   let late = false;
-  const timer = setInterval(() => {
+  const expire = () => {
     const now = performance.now();
     for (const command of waiting) {
       if (now - command.since < ms) break; // in the order sent: the rest are younger
@@ -77,7 +77,17 @@ function withDeadline(client: RedisClient, ms: number, outages: RedisOptions['ou
       outages?.down('redis', error);
       command.reject(error);
     }
-  }, ms / 4).unref();
+  };
+  // After the poll phase (setImmediate): answers already received are read first. A tick that
+  // comes late means this process was held (a long synchronous task), not that Redis was: answers
+  // may be waiting unread, so the check waits for the next tick.
+  const period = ms / 4;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (now - last < period * 2) setImmediate(expire);
+    last = now;
+  }, period).unref();
   const answered = <T>(promise: Promise<T>): Promise<T> =>
     new Promise((resolve, reject) => {
       const command = { since: performance.now(), reject };
