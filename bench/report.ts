@@ -10,7 +10,7 @@ import { SCENARIOS } from './scenarios.ts';
 
 const newest = () =>
   readdirSync('bench/results')
-    .filter((name) => name.endsWith('.json'))
+    .filter((name) => /^\d{4}-\d{2}-\d{2}.*\.json$/.test(name)) // not soak-, publish- or peers- files
     .map((name) => `bench/results/${name}`)
     .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs)
     .at(-1);
