@@ -6,7 +6,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { sql } from 'kysely';
 import pg from 'pg';
 import { peopleStorage, seedCitizens } from '../src/bench/seed.ts';
 import { loadConfig } from '../src/config.ts';
@@ -114,16 +113,28 @@ export async function prepareYitong(
         },
       },
     );
-    await sql`INSERT INTO consents (person_id, client_id, scopes)
-      SELECT id, ${CLIENT_ID}, 'openid profile' FROM people WHERE id LIKE 'bench-%'
-      ON CONFLICT DO NOTHING`.execute(db);
-    // What two source departments verified about the first citizen (userinfo-verified).
-    for (const [type, value] of VERIFIED)
-      await sql`INSERT INTO attributes (holder_id, type_code, value, verified_at, evidence, source_client_id)
-        VALUES ('bench-0', ${type}, ${JSON.stringify(value)}, now(), '{"type":"electronic_record"}', ${CLIENT_ID})
-        ON CONFLICT (holder_id, type_code) DO NOTHING`.execute(db);
-    // Fresh rows leave autovacuum work that would otherwise compete with the measurement.
-    await sql`VACUUM ANALYZE people, consents`.execute(db);
+    // On a connection without the requests' timeouts: a million consents take longer than 10 s.
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    try {
+      await admin.query(
+        `INSERT INTO consents (person_id, client_id, scopes)
+          SELECT id, $1, 'openid profile' FROM people WHERE id LIKE 'bench-%' ON CONFLICT DO NOTHING`,
+        [CLIENT_ID],
+      );
+      // What two source departments verified about the first citizen (userinfo-verified).
+      for (const [type, value] of VERIFIED)
+        await admin.query(
+          `INSERT INTO attributes (holder_id, type_code, value, verified_at, evidence, source_client_id)
+            VALUES ('bench-0', $1, $2, now(), '{"type":"electronic_record"}', $3)
+            ON CONFLICT (holder_id, type_code) DO NOTHING`,
+          [type, JSON.stringify(value), CLIENT_ID],
+        );
+      // Fresh rows leave autovacuum work that would otherwise compete with the measurement.
+      await admin.query('VACUUM ANALYZE people, consents');
+    } finally {
+      await admin.end();
+    }
     const manifest = 'bench/tmp/bench-client.json';
     writeFileSync(
       manifest,
