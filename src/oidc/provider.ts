@@ -359,9 +359,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       )
       .catch((error) => deps.logger.error({ err: error }, 'registration not audited'));
   });
-  provider.use(hideStoredSecret);
-  provider.use(outageAnswer);
-  provider.use(dropScopesNotAllowed(provider, new Set(configuration.scopes)));
+  // First: the same bytes every time, answered before anything else looks at the request.
   provider.use(
     precomputed([
       '/.well-known/openid-configuration',
@@ -369,6 +367,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       provider.pathFor('jwks'),
     ]),
   );
+  provider.use(hideStoredSecret);
+  provider.use(outageAnswer);
+  provider.use(dropScopesNotAllowed(provider, new Set(configuration.scopes)));
   provider.on('server_error', (ctx, error) => {
     if (!isOutage(error)) return deps.logger.error({ err: error }, 'oidc server_error');
     // Logged once per outage; the answer becomes a 503 (outageAnswer, renderError).
