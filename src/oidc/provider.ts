@@ -30,7 +30,12 @@ import { type PageData, renderPage } from '../web/render.ts';
 import { createFindAccount, createTokenCheck, SCOPE_CLAIMS } from './accounts.ts';
 import { createOutboundFetch, createOutboundPolicy } from './outbound.ts';
 import { createPolicy } from './policy.ts';
-import { dropScopesNotAllowed, outageAnswer, precomputed } from './provider-middleware.ts';
+import {
+  dropRefreshScopesNotAllowed,
+  dropScopesNotAllowed,
+  outageAnswer,
+  precomputed,
+} from './provider-middleware.ts';
 import { hideStoredSecret, registrationFeature } from './registration.ts';
 import {
   type Catalogue,
@@ -370,6 +375,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.use(hideStoredSecret);
   provider.use(outageAnswer);
   provider.use(dropScopesNotAllowed(provider, new Set(configuration.scopes)));
+  provider.use(dropRefreshScopesNotAllowed(provider, new Set(configuration.scopes)));
   provider.on('server_error', (ctx, error) => {
     if (!isOutage(error)) return deps.logger.error({ err: error }, 'oidc server_error');
     // Logged once per outage; the answer becomes a 503 (outageAnswer, renderError).

@@ -170,7 +170,7 @@ export function ownSecretOnUpdate(registrationPath: string, clients: Pick<Client
 }
 
 /** The same request with `body` to read (the original stream was read here). */
-function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
+export function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
   return Object.assign(Readable.from([body]), {
     method: req.method,
     url: req.url,

@@ -125,3 +125,45 @@ test('a site gets only the scopes its manifest lists: asked in the query, the ot
   );
   t.like(refused, { error: 'invalid_scope' });
 });
+
+test('a refresh asking again for a scope the site may not have gets the rest; one the site may have but was not granted is refused', async (t) => {
+  const dir = dirWith({});
+  writeFileSync(
+    join(dir, 'refreshing.json'),
+    JSON.stringify({
+      ...good,
+      redirect_uris: ['http://localhost:8080/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      scope: 'openid profile phone offline_access',
+    }),
+  );
+  const { generatedSecret } = await yitong.server.container.clients.add(join(dir, 'refreshing.json'));
+  const { discoverSite, authorizationRequest, exchangeCode, walkAuthorization } = await import(
+    '../helpers/rp.ts'
+  );
+  const { Browser } = await import('../helpers/browser.ts');
+  const { newCitizen } = await import('../helpers/people.ts');
+  const client = await import('openid-client');
+  const site = await discoverSite(yitong.issuer, 'refreshing', generatedSecret as string);
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const pending = await authorizationRequest(site, {
+    scope: 'openid profile offline_access email',
+    extra: { prompt: 'consent' },
+  });
+  const walk = await walkAuthorization(new Browser(), pending.url, person, 'http://localhost:8080/callback');
+  const tokens = await exchangeCode(site, walk.callbackUrl, pending);
+  t.is(tokens.scope, 'openid profile offline_access');
+
+  // As mod_auth_openidc does: its configured scope again, `email` included.
+  const refreshed = await client.refreshTokenGrant(site.config, tokens.refresh_token ?? '', {
+    scope: 'openid profile offline_access email',
+  });
+  t.is(refreshed.scope, 'openid profile offline_access');
+  // `phone` is the site's, but the person never granted it: RFC 6749 §6 holds.
+  const refused = await t.throwsAsync(
+    client.refreshTokenGrant(site.config, refreshed.refresh_token ?? '', { scope: 'openid phone' }),
+    { code: 'OAUTH_RESPONSE_BODY_ERROR' },
+  );
+  t.like(refused, { error: 'invalid_scope' });
+});

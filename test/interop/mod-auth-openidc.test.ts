@@ -1,7 +1,8 @@
 /**
  * A relying party nobody on the team wrote: Debian's Apache with mod_auth_openidc in front of an
  * old site, on a spare port. With its usual `openid profile email` (the site is registered
- * without `email`), it signs the person in (getting the claims and a refresh token) and logs out
+ * without `email`), it signs the person in (getting the claims and a refresh token), refreshes
+ * (asking again for `email`, which is dropped as at the sign-in) and logs out
  * through Yitong. Needs `apt-get install apache2 libapache2-mod-auth-openidc` (.ci/run installs them).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -110,7 +111,7 @@ test.after.always(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-test('Apache mod_auth_openidc signs in with openid profile email, gets a refresh token, and logs out', async (t) => {
+test('Apache mod_auth_openidc signs in with openid profile email, refreshes its tokens, and logs out', async (t) => {
   if (!available) return t.fail('apt-get install apache2 libapache2-mod-auth-openidc');
   const person = newCitizen();
   await yitong.createCitizen(person);
@@ -123,13 +124,27 @@ test('Apache mod_auth_openidc signs in with openid profile email, gets a refresh
   t.is(page.html, 'the protected page\n');
 
   // What the module holds for the site: the person's claims, and a refresh token.
-  const info = JSON.parse((await browser.visit(`${site}/protected/redirect_uri?info=json`)).html) as {
-    refresh_token?: string;
-    userinfo?: Record<string, unknown>;
-  };
+  const held = async () =>
+    JSON.parse((await browser.visit(`${site}/protected/redirect_uri?info=json`)).html) as {
+      access_token?: string;
+      refresh_token?: string;
+      userinfo?: Record<string, unknown>;
+    };
+  const info = await held();
   t.is(info.userinfo?.name, person.name);
   t.truthy(info.refresh_token, 'offline_access granted');
   t.is(info.userinfo?.email, undefined);
+
+  // The module refreshes (its refresh hook, which the application calls with the current token):
+  // a new access token, and the refresh token rotated.
+  page = await browser.visit(
+    `${site}/protected/redirect_uri?refresh=${encodeURIComponent('/protected/')}&access_token=${encodeURIComponent(String(info.access_token))}`,
+  );
+  t.is(page.html, 'the protected page\n');
+  const refreshed = await held();
+  t.truthy(refreshed.access_token);
+  t.not(refreshed.access_token, info.access_token, 'a new access token');
+  t.not(refreshed.refresh_token, info.refresh_token, 'the refresh token rotated');
 
   page = await browser.visit(
     `${site}/protected/redirect_uri?logout=${encodeURIComponent(`${site}/loggedout.html`)}`,
