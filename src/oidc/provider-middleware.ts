@@ -97,34 +97,51 @@ export function dropScopesNotAllowed(provider: Provider, known: ReadonlySet<stri
  */
 export function dropRefreshScopesNotAllowed(provider: Provider, known: ReadonlySet<string>) {
   const path = provider.pathFor('token');
+  /** The refresh's form with the scopes the site may not have dropped; undefined when nothing changes. */
+  async function narrowed(raw: Buffer, authorization: string): Promise<Buffer | undefined> {
+    const form = new URLSearchParams(raw.toString('utf8'));
+    const requested = form.get('scope');
+    if (form.get('grant_type') !== 'refresh_token' || !requested) return undefined;
+    // The site, as its client authentication names it (client_secret_basic's id is form-encoded).
+    const basic = /^Basic (.+)$/i.exec(authorization)?.[1];
+    const id =
+      form.get('client_id') ??
+      (basic && decodeURIComponent(Buffer.from(basic, 'base64').toString().split(':')[0] ?? ''));
+    const client = id ? await provider.Client.find(id).catch(() => undefined) : undefined;
+    const kept = client?.scope && allowedOf(requested, client, known);
+    if (!kept || kept === requested) return undefined;
+    form.set('scope', kept);
+    return Buffer.from(form.toString());
+  }
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
     if (ctx.method !== 'POST' || ctx.path !== path || !ctx.is('application/x-www-form-urlencoded'))
       return next();
+    const { req } = ctx;
+    const length = Number(req.headers['content-length']);
+    // A token request's few hundred bytes have almost always arrived with its headers: looked at
+    // where they wait and put back (unshift), the stream not consumed, nothing copied.
+    const waiting = length > 0 && length <= 16 * 1024 ? (req.read(length) as Buffer | null) : null;
+    if (waiting) {
+      req.unshift(waiting);
+      const body = await narrowed(waiting, ctx.get('authorization'));
+      if (body) {
+        req.read(length);
+        req.headers['content-length'] = String(body.length);
+        req.unshift(body);
+      }
+      return next();
+    }
+    // Otherwise read whole and replayed.
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of ctx.req) {
+    for await (const chunk of req) {
       size += (chunk as Buffer).length;
       // As the provider's own reading would.
       if (size > 56 * 1024) throw new errors.InvalidRequest('failed to parse the request body');
       chunks.push(chunk as Buffer);
     }
-    let raw = Buffer.concat(chunks);
-    const form = new URLSearchParams(raw.toString('utf8'));
-    const requested = form.get('scope');
-    if (form.get('grant_type') === 'refresh_token' && requested) {
-      // The site, as its client authentication names it (client_secret_basic's id is form-encoded).
-      const basic = /^Basic (.+)$/i.exec(ctx.get('authorization'))?.[1];
-      const id =
-        form.get('client_id') ??
-        (basic && decodeURIComponent(Buffer.from(basic, 'base64').toString().split(':')[0] ?? ''));
-      const client = id ? await provider.Client.find(id).catch(() => undefined) : undefined;
-      const kept = client?.scope && allowedOf(requested, client, known);
-      if (kept && kept !== requested) {
-        form.set('scope', kept);
-        raw = Buffer.from(form.toString());
-      }
-    }
-    ctx.req = ctx.request.req = replay(ctx.req, raw);
+    const raw = Buffer.concat(chunks);
+    ctx.req = ctx.request.req = replay(req, (await narrowed(raw, ctx.get('authorization'))) ?? raw);
     await next();
   };
 }
