@@ -65,8 +65,12 @@ const COMMANDS = new Set(['get', 'set', 'getDel', 'del', 'hmGet', 'zRem', 'eval'
 function withDeadline(client: RedisClient, ms: number, outages: RedisOptions['outages']): RedisClient {
   const waiting = new Set<{ since: number; reject: (error: Error) => void }>();
   let late = false;
+  // Redis that answers, however slowly (a loaded machine), is not hung: only commands waiting while
+  // nothing at all has come back for the whole deadline are failed.
+  let lastAnswer = performance.now();
   const expire = () => {
     const now = performance.now();
+    if (now - lastAnswer < ms) return;
     for (const command of waiting) {
       if (now - command.since < ms) break; // in the order sent: the rest are younger
       waiting.delete(command);
@@ -95,6 +99,7 @@ function withDeadline(client: RedisClient, ms: number, outages: RedisOptions['ou
       promise.then(
         (value) => {
           waiting.delete(command);
+          lastAnswer = performance.now();
           if (late) {
             late = false;
             outages?.up('redis');
@@ -103,6 +108,7 @@ function withDeadline(client: RedisClient, ms: number, outages: RedisOptions['ou
         },
         (error) => {
           waiting.delete(command);
+          lastAnswer = performance.now();
           reject(error);
         },
       );
