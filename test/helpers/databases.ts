@@ -48,7 +48,9 @@ export async function freshDatabase(backend: Backend): Promise<FreshDatabase> {
     return { database, url: undefined, dispose: () => database.close() };
   }
   const { url, drop } = await createPostgresDatabase();
-  const database = await openDatabase({ databaseUrl: url, poolSize: 4 });
+  // A loaded CI machine can take longer than production's 5 s to open a connection; that limit is
+  // tested where it matters (test/ops), not by every test's own storage.
+  const database = await openDatabase({ databaseUrl: url, poolSize: 4, connectTimeoutMs: 30_000 });
   await migrate(database);
   return {
     database,
