@@ -2,7 +2,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import * as client from 'openid-client';
 import type { ManifestError } from '../../src/clients/service.ts';
+import { Browser } from '../helpers/browser.ts';
+import { newCitizen } from '../helpers/people.ts';
+import {
+  authorizationRequest,
+  discoverSite,
+  exchangeCode,
+  REDIRECT_URI,
+  walkAuthorization,
+} from '../helpers/rp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
@@ -91,32 +101,27 @@ for (const [problem, content, message] of malformed) {
   });
 }
 
-test('a site gets only the scopes its manifest lists: asked in the query, the others are dropped and the granted scope reported; pushed, refused', async (t) => {
-  const dir = dirWith({ narrow: good });
-  writeFileSync(
-    join(dir, 'narrow.json'),
-    JSON.stringify({ ...good, redirect_uris: ['http://localhost:8080/callback'] }),
-  );
-  const { generatedSecret } = await yitong.server.container.clients.add(join(dir, 'narrow.json'));
-  const { discoverSite, authorizationRequest, exchangeCode, walkAuthorization } = await import(
-    '../helpers/rp.ts'
-  );
-  const { Browser } = await import('../helpers/browser.ts');
-  const { newCitizen } = await import('../helpers/people.ts');
-  const client = await import('openid-client');
-  const site = await discoverSite(yitong.issuer, 'narrow', generatedSecret as string);
+/** Registers `manifest` (over `good`) as site `id`; a new citizen signs in there asking for `scope`. */
+async function signInAt(id: string, manifest: object, scope: string, extra?: Record<string, string>) {
+  const dir = dirWith({ [`${id}.json`]: { ...good, redirect_uris: [REDIRECT_URI], ...manifest } });
+  const { generatedSecret } = await yitong.server.container.clients.add(join(dir, `${id}.json`));
+  const site = await discoverSite(yitong.issuer, id, generatedSecret as string);
   const person = newCitizen();
   await yitong.createCitizen(person);
+  const pending = await authorizationRequest(site, { scope, extra });
+  const walk = await walkAuthorization(new Browser(), pending.url, person);
+  return { site, walk, tokens: await exchangeCode(site, walk.callbackUrl, pending) };
+}
+
+test('a site gets only the scopes its manifest lists: asked in the query, the others are dropped and the granted scope reported; pushed, refused', async (t) => {
   // Apache mod_auth_openidc's default: `email` and `id_number` are not the site's.
-  const pending = await authorizationRequest(site, { scope: 'openid profile email id_number' });
-  const walk = await walkAuthorization(new Browser(), pending.url, person, 'http://localhost:8080/callback');
+  const { site, walk, tokens } = await signInAt('narrow', {}, 'openid profile email id_number');
   t.false(walk.consentHtml?.includes('身份证号码') ?? true, 'the consent page does not offer it');
-  const tokens = await exchangeCode(site, walk.callbackUrl, pending);
   t.is(tokens.scope, 'openid profile', 'the token response says what was granted');
   // The same request pushed (PAR) is the site's own code: refused, so its developers see it.
   const refused = await t.throwsAsync(
     client.buildAuthorizationUrlWithPAR(site.config, {
-      redirect_uri: 'http://localhost:8080/callback',
+      redirect_uri: REDIRECT_URI,
       scope: 'openid profile id_number',
       code_challenge: 'x'.repeat(43),
       code_challenge_method: 'S256',
@@ -127,32 +132,12 @@ test('a site gets only the scopes its manifest lists: asked in the query, the ot
 });
 
 test('a refresh asking again for a scope the site may not have gets the rest; one the site may have but was not granted is refused', async (t) => {
-  const dir = dirWith({});
-  writeFileSync(
-    join(dir, 'refreshing.json'),
-    JSON.stringify({
-      ...good,
-      redirect_uris: ['http://localhost:8080/callback'],
-      grant_types: ['authorization_code', 'refresh_token'],
-      scope: 'openid profile phone offline_access',
-    }),
+  const { site, tokens } = await signInAt(
+    'refreshing',
+    { grant_types: ['authorization_code', 'refresh_token'], scope: 'openid profile phone offline_access' },
+    'openid profile offline_access email',
+    { prompt: 'consent' },
   );
-  const { generatedSecret } = await yitong.server.container.clients.add(join(dir, 'refreshing.json'));
-  const { discoverSite, authorizationRequest, exchangeCode, walkAuthorization } = await import(
-    '../helpers/rp.ts'
-  );
-  const { Browser } = await import('../helpers/browser.ts');
-  const { newCitizen } = await import('../helpers/people.ts');
-  const client = await import('openid-client');
-  const site = await discoverSite(yitong.issuer, 'refreshing', generatedSecret as string);
-  const person = newCitizen();
-  await yitong.createCitizen(person);
-  const pending = await authorizationRequest(site, {
-    scope: 'openid profile offline_access email',
-    extra: { prompt: 'consent' },
-  });
-  const walk = await walkAuthorization(new Browser(), pending.url, person, 'http://localhost:8080/callback');
-  const tokens = await exchangeCode(site, walk.callbackUrl, pending);
   t.is(tokens.scope, 'openid profile offline_access');
 
   // As mod_auth_openidc does: its configured scope again, `email` included.
