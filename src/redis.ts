@@ -24,6 +24,9 @@ export type RedisClient = ReturnType<typeof createClient>;
 function clientOptions() {
   return {
     disableOfflineQueue: true,
+    // No per-command timer (node-redis arms a 5 s AbortSignal per command by default, firing long
+    // after most answers): withDeadline bounds every answer with one timer per client.
+    commandOptions: { timeout: 0 },
     socket: {
       connectTimeout: 1000,
       // Every half second at most: Redis back (or a promoted replica found) is noticed soon.
