@@ -33,15 +33,20 @@ const titleOf = (row: Row) => {
   return row.citizens ? `${title}, ${row.citizens.toLocaleString('en')} citizens` : title;
 };
 const number = (n: number) => n.toLocaleString('en');
+/** Yitong's CPU per operation, and the bare engine's in brackets (results before 2026-12-06 have none). */
+const cpuOf = (row: Row) => {
+  const engine = bare(row.scenario)?.cpuMs;
+  return row.cpuMs ? `${row.cpuMs.process}${engine ? ` (${engine.process})` : ''}` : '—';
+};
 
 const table = [
-  '| scenario | Yitong /s | ceiling /s | Yitong ÷ ceiling | Keycloak /s per vCPU | Yitong ÷ Keycloak | p50 ms | p99 ms | p99 at 70 % ms | errors |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| scenario | Yitong /s | ceiling /s | Yitong ÷ ceiling | Keycloak /s per vCPU | Yitong ÷ Keycloak | p50 ms | p99 ms | p99 at 70 % ms | CPU ms per op (engine) | errors |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...yitong.map((row) => {
     const ceiling = ceilingOf(row);
     const keycloak = SCENARIOS.find((s) => s.name === row.scenario)?.keycloak;
     const spread = row.runs ? ` (${number(Math.min(...row.runs))}–${number(Math.max(...row.runs))})` : '';
-    return `| ${titleOf(row)} | ${number(row.perSecond)}${spread} | ${ceiling ? number(ceiling) : '—'}${row.scenario === 'password-signin' ? ' (argon2id)' : ''} | ${ceiling ? (row.perSecond / ceiling).toFixed(2) : '—'} | ${keycloak ?? '—'} | ${keycloak ? `${(row.perSecond / keycloak).toFixed(1)}×` : '—'} | ${row.p50} | ${row.p99} | ${row.p99At70 ?? '—'} | ${row.errors} |`;
+    return `| ${titleOf(row)} | ${number(row.perSecond)}${spread} | ${ceiling ? number(ceiling) : '—'}${row.scenario === 'password-signin' ? ' (argon2id)' : ''} | ${ceiling ? (row.perSecond / ceiling).toFixed(2) : '—'} | ${keycloak ?? '—'} | ${keycloak ? `${(row.perSecond / keycloak).toFixed(1)}×` : '—'} | ${row.p50} | ${row.p99} | ${row.p99At70 ?? '—'} | ${cpuOf(row)} | ${row.errors} |`;
   }),
 ].join('\n');
 

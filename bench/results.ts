@@ -14,6 +14,11 @@ export interface Row {
   p99At70?: number;
   errors: number;
   firstError?: string;
+  /**
+   * CPU milliseconds per operation (medians of the runs): the whole process, and its main thread
+   * (the event loop; the rest is libuv's pool, argon2 above all, and V8's helpers).
+   */
+  cpuMs?: { process: number; main: number };
   /** The provider's highest RSS while this scenario ran (MiB; Yitong's own rows). */
   rssPeakMiB?: number;
 }

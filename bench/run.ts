@@ -45,6 +45,16 @@ if (unknown.length) {
 const chosen = SCENARIOS.filter((s) => positionals.length === 0 || positionals.includes(s.name));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+/** CPU seconds used so far by the whole process and by its main thread (utime + stime, /proc). */
+function cpuSeconds(pid: number): { process: number; main: number } {
+  const ticks = (file: string) => {
+    // The fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const fields = readFileSync(file, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+  return { process: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`) };
+}
+
 function rssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
   return Math.round(Number(line?.[1] ?? 0) / 1024);
@@ -65,8 +75,20 @@ async function measure(
   const run = scenario.fixed ? await fixedRunner(scenario, context) : await flowRunner(scenario, context);
   await run(Math.min(2, SECONDS)); // warm-up: JIT, pools, caches
   // The median of RUNS measurements, so that a change is judged against the noise (row.runs).
-  const maxes: LoadResult[] = [];
-  for (let i = 0; i < RUNS; i++) maxes.push(await run(SECONDS));
+  // CPU per operation as well as the rate: on a shared VM the rate swings with the neighbours,
+  // the CPU an operation costs much less (row.cpuMs).
+  const maxes: Array<LoadResult & { cpu: { process: number; main: number } }> = [];
+  for (let i = 0; i < RUNS; i++) {
+    const before = cpuSeconds(pid);
+    const result = await run(SECONDS);
+    const after = cpuSeconds(pid);
+    const perStep = (used: number) => Math.round((used * 1e5) / Math.max(1, result.steps)) / 100;
+    maxes.push({
+      ...result,
+      cpu: { process: perStep(after.process - before.process), main: perStep(after.main - before.main) },
+    });
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   const max = [...maxes].sort((a, b) => a.perSecond - b.perSecond)[
     Math.floor(maxes.length / 2)
   ] as LoadResult;
@@ -83,12 +105,16 @@ async function measure(
     p99: max.p99,
     errors: maxes.reduce((sum, each) => sum + each.errors, 0),
     rssPeakMiB: own,
+    cpuMs: {
+      process: median(maxes.map((each) => each.cpu.process)),
+      main: median(maxes.map((each) => each.cpu.main)),
+    },
     ...(RUNS > 1 && { runs: maxes.map((each) => each.perSecond) }),
   };
   if (paced) row.p99At70 = paced.p99;
   if (max.firstError) row.firstError = max.firstError;
   log(
-    `  ${context.target.name.padEnd(6)} ${scenario.name.padEnd(18)} ${String(max.perSecond).padStart(6)}/s${row.runs ? ` (runs ${row.runs.join(', ')})` : ''}  p50 ${max.p50} ms  p99 ${max.p99} ms${paced ? `  p99@70% ${paced.p99} ms` : ''}  errors ${max.errors}${max.firstError ? ` (${max.firstError})` : ''}`,
+    `  ${context.target.name.padEnd(6)} ${scenario.name.padEnd(18)} ${String(max.perSecond).padStart(6)}/s${row.runs ? ` (runs ${row.runs.join(', ')})` : ''}  p50 ${max.p50} ms  p99 ${max.p99} ms  CPU ${row.cpuMs?.process} ms/op (main ${row.cpuMs?.main})${paced ? `  p99@70% ${paced.p99} ms` : ''}  errors ${max.errors}${max.firstError ? ` (${max.firstError})` : ''}`,
   );
   return row;
 }
@@ -357,7 +383,9 @@ log(`\nwritten ${file}`);
 process.stdout.write(`${formatTable(result.rows, argon2PerSecond)}\n`);
 
 function formatTable(all: Row[], argon2: number): string {
-  const lines = ['scenario             yitong/s   bare/s  ratio   p50 ms  p99 ms  p99@70% ms  errors'];
+  const lines = [
+    'scenario             yitong/s   bare/s  ratio   p50 ms  p99 ms  p99@70% ms  CPU ms/op (bare)  errors',
+  ];
   for (const row of all.filter((r) => r.target === 'yitong')) {
     const bare = all.find((r) => r.target === 'bare' && r.scenario === row.scenario);
     const ceiling = bare?.perSecond ?? (row.scenario === 'password-signin' ? argon2 : undefined);
@@ -373,6 +401,7 @@ function formatTable(all: Row[], argon2: number): string {
         String(row.p50).padStart(8),
         String(row.p99).padStart(7),
         String(row.p99At70 ?? '—').padStart(11),
+        `${row.cpuMs?.process ?? '—'} (${bare?.cpuMs?.process ?? '—'})`.padStart(17),
         String(row.errors).padStart(7),
       ].join(' '),
     );

@@ -11,6 +11,7 @@ import { federationRoutes } from './federation/routes.ts';
 import { createInteractionKit } from './interactions/kit.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createTokenCheck } from './oidc/accounts.ts';
+import { servePrecomputed } from './oidc/provider-middleware.ts';
 import { ownSecretOnUpdate } from './oidc/registration.ts';
 import { createSessionReader } from './oidc/session.ts';
 import { createTokenReader } from './oidc/token-reader.ts';
@@ -49,6 +50,11 @@ export function createApp(container: Container): Koa {
     if (container.lifecycle.draining) ctx.set('connection', 'close');
     await next();
   });
+  // Discovery and the JWKS, once made, before anything else looks at the request: half the CPU.
+  // Production serves them only over HTTPS at the issuer's host; any other request goes on, to
+  // be refused as every other one is.
+  const atIssuer = new URL(config.issuer).host;
+  app.use(servePrecomputed(provider, (ctx) => !config.production || (ctx.secure && ctx.host === atIssuer)));
   app.use(locale);
   app.use(errorHandler(container.logger, container.outages));
   app.use(opsRoutes(container).routes());

@@ -4,20 +4,27 @@
  * a 503 `temporarily_unavailable`.
  */
 import { createHash } from 'node:crypto';
+import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { RETRY_AFTER_SECONDS } from '../outage.ts';
 import { replay } from './registration.ts';
 
+type Page = { body: string; headers: Record<string, string>; etag: string };
+
+/** Where an instance keeps its made pages: read through the swappable provider, so a new instance starts empty. */
+const PAGES = Symbol('precomputed pages');
+
 /**
  * Discovery and the JWKS are the same bytes for every request of an instance (a rotated key
- * builds a new one, oidc/swappable.ts): made once, then served with their headers as they were
- * (the CORS origin named anew for each request),
- * an `ETag` (a matching `If-None-Match` gets 304) and five minutes of `Cache-Control`.
+ * builds a new one, oidc/swappable.ts): made once by the engine, then served with its headers as
+ * they were (the CORS origin named anew for each request), an `ETag` (a matching `If-None-Match`
+ * gets 304) and five minutes of `Cache-Control`.
  */
-export function precomputed(paths: string[]) {
-  const made = new Map<string, { body: string; headers: Record<string, string>; etag: string }>();
+export function precomputed(provider: Provider, paths: string[]) {
+  const made = new Map<string, Page>();
+  (provider as unknown as Record<symbol, unknown>)[PAGES] = made;
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
     if (ctx.method !== 'GET' || !paths.includes(ctx.path)) return next();
     let page = made.get(ctx.path);
@@ -40,16 +47,35 @@ export function precomputed(paths: string[]) {
       };
       made.set(ctx.path, page);
     }
-    ctx.set({ ...page.headers, etag: page.etag, 'cache-control': 'public, max-age=300' });
-    // Open to every origin, as the engine's own answer is (it names the request's origin).
-    ctx.set('access-control-allow-origin', ctx.get('origin') || '*');
-    if (ctx.get('if-none-match') === page.etag) {
-      ctx.status = 304;
-      return;
-    }
-    ctx.status = 200;
-    ctx.body = page.body;
+    serve(ctx, page);
   };
+}
+
+/**
+ * The pages the current instance has made, served by our own application before the request
+ * reaches the engine (which would build a context of its own for it) or our page middleware. A
+ * page not made yet, or a request not `accepted`, goes on to the engine, which makes it.
+ */
+export function servePrecomputed(provider: Provider, accepted: (ctx: Koa.Context) => boolean) {
+  return async (ctx: Koa.Context, next: () => Promise<void>) => {
+    const made = (provider as unknown as Record<symbol, Map<string, Page> | undefined>)[PAGES];
+    const page = ctx.method === 'GET' && accepted(ctx) ? made?.get(ctx.path) : undefined;
+    if (!page) return next();
+    (ctx.state as { route?: string }).route = ctx.path.startsWith('/.well-known') ? 'discovery' : 'jwks';
+    serve(ctx, page);
+  };
+}
+
+function serve(ctx: Koa.Context, page: Page) {
+  ctx.set({ ...page.headers, etag: page.etag, 'cache-control': 'public, max-age=300' });
+  // Open to every origin, as the engine's own answer is (it names the request's origin).
+  ctx.set('access-control-allow-origin', ctx.get('origin') || '*');
+  if (ctx.get('if-none-match') === page.etag) {
+    ctx.status = 304;
+    return;
+  }
+  ctx.status = 200;
+  ctx.body = page.body;
 }
 
 /** The scopes a site may have of those `requested`: ones Yitong knows but the site's manifest does not list go. */

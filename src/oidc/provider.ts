@@ -366,7 +366,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   });
   // First: the same bytes every time, answered before anything else looks at the request.
   provider.use(
-    precomputed([
+    precomputed(provider, [
       '/.well-known/openid-configuration',
       '/.well-known/oauth-authorization-server',
       provider.pathFor('jwks'),

@@ -57,6 +57,15 @@ test('pages and endpoints answer only over HTTPS at the issuer host; health chec
   t.is(forged.status, 400);
   t.regex(await forged.text(), /unknown host evil\.example/);
 
+  // Discovery, made and served ahead of the rest since the first call above, keeps the same rule.
+  for (const [path, headers] of [
+    ['/.well-known/openid-configuration', viaProxy({ 'x-forwarded-proto': 'http' })],
+    ['/jwks', viaProxy({ host: 'evil.example' })],
+  ] as const) {
+    await call(`${origin}${path}`, { headers: viaProxy() });
+    t.is((await call(`${origin}${path}`, { headers })).status, 400, path);
+  }
+
   t.is((await call(`${origin}/healthz`, { headers: {} })).status, 200);
 });
 
