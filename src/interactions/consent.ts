@@ -11,14 +11,12 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { SUPPORTED_SCOPES } from '../clients/manifest.ts';
 import { AppError } from '../errors.ts';
+import { purposeIn, SERVICE_ITEM_TYPE, type ServiceItem } from '../oidc/purpose.ts';
 import {
   IDENTITY_ITEM,
   isObject,
   itemOf,
-  purposeIn,
   requestedItems,
-  SERVICE_ITEM_TYPE,
-  type ServiceItem,
   scopeOf,
   verifiedClaimsAsked,
 } from '../oidc/verified-claims.ts';

@@ -7,8 +7,8 @@ import type { Account, KoaContextWithOIDC } from 'oidc-provider';
 import { signInEnded } from '../accounts/repo.ts';
 import type { AccountsService } from '../accounts/service.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
+import { purposeOf } from './purpose.ts';
 import { createRecentSet } from './recent.ts';
-import { purposeOf } from './verified-claims.ts';
 import type { VerifiedRelease } from './verified-release.ts';
 
 /** Scope → claims. The consent page describes each scope in plain words (messages.ts `scope.*`). */

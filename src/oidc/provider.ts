@@ -23,12 +23,10 @@ import { clientSecretMatches } from '../clients/service.ts';
 import type { Config } from '../config.ts';
 import type { UpstreamLogouts } from '../federation/logout.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
-import { type MessageKey, translate } from '../messages/index.ts';
-import { dependencyOf, isOutage, type Outages, RETRY_AFTER_SECONDS } from '../outage.ts';
-import { localeOf } from '../web/middleware.ts';
-import { type PageData, renderPage } from '../web/render.ts';
+import { dependencyOf, isOutage, type Outages } from '../outage.ts';
 import { createFindAccount, createTokenCheck, SCOPE_CLAIMS } from './accounts.ts';
 import { createOutboundFetch, createOutboundPolicy } from './outbound.ts';
+import { enginePages } from './pages.ts';
 import { createPolicy } from './policy.ts';
 import {
   dropRefreshScopesNotAllowed,
@@ -36,16 +34,9 @@ import {
   outageAnswer,
   precomputed,
 } from './provider-middleware.ts';
+import { checkAuthorizationDetails, purposeIn, SERVICE_ITEM_TYPE } from './purpose.ts';
 import { hideStoredSecret, registrationFeature } from './registration.ts';
-import {
-  type Catalogue,
-  checkAuthorizationDetails,
-  purposeIn,
-  SERVICE_ITEM_TYPE,
-  TRUST_FRAMEWORK,
-  verifiedRequestOf,
-  verifiedScopes,
-} from './verified-claims.ts';
+import { type Catalogue, TRUST_FRAMEWORK, verifiedRequestOf, verifiedScopes } from './verified-claims.ts';
 import { createVerifiedRelease } from './verified-release.ts';
 
 export interface ProviderDeps {
@@ -76,7 +67,6 @@ export const ACCOUNT_CALLBACK = '/account/callback';
 export const END_SESSION_PATH = '/session/end';
 
 const MINUTE = 60;
-const UPSTREAM_LOGOUT = 'yitong.upstream-logout';
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 /** How long a grant lives after it was last saved: a site grant unused this long is gone. */
@@ -103,6 +93,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const epochSeconds = () => Math.floor(Date.now() / 1000);
   const typeScopes = verifiedScopes(deps.catalogue);
   const codes = [...deps.catalogue.keys()];
+  const pages = enginePages(deps.upstreamLogouts);
   const release = createVerifiedRelease({
     catalogue: deps.catalogue,
     attributes: deps.attributes,
@@ -236,34 +227,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         profile: (_ctx, client) => (client?.metadata().profile === 'fapi2' ? '2.0' : undefined),
       },
       ...registrationFeature({ clients: deps.clients, production: config.production }),
-      rpInitiatedLogout: {
-        enabled: true,
-        // A session begun through an upstream: the page after signing out here offers to sign
-        // out there too (remembered in a short cookie: by then the session is gone).
-        logoutSource: async (ctx, form) => {
-          const { session } = ctx.oidc;
-          if (session?.accountId && session.amr?.includes('fed'))
-            ctx.cookies.set(
-              UPSTREAM_LOGOUT,
-              (await deps.upstreamLogouts.linked(session.accountId)).join('.'),
-              {
-                httpOnly: true,
-                sameSite: 'lax',
-                maxAge: 10 * 60 * 1000,
-              },
-            );
-          page(ctx, 'logout', { title: 'logout.title', form });
-        },
-        postLogoutSuccessSource: async (ctx) => {
-          const ids = (ctx.cookies.get(UPSTREAM_LOGOUT) ?? '').split('.').filter(Boolean);
-          if (ids.length) ctx.cookies.set(UPSTREAM_LOGOUT, null);
-          page(ctx, 'message', {
-            title: 'logout.done.title',
-            message: messageFor(ctx, 'logout.done.lead'),
-            upstreamLogouts: await deps.upstreamLogouts.offers(ids, localeOf(ctx)),
-          });
-        },
-      },
+      rpInitiatedLogout: { enabled: true, ...pages.logout },
     },
     // Refresh tokens (the provider's default rule: the site is registered for them and the person
     // consented to offline_access) rotate on every use; reusing an old one revokes the grant.
@@ -296,33 +260,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         allowLoopback: !config.production,
       }),
     ),
-    // The person is told whose fault it is: a site's bad request, Yitong's own error, or an
-    // outage of Yitong (503, try again shortly) — never the site's fault when it was ours.
-    renderError: (ctx, out, error) => {
-      if (isOutage(error)) {
-        ctx.status = 503;
-        ctx.set('retry-after', String(RETRY_AFTER_SECONDS));
-        return page(ctx, 'message', {
-          title: 'service.unavailable.title',
-          message: messageFor(ctx, 'service.unavailable'),
-        });
-      }
-      const ours = out.error === 'server_error';
-      // A return address the site never registered (or no such site): OAuth forbids sending the
-      // person there, so this page says what happened and where to go instead.
-      const stranded = out.error === 'invalid_redirect_uri' || out.error === 'invalid_client';
-      const site = String(ctx.oidc?.client?.metadata().client_name ?? '');
-      page(ctx, 'message', {
-        title: 'error.title',
-        message: ours
-          ? messageFor(ctx, 'server.error')
-          : stranded
-            ? messageFor(ctx, site ? 'oidc.unregistered_return' : 'oidc.unknown_site', { site })
-            : messageFor(ctx, 'oidc.error', { error: out.error }),
-        // For the site's developers, whom the person may be asked to tell.
-        code: stranded ? out.error : undefined,
-      });
-    },
+    renderError: pages.renderError,
   };
 
   const provider = new Provider(config.issuer, configuration);
@@ -413,16 +351,6 @@ function accountClient(config: ProviderDeps['config']): ClientMetadata {
     grant_types: [],
     scope: 'openid',
   };
-}
-
-function page(ctx: KoaContextWithOIDC, view: string, data: PageData): void {
-  ctx.type = 'html';
-  ctx.set('cache-control', 'no-store');
-  ctx.body = renderPage(view, data, { locale: localeOf(ctx) });
-}
-
-function messageFor(ctx: KoaContextWithOIDC, key: MessageKey, params?: Record<string, string>) {
-  return translate(localeOf(ctx), key, params);
 }
 
 /**

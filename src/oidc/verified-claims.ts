@@ -7,18 +7,16 @@
  * claims and verification elements requested, and `value`/`values`/`max_age` must hold, or the
  * element is left out. What reaches the site is also limited to what its manifest allows and the
  * person consented to, item by item; a sensitive type only for a service item and purpose the
- * site's manifest lists (a Rich Authorization Request of type `yitong_service_item`).
+ * site's manifest lists (purpose.ts).
  *
  * @example
  *   requestedItems({ scope: 'openid verified:education' }, catalogue); // Set { 'education' }
  *   selectVerified(elements, { verification: { trust_framework: null }, claims: { education: null } });
  */
-import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors } from 'oidc-provider';
 import type { AttributeType } from '../attributes/catalogue.ts';
-import { isPlainLine } from '../text.ts';
 
 export const TRUST_FRAMEWORK = 'cn_yitong';
-export const SERVICE_ITEM_TYPE = 'yitong_service_item';
 const PREFIX = 'verified:';
 /** The person's identity level as an element of its own (name, birthdate, gender, verified). */
 export const IDENTITY_ITEM = 'identity';
@@ -102,77 +100,6 @@ export function requestedItems(params: { scope?: unknown; claims?: unknown }, ca
       if (IDENTITY_CLAIMS.includes(claim)) items.add(IDENTITY_ITEM);
     }
   return items;
-}
-
-export interface ServiceItem {
-  code: string;
-  name: string;
-}
-
-export interface Purpose {
-  service_item: string;
-  purpose: string;
-}
-
-/** The service item and purpose among `authorization_details` (JSON text or parsed). */
-export const purposeIn = (details: unknown): Purpose | undefined => {
-  const list = parsed(details);
-  const found = (Array.isArray(list) ? list : []).find(
-    (detail): detail is Purpose => isObject(detail) && detail.type === SERVICE_ITEM_TYPE,
-  );
-  return found && { service_item: found.service_item, purpose: found.purpose };
-};
-
-/**
- * `authorization_details`: one detail of type `yitong_service_item`, naming a service item the
- * site's manifest lists and a purpose in one line; and a request for a sensitive type the site
- * may have must carry it.
- */
-export function checkAuthorizationDetails(
-  ctx: KoaContextWithOIDC,
-  value: unknown,
-  serviceItems: unknown,
-  catalogue: Catalogue,
-): void {
-  if (value !== undefined) {
-    const details = parsed(value);
-    if (details === undefined)
-      throw new errors.InvalidAuthorizationDetails('authorization_details must be JSON');
-    if (!Array.isArray(details) || details.length !== 1 || !isObject(details[0]))
-      throw new errors.InvalidAuthorizationDetails('authorization_details must be an array of one object');
-    const [detail] = details;
-    if (detail.type !== SERVICE_ITEM_TYPE)
-      throw new errors.InvalidAuthorizationDetails(`the only type supported is ${SERVICE_ITEM_TYPE}`);
-    const listed = Array.isArray(serviceItems) ? (serviceItems as ServiceItem[]) : [];
-    if (!listed.some((item) => item.code === detail.service_item))
-      throw new errors.InvalidAuthorizationDetails(
-        'service_item is not one of the service items this site is registered for',
-      );
-    const { purpose } = detail;
-    if (
-      typeof purpose !== 'string' ||
-      purpose.trim().length < 2 ||
-      purpose.length > 100 ||
-      !isPlainLine(purpose)
-    )
-      throw new errors.InvalidAuthorizationDetails('purpose must be one line of 2–100 characters');
-    const extra = Object.keys(detail).filter((key) => !['type', 'service_item', 'purpose'].includes(key));
-    if (extra.length) throw new errors.InvalidAuthorizationDetails(`unknown members: ${extra.join(', ')}`);
-  }
-  const allowed = new Set(String(ctx.oidc.client?.scope ?? '').split(' '));
-  const sensitive = [...requestedItems(ctx.oidc.params ?? {}, catalogue)].filter(
-    (item) => catalogue.get(item)?.sensitivity === 'sensitive' && allowed.has(scopeOf(item)),
-  );
-  if (sensitive.length && value === undefined)
-    throw new errors.InvalidRequest(
-      `${sensitive.join(', ')} is sensitive: state the service item and purpose in authorization_details (type ${SERVICE_ITEM_TYPE})`,
-    );
-}
-
-/** The purpose the access token in hand was issued for (stamped on it from the grant). */
-export function purposeOf(ctx: KoaContextWithOIDC): Purpose | undefined {
-  const stamped = (ctx.oidc.entities.AccessToken as { extra?: { purpose?: Purpose } } | undefined)?.extra;
-  return stamped?.purpose ?? purposeIn(ctx.oidc.grant?.rar);
 }
 
 export interface Held {
