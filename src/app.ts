@@ -1,6 +1,8 @@
 /**
  * The Koa application: our pages and ops endpoints first, then everything else to the provider.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { adminApiRoutes, jsonOnly } from './admin/api.ts';
@@ -11,7 +13,7 @@ import { federationRoutes } from './federation/routes.ts';
 import { createInteractionKit } from './interactions/kit.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createTokenCheck } from './oidc/accounts.ts';
-import { servePrecomputed } from './oidc/provider-middleware.ts';
+import { answerPrecomputed } from './oidc/provider-middleware.ts';
 import { ownSecretOnUpdate } from './oidc/registration.ts';
 import { createSessionReader } from './oidc/session.ts';
 import { createTokenReader } from './oidc/token-reader.ts';
@@ -32,8 +34,40 @@ import {
   requireIssuerOrigin,
   scriptNonce,
   securityHeaders,
+  securityHeaderValues,
 } from './web/middleware.ts';
 import { serveStatic } from './web/static.ts';
+
+/**
+ * The HTTP server's request listener. Discovery and the JWKS, once made, are answered before Koa
+ * builds a context (half a discovery request's CPU went there); everything else goes to the
+ * application. Production answers them so only over HTTPS at the issuer's host, read as strictly
+ * as Koa reads it; any other request goes on to the application, to be refused as every other is.
+ */
+export function requestListener(container: Container) {
+  const { config, metrics, lifecycle } = container;
+  const app = createApp(container).callback();
+  const host = new URL(config.issuer).host;
+  const forwarded = (req: IncomingMessage, name: string) =>
+    config.proxyHops > 0 ? req.headers[name] : undefined;
+  const atIssuer = (req: IncomingMessage) =>
+    ((req.socket as TLSSocket).encrypted || forwarded(req, 'x-forwarded-proto') === 'https') &&
+    (forwarded(req, 'x-forwarded-host') ?? req.headers.host) === host;
+  const answer = answerPrecomputed(
+    container.provider,
+    securityHeaderValues({ production: config.production }),
+    (req) => !config.production || atIssuer(req),
+  );
+  const jwks = container.provider.pathFor('jwks');
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
+    if (lifecycle.draining || !answer(req, res)) return app(req, res);
+    metrics.http.observe(
+      { route: req.url === jwks ? 'jwks' : 'discovery', method: 'GET', status: '2xx' },
+      (performance.now() - started) / 1000,
+    );
+  };
+}
 
 export function createApp(container: Container): Koa {
   const { config, provider } = container;
@@ -50,11 +84,6 @@ export function createApp(container: Container): Koa {
     if (container.lifecycle.draining) ctx.set('connection', 'close');
     await next();
   });
-  // Discovery and the JWKS, once made, before anything else looks at the request: half the CPU.
-  // Production serves them only over HTTPS at the issuer's host; any other request goes on, to
-  // be refused as every other one is.
-  const atIssuer = new URL(config.issuer).host;
-  app.use(servePrecomputed(provider, (ctx) => !config.production || (ctx.secure && ctx.host === atIssuer)));
   app.use(locale);
   app.use(errorHandler(container.logger, container.outages));
   app.use(opsRoutes(container).routes());

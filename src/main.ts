@@ -3,7 +3,8 @@
  * on SIGTERM/SIGINT. A bad configuration stops start-up with one line naming the variable.
  */
 import { once } from 'node:events';
-import { createApp } from './app.ts';
+import { createServer } from 'node:http';
+import { requestListener } from './app.ts';
 import { sweepExpiredEphemeral } from './auth/ephemeral.ts';
 import { type Config, loadConfig } from './config.ts';
 import { createContainer } from './container.ts';
@@ -13,7 +14,7 @@ export async function startServer(config: Readonly<Config>) {
   const started = performance.now();
   const container = await createContainer(config);
   await container.followChanges();
-  const server = createApp(container).listen(config.port);
+  const server = createServer(requestListener(container)).listen(config.port);
   // Longer than load balancers' idle timeouts (often 60 s): the server must not close a kept-alive
   // connection just as the balancer (or a client) sends the next request on it.
   server.keepAliveTimeout = 65_000;

@@ -28,9 +28,9 @@ const CSP = [
   "frame-ancestors 'none'",
 ];
 
-/** Headers for every response, computed once: the token and userinfo hot paths pay nothing per request. */
-export function securityHeaders(options: { production: boolean }) {
-  const headers: Record<string, string> = {
+/** The headers every response carries. */
+export function securityHeaderValues(options: { production: boolean }): Record<string, string> {
+  return {
     'content-security-policy': CSP.join('; '),
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
@@ -39,6 +39,11 @@ export function securityHeaders(options: { production: boolean }) {
     'permissions-policy': 'camera=(), microphone=(), geolocation=()',
     ...(options.production && { 'strict-transport-security': 'max-age=63072000; includeSubDomains' }),
   };
+}
+
+/** Headers for every response, computed once: the token and userinfo hot paths pay nothing per request. */
+export function securityHeaders(options: { production: boolean }) {
+  const headers = securityHeaderValues(options);
   return async (ctx: Context, next: Next) => {
     ctx.set(headers);
     await next();

@@ -175,6 +175,8 @@ test('discovery and the JWKS: the same bytes each time, with an ETag (304 when i
       'each origin its own',
     );
     t.regex(second.headers.get('content-type') ?? '', /json/);
+    t.is(second.headers.get('x-content-type-options'), 'nosniff', 'the headers every response carries');
+    t.is(second.headers.get('x-frame-options'), 'DENY');
     const unchanged = await fetch(`${yitong.issuer}${path}`, { headers: { 'if-none-match': etag } });
     t.is(unchanged.status, 304);
   }

@@ -37,6 +37,8 @@ test('scraped with the token: requests by route, sign-ins, grants, refusals, the
   });
   const site = await discoverSite(yitong.issuer, clientId, clientSecret);
   await client.clientCredentialsGrant(site.config);
+  // The second is answered before the application (made once): counted all the same.
+  for (let i = 0; i < 2; i++) await (await fetch(`${yitong.issuer}/jwks`)).arrayBuffer();
 
   t.is((await scrape()).status, 401);
   t.is((await scrape('wrong-token-0123456789abcdef0123456789xx')).status, 401);
@@ -45,6 +47,7 @@ test('scraped with the token: requests by route, sign-ins, grants, refusals, the
   const text = await answer.text();
   t.regex(text, /yitong_http_request_duration_seconds_count\{route="token",method="POST",status="2xx"\} 1/);
   t.regex(text, /yitong_http_request_duration_seconds_count\{route="discovery",method="GET",status="2xx"\}/);
+  t.regex(text, /yitong_http_request_duration_seconds_count\{route="jwks",method="GET",status="2xx"\} 2\n/);
   t.regex(text, /yitong_http_request_duration_seconds_count\{route="\/account",method="GET"/);
   t.regex(text, /yitong_sign_ins_total\{method="pwd",acr="urn:yitong:acr:pwd",result="success"\} 1/);
   t.regex(text, /yitong_sign_ins_total\{method="pwd",acr="",result="wrong_password"\} 5/);
