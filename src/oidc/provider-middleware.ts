@@ -37,7 +37,9 @@ export function precomputed(provider: Provider, paths: string[]) {
         Object.entries(ctx.response.headers)
           .filter(
             ([name]) =>
-              !['content-length', 'date', 'set-cookie', 'access-control-allow-origin'].includes(name),
+              !['content-length', 'date', 'set-cookie', 'connection', 'access-control-allow-origin'].includes(
+                name,
+              ),
           )
           .map(([name, value]) => [name, String(value)]),
       );
