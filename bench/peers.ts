@@ -5,8 +5,9 @@
  * LemonLDAP::NG 2.16 (Perl behind nginx, sessions in Redis) and Glewlwyd 2.7 (C, SQLite), both
  * from Debian, set up from scratch on spare ports by bench/peers/*.sh. Each server runs on core 0
  * (Yitong on PostgreSQL + Redis, as in production); wrk drives it from core 1 with 1 thread × 2
- * connections: client credentials, UserInfo, discovery. Each row is the median of `--runs` runs
- * after a warm-up. Writes bench/results/peers-<date>.json and prints the table.
+ * connections: client credentials, UserInfo, discovery, the three providers measured in turn.
+ * Each row is the median of `--runs` runs after a warm-up. Writes
+ * bench/results/peers-<date>.json and prints the table.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -54,8 +55,15 @@ interface Measured {
 
 const luaString = (value: string) => JSON.stringify(value); // a JSON string is a valid Lua string here
 
-/** wrk, 1 thread × 2 connections, on core 1: a warm-up, then RUNS measurements; the median's figures. */
-function wrk(name: string, request: Request): Measured {
+interface Once {
+  perSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+/** One wrk run of `request`, 1 thread × 2 connections, on core 1. */
+function wrk(name: string, request: Request): (seconds: number) => Once {
   const script = `${TMP}/${name}.lua`;
   writeFileSync(
     script,
@@ -75,7 +83,7 @@ function wrk(name: string, request: Request): Measured {
       'end',
     ].join('\n'),
   );
-  const once = (seconds: number) => {
+  return (seconds) => {
     const out = execFileSync(
       'taskset',
       ['-c', '1', 'wrk', '-t1', '-c2', `-d${seconds}s`, '--latency', '-s', script, request.url],
@@ -98,16 +106,6 @@ function wrk(name: string, request: Request): Measured {
       errors,
     };
   };
-  once(Math.min(2, SECONDS));
-  const runs = Array.from({ length: RUNS }, () => once(SECONDS));
-  const median = [...runs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(runs.length / 2)] ?? runs[0];
-  return {
-    perSecond: median?.perSecond ?? 0,
-    p50: median?.p50 ?? 0,
-    p99: median?.p99 ?? 0,
-    runs: runs.map((run) => run.perSecond),
-    errors: runs.reduce((sum, run) => sum + run.errors, 0),
-  };
 }
 
 interface Requests {
@@ -116,25 +114,25 @@ interface Requests {
   discovery: Request;
 }
 
-function measureAll(name: string, requests: Requests) {
-  const rows: Record<string, Measured> = {};
-  for (const [scenario, request] of Object.entries(requests)) {
-    rows[scenario] = wrk(`${name}-${scenario}`, request);
-    const row = rows[scenario];
-    log(
-      `  ${name.padEnd(10)} ${scenario.padEnd(18)} ${String(row.perSecond).padStart(6)}/s (runs ${row.runs.join(', ')})  p50 ${row.p50} ms  p99 ${row.p99} ms  errors ${row.errors}`,
-    );
-  }
-  return rows;
+/** A provider started and ready to be measured. */
+interface Target {
+  name: string;
+  version: string;
+  requests: Requests;
+  stop(): Promise<void> | void;
 }
 
-async function measureYitong() {
+async function startYitong(): Promise<Target> {
   log('Yitong (PostgreSQL + Redis, production mode, core 0)…');
   const secret = randomBytes(32).toString('base64url');
   const databaseUrl = await benchDatabaseUrl(10_000);
   await prepareYitong(10_000, databaseUrl, secret, log);
   const port = 4702;
   const child = await start(['src/main.ts'], yitongEnv(databaseUrl, port), /listening/);
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  };
   try {
     const origin = `http://127.0.0.1:${port}`;
     const target = createTarget('yitong', origin, 'https://id.bench.test');
@@ -145,23 +143,28 @@ async function measureYitong() {
     await target.pool.close();
     // The headers of the TLS-terminating proxy Yitong runs behind in production.
     const proxy = { Host: 'id.bench.test', 'x-forwarded-proto': 'https' }; // wrk sends its own Host unless told "Host"
-    return measureAll('Yitong', {
-      clientCredentials: {
-        method: 'POST',
-        url: `${origin}/token`,
-        headers: { ...proxy, ...basicAuth(secret), 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'grant_type=client_credentials',
+    return {
+      name: 'Yitong',
+      version: process.env.npm_package_version ?? '',
+      stop,
+      requests: {
+        clientCredentials: {
+          method: 'POST',
+          url: `${origin}/token`,
+          headers: { ...proxy, ...basicAuth(secret), 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=client_credentials',
+        },
+        userinfo: {
+          method: 'GET',
+          url: `${origin}/me`,
+          headers: { ...proxy, authorization: `Bearer ${access_token}` },
+        },
+        discovery: { method: 'GET', url: `${origin}/.well-known/openid-configuration`, headers: proxy },
       },
-      userinfo: {
-        method: 'GET',
-        url: `${origin}/me`,
-        headers: { ...proxy, authorization: `Bearer ${access_token}` },
-      },
-      discovery: { method: 'GET', url: `${origin}/.well-known/openid-configuration`, headers: proxy },
-    });
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    };
+  } catch (error) {
+    await stop();
+    throw error;
   }
 }
 
@@ -180,12 +183,15 @@ interface Peer {
   userScope: string;
 }
 
-async function measurePeer(script: string, port: number) {
+async function startPeer(script: string, port: number): Promise<Target> {
   const dir = `${TMP}/${script}`;
   const peer = JSON.parse(
     execFileSync(`bench/peers/${script}.sh`, ['start', String(port), dir], { encoding: 'utf8' }),
   ) as Peer;
   log(`${peer.name} ${peer.version} (core 0)…`);
+  const stop = () => {
+    execFileSync(`bench/peers/${script}.sh`, ['stop', dir], { stdio: 'inherit' });
+  };
   try {
     const basic = `Basic ${Buffer.from(`${peer.clientId}:${peer.clientSecret}`).toString('base64')}`;
     const form = { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' };
@@ -205,7 +211,8 @@ async function measurePeer(script: string, port: number) {
     return {
       name: peer.name,
       version: peer.version,
-      rows: measureAll(peer.name, {
+      stop,
+      requests: {
         clientCredentials: {
           method: 'POST',
           url: peer.token,
@@ -214,23 +221,61 @@ async function measurePeer(script: string, port: number) {
         },
         userinfo: { method: 'GET', url: peer.userinfo, headers: { authorization: `Bearer ${access_token}` } },
         discovery: { method: 'GET', url: peer.discovery, headers: {} },
-      }),
+      },
     };
-  } finally {
-    execFileSync(`bench/peers/${script}.sh`, ['stop', dir], { stdio: 'inherit' });
+  } catch (error) {
+    stop();
+    throw error;
   }
 }
 
+/**
+ * Every scenario measured on the three in turn (Yitong, LemonLDAP::NG, Glewlwyd; run 1 of each,
+ * then run 2 …) while all three are up and the two not measured idle: a machine that slows down
+ * during the run slows all three alike.
+ */
+function measure(targets: Target[]): Array<Record<string, Measured>> {
+  const rows = targets.map(() => ({}) as Record<string, Measured>);
+  for (const scenario of Object.keys(targets[0]?.requests ?? {}) as Array<keyof Requests>) {
+    const runners = targets.map((target) => wrk(`${target.name}-${scenario}`, target.requests[scenario]));
+    for (const once of runners) once(Math.min(2, SECONDS)); // warm-up
+    const runs: Once[][] = targets.map(() => []);
+    for (let i = 0; i < RUNS; i++) for (const [t, once] of runners.entries()) runs[t]?.push(once(SECONDS));
+    for (const [t, target] of targets.entries()) {
+      const all = runs[t] ?? [];
+      const median = [...all].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(all.length / 2)];
+      const row = {
+        perSecond: median?.perSecond ?? 0,
+        p50: median?.p50 ?? 0,
+        p99: median?.p99 ?? 0,
+        runs: all.map((run) => run.perSecond),
+        errors: all.reduce((sum, run) => sum + run.errors, 0),
+      };
+      (rows[t] as Record<string, Measured>)[scenario] = row;
+      log(
+        `  ${target.name.padEnd(14)} ${scenario.padEnd(18)} ${String(row.perSecond).padStart(6)}/s (runs ${row.runs.join(', ')})  p50 ${row.p50} ms  p99 ${row.p99} ms  errors ${row.errors}`,
+      );
+    }
+  }
+  return rows;
+}
+
 mkdirSync(TMP, { recursive: true });
-const targets = [
-  { name: 'Yitong', version: process.env.npm_package_version ?? '', rows: await measureYitong() },
-  await measurePeer('lemonldap', 20480),
-  await measurePeer('glewlwyd', 20490),
-];
+const started: Target[] = [];
+let rows: Array<Record<string, Measured>>;
+try {
+  started.push(await startYitong());
+  started.push(await startPeer('lemonldap', 20480));
+  started.push(await startPeer('glewlwyd', 20490));
+  rows = measure(started);
+} finally {
+  for (const target of started) await target.stop();
+}
+const targets = started.map(({ name, version }, t) => ({ name, version, rows: rows[t] ?? {} }));
 const result = {
   date: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
-  method: `wrk -t1 -c2, ${RUNS} runs of ${SECONDS} s after a warm-up, medians; servers on core 0, wrk on core 1`,
+  method: `wrk -t1 -c2, ${RUNS} runs of ${SECONDS} s after a warm-up, the three providers in turn, medians; servers on core 0, wrk on core 1`,
   client: CLIENT_ID,
   targets,
 };
