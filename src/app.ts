@@ -1,5 +1,6 @@
 /**
- * The Koa application: our pages and ops endpoints first, then everything else to the provider.
+ * The HTTP server's listener and the Koa application behind it: our pages and ops endpoints
+ * first, then everything else to the provider.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
