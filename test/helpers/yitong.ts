@@ -55,6 +55,9 @@ export async function startYitong(
     PORT: String(port),
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
+    // A loaded CI machine can take longer than production's 5 s to open a PostgreSQL connection
+    // (a stopped server is refused at once, so outage tests still answer within a second).
+    DATABASE_CONNECT_TIMEOUT_MS: '30000',
     ...(postgres && { DATABASE_URL: postgres.url, REDIS_URL, REDIS_PREFIX: prefix }),
     ...extraEnv,
   };
