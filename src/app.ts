@@ -27,6 +27,7 @@ import { resetRoutes } from './portal/reset.ts';
 import { portalRoutes } from './portal/routes.ts';
 import { createPortalSession } from './portal/session.ts';
 import { staffRoutes } from './staff/routes.ts';
+import { cookieSigner } from './web/cookie-signer.ts';
 import { parseForm } from './web/form.ts';
 import {
   csrfToken,
@@ -73,11 +74,8 @@ export function requestListener(container: Container) {
 export function createApp(container: Container): Koa {
   const { config, provider } = container;
   // Only the entries our own proxies appended to X-Forwarded-For are trusted, never the client's.
-  const app = new Koa({
-    keys: config.secrets.cookieKeys,
-    proxy: config.proxyHops > 0,
-    maxIpsCount: config.proxyHops,
-  });
+  const app = new Koa({ proxy: config.proxyHops > 0, maxIpsCount: config.proxyHops });
+  app.keys = cookieSigner(config.secrets.cookieKeys);
   app.use(countRequests(container.metrics));
   app.use(securityHeaders({ production: config.production }));
   // Shutting down: every response asks the client (or balancer) to open its next connection elsewhere.

@@ -24,6 +24,7 @@ import type { Config } from '../config.ts';
 import type { UpstreamLogouts } from '../federation/logout.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 import { dependencyOf, isOutage, type Outages } from '../outage.ts';
+import { cookieSigner } from '../web/cookie-signer.ts';
 import { createFindAccount, createTokenCheck, SCOPE_CLAIMS } from './accounts.ts';
 import { createOutboundFetch, createOutboundPolicy } from './outbound.ts';
 import { enginePages } from './pages.ts';
@@ -115,7 +116,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       keys: deps.signingKeys as Configuration['jwks'] extends { keys: infer K } | undefined ? K : never,
     },
     cookies: {
-      keys: config.secrets.cookieKeys,
+      keys: cookieSigner(config.secrets.cookieKeys),
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
