@@ -3,7 +3,7 @@
  * Code flow with PKCE only, discovery, JWKS, userinfo, refresh rotation, revocation,
  * introspection, RP-initiated and back-channel logout, client credentials, PAR, DPoP.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { importJWK, type JWK, SignJWT } from 'jose';
 import Provider, {
   type Adapter,
@@ -92,6 +92,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const { clientAdapter } = deps;
   const stillSignedIn = createTokenCheck(accounts);
   const epochSeconds = () => Math.floor(Date.now() / 1000);
+  const pairwiseKey = createSecretKey(config.secrets.hmacKey);
   const typeScopes = verifiedScopes(deps.catalogue);
   const codes = [...deps.catalogue.keys()];
   const pages = enginePages(deps.upstreamLogouts);
@@ -169,7 +170,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier: (_ctx, accountId, client) =>
-      pairwiseSub(config.secrets.hmacKey, client.sectorIdentifier as string | undefined, accountId),
+      pairwiseSub(pairwiseKey, client.sectorIdentifier as string | undefined, accountId),
     extraClientMetadata: {
       properties: [
         'department',
@@ -336,7 +337,7 @@ function signWith(jwk: JWK | undefined) {
 }
 
 /** A pairwise site's own `sub` for a person: keyed, stable, not linkable across sectors. */
-function pairwiseSub(hmacKey: Buffer, sectorIdentifier: string | undefined, accountId: string): string {
+function pairwiseSub(hmacKey: KeyObject, sectorIdentifier: string | undefined, accountId: string): string {
   return createHmac('sha256', hmacKey).update(`${sectorIdentifier}\n${accountId}`).digest('base64url');
 }
 
