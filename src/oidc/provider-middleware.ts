@@ -71,11 +71,7 @@ export function answerPrecomputed(
     if (!page || req.headers['if-none-match'] !== undefined || !accepted(req)) return false;
     res.writeHead(200, {
       ...headers,
-      ...page.headers,
-      etag: page.etag,
-      'cache-control': 'public, max-age=300',
-      // Open to every origin, as the engine's own answer is (it names the request's origin).
-      'access-control-allow-origin': req.headers.origin || '*',
+      ...headersOf(page, req.headers.origin),
       'content-length': Buffer.byteLength(page.body),
     });
     res.end(page.body);
@@ -83,10 +79,19 @@ export function answerPrecomputed(
   };
 }
 
+/** A made page's headers for a request from `origin`. */
+function headersOf(page: Page, origin: string | undefined): Record<string, string> {
+  return {
+    ...page.headers,
+    etag: page.etag,
+    'cache-control': 'public, max-age=300',
+    // Open to every origin, as the engine's own answer is (it names the request's origin).
+    'access-control-allow-origin': origin || '*',
+  };
+}
+
 function serve(ctx: Koa.Context, page: Page) {
-  ctx.set({ ...page.headers, etag: page.etag, 'cache-control': 'public, max-age=300' });
-  // Open to every origin, as the engine's own answer is (it names the request's origin).
-  ctx.set('access-control-allow-origin', ctx.get('origin') || '*');
+  ctx.set(headersOf(page, ctx.get('origin')));
   if (ctx.get('if-none-match') === page.etag) {
     ctx.status = 304;
     return;
@@ -134,6 +139,20 @@ export function dropScopesNotAllowed(provider: Provider, known: ReadonlySet<stri
 }
 
 /**
+ * The site a `client_secret_basic` header names (its id is form-encoded); undefined when there is
+ * none or it is malformed, which the engine then refuses as such.
+ */
+function basicClientId(authorization: string): string | undefined {
+  const basic = /^Basic (.+)$/i.exec(authorization)?.[1];
+  if (!basic) return undefined;
+  try {
+    return decodeURIComponent(Buffer.from(basic, 'base64').toString().split(':')[0] ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The same for a refresh: mod_auth_openidc sends its configured scope (`openid profile email`)
  * with every refresh, and a grant made without `email` would refuse it (`invalid_scope`, "refresh
  * token missing requested scope"). Asking for more than was granted is still refused (RFC 6749 §6).
@@ -148,11 +167,7 @@ export function dropRefreshScopesNotAllowed(provider: Provider, known: ReadonlyS
     const form = new URLSearchParams(raw.toString('utf8'));
     const requested = form.get('scope');
     if (form.get('grant_type') !== 'refresh_token' || !requested) return undefined;
-    // The site, as its client authentication names it (client_secret_basic's id is form-encoded).
-    const basic = /^Basic (.+)$/i.exec(authorization)?.[1];
-    const id =
-      form.get('client_id') ??
-      (basic && decodeURIComponent(Buffer.from(basic, 'base64').toString().split(':')[0] ?? ''));
+    const id = form.get('client_id') ?? basicClientId(authorization);
     const client = id ? await provider.Client.find(id).catch(() => undefined) : undefined;
     const kept = client?.scope && allowedOf(requested, client, known);
     if (!kept || kept === requested) return undefined;

@@ -151,4 +151,16 @@ test('a refresh asking again for a scope the site may not have gets the rest; on
     { code: 'OAUTH_RESPONSE_BODY_ERROR' },
   );
   t.like(refused, { error: 'invalid_scope' });
+
+  // A malformed client id in the Basic header is the engine's to refuse: a 4xx, never a 500.
+  const malformed = await fetch(`${yitong.issuer}/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from('refreshing%ZZ:secret').toString('base64')}`,
+    },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x', scope: 'openid email' }),
+  });
+  t.is(malformed.status, 400);
+  t.like(await malformed.json(), { error: 'invalid_request' });
 });
