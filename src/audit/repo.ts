@@ -36,36 +36,31 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** Any number; it names the lock that serialises appends so each row sees its predecessor. */
-const CHAIN_LOCK = 7_243_001;
+type StoredEvent = Required<Omit<AuditEvent, 'subject' | 'ip'>> & {
+  at: Date;
+  subject: string | null;
+  ip: string | null;
+};
 
-export function auditHash(
-  prev: Buffer | null,
-  row: Required<Omit<AuditEvent, 'subject' | 'ip'>> & {
-    at: Date;
-    subject: string | null;
-    ip: string | null;
-  },
-): Buffer {
-  const body = canonicalJson([row.at.toISOString(), row.actor, row.action, row.subject, row.ip, row.details]);
+/** What a row's hash covers, besides the hash before it: its contents, in canonical JSON. */
+const auditBody = (row: StoredEvent) =>
+  canonicalJson([row.at.toISOString(), row.actor, row.action, row.subject, row.ip, row.details]);
+
+export function auditHash(prev: Buffer | null, row: StoredEvent): Buffer {
   return createHash('sha256')
     .update(prev ?? Buffer.alloc(0))
-    .update(body)
+    .update(auditBody(row))
     .digest();
 }
 
-/** Appends rows in order, chained; call it with the transaction that makes the change. */
-export async function appendAudit(trx: Kysely<Schema>, ...events: AuditEvent[]): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(${CHAIN_LOCK})`.execute(trx);
-  const last = await trx
-    .selectFrom('audit_events')
-    .select('hash')
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  let prev: Buffer | null = last ? Buffer.from(last.hash) : null;
+/**
+ * Appends rows in order, chained; call it with the transaction that makes the change, or alone.
+ * One round trip: the database function `audit_append` (migration 0019) takes the chain's lock,
+ * reads its head and hashes each row's body made here, as `auditHash` makes it again to verify.
+ */
+export async function appendAudit(db: Kysely<Schema>, ...events: AuditEvent[]): Promise<void> {
   const rows = events.map((event) => {
-    const row = {
+    const row: StoredEvent = {
       at: new Date(),
       actor: event.actor,
       action: event.action,
@@ -75,17 +70,9 @@ export async function appendAudit(trx: Kysely<Schema>, ...events: AuditEvent[]):
       // As the row will be stored and read back (undefined keys dropped, dates as strings).
       details: JSON.parse(JSON.stringify(event.details ?? {})) as Record<string, unknown>,
     };
-    const hash = auditHash(prev, row);
-    const values = { ...row, details: JSON.stringify(row.details), prev_hash: prev, hash };
-    prev = hash;
-    return values;
+    return { ...row, at: row.at.toISOString(), body: auditBody(row) };
   });
-  // PostgreSQL takes at most 65,535 parameters a statement: a bulk change's rows go in slices.
-  for (let i = 0; i < rows.length; i += 4000)
-    await trx
-      .insertInto('audit_events')
-      .values(rows.slice(i, i + 4000))
-      .execute();
+  await sql`SELECT audit_append(${JSON.stringify(rows)}::jsonb)`.execute(db);
 }
 
 /** Runs `change` and appends its audit row in one transaction; returns what `change` returned. */
@@ -159,10 +146,10 @@ export function createAuditLog(db: Kysely<Schema>) {
 
   async function drain() {
     while (queue.length > 0) {
-      // Bounded: a multi-row insert takes 8 parameters a row, and PostgreSQL allows 65,535.
+      // Bounded, so that one statement's rows stay a few hundred kilobytes.
       const batch = queue.splice(0, 1000);
       try {
-        await db.transaction().execute((trx) => appendAudit(trx, ...batch.map((item) => item.event)));
+        await appendAudit(db, ...batch.map((item) => item.event));
         for (const item of batch) item.done();
       } catch (error) {
         for (const item of batch) item.done(error);

@@ -141,3 +141,32 @@ test('a deleted row breaks the link of the row after it', async (t) => {
     .executeTakeFirstOrThrow();
   t.deepEqual(await verifyAuditChain(database.db), { rows: 1, broken: { seq: third.seq, reason: 'link' } });
 });
+
+for (const backend of ['postgres', 'pglite'] as const)
+  test(`appends racing on several connections keep one unbroken chain (${backend})`, async (t) => {
+    const { database, dispose } = await freshDatabase(backend);
+    t.teardown(dispose);
+    const { appendAudit, createAuditLog, withAudit } = await import('../../src/audit/repo.ts');
+    const log = createAuditLog(database.db);
+    // Text the database must hash byte for byte as verification does: CJK, an emoji, escapes.
+    const details = { 名称: '住房公积金中心', note: 'line\nbreak "quoted" \\ 🙂', list: [1.5, null, true] };
+    await Promise.all([
+      ...Array.from({ length: 40 }, (_, i) => log.record({ actor: 'system', action: `log.${i}`, details })),
+      ...Array.from({ length: 20 }, (_, i) =>
+        withAudit(database.db, { actor: 'cli', action: `change.${i}`, subject: `p${i}` }, async () => i),
+      ),
+      appendAudit(
+        database.db,
+        ...Array.from({ length: 5 }, (_, i) => ({ actor: 'cli', action: `bulk.${i}` })),
+      ),
+    ]);
+    t.deepEqual(await verifyAuditChain(database.db, undefined, 7), { rows: 65 });
+    const rows = await database.db
+      .selectFrom('audit_events')
+      .select(['action', 'details'])
+      .orderBy('seq')
+      .execute();
+    t.deepEqual(rows.find((row) => row.action === 'log.0')?.details, details);
+    const bulk = rows.filter((row) => row.action.startsWith('bulk.')).map((row) => row.action);
+    t.deepEqual(bulk, ['bulk.0', 'bulk.1', 'bulk.2', 'bulk.3', 'bulk.4'], 'one call’s rows in its order');
+  });
