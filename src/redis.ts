@@ -10,7 +10,7 @@
  *   const redis = await connectRedis({ kind: 'cluster', nodes: ['redis://10.0.0.1:7000'] }, { outages });
  */
 import { createClient, createCluster, createSentinel } from 'redis';
-import type { RedisTarget } from './config.ts';
+import type { RedisTarget } from './config-services.ts';
 import type { Outages } from './outage.ts';
 
 export interface RedisOptions {

@@ -17,7 +17,8 @@ import { type Catalogue, scopeOf } from '../oidc/verified-claims.ts';
 import { bodyOf, pick, str } from '../web/form.ts';
 import { auditFilterOf } from './audit-view.ts';
 import { openApiDocument } from './openapi.ts';
-import { type Admin, type AdminService, PERSON_ACTIONS } from './service.ts';
+import type { Admin } from './regions.ts';
+import { type AdminService, PERSON_ACTIONS } from './service.ts';
 
 const StatusChange = z.strictObject({ action: z.enum(['suspend', 'deregister', 'reactivate']) });
 const ClaimConfirmation = z.strictObject({ evidence: z.string().trim().min(4).max(500) });

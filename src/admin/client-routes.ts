@@ -12,7 +12,8 @@ import { regionName } from '../identity/regions.ts';
 import { formOf, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render, renderWithError } from '../web/render.ts';
-import type { Admin, AdminService } from './service.ts';
+import type { Admin } from './regions.ts';
+import type { AdminService } from './service.ts';
 
 const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;

@@ -13,7 +13,8 @@ import { scopeOf } from '../oidc/verified-claims.ts';
 import { formOf, str } from '../web/form.ts';
 import { localeOf, requireCsrf } from '../web/middleware.ts';
 import { render, tr } from '../web/render.ts';
-import type { Admin, AdminService } from './service.ts';
+import type { Admin } from './regions.ts';
+import type { AdminService } from './service.ts';
 
 export function dataRoutes(deps: {
   service: AdminService;

@@ -21,7 +21,8 @@ import { render, tr } from '../web/render.ts';
 import { auditFilterOf, auditRowView } from './audit-view.ts';
 import { clientRoutes } from './client-routes.ts';
 import { dataRoutes } from './data-routes.ts';
-import { type Admin, type AdminService, PERSON_ACTIONS } from './service.ts';
+import type { Admin } from './regions.ts';
+import { type AdminService, PERSON_ACTIONS } from './service.ts';
 
 /** Actions on a person that are confirmed first: they end the person's sign-ins. */
 const CONFIRMED_ACTIONS = {

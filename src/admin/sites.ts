@@ -1,0 +1,151 @@
+/**
+ * Departments' sites as administrators register and change them: within the administrator's
+ * region, under the manifest rules; sites with admin scopes, and what only the province grants
+ * (verified data, service items, federation), are changed by a province administrator alone.
+ */
+import { listsAdminScope } from '../auth/strength.ts';
+import type { ClientsRepo } from '../clients/repo.ts';
+import { type ClientsService, ManifestError } from '../clients/service.ts';
+import { AppError } from '../errors.ts';
+import { isRegionCode } from '../identity/region-code.ts';
+import type { TokenRequest } from '../oidc/registration.ts';
+import { type Admin, isProvinceAdmin, requireRegion, widest } from './regions.ts';
+
+export interface SiteAdministrationDeps {
+  clients: Pick<ClientsService, 'create' | 'update' | 'rotateSecret'>;
+  clientsRepo: Pick<ClientsRepo, 'listClients' | 'findClient' | 'disable'>;
+  /** Issues a department's initial access token for dynamic registration (oidc/registration.ts). */
+  issueRegistrationToken(request: TokenRequest, actor: string): Promise<string>;
+}
+
+export function createSiteAdministration(deps: SiteAdministrationDeps) {
+  /** Sites with admin scopes are the province's: only a province administrator changes them. */
+  async function client(admin: Admin, clientId: string, change: boolean) {
+    const found = await deps.clientsRepo.findClient(clientId);
+    if (!found) throw new AppError('admin.not_found', 404);
+    requireRegion(admin, found.regionCode, change);
+    if (change && listsAdminScope(found.metadata.scope) && !isProvinceAdmin(admin))
+      throw new AppError('admin.client.admin_scope', 403);
+    return found;
+  }
+
+  /** Manifest fields as the console's form or the API's body gave them, saved under the manifest rules. */
+  async function saveClient(admin: Admin, manifest: Record<string, unknown>, save: () => Promise<unknown>) {
+    // A malformed code is the manifest's problem (400 with the form's other problems), not a region's.
+    const region = typeof manifest.region_code === 'string' ? manifest.region_code : '';
+    if (isRegionCode(region)) requireRegion(admin, region, true);
+    if (listsAdminScope(manifest.scope) && !isProvinceAdmin(admin))
+      throw new AppError('admin.client.admin_scope', 403);
+    // Writing verified data about people, and naming the service items a site may ask for
+    // sensitive data for, are the province's grants too.
+    const provinceOnly = ['publishes', 'service_items', 'federation_partner'].some(
+      (field) => manifest[field] !== undefined,
+    );
+    if (provinceOnly && !isProvinceAdmin(admin)) throw new AppError('admin.client.admin_scope', 403);
+    try {
+      return await save();
+    } catch (error) {
+      if (error instanceof ManifestError)
+        throw new AppError('admin.client.invalid', 400, {
+          params: { problems: error.problems.join('; '), fields: error.fields.join(',') },
+        });
+      throw error;
+    }
+  }
+
+  return {
+    listClients: (admin: Admin) => deps.clientsRepo.listClients(widest(admin, false)),
+
+    client: (admin: Admin, clientId: string) => client(admin, clientId, false),
+
+    /**
+     * Registers a new site from manifest fields (the console's form, the API's body): the same
+     * rules as a manifest file. An id taken by any site is refused, never overwritten. Returns the
+     * generated secret (shown once).
+     */
+    createClient(admin: Admin, fields: Record<string, unknown>, ip: string) {
+      const clientId = String(fields.client_id ?? '');
+      return saveClient(admin, fields, () =>
+        deps.clients.create(fields, {
+          actor: admin.personId,
+          action: 'client.created',
+          subject: clientId,
+          ip,
+          details: { client_id: clientId, fields: Object.keys(fields) },
+        }),
+      ) as ReturnType<ClientsService['create']>;
+    },
+
+    /** Changes a site of the admin's region: its registration with `fields` over it (id, department and region kept). */
+    async updateClient(admin: Admin, clientId: string, fields: Record<string, unknown>, ip: string) {
+      const current = await client(admin, clientId, true);
+      const manifest: Record<string, unknown> & { client_id: string } = {
+        ...current.metadata,
+        ...fields,
+        client_id: current.id,
+        department: current.department,
+        region_code: current.regionCode,
+      };
+      // The designation for admin scopes is a decision of its own: it holds while the site keeps
+      // the scopes, and is made only when a province administrator adds one. Editing the
+      // redirect URIs of a site that merely lists them (saved before designations) decides nothing.
+      const adminScopes = (scope: unknown) =>
+        new Set(
+          String(scope ?? '')
+            .split(' ')
+            .filter((s) => listsAdminScope(s)),
+        );
+      const before = adminScopes(current.metadata.scope);
+      const adds = [...adminScopes(fields.scope)].some((scope) => !before.has(scope));
+      const designated = listsAdminScope(manifest.scope) && (current.adminDesignated || adds);
+      await saveClient(admin, manifest, () =>
+        deps.clients.update(
+          manifest,
+          {
+            actor: admin.personId,
+            action: 'client.updated',
+            subject: current.id,
+            ip,
+            details: { client_id: current.id, fields: Object.keys(fields), admin_designated: designated },
+          },
+          designated,
+        ),
+      );
+    },
+
+    /** `endOldNow`: the old secret leaked, so it stops at once instead of after the grace period. */
+    async rotateClientSecret(admin: Admin, clientId: string, ip: string, endOldNow = false) {
+      await client(admin, clientId, true);
+      const secret = await deps.clients.rotateSecret(
+        clientId,
+        {
+          actor: admin.personId,
+          action: 'client.secret_rotated',
+          subject: clientId,
+          ip,
+          details: { client_id: clientId, ...(endOldNow && { old_ended: true }) },
+        },
+        endOldNow,
+      );
+      if (!secret) throw new AppError('admin.not_found', 404);
+      return secret;
+    },
+
+    async disableClient(admin: Admin, clientId: string, ip: string) {
+      await client(admin, clientId, true);
+      await deps.clientsRepo.disable(clientId, {
+        actor: admin.personId,
+        action: 'client.disabled',
+        subject: clientId,
+        ip,
+        details: { client_id: clientId },
+      });
+    },
+
+    /** An initial access token for a department of the admin's region (shown once). */
+    async issueRegistrationToken(admin: Admin, request: TokenRequest) {
+      requireRegion(admin, request.regionCode, true);
+      return deps.issueRegistrationToken(request, admin.personId);
+    },
+  };
+}
