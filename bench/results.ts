@@ -28,6 +28,8 @@ export interface Result {
   machine: { cpu?: string; cores: number; memoryGiB: number; node: string };
   seconds: number;
   argon2PerSecond: number;
+  /** CPU milliseconds one verification costs, all threads (absent before 2026-12-06). */
+  argon2CpuMs?: number;
   storage: Record<string, { rows: number; tableBytes: number; indexBytes: number }>;
   memory: {
     rssAtRestMiB?: number;
