@@ -41,33 +41,44 @@ import {
 import { serveStatic } from './web/static.ts';
 
 /**
- * The HTTP server's request listener. Discovery and the JWKS, once made, are answered before Koa
- * builds a context (half a discovery request's CPU went there); everything else goes to the
- * application. Production answers them so only over HTTPS at the issuer's host, read as strictly
+ * The HTTP server's listener. Discovery and the JWKS, once made, are answered before Koa
+ * builds a context (half a discovery request's CPU went there), and the programs' endpoints
+ * (token, UserInfo, introspection, revocation) go straight to the engine, which builds its own:
+ * none of them uses a cookie, a language or a page of ours. Everything else goes to the
+ * application. Production takes these ways only over HTTPS at the issuer's host, read as strictly
  * as Koa reads it; any other request goes on to the application, to be refused as every other is.
  */
 export function requestListener(container: Container) {
-  const { config, metrics, lifecycle } = container;
+  const { config, metrics, lifecycle, provider } = container;
   const app = createApp(container).callback();
   const host = new URL(config.issuer).host;
   const forwarded = (req: IncomingMessage, name: string) =>
     config.proxyHops > 0 ? req.headers[name] : undefined;
-  const atIssuer = (req: IncomingMessage) =>
-    ((req.socket as TLSSocket).encrypted || forwarded(req, 'x-forwarded-proto') === 'https') &&
-    (forwarded(req, 'x-forwarded-host') ?? req.headers.host) === host;
-  const answer = answerPrecomputed(
-    container.provider,
-    securityHeaderValues({ production: config.production }),
-    (req) => !config.production || atIssuer(req),
+  const allowed = (req: IncomingMessage) =>
+    !config.production ||
+    (((req.socket as TLSSocket).encrypted || forwarded(req, 'x-forwarded-proto') === 'https') &&
+      (forwarded(req, 'x-forwarded-host') ?? req.headers.host) === host);
+  const headers = securityHeaderValues({ production: config.production });
+  const answer = answerPrecomputed(provider, headers);
+  const jwks = provider.pathFor('jwks');
+  const direct = new Map(
+    ['token', 'userinfo', 'introspection', 'revocation'].map((name) => [provider.pathFor(name), name]),
   );
-  const jwks = container.provider.pathFor('jwks');
   return (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
-    if (lifecycle.draining || !answer(req, res)) return app(req, res);
-    metrics.http.observe(
-      { route: req.url === jwks ? 'jwks' : 'discovery', method: 'GET', status: '2xx' },
-      (performance.now() - started) / 1000,
-    );
+    const count = (route: string) =>
+      metrics.http.observe(
+        { route, method: req.method ?? '', status: `${String(res.statusCode).slice(0, 1)}xx` },
+        (performance.now() - started) / 1000,
+      );
+    if (lifecycle.draining || !allowed(req)) return app(req, res);
+    if (answer(req, res)) return count(req.url === jwks ? 'jwks' : 'discovery');
+    const route = direct.get(req.url?.split('?', 1)[0] ?? '');
+    if (!route) return app(req, res);
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    res.once('finish', () => count(route));
+    // The current instance's handler: a rotated key brings a new instance (oidc/swappable.ts).
+    void provider.callback()(req, res);
   };
 }
 

@@ -57,18 +57,14 @@ export function precomputed(provider: Provider, paths: string[]) {
 /**
  * The pages the current instance has made, answered straight from the HTTP server, before Koa
  * builds a context for the request (most of a discovery request's cost). `headers` are the ones
- * every response carries. A page not made yet, a conditional or unusual request, or one
- * `accepted` refuses, goes on to the application (false), which answers it as any other.
+ * every response carries. A page not made yet, or a conditional or unusual request, goes on to
+ * the application (false), which answers it as any other.
  */
-export function answerPrecomputed(
-  provider: Provider,
-  headers: Record<string, string>,
-  accepted: (req: IncomingMessage) => boolean,
-) {
+export function answerPrecomputed(provider: Provider, headers: Record<string, string>) {
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     const made = (provider as unknown as Record<symbol, Map<string, Page> | undefined>)[PAGES];
     const page = req.method === 'GET' && req.url ? made?.get(req.url) : undefined;
-    if (!page || req.headers['if-none-match'] !== undefined || !accepted(req)) return false;
+    if (!page || req.headers['if-none-match'] !== undefined) return false;
     res.writeHead(200, {
       ...headers,
       ...headersOf(page, req.headers.origin),

@@ -65,6 +65,35 @@ test('pages and endpoints answer only over HTTPS at the issuer host; health chec
     await call(`${origin}${path}`, { headers: viaProxy() });
     t.is((await call(`${origin}${path}`, { headers })).status, 400, path);
   }
+  // So do the programs' endpoints, handed to the engine ahead of the rest: the engine's own answer
+  // (401 or 400 from OAuth) only over HTTPS at the issuer's host, with every response's headers.
+  for (const path of ['/token', '/token/introspection', '/token/revocation', '/me']) {
+    const method = path === '/me' ? 'GET' : 'POST';
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const engine = await call(`${origin}${path}`, {
+      method,
+      headers: viaProxy(form),
+      body: method === 'POST' ? 'token=x' : undefined,
+    });
+    t.true(
+      [400, 401].includes(engine.status) && engine.header('content-type')?.startsWith('application/json'),
+      path,
+    );
+    t.is(engine.header('strict-transport-security'), 'max-age=63072000; includeSubDomains', path);
+    t.is(engine.header('x-content-type-options'), 'nosniff', path);
+    for (const headers of [
+      viaProxy({ ...form, 'x-forwarded-proto': 'http' }),
+      viaProxy({ ...form, host: 'evil.example' }),
+    ]) {
+      const refused = await call(`${origin}${path}`, {
+        method,
+        headers,
+        body: method === 'POST' ? 'token=x' : undefined,
+      });
+      t.is(refused.status, 400, path);
+      t.regex(await refused.text(), /HTTPS is required|unknown host/, path);
+    }
+  }
 
   t.is((await call(`${origin}/healthz`, { headers: {} })).status, 200);
 });
