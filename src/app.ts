@@ -76,7 +76,7 @@ export function requestListener(container: Container) {
     const route = direct.get(req.url?.split('?', 1)[0] ?? '');
     if (!route) return app(req, res);
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-    res.once('finish', () => count(route));
+    res.once('close', () => count(route));
     // The current instance's handler: a rotated key brings a new instance (oidc/swappable.ts).
     void provider.callback()(req, res);
   };
@@ -225,10 +225,11 @@ function providerEndpoints(
     'pushed_authorization_request',
     'registration',
   ];
+  // Longest first: /token/introspection is introspection, not token.
   const prefixes: Array<[string, string]> = [
-    ['/.well-known', 'discovery'],
+    ['/.well-known', 'discovery'] as [string, string],
     ...names.map((name): [string, string] => [provider.pathFor(name), name]),
-  ];
+  ].sort((a, b) => b[0].length - a[0].length);
   return async (ctx: Koa.Context, next: Koa.Next) => {
     const endpoint = prefixes.find(([prefix]) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`));
     if (!endpoint) return next();

@@ -61,6 +61,7 @@ export function auditHash(prev: Buffer | null, row: StoredEvent): Buffer {
 export async function appendAudit(db: Kysely<Schema>, ...events: AuditEvent[]): Promise<void> {
   const rows = events.map((event) => {
     const row: StoredEvent = {
+      // When it happened, before any wait for the chain's lock: the trail's order is `seq`.
       at: new Date(),
       actor: event.actor,
       action: event.action,
@@ -72,7 +73,10 @@ export async function appendAudit(db: Kysely<Schema>, ...events: AuditEvent[]): 
     };
     return { ...row, at: row.at.toISOString(), body: auditBody(row) };
   });
-  await sql`SELECT audit_append(${JSON.stringify(rows)}::jsonb)`.execute(db);
+  // A bulk change's rows in slices, each statement short (the statement timeout); in the
+  // change's transaction the lock holds from the first slice to the commit.
+  for (let i = 0; i < rows.length; i += 1000)
+    await sql`SELECT audit_append(${JSON.stringify(rows.slice(i, i + 1000))}::jsonb)`.execute(db);
 }
 
 /** Runs `change` and appends its audit row in one transaction; returns what `change` returned. */

@@ -58,7 +58,8 @@ export function precomputed(provider: Provider, paths: string[]) {
  * The pages the current instance has made, answered straight from the HTTP server, before Koa
  * builds a context for the request (most of a discovery request's cost). `headers` are the ones
  * every response carries. A page not made yet, or a conditional or unusual request, goes on to
- * the application (false), which answers it as any other.
+ * the application (false), which answers it as any other. The caller applies the production
+ * origin rule first (app.ts).
  */
 export function answerPrecomputed(provider: Provider, headers: Record<string, string>) {
   return (req: IncomingMessage, res: ServerResponse): boolean => {
