@@ -15,7 +15,8 @@ import type { SiteDirectory } from '../oidc/directory.ts';
 import type { TokenReader } from '../oidc/token-reader.ts';
 import { findTextProblem } from '../text.ts';
 import { bodyOf, parseForm } from '../web/form.ts';
-import { BULK_LINES, type Source, type Sources } from './sources.ts';
+import type { Source } from './records.ts';
+import { BULK_LINES, type Sources } from './sources.ts';
 
 /** A bulk request's size at most: ~10,000 lines of ordinary records. */
 const BULK_BYTES = 8 * 1024 * 1024;
