@@ -51,7 +51,7 @@ const table = [
     const ceiling = ceilingOf(row);
     const keycloak = SCENARIOS.find((s) => s.name === row.scenario)?.keycloak;
     const spread = row.runs ? ` (${number(Math.min(...row.runs))}–${number(Math.max(...row.runs))})` : '';
-    return `| ${titleOf(row)} | ${number(row.perSecond)}${spread} | ${ceiling ? number(ceiling) : '—'}${row.scenario === 'password-signin' ? ' (argon2id)' : ''} | ${ceiling ? (row.perSecond / ceiling).toFixed(2) : '—'} | ${keycloak ?? '—'} | ${keycloak ? `${(row.perSecond / keycloak).toFixed(1)}×` : '—'} | ${row.p50} | ${row.p99} | ${row.p99At70 ?? '—'} | ${cpuOf(row)} | ${row.errors} |`;
+    return `| ${titleOf(row)} | ${number(row.perSecond)}${spread} | ${ceiling ? number(ceiling) : '—'}${row.scenario === 'password-signin' ? ' (argon2id)' : ''} | ${ceiling ? (row.perSecond / ceiling).toFixed(2) : '—'} | ${keycloak ?? '—'} | ${keycloak ? `${(row.perSecond / keycloak).toFixed(1)}×` : '—'} | ${row.p50} | ${row.p99} | ${row.p99At70 ?? '—'}${row.p99At70Runs ? ` (${Math.min(...row.p99At70Runs)}–${Math.max(...row.p99At70Runs)})` : ''} | ${cpuOf(row)} | ${row.errors} |`;
   }),
 ].join('\n');
 

@@ -11,7 +11,9 @@ export interface Row {
   runs?: number[];
   p50: number;
   p99: number;
+  /** p99 paced at 70 % of `perSecond`: the median of the paced runs, each kept (absent before 2026-12-06). */
   p99At70?: number;
+  p99At70Runs?: number[];
   errors: number;
   firstError?: string;
   /**

@@ -92,10 +92,11 @@ async function measure(
   const max = [...maxes].sort((a, b) => a.perSecond - b.perSecond)[
     Math.floor(maxes.length / 2)
   ] as LoadResult;
-  const paced =
-    scenario.name === 'password-signin' || max.perSecond === 0
-      ? undefined
-      : await run(Math.max(3, SECONDS / 2), max.perSecond * 0.7);
+  // p99 at 70 % of that rate, the median of RUNS paced runs too: one pause of this shared machine
+  // decides a single run's tail.
+  const paced: number[] = [];
+  if (scenario.name !== 'password-signin' && max.perSecond > 0)
+    for (let i = 0; i < RUNS; i++) paced.push((await run(Math.max(3, SECONDS / 2), max.perSecond * 0.7)).p99);
   clearInterval(sampler);
   const row: Row = {
     scenario: scenario.name,
@@ -111,10 +112,13 @@ async function measure(
     },
     ...(RUNS > 1 && { runs: maxes.map((each) => each.perSecond) }),
   };
-  if (paced) row.p99At70 = paced.p99;
+  if (paced.length) {
+    row.p99At70 = median(paced);
+    if (RUNS > 1) row.p99At70Runs = paced;
+  }
   if (max.firstError) row.firstError = max.firstError;
   log(
-    `  ${context.target.name.padEnd(6)} ${scenario.name.padEnd(18)} ${String(max.perSecond).padStart(6)}/s${row.runs ? ` (runs ${row.runs.join(', ')})` : ''}  p50 ${max.p50} ms  p99 ${max.p99} ms  CPU ${row.cpuMs?.process} ms/op (main ${row.cpuMs?.main})${paced ? `  p99@70% ${paced.p99} ms` : ''}  errors ${max.errors}${max.firstError ? ` (${max.firstError})` : ''}`,
+    `  ${context.target.name.padEnd(6)} ${scenario.name.padEnd(18)} ${String(max.perSecond).padStart(6)}/s${row.runs ? ` (runs ${row.runs.join(', ')})` : ''}  p50 ${max.p50} ms  p99 ${max.p99} ms  CPU ${row.cpuMs?.process} ms/op (main ${row.cpuMs?.main})${row.p99At70 === undefined ? '' : `  p99@70% ${row.p99At70} ms${row.p99At70Runs ? ` (runs ${row.p99At70Runs.join(', ')})` : ''}`}  errors ${max.errors}${max.firstError ? ` (${max.firstError})` : ''}`,
   );
   return row;
 }
