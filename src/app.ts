@@ -64,19 +64,20 @@ export function requestListener(container: Container) {
   const direct = new Map(
     ['token', 'userinfo', 'introspection', 'revocation'].map((name) => [provider.pathFor(name), name]),
   );
+  const count = (req: IncomingMessage, res: ServerResponse, route: string, started: number) =>
+    metrics.http.observe(
+      { route, method: req.method ?? '', status: `${String(res.statusCode).slice(0, 1)}xx` },
+      (performance.now() - started) / 1000,
+    );
+  const headerList = Object.entries(headers);
   return (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
-    const count = (route: string) =>
-      metrics.http.observe(
-        { route, method: req.method ?? '', status: `${String(res.statusCode).slice(0, 1)}xx` },
-        (performance.now() - started) / 1000,
-      );
     if (lifecycle.draining || !allowed(req)) return app(req, res);
-    if (answer(req, res)) return count(req.url === jwks ? 'jwks' : 'discovery');
+    if (answer(req, res)) return count(req, res, req.url === jwks ? 'jwks' : 'discovery', started);
     const route = direct.get(req.url?.split('?', 1)[0] ?? '');
     if (!route) return app(req, res);
-    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-    res.once('close', () => count(route));
+    for (const [name, value] of headerList) res.setHeader(name, value);
+    res.once('close', () => count(req, res, route, started));
     // The current instance's handler: a rotated key brings a new instance (oidc/swappable.ts).
     void provider.callback()(req, res);
   };

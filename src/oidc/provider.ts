@@ -23,9 +23,10 @@ import { clientSecretMatches } from '../clients/service.ts';
 import type { Config } from '../config.ts';
 import type { UpstreamLogouts } from '../federation/logout.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
-import { dependencyOf, isOutage, type Outages } from '../outage.ts';
+import type { Outages } from '../outage.ts';
 import { cookieSigner } from '../web/cookie-signer.ts';
 import { createFindAccount, createTokenCheck, SCOPE_CLAIMS } from './accounts.ts';
+import { listenToEngine } from './engine-events.ts';
 import { createOutboundFetch, createOutboundPolicy } from './outbound.ts';
 import { enginePages } from './pages.ts';
 import { createPolicy } from './policy.ts';
@@ -275,35 +276,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   ) {
     return Boolean(this.clientSecret) && clientSecretMatches(this.clientSecret as string, actual);
   };
-  // Which sites an entity's people act for it at (its page lists them).
-  provider.on('authorization.success', async (ctx) => {
-    const { session, client, params } = ctx.oidc;
-    if (
-      !session?.accountId ||
-      !client ||
-      !String(params?.scope ?? '')
-        .split(' ')
-        .includes('legal_person')
-    )
-      return;
-    const entity = await deps.legalPersons
-      .currentAt(session.accountId, client.clientId)
-      .catch(() => undefined);
-    if (entity)
-      await deps.legalPersons
-        .recordUse(entity.id, client.clientId, session.accountId)
-        .catch((error) => deps.logger.error({ err: error }, 'legal person use not recorded'));
-  });
-  provider.on('registration_create.success', (ctx, client) => {
-    const metadata = client.metadata();
-    void deps.accounts
-      .recordClientRegistration(
-        client.clientId,
-        { department: metadata.department, region_code: metadata.region_code },
-        ctx.ip,
-      )
-      .catch((error) => deps.logger.error({ err: error }, 'registration not audited'));
-  });
   // First: the same bytes every time, answered before anything else looks at the request.
   provider.use(
     precomputed(provider, [
@@ -316,12 +288,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.use(outageAnswer);
   provider.use(dropScopesNotAllowed(provider, new Set(configuration.scopes)));
   provider.use(dropRefreshScopesNotAllowed(provider, new Set(configuration.scopes)));
-  provider.on('server_error', (ctx, error) => {
-    if (!isOutage(error)) return deps.logger.error({ err: error }, 'oidc server_error');
-    // Logged once per outage; the answer becomes a 503 (outageAnswer, renderError).
-    deps.outages.down(dependencyOf(error), error);
-    ctx.state.outage = true;
-  });
+  listenToEngine(provider, deps);
   return provider;
 }
 

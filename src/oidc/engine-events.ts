@@ -1,0 +1,49 @@
+/**
+ * What Yitong does when the engine reports: an entity's use of a site is recorded (its page lists
+ * the sites its people act for it at), a self-registered site is audited, and an engine error
+ * that is a lost dependency is an outage (a 503, logged once), any other is logged.
+ */
+import type Provider from 'oidc-provider';
+import { dependencyOf, isOutage } from '../outage.ts';
+import type { ProviderDeps } from './provider.ts';
+
+export function listenToEngine(
+  provider: Provider,
+  deps: Pick<ProviderDeps, 'legalPersons' | 'accounts' | 'logger' | 'outages'>,
+) {
+  // Which sites an entity's people act for it at (its page lists them).
+  provider.on('authorization.success', async (ctx) => {
+    const { session, client, params } = ctx.oidc;
+    if (
+      !session?.accountId ||
+      !client ||
+      !String(params?.scope ?? '')
+        .split(' ')
+        .includes('legal_person')
+    )
+      return;
+    const entity = await deps.legalPersons
+      .currentAt(session.accountId, client.clientId)
+      .catch(() => undefined);
+    if (entity)
+      await deps.legalPersons
+        .recordUse(entity.id, client.clientId, session.accountId)
+        .catch((error) => deps.logger.error({ err: error }, 'legal person use not recorded'));
+  });
+  provider.on('registration_create.success', (ctx, client) => {
+    const metadata = client.metadata();
+    void deps.accounts
+      .recordClientRegistration(
+        client.clientId,
+        { department: metadata.department, region_code: metadata.region_code },
+        ctx.ip,
+      )
+      .catch((error) => deps.logger.error({ err: error }, 'registration not audited'));
+  });
+  provider.on('server_error', (ctx, error) => {
+    if (!isOutage(error)) return deps.logger.error({ err: error }, 'oidc server_error');
+    // Logged once per outage; the answer becomes a 503 (outageAnswer, renderError).
+    deps.outages.down(dependencyOf(error), error);
+    ctx.state.outage = true;
+  });
+}
