@@ -28,7 +28,11 @@ test.after.always(async () => {
 });
 test.before(async () => {
   cluster = await privateRedisCluster((fn) => teardowns.push(fn));
-  yitong = await startYitong('postgres', { REDIS_URL: '', REDIS_CLUSTER_NODES: cluster.nodes.join(',') });
+  yitong = await startYitong('postgres', {
+    REDIS_URL: '',
+    REDIS_CLUSTER_NODES: cluster.nodes.join(','),
+    REDIS_COMMAND_TIMEOUT_MS: '800', // production's deadline: the failover's 503s and healing depend on it
+  });
 });
 
 async function site(grantTypes: string[]) {
@@ -134,6 +138,7 @@ test.serial('through Redis Sentinel: signs in, and follows the failover to the r
     REDIS_URL: '',
     REDIS_SENTINELS: sentinel.sentinels,
     REDIS_SENTINEL_NAME: sentinel.name,
+    REDIS_COMMAND_TIMEOUT_MS: '800', // production's deadline
   });
   teardowns.push(() => guarded.stop());
   const { clientId, clientSecret } = await guarded.addClient({

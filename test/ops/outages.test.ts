@@ -92,7 +92,11 @@ test.before(async () => {
   postgres = await privatePostgres((fn) => teardowns.push(fn));
   redis = await privateRedis((fn) => teardowns.push(fn));
   // The embedded backend's clean-up only, with a private PostgreSQL and Redis to stop and start.
-  yitong = await startYitong('pglite', { DATABASE_URL: postgres.url, REDIS_URL: redis.url });
+  yitong = await startYitong('pglite', {
+    DATABASE_URL: postgres.url,
+    REDIS_URL: redis.url,
+    REDIS_COMMAND_TIMEOUT_MS: '800', // production's deadline, which these tests measure
+  });
   const registered = await yitong.addClient({
     client_name: '测试网站',
     department: '测试部门',
