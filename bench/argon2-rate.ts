@@ -1,6 +1,7 @@
 /**
  * The raw argon2id verify rate with Yitong's production parameters, on whatever cores this
- * process is pinned to: the ceiling of password sign-ins. Also the CPU one verification costs
+ * process is pinned to and threads its pool has (run.ts: one core, one thread): the ceiling of
+ * password sign-ins. Also the CPU one verification costs
  * (all threads): steadier than the rate on a shared machine. Prints one JSON line.
  */
 import { hash, verify } from '@node-rs/argon2';

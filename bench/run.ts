@@ -217,7 +217,10 @@ const storage: Record<number, Awaited<ReturnType<typeof peopleStorage>>> = {};
 const secret = randomBytes(32).toString('base64url');
 
 async function argon2Rate(): Promise<{ perSecond: number; cpuMs: number }> {
+  // One pool thread: four time-sliced on one core made each 19 MiB verification cost 10–12 ms of
+  // CPU, against 8 ms one at a time (RESULTS.md, fifth pass). The ceiling is the core at its best.
   const child = spawn('taskset', ['-c', '0', process.execPath, 'bench/argon2-rate.ts', '5'], {
+    env: { ...process.env, UV_THREADPOOL_SIZE: '1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
