@@ -2,7 +2,7 @@
 import { RETENTION_YEARS, WAITING_DAYS } from '../accounts/deletion.ts';
 import type { AdminRole } from '../admin/repo.ts';
 import { AppError } from '../errors.ts';
-import { GRANT_SECONDS } from '../oidc/provider.ts';
+import { GRANT_SECONDS } from '../oidc/lifetimes.ts';
 import { idNumber, oneOf, phone, regionCode } from './argument-formats.ts';
 import { type Commands, print, readStdin } from './command.ts';
 

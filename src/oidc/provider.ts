@@ -3,17 +3,10 @@
  * Code flow with PKCE only, discovery, JWKS, userinfo, refresh rotation, revocation,
  * introspection, RP-initiated and back-channel logout, client credentials, PAR, DPoP.
  */
-import { createHmac, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { importJWK, type JWK, SignJWT } from 'jose';
-import Provider, {
-  type Adapter,
-  type ClientMetadata,
-  type Configuration,
-  errors,
-  type KoaContextWithOIDC,
-} from 'oidc-provider';
+import Provider, { type Adapter, type Configuration, errors } from 'oidc-provider';
 import type { Logger } from 'pino';
-import { SESSION_HOURS } from '../accounts/repo.ts';
 import type { AccountsService } from '../accounts/service.ts';
 import type { AttributesRepo } from '../attributes/repo.ts';
 import { ACR } from '../auth/strength.ts';
@@ -27,6 +20,8 @@ import type { Outages } from '../outage.ts';
 import { cookieSigner } from '../web/cookie-signer.ts';
 import { createFindAccount, createTokenCheck, SCOPE_CLAIMS } from './accounts.ts';
 import { listenToEngine } from './engine-events.ts';
+import { accountClient, loadGrant } from './grants.ts';
+import { INTERACTION_SECONDS, LIFETIMES } from './lifetimes.ts';
 import { createOutboundFetch, createOutboundPolicy } from './outbound.ts';
 import { enginePages } from './pages.ts';
 import { createPolicy } from './policy.ts';
@@ -62,31 +57,8 @@ export interface ProviderDeps {
   outages: Pick<Outages, 'down'>;
 }
 
-/** The citizen's own pages sign in through the provider like any site (response type none: no tokens). */
-export const ACCOUNT_CLIENT_ID = 'yitong-account';
-export const ACCOUNT_CALLBACK = '/account/callback';
 /** Where a browser signs out (RP-initiated logout): our own pages link to it. */
 export const END_SESSION_PATH = '/session/end';
-
-const MINUTE = 60;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-/** How long a grant lives after it was last saved: a site grant unused this long is gone. */
-export const GRANT_SECONDS = 30 * DAY;
-
-/** Token lifetimes in seconds, as the provider issues them and the developer page states them. */
-export const LIFETIMES = {
-  authorizationCode: MINUTE,
-  accessToken: 10 * MINUTE,
-  idToken: HOUR,
-  /** From its issue; every use rotates it, so a site in use keeps a fresh one. */
-  refreshToken: 12 * HOUR,
-  /** Bound to the site's DPoP key: useless if stolen alone, so it may live longer. */
-  dpopRefreshToken: 14 * DAY,
-  /** Counted from the sign-in, not from the last use. */
-  session: SESSION_HOURS * HOUR,
-  grant: GRANT_SECONDS,
-} as const;
 
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, accounts } = deps;
@@ -152,7 +124,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     acrValues: Object.values(ACR),
     responseTypes: ['code', 'none'],
-    clients: [accountClient(config)],
+    clients: [accountClient(config.issuer)],
     pkce: { required: () => true },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     clientDefaults: {
@@ -240,7 +212,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       AuthorizationCode: LIFETIMES.authorizationCode,
       ClientCredentials: LIFETIMES.accessToken,
       IdToken: LIFETIMES.idToken,
-      Interaction: HOUR,
+      Interaction: INTERACTION_SECONDS,
       Grant: LIFETIMES.grant,
       // Counted from the sign-in, not from the last use: using a session cannot keep it alive.
       Session: (_ctx, session) =>
@@ -306,43 +278,4 @@ function signWith(jwk: JWK | undefined) {
 /** A pairwise site's own `sub` for a person: keyed, stable, not linkable across sectors. */
 function pairwiseSub(hmacKey: KeyObject, sectorIdentifier: string | undefined, accountId: string): string {
   return createHmac('sha256', hmacKey).update(`${sectorIdentifier}\n${accountId}`).digest('base64url');
-}
-
-function accountClient(config: ProviderDeps['config']): ClientMetadata {
-  return {
-    client_id: ACCOUNT_CLIENT_ID,
-    // Never used (no grant type reaches the token endpoint); a secret is required by the auth method.
-    client_secret: randomBytes(32).toString('base64url'),
-    client_name: '一通个人中心',
-    department: '一通',
-    redirect_uris: [`${config.issuer}${ACCOUNT_CALLBACK}`],
-    response_types: ['none'],
-    grant_types: [],
-    scope: 'openid',
-  };
-}
-
-/**
- * The session's grant for this site, or else one rebuilt from the person's remembered consent,
- * so a later sign-in to the same site asks again only for new scopes.
- */
-async function loadGrant(ctx: KoaContextWithOIDC, accounts: Pick<AccountsService, 'findConsent'>) {
-  const { client, session, provider, result } = ctx.oidc;
-  if (!client || !session?.accountId) return undefined;
-  const grantId =
-    (result?.consent as { grantId?: string } | undefined)?.grantId ?? session.grantIdFor(client.clientId);
-  if (grantId) {
-    const grant = await provider.Grant.find(grantId);
-    if (grant) return grant;
-  }
-  const scopes =
-    client.clientId === ACCOUNT_CLIENT_ID
-      ? ['openid']
-      : await accounts.findConsent(session.accountId, client.clientId);
-  if (!scopes) return undefined;
-  const grant = new provider.Grant({ accountId: session.accountId, clientId: client.clientId });
-  grant.addOIDCScope(scopes.join(' '));
-  await grant.save();
-  session.grantIdFor(client.clientId, grant.jti);
-  return grant;
 }

@@ -9,7 +9,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { type AccountsRepo, type Person, signInEnded } from '../accounts/repo.ts';
 import type { SessionsService } from '../sessions/service.ts';
-import { ACCOUNT_CLIENT_ID } from './provider.ts';
+import { ACCOUNT_CLIENT_ID } from './grants.ts';
 import { createRecentSet } from './recent.ts';
 
 type SiteGrant = { grantId: string; clientId: string; sid: string | null };

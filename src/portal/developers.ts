@@ -10,7 +10,7 @@ import { SUPPORTED_SCOPES } from '../clients/manifest.ts';
 import type { Config } from '../config.ts';
 import type { Locale } from '../messages/index.ts';
 import { claimCatalogue } from '../oidc/accounts.ts';
-import { LIFETIMES } from '../oidc/provider.ts';
+import { LIFETIMES } from '../oidc/lifetimes.ts';
 import { type Catalogue, fileClaimOf, scopeOf, verifiedScopes } from '../oidc/verified-claims.ts';
 import { type PageState, render, tr } from '../web/render.ts';
 

@@ -9,7 +9,7 @@ import { type Person, signInEnded } from '../accounts/repo.ts';
 import type { AccountsService } from '../accounts/service.ts';
 import { type Acr, satisfies } from '../auth/strength.ts';
 import { AppError } from '../errors.ts';
-import { ACCOUNT_CALLBACK, ACCOUNT_CLIENT_ID } from '../oidc/provider.ts';
+import { ACCOUNT_CALLBACK, ACCOUNT_CLIENT_ID } from '../oidc/grants.ts';
 import type { SessionReader, SignedIn } from '../oidc/session.ts';
 import type { SessionsService } from '../sessions/service.ts';
 
