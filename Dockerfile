@@ -2,8 +2,10 @@
 FROM node:24-bookworm-slim
 WORKDIR /app
 
-# Dependencies first, so editing the source does not reinstall them.
+# Dependencies first, so editing the source does not reinstall them (with the engine's patch,
+# which npm install applies).
 COPY package.json package-lock.json ./
+COPY bin/patch-engine.mjs bin/
 RUN npm install --omit=dev && npm cache clean --force
 
 COPY . .
