@@ -7,10 +7,11 @@
 // (every route of the engine reads it). Plain JavaScript: npm may run this on an older Node.
 // `node bin/patch-engine.mjs [file]`: the engine's own file unless another is named (tests).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const file =
   process.argv[2] ??
-  new URL('../node_modules/oidc-provider/lib/helpers/initialize_app.js', import.meta.url).pathname;
+  fileURLToPath(new URL('../node_modules/oidc-provider/lib/helpers/initialize_app.js', import.meta.url));
 const lazy = `    let oidcCtx;
     Object.defineProperty(ctx, 'oidc', {
       get: () => {
