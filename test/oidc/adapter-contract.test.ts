@@ -344,3 +344,56 @@ test('redis on one connection: a token brings its grant and session along; a wri
   t.is(await adapter('Session').findByUid(uid), undefined);
   t.is(await adapter('AuthorizationCode').find(newId()), undefined, 'an unknown token brings nothing');
 });
+
+test('redis within a request: a session saved as it was read is not written again; a changed one is', async (t) => {
+  const { redis } = redisBackend();
+  let request: object | undefined;
+  const adapter = createRedisAdapter(redis, prefix, { oneConnection: true, currentRequest: () => request });
+  const [id, uid] = [newId(), newId()];
+  const key = `${prefix}Session:{${id}}`;
+  const session = { jti: id, uid, accountId: 'person-1', exp: epoch() + 60 };
+  await adapter('Session').upsert(id, session, 60);
+
+  request = {};
+  const read = (await adapter('Session').find(id)) as AdapterPayload;
+  // Another node ends the session meanwhile: the request's unchanged copy does not bring it back.
+  await redis.del(key);
+  await adapter('Session').upsert(id, read, 60);
+  t.is(await redis.exists(key), 0);
+  // A change is written.
+  await adapter('Session').upsert(id, { ...read, acr: 'urn:yitong:acr:mfa' }, 60);
+  t.is((await adapter('Session').find(id))?.acr, 'urn:yitong:acr:mfa');
+
+  // Outside a request, or in another request, every save is written as before.
+  for (const each of [undefined, {}]) {
+    request = each;
+    await redis.del(key);
+    await adapter('Session').upsert(id, session, 60);
+    t.deepEqual(await adapter('Session').find(id), session);
+  }
+});
+
+test('redis on one connection: a session brings the grant it holds for the requested site', async (t) => {
+  const { redis } = redisBackend();
+  let request: { query?: Record<string, unknown> } | undefined;
+  const adapter = createRedisAdapter(redis, prefix, { oneConnection: true, currentRequest: () => request });
+  const [id, grant, other] = [newId(), newId(), newId()];
+  const authorizations = { 'client-1': { sid: newId(), grantId: grant }, 'client-2': { grantId: other } };
+  await adapter('Session').upsert(id, { jti: id, uid: newId(), accountId: 'person-1', authorizations }, 60);
+  for (const each of [grant, other])
+    await adapter('Grant').upsert(each, token('Grant', { jti: each, openid: { scope: 'openid' } }), 60);
+
+  request = { query: { client_id: 'client-1' } };
+  t.deepEqual((await adapter('Session').find(id))?.authorizations, authorizations);
+  // Gone from Redis behind the adapter's back: found all the same, so it came with the session.
+  await redis.del([`${prefix}Grant:{${grant}}`, `${prefix}Grant:{${other}}`]);
+  t.is((await adapter('Grant').find(grant))?.jti, grant);
+  t.is(await adapter('Grant').find(grant), undefined, 'brought once, for one read');
+  t.is(await adapter('Grant').find(other), undefined, 'only the requested site’s grant');
+
+  // A session without that site, or a request without a site, brings nothing and still reads.
+  for (const query of [{ client_id: 'client-3' }, { client_id: ['client-1'] }, {}]) {
+    request = { query };
+    t.is((await adapter('Session').find(id))?.jti, id);
+  }
+});

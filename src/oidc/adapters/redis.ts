@@ -101,6 +101,20 @@ end
 return { found[1], found[2] or false, grant, session }
 `);
 
+// A session with the grant it holds for the site being signed in to (the authorization request's
+// client_id), for a single Redis only: the engine reads that grant next, on every SSO hop.
+const FIND_SESSION = script(`
+local payload = redis.call('HGET', KEYS[1], 'payload')
+if not payload then return false end
+local ok, session = pcall(cjson.decode, payload)
+local held = ok and type(session.authorizations) == 'table' and session.authorizations[ARGV[2]]
+local grant = false
+if type(held) == 'table' and type(held.grantId) == 'string' then
+  grant = redis.call('HGET', ARGV[1] .. 'Grant:{' .. held.grantId .. '}', 'payload')
+end
+return { payload, grant }
+`);
+
 /** Tokens whose grant and session the engine reads right after them. */
 const FAMILY_HEADS = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken']);
 
@@ -138,14 +152,23 @@ function createStash(ttlMs = 1000) {
 
 type Indexes = [grantId: string | null, uid: string | null, userCode: string | null];
 
+/** The request being served (the engine's context), when there is one. */
+export type CurrentRequest = () => { query?: Record<string, unknown> } | undefined;
+
 /**
  * `oneConnection`: every command goes down one connection (a single Redis, or Sentinel's
  * master), so Redis runs them in the order they were sent; a cluster spreads them over nodes.
+ *
+ * `currentRequest` (the engine's `Provider.ctx`) lets a request skip what it would do twice: the
+ * engine saves the session at the end of every request that read it, changed or not, and a
+ * session lives a fixed time from its sign-in (provider.ts, `ttl.Session`), so a save of exactly
+ * what the same request read is not sent. A change another request made meanwhile (a logout on
+ * another node) then stands instead of being overwritten by the stale copy.
  */
 export function createRedisAdapter(
   redis: RedisLike,
   prefix = 'yitong:',
-  { oneConnection = false } = {},
+  { oneConnection = false, currentRequest = (() => undefined) as CurrentRequest } = {},
 ): (model: string) => Adapter {
   const grantKey = (grantId: string) => `${prefix}grant:{${grantId}}`;
   const uidKey = (uid: string) => `${prefix}sessionUid:{${uid}}`;
@@ -166,6 +189,24 @@ export function createRedisAdapter(
   }
 
   const stash = createStash();
+  /** The sessions each request read, as stored. */
+  const sessionsRead = new WeakMap<object, Map<string, string>>();
+
+  /** A session, and on one connection the grant it holds for the requested site (stashed). */
+  async function findSession(key: string, id: string): Promise<AdapterPayload | undefined> {
+    const request = currentRequest();
+    const clientId = request?.query?.client_id;
+    const [payload, grant] =
+      oneConnection && typeof clientId === 'string'
+        ? (((await run(FIND_SESSION, key, [prefix, clientId])) as [string, string | null] | null) ?? [])
+        : ((await redis.hmGet(key, ['payload'])) as Array<string | null>);
+    if (!payload) return undefined;
+    const session = JSON.parse(payload) as AdapterPayload;
+    const grantId = grant && session.authorizations?.[clientId as string]?.grantId;
+    if (grantId) stash.put(`${prefix}Grant:{${grantId}}`, grant);
+    if (request) sessionsRead.set(request, (sessionsRead.get(request) ?? new Map()).set(id, payload));
+    return session;
+  }
 
   /** A token, and (on one connection) its grant and session stashed for the reads that follow. */
   async function findHead(key: string): Promise<AdapterPayload | undefined> {
@@ -210,6 +251,9 @@ export function createRedisAdapter(
 
     return {
       async upsert(id, payload, expiresIn) {
+        const json = JSON.stringify(payload);
+        const request = model === 'Session' ? currentRequest() : undefined;
+        if (request && sessionsRead.get(request)?.get(id) === json) return;
         // An absolute deadline: a write delayed by a reconnect still expires when it was meant to,
         // and the tombstone of a revoked token (which shares the deadline) outlives that write.
         const deadline = typeof expiresIn === 'number' ? Math.ceil(Date.now() + expiresIn * 1000) : undefined;
@@ -228,7 +272,7 @@ export function createRedisAdapter(
         // one connection both are sent at once (Redis runs them in that order), else one by one.
         const added = grantId && run(GRANT_ADD, grantKey(grantId), [member(id), at]);
         if (!oneConnection) await added;
-        const fields = [JSON.stringify(payload)];
+        const fields = [json];
         if (grantId) fields.push('grantId', grantId);
         if (uid) fields.push('uid', uid);
         if (userCode) fields.push('userCode', userCode);
@@ -247,8 +291,11 @@ export function createRedisAdapter(
         ]);
       },
 
-      find: async (id) =>
-        FAMILY_HEADS.has(model) ? findHead(keyOf(id)) : (stash.take(keyOf(id)) ?? findAt(keyOf(id))),
+      async find(id) {
+        if (FAMILY_HEADS.has(model)) return findHead(keyOf(id));
+        if (model === 'Session') return findSession(keyOf(id), id);
+        return stash.take(keyOf(id)) ?? findAt(keyOf(id));
+      },
 
       async findByUid(uid) {
         const stashed = stash.take(uidKey(uid));
