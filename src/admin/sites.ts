@@ -4,6 +4,7 @@
  * (verified data, service items, federation), are changed by a province administrator alone.
  */
 import { listsAdminScope } from '../auth/strength.ts';
+import { PROVINCE_ONLY_FIELDS } from '../clients/manifest.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
 import { type ClientsService, ManifestError } from '../clients/service.ts';
 import { AppError } from '../errors.ts';
@@ -38,9 +39,7 @@ export function createSiteAdministration(deps: SiteAdministrationDeps) {
       throw new AppError('admin.client.admin_scope', 403);
     // Writing verified data about people, and naming the service items a site may ask for
     // sensitive data for, are the province's grants too.
-    const provinceOnly = ['publishes', 'service_items', 'federation_partner'].some(
-      (field) => manifest[field] !== undefined,
-    );
+    const provinceOnly = PROVINCE_ONLY_FIELDS.some((field) => manifest[field] !== undefined);
     if (provinceOnly && !isProvinceAdmin(admin)) throw new AppError('admin.client.admin_scope', 403);
     try {
       return await save();

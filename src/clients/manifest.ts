@@ -10,6 +10,12 @@ import { findTextProblem, isPlainLine } from '../text.ts';
 /** The algorithms Yitong signs ID tokens and UserInfo with: ES256 by default, RSA for sites that need it. */
 export const SIGNING_ALGS = ['ES256', 'RS256', 'PS256'] as const;
 
+/**
+ * Manifest fields only the province sets: publishing verified data about people, the service
+ * items a site may ask for sensitive data for, and federation with another province.
+ */
+export const PROVINCE_ONLY_FIELDS = ['publishes', 'service_items', 'federation_partner'] as const;
+
 /** Scopes a manifest may list; the provider releases only these. */
 export const SUPPORTED_SCOPES = [
   'openid',

@@ -10,7 +10,12 @@ import { Readable } from 'node:stream';
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { ADMIN_SCOPES } from '../auth/strength.ts';
-import { describeIssues, manifestSchema, SUPPORTED_SCOPES } from '../clients/manifest.ts';
+import {
+  describeIssues,
+  manifestSchema,
+  PROVINCE_ONLY_FIELDS,
+  SUPPORTED_SCOPES,
+} from '../clients/manifest.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
 import { clientSecretMatches, providerSecretOf } from '../clients/service.ts';
 import { AppError } from '../errors.ts';
@@ -54,7 +59,7 @@ export function registrationFeature(deps: {
         `scope not allowed for this department: ${notAllowed.join(' ')}`,
       );
     // Publishing verified data is the province's decision, like the admin scopes: never self-given.
-    for (const field of ['publishes', 'service_items', 'federation_partner'])
+    for (const field of PROVINCE_ONLY_FIELDS)
       if (properties[field] !== undefined)
         throw new errors.InvalidClientMetadata(`${field} is set by the province, not by registration`);
     Object.assign(properties, { department: bound.department, region_code: region, scope });
