@@ -14,6 +14,8 @@ export interface Row {
   /** p99 paced at 70 % of `perSecond`: the median of the paced runs, each kept (absent before 2026-12-06). */
   p99At70?: number;
   p99At70Runs?: number[];
+  /** CPU milliseconds per operation (whole process) over those paced runs (absent before 2026-12-06). */
+  cpuMsAt70?: number;
   errors: number;
   firstError?: string;
   /**

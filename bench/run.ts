@@ -77,26 +77,36 @@ async function measure(
   // The median of RUNS measurements, so that a change is judged against the noise (row.runs).
   // CPU per operation as well as the rate: on a shared VM the rate swings with the neighbours,
   // the CPU an operation costs much less (row.cpuMs).
+  const perStep = (used: number, steps: number) => Math.round((used * 1e5) / Math.max(1, steps)) / 100;
   const maxes: Array<LoadResult & { cpu: { process: number; main: number } }> = [];
   for (let i = 0; i < RUNS; i++) {
     const before = cpuSeconds(pid);
     const result = await run(SECONDS);
     const after = cpuSeconds(pid);
-    const perStep = (used: number) => Math.round((used * 1e5) / Math.max(1, result.steps)) / 100;
-    maxes.push({
-      ...result,
-      cpu: { process: perStep(after.process - before.process), main: perStep(after.main - before.main) },
-    });
+    const cpu = {
+      process: perStep(after.process - before.process, result.steps),
+      main: perStep(after.main - before.main, result.steps),
+    };
+    maxes.push({ ...result, cpu });
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   const max = [...maxes].sort((a, b) => a.perSecond - b.perSecond)[
     Math.floor(maxes.length / 2)
   ] as LoadResult;
   // p99 at 70 % of that rate, the median of RUNS paced runs too: one pause of this shared machine
-  // decides a single run's tail.
+  // decides a single run's tail. And the CPU per operation at that rate (row.cpuMsAt70).
   const paced: number[] = [];
-  if (scenario.name !== 'password-signin' && max.perSecond > 0)
-    for (let i = 0; i < RUNS; i++) paced.push((await run(Math.max(3, SECONDS / 2), max.perSecond * 0.7)).p99);
+  let pacedCpuMs: number | undefined;
+  if (scenario.name !== 'password-signin' && max.perSecond > 0) {
+    const before = cpuSeconds(pid);
+    let steps = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const result = await run(Math.max(3, SECONDS / 2), max.perSecond * 0.7);
+      paced.push(result.p99);
+      steps += result.steps;
+    }
+    pacedCpuMs = perStep(cpuSeconds(pid).process - before.process, steps);
+  }
   clearInterval(sampler);
   const row: Row = {
     scenario: scenario.name,
@@ -114,11 +124,12 @@ async function measure(
   };
   if (paced.length) {
     row.p99At70 = median(paced);
+    row.cpuMsAt70 = pacedCpuMs;
     if (RUNS > 1) row.p99At70Runs = paced;
   }
   if (max.firstError) row.firstError = max.firstError;
   log(
-    `  ${context.target.name.padEnd(6)} ${scenario.name.padEnd(18)} ${String(max.perSecond).padStart(6)}/s${row.runs ? ` (runs ${row.runs.join(', ')})` : ''}  p50 ${max.p50} ms  p99 ${max.p99} ms  CPU ${row.cpuMs?.process} ms/op (main ${row.cpuMs?.main})${row.p99At70 === undefined ? '' : `  p99@70% ${row.p99At70} ms${row.p99At70Runs ? ` (runs ${row.p99At70Runs.join(', ')})` : ''}`}  errors ${max.errors}${max.firstError ? ` (${max.firstError})` : ''}`,
+    `  ${context.target.name.padEnd(6)} ${scenario.name.padEnd(18)} ${String(max.perSecond).padStart(6)}/s${row.runs ? ` (runs ${row.runs.join(', ')})` : ''}  p50 ${max.p50} ms  p99 ${max.p99} ms  CPU ${row.cpuMs?.process} ms/op (main ${row.cpuMs?.main})${row.p99At70 === undefined ? '' : `  p99@70% ${row.p99At70} ms${row.p99At70Runs ? ` (runs ${row.p99At70Runs.join(', ')})` : ''}, CPU ${row.cpuMsAt70} ms/op`}  errors ${max.errors}${max.firstError ? ` (${max.firstError})` : ''}`,
   );
   return row;
 }
