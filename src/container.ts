@@ -7,7 +7,6 @@
  *   await container.close();
  */
 import { join } from 'node:path';
-import Provider from 'oidc-provider';
 import pino, { type Logger } from 'pino';
 import { createDeletion } from './accounts/deletion.ts';
 import { createIdentityLevels } from './accounts/identity-levels.ts';
@@ -218,10 +217,7 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
     });
     let signingKeys = await loadSigningKeys(database.db, sealer);
     const artifacts = redis
-      ? createRedisAdapter(redis, config.redisPrefix, {
-          oneConnection: config.redis?.kind !== 'cluster',
-          currentRequest: () => Provider.ctx,
-        })
+      ? createRedisAdapter(redis, config.redisPrefix, { oneConnection: config.redis?.kind !== 'cluster' })
       : createSqlAdapter(database.db);
     const clientAdapter = createClientAdapter(clientsRepo);
     const { provider, swap } = createSwappable(() =>

@@ -15,10 +15,21 @@
  *   const adapter = createRedisAdapter(redis, 'yitong:');
  *   const provider = new Provider(issuer, { adapter });
  */
-import { createHash } from 'node:crypto';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { createClient } from 'redis';
 import { GRANTABLE_MODELS } from './grantable.ts';
+import {
+  CONSUME,
+  DELETE_IF_EQUAL,
+  DESTROY,
+  FIND_FAMILY,
+  FIND_SESSION,
+  GRANT_ADD,
+  GRANT_TAKE,
+  type Script,
+  TOMBSTONE,
+  UPSERT,
+} from './redis-scripts.ts';
 
 export type RedisLike = Pick<
   ReturnType<typeof createClient>,
@@ -26,94 +37,6 @@ export type RedisLike = Pick<
 >;
 
 const GRANTABLE = new Set(GRANTABLE_MODELS);
-
-interface Script {
-  source: string;
-  sha: string;
-}
-
-const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
-
-// A revoked token keeps a `revoked` tombstone until its own expiry, so an upsert that added the
-// token to its grant just before the revocation cannot write it afterwards. Returns the previous
-// index fields so the caller can drop the indexes they no longer match.
-const UPSERT = script(`
-if redis.call('HEXISTS', KEYS[1], 'revoked') == 1 then return false end
-local previous = redis.call('HMGET', KEYS[1], 'grantId', 'uid', 'userCode')
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'payload', unpack(ARGV, 2))
-if ARGV[1] ~= 'inf' then redis.call('PEXPIREAT', KEYS[1], ARGV[1]) end
-return previous
-`);
-
-const CONSUME = script(`
-if redis.call('HEXISTS', KEYS[1], 'payload') == 1 then redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) end
-`);
-
-const DESTROY = script(`
-if redis.call('HEXISTS', KEYS[1], 'payload') == 0 then return false end
-local previous = redis.call('HMGET', KEYS[1], 'grantId', 'uid', 'userCode')
-redis.call('DEL', KEYS[1])
-return previous
-`);
-
-// The set lives exactly as long as its longest-lived member; expired members are pruned so a
-// long-lived grant with rotating refresh tokens does not grow without bound.
-const GRANT_ADD = script(`
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-local now = redis.call('TIME')
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now[1] * 1000 + math.floor(now[2] / 1000)))
-local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
-if last == 'inf' then redis.call('PERSIST', KEYS[1]) elseif last then redis.call('PEXPIREAT', KEYS[1], last) end
-`);
-
-const GRANT_TAKE = script(`
-local members = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-redis.call('DEL', KEYS[1])
-return members
-`);
-
-const TOMBSTONE = script(`
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'revoked', '1')
-if ARGV[1] ~= 'inf' then redis.call('PEXPIREAT', KEYS[1], ARGV[1]) end
-`);
-
-const DELETE_IF_EQUAL = script(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-`);
-
-// A token with its family in one round trip, for a single Redis only (the grant's and the
-// session's keys are known only once the token is read): the engine asks for the grant next, and
-// for the session by uid when the token ends with it.
-const FIND_FAMILY = script(`
-local found = redis.call('HMGET', KEYS[1], 'payload', 'consumed')
-if not found[1] then return false end
-local token = cjson.decode(found[1])
-local grant, session = false, false
-if type(token.grantId) == 'string' then
-  grant = redis.call('HGET', ARGV[1] .. 'Grant:{' .. token.grantId .. '}', 'payload')
-end
-if token.expiresWithSession == true and type(token.sessionUid) == 'string' then
-  local id = redis.call('GET', ARGV[1] .. 'sessionUid:{' .. token.sessionUid .. '}')
-  if id then session = redis.call('HGET', ARGV[1] .. 'Session:{' .. id .. '}', 'payload') end
-end
-return { found[1], found[2] or false, grant, session }
-`);
-
-// A session with the grant it holds for the site being signed in to (the authorization request's
-// client_id), for a single Redis only: the engine reads that grant next, on every SSO hop.
-const FIND_SESSION = script(`
-local payload = redis.call('HGET', KEYS[1], 'payload')
-if not payload then return false end
-local ok, session = pcall(cjson.decode, payload)
-local held = ok and type(session.authorizations) == 'table' and session.authorizations[ARGV[2]]
-local grant = false
-if type(held) == 'table' and type(held.grantId) == 'string' then
-  grant = redis.call('HGET', ARGV[1] .. 'Grant:{' .. held.grantId .. '}', 'payload')
-end
-return { payload, grant }
-`);
 
 /** Tokens whose grant and session the engine reads right after them. */
 const FAMILY_HEADS = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken']);
@@ -159,7 +82,7 @@ export type CurrentRequest = () => { query?: Record<string, unknown> } | undefin
  * `oneConnection`: every command goes down one connection (a single Redis, or Sentinel's
  * master), so Redis runs them in the order they were sent; a cluster spreads them over nodes.
  *
- * `currentRequest` (the engine's `Provider.ctx`) lets a request skip what it would do twice: the
+ * `currentRequest` (by default the engine's `Provider.ctx`) lets a request skip what it would do twice: the
  * engine saves the session at the end of every request that read it, changed or not, and a
  * session lives a fixed time from its sign-in (provider.ts, `ttl.Session`), so a save of exactly
  * what the same request read is not sent. A change another request made meanwhile (a logout on
@@ -168,7 +91,7 @@ export type CurrentRequest = () => { query?: Record<string, unknown> } | undefin
 export function createRedisAdapter(
   redis: RedisLike,
   prefix = 'yitong:',
-  { oneConnection = false, currentRequest = (() => undefined) as CurrentRequest } = {},
+  { oneConnection = false, currentRequest = (() => Provider.ctx) as CurrentRequest } = {},
 ): (model: string) => Adapter {
   const grantKey = (grantId: string) => `${prefix}grant:{${grantId}}`;
   const uidKey = (uid: string) => `${prefix}sessionUid:{${uid}}`;
