@@ -10,6 +10,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { RETRY_AFTER_SECONDS } from '../outage.ts';
+import { settleWrites } from './adapters/redis.ts';
 import { replay } from './registration.ts';
 
 type Page = { body: string; headers: Record<string, string>; etag: string };
@@ -207,9 +208,15 @@ export function dropRefreshScopesNotAllowed(provider: Provider, known: ReadonlyS
 /**
  * A protocol endpoint that failed because PostgreSQL or Redis is unreachable answers 503
  * `temporarily_unavailable` with Retry-After (RFC 6749 §4.1.2.1), not a 500 `server_error`.
+ * It answers only once the Redis writes it sent without waiting are stored (adapters/redis.ts).
  */
 export async function outageAnswer(ctx: KoaContextWithOIDC, next: () => Promise<void>) {
   await next();
+  await settleWrites(ctx).catch((error) => {
+    // As the engine reports its own errors: an outage marks the request, anything else is logged.
+    ctx.oidc.provider.emit('server_error', ctx, error);
+    if (!ctx.state.outage) throw error;
+  });
   if (!ctx.state.outage || ctx.status === 503) return;
   ctx.status = 503;
   ctx.set('retry-after', String(RETRY_AFTER_SECONDS));

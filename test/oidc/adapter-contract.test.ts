@@ -7,10 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { sql } from 'kysely';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { createClient } from 'redis';
 import type { Database } from '../../src/db/database.ts';
-import { createRedisAdapter } from '../../src/oidc/adapters/redis.ts';
+import { createRedisAdapter, settleWrites } from '../../src/oidc/adapters/redis.ts';
 import { createSqlAdapter, sweepExpiredArtifacts } from '../../src/oidc/adapters/sql.ts';
 import { clearRedis, connectRedis, freshDatabase, redisPrefix } from '../helpers/databases.ts';
+import { privateRedis } from '../helpers/servers.ts';
 
 interface Backend {
   adapter(model: string): Adapter;
@@ -396,4 +398,60 @@ test('redis on one connection: a session brings the grant it holds for the reque
     request = { query };
     t.is((await adapter('Session').find(id))?.jti, id);
   }
+});
+
+test('redis within a request: writes go out at once and are settled together; its reads wait for them', async (t) => {
+  const server = await privateRedis((fn) => t.teardown(fn));
+  const redis = createClient({ url: server.url });
+  await redis.connect();
+  t.teardown(() => redis.destroy());
+  const request = {};
+  let current: object | undefined = request;
+  const adapter = createRedisAdapter(redis, prefix, { oneConnection: true, currentRequest: () => current });
+  const [code, access] = [newId(), newId()];
+  const pending = (promise: Promise<unknown>) => {
+    const state = { done: false };
+    void promise.then(() => (state.done = true));
+    return state;
+  };
+
+  // Redis hangs: nothing can be answered, yet the engine goes on after each write.
+  server.pause();
+  await adapter('AuthorizationCode').upsert(code, token('AuthorizationCode', { jti: code }), 60);
+  await adapter('AuthorizationCode').consume(code);
+  await adapter('AccessToken').upsert(access, token('AccessToken', { jti: access }), 60);
+  // The request's own read waits for its writes.
+  const read = adapter('AccessToken').find(access);
+  const reading = pending(read);
+  await sleep(150);
+  t.false(reading.done);
+  server.resume();
+  t.is((await read)?.jti, access);
+  t.truthy((await adapter('AuthorizationCode').find(code))?.consumed);
+
+  // After settleWrites (the answer is leaving), and outside any request, a write waits for Redis.
+  for (const each of [request, undefined]) {
+    await settleWrites(request);
+    current = each;
+    server.pause();
+    const destroyed = pending(adapter('AccessToken').destroy(access));
+    await sleep(150);
+    t.false(destroyed.done);
+    server.resume();
+    await sleep(50);
+    t.true(destroyed.done);
+  }
+});
+
+test('redis within a request: a write that failed fails the request’s next read and its settleWrites', async (t) => {
+  const redis = await connectRedis();
+  const request = {};
+  const adapter = createRedisAdapter(redis, prefix, { oneConnection: true, currentRequest: () => request });
+  const id = newId();
+  redis.destroy();
+  await adapter('AuthorizationCode').consume(id);
+  await t.throwsAsync(adapter('AuthorizationCode').find(id), { message: 'The client is closed' });
+  await adapter('AccessToken').upsert(id, token('AccessToken', { jti: id }), 60);
+  await t.throwsAsync(settleWrites(request), { message: 'The client is closed' });
+  await t.notThrowsAsync(settleWrites(request), 'reported once');
 });

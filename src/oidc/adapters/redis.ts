@@ -75,6 +75,30 @@ function createStash(ttlMs = 1000) {
 
 type Indexes = [grantId: string | null, uid: string | null, userCode: string | null];
 
+/** The writes each engine request has sent and not yet seen answered. */
+const unsettled = new WeakMap<object, Array<Promise<unknown>>>();
+/** Requests past `settleWrites`: anything they still write is awaited by its caller. */
+const answered = new WeakSet<object>();
+
+async function flush(request: object): Promise<void> {
+  const writes = unsettled.get(request);
+  if (!writes) return;
+  unsettled.delete(request);
+  await Promise.all(writes);
+}
+
+/**
+ * Waits for every write the request sent (and throws the first that failed). The engine never
+ * uses what a write returns, so within a request a write is sent and the engine goes on at once:
+ * a code's consumption, the tokens it buys and the release row's commit travel together. The
+ * request's own reads wait for its writes first (a read from the stash does not need to: a
+ * write drops what it replaces), and `outageAnswer` awaits this before the answer leaves.
+ */
+export async function settleWrites(request: object): Promise<void> {
+  answered.add(request);
+  await flush(request);
+}
+
 /** The request being served (the engine's context), when there is one. */
 export type CurrentRequest = () => { query?: Record<string, unknown> } | undefined;
 
@@ -86,7 +110,8 @@ export type CurrentRequest = () => { query?: Record<string, unknown> } | undefin
  * engine saves the session at the end of every request that read it, changed or not, and a
  * session lives a fixed time from its sign-in (provider.ts, `ttl.Session`), so a save of exactly
  * what the same request read is not sent. A change another request made meanwhile (a logout on
- * another node) then stands instead of being overwritten by the stale copy.
+ * another node) then stands instead of being overwritten by the stale copy. It also lets the
+ * request's writes go out without waiting for each other (`settleWrites`).
  */
 export function createRedisAdapter(
   redis: RedisLike,
@@ -109,6 +134,25 @@ export function createRedisAdapter(
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
       return redis.eval(script.source, options);
     }
+  }
+
+  /** Sent at once inside an engine request (settled before it answers), else awaited. */
+  function write(send: () => Promise<unknown>): Promise<void> {
+    const request = currentRequest();
+    const sent = send();
+    if (!request || answered.has(request)) return sent.then(() => undefined);
+    sent.catch(() => undefined); // thrown by the request's next read or by settleWrites
+    const writes = unsettled.get(request);
+    if (writes) writes.push(sent);
+    else unsettled.set(request, [sent]);
+    return Promise.resolve();
+  }
+
+  /** A read from Redis: after the request's own writes. */
+  async function read<T>(fetch: () => Promise<T>): Promise<T> {
+    const request = currentRequest();
+    if (request && unsettled.has(request)) await flush(request);
+    return fetch();
   }
 
   const stash = createStash();
@@ -172,7 +216,7 @@ export function createRedisAdapter(
       return payload && check(payload) ? payload : undefined;
     }
 
-    return {
+    const stored: Adapter = {
       async upsert(id, payload, expiresIn) {
         const json = JSON.stringify(payload);
         const request = model === 'Session' ? currentRequest() : undefined;
@@ -215,18 +259,20 @@ export function createRedisAdapter(
       },
 
       async find(id) {
-        if (FAMILY_HEADS.has(model)) return findHead(keyOf(id));
-        if (model === 'Session') return findSession(keyOf(id), id);
-        return stash.take(keyOf(id)) ?? findAt(keyOf(id));
+        if (FAMILY_HEADS.has(model)) return read(() => findHead(keyOf(id)));
+        if (model === 'Session') return read(() => findSession(keyOf(id), id));
+        return stash.take(keyOf(id)) ?? read(() => findAt(keyOf(id)));
       },
 
       async findByUid(uid) {
         const stashed = stash.take(uidKey(uid));
-        return stashed?.uid === uid ? stashed : findVia(uidKey(uid), (payload) => payload.uid === uid);
+        return stashed?.uid === uid
+          ? stashed
+          : read(() => findVia(uidKey(uid), (payload) => payload.uid === uid));
       },
 
       findByUserCode: (userCode) =>
-        findVia(userCodeKey(userCode), (payload) => payload.userCode === userCode),
+        read(() => findVia(userCodeKey(userCode), (payload) => payload.userCode === userCode)),
 
       async consume(id) {
         await run(CONSUME, keyOf(id), [String(Math.floor(Date.now() / 1000))]);
@@ -247,6 +293,14 @@ export function createRedisAdapter(
         }
         await Promise.all(revocations);
       },
+    };
+    // Each write's first steps (the stash dropping what it replaces) run before it returns.
+    return {
+      ...stored,
+      upsert: (id, payload, expiresIn) => write(() => stored.upsert(id, payload, expiresIn)),
+      consume: (id) => write(() => stored.consume(id)),
+      destroy: (id) => write(() => stored.destroy(id)),
+      revokeByGrantId: (grantId) => write(() => stored.revokeByGrantId(grantId)),
     };
   };
 }
