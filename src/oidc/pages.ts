@@ -19,14 +19,7 @@ export function enginePages(upstreamLogouts: UpstreamLogouts) {
    * of Yitong (503, try again shortly) — never the site's fault when it was ours.
    */
   const renderError: NonNullable<Configuration['renderError']> = (ctx, out, error) => {
-    if (isOutage(error)) {
-      ctx.status = 503;
-      ctx.set('retry-after', String(RETRY_AFTER_SECONDS));
-      return page(ctx, 'message', {
-        title: 'service.unavailable.title',
-        message: messageFor(ctx, 'service.unavailable'),
-      });
-    }
+    if (isOutage(error)) return outagePage(ctx);
     const ours = out.error === 'server_error';
     // A return address the site never registered (or no such site): OAuth forbids sending the
     // person there, so this page says what happened and where to go instead.
@@ -71,6 +64,16 @@ export function enginePages(upstreamLogouts: UpstreamLogouts) {
   };
 
   return { renderError, logout };
+}
+
+/** An outage of Yitong, not the site's fault: 503, try again shortly. */
+export function outagePage(ctx: KoaContextWithOIDC): void {
+  ctx.status = 503;
+  ctx.set('retry-after', String(RETRY_AFTER_SECONDS));
+  page(ctx, 'message', {
+    title: 'service.unavailable.title',
+    message: messageFor(ctx, 'service.unavailable'),
+  });
 }
 
 function page(ctx: KoaContextWithOIDC, view: string, data: PageData): void {

@@ -11,6 +11,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { RETRY_AFTER_SECONDS } from '../outage.ts';
 import { settleWrites } from './adapters/redis.ts';
+import { outagePage } from './pages.ts';
 import { replay } from './registration.ts';
 
 type Page = { body: string; headers: Record<string, string>; etag: string };
@@ -207,20 +208,31 @@ export function dropRefreshScopesNotAllowed(provider: Provider, known: ReadonlyS
 
 /**
  * A protocol endpoint that failed because PostgreSQL or Redis is unreachable answers 503
- * `temporarily_unavailable` with Retry-After (RFC 6749 §4.1.2.1), not a 500 `server_error`.
- * It answers only once the Redis writes it sent without waiting are stored (adapters/redis.ts).
+ * `temporarily_unavailable` with Retry-After (RFC 6749 §4.1.2.1), not a 500 `server_error`,
+ * and sets no cookie: a logout whose writes failed keeps the browser's session to try again.
+ * Nothing leaves before the Redis writes the request sent without waiting are stored
+ * (adapters/redis.ts).
  */
 export async function outageAnswer(ctx: KoaContextWithOIDC, next: () => Promise<void>) {
-  await next();
-  await settleWrites(ctx).catch((error) => {
-    // As the engine reports its own errors: an outage marks the request, anything else is logged.
-    ctx.oidc.provider.emit('server_error', ctx, error);
-    if (!ctx.state.outage) throw error;
-  });
-  if (!ctx.state.outage || ctx.status === 503) return;
+  let failed: unknown;
+  try {
+    await next();
+  } finally {
+    await settleWrites(ctx).catch((error) => {
+      failed = error;
+      // As the engine reports its own errors: an outage marks the request, anything else is logged.
+      ctx.oidc.provider.emit('server_error', ctx, error);
+    });
+  }
+  if (failed && !ctx.state.outage) throw failed;
+  if (!ctx.state.outage) return;
+  ctx.remove('set-cookie');
+  if (ctx.status === 503) return;
+  ctx.remove('location');
+  // A person's browser (a write failed after the engine had answered) gets the page.
+  if (ctx.accepts('json', 'html') === 'html') return outagePage(ctx);
   ctx.status = 503;
   ctx.set('retry-after', String(RETRY_AFTER_SECONDS));
-  ctx.remove('location');
   ctx.body = {
     error: 'temporarily_unavailable',
     error_description: 'the sign-on service is briefly unavailable; try again shortly',

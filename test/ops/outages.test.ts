@@ -174,7 +174,7 @@ test.serial(
 );
 
 test.serial(
-  'Redis hung (stopped, connections open): token and UserInfo answer 503 within 1.5 s; back at once when it resumes',
+  'Redis hung (stopped, connections open): token and UserInfo answer 503 within 1.5 s, a new visitor the page without a cookie; back at once when it resumes',
   async (t) => {
     await signIn();
     const calls = requests();
@@ -186,6 +186,18 @@ test.serial(
       t.true(ms < 1500, `${name} answered in ${Math.round(ms)} ms`);
       t.like(JSON.parse(text), { error: 'temporarily_unavailable' });
     }
+    // A new visitor: the engine answers before its writes are stored, so the write's failure
+    // turns the redirect into the page, and the interaction's cookies are not set.
+    const { response, text } = await timed(
+      fetch(
+        `${yitong.issuer}/auth?client_id=${site.clientId}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`,
+        { headers: { accept: 'text/html' }, redirect: 'manual' },
+      ),
+    );
+    t.is(response.status, 503, text.slice(0, 200));
+    t.regex(text, /服务暂时不可用/);
+    t.deepEqual(response.headers.getSetCookie(), []);
+    t.is(response.headers.get('location'), null);
     redis.resume();
     const back = await recovery(async () => (await calls.userinfo()).status === 200);
     t.true(back < 1000, `service back ${Math.round(back)} ms after Redis resumed`);

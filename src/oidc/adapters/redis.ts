@@ -75,24 +75,27 @@ function createStash(ttlMs = 1000) {
 
 type Indexes = [grantId: string | null, uid: string | null, userCode: string | null];
 
-/** The writes each engine request has sent and not yet seen answered. */
-const unsettled = new WeakMap<object, Array<Promise<unknown>>>();
+/** Each engine request's writes not yet seen answered, as one promise. */
+const unsettled = new WeakMap<object, Promise<unknown>>();
 /** Requests past `settleWrites`: anything they still write is awaited by its caller. */
 const answered = new WeakSet<object>();
 
 async function flush(request: object): Promise<void> {
-  const writes = unsettled.get(request);
-  if (!writes) return;
-  unsettled.delete(request);
-  await Promise.all(writes);
+  const pending = unsettled.get(request);
+  if (!pending) return;
+  try {
+    await pending;
+  } finally {
+    if (unsettled.get(request) === pending) unsettled.delete(request);
+  }
 }
 
 /**
  * Waits for every write the request sent (and throws the first that failed). The engine never
  * uses what a write returns, so within a request a write is sent and the engine goes on at once:
  * a code's consumption, the tokens it buys and the release row's commit travel together. The
- * request's own reads wait for its writes first (a read from the stash does not need to: a
- * write drops what it replaces), and `outageAnswer` awaits this before the answer leaves.
+ * request's own reads wait for its writes first, and `outageAnswer` awaits this before the
+ * answer leaves.
  */
 export async function settleWrites(request: object): Promise<void> {
   answered.add(request);
@@ -141,14 +144,14 @@ export function createRedisAdapter(
     const request = currentRequest();
     const sent = send();
     if (!request || answered.has(request)) return sent.then(() => undefined);
-    sent.catch(() => undefined); // thrown by the request's next read or by settleWrites
-    const writes = unsettled.get(request);
-    if (writes) writes.push(sent);
-    else unsettled.set(request, [sent]);
+    const before = unsettled.get(request);
+    const pending = before ? Promise.all([before, sent]) : sent;
+    pending.catch(() => undefined); // thrown by the request's next read or by settleWrites
+    unsettled.set(request, pending);
     return Promise.resolve();
   }
 
-  /** A read from Redis: after the request's own writes. */
+  /** Within a request, after the request's own writes. */
   async function read<T>(fetch: () => Promise<T>): Promise<T> {
     const request = currentRequest();
     if (request && unsettled.has(request)) await flush(request);
@@ -259,20 +262,18 @@ export function createRedisAdapter(
       },
 
       async find(id) {
-        if (FAMILY_HEADS.has(model)) return read(() => findHead(keyOf(id)));
-        if (model === 'Session') return read(() => findSession(keyOf(id), id));
-        return stash.take(keyOf(id)) ?? read(() => findAt(keyOf(id)));
+        if (FAMILY_HEADS.has(model)) return findHead(keyOf(id));
+        if (model === 'Session') return findSession(keyOf(id), id);
+        return stash.take(keyOf(id)) ?? findAt(keyOf(id));
       },
 
       async findByUid(uid) {
         const stashed = stash.take(uidKey(uid));
-        return stashed?.uid === uid
-          ? stashed
-          : read(() => findVia(uidKey(uid), (payload) => payload.uid === uid));
+        return stashed?.uid === uid ? stashed : findVia(uidKey(uid), (payload) => payload.uid === uid);
       },
 
       findByUserCode: (userCode) =>
-        read(() => findVia(userCodeKey(userCode), (payload) => payload.userCode === userCode)),
+        findVia(userCodeKey(userCode), (payload) => payload.userCode === userCode),
 
       async consume(id) {
         await run(CONSUME, keyOf(id), [String(Math.floor(Date.now() / 1000))]);
@@ -294,13 +295,14 @@ export function createRedisAdapter(
         await Promise.all(revocations);
       },
     };
-    // Each write's first steps (the stash dropping what it replaces) run before it returns.
     return {
-      ...stored,
       upsert: (id, payload, expiresIn) => write(() => stored.upsert(id, payload, expiresIn)),
       consume: (id) => write(() => stored.consume(id)),
       destroy: (id) => write(() => stored.destroy(id)),
       revokeByGrantId: (grantId) => write(() => stored.revokeByGrantId(grantId)),
+      find: (id) => read(() => stored.find(id)),
+      findByUid: (uid) => read(() => stored.findByUid(uid)),
+      findByUserCode: (userCode) => read(() => stored.findByUserCode(userCode)),
     };
   };
 }
