@@ -10,7 +10,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { RETRY_AFTER_SECONDS } from '../outage.ts';
-import { settleWrites } from './adapters/redis.ts';
+import { settleWrites } from './adapters/request-writes.ts';
 import { outagePage } from './pages.ts';
 import { replay } from './registration.ts';
 
@@ -211,7 +211,7 @@ export function dropRefreshScopesNotAllowed(provider: Provider, known: ReadonlyS
  * `temporarily_unavailable` with Retry-After (RFC 6749 §4.1.2.1), not a 500 `server_error`,
  * and sets no cookie: a logout whose writes failed keeps the browser's session to try again.
  * Nothing leaves before the Redis writes the request sent without waiting are stored
- * (adapters/redis.ts).
+ * (adapters/request-writes.ts).
  */
 export async function outageAnswer(ctx: KoaContextWithOIDC, next: () => Promise<void>) {
   let failed: unknown;

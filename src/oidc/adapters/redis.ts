@@ -30,6 +30,7 @@ import {
   TOMBSTONE,
   UPSERT,
 } from './redis-scripts.ts';
+import { requestWrites } from './request-writes.ts';
 
 export type RedisLike = Pick<
   ReturnType<typeof createClient>,
@@ -75,33 +76,6 @@ function createStash(ttlMs = 1000) {
 
 type Indexes = [grantId: string | null, uid: string | null, userCode: string | null];
 
-/** Each engine request's writes not yet seen answered, as one promise. */
-const unsettled = new WeakMap<object, Promise<unknown>>();
-/** Requests past `settleWrites`: anything they still write is awaited by its caller. */
-const answered = new WeakSet<object>();
-
-async function flush(request: object): Promise<void> {
-  const pending = unsettled.get(request);
-  if (!pending) return;
-  try {
-    await pending;
-  } finally {
-    if (unsettled.get(request) === pending) unsettled.delete(request);
-  }
-}
-
-/**
- * Waits for every write the request sent (and throws the first that failed). The engine never
- * uses what a write returns, so within a request a write is sent and the engine goes on at once:
- * a code's consumption, the tokens it buys and the release row's commit travel together. The
- * request's own reads wait for its writes first, and `outageAnswer` awaits this before the
- * answer leaves.
- */
-export async function settleWrites(request: object): Promise<void> {
-  answered.add(request);
-  await flush(request);
-}
-
 /** The request being served (the engine's context), when there is one. */
 export type CurrentRequest = () => { query?: Record<string, unknown> } | undefined;
 
@@ -114,7 +88,7 @@ export type CurrentRequest = () => { query?: Record<string, unknown> } | undefin
  * session lives a fixed time from its sign-in (provider.ts, `ttl.Session`), so a save of exactly
  * what the same request read is not sent. A change another request made meanwhile (a logout on
  * another node) then stands instead of being overwritten by the stale copy. It also lets the
- * request's writes go out without waiting for each other (`settleWrites`).
+ * request's writes go out without waiting for each other (request-writes.ts).
  */
 export function createRedisAdapter(
   redis: RedisLike,
@@ -139,25 +113,7 @@ export function createRedisAdapter(
     }
   }
 
-  /** Sent at once inside an engine request (settled before it answers), else awaited. */
-  function write(send: () => Promise<unknown>): Promise<void> {
-    const request = currentRequest();
-    const sent = send();
-    if (!request || answered.has(request)) return sent.then(() => undefined);
-    const before = unsettled.get(request);
-    const pending = before ? Promise.all([before, sent]) : sent;
-    pending.catch(() => undefined); // thrown by the request's next read or by settleWrites
-    unsettled.set(request, pending);
-    return Promise.resolve();
-  }
-
-  /** Within a request, after the request's own writes. */
-  async function read<T>(fetch: () => Promise<T>): Promise<T> {
-    const request = currentRequest();
-    if (request && unsettled.has(request)) await flush(request);
-    return fetch();
-  }
-
+  const { write, read } = requestWrites(currentRequest);
   const stash = createStash();
   /** The sessions each request read, as stored. */
   const sessionsRead = new WeakMap<object, Map<string, string>>();
