@@ -1,5 +1,5 @@
 /**
- * `taskset -c 0 node bench/wakeup-cost.ts`: what waking an idle core costs on this machine. One
+ * `npm run bench:wakeup` (core 0): what waking an idle core costs on this machine. One
  * small unit of work (SHA-256 and JSON, ~60 µs, about what a request does between two awaits) is
  * run back to back, then with the core left idle 1 ms and 5 ms between units, as an event loop
  * serving a paced load is. Prints the CPU per unit of each. Where they differ, a server pays the
