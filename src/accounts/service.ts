@@ -94,8 +94,11 @@ export function createAccountsService(
    * still passes, and a known browser or a passkey is never held back.
    */
   async function slowDownUnderAttack(account: string, network: string) {
-    const fromHere = await limits.passwordPerAccountAndNetwork.consume(network);
-    const everywhere = await limits.passwordPerAccount.consume(account);
+    // Both counted on every try, so counted together.
+    const [fromHere, everywhere] = await Promise.all([
+      limits.passwordPerAccountAndNetwork.consume(network),
+      limits.passwordPerAccount.consume(account),
+    ]);
     if (everywhere.allowed) return;
     if (fromHere.count > 1) throw refusal('rate.account', fromHere.retryAfterSeconds);
     const fresh = await limits.passwordUnderAttack.consume(account);

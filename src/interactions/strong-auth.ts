@@ -77,9 +77,11 @@ export function strongAuthRoutes(kit: InteractionKit, deps: InteractionDeps) {
 
   /** The login result for the provider, recorded in the audit trail. */
   async function finished(ctx: Context, interaction: Interaction, progress: Progress) {
-    await signIn.clearPending(interaction.uid);
-    // The account proved (password, with its second factor, or a passkey): the link an upstream waits for.
-    await linkAfterProof(deps, interaction.uid, progress.accountId, ctx.ip);
+    await Promise.all([
+      signIn.clearPending(interaction.uid),
+      // The account proved (password, with its second factor, or a passkey): the link an upstream waits for.
+      linkAfterProof(deps, interaction.uid, progress.accountId, ctx.ip),
+    ]);
     const login = loginResult(progress);
     await accounts.recordSignIn(
       progress.accountId,
