@@ -47,11 +47,10 @@ export function requestWrites(currentRequest: () => object | undefined) {
       unsettled.set(request, pending);
       return Promise.resolve();
     },
-    /** Within a request, after the request's own writes. */
-    async read<T>(fetch: () => Promise<T>): Promise<T> {
+    /** Within a request, after the request's own writes (no extra promise when there are none). */
+    read<T>(fetch: () => Promise<T>): Promise<T> {
       const request = currentRequest();
-      if (request && unsettled.has(request)) await flush(request);
-      return fetch();
+      return request && unsettled.has(request) ? flush(request).then(fetch) : fetch();
     },
   };
 }
