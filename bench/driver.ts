@@ -1,12 +1,16 @@
 /**
  * A small load driver over undici: many virtual users, each running one scenario step (a request
  * or a multi-request flow) in a loop, closed-loop for the maximum rate or paced for a fixed rate.
- * Latency is measured per step from when it was due, so a paced run shows queueing too.
+ * Paced, the steps are due evenly (every 1/rate s) and latency is measured from when a step was
+ * due, so queueing counts too. The driver's own longest event-loop delay comes with a paced
+ * result, so that a tail can be told from the driver's pauses.
  *
  * @example
  *   const result = await runLoad({ users: 32, seconds: 10, step: async () => { await get('/jwks'); } });
  *   result.perSecond; result.p99;
  */
+
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 export interface LoadOptions<U> {
   /** Concurrent virtual users. */
@@ -27,6 +31,8 @@ export interface LoadResult {
   p50: number;
   p99: number;
   max: number;
+  /** The driver's own longest event-loop delay during the run (ms), when paced. */
+  driverDelayMax?: number;
 }
 
 export async function runLoad<U>(options: LoadOptions<U>): Promise<LoadResult> {
@@ -40,6 +46,8 @@ export async function runLoad<U>(options: LoadOptions<U>): Promise<LoadResult> {
   const deadline = started + options.seconds * 1000;
   const interval = options.rate ? 1000 / options.rate : 0;
   let next = started;
+  const delay = interval ? monitorEventLoopDelay({ resolution: 1 }) : undefined;
+  delay?.enable();
 
   async function user(state: U) {
     while (true) {
@@ -52,9 +60,12 @@ export async function runLoad<U>(options: LoadOptions<U>): Promise<LoadResult> {
       } else if (due > deadline) {
         return;
       }
+      // A timer may fire a little early: a step is timed from when it was due or, if it started
+      // before that, from when it started.
+      const from = Math.min(due, performance.now());
       try {
         await options.step(state);
-        latencies.push(performance.now() - due);
+        latencies.push(performance.now() - from);
       } catch (error) {
         errors++;
         firstError ??= (error as Error).message;
@@ -63,6 +74,7 @@ export async function runLoad<U>(options: LoadOptions<U>): Promise<LoadResult> {
   }
 
   await Promise.all(users.map(user));
+  delay?.disable();
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const at = (q: number) =>
@@ -75,6 +87,7 @@ export async function runLoad<U>(options: LoadOptions<U>): Promise<LoadResult> {
     p50: at(0.5),
     p99: at(0.99),
     max: round(latencies.at(-1) ?? 0),
+    ...(delay && { driverDelayMax: round(delay.max / 1e6) }),
   };
 }
 

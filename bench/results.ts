@@ -16,6 +16,8 @@ export interface Row {
   p99At70Runs?: number[];
   /** CPU milliseconds per operation (whole process) over those paced runs (absent before 2026-12-06). */
   cpuMsAt70?: number;
+  /** The load driver's own longest event-loop delay in those paced runs, ms (absent before the ninth pass). */
+  driverDelayAt70?: number;
   errors: number;
   firstError?: string;
   /**
