@@ -15,7 +15,7 @@ import { type peopleStorage, syntheticIdNumber } from '../src/bench/seed.ts';
 import { connectRedis, type RedisClient } from '../src/redis.ts';
 import { type LoadResult, runLoad } from './driver.ts';
 import { createTarget } from './http.ts';
-import { pacedLoad } from './paced.ts';
+import { pacedLoadAlone } from './paced.ts';
 import type { Row } from './results.ts';
 import { type BenchContext, SCENARIOS, type Scenario } from './scenarios.ts';
 import { benchDatabaseUrl, PASSWORD, prepareYitong, REDIS_URL, start, yitongEnv } from './yitong.ts';
@@ -157,7 +157,7 @@ async function flowRunner(scenario: Scenario, context: BenchContext): Promise<Ru
 }
 
 /**
- * A fixed request: autocannon at the maximum, `pacedLoad` when paced. autocannon's `overallRate`
+ * A fixed request: autocannon at the maximum, `pacedLoad` (in a process of its own) when paced. autocannon's `overallRate`
  * does not pace: each connection sends its whole second's share at once and then waits for the
  * next second (1,000/s arrived as 1,000 in the first 100 ms of every second, RESULTS.md, ninth
  * pass), so its "70 %" was the maximum rate for 0.7 s of each second.
@@ -174,7 +174,7 @@ async function fixedRunner(scenario: Scenario, context: BenchContext): Promise<R
   const body = request.form && new URLSearchParams(request.form).toString();
   return async (seconds, rate) => {
     if (rate)
-      return pacedLoad(
+      return pacedLoadAlone(
         new URL(context.target.origin),
         { method: request.method, path: request.path, headers, body },
         { connections: scenario.users, rate, seconds },
