@@ -75,15 +75,24 @@ export async function runLoad<U>(options: LoadOptions<U>): Promise<LoadResult> {
 
   await Promise.all(users.map(user));
   delay?.disable();
-  const elapsed = (performance.now() - started) / 1000;
+  return summary(latencies, { errors, firstError }, (performance.now() - started) / 1000, delay);
+}
+
+/** A run's result from its latencies (ms), errors, length (s) and the driver's own loop delay. */
+export function summary(
+  latencies: number[],
+  failed: { errors: number; firstError?: string },
+  seconds: number,
+  delay?: { max: number },
+): LoadResult {
   latencies.sort((a, b) => a - b);
   const at = (q: number) =>
     round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
   return {
     steps: latencies.length,
-    errors,
-    ...(firstError && { firstError }),
-    perSecond: Math.round(latencies.length / elapsed),
+    errors: failed.errors,
+    ...(failed.firstError && { firstError: failed.firstError }),
+    perSecond: Math.round(latencies.length / seconds),
     p50: at(0.5),
     p99: at(0.99),
     max: round(latencies.at(-1) ?? 0),

@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { LoadResult } from './driver.ts';
+import { type LoadResult, summary } from './driver.ts';
 
 export interface RawRequest {
   method: 'GET' | 'POST';
@@ -129,21 +129,7 @@ export async function pacedLoad(
   const unanswered = waiting.length + inFlight;
   for (const connection of all) connection.socket.destroy();
   if (unanswered) fail(`${unanswered} not answered within 10 s of the end`);
-  const elapsed = (performance.now() - started) / 1000;
-
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
-  return {
-    steps: latencies.length,
-    errors,
-    ...(firstError && { firstError }),
-    perSecond: Math.round(latencies.length / elapsed),
-    p50: at(0.5),
-    p99: at(0.99),
-    max: round(latencies.at(-1) ?? 0),
-    driverDelayMax: round(delay.max / 1e6),
-  };
+  return summary(latencies, { errors, firstError }, (performance.now() - started) / 1000, delay);
 }
 
 /** Runs `pacedLoad` in a process of its own (see the end of this file). */
@@ -172,8 +158,6 @@ function responseLength(received: Buffer): number | undefined {
     return received.subarray(-5).toString('latin1') === '0\r\n\r\n' ? received.length : undefined;
   return headEnd + 4; // no body (204, 304)
 }
-
-const round = (ms: number) => Math.round(ms * 100) / 100;
 
 /**
  * `node bench/paced.ts '<JSON of pacedLoad's three arguments>'` prints the result as JSON. The
