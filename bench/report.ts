@@ -44,14 +44,23 @@ const cpuOf = (row: Row) => {
   return row.cpuMs ? `${row.cpuMs.process}${ceiling ? ` (${ceiling})` : ''}` : '—';
 };
 
+/** Yitong's p99 at 70 % (whole ms), its runs' spread, and the engine's in the same run. */
+const p99At70Of = (row: Row) => {
+  if (row.p99At70 === undefined) return '—';
+  const ms = (value: number) => Math.round(value);
+  const runs = row.p99At70Runs;
+  const engine = bare(row.scenario)?.p99At70;
+  return `${ms(row.p99At70)}${runs ? ` (${ms(Math.min(...runs))}–${ms(Math.max(...runs))})` : ''}${engine === undefined ? '' : `; ${ms(engine)}`}`;
+};
+
 const table = [
-  '| scenario | Yitong /s | ceiling /s | Yitong ÷ ceiling | Keycloak /s per vCPU | Yitong ÷ Keycloak | p50 ms | p99 ms | p99 at 70 % ms | CPU ms per op (engine) | errors |',
+  '| scenario | Yitong /s | ceiling /s | Yitong ÷ ceiling | Keycloak /s per vCPU | Yitong ÷ Keycloak | p50 ms | p99 ms | p99 at 70 % ms (runs); engine | CPU ms per op (engine) | errors |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...yitong.map((row) => {
     const ceiling = ceilingOf(row);
     const keycloak = SCENARIOS.find((s) => s.name === row.scenario)?.keycloak;
     const spread = row.runs ? ` (${number(Math.min(...row.runs))}–${number(Math.max(...row.runs))})` : '';
-    return `| ${titleOf(row)} | ${number(row.perSecond)}${spread} | ${ceiling ? number(ceiling) : '—'}${row.scenario === 'password-signin' ? ' (argon2id)' : ''} | ${ceiling ? (row.perSecond / ceiling).toFixed(2) : '—'} | ${keycloak ?? '—'} | ${keycloak ? `${(row.perSecond / keycloak).toFixed(1)}×` : '—'} | ${row.p50} | ${row.p99} | ${row.p99At70 ?? '—'}${row.p99At70Runs ? ` (${Math.min(...row.p99At70Runs)}–${Math.max(...row.p99At70Runs)})` : ''} | ${cpuOf(row)} | ${row.errors} |`;
+    return `| ${titleOf(row)} | ${number(row.perSecond)}${spread} | ${ceiling ? number(ceiling) : '—'}${row.scenario === 'password-signin' ? ' (argon2id)' : ''} | ${ceiling ? (row.perSecond / ceiling).toFixed(2) : '—'} | ${keycloak ?? '—'} | ${keycloak ? `${(row.perSecond / keycloak).toFixed(1)}×` : '—'} | ${row.p50} | ${row.p99} | ${p99At70Of(row)} | ${cpuOf(row)} | ${row.errors} |`;
   }),
 ].join('\n');
 
