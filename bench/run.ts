@@ -157,10 +157,10 @@ async function flowRunner(scenario: Scenario, context: BenchContext): Promise<Ru
 }
 
 /**
- * A fixed request: autocannon at the maximum, `pacedLoad` (in a process of its own) when paced. autocannon's `overallRate`
- * does not pace: each connection sends its whole second's share at once and then waits for the
- * next second (1,000/s arrived as 1,000 in the first 100 ms of every second, RESULTS.md, ninth
- * pass), so its "70 %" was the maximum rate for 0.7 s of each second.
+ * A fixed request: autocannon at the maximum, `pacedLoad` (in a process of its own) when paced.
+ * autocannon's `overallRate` does not pace: each connection sends its whole second's share at
+ * once and then waits for the next second (1,000/s arrived as 1,000 in the first 100 ms of every
+ * second, RESULTS.md, ninth pass), so its "70 %" was the maximum rate for 0.7 s of each second.
  */
 async function fixedRunner(scenario: Scenario, context: BenchContext): Promise<Runner> {
   const request = await (scenario.fixed as NonNullable<Scenario['fixed']>)(context);

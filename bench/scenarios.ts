@@ -24,7 +24,7 @@ export interface Scenario {
   users: number;
   /** Keycloak's published per-vCPU figure for the same operation, when there is one. */
   keycloak?: number;
-  /** One fixed request, driven by autocannon: far less driver work per request than a flow. */
+  /** One fixed request: far less driver work per request than a flow (autocannon; paced, bench/paced.ts). */
   fixed?(context: BenchContext): Promise<FixedRequest>;
   /** Per-user state, then the step one user repeats (flows, and requests that change every time). */
   prepare?(context: BenchContext): {
