@@ -142,7 +142,7 @@ export async function pacedLoadAlone(...args: Parameters<typeof pacedLoad>): Pro
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
   child.stderr.pipe(process.stderr);
-  const [code] = await once(child, 'exit');
+  const [code] = await once(child, 'close'); // after its output is all read
   if (code !== 0) throw new Error(`the paced driver exited with ${code}`);
   return JSON.parse(out);
 }
