@@ -179,7 +179,10 @@ export function dropRefreshScopesNotAllowed(provider: Provider, known: ReadonlyS
     const { req } = ctx;
     const length = Number(req.headers['content-length']);
     // A token request's few hundred bytes have almost always arrived with its headers: looked at
-    // where they wait and put back (unshift), the stream not consumed, nothing copied.
+    // where they wait and put back (unshift), the stream not consumed, nothing copied. This runs
+    // inside the server's 'request' event, before the HTTP parser has pushed the body that came
+    // in the same packet; one microtask later it is there.
+    if (length > 0 && req.readableLength < length) await Promise.resolve();
     const waiting = length > 0 && length <= 16 * 1024 ? (req.read(length) as Buffer | null) : null;
     if (waiting) {
       req.unshift(waiting);
