@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -110,7 +112,34 @@ async function signInAt(id: string, manifest: object, scope: string, extra?: Rec
   await yitong.createCitizen(person);
   const pending = await authorizationRequest(site, { scope, extra });
   const walk = await walkAuthorization(new Browser(), pending.url, person);
-  return { site, walk, tokens: await exchangeCode(site, walk.callbackUrl, pending) };
+  return {
+    site,
+    walk,
+    secret: generatedSecret as string,
+    tokens: await exchangeCode(site, walk.callbackUrl, pending),
+  };
+}
+
+/** A POST whose body is sent 50 ms after its headers, as a slow client's would arrive. */
+async function postWithLateBody(url: string, headers: Record<string, string>, body: string) {
+  const { hostname, port, host, pathname } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  await once(socket, 'connect');
+  const head = Object.entries({
+    host,
+    connection: 'close',
+    'content-length': String(body.length),
+    ...headers,
+  })
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.write(`POST ${pathname} HTTP/1.1\r\n${head}\r\n`);
+  setTimeout(() => socket.write(body), 50);
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk) => chunks.push(chunk));
+  await once(socket, 'end');
+  const [top = '', answer = ''] = Buffer.concat(chunks).toString().split('\r\n\r\n');
+  return { status: Number(top.slice(9, 12)), body: answer };
 }
 
 test('a site gets only the scopes its manifest lists: asked in the query, the others are dropped and the granted scope reported; pushed, refused', async (t) => {
@@ -132,7 +161,7 @@ test('a site gets only the scopes its manifest lists: asked in the query, the ot
 });
 
 test('a refresh asking again for a scope the site may not have gets the rest; one the site may have but was not granted is refused', async (t) => {
-  const { site, tokens } = await signInAt(
+  const { site, secret, tokens } = await signInAt(
     'refreshing',
     { grant_types: ['authorization_code', 'refresh_token'], scope: 'openid profile phone offline_access' },
     'openid profile offline_access email',
@@ -145,9 +174,25 @@ test('a refresh asking again for a scope the site may not have gets the rest; on
     scope: 'openid profile offline_access email',
   });
   t.is(refreshed.scope, 'openid profile offline_access');
+  // The same from a client whose body comes after its headers (read whole, not where it waits).
+  const late = await postWithLateBody(
+    `${yitong.issuer}/token`,
+    {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`refreshing:${secret}`).toString('base64')}`,
+    },
+    new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: refreshed.refresh_token ?? '',
+      scope: 'openid profile offline_access email',
+    }).toString(),
+  );
+  t.is(late.status, 200, late.body);
+  const again = JSON.parse(late.body);
+  t.is(again.scope, 'openid profile offline_access');
   // `phone` is the site's, but the person never granted it: RFC 6749 §6 holds.
   const refused = await t.throwsAsync(
-    client.refreshTokenGrant(site.config, refreshed.refresh_token ?? '', { scope: 'openid phone' }),
+    client.refreshTokenGrant(site.config, again.refresh_token, { scope: 'openid phone' }),
     { code: 'OAUTH_RESPONSE_BODY_ERROR' },
   );
   t.like(refused, { error: 'invalid_scope' });
