@@ -182,8 +182,9 @@ export function dropRefreshScopesNotAllowed(provider: Provider, known: ReadonlyS
     // where they wait and put back (unshift), the stream not consumed, nothing copied. This runs
     // inside the server's 'request' event, before the HTTP parser has pushed the body that came
     // in the same packet; one microtask later it is there.
-    if (length > 0 && req.readableLength < length) await Promise.resolve();
-    const waiting = length > 0 && length <= 16 * 1024 ? (req.read(length) as Buffer | null) : null;
+    const small = length > 0 && length <= 16 * 1024;
+    if (small && req.readableLength < length) await Promise.resolve();
+    const waiting = small ? (req.read(length) as Buffer | null) : null;
     if (waiting) {
       req.unshift(waiting);
       const body = await narrowed(waiting, ctx.get('authorization'));
