@@ -2,9 +2,10 @@
  * `npm run bench:memory [-- SECONDS]` (core 0): whether this machine runs the same work at the
  * same speed from one moment to the next. Two fixed units are timed in 50 ms windows for SECONDS
  * (20) each: one that stays in the core's own cache, and one that reads and writes at random
- * across 64 MiB, as a server's heap does. Prints, per unit, how much slower its windows ran than its median window.
- * Where the memory-bound unit slows by a fifth or more for stretches of time, a server kept busy
- * at 80–90 % falls behind for as long and its tail grows (RESULTS.md, tenth pass).
+ * across 64 MiB, as a server's heap does. Prints, per unit, how much slower its windows ran than
+ * its median window. Where the memory-bound unit slows by a fifth or more for stretches of time,
+ * a server kept busy at 80–90 % falls behind for as long and its tail grows (RESULTS.md, tenth
+ * pass).
  */
 const WINDOW_MS = 50;
 const SECONDS = Number(process.argv[2] ?? 20);
