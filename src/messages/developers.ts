@@ -85,7 +85,7 @@ export const developersZh = {
   'developers.lifetime.idToken.note': '证明这次登录；退出时作为 id_token_hint 发送',
   'developers.lifetime.refreshToken': '刷新令牌',
   'developers.lifetime.refreshToken.note':
-    '从签发时起算；每次使用都换发新的刷新令牌，旧令牌再次使用会吊销整个授权',
+    '从签发时起算；每次使用都换发新的刷新令牌，旧令牌再次使用会吊销整个授权（fapi2 网站的刷新令牌不换发，同一令牌用到过期，丢失响应后可用它重试）',
   'developers.lifetime.dpopRefreshToken': '绑定 DPoP 的刷新令牌',
   'developers.lifetime.dpopRefreshToken.note': '与网站的 DPoP 密钥绑定，单独被盗也无法使用',
   'developers.lifetime.session': '一通登录会话',
@@ -228,7 +228,7 @@ export const developersEn: Record<keyof typeof developersZh, string> = {
   'developers.lifetime.idToken.note': 'proves this sign-in; send it as id_token_hint at logout',
   'developers.lifetime.refreshToken': 'Refresh token',
   'developers.lifetime.refreshToken.note':
-    'from its issue; every use returns a new one, and using an old one again revokes the whole grant',
+    'from its issue; every use returns a new one, and using an old one again revokes the whole grant (a fapi2 site’s is not rotated: the same one serves until it expires, so a lost response can be retried with it)',
   'developers.lifetime.dpopRefreshToken': 'DPoP-bound refresh token',
   'developers.lifetime.dpopRefreshToken.note': 'bound to the site’s DPoP key, useless if stolen alone',
   'developers.lifetime.session': 'Yitong session',

@@ -199,14 +199,17 @@ export function createProvider(deps: ProviderDeps): Provider {
       // The FAPI 2.0 Security Profile for the sites whose manifest says "profile": "fapi2".
       fapi: {
         enabled: true,
-        profile: (_ctx, client) => (client?.metadata().profile === 'fapi2' ? '2.0' : undefined),
+        profile: (_ctx, client) => (isFapi2(client) ? '2.0' : undefined),
       },
       ...registrationFeature({ clients: deps.clients, production: config.production }),
       rpInitiatedLogout: { enabled: true, ...pages.logout },
     },
     // Refresh tokens (the provider's default rule: the site is registered for them and the person
-    // consented to offline_access) rotate on every use; reusing an old one revokes the grant.
-    rotateRefreshToken: true,
+    // consented to offline_access) rotate on every use; reusing an old one revokes the grant. A
+    // fapi2 site's stays the same: FAPI 2.0 (5.3.2.1) allows rotation only where a retry with the
+    // previous token succeeds (a lost response must not end the grant), and its token is bound to
+    // the site's own key by private_key_jwt.
+    rotateRefreshToken: (ctx) => !isFapi2(ctx.oidc.client),
     ttl: {
       AccessToken: LIFETIMES.accessToken,
       AuthorizationCode: LIFETIMES.authorizationCode,
@@ -278,4 +281,9 @@ function signWith(jwk: JWK | undefined) {
 /** A pairwise site's own `sub` for a person: keyed, stable, not linkable across sectors. */
 function pairwiseSub(hmacKey: KeyObject, sectorIdentifier: string | undefined, accountId: string): string {
   return createHmac('sha256', hmacKey).update(`${sectorIdentifier}\n${accountId}`).digest('base64url');
+}
+
+/** A site whose manifest says `"profile": "fapi2"`: the engine enforces FAPI 2.0 for it. */
+function isFapi2(client: { metadata(): Record<string, unknown> } | undefined): boolean {
+  return client?.metadata().profile === 'fapi2';
 }

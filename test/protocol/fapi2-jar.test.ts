@@ -2,7 +2,8 @@
  * Signed request objects (JAR, RFC 9101) and the FAPI 2.0 Security Profile per site, with
  * openid-client: a site signs its authorization request; a site whose manifest says
  * `"profile": "fapi2"` signs in only through PAR, with PKCE and private_key_jwt, and gets
- * DPoP-bound tokens; without PAR, or presenting its token without the DPoP proof, it is refused.
+ * DPoP-bound tokens and a refresh token that does not rotate; without PAR, or presenting its token
+ * without the DPoP proof, it is refused.
  */
 import test from 'ava';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -74,12 +75,16 @@ test('a signed request object (JAR) signs the person in; one signed by another k
 });
 
 test('a fapi2 site: PAR, PKCE, private_key_jwt and DPoP-bound tokens; without PAR or without the proof, refused', async (t) => {
-  const { config } = await keyedSite({ profile: 'fapi2' });
+  const { config } = await keyedSite({
+    profile: 'fapi2',
+    grant_types: ['authorization_code', 'refresh_token'],
+    scope: 'openid profile offline_access',
+  });
   const person = newCitizen();
   await yitong.createCitizen(person);
   const dpop = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
   const verifier = client.randomPKCECodeVerifier();
-  const asked = await params(verifier);
+  const asked = { ...(await params(verifier)), scope: 'openid profile offline_access', prompt: 'consent' };
 
   // Straight to the authorization endpoint: refused, PAR is required.
   const direct = client.buildAuthorizationUrl(config, asked);
@@ -107,6 +112,20 @@ test('a fapi2 site: PAR, PKCE, private_key_jwt and DPoP-bound tokens; without PA
   });
   t.is(bare.status, 400);
   t.regex(JSON.stringify(await bare.json()), /DPoP/i);
+
+  // FAPI 2.0 (5.3.2.1): no rotation, so a site that lost a refresh response retries with the
+  // same token and succeeds; the grant lives on.
+  const refreshToken = tokens.refresh_token ?? '';
+  t.truthy(refreshToken);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const refreshed = await client.refreshTokenGrant(config, refreshToken, undefined, { DPoP: dpop });
+    t.is(refreshed.token_type.toLowerCase(), 'dpop');
+    t.is(refreshed.refresh_token ?? refreshToken, refreshToken, 'the same refresh token, not a new one');
+    const again = await client.fetchUserInfo(config, refreshed.access_token, tokens.claims()?.sub ?? '', {
+      DPoP: dpop,
+    });
+    t.is(again.name, person.name);
+  }
 });
 
 test('a fapi2 manifest without private_key_jwt is refused', async (t) => {
