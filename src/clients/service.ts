@@ -238,14 +238,7 @@ function recordOf(manifest: Manifest & { client_id: string }, secretHash: string
 function toMetadata(manifest: Manifest & { client_id: string }): Record<string, unknown> {
   const { client_secret: _secret, scope, ...rest } = manifest;
   // A service account may ask for no scope at all (the provider wants none rather than '').
-  const metadata = {
-    ...(scope ? { ...rest, scope } : rest),
-    // FAPI 2.0: the engine requires PAR and DPoP of such a site (its profile does the rest).
-    ...(manifest.profile === 'fapi2' && {
-      require_pushed_authorization_requests: true,
-      dpop_bound_access_tokens: true,
-    }),
-  };
+  const metadata = scope ? { ...rest, scope } : rest;
   if (isServiceAccount(manifest)) return { ...metadata, response_types: [], redirect_uris: [] };
   return { response_types: ['code'], grant_types: ['authorization_code'], ...metadata };
 }

@@ -7,6 +7,7 @@
 import { connect } from 'node:net';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import test from 'ava';
+import { exportJWK, generateKeyPair } from 'jose';
 import { enrolTotp, signInTo } from '../helpers/account.ts';
 import * as helpers from '../helpers/admin.ts';
 import { adminApi, searchPeople } from '../helpers/admin.ts';
@@ -218,6 +219,32 @@ test('sites through the API: created within the region (secret once), changed un
   const listed = (await (await call(token, '/clients')).json()) as { items: Array<{ client_id: string }> };
   t.true(listed.items.some((c) => c.client_id === 'api-site'));
   t.false(listed.items.some((c) => c.client_id === 'api-sz'));
+});
+
+test('a fapi2 site is edited like any other: what its profile implies is not stored to trip the manifest rules', async (t) => {
+  const token = await departmentToken('440100', 'admin');
+  const key = await exportJWK((await generateKeyPair('ES256', { extractable: true })).publicKey);
+  // Created from a manifest (the CLI's way; the API's create takes plain sites only).
+  await yitong.addClient({
+    client_id: 'api-fapi2',
+    client_name: '高安全网站',
+    department: '广州市人社局',
+    region_code: '440106',
+    redirect_uris: ['https://api-fapi2.example.gov.cn/cb'],
+    scope: 'openid profile',
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: { keys: [{ ...key, kid: 'k1', alg: 'ES256', use: 'sig' }] },
+    profile: 'fapi2',
+  });
+  const changed = await call(token, '/clients/api-fapi2', {
+    method: 'PATCH',
+    body: { scope: 'openid profile phone' },
+  });
+  t.is(changed.status, 200, JSON.stringify(await changed.clone().json()));
+  t.like(await changed.json(), { scope: 'openid profile phone' });
+  // The engine still holds it to PAR and DPoP (test/protocol/fapi2-jar.test.ts walks them).
+  const loaded = await yitong.server.container.provider.Client.find('api-fapi2');
+  t.like(loaded?.metadata(), { require_pushed_authorization_requests: true, dpop_bound_access_tokens: true });
 });
 
 test('an action is a POST with no body at all, or an empty one; errors are in one language, English unless asked', async (t) => {

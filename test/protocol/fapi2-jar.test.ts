@@ -8,6 +8,7 @@
 import test from 'ava';
 import { exportJWK, generateKeyPair } from 'jose';
 import * as client from 'openid-client';
+import { issueInitialAccessToken } from '../../src/oidc/registration.ts';
 import { Browser } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
 import { REDIRECT_URI, walkAuthorization } from '../helpers/rp.ts';
@@ -126,6 +127,67 @@ test('a fapi2 site: PAR, PKCE, private_key_jwt and DPoP-bound tokens; without PA
     });
     t.is(again.name, person.name);
   }
+});
+
+test('a fapi2 site registered dynamically (RFC 7591) is held to PAR and DPoP as well', async (t) => {
+  const pair = await generateKeyPair('ES256', { extractable: true });
+  const publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'site-1', alg: 'ES256', use: 'sig' };
+  const initial = await issueInitialAccessToken(
+    yitong.server.container.provider,
+    yitong.server.container.clientsRepo,
+    { department: '测试部门', regionCode: '440100', scopes: 'openid profile' },
+    'cli',
+  );
+  const registered = await fetch(
+    `${yitong.issuer}${yitong.server.container.provider.pathFor('registration')}`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${initial}` },
+      body: JSON.stringify({
+        client_name: '自助注册的 FAPI 网站',
+        redirect_uris: [REDIRECT_URI],
+        scope: 'openid profile',
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [publicJwk] },
+        profile: 'fapi2',
+      }),
+    },
+  );
+  t.is(registered.status, 201);
+  const { client_id: clientId } = (await registered.json()) as { client_id: string };
+  const config = await client.discovery(
+    new URL(yitong.issuer),
+    clientId,
+    undefined,
+    client.PrivateKeyJwt({ key: pair.privateKey, kid: 'site-1' }),
+    { execute: [client.allowInsecureRequests] },
+  );
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const verifier = client.randomPKCECodeVerifier();
+  const asked = await params(verifier);
+
+  const direct = await new Browser().visit(
+    client.buildAuthorizationUrl(config, asked).href,
+    {},
+    REDIRECT_URI,
+  );
+  t.regex(direct.url.startsWith(REDIRECT_URI) ? direct.url : direct.html, /pushed|invalid_request/);
+
+  const dpop = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
+  const url = await client.buildAuthorizationUrlWithPAR(config, asked, { DPoP: dpop });
+  const walk = await walkAuthorization(new Browser(), url.href, person);
+  const grant = (options?: client.DPoPOptions) =>
+    client.authorizationCodeGrant(
+      config,
+      new URL(walk.callbackUrl),
+      { pkceCodeVerifier: verifier, expectedNonce: asked.nonce },
+      undefined,
+      options,
+    );
+  // Without the proof the code is refused; with it, the tokens are DPoP-bound.
+  t.is(((await t.throwsAsync(grant())) as client.ResponseBodyError).error, 'invalid_grant');
+  t.is((await grant({ DPoP: dpop })).token_type.toLowerCase(), 'dpop');
 });
 
 test('a fapi2 manifest without private_key_jwt is refused', async (t) => {
