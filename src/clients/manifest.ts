@@ -9,6 +9,8 @@ import { findTextProblem, isPlainLine } from '../text.ts';
 
 /** The algorithms Yitong signs ID tokens and UserInfo with: ES256 by default, RSA for sites that need it. */
 export const SIGNING_ALGS = ['ES256', 'RS256', 'PS256'] as const;
+/** FAPI 2.0 (5.4.1): what a JWT to or from a fapi2 site may be signed with (of ours: ES256, PS256). */
+export const FAPI2_ALGS = ['PS256', 'ES256', 'EdDSA'];
 
 /**
  * Manifest fields only the province sets: publishing verified data about people, the service
@@ -129,13 +131,22 @@ export function manifestSchema(options: { production: boolean }) {
       federation_partner: z.boolean().optional(),
       /**
        * `fapi2`: the FAPI 2.0 Security Profile for this site — pushed authorization requests,
-       * PKCE, `private_key_jwt`, DPoP-bound tokens, `iss` in the response.
+       * PKCE, `private_key_jwt`, DPoP-bound tokens, `iss` in the response, no RS256, refresh
+       * tokens that do not rotate.
        */
       profile: z.literal('fapi2').optional(),
     })
     .refine((m) => m.profile !== 'fapi2' || m.token_endpoint_auth_method === 'private_key_jwt', {
       message: 'a fapi2 site authenticates with private_key_jwt',
       path: ['token_endpoint_auth_method'],
+    })
+    .refine((m) => m.profile !== 'fapi2' || m.id_token_signed_response_alg !== 'RS256', {
+      message: 'a fapi2 site gets ES256 or PS256 (FAPI 2.0 allows no RS256)',
+      path: ['id_token_signed_response_alg'],
+    })
+    .refine((m) => m.profile !== 'fapi2' || m.userinfo_signed_response_alg !== 'RS256', {
+      message: 'a fapi2 site gets ES256 or PS256 (FAPI 2.0 allows no RS256)',
+      path: ['userinfo_signed_response_alg'],
     })
     .refine((m) => !m.federation_partner || m.subject_type === 'pairwise', {
       message: 'a federation partner gets pairwise subs: set "subject_type": "pairwise"',

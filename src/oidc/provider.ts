@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { AccountsService } from '../accounts/service.ts';
 import type { AttributesRepo } from '../attributes/repo.ts';
 import { ACR } from '../auth/strength.ts';
-import { SIGNING_ALGS, SUPPORTED_SCOPES } from '../clients/manifest.ts';
+import { FAPI2_ALGS, SIGNING_ALGS, SUPPORTED_SCOPES } from '../clients/manifest.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
 import { clientSecretMatches } from '../clients/service.ts';
 import type { Config } from '../config.ts';
@@ -126,6 +126,15 @@ export function createProvider(deps: ProviderDeps): Provider {
     responseTypes: ['code', 'none'],
     clients: [accountClient(config.issuer)],
     pkce: { required: () => true },
+    // For a fapi2 site (this replaces the engine's own check, so it does that too): `aud` is the
+    // issuer identifier itself.
+    assertJwtClientAuthClaimsAndHeader: (ctx, claims, header) => {
+      if (!ctx.oidc.isFapi('2.0')) return;
+      const invalid = (message: string) => new errors.InvalidClientAuth(message);
+      assertFapi2Jwt(claims, header, invalid);
+      if (claims.aud !== ctx.oidc.issuer)
+        throw invalid('the client assertion’s aud must be the issuer identifier');
+    },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     clientDefaults: {
       grant_types: ['authorization_code'],
@@ -195,7 +204,22 @@ export function createProvider(deps: ProviderDeps): Provider {
       pushedAuthorizationRequests: { enabled: true },
       dPoP: { enabled: true },
       // Signed request objects (JAR, RFC 9101), at the authorization endpoint and through PAR.
-      requestObjects: { enabled: true },
+      requestObjects: {
+        enabled: true,
+        // For a fapi2 site (this replaces the engine's own check, so it does that too): exp, aud
+        // and nbf, at most an hour apart.
+        assertJwtClaimsAndHeader: (ctx, claims, header) => {
+          if (!ctx.oidc.isFapi('2.0')) return;
+          const invalid = (message: string) => new errors.InvalidRequestObject(message);
+          // One pushed earlier (PAR) was checked then; the engine keeps it unsigned.
+          if (!('PushedAuthorizationRequest' in ctx.oidc.entities)) assertFapi2Jwt(claims, header, invalid);
+          for (const claim of ['exp', 'aud', 'nbf'])
+            if (claims[claim] === undefined) throw invalid(`the request object has no '${claim}'`);
+          const span = Number(claims.exp) - Number(claims.nbf);
+          if (!(span > 0 && span <= 3600))
+            throw invalid("the request object's 'exp' is not within an hour after its 'nbf'");
+        },
+      },
       // The FAPI 2.0 Security Profile for the sites whose manifest says "profile": "fapi2".
       fapi: {
         enabled: true,
@@ -286,4 +310,20 @@ function pairwiseSub(hmacKey: KeyObject, sectorIdentifier: string | undefined, a
 /** A site whose manifest says `"profile": "fapi2"`: the engine enforces FAPI 2.0 for it. */
 function isFapi2(client: { metadata(): Record<string, unknown> } | undefined): boolean {
   return client?.metadata().profile === 'fapi2';
+}
+
+/**
+ * FAPI 2.0 for a JWT a fapi2 site signs (client assertions, request objects): PS256, ES256 or
+ * EdDSA only (5.4.1), and not dated more than 60 s ahead (5.3.2.1; the engine allows more).
+ */
+function assertFapi2Jwt(
+  claims: Record<string, unknown>,
+  header: { alg?: unknown },
+  invalid: (message: string) => Error,
+) {
+  if (!FAPI2_ALGS.includes(String(header.alg)))
+    throw invalid(`FAPI 2.0 accepts PS256, ES256 or EdDSA, not ${String(header.alg)}`);
+  for (const claim of ['iat', 'nbf'])
+    if (Number(claims[claim]) > Date.now() / 1000 + 60)
+      throw invalid(`'${claim}' is more than 60 seconds in the future`);
 }

@@ -6,7 +6,7 @@
  * without the DPoP proof, it is refused.
  */
 import test from 'ava';
-import { exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as client from 'openid-client';
 import { issueInitialAccessToken } from '../../src/oidc/registration.ts';
 import { Browser } from '../helpers/browser.ts';
@@ -188,6 +188,86 @@ test('a fapi2 site registered dynamically (RFC 7591) is held to PAR and DPoP as 
   // Without the proof the code is refused; with it, the tokens are DPoP-bound.
   t.is(((await t.throwsAsync(grant())) as client.ResponseBodyError).error, 'invalid_grant');
   t.is((await grant({ DPoP: dpop })).token_type.toLowerCase(), 'dpop');
+});
+
+test('a fapi2 site’s JWTs: only PS256, ES256 or EdDSA, and none dated more than 60 s ahead', async (t) => {
+  const ec = await generateKeyPair('ES256', { extractable: true });
+  const rsa = await generateKeyPair('RS256', { extractable: true });
+  const jwk = async (key: CryptoKey, kid: string, alg: string) => ({
+    ...(await exportJWK(key)),
+    kid,
+    alg,
+    use: 'sig',
+  });
+  const { clientId } = await yitong.addClient({
+    client_name: '高安全网站',
+    department: '测试部门',
+    region_code: '440100',
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid profile',
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: {
+      keys: [await jwk(ec.publicKey, 'site-1', 'ES256'), await jwk(rsa.publicKey, 'site-rsa', 'RS256')],
+    },
+    profile: 'fapi2',
+  });
+  const configWith = (auth: client.ClientAuth) =>
+    client.discovery(new URL(yitong.issuer), clientId, undefined, auth, {
+      execute: [client.allowInsecureRequests],
+    });
+  const now = Math.floor(Date.now() / 1000);
+  const ahead = {
+    [client.modifyAssertion]: (_header: object, payload: Record<string, unknown>) => {
+      payload.iat = now + 600;
+    },
+  };
+
+  const asked = await params(client.randomPKCECodeVerifier());
+  const push = async (config: client.Configuration, parameters: Record<string, string>) =>
+    client
+      .buildAuthorizationUrlWithPAR(config, parameters)
+      .then(() => 'accepted')
+      .catch((error: client.ResponseBodyError) => error.error);
+
+  const good = await configWith(client.PrivateKeyJwt(ec.privateKey));
+  t.is(await push(good, asked), 'accepted');
+  // The client assertion signed RS256, or dated ten minutes ahead.
+  t.is(await push(await configWith(client.PrivateKeyJwt(rsa.privateKey)), asked), 'invalid_client');
+  t.is(await push(await configWith(client.PrivateKeyJwt(ec.privateKey, ahead)), asked), 'invalid_client');
+  // A request object dated ten minutes ahead, or signed RS256.
+  const requestObject = (key: CryptoKey, alg: string, kid: string, iat: number) =>
+    new SignJWT({ ...asked, client_id: clientId, response_type: 'code' })
+      .setProtectedHeader({ alg, kid, typ: 'oauth-authz-req+jwt' })
+      .setIssuer(clientId)
+      .setAudience(yitong.issuer)
+      .setIssuedAt(iat)
+      .setNotBefore(now)
+      .setExpirationTime(now + 300)
+      .sign(key);
+  t.is(await push(good, { request: await requestObject(ec.privateKey, 'ES256', 'site-1', now) }), 'accepted');
+  t.is(
+    await push(good, { request: await requestObject(ec.privateKey, 'ES256', 'site-1', now + 600) }),
+    'invalid_request_object',
+  );
+  t.is(
+    await push(good, { request: await requestObject(rsa.privateKey, 'RS256', 'site-rsa', now) }),
+    'invalid_request_object',
+  );
+  // Nor does Yitong sign its ID tokens or UserInfo for it with RS256.
+  await t.throwsAsync(
+    yitong.addClient({
+      client_name: '高安全网站',
+      department: '测试部门',
+      region_code: '440100',
+      redirect_uris: [REDIRECT_URI],
+      scope: 'openid',
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [await jwk(ec.publicKey, 'site-1', 'ES256')] },
+      profile: 'fapi2',
+      id_token_signed_response_alg: 'RS256',
+    }),
+    { message: /RS256/ },
+  );
 });
 
 test('a fapi2 manifest without private_key_jwt is refused', async (t) => {
