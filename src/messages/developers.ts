@@ -86,8 +86,6 @@ export const developersZh = {
   'developers.lifetime.refreshToken': '刷新令牌',
   'developers.lifetime.refreshToken.note':
     '从签发时起算；每次使用都换发新的刷新令牌，旧令牌再次使用会吊销整个授权（fapi2 网站的刷新令牌不换发，同一令牌用到过期，丢失响应后可用它重试）',
-  'developers.lifetime.dpopRefreshToken': '绑定 DPoP 的刷新令牌',
-  'developers.lifetime.dpopRefreshToken.note': '与网站的 DPoP 密钥绑定，单独被盗也无法使用',
   'developers.lifetime.session': '一通登录会话',
   'developers.lifetime.session.note':
     '从登录时起算，使用不会延长；居民在个人中心结束会话、在所有设备上退出、被锁定或修改密码后，由它签发的令牌全部失效',
@@ -229,8 +227,6 @@ export const developersEn: Record<keyof typeof developersZh, string> = {
   'developers.lifetime.refreshToken': 'Refresh token',
   'developers.lifetime.refreshToken.note':
     'from its issue; every use returns a new one, and using an old one again revokes the whole grant (a fapi2 site’s is not rotated: the same one serves until it expires, so a lost response can be retried with it)',
-  'developers.lifetime.dpopRefreshToken': 'DPoP-bound refresh token',
-  'developers.lifetime.dpopRefreshToken.note': 'bound to the site’s DPoP key, useless if stolen alone',
   'developers.lifetime.session': 'Yitong session',
   'developers.lifetime.session.note':
     'from the sign-in, not extended by use; when the person ends it on My page, signs out everywhere, is locked or changes the password, every token issued through it stops working',

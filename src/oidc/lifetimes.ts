@@ -12,10 +12,8 @@ export const LIFETIMES = {
   authorizationCode: MINUTE,
   accessToken: 10 * MINUTE,
   idToken: HOUR,
-  /** From its issue; every use rotates it, so a site in use keeps a fresh one. */
+  /** From its issue; every use rotates it (but a fapi2 site's), so a site in use keeps a fresh one. */
   refreshToken: 12 * HOUR,
-  /** Bound to the site's DPoP key: useless if stolen alone, so it may live longer. */
-  dpopRefreshToken: 14 * DAY,
   /** Counted from the sign-in, not from the last use. */
   session: SESSION_HOURS * HOUR,
   grant: GRANT_SECONDS,

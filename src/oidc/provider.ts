@@ -246,8 +246,9 @@ export function createProvider(deps: ProviderDeps): Provider {
         session.loginTs
           ? Math.max(1, session.loginTs + LIFETIMES.session - epochSeconds())
           : LIFETIMES.session,
-      RefreshToken: (_ctx, token) =>
-        token.isSenderConstrained?.() ? LIFETIMES.dpopRefreshToken : LIFETIMES.refreshToken,
+      // The engine binds a refresh token to a DPoP key only for public clients, and Yitong has
+      // none: every site authenticates, which binds its refresh tokens to it.
+      RefreshToken: LIFETIMES.refreshToken,
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
