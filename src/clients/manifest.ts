@@ -11,6 +11,13 @@ import { findTextProblem, isPlainLine } from '../text.ts';
 export const SIGNING_ALGS = ['ES256', 'RS256', 'PS256'] as const;
 /** FAPI 2.0 (5.4.1): what a JWT to or from a fapi2 site may be signed with (of ours: ES256, PS256). */
 export const FAPI2_ALGS = ['PS256', 'ES256', 'EdDSA'];
+/**
+ * What `"profile": "fapi2"` makes the engine require of a site besides its own FAPI 2.0 checks:
+ * PAR and DPoP. Derived by the provider however the site was registered (oidc/provider.ts); also
+ * stored with a manifest's site, for nodes running a release that does not derive them. Never
+ * part of a manifest itself.
+ */
+export const FAPI2_FLAGS = { require_pushed_authorization_requests: true, dpop_bound_access_tokens: true };
 
 /**
  * Manifest fields only the province sets: publishing verified data about people, the service

@@ -10,7 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { AuditEvent } from '../audit/repo.ts';
 import { listsAdminScope } from '../auth/strength.ts';
-import { describeIssues, isServiceAccount, type Manifest, manifestSchema } from './manifest.ts';
+import { describeIssues, FAPI2_FLAGS, isServiceAccount, type Manifest, manifestSchema } from './manifest.ts';
 import type { ClientRecord, ClientsRepo } from './repo.ts';
 
 export class ManifestError extends Error {
@@ -238,7 +238,10 @@ function recordOf(manifest: Manifest & { client_id: string }, secretHash: string
 function toMetadata(manifest: Manifest & { client_id: string }): Record<string, unknown> {
   const { client_secret: _secret, scope, ...rest } = manifest;
   // A service account may ask for no scope at all (the provider wants none rather than '').
-  const metadata = scope ? { ...rest, scope } : rest;
+  const metadata = {
+    ...(scope ? { ...rest, scope } : rest),
+    ...(manifest.profile === 'fapi2' && FAPI2_FLAGS),
+  };
   if (isServiceAccount(manifest)) return { ...metadata, response_types: [], redirect_uris: [] };
   return { response_types: ['code'], grant_types: ['authorization_code'], ...metadata };
 }

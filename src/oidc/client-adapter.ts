@@ -53,12 +53,6 @@ export function createClientAdapter(
       // A site left with no scope would be allowed every scope by the provider (it checks only a
       // non-empty list): `openid` alone grants a service account nothing.
       scope: scope || 'openid',
-      // FAPI 2.0: the engine requires PAR and DPoP of such a site (its profile does the rest),
-      // whether the site came from a manifest or from dynamic registration.
-      ...(client.metadata.profile === 'fapi2' && {
-        require_pushed_authorization_requests: true,
-        dpop_bound_access_tokens: true,
-      }),
       client_id: client.id,
       department: client.department,
       region_code: client.regionCode,

@@ -154,7 +154,10 @@ test('a fapi2 site registered dynamically (RFC 7591) is held to PAR and DPoP as 
     },
   );
   t.is(registered.status, 201);
-  const { client_id: clientId } = (await registered.json()) as { client_id: string };
+  const answer = (await registered.json()) as Record<string, unknown>;
+  // The registration's answer says what the site is held to (RFC 7591 §3.2.1).
+  t.like(answer, { require_pushed_authorization_requests: true, dpop_bound_access_tokens: true });
+  const clientId = String(answer.client_id);
   const config = await client.discovery(
     new URL(yitong.issuer),
     clientId,
@@ -174,8 +177,10 @@ test('a fapi2 site registered dynamically (RFC 7591) is held to PAR and DPoP as 
   );
   t.regex(direct.url.startsWith(REDIRECT_URI) ? direct.url : direct.html, /pushed|invalid_request/);
 
+  // Pushed without a proof, so the code is not bound to a key: what refuses the token request
+  // below is the site's own requirement of DPoP.
   const dpop = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
-  const url = await client.buildAuthorizationUrlWithPAR(config, asked, { DPoP: dpop });
+  const url = await client.buildAuthorizationUrlWithPAR(config, asked);
   const walk = await walkAuthorization(new Browser(), url.href, person);
   const grant = (options?: client.DPoPOptions) =>
     client.authorizationCodeGrant(
@@ -185,7 +190,7 @@ test('a fapi2 site registered dynamically (RFC 7591) is held to PAR and DPoP as 
       undefined,
       options,
     );
-  // Without the proof the code is refused; with it, the tokens are DPoP-bound.
+  // Without the proof the code is refused (and not used up); with it, the tokens are DPoP-bound.
   t.is(((await t.throwsAsync(grant())) as client.ResponseBodyError).error, 'invalid_grant');
   t.is((await grant({ DPoP: dpop })).token_type.toLowerCase(), 'dpop');
 });
@@ -254,20 +259,21 @@ test('a fapi2 site’s JWTs: only PS256, ES256 or EdDSA, and none dated more tha
     'invalid_request_object',
   );
   // Nor does Yitong sign its ID tokens or UserInfo for it with RS256.
-  await t.throwsAsync(
-    yitong.addClient({
-      client_name: '高安全网站',
-      department: '测试部门',
-      region_code: '440100',
-      redirect_uris: [REDIRECT_URI],
-      scope: 'openid',
-      token_endpoint_auth_method: 'private_key_jwt',
-      jwks: { keys: [await jwk(ec.publicKey, 'site-1', 'ES256')] },
-      profile: 'fapi2',
-      id_token_signed_response_alg: 'RS256',
-    }),
-    { message: /RS256/ },
-  );
+  for (const field of ['id_token_signed_response_alg', 'userinfo_signed_response_alg'])
+    await t.throwsAsync(
+      yitong.addClient({
+        client_name: '高安全网站',
+        department: '测试部门',
+        region_code: '440100',
+        redirect_uris: [REDIRECT_URI],
+        scope: 'openid',
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [await jwk(ec.publicKey, 'site-1', 'ES256')] },
+        profile: 'fapi2',
+        [field]: 'RS256',
+      }),
+      { message: new RegExp(`${field}.*RS256|RS256.*${field}`, 's') },
+    );
 });
 
 test('a fapi2 manifest without private_key_jwt is refused', async (t) => {
