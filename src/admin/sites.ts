@@ -4,7 +4,7 @@
  * (verified data, service items, federation), are changed by a province administrator alone.
  */
 import { listsAdminScope } from '../auth/strength.ts';
-import { FAPI2_FLAGS, PROVINCE_ONLY_FIELDS } from '../clients/manifest.ts';
+import { MANIFEST_FIELDS, PROVINCE_ONLY_FIELDS } from '../clients/manifest.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
 import { type ClientsService, ManifestError } from '../clients/service.ts';
 import { AppError } from '../errors.ts';
@@ -78,9 +78,10 @@ export function createSiteAdministration(deps: SiteAdministrationDeps) {
     /** Changes a site of the admin's region: its registration with `fields` over it (id, department and region kept). */
     async updateClient(admin: Admin, clientId: string, fields: Record<string, unknown>, ip: string) {
       const current = await client(admin, clientId, true);
-      // What a fapi2 profile implies is stored beside the manifest, not part of it.
+      // The stored registration as a manifest: a self-registered site's also holds the engine's
+      // defaults and dates, a fapi2 site's the flags its profile implies.
       const stored = Object.fromEntries(
-        Object.entries(current.metadata).filter(([key]) => !(key in FAPI2_FLAGS)),
+        Object.entries(current.metadata).filter(([key]) => MANIFEST_FIELDS.has(key)),
       );
       const manifest: Record<string, unknown> & { client_id: string } = {
         ...stored,

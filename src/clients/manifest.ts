@@ -187,6 +187,11 @@ export function manifestSchema(options: { production: boolean }) {
 
 export type Manifest = z.infer<ReturnType<typeof manifestSchema>>;
 
+/** The fields a manifest may name. A stored registration may hold more: the engine's defaults. */
+export const MANIFEST_FIELDS: ReadonlySet<string> = new Set(
+  Object.keys(manifestSchema({ production: true }).out.shape),
+);
+
 /** A backend calling APIs in its own name (client credentials only): no people, no redirect URIs. */
 export function isServiceAccount(manifest: { grant_types?: readonly string[] | undefined }): boolean {
   const grants = manifest.grant_types ?? [];

@@ -186,7 +186,8 @@ export function createClientsService(
       audit: AuditEvent,
       adminDesignated: boolean,
     ): Promise<boolean> {
-      const manifest = await checkManifest('manifest', json, json.client_id);
+      // The site exists: its id, perhaps one the engine made at registration, is not checked again.
+      const manifest = await checkManifest('manifest', { ...json, client_id: undefined }, json.client_id);
       const { secretHash: _kept, ...record } = recordOf(manifest, null);
       return repo.updateClient({ ...record, adminDesignated }, audit);
     },

@@ -6,6 +6,7 @@ import test from 'ava';
 import { sql } from 'kysely';
 import * as client from 'openid-client';
 import { issueInitialAccessToken } from '../../src/oidc/registration.ts';
+import { adminApi, departmentToken } from '../helpers/admin.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
@@ -244,4 +245,15 @@ test('a department cannot make its site a source of verified data: publishes is 
   );
   t.is(answer.status, 400);
   t.like(await answer.json(), { error: 'invalid_client_metadata' });
+});
+
+test('an administrator edits a self-registered site like any other: the engine’s stored defaults do not trip the manifest rules', async (t) => {
+  const created = (await (await register(await issue(), site())).json()) as { client_id: string };
+  const token = await departmentToken(yitong, '440100', 'admin');
+  const changed = await adminApi(yitong, token, `/clients/${created.client_id}`, {
+    method: 'PATCH',
+    body: { scope: 'openid' },
+  });
+  t.is(changed.status, 200, JSON.stringify(await changed.clone().json()));
+  t.like(await changed.json(), { client_id: created.client_id, scope: 'openid' });
 });
