@@ -16,7 +16,7 @@ import type { Admin } from './regions.ts';
 import type { AdminService } from './service.ts';
 
 const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
-const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 /** What the edit form changes of an existing site, as the manifest names them. */
 const SETTINGS = [
   'redirect_uris',

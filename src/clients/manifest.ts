@@ -73,8 +73,9 @@ export function manifestSchema(options: { production: boolean }) {
       post_logout_redirect_uris: z.array(siteUrl).optional(),
       backchannel_logout_uri: siteUrl.optional(),
       backchannel_logout_session_required: z.boolean().optional(),
+      // Every site authenticates: the provider takes no public clients (`none`).
       token_endpoint_auth_method: z
-        .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
+        .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt'])
         .optional(),
       grant_types: z
         .array(z.enum(['authorization_code', 'refresh_token', 'client_credentials']))
@@ -170,10 +171,6 @@ export function manifestSchema(options: { production: boolean }) {
     .refine((m) => isServiceAccount(m) || m.scope.split(' ').includes('openid'), {
       message: 'must include openid (only a service account may leave it out)',
       path: ['scope'],
-    })
-    .refine((m) => !isServiceAccount(m) || m.token_endpoint_auth_method !== 'none', {
-      message: 'a service account authenticates: not none',
-      path: ['token_endpoint_auth_method'],
     });
   // Every string, nested ones too, must be storable (no NUL, well-formed) before its shape is checked.
   return z

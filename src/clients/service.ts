@@ -95,7 +95,7 @@ export function createClientsService(
       // The provider checks the metadata as it will see it: with the (hashed) secret in place.
       await options.validateMetadata({
         ...toMetadata(manifest),
-        ...(isConfidential(manifest) && { client_secret: 'sha256:placeholder' }),
+        ...(usesSharedSecret(manifest) && { client_secret: 'sha256:placeholder' }),
       });
     } catch (error) {
       throw new ManifestError(source, [
@@ -124,7 +124,7 @@ export function createClientsService(
   ): Promise<RegisteredClient> {
     let generatedSecret: string | undefined;
     if (
-      isConfidential(manifest) &&
+      usesSharedSecret(manifest) &&
       !given &&
       !manifest.client_secret &&
       !(await repo.hasSecret(manifest.client_id))
@@ -170,7 +170,7 @@ export function createClientsService(
     async create(json: Record<string, unknown>, audit: AuditEvent): Promise<RegisteredClient> {
       const manifest = await checkManifest('manifest', json, String(json.client_id ?? ''));
       const generatedSecret =
-        isConfidential(manifest) && !manifest.client_secret ? generateSecret() : undefined;
+        usesSharedSecret(manifest) && !manifest.client_secret ? generateSecret() : undefined;
       const secret = manifest.client_secret ?? generatedSecret;
       await repo.insertClient(recordOf(manifest, secret ? hashClientSecret(secret) : null), audit);
       return { file: 'manifest', clientId: manifest.client_id, ...(generatedSecret && { generatedSecret }) };
@@ -215,11 +215,8 @@ export function createClientsService(
 }
 
 /** Authenticates with a shared secret (client_secret_basic, the default, or client_secret_post). */
-function isConfidential(manifest: Manifest): boolean {
-  return (
-    manifest.token_endpoint_auth_method !== 'private_key_jwt' &&
-    manifest.token_endpoint_auth_method !== 'none'
-  );
+function usesSharedSecret(manifest: Manifest): boolean {
+  return manifest.token_endpoint_auth_method !== 'private_key_jwt';
 }
 
 function recordOf(manifest: Manifest & { client_id: string }, secretHash: string | null): ClientRecord {

@@ -24,7 +24,6 @@ export const frontZh = {
   'admin.client.auth.client_secret_basic': '密钥（HTTP Basic，推荐）',
   'admin.client.auth.client_secret_post': '密钥（表单提交）',
   'admin.client.auth.private_key_jwt': '私钥签名（private_key_jwt）',
-  'admin.client.auth.none': '无密钥（只能用于手机应用等公开客户端）',
   'client.invalid.client_id': '网站标识须为 3–64 位小写字母、数字或 . _ -，以字母或数字开头。',
   'client.invalid.client_name': '请填写网站名称（1–100 字，一行）。',
   'client.invalid.department': '请填写主办部门（1–100 字，一行）。',
@@ -137,7 +136,6 @@ export const frontEn: Record<keyof typeof frontZh, string> = {
   'admin.client.auth.client_secret_basic': 'secret (HTTP Basic, recommended)',
   'admin.client.auth.client_secret_post': 'secret (in the form body)',
   'admin.client.auth.private_key_jwt': 'signed with its private key (private_key_jwt)',
-  'admin.client.auth.none': 'none (public clients such as phone apps only)',
   'client.invalid.client_id':
     'The client id is 3–64 characters of a–z, 0–9, . _ -, starting with a letter or digit.',
   'client.invalid.client_name': 'Give the site’s name (1–100 characters, one line).',

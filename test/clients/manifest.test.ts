@@ -78,6 +78,12 @@ const malformed: Array<[string, unknown, RegExp]> = [
     /default_acr_values\.0/,
   ],
   ['an identity level out of range', { ...good, min_identity_level: 4 }, /min_identity_level/],
+  // The provider takes no public clients: say so here, not at the first sign-in.
+  [
+    'no client authentication',
+    { ...good, token_endpoint_auth_method: 'none' },
+    /token_endpoint_auth_method: .*client_secret_basic/,
+  ],
   [
     'a weak given secret',
     { ...good, client_secret: 'secret' },
