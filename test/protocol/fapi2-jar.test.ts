@@ -20,9 +20,21 @@ test.before(async () => {
 });
 test.after.always(() => yitong?.stop());
 
-async function keyedSite(extra: Record<string, unknown>) {
+/** A site's ES256 key pair, its public half as a JWK (kid `site-1`) for the manifest or registration. */
+async function siteKey() {
   const pair = await generateKeyPair('ES256', { extractable: true });
-  const publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'site-1', alg: 'ES256', use: 'sig' };
+  const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'site-1', alg: 'ES256', use: 'sig' };
+  return { privateKey: pair.privateKey, jwk };
+}
+
+/** openid-client's view of a site that authenticates with `auth`. */
+const siteConfig = (clientId: string, auth: client.ClientAuth) =>
+  client.discovery(new URL(yitong.issuer), clientId, undefined, auth, {
+    execute: [client.allowInsecureRequests],
+  });
+
+async function keyedSite(extra: Record<string, unknown>) {
+  const { privateKey, jwk } = await siteKey();
   const { clientId } = await yitong.addClient({
     client_name: '签名请求网站',
     department: '测试部门',
@@ -30,17 +42,11 @@ async function keyedSite(extra: Record<string, unknown>) {
     redirect_uris: [REDIRECT_URI],
     scope: 'openid profile',
     token_endpoint_auth_method: 'private_key_jwt',
-    jwks: { keys: [publicJwk] },
+    jwks: { keys: [jwk] },
     ...extra,
   });
-  const config = await client.discovery(
-    new URL(yitong.issuer),
-    clientId,
-    undefined,
-    client.PrivateKeyJwt({ key: pair.privateKey, kid: 'site-1' }),
-    { execute: [client.allowInsecureRequests] },
-  );
-  return { config, key: pair.privateKey };
+  const config = await siteConfig(clientId, client.PrivateKeyJwt({ key: privateKey, kid: 'site-1' }));
+  return { config, key: privateKey };
 }
 
 const params = async (verifier: string) => ({
@@ -130,8 +136,7 @@ test('a fapi2 site: PAR, PKCE, private_key_jwt and DPoP-bound tokens; without PA
 });
 
 test('a fapi2 site registered dynamically (RFC 7591) is held to PAR and DPoP as well', async (t) => {
-  const pair = await generateKeyPair('ES256', { extractable: true });
-  const publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'site-1', alg: 'ES256', use: 'sig' };
+  const { privateKey, jwk } = await siteKey();
   const initial = await issueInitialAccessToken(
     yitong.server.container.provider,
     yitong.server.container.clientsRepo,
@@ -148,7 +153,7 @@ test('a fapi2 site registered dynamically (RFC 7591) is held to PAR and DPoP as 
         redirect_uris: [REDIRECT_URI],
         scope: 'openid profile',
         token_endpoint_auth_method: 'private_key_jwt',
-        jwks: { keys: [publicJwk] },
+        jwks: { keys: [jwk] },
         profile: 'fapi2',
       }),
     },
@@ -157,13 +162,9 @@ test('a fapi2 site registered dynamically (RFC 7591) is held to PAR and DPoP as 
   const answer = (await registered.json()) as Record<string, unknown>;
   // The registration's answer says what the site is held to (RFC 7591 §3.2.1).
   t.like(answer, { require_pushed_authorization_requests: true, dpop_bound_access_tokens: true });
-  const clientId = String(answer.client_id);
-  const config = await client.discovery(
-    new URL(yitong.issuer),
-    clientId,
-    undefined,
-    client.PrivateKeyJwt({ key: pair.privateKey, kid: 'site-1' }),
-    { execute: [client.allowInsecureRequests] },
+  const config = await siteConfig(
+    String(answer.client_id),
+    client.PrivateKeyJwt({ key: privateKey, kid: 'site-1' }),
   );
   const person = newCitizen();
   await yitong.createCitizen(person);
@@ -216,10 +217,7 @@ test('a fapi2 site’s JWTs: only PS256, ES256 or EdDSA, and none dated more tha
     },
     profile: 'fapi2',
   });
-  const configWith = (auth: client.ClientAuth) =>
-    client.discovery(new URL(yitong.issuer), clientId, undefined, auth, {
-      execute: [client.allowInsecureRequests],
-    });
+  const configWith = (auth: client.ClientAuth) => siteConfig(clientId, auth);
   const now = Math.floor(Date.now() / 1000);
   const ahead = {
     [client.modifyAssertion]: (_header: object, payload: Record<string, unknown>) => {
