@@ -126,6 +126,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     responseTypes: ['code', 'none'],
     clients: [accountClient(config.issuer)],
     pkce: { required: () => true },
+    // OpenID Connect Core 3.1.2.1: every authorization request names its redirect_uri.
+    allowOmittingSingleRegisteredRedirectUri: false,
     // For a fapi2 site (this replaces the engine's own check, so it does that too): `aud` is the
     // issuer identifier itself.
     assertJwtClientAuthClaimsAndHeader: (ctx, claims, header) => {

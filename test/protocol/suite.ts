@@ -254,6 +254,14 @@ export function protocolSuite(test: TestFn, backend: Backend) {
     t.regex(redirect.html, /没有在一通登记的网址。为保护您的账号，一通没有跳转/);
     t.notRegex(redirect.html, /localhost:8080\/elsewhere/, 'the unregistered address is not even linked');
 
+    // OpenID Connect Core 3.1.2.1: redirect_uri is required, also where one is registered.
+    const noRedirect = new URL(good);
+    noRedirect.searchParams.delete('redirect_uri');
+    const missing = await browser.visit(noRedirect.href, {}, REDIRECT_URI);
+    t.is(missing.status, 400);
+    t.false(missing.url.startsWith(REDIRECT_URI), 'no code, no redirect');
+    t.true(missing.html.includes('invalid_request'));
+
     const noPkce = new URL(good);
     noPkce.searchParams.delete('code_challenge');
     noPkce.searchParams.delete('code_challenge_method');
