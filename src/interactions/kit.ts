@@ -7,15 +7,19 @@ import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
 import { AppError } from '../errors.ts';
 import { str } from '../web/form.ts';
+import { settleLocale } from '../web/middleware.ts';
 
 export type Form = Record<string, string>;
 
 export function createInteractionKit(provider: Provider) {
   return {
     provider,
+    /** The pending interaction; its pages then speak the language the site asked for. */
     async details(ctx: Context) {
       try {
-        return await provider.interactionDetails(ctx.req, ctx.res);
+        const interaction = await provider.interactionDetails(ctx.req, ctx.res);
+        settleLocale(ctx, interaction.params.ui_locales);
+        return interaction;
       } catch (error) {
         if (error instanceof errors.SessionNotFound) throw new AppError('interaction.expired', 400);
         throw error;

@@ -78,12 +78,24 @@ export function requireIssuerOrigin(issuer: string) {
 
 const LANG_COOKIE = 'yitong.lang';
 
-/** zh-CN unless the reader chose English (`?lang=en`, remembered in a cookie) or the site asked for it (`ui_locales`). */
-export function localeOf(ctx: Pick<Context, 'query' | 'cookies'>): Locale {
+/**
+ * zh-CN unless the reader chose English (`?lang=en`, remembered in a cookie) or the site asked
+ * for it (`ui_locales`: in the query, or the pending sign-in's, passed by `settleLocale`).
+ */
+export function localeOf(ctx: Pick<Context, 'query' | 'cookies' | 'state'>): Locale {
+  return (ctx.state as Partial<WebState>).locale ?? readLocale(ctx, ctx.query.ui_locales);
+}
+
+function readLocale(ctx: Pick<Context, 'query' | 'cookies'>, uiLocales: unknown): Locale {
   const chosen = ctx.query.lang;
-  const uiLocales = typeof ctx.query.ui_locales === 'string' ? ctx.query.ui_locales.split(' ')[0] : undefined;
-  const wanted = typeof chosen === 'string' ? chosen : (ctx.cookies.get(LANG_COOKIE) ?? uiLocales);
+  const asked = typeof uiLocales === 'string' ? uiLocales.split(' ')[0] : undefined;
+  const wanted = typeof chosen === 'string' ? chosen : (ctx.cookies.get(LANG_COOKIE) ?? asked);
   return wanted?.toLowerCase().startsWith('en') ? 'en' : 'zh-CN';
+}
+
+/** A sign-in's pages speak as its site asked (`ui_locales`) unless the reader chose otherwise. */
+export function settleLocale(ctx: Context, uiLocales: unknown) {
+  (ctx.state as WebState).locale = readLocale(ctx, uiLocales);
 }
 
 export async function locale(ctx: Context, next: Next) {
@@ -96,7 +108,7 @@ export async function locale(ctx: Context, next: Next) {
       overwrite: true,
     });
   }
-  (ctx.state as WebState).locale = localeOf(ctx);
+  settleLocale(ctx, ctx.query.ui_locales);
   await next();
 }
 

@@ -289,6 +289,26 @@ export function protocolSuite(test: TestFn, backend: Backend) {
     });
   });
 
+  test('a site asking ui_locales=en gets the sign-in pages in English; the reader’s own choice wins', async (t) => {
+    const person = await citizen();
+    const browser = new Browser();
+    const pending = await authorizationRequest(siteA, { extra: { ui_locales: 'en-US zh-CN' } });
+    const login = await browser.visit(pending.url);
+    t.regex(login.html, /<html lang="en"/);
+    const refused = await browser.visit(new URL(formAction(login.html, '/login'), login.url).href, {
+      form: {
+        _csrf: hiddenField(login.html, '_csrf'),
+        id_number: person.idNumber,
+        password: 'not the password',
+      },
+    });
+    t.is(refused.status, 401);
+    t.regex(refused.html, /<html lang="en"/, 'the answer to the form too');
+    t.regex(refused.html, /identity number or password/i);
+    const chosen = await browser.visit(`${login.url}?lang=zh-CN`);
+    t.regex(chosen.html, /<html lang="zh-CN"/);
+  });
+
   test('registering an identity number twice gives no second account, and the same answer as the first time', async (t) => {
     const person = newCitizen();
     const browser = new Browser();
