@@ -257,3 +257,42 @@ test('an administrator edits a self-registered site like any other: the engine�
   t.is(changed.status, 200, JSON.stringify(await changed.clone().json()));
   t.like(await changed.json(), { client_id: created.client_id, scope: 'openid' });
 });
+
+test('standard metadata a manifest does not name is the engine’s to check, and a site can send back what it read (RFC 7591 §2, RFC 7592)', async (t) => {
+  const created = await register(
+    await issue(),
+    site({ application_type: 'web', require_auth_time: true, default_max_age: 3600 }),
+  );
+  t.is(created.status, 201, JSON.stringify(await created.clone().json()));
+  const body = (await created.json()) as Record<string, unknown>;
+  t.like(body, { application_type: 'web', require_auth_time: true, default_max_age: 3600 });
+  const token = String(body.registration_access_token);
+  const read = (await (
+    await fetch(String(body.registration_client_uri), { headers: { authorization: `Bearer ${token}` } })
+  ).json()) as Record<string, unknown>;
+  // What RFC 7592 §2.2 says a client leaves out; the rest goes back as it came.
+  const {
+    registration_access_token: _t,
+    registration_client_uri: _u,
+    client_id_issued_at: _i,
+    client_secret_expires_at: _e,
+    ...sentBack
+  } = read;
+  const updated = await fetch(String(body.registration_client_uri), {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      ...sentBack,
+      client_secret: body.client_secret,
+      client_name: '广州市企业开办（改名）',
+    }),
+  });
+  t.is(updated.status, 200, JSON.stringify(await updated.clone().json()));
+  t.like(await updated.json(), { client_name: '广州市企业开办（改名）', default_max_age: 3600 });
+  // The engine still refuses what it knows to be wrong, and text must be storable.
+  const wrong = await register(await issue(), site({ default_max_age: 'soon' }));
+  t.is(wrong.status, 400);
+  t.like(await wrong.json(), { error: 'invalid_client_metadata' });
+  const nul = await register(await issue(), site({ policy_uri: 'https://kb.gz.example.gov.cn/\u0000' }));
+  t.is(nul.status, 400);
+});
