@@ -77,8 +77,11 @@ test('a signed request object (JAR) signs the person in; one signed by another k
     key: other.privateKey,
     kid: 'site-1',
   });
-  const refused = new URL((await new Browser().visit(forged.href, {}, REDIRECT_URI)).url);
-  t.is(refused.searchParams.get('error'), 'invalid_request_object');
+  // Its redirect_uri is inside an object that does not verify, so the error is shown, not sent there.
+  const refused = await new Browser().visit(forged.href, {}, REDIRECT_URI);
+  t.is(refused.status, 400);
+  t.false(refused.url.startsWith(REDIRECT_URI));
+  t.true(refused.html.includes('invalid_request_object'));
 });
 
 test('a fapi2 site: PAR, PKCE, private_key_jwt and DPoP-bound tokens; without PAR or without the proof, refused', async (t) => {
