@@ -13,9 +13,9 @@ export const SIGNING_ALGS = ['ES256', 'RS256', 'PS256'] as const;
 export const FAPI2_ALGS = ['PS256', 'ES256', 'EdDSA'];
 /**
  * What `"profile": "fapi2"` makes the engine require of a site besides its own FAPI 2.0 checks:
- * PAR and DPoP. Derived by the provider however the site was registered (oidc/provider.ts); also
- * stored with a manifest's site, for nodes running a release that does not derive them. Never
- * part of a manifest itself.
+ * PAR and DPoP. Forced by the provider however the site was registered (oidc/provider.ts); also
+ * stored with a manifest's site, for nodes running a release that does not force them. Any other
+ * site may ask for them itself.
  */
 export const FAPI2_FLAGS = { require_pushed_authorization_requests: true, dpop_bound_access_tokens: true };
 
@@ -73,6 +73,18 @@ export function manifestSchema(options: { production: boolean }) {
       post_logout_redirect_uris: z.array(siteUrl).optional(),
       backchannel_logout_uri: siteUrl.optional(),
       backchannel_logout_session_required: z.boolean().optional(),
+      // Standard metadata the engine hands back (RFC 7592: a site sends back what it read), and
+      // options that only make a site stricter. `native` is not offered: its loopback redirect
+      // URIs would match on any port. `sector_identifier_uri` is not offered either: the engine
+      // would fetch it from wherever a department points it.
+      application_type: z.literal('web').optional(),
+      require_auth_time: z.boolean().optional(),
+      default_max_age: z.number().int().min(0).max(31_536_000).optional(),
+      require_signed_request_object: z.boolean().optional(),
+      require_pushed_authorization_requests: z.boolean().optional(),
+      dpop_bound_access_tokens: z.boolean().optional(),
+      policy_uri: siteUrl.optional(),
+      tos_uri: siteUrl.optional(),
       // Every site authenticates: the provider takes no public clients (`none`).
       token_endpoint_auth_method: z
         .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt'])

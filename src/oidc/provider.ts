@@ -128,6 +128,13 @@ export function createProvider(deps: ProviderDeps): Provider {
     pkce: { required: () => true },
     // OpenID Connect Core 3.1.2.1: every authorization request names its redirect_uri.
     allowOmittingSingleRegisteredRedirectUri: false,
+    // What the engine fetches from a site's address (its jwks_uri) is read up to this much, so a
+    // site cannot have it swallow a gigabyte. Sites get no sector_identifier_uri (manifest.ts).
+    fetchResponseBodyLimits: {
+      'client_id metadata document': 5 * 1024,
+      jwks_uri: 64 * 1024,
+      sector_identifier_uri: 64 * 1024,
+    },
     // For a fapi2 site (this replaces the engine's own check, so it does that too): `aud` is the
     // issuer identifier itself.
     assertJwtClientAuthClaimsAndHeader: (ctx, claims, header) => {

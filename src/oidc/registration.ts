@@ -12,7 +12,6 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { ADMIN_SCOPES } from '../auth/strength.ts';
 import {
   describeIssues,
-  MANIFEST_FIELDS,
   manifestSchema,
   PROVINCE_ONLY_FIELDS,
   SUPPORTED_SCOPES,
@@ -21,7 +20,7 @@ import type { ClientsRepo } from '../clients/repo.ts';
 import { clientSecretMatches, providerSecretOf } from '../clients/service.ts';
 import { AppError } from '../errors.ts';
 import { covers, isRegionCode } from '../identity/region-code.ts';
-import { findTextProblem, isPlainLine } from '../text.ts';
+import { isPlainLine } from '../text.ts';
 
 export const DEPARTMENT_POLICY = 'department';
 
@@ -65,15 +64,8 @@ export function registrationFeature(deps: {
         throw new errors.InvalidClientMetadata(`${field} is set by the province, not by registration`);
     Object.assign(properties, { department: bound.department, region_code: region, scope });
 
-    // What a manifest names is held to the manifest's rules. Other standard metadata (RFC 7591
-    // §2: application_type, policy_uri, sector_identifier_uri…; RFC 7592 sends back all it was
-    // given) is the engine's to check, once its text is storable.
-    const text = findTextProblem(properties);
-    if (text) throw new errors.InvalidClientMetadata(text);
     const manifest = Object.fromEntries(
-      Object.entries(properties).filter(
-        ([key]) => MANIFEST_FIELDS.has(key) && !PROVIDER_FIELDS.includes(key),
-      ),
+      Object.entries(properties).filter(([key]) => !PROVIDER_FIELDS.includes(key)),
     );
     const parsed = schema.safeParse(manifest);
     if (!parsed.success) {

@@ -5,6 +5,8 @@
  * DPoP-bound tokens and a refresh token that does not rotate; without PAR, or presenting its token
  * without the DPoP proof, it is refused.
  */
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import test from 'ava';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as client from 'openid-client';
@@ -275,6 +277,42 @@ test('a fapi2 site’s JWTs: only PS256, ES256 or EdDSA, and none dated more tha
       }),
       { message: new RegExp(`${field}.*RS256|RS256.*${field}`, 's') },
     );
+});
+
+test('a site’s jwks_uri is read up to 64 KiB: a site cannot have the provider swallow a huge answer', async (t) => {
+  const { privateKey, jwk } = await siteKey();
+  // The site's key among `count` others: 100 keys are ~18 KB, 1,000 are ~180 KB.
+  const keySet = (count: number) =>
+    JSON.stringify({
+      keys: [jwk, ...Array.from({ length: count }, (_, i) => ({ ...jwk, kid: `spare-${i}` }))],
+    });
+  const keys = createServer((request, response) => {
+    response.setHeader('content-type', 'application/json');
+    response.end(keySet(request.url === '/large' ? 1_000 : 100));
+  }).listen(0);
+  t.teardown(() => keys.close());
+  await once(keys, 'listening');
+  const origin = `http://localhost:${(keys.address() as { port: number }).port}`;
+  const asked = await params(client.randomPKCECodeVerifier());
+  const pushFrom = async (path: string) => {
+    const { clientId } = await yitong.addClient({
+      client_name: '远程公钥网站',
+      department: '测试部门',
+      region_code: '440100',
+      redirect_uris: [REDIRECT_URI],
+      scope: 'openid profile',
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks_uri: `${origin}${path}`,
+    });
+    const config = await siteConfig(clientId, client.PrivateKeyJwt({ key: privateKey, kid: 'site-1' }));
+    return client
+      .buildAuthorizationUrlWithPAR(config, asked)
+      .then(() => 'accepted')
+      .catch((error: client.ResponseBodyError) => error.error);
+  };
+  t.true(keySet(100).length > 10_000 && keySet(1_000).length > 100_000);
+  t.is(await pushFrom('/small'), 'accepted');
+  t.not(await pushFrom('/large'), 'accepted');
 });
 
 test('a fapi2 manifest without private_key_jwt is refused', async (t) => {
