@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
+import { isDeepStrictEqual } from 'node:util';
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { ADMIN_SCOPES } from '../auth/strength.ts';
@@ -59,9 +60,13 @@ export function registrationFeature(deps: {
         `scope not allowed for this department: ${notAllowed.join(' ')}`,
       );
     // Publishing verified data is the province's decision, like the admin scopes: never self-given.
-    for (const field of PROVINCE_ONLY_FIELDS)
-      if (properties[field] !== undefined)
+    // An update (RFC 7592) keeps what the province set: sent back unchanged, or left out.
+    for (const field of PROVINCE_ONLY_FIELDS) {
+      const set = current?.[field];
+      if (properties[field] !== undefined && !isDeepStrictEqual(properties[field], set))
         throw new errors.InvalidClientMetadata(`${field} is set by the province, not by registration`);
+      if (set !== undefined) properties[field] = set;
+    }
     Object.assign(properties, { department: bound.department, region_code: region, scope });
 
     const manifest = Object.fromEntries(

@@ -2,9 +2,11 @@
  * Department self-registration (RFC 7591 / 7592) with initial access tokens bound to a region
  * and scopes: every refusal carries the RFC error, and a registered site works and is managed.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { sql } from 'kysely';
 import * as client from 'openid-client';
+import { notifyChange } from '../../src/db/changes.ts';
 import { issueInitialAccessToken } from '../../src/oidc/registration.ts';
 import { adminApi, departmentToken } from '../helpers/admin.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
@@ -245,6 +247,39 @@ test('a department cannot make its site a source of verified data: publishes is 
   );
   t.is(answer.status, 400);
   t.like(await answer.json(), { error: 'invalid_client_metadata' });
+});
+
+test('an update keeps what the province set: left out it stays, sent back unchanged it passes, changed it is refused', async (t) => {
+  const created = (await (await register(await issue(), site())).json()) as Record<string, string>;
+  const id = created.client_id ?? '';
+  // The province makes the site a source of verified data (as its console or a manifest would).
+  await sql`UPDATE clients SET metadata = metadata || '{"publishes": ["household_registration"]}' WHERE id = ${id}`.execute(
+    yitong.server.container.database.db,
+  );
+  await notifyChange(yitong.server.container.database.db, { kind: 'client', id });
+  const publishes = async () =>
+    (await yitong.server.container.provider.Client.find(id))?.metadata().publishes as unknown;
+  for (let tries = 0; tries < 100 && !(await publishes()); tries++) await sleep(20);
+  t.deepEqual(await publishes(), ['household_registration']);
+
+  let token = created.registration_access_token ?? '';
+  const update = async (extra: Record<string, unknown>) => {
+    const answer = await fetch(created.registration_client_uri ?? '', {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...site(extra), client_id: id, client_secret: created.client_secret }),
+    });
+    const body = (await answer.json()) as Record<string, string>;
+    token = body.registration_access_token ?? token;
+    return { status: answer.status, body };
+  };
+  t.is((await update({})).status, 200);
+  t.deepEqual(await publishes(), ['household_registration'], 'left out, it stays');
+  t.is((await update({ publishes: ['household_registration'] })).status, 200);
+  const changed = await update({ publishes: ['education'] });
+  t.is(changed.status, 400);
+  t.is(changed.body.error, 'invalid_client_metadata');
+  t.deepEqual(await publishes(), ['household_registration']);
 });
 
 test('an administrator edits a self-registered site like any other: the engine’s stored defaults do not trip the manifest rules', async (t) => {
