@@ -270,18 +270,18 @@ export function protocolSuite(test: TestFn, backend: Backend) {
     t.regex(new URL(pkce.url).searchParams.get('error_description') ?? '', /PKCE/);
   });
 
+  /** Posts the sign-in form of `login` with a wrong password. */
+  const wrongPassword = (browser: Browser, login: { html: string; url: string }, idNumber: string) =>
+    browser.visit(new URL(formAction(login.html, '/login'), login.url).href, {
+      form: { _csrf: hiddenField(login.html, '_csrf'), id_number: idNumber, password: 'not the password' },
+    });
+
   test('a wrong password is refused with a clear message and starts no session', async (t) => {
     const person = await citizen();
     const browser = new Browser();
     const pending = await authorizationRequest(siteA);
     const login = await browser.visit(pending.url);
-    const refused = await browser.visit(new URL(formAction(login.html, '/login'), login.url).href, {
-      form: {
-        _csrf: hiddenField(login.html, '_csrf'),
-        id_number: person.idNumber,
-        password: 'not the password',
-      },
-    });
+    const refused = await wrongPassword(browser, login, person.idNumber);
     t.is(refused.status, 401);
     t.true(refused.html.includes('身份证号码或密码不正确'));
     await t.throwsAsync(walkAuthorization(browser, (await authorizationRequest(siteA)).url), {
@@ -295,13 +295,7 @@ export function protocolSuite(test: TestFn, backend: Backend) {
     const pending = await authorizationRequest(siteA, { extra: { ui_locales: 'en-US zh-CN' } });
     const login = await browser.visit(pending.url);
     t.regex(login.html, /<html lang="en"/);
-    const refused = await browser.visit(new URL(formAction(login.html, '/login'), login.url).href, {
-      form: {
-        _csrf: hiddenField(login.html, '_csrf'),
-        id_number: person.idNumber,
-        password: 'not the password',
-      },
-    });
+    const refused = await wrongPassword(browser, login, person.idNumber);
     t.is(refused.status, 401);
     t.regex(refused.html, /<html lang="en"/, 'the answer to the form too');
     t.regex(refused.html, /identity number or password/i);
