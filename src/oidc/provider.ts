@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { AccountsService } from '../accounts/service.ts';
 import type { AttributesRepo } from '../attributes/repo.ts';
 import { ACR } from '../auth/strength.ts';
-import { FAPI2_ALGS, FAPI2_FLAGS, SIGNING_ALGS, SUPPORTED_SCOPES } from '../clients/manifest.ts';
+import { SIGNING_ALGS, SUPPORTED_SCOPES } from '../clients/manifest.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
 import { clientSecretMatches } from '../clients/service.ts';
 import type { Config } from '../config.ts';
@@ -20,6 +20,13 @@ import type { Outages } from '../outage.ts';
 import { cookieSigner } from '../web/cookie-signer.ts';
 import { createFindAccount, createTokenCheck, SCOPE_CLAIMS } from './accounts.ts';
 import { listenToEngine } from './engine-events.ts';
+import {
+  assertClientAssertion,
+  assertRequestObject,
+  fapiFeature,
+  forceFapi2Flags,
+  rotateRefreshToken,
+} from './fapi.ts';
 import { accountClient, loadGrant } from './grants.ts';
 import { INTERACTION_SECONDS, LIFETIMES } from './lifetimes.ts';
 import { createOutboundFetch, createOutboundPolicy } from './outbound.ts';
@@ -135,15 +142,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       jwks_uri: 64 * 1024,
       sector_identifier_uri: 64 * 1024,
     },
-    // For a fapi2 site (this replaces the engine's own check, so it does that too): `aud` is the
-    // issuer identifier itself.
-    assertJwtClientAuthClaimsAndHeader: (ctx, claims, header) => {
-      if (!ctx.oidc.isFapi('2.0')) return;
-      const invalid = (message: string) => new errors.InvalidClientAuth(message);
-      assertFapi2Jwt(claims, header, invalid);
-      if (claims.aud !== ctx.oidc.issuer)
-        throw invalid('the client assertion’s aud must be the issuer identifier');
-    },
+    assertJwtClientAuthClaimsAndHeader: assertClientAssertion,
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     clientDefaults: {
       grant_types: ['authorization_code'],
@@ -179,9 +178,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       validator(_ctx, key, value, metadata) {
         if (key === 'min_identity_level' && value !== undefined && ![1, 2, 3].includes(value as number))
           throw new errors.InvalidClientMetadata('min_identity_level must be 1, 2 or 3');
-        // Before the engine reads the rest: PAR and DPoP for a fapi2 site however it was
-        // registered (a manifest, or dynamic registration, whose answer then says so too).
-        if (key === 'profile' && value === 'fapi2') Object.assign(metadata, FAPI2_FLAGS);
+        forceFapi2Flags(key, value, metadata);
       },
     },
     features: {
@@ -216,36 +213,14 @@ export function createProvider(deps: ProviderDeps): Provider {
       pushedAuthorizationRequests: { enabled: true },
       dPoP: { enabled: true },
       // Signed request objects (JAR, RFC 9101), at the authorization endpoint and through PAR.
-      requestObjects: {
-        enabled: true,
-        // For a fapi2 site (this replaces the engine's own check, so it does that too): exp, aud
-        // and nbf, at most an hour apart.
-        assertJwtClaimsAndHeader: (ctx, claims, header) => {
-          if (!ctx.oidc.isFapi('2.0')) return;
-          const invalid = (message: string) => new errors.InvalidRequestObject(message);
-          // One pushed earlier (PAR) was checked when it was pushed.
-          if (!('PushedAuthorizationRequest' in ctx.oidc.entities)) assertFapi2Jwt(claims, header, invalid);
-          for (const claim of ['exp', 'aud', 'nbf'])
-            if (claims[claim] === undefined) throw invalid(`the request object has no '${claim}'`);
-          const span = Number(claims.exp) - Number(claims.nbf);
-          if (!(span > 0 && span <= 3600))
-            throw invalid("the request object's 'exp' is not within an hour after its 'nbf'");
-        },
-      },
-      // The FAPI 2.0 Security Profile for the sites whose manifest says "profile": "fapi2".
-      fapi: {
-        enabled: true,
-        profile: (_ctx, client) => (isFapi2(client) ? '2.0' : undefined),
-      },
+      requestObjects: { enabled: true, assertJwtClaimsAndHeader: assertRequestObject },
+      // The FAPI 2.0 Security Profile for the sites whose manifest says "profile": "fapi2" (fapi.ts).
+      fapi: fapiFeature,
       ...registrationFeature({ clients: deps.clients, production: config.production }),
       rpInitiatedLogout: { enabled: true, ...pages.logout },
     },
-    // Refresh tokens (the provider's default rule: the site is registered for them and the person
-    // consented to offline_access) rotate on every use; reusing an old one revokes the grant. A
-    // fapi2 site's stays the same: FAPI 2.0 (5.3.2.1) allows rotation only where a retry with the
-    // previous token succeeds (a lost response must not end the grant), and its token is bound to
-    // the site's own key by private_key_jwt.
-    rotateRefreshToken: (ctx) => !isFapi2(ctx.oidc.client),
+    // On every use, but a fapi2 site's (fapi.ts).
+    rotateRefreshToken,
     ttl: {
       AccessToken: LIFETIMES.accessToken,
       AuthorizationCode: LIFETIMES.authorizationCode,
@@ -318,25 +293,4 @@ function signWith(jwk: JWK | undefined) {
 /** A pairwise site's own `sub` for a person: keyed, stable, not linkable across sectors. */
 function pairwiseSub(hmacKey: KeyObject, sectorIdentifier: string | undefined, accountId: string): string {
   return createHmac('sha256', hmacKey).update(`${sectorIdentifier}\n${accountId}`).digest('base64url');
-}
-
-/** A site whose manifest says `"profile": "fapi2"`: the engine enforces FAPI 2.0 for it. */
-function isFapi2(client: { metadata(): Record<string, unknown> } | undefined): boolean {
-  return client?.metadata().profile === 'fapi2';
-}
-
-/**
- * FAPI 2.0 for a JWT a fapi2 site signs (client assertions, request objects): PS256, ES256 or
- * EdDSA only (5.4.1), and `iat` not more than 60 s ahead (5.3.2.1). The engine checks `iat` only
- * where there is no `exp`; a later `nbf` it refuses itself (15 s of tolerance).
- */
-function assertFapi2Jwt(
-  claims: Record<string, unknown>,
-  header: { alg?: unknown },
-  invalid: (message: string) => Error,
-) {
-  if (!FAPI2_ALGS.includes(String(header.alg)))
-    throw invalid(`FAPI 2.0 accepts PS256, ES256 or EdDSA, not ${String(header.alg)}`);
-  if (Number(claims.iat) > Date.now() / 1000 + 60)
-    throw invalid("'iat' is more than 60 seconds in the future");
 }

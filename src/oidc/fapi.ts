@@ -1,0 +1,78 @@
+/**
+ * The FAPI 2.0 Security Profile for the sites whose manifest says `"profile": "fapi2"`: what the
+ * engine's configuration adds to its own '2.0' profile (PAR and DPoP are FAPI2_FLAGS, manifest.ts).
+ */
+import { type Configuration, errors } from 'oidc-provider';
+import { FAPI2_ALGS, FAPI2_FLAGS } from '../clients/manifest.ts';
+
+type Config = Required<Configuration>;
+
+/** `features.fapi`: the engine's own FAPI 2.0 checks, for fapi2 sites only. */
+export const fapiFeature: NonNullable<NonNullable<Configuration['features']>['fapi']> = {
+  enabled: true,
+  profile: (_ctx, client) => (client?.metadata().profile === 'fapi2' ? '2.0' : undefined),
+};
+
+/**
+ * For `extraClientMetadata.validator`, which runs before the engine reads the rest: PAR and DPoP
+ * for a fapi2 site however it was registered (a manifest, or dynamic registration, whose answer
+ * then says so too).
+ */
+export function forceFapi2Flags(key: string, value: unknown, metadata: Record<string, unknown>) {
+  if (key === 'profile' && value === 'fapi2') Object.assign(metadata, FAPI2_FLAGS);
+}
+
+/**
+ * A fapi2 site's client assertion. This replaces the engine's own check, so it does that too:
+ * `aud` is the issuer identifier itself.
+ */
+export const assertClientAssertion: Config['assertJwtClientAuthClaimsAndHeader'] = (ctx, claims, header) => {
+  if (!ctx.oidc.isFapi('2.0')) return;
+  const invalid = (message: string) => new errors.InvalidClientAuth(message);
+  assertFapi2Jwt(claims, header, invalid);
+  if (claims.aud !== ctx.oidc.issuer)
+    throw invalid('the client assertion’s aud must be the issuer identifier');
+};
+
+/**
+ * A fapi2 site's request object. This replaces the engine's own check, so it does that too:
+ * exp, aud and nbf, at most an hour apart.
+ */
+export const assertRequestObject: NonNullable<
+  Config['features']['requestObjects']
+>['assertJwtClaimsAndHeader'] = (ctx, claims, header) => {
+  if (!ctx.oidc.isFapi('2.0')) return;
+  const invalid = (message: string) => new errors.InvalidRequestObject(message);
+  // One pushed earlier (PAR) was checked when it was pushed.
+  if (!('PushedAuthorizationRequest' in ctx.oidc.entities)) assertFapi2Jwt(claims, header, invalid);
+  for (const claim of ['exp', 'aud', 'nbf'])
+    if (claims[claim] === undefined) throw invalid(`the request object has no '${claim}'`);
+  const span = Number(claims.exp) - Number(claims.nbf);
+  if (!(span > 0 && span <= 3600))
+    throw invalid("the request object's 'exp' is not within an hour after its 'nbf'");
+};
+
+/**
+ * Refresh tokens (the provider's default rule: the site is registered for them and the person
+ * consented to offline_access) rotate on every use; reusing an old one revokes the grant. A
+ * fapi2 site's stays the same: FAPI 2.0 (5.3.2.1) allows rotation only where a retry with the
+ * previous token succeeds (a lost response must not end the grant), and its token is bound to
+ * the site's own key by private_key_jwt.
+ */
+export const rotateRefreshToken: Config['rotateRefreshToken'] = (ctx) => !ctx.oidc.isFapi('2.0');
+
+/**
+ * FAPI 2.0 for a JWT a fapi2 site signs: PS256, ES256 or EdDSA only (5.4.1), and `iat` not more
+ * than 60 s ahead (5.3.2.1). The engine checks `iat` only where there is no `exp`; a later `nbf`
+ * it refuses itself (15 s of tolerance).
+ */
+function assertFapi2Jwt(
+  claims: Record<string, unknown>,
+  header: { alg?: unknown },
+  invalid: (message: string) => Error,
+) {
+  if (!FAPI2_ALGS.includes(String(header.alg)))
+    throw invalid(`FAPI 2.0 accepts PS256, ES256 or EdDSA, not ${String(header.alg)}`);
+  if (Number(claims.iat) > Date.now() / 1000 + 60)
+    throw invalid("'iat' is more than 60 seconds in the future");
+}
