@@ -38,6 +38,7 @@ import {
   securityHeaders,
   securityHeaderValues,
 } from './web/middleware.ts';
+import { postAsGet } from './web/post-as-get.ts';
 import { serveStatic } from './web/static.ts';
 
 /**
@@ -99,6 +100,7 @@ export function createApp(container: Container): Koa {
   app.use(errorHandler(container.logger, container.outages));
   app.use(opsRoutes(container).routes());
   if (config.production) app.use(requireIssuerOrigin(config.issuer));
+  app.use(postAsGet([provider.pathFor('authorization'), provider.pathFor('end_session')]));
   app.use(
     providerEndpoints(provider, ownSecretOnUpdate(provider.pathFor('registration'), container.clientsRepo)),
   );

@@ -36,26 +36,29 @@ export async function parseForm(ctx: Context, next: Next) {
   if (writes && (type === null || ctx.request.length === 0)) (ctx.request as { body?: object }).body = {};
   else if (writes) {
     if (!type) throw new AppError('request.invalid', 415, { params: { detail: 'form expected' } });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of ctx.req) {
-      size += (chunk as Buffer).length;
-      if (size > LIMIT) throw new AppError('request.too_large', 413);
-      chunks.push(chunk as Buffer);
-    }
-    // Bytes that are not UTF-8 (a GBK body) are refused, never turned into U+FFFD and stored.
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
-    } catch {
-      refuse('the body is not valid UTF-8');
-    }
+    const text = await readText(ctx);
     const body =
       type === 'application/json' ? parseJsonObject(text) : Object.fromEntries(new URLSearchParams(text));
     checkValue(body);
     (ctx.request as { body?: Record<string, unknown> }).body = body;
   }
   await next();
+}
+
+/** The request's body as text: 413 past `limit` bytes; 400 when it is not UTF-8 (a GBK body), never U+FFFD stored. */
+export async function readText(ctx: Context, limit = LIMIT): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new AppError('request.too_large', 413);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    refuse('the body is not valid UTF-8');
+  }
 }
 
 function safeDecode(path: string): string {
