@@ -25,6 +25,7 @@ import {
   assertRequestObject,
   fapiFeature,
   forceFapi2Flags,
+  refuseProofsDatedAhead,
   rotateRefreshToken,
 } from './fapi.ts';
 import { accountClient, loadGrant } from './grants.ts';
@@ -273,6 +274,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   );
   provider.use(hideStoredSecret);
   provider.use(outageAnswer);
+  provider.use(refuseProofsDatedAhead(provider));
   provider.use(dropScopesNotAllowed(provider, new Set(configuration.scopes)));
   provider.use(dropRefreshScopesNotAllowed(provider, new Set(configuration.scopes)));
   listenToEngine(provider, deps);

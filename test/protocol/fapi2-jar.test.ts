@@ -140,6 +140,58 @@ test('a fapi2 site: PAR, PKCE, private_key_jwt and DPoP-bound tokens; without PA
   }
 });
 
+test('a DPoP proof dated more than 60 s ahead is refused at PAR, the token endpoint and UserInfo; 5 s ahead is accepted', async (t) => {
+  const { config } = await keyedSite({
+    profile: 'fapi2',
+    grant_types: ['authorization_code', 'refresh_token'],
+    scope: 'openid profile offline_access',
+  });
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const keys = await client.randomDPoPKeyPair('ES256');
+  /** Proofs with the same key, dated `seconds` from now. */
+  const dated = (seconds: number) =>
+    client.getDPoPHandle(config, keys, {
+      [client.modifyAssertion]: (_header: object, payload: Record<string, unknown>) => {
+        payload.iat = Number(payload.iat) + seconds;
+      },
+    });
+  const outcome = (answer: Promise<unknown>) =>
+    answer.then(
+      () => 'accepted',
+      // A response body's error, or (UserInfo) the WWW-Authenticate challenge's.
+      (error: { status?: number; error?: string; cause?: Array<{ parameters?: { error?: string } }> }) =>
+        `${error.status} ${error.error ?? error.cause?.[0]?.parameters?.error}`,
+    );
+  const verifier = client.randomPKCECodeVerifier();
+  const asked = { ...(await params(verifier)), scope: 'openid profile offline_access', prompt: 'consent' };
+
+  t.is(
+    await outcome(client.buildAuthorizationUrlWithPAR(config, asked, { DPoP: dated(120) })),
+    '400 invalid_dpop_proof',
+  );
+  const url = await client.buildAuthorizationUrlWithPAR(config, asked, { DPoP: dated(5) });
+  const walk = await walkAuthorization(new Browser(), url.href, person);
+  const tokens = await client.authorizationCodeGrant(
+    config,
+    new URL(walk.callbackUrl),
+    { pkceCodeVerifier: verifier, expectedNonce: asked.nonce },
+    undefined,
+    { DPoP: dated(5) },
+  );
+  const sub = tokens.claims()?.sub ?? '';
+  const userinfo = (seconds: number) =>
+    outcome(client.fetchUserInfo(config, tokens.access_token, sub, { DPoP: dated(seconds) }));
+  t.is(await userinfo(120), '401 invalid_dpop_proof');
+  t.is(await userinfo(5), 'accepted');
+  const refresh = (seconds: number) =>
+    outcome(
+      client.refreshTokenGrant(config, tokens.refresh_token ?? '', undefined, { DPoP: dated(seconds) }),
+    );
+  t.is(await refresh(120), '400 invalid_dpop_proof');
+  t.is(await refresh(5), 'accepted');
+});
+
 test('a fapi2 site registered dynamically (RFC 7591) is held to PAR and DPoP as well', async (t) => {
   const { privateKey, jwk } = await siteKey();
   const initial = await issueInitialAccessToken(
