@@ -101,7 +101,9 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
         client.query({ text, values, query_timeout: MIGRATION_TIMEOUT_MS } as pg.QueryConfig);
       try {
         // One round trip: no moment inside the transaction with the requests' idle timeout still on.
-        await run('BEGIN; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0');
+        await run(
+          'BEGIN; SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0',
+        );
         await run("SELECT pg_advisory_xact_lock(hashtext('yitong:migrate'))");
         await run(LEDGER);
         const applied = (await run(ALREADY_APPLIED, [name])).rowCount === 0;

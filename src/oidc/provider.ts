@@ -19,13 +19,13 @@ import type { LegalPersonsService } from '../legal-persons/service.ts';
 import type { Outages } from '../outage.ts';
 import { cookieSigner } from '../web/cookie-signer.ts';
 import { createFindAccount, createTokenCheck, SCOPE_CLAIMS } from './accounts.ts';
+import { DPOP_ALGS, refuseProofsDatedAhead } from './dpop-window.ts';
 import { listenToEngine } from './engine-events.ts';
 import {
   assertClientAssertion,
   assertRequestObject,
   fapiFeature,
   forceFapi2Flags,
-  refuseProofsDatedAhead,
   rotateRefreshToken,
 } from './fapi.ts';
 import { accountClient, loadGrant } from './grants.ts';
@@ -158,6 +158,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       introspectionSigningAlgValues: [...SIGNING_ALGS],
       clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
       requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      dPoPSigningAlgValues: [...DPOP_ALGS],
     },
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier: (_ctx, accountId, client) =>

@@ -45,13 +45,17 @@ export async function parseForm(ctx: Context, next: Next) {
   await next();
 }
 
-/** The request's body as text: 413 past `limit` bytes; 400 when it is not UTF-8 (a GBK body), never U+FFFD stored. */
-export async function readText(ctx: Context, limit = LIMIT): Promise<string> {
+/** The request's body as text: `tooLarge` past `limit` bytes; 400 when it is not UTF-8 (a GBK body), never U+FFFD stored. */
+export async function readText(
+  ctx: Context,
+  limit = LIMIT,
+  tooLarge = () => new AppError('request.too_large', 413),
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new AppError('request.too_large', 413);
+    if (size > limit) throw tooLarge();
     chunks.push(chunk as Buffer);
   }
   try {

@@ -14,25 +14,46 @@ import type { Context, Next } from 'koa';
 import { AppError } from '../errors.ts';
 import { readText } from './form.ts';
 
-/** The longest query sent on: with the cookies it stays within Node's 16 KiB of request headers. */
-const MAX_QUERY = 8 * 1024;
+/**
+ * The longest query sent on: its request line stays within what balancers read by default
+ * (nginx 8 KiB, Apache 8190 bytes), and Node's 16 KiB of headers holds it with the cookies.
+ */
+const MAX_QUERY = 6 * 1024;
 
 export function postAsGet(paths: readonly string[]) {
   return async (ctx: Context, next: Next) => {
-    if (ctx.method !== 'POST' || !paths.includes(ctx.path)) return next();
-    if (!ctx.is('application/x-www-form-urlencoded'))
-      throw new AppError('request.invalid', 415, {
-        params: { detail: 'send the parameters as a form (application/x-www-form-urlencoded)' },
-      });
-    // Every pair is kept, repeats too, so the engine refuses a parameter given twice as on a GET.
+    if (ctx.method !== 'POST' || !paths.includes(ctx.path.replace(/(.)\/$/, '$1'))) return next();
+    if (!ctx.is('application/x-www-form-urlencoded')) throw new AppError('site_request.not_form', 415);
+    const tooLarge = () => new AppError('site_request.too_large', 413, { params: { max: MAX_QUERY } });
+    // The URL's own query is kept beside the form (the engine would ignore it): a parameter
+    // given in both is then given twice, which the engine refuses, as on a GET.
     const query = new URLSearchParams(ctx.querystring);
-    for (const [name, value] of new URLSearchParams(await readText(ctx))) query.append(name, value);
+    for (const [name, value] of utf8Pairs(await readText(ctx, 2 * MAX_QUERY, tooLarge)))
+      query.append(name, value);
     const search = query.toString();
-    if (search.length > MAX_QUERY)
-      throw new AppError('request.invalid', 413, {
-        params: { detail: `the parameters exceed ${MAX_QUERY} bytes; push the request with PAR instead` },
-      });
+    if (search.length > MAX_QUERY) throw tooLarge();
+    ctx.set('cache-control', 'no-store');
     ctx.status = 303;
     ctx.redirect(search ? `${ctx.path}?${search}` : ctx.path);
   };
+}
+
+/**
+ * A form's pairs, each percent-decoded as UTF-8. A page in GBK sends 中 as `%D6%D0`, which
+ * `URLSearchParams` would turn into U+FFFD, and a `state` so changed fails the site's own check
+ * later with no reason given: refused here, saying what to change.
+ */
+function utf8Pairs(form: string): Array<[string, string]> {
+  const decode = (part: string) => decodeURIComponent(part.replaceAll('+', ' '));
+  try {
+    return form
+      .split('&')
+      .filter(Boolean)
+      .map((pair) => {
+        const at = pair.indexOf('=');
+        return at < 0 ? [decode(pair), ''] : [decode(pair.slice(0, at)), decode(pair.slice(at + 1))];
+      });
+  } catch {
+    throw new AppError('site_request.not_utf8', 400);
+  }
 }

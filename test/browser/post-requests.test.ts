@@ -102,19 +102,27 @@ test('a posted request that is not a form, too large or not UTF-8 is refused wit
   t.is(json.status, 415);
   t.regex(await json.text(), /application\/x-www-form-urlencoded/);
 
-  const large = await post(
-    `client_id=${site.clientId}&login_hint=${'x'.repeat(9000)}`,
-    'application/x-www-form-urlencoded',
-  );
-  t.is(large.status, 413);
-  t.regex(await large.text(), /PAR/);
+  // Past 6 KiB, or past 12 KiB of body, the same answer: use PAR.
+  for (const size of [7000, 20_000]) {
+    const large = await post(
+      `client_id=${site.clientId}&login_hint=${'x'.repeat(size)}`,
+      'application/x-www-form-urlencoded',
+    );
+    t.is(large.status, 413);
+    t.regex(await large.text(), /PAR/);
+  }
 
-  const gbk = await post(Buffer.from([0x63, 0x3d, 0xd6, 0xd0]), 'application/x-www-form-urlencoded');
-  t.is(gbk.status, 400);
+  // Bytes that are not UTF-8, raw or percent-encoded (a GBK page's 中): refused, saying so.
+  for (const body of [Buffer.from([0x63, 0x3d, 0xd6, 0xd0]), 'state=%D6%D0']) {
+    const gbk = await post(body, 'application/x-www-form-urlencoded');
+    t.is(gbk.status, 400);
+    t.regex(await gbk.text(), /UTF-8/);
+  }
 
   // A form is sent on as a GET, every pair kept: a parameter given twice is the engine's to refuse.
   const twice = await post('scope=openid&scope=profile&state=a%20b', 'application/x-www-form-urlencoded');
   t.is(twice.status, 303);
+  t.is(twice.headers.get('cache-control'), 'no-store');
   t.is(twice.headers.get('location'), '/auth?scope=openid&scope=profile&state=a+b');
   const refused = await fetch(new URL(String(twice.headers.get('location')), yitong.issuer), {
     headers: { accept: 'text/html' },

@@ -5,10 +5,11 @@
  * DPoP-bound tokens and a refresh token that does not rotate; without PAR, or presenting its token
  * without the DPoP proof, it is refused.
  */
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import test from 'ava';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { CompactSign, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as client from 'openid-client';
 import { issueInitialAccessToken } from '../../src/oidc/registration.ts';
 import { Browser } from '../helpers/browser.ts';
@@ -184,6 +185,30 @@ test('a DPoP proof dated more than 60 s ahead is refused at PAR, the token endpo
     outcome(client.fetchUserInfo(config, tokens.access_token, sub, { DPoP: dated(seconds) }));
   t.is(await userinfo(120), '401 invalid_dpop_proof');
   t.is(await userinfo(5), 'accepted');
+  // A payload that starts with a byte-order mark, which jose (and so the engine) skips: refused
+  // too, and the refusal reaches a site's page (CORS) with the engine's challenge.
+  const bom = await new CompactSign(
+    Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from(
+        JSON.stringify({
+          jti: client.randomState(),
+          htm: 'GET',
+          htu: `${yitong.issuer}/me`,
+          iat: Math.floor(Date.now() / 1000) + 120,
+          ath: createHash('sha256').update(tokens.access_token).digest('base64url'),
+        }),
+      ),
+    ]),
+  )
+    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(keys.publicKey) })
+    .sign(keys.privateKey);
+  const answer = await fetch(`${yitong.issuer}/me`, {
+    headers: { authorization: `DPoP ${tokens.access_token}`, dpop: bom, origin: 'https://site.example' },
+  });
+  t.is(answer.status, 401);
+  t.regex(String(answer.headers.get('www-authenticate')), /^DPoP .*error="invalid_dpop_proof".*algs="/);
+  t.is(answer.headers.get('access-control-allow-origin'), 'https://site.example');
   const refresh = (seconds: number) =>
     outcome(
       client.refreshTokenGrant(config, tokens.refresh_token ?? '', undefined, { DPoP: dated(seconds) }),
