@@ -23,9 +23,9 @@ export function refuseProofsDatedAhead(provider: Provider) {
   ]);
   const description = `the DPoP proof's iat is more than ${MAX_AHEAD_SECONDS} seconds in the future`;
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
-    const path = ctx.path.replace(/(.)\/$/, '$1');
-    const proof = paths.has(path) ? ctx.get('dpop') : '';
-    if (!proof || !datedAhead(proof)) return next();
+    const proof = ctx.get('dpop');
+    const path = proof && ctx.path.replace(/(.)\/$/, '$1');
+    if (!path || !paths.has(path) || !datedAhead(proof)) return next();
     const status = path === userinfo ? 401 : 400;
     if (status === 401)
       ctx.set(
