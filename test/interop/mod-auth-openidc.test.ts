@@ -3,32 +3,25 @@
  * old site, on a spare port. With its usual `openid profile email` (the site is registered
  * without `email`), it signs the person in (getting the claims and a refresh token), refreshes
  * (asking again for `email`, which is dropped as at the sign-in) and logs out
- * through Yitong. Needs `apt-get install apache2 libapache2-mod-auth-openidc` (.ci/run installs them).
+ * through Yitong. Configured to post its authorization requests, from another site, it signs the
+ * person in in Chromium, and is recognised the next time. Needs `apt-get install apache2
+ * libapache2-mod-auth-openidc chromium` (.ci/run installs them).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
+import { type ApacheSite, apacheAddress, apacheAvailable, startApache } from '../helpers/apache.ts';
 import { Browser, formAction, hiddenField, submit } from '../helpers/browser.ts';
+import { launchChromium, newProfile, signInWithPassword } from '../helpers/chromium.ts';
 import { newCitizen } from '../helpers/people.ts';
-import { freePort, startYitong, type Yitong } from '../helpers/yitong.ts';
-
-const MODULES = '/usr/lib/apache2/modules';
-const available = existsSync(`${MODULES}/mod_auth_openidc.so`) && existsSync('/usr/sbin/apache2');
+import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
-let apache: ChildProcess | undefined;
-let dir: string;
+let apache: ApacheSite | undefined;
 let site: string;
 
 test.before(async () => {
-  if (!available) return;
+  if (!apacheAvailable) return;
   yitong = await startYitong('postgres');
-  const port = await freePort();
-  site = `http://localhost:${port}`;
+  site = await apacheAddress();
   const { clientId, clientSecret } = await yitong.addClient({
     client_name: '旧系统（Apache）',
     department: '市档案馆',
@@ -38,81 +31,16 @@ test.before(async () => {
     grant_types: ['authorization_code', 'refresh_token'],
     scope: 'openid profile offline_access',
   });
-  dir = await mkdtemp(join(tmpdir(), 'yitong-apache-'));
-  // Apache's workers run as nobody: the pages must be readable by them.
-  await chmod(dir, 0o755);
-  await mkdir(join(dir, 'www', 'protected'), { recursive: true });
-  await writeFile(join(dir, 'www', 'protected', 'index.html'), 'the protected page\n');
-  await writeFile(join(dir, 'www', 'loggedout.html'), 'logged out\n');
-  const module = (name: string) => `LoadModule ${name}_module ${MODULES}/mod_${name}.so`;
-  await writeFile(
-    join(dir, 'httpd.conf'),
-    [
-      `ServerRoot ${dir}`,
-      `Listen 127.0.0.1:${port}`,
-      'ServerName localhost',
-      `PidFile ${dir}/httpd.pid`,
-      `ErrorLog ${dir}/error.log`,
-      'LogLevel warn auth_openidc:info',
-      module('mpm_event'),
-      module('authn_core'),
-      module('authz_core'),
-      module('authz_user'),
-      module('mime'),
-      'TypesConfig /etc/mime.types',
-      module('dir'),
-      `LoadModule auth_openidc_module ${MODULES}/mod_auth_openidc.so`,
-      'User nobody',
-      'Group nogroup',
-      `DocumentRoot ${dir}/www`,
-      '<Directory />',
-      '  AllowOverride None',
-      '</Directory>',
-      `<Directory ${dir}/www>`,
-      '  Require all granted',
-      '</Directory>',
-      'DirectoryIndex index.html',
-      `OIDCProviderMetadataURL ${yitong.issuer}/.well-known/openid-configuration`,
-      `OIDCClientID ${clientId}`,
-      `OIDCClientSecret ${clientSecret}`,
-      `OIDCRedirectURI ${site}/protected/redirect_uri`,
-      `OIDCCryptoPassphrase ${randomBytes(16).toString('hex')}`,
-      'OIDCScope "openid profile email offline_access"',
-      'OIDCAuthRequestParams prompt=consent',
-      'OIDCPKCEMethod S256',
-      'OIDCInfoHook iat access_token access_token_expires refresh_token userinfo session',
-      'OIDCSessionType client-cookie',
-      '<Location /protected>',
-      '  AuthType openid-connect',
-      '  Require valid-user',
-      '</Location>',
-    ].join('\n'),
-  );
-  apache = spawn('/usr/sbin/apache2', ['-f', join(dir, 'httpd.conf'), '-DFOREGROUND'], {
-    stdio: 'inherit',
-  });
-  for (let i = 0; i < 50; i++) {
-    const up = await fetch(`${site}/loggedout.html`).then(
-      (answer) => answer.ok,
-      () => false,
-    );
-    if (up) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  apache = await startApache(site, { issuer: yitong.issuer, clientId, clientSecret });
 });
 
 test.after.always(async () => {
-  if (apache && apache.exitCode === null) {
-    const exited = new Promise((resolve) => apache?.once('exit', resolve));
-    apache.kill('SIGTERM');
-    await exited;
-  }
+  await apache?.stop();
   await yitong?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 test('Apache mod_auth_openidc signs in with openid profile email, refreshes its tokens, and logs out', async (t) => {
-  if (!available) return t.fail('apt-get install apache2 libapache2-mod-auth-openidc');
+  if (!apacheAvailable) return t.fail('apt-get install apache2 libapache2-mod-auth-openidc');
   const person = newCitizen();
   await yitong.createCitizen(person);
   const browser = new Browser();
@@ -159,4 +87,45 @@ test('Apache mod_auth_openidc signs in with openid profile email, refreshes its 
   );
   const after = await browser.visit(`${site}/protected/`);
   t.regex(after.html, /name="password"/, 'signed out at the site and at Yitong');
+});
+
+test('Apache mod_auth_openidc posting its requests (OIDCProviderAuthRequestMethod POST) from another site, in Chromium: the session is recognised', async (t) => {
+  if (!apacheAvailable) return t.fail('apt-get install apache2 libapache2-mod-auth-openidc');
+  // At 127.0.0.1, another site than Yitong's localhost: its form POST carries no Yitong cookie.
+  const posting = await apacheAddress('127.0.0.1');
+  const registered = await yitong.addClient({
+    client_name: '旧系统（表单提交）',
+    department: '市档案馆',
+    region_code: '440100',
+    redirect_uris: [`${posting}/protected/redirect_uri`],
+    grant_types: ['authorization_code', 'refresh_token'],
+    scope: 'openid profile offline_access',
+  });
+  const postingApache = await startApache(posting, { issuer: yitong.issuer, ...registered }, [
+    'OIDCProviderAuthRequestMethod POST',
+  ]);
+  const chromium = await launchChromium();
+  t.teardown(async () => {
+    await chromium.close();
+    await postingApache.stop();
+  });
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const { context, page } = await newProfile(chromium);
+
+  await page.goto(`${posting}/protected/`);
+  await signInWithPassword(page, person);
+  await page.getByRole('button', { name: '同意并继续' }).click();
+  await page.getByText('the protected page').waitFor();
+
+  // The site forgets the person; its next posted request finds them signed in at Yitong: the
+  // consent page (the module asks prompt=consent), no password.
+  await context.clearCookies({ domain: '127.0.0.1' });
+  await page.goto(`${posting}/protected/`);
+  const consent = page.getByRole('button', { name: '同意并继续' });
+  await consent.waitFor();
+  t.is(await page.locator('input[name="password"]').count(), 0, 'not asked to sign in again');
+  await consent.click();
+  await page.getByText('the protected page').waitFor();
+  t.is(new URL(page.url()).origin, posting);
 });
