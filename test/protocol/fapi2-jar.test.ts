@@ -60,6 +60,21 @@ const params = async (verifier: string) => ({
   nonce: client.randomNonce(),
 });
 
+/** A fapi2 site with refresh tokens, a citizen, and the site's request for them (offline access, consent). */
+async function fapi2SignIn() {
+  const scope = 'openid profile offline_access';
+  const { config } = await keyedSite({
+    profile: 'fapi2',
+    grant_types: ['authorization_code', 'refresh_token'],
+    scope,
+  });
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const verifier = client.randomPKCECodeVerifier();
+  const asked = { ...(await params(verifier)), scope, prompt: 'consent' };
+  return { config, person, verifier, asked };
+}
+
 test('a signed request object (JAR) signs the person in; one signed by another key is refused', async (t) => {
   const { config, key } = await keyedSite({});
   const person = newCitizen();
@@ -88,16 +103,8 @@ test('a signed request object (JAR) signs the person in; one signed by another k
 });
 
 test('a fapi2 site: PAR, PKCE, private_key_jwt and DPoP-bound tokens; without PAR or without the proof, refused', async (t) => {
-  const { config } = await keyedSite({
-    profile: 'fapi2',
-    grant_types: ['authorization_code', 'refresh_token'],
-    scope: 'openid profile offline_access',
-  });
-  const person = newCitizen();
-  await yitong.createCitizen(person);
+  const { config, person, verifier, asked } = await fapi2SignIn();
   const dpop = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
-  const verifier = client.randomPKCECodeVerifier();
-  const asked = { ...(await params(verifier)), scope: 'openid profile offline_access', prompt: 'consent' };
 
   // Straight to the authorization endpoint: refused, PAR is required.
   const direct = client.buildAuthorizationUrl(config, asked);
@@ -142,13 +149,7 @@ test('a fapi2 site: PAR, PKCE, private_key_jwt and DPoP-bound tokens; without PA
 });
 
 test('a DPoP proof dated more than 60 s ahead is refused at PAR, the token endpoint and UserInfo; 5 s ahead is accepted', async (t) => {
-  const { config } = await keyedSite({
-    profile: 'fapi2',
-    grant_types: ['authorization_code', 'refresh_token'],
-    scope: 'openid profile offline_access',
-  });
-  const person = newCitizen();
-  await yitong.createCitizen(person);
+  const { config, person, verifier, asked } = await fapi2SignIn();
   const keys = await client.randomDPoPKeyPair('ES256');
   /** Proofs with the same key, dated `seconds` from now. */
   const dated = (seconds: number) =>
@@ -164,8 +165,6 @@ test('a DPoP proof dated more than 60 s ahead is refused at PAR, the token endpo
       (error: { status?: number; error?: string; cause?: Array<{ parameters?: { error?: string } }> }) =>
         `${error.status} ${error.error ?? error.cause?.[0]?.parameters?.error}`,
     );
-  const verifier = client.randomPKCECodeVerifier();
-  const asked = { ...(await params(verifier)), scope: 'openid profile offline_access', prompt: 'consent' };
 
   t.is(
     await outcome(client.buildAuthorizationUrlWithPAR(config, asked, { DPoP: dated(120) })),
