@@ -14,7 +14,7 @@ import { AppError } from '../errors.ts';
 import type { SiteDirectory } from '../oidc/directory.ts';
 import type { TokenReader } from '../oidc/token-reader.ts';
 import { findTextProblem } from '../text.ts';
-import { bodyOf, parseForm } from '../web/form.ts';
+import { bodyOf, parseForm, readText } from '../web/form.ts';
 import type { Source } from './records.ts';
 import { BULK_LINES, type Sources } from './sources.ts';
 
@@ -67,7 +67,10 @@ export function sourceRoutes(deps: {
         params: { detail: 'JSON Lines (application/x-ndjson) expected' },
       });
     // Blank lines keep their numbers, so each result names the line the source sent.
-    const lines = (await readText(ctx)).replace(/\n$/, '').split('\n');
+    const text = await readText(ctx, { limit: BULK_BYTES });
+    const problem = findTextProblem(text, 1);
+    if (problem) throw new AppError('request.invalid', 400, { params: { detail: problem } });
+    const lines = text.replace(/\n$/, '').split('\n');
     if (lines.length > BULK_LINES)
       throw new AppError('attribute.too_many', 413, { params: { max: BULK_LINES } });
     const results = await deps.sources.bulk(source(ctx), lines, ctx.ip);
@@ -76,24 +79,4 @@ export function sourceRoutes(deps: {
   });
 
   return router;
-}
-
-/** The body as text, at most BULK_BYTES, well-formed and without NUL (checked before parsing). */
-async function readText(ctx: Context): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > BULK_BYTES) throw new AppError('request.too_large', 413);
-    chunks.push(chunk as Buffer);
-  }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
-  } catch {
-    throw new AppError('request.invalid', 400, { params: { detail: 'the body is not valid UTF-8' } });
-  }
-  const problem = findTextProblem(text, 1);
-  if (problem) throw new AppError('request.invalid', 400, { params: { detail: problem } });
-  return text;
 }

@@ -96,7 +96,7 @@ const zh = {
   'site_request.not_utf8':
     '网站发来的请求不是 UTF-8 编码，一通无法读取。请回到该网站重试；如问题持续，请告知该网站：表单须以 UTF-8 提交（accept-charset="UTF-8"）。',
   'site_request.too_large':
-    '网站发来的请求过大（超过 {max} 字节），一通无法处理。请回到该网站重试；如问题持续，请告知该网站：较大的请求须用 PAR（推送授权请求）发送。',
+    '网站发来的请求过大（超过 {max} 字节），一通无法处理。请回到该网站重试；如问题持续，请告知该网站：请求参数不能超过 {max} 字节，较大的授权请求须用 PAR（推送授权请求）发送。',
   not_found: '页面不存在。',
   'server.error':
     '一通出现了内部错误，这不是您所访问网站的问题。请稍后再试；如问题持续，请向客服提供下方编号。',
@@ -209,7 +209,7 @@ const en: Record<MessageKey, string> = {
   'site_request.not_utf8':
     'The site sent a request that is not UTF-8, which Yitong cannot read. Go back to the site and try again; if it keeps happening, tell the site that forms must be sent as UTF-8 (accept-charset="UTF-8").',
   'site_request.too_large':
-    'The site sent a request too large for Yitong (over {max} bytes). Go back to the site and try again; if it keeps happening, tell the site that larger requests must be sent with PAR (pushed authorization requests).',
+    'The site sent a request too large for Yitong (over {max} bytes). Go back to the site and try again; if it keeps happening, tell the site that a request’s parameters must stay within {max} bytes, and that larger authorization requests must be sent with PAR (pushed authorization requests).',
   not_found: 'Page not found.',
   'server.error':
     'Yitong ran into an internal error; it is not the site’s fault. Try again later; if it keeps happening, give support the reference below.',

@@ -19,7 +19,7 @@ import type { LegalPersonsService } from '../legal-persons/service.ts';
 import type { Outages } from '../outage.ts';
 import { cookieSigner } from '../web/cookie-signer.ts';
 import { createFindAccount, createTokenCheck, SCOPE_CLAIMS } from './accounts.ts';
-import { DPOP_ALGS, refuseProofsDatedAhead } from './dpop-window.ts';
+import { refuseProofDatedAhead } from './dpop-window.ts';
 import { listenToEngine } from './engine-events.ts';
 import {
   assertClientAssertion,
@@ -158,7 +158,6 @@ export function createProvider(deps: ProviderDeps): Provider {
       introspectionSigningAlgValues: [...SIGNING_ALGS],
       clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
       requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
-      dPoPSigningAlgValues: [...DPOP_ALGS],
     },
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier: (_ctx, accountId, client) =>
@@ -213,7 +212,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
       backchannelLogout: { enabled: true },
       pushedAuthorizationRequests: { enabled: true },
-      dPoP: { enabled: true },
+      dPoP: { enabled: true, requireNonce: refuseProofDatedAhead },
       // Signed request objects (JAR, RFC 9101), at the authorization endpoint and through PAR.
       requestObjects: { enabled: true, assertJwtClaimsAndHeader: assertRequestObject },
       // The FAPI 2.0 Security Profile for the sites whose manifest says "profile": "fapi2" (fapi.ts).
@@ -275,7 +274,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   );
   provider.use(hideStoredSecret);
   provider.use(outageAnswer);
-  provider.use(refuseProofsDatedAhead(provider));
   provider.use(dropScopesNotAllowed(provider, new Set(configuration.scopes)));
   provider.use(dropRefreshScopesNotAllowed(provider, new Set(configuration.scopes)));
   listenToEngine(provider, deps);

@@ -45,11 +45,18 @@ export async function parseForm(ctx: Context, next: Next) {
   await next();
 }
 
-/** The request's body as text: `tooLarge` past `limit` bytes; 400 when it is not UTF-8 (a GBK body), never U+FFFD stored. */
+/**
+ * The request's body as text: `tooLarge` past `limit` bytes; `notUtf8` when it is not UTF-8 (a
+ * GBK body), never turned into U+FFFD and stored.
+ */
 export async function readText(
   ctx: Context,
-  limit = LIMIT,
-  tooLarge = () => new AppError('request.too_large', 413),
+  {
+    limit = LIMIT,
+    tooLarge = () => new AppError('request.too_large', 413),
+    notUtf8 = () =>
+      new AppError('request.invalid', 400, { params: { detail: 'the body is not valid UTF-8' } }),
+  } = {},
 ): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -61,7 +68,7 @@ export async function readText(
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
   } catch {
-    refuse('the body is not valid UTF-8');
+    throw notUtf8();
   }
 }
 

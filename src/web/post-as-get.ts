@@ -25,11 +25,11 @@ export function postAsGet(paths: readonly string[]) {
     if (ctx.method !== 'POST' || !paths.includes(ctx.path.replace(/(.)\/$/, '$1'))) return next();
     if (!ctx.is('application/x-www-form-urlencoded')) throw new AppError('site_request.not_form', 415);
     const tooLarge = () => new AppError('site_request.too_large', 413, { params: { max: MAX_QUERY } });
+    const form = await readText(ctx, { limit: 2 * MAX_QUERY, tooLarge, notUtf8 });
     // The URL's own query is kept beside the form (the engine would ignore it): a parameter
     // given in both is then given twice, which the engine refuses, as on a GET.
     const query = new URLSearchParams(ctx.querystring);
-    for (const [name, value] of utf8Pairs(await readText(ctx, 2 * MAX_QUERY, tooLarge)))
-      query.append(name, value);
+    for (const [name, value] of utf8Pairs(form)) query.append(name, value);
     const search = query.toString();
     if (search.length > MAX_QUERY) throw tooLarge();
     ctx.set('cache-control', 'no-store');
@@ -54,6 +54,8 @@ function utf8Pairs(form: string): Array<[string, string]> {
         return at < 0 ? [decode(pair), ''] : [decode(pair.slice(0, at)), decode(pair.slice(at + 1))];
       });
   } catch {
-    throw new AppError('site_request.not_utf8', 400);
+    throw notUtf8();
   }
 }
+
+const notUtf8 = () => new AppError('site_request.not_utf8', 400);

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './yitong.ts';
@@ -90,23 +90,26 @@ export async function startApache(
   const apache: ChildProcess = spawn('/usr/sbin/apache2', ['-f', join(dir, 'httpd.conf'), '-DFOREGROUND'], {
     stdio: 'inherit',
   });
-  for (let i = 0; i < 50; i++) {
-    const up = await fetch(`${site}/loggedout.html`).then(
+  const exited = new Promise((resolve) => {
+    apache.once('close', resolve);
+    apache.once('error', resolve);
+  });
+  const running = () => apache.exitCode === null && apache.signalCode === null;
+  async function stop() {
+    if (running()) apache.kill('SIGTERM');
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+  }
+  for (let i = 0; i < 50 && running(); i++) {
+    const up = await fetch(`${site}/loggedout.html`, { signal: AbortSignal.timeout(1000) }).then(
       (answer) => answer.ok,
       () => false,
     );
-    if (up) break;
+    if (up) return { site, stop };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return {
-    site,
-    async stop() {
-      if (apache.exitCode === null) {
-        const exited = new Promise((resolve) => apache.once('exit', resolve));
-        apache.kill('SIGTERM');
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  // Not up (its port taken, a module missing): say why, and leave nothing behind.
+  const log = await readFile(join(dir, 'error.log'), 'utf8').catch(() => '');
+  await stop();
+  throw new Error(`Apache did not start at ${site}: ${log.slice(-2000)}`);
 }

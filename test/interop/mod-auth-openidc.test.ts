@@ -104,11 +104,9 @@ test('Apache mod_auth_openidc posting its requests (OIDCProviderAuthRequestMetho
   const postingApache = await startApache(posting, { issuer: yitong.issuer, ...registered }, [
     'OIDCProviderAuthRequestMethod POST',
   ]);
+  t.teardown(() => postingApache.stop());
   const chromium = await launchChromium();
-  t.teardown(async () => {
-    await chromium.close();
-    await postingApache.stop();
-  });
+  t.teardown(() => chromium.close());
   const person = newCitizen();
   await yitong.createCitizen(person);
   const { context, page } = await newProfile(chromium);
