@@ -23,6 +23,7 @@ const MAX_QUERY = 6 * 1024;
 export function postAsGet(paths: readonly string[]) {
   return async (ctx: Context, next: Next) => {
     if (ctx.method !== 'POST' || !paths.includes(ctx.path.replace(/(.)\/$/, '$1'))) return next();
+    (ctx.state as { route?: string }).route = 'post_as_get';
     if (!ctx.is('application/x-www-form-urlencoded')) throw new AppError('site_request.not_form', 415);
     const tooLarge = () => new AppError('site_request.too_large', 413, { params: { max: MAX_QUERY } });
     const form = await readText(ctx, { limit: 2 * MAX_QUERY, tooLarge, notUtf8 });
