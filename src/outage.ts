@@ -44,9 +44,22 @@ const REDIS_ERRORS = new Set([
   'RootNodesUnavailableError',
 ]);
 
+/**
+ * Node's error for a request whose client hung up before its body ended: ECONNRESET like a lost
+ * database connection, but the client's doing (a socket error of ours names its syscall).
+ */
+export function isClientAbort(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.message === 'aborted' &&
+    (error as { code?: unknown }).code === 'ECONNRESET' &&
+    !('syscall' in error)
+  );
+}
+
 /** Whether `error` (or what caused it) says a dependency is unreachable rather than that something is wrong. */
 export function isOutage(error: unknown, depth = 0): boolean {
-  if (!(error instanceof Error) || depth > 3) return false;
+  if (!(error instanceof Error) || depth > 3 || isClientAbort(error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (NETWORK.has(code) || POSTGRES.has(code) || code.startsWith('08')))
     return true;

@@ -11,7 +11,11 @@ function dateOf(value: unknown, field: string): Date | undefined {
   const text = one(value);
   if (!text) return undefined;
   const date = /^(19[7-9]\d|2\d{3})-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00:00+08:00`) : undefined;
-  const real = date && new Date(date.getTime() + 8 * 3_600_000).toISOString().slice(0, 10) === text;
+  // Month 13 or day 45 is no date at all; 30 February rolls over into March: neither is the text.
+  const real =
+    date &&
+    !Number.isNaN(date.getTime()) &&
+    new Date(date.getTime() + 8 * 3_600_000).toISOString().slice(0, 10) === text;
   if (!real) throw new AppError('admin.audit.date', 400, { field });
   return date;
 }

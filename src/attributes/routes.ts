@@ -26,7 +26,9 @@ export function sourceRoutes(deps: {
   readToken: TokenReader;
   sites: Pick<SiteDirectory, 'find'>;
 }): Router {
-  const router = new Router({ prefix: '/sources/v1' });
+  // Case-sensitive: @koa/router matches routes in any case but a prefix-wide `use` (the token
+  // check below) only as written, so /SOURCES/V1/… reached the handlers with no token checked.
+  const router = new Router({ prefix: '/sources/v1', sensitive: true });
   const source = (ctx: Context) => (ctx.state as { source: Source }).source;
 
   /** A client-credentials token of a site that publishes something; never a person's token. */

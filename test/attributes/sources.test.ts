@@ -167,6 +167,15 @@ test('only the types a source’s manifest lists; only a client-credentials toke
   t.is((await post(notASource, '/attributes', JSON.stringify(education(person.idNumber)))).status, 403);
   t.is((await post(undefined, '/attributes', JSON.stringify(education(person.idNumber)))).status, 401);
   t.is((await post('not-a-token-at-all-123456789', '/attributes', '{}')).status, 401);
+  // Another spelling of the address is no way around the token check.
+  for (const path of ['/SOURCES/V1/corrections', '/Sources/v1/corrections'])
+    t.is((await fetch(`${yitong.issuer}${path}`)).status, 404, path);
+  const shouted = await fetch(`${yitong.issuer}/SOURCES/V1/ATTRIBUTES/BULK`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body: `${JSON.stringify(education(person.idNumber))}\n`,
+  });
+  t.is(shouted.status, 404);
   t.is(await stored(sub), undefined, 'nothing stored');
 });
 

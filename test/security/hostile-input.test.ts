@@ -3,6 +3,8 @@
  * answer 500 now gets a clear 400 and changes nothing, on PostgreSQL + Redis and on the embedded
  * database.
  */
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import test from 'ava';
 import { signInTo } from '../helpers/account.ts';
 import { adminApi, consoleAdmin, departmentToken } from '../helpers/admin.ts';
@@ -79,12 +81,39 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
 
   test(`${backend}: the audit trail refuses dates it cannot hold (0000-01-01) with 400 naming the field`, async (t) => {
     const token = await departmentToken(yitong, '440000', 'admin:read');
-    for (const query of ['from=0000-01-01', 'to=0001-01-01', 'from=2026-02-30', 'to=99999-01-01']) {
+    for (const query of [
+      'from=0000-01-01',
+      'to=0001-01-01',
+      'from=2026-02-30',
+      'to=99999-01-01',
+      'from=2020-13-45',
+      'to=2020-00-10',
+    ]) {
       const answer = await adminApi(yitong, token, `/audit?${query}`);
       t.is(answer.status, 400, query);
       t.regex(((await answer.json()) as { error_description: string }).error_description, /YYYY-MM-DD/);
     }
     t.is((await adminApi(yitong, token, '/audit?from=2026-01-01')).status, 200);
+  });
+
+  test(`${backend}: a client that hangs up before its body ends is no outage: the next requests are answered`, async (t) => {
+    const { port } = new URL(yitong.issuer);
+    for (const path of ['/register', '/auth', '/token']) {
+      const socket = connect(Number(port), '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: localhost:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\na=`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.destroy();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const { outages } = yitong.server.container;
+    t.false(outages.isDown('database'), 'the database is not taken for down');
+    t.false(outages.isDown('redis'));
+    const token = await departmentToken(yitong, '440000', 'admin:read');
+    const answers = await Promise.all(Array.from({ length: 20 }, () => adminApi(yitong, token, '/clients')));
+    t.deepEqual([...new Set(answers.map((answer) => answer.status))], [200]);
   });
 }
 
