@@ -19,6 +19,7 @@ import { ownSecretOnUpdate } from './oidc/registration.ts';
 import { createSessionReader } from './oidc/session.ts';
 import { createTokenReader } from './oidc/token-reader.ts';
 import { opsRoutes } from './ops/routes.ts';
+import { logStreamErrors } from './outage.ts';
 import { developerRoutes } from './portal/developers.ts';
 import { homeRoutes } from './portal/home.ts';
 import { recoverRoutes } from './portal/recover.ts';
@@ -89,6 +90,7 @@ export function createApp(container: Container): Koa {
   // Only the entries our own proxies appended to X-Forwarded-For are trusted, never the client's.
   const app = new Koa({ proxy: config.proxyHops > 0, maxIpsCount: config.proxyHops });
   app.keys = cookieSigner(config.secrets.cookieKeys);
+  app.on('error', logStreamErrors(container.logger));
   app.use(countRequests(container.metrics));
   app.use(securityHeaders({ production: config.production }));
   // Shutting down: every response asks the client (or balancer) to open its next connection elsewhere.

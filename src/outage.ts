@@ -45,21 +45,31 @@ const REDIS_ERRORS = new Set([
 ]);
 
 /**
- * Node's error for a request whose client hung up before its body ended: ECONNRESET like a lost
- * database connection, but the client's doing (a socket error of ours names its syscall).
+ * The client's doing, not a dependency's: it hung up before its body ended (Node's 'aborted',
+ * ECONNRESET like a lost database connection, but a socket error of ours names its syscall), or
+ * it sent bytes HTTP cannot parse (Node's HPE_ codes).
  */
-export function isClientAbort(error: unknown): boolean {
+export function isClientFault(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
   return (
-    error instanceof Error &&
-    error.message === 'aborted' &&
-    (error as { code?: unknown }).code === 'ECONNRESET' &&
-    !('syscall' in error)
+    (error.message === 'aborted' && code === 'ECONNRESET' && !('syscall' in error)) ||
+    (typeof code === 'string' && code.startsWith('HPE_'))
   );
 }
 
+/**
+ * For Koa's 'error' event (our application's and the engine's): what breaks outside a handler,
+ * such as a request stream failing after the answer began, is logged once through the logger
+ * instead of printed to stderr by Koa; a client's fault not at all.
+ */
+export const logStreamErrors = (logger: Logger) => (error: unknown) => {
+  if (!isClientFault(error)) logger.warn({ err: error }, 'request failed outside a handler');
+};
+
 /** Whether `error` (or what caused it) says a dependency is unreachable rather than that something is wrong. */
 export function isOutage(error: unknown, depth = 0): boolean {
-  if (!(error instanceof Error) || depth > 3 || isClientAbort(error)) return false;
+  if (!(error instanceof Error) || depth > 3 || isClientFault(error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (NETWORK.has(code) || POSTGRES.has(code) || code.startsWith('08')))
     return true;

@@ -16,7 +16,7 @@ import { clientSecretMatches } from '../clients/service.ts';
 import type { Config } from '../config.ts';
 import type { UpstreamLogouts } from '../federation/logout.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
-import type { Outages } from '../outage.ts';
+import { logStreamErrors, type Outages } from '../outage.ts';
 import { cookieSigner } from '../web/cookie-signer.ts';
 import { createFindAccount, createTokenCheck, SCOPE_CLAIMS } from './accounts.ts';
 import { refuseProofDatedAhead } from './dpop-window.ts';
@@ -277,6 +277,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.use(dropScopesNotAllowed(provider, new Set(configuration.scopes)));
   provider.use(dropRefreshScopesNotAllowed(provider, new Set(configuration.scopes)));
   listenToEngine(provider, deps);
+  // The engine is a Koa application too (its typings name only its own events).
+  (provider as unknown as NodeJS.EventEmitter).on('error', logStreamErrors(deps.logger));
   return provider;
 }
 

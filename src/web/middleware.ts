@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { isBadInput } from '../db/errors.ts';
 import { AppError, isAppError } from '../errors.ts';
 import { type Locale, translate } from '../messages/index.ts';
-import { dependencyOf, isClientAbort, isOutage, type Outages, RETRY_AFTER_SECONDS } from '../outage.ts';
+import { dependencyOf, isClientFault, isOutage, type Outages, RETRY_AFTER_SECONDS } from '../outage.ts';
 import { render } from './render.ts';
 
 export interface WebState {
@@ -172,9 +172,11 @@ export function errorHandler(logger: Logger, outages: Pick<Outages, 'down'>) {
 
 function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
-  // Nobody reads this answer; it is no fault of ours either, so nothing is logged.
-  if (isClientAbort(error))
-    return new AppError('request.invalid', 400, { params: { detail: 'the request ended before its body' } });
+  // No fault of ours, so nothing is logged (and a client that hung up reads no answer).
+  if (isClientFault(error))
+    return new AppError('request.invalid', 400, {
+      params: { detail: 'the request was cut off or malformed' },
+    });
   const status = (error as { status?: number; expose?: boolean }).status;
   if (status === 413) return new AppError('request.too_large', 413);
   // The input boundary (form.ts) should have caught it; the database refusing it is still bad input.

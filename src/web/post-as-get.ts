@@ -29,9 +29,7 @@ export function postAsGet(paths: readonly string[]) {
     const form = await readText(ctx, { limit: 2 * MAX_QUERY, tooLarge, notUtf8 });
     // The URL's own query is kept beside the form (the engine would ignore it): a parameter
     // given in both is then given twice, which the engine refuses, as on a GET.
-    const query = new URLSearchParams(ctx.querystring);
-    for (const [name, value] of utf8Pairs(form)) query.append(name, value);
-    const search = query.toString();
+    const search = new URLSearchParams([...utf8Pairs(ctx.querystring), ...utf8Pairs(form)]).toString();
     if (search.length > MAX_QUERY) throw tooLarge();
     ctx.set('cache-control', 'no-store');
     ctx.status = 303;

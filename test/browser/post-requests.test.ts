@@ -94,8 +94,8 @@ test('a site posts its authorization and logout requests from another site: the 
 });
 
 test('a posted request that is not a form, too large or not UTF-8 is refused with the reason', async (t) => {
-  const post = (body: BodyInit, type: string) =>
-    fetch(`${yitong.issuer}/auth`, {
+  const post = (body: BodyInit, type: string, query = '') =>
+    fetch(`${yitong.issuer}/auth${query}`, {
       method: 'POST',
       headers: { 'content-type': type, accept: 'text/html' },
       body,
@@ -121,6 +121,8 @@ test('a posted request that is not a form, too large or not UTF-8 is refused wit
     t.is(gbk.status, 400);
     t.regex(await gbk.text(), /accept-charset/);
   }
+  const inQuery = await post('scope=openid', 'application/x-www-form-urlencoded', '?state=%D6%D0');
+  t.is(inQuery.status, 400, 'the address’s own query is held to the same rule');
 
   // A form is sent on as a GET, every pair kept: a parameter given twice is the engine's to
   // refuse, where the same request with it once goes on to the sign-in.
