@@ -8,7 +8,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { errors } from 'oidc-provider';
 import { RETRY_AFTER_SECONDS } from '../outage.ts';
 import { settleWrites } from './adapters/request-writes.ts';
 import { outagePage } from './pages.ts';
@@ -200,8 +199,14 @@ export function dropRefreshScopesNotAllowed(provider: Provider, known: ReadonlyS
     let size = 0;
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      // As the provider's own reading would.
-      if (size > 56 * 1024) throw new errors.InvalidRequest('failed to parse the request body');
+      // As the provider's own reading would answer, in its format (a throw here is outside its
+      // error handling, and would be plain text).
+      if (size > 56 * 1024) {
+        ctx.status = 400;
+        ctx.set('cache-control', 'no-store');
+        ctx.body = { error: 'invalid_request', error_description: 'failed to parse the request body' };
+        return;
+      }
       chunks.push(chunk as Buffer);
     }
     const raw = Buffer.concat(chunks);

@@ -125,6 +125,17 @@ test.after.always(() => yitong?.stop());
 
 const db = () => yitong.server.container.database.db;
 
+test("a token request over 56 KiB gets the engine's JSON error, not plain text", async (t) => {
+  const answer = await fetch(`${yitong.issuer}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `grant_type=refresh_token&refresh_token=${'r'.repeat(60 * 1024)}`,
+  });
+  t.is(answer.status, 400);
+  t.is(answer.headers.get('cache-control'), 'no-store');
+  t.like(await answer.json(), { error: 'invalid_request' });
+});
+
 test('a bigint cursor out of range, or not a number, is a 400 on the ledger', async (t) => {
   const person = newCitizen();
   await yitong.createCitizen(person);
