@@ -52,7 +52,8 @@ export function createIdentityLevels({
     /** Level 2 when the authority confirms this name with the person's own number. */
     async verifyOnline(person: Person, nameInput: string, ip: string): Promise<void> {
       const name = normaliseName(nameInput);
-      if (!verifier) throw new AppError('identity.no_verifier', 503);
+      // Not configured here: no outage (a 503 would page the operators), nothing to retry.
+      if (!verifier) throw new AppError('identity.no_verifier', 404);
       const { allowed, retryAfterSeconds } = await checksPerPerson.consume(person.id);
       if (!allowed)
         throw new AppError('rate.identity', 429, {

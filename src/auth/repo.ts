@@ -150,11 +150,17 @@ export function createFactorsRepo(db: Kysely<Schema>) {
       return result.numUpdatedRows === 1n;
     },
 
-    async deleteTotp(personId: string, audit: AuditEvent): Promise<void> {
-      await withAudit(db, audit, async (trx) => {
+    /** Turns the authenticator app off; false (and no audit row) when it was not on. */
+    async deleteTotp(personId: string, audit: AuditEvent): Promise<boolean> {
+      return withAudit(db, audit, async (trx) => {
         await trx.deleteFrom('recovery_codes').where('person_id', '=', personId).execute();
-        await trx.deleteFrom('totp_factors').where('person_id', '=', personId).execute();
-      });
+        const removed = await trx
+          .deleteFrom('totp_factors')
+          .where('person_id', '=', personId)
+          .executeTakeFirst();
+        if (removed.numDeletedRows === 0n) throw new NoChange();
+        return true;
+      }).catch(falseWhenNoChange);
     },
 
     /** Spends a recovery code; false when it is unknown or was used before. */
@@ -168,12 +174,9 @@ export function createFactorsRepo(db: Kysely<Schema>) {
           .where('used_at', 'is', null)
           .executeTakeFirst();
         // Rolls back: no audit row for a code that did not work.
-        if (result.numUpdatedRows !== 1n) throw new UnusedCode();
+        if (result.numUpdatedRows !== 1n) throw new NoChange();
         return true;
-      }).catch((error) => {
-        if (error instanceof UnusedCode) return false;
-        throw error;
-      });
+      }).catch(falseWhenNoChange);
     },
 
     async factorSummary(personId: string) {
@@ -204,7 +207,12 @@ export function createFactorsRepo(db: Kysely<Schema>) {
   };
 }
 
-/** Thrown inside the transaction to roll it back. */
-class UnusedCode extends Error {}
+/** Thrown inside the transaction to roll it back: nothing changed, so no audit row either. */
+class NoChange extends Error {}
+
+function falseWhenNoChange(error: unknown): false {
+  if (error instanceof NoChange) return false;
+  throw error;
+}
 
 export type FactorsRepo = ReturnType<typeof createFactorsRepo>;
