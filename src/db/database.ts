@@ -135,7 +135,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
  * While PostgreSQL is known to be down, one request at a time tries to connect (and so notices
  * its return); every other fails at once instead of waiting out the connection timeout.
  */
-function failFast(pool: pg.Pool, outages: Pick<Outages, 'isDown'> | undefined) {
+function failFast(pool: pg.Pool, outages: Pick<Outages, 'isDown' | 'up'> | undefined) {
   let probing = false;
   return {
     async connect() {
@@ -143,7 +143,18 @@ function failFast(pool: pg.Pool, outages: Pick<Outages, 'isDown'> | undefined) {
       if (down && probing) throw new OutageError('database');
       probing = down;
       try {
-        return await pool.connect();
+        const client = await pool.connect();
+        // The probe may get a connection the pool already had (only a new one says 'connect'):
+        // one answered query says the database is back, so the others stop failing fast.
+        if (down)
+          await client.query('SELECT 1').then(
+            () => outages?.up('database'),
+            (error: Error) => {
+              client.release(error);
+              throw error;
+            },
+          );
+        return client;
       } finally {
         if (down) probing = false;
       }

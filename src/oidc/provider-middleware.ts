@@ -235,6 +235,7 @@ export async function outageAnswer(ctx: KoaContextWithOIDC, next: () => Promise<
   }
   if (failed && !ctx.state.outage) throw failed;
   if (!ctx.state.outage) return;
+  await giveBackRefreshToken(ctx);
   ctx.remove('set-cookie');
   if (ctx.status === 503) return;
   ctx.remove('location');
@@ -246,4 +247,21 @@ export async function outageAnswer(ctx: KoaContextWithOIDC, next: () => Promise<
     error: 'temporarily_unavailable',
     error_description: 'the sign-on service is briefly unavailable; try again shortly',
   };
+}
+
+/**
+ * A refresh that rotated its token and then failed on an outage (the release row's commit, say)
+ * answers 503, which means nothing happened: the spent token is handed back, so the site's retry
+ * succeeds instead of counting as reuse, which would revoke the person's grant. The new tokens,
+ * never handed out, expire unused. With Redis itself down this cannot be stored either, and the
+ * token was likely never spent.
+ */
+async function giveBackRefreshToken(ctx: KoaContextWithOIDC) {
+  const spent = ctx.oidc.entities.RotatedRefreshToken;
+  if (!spent) return;
+  spent.consumed = undefined;
+  await spent
+    .save()
+    .then(() => settleWrites(ctx))
+    .catch(() => {});
 }
