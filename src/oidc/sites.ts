@@ -29,12 +29,7 @@ export function createSites(deps: {
       // Every artifact of the grant (codes, access and refresh tokens) goes with it.
       await provider.RefreshToken.adapter.revokeByGrantId(grantId);
     }
-    for (const [clientId, ofSite] of Map.groupBy(grants, (grant) => grant.clientId))
-      await logOut(
-        clientId,
-        personId,
-        ofSite.map((grant) => grant.sid ?? undefined),
-      );
+    await logOutSites(personId, grants);
   }
 
   /** The browser holding the session is signed out; someone else's session is left alone. */
@@ -43,17 +38,36 @@ export function createSites(deps: {
     if (session?.accountId === personId) await session.destroy();
   }
 
+  /** Every site of the grants at once, so one that hangs does not hold up the others. */
+  async function logOutSites(personId: string, grants: SiteGrant[]) {
+    await Promise.all(
+      [...Map.groupBy(grants, (grant) => grant.clientId)].map(([clientId, ofSite]) =>
+        logOut(
+          clientId,
+          personId,
+          ofSite.map((grant) => grant.sid ?? undefined),
+        ),
+      ),
+    );
+  }
+
   async function logOut(clientId: string, personId: string, sids: Array<string | undefined>) {
     const client = await provider.Client.find(clientId);
     if (!client?.backchannelLogoutUri) return;
     // The engine's logout token turns the account id into the site's `sub` (pairwise ones too).
     const site = client as unknown as { backchannelLogout(accountId: string, sid?: string): Promise<void> };
-    for (const sid of new Set(sids))
-      await site
-        .backchannelLogout(personId, sid)
-        .catch((error: unknown) =>
-          deps.logger.warn({ err: error, client: clientId }, 'back-channel logout not delivered'),
-        );
+    // One session after another, until one is not taken: a site that is down would make each of
+    // the rest wait out its timeout too (a person may have hundreds of sessions there).
+    for (const sid of new Set(sids)) {
+      const delivered = await site.backchannelLogout(personId, sid).then(
+        () => true,
+        (error: unknown) => {
+          deps.logger.warn({ err: error, client: clientId }, 'back-channel logout not delivered');
+          return false;
+        },
+      );
+      if (!delivered) return;
+    }
   }
 
   // What was recorded in the last minute is not written again (a person moving between sites
@@ -102,12 +116,7 @@ export function createSites(deps: {
         subject: personId,
         ip,
       });
-      for (const [clientId, ofSite] of Map.groupBy(grants, (grant) => grant.clientId))
-        await logOut(
-          clientId,
-          personId,
-          ofSite.map((grant) => grant.sid ?? undefined),
-        );
+      await logOutSites(personId, grants);
     },
 
     async revoke(personId: string, clientId: string, ip: string) {

@@ -32,13 +32,18 @@ export async function messageWebhook() {
   };
 }
 
-export async function receiver(closeWhenDone: (close: () => void) => void, path = '/') {
+/** An endpoint that keeps what it receives; with `hang`, one that never answers (a site that is down). */
+export async function receiver(
+  closeWhenDone: (close: () => void) => void,
+  path = '/',
+  { hang = false } = {},
+) {
   const received: Received[] = [];
   const server = createServer(async (req, res) => {
     let body = '';
     for await (const chunk of req) body += chunk;
     received.push({ body, form: new URLSearchParams(body), authorization: req.headers.authorization });
-    res.end();
+    if (!hang) res.end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   closeWhenDone(() => server.close());
