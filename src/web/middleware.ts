@@ -152,10 +152,10 @@ export function errorHandler(logger: Logger, outages: Pick<Outages, 'down'>) {
       const outage = isOutage(caught);
       const error = outage ? new AppError('service.unavailable', 503) : toAppError(caught);
       state.requestId = randomUUID();
-      if (outage) {
-        outages.down(dependencyOf(caught), caught);
-        ctx.set('retry-after', String(RETRY_AFTER_SECONDS));
-      } else if (error.status >= 500)
+      // Any 503 (a lost dependency, the message service) says when to try again.
+      if (error.status === 503) ctx.set('retry-after', String(RETRY_AFTER_SECONDS));
+      if (outage) outages.down(dependencyOf(caught), caught);
+      else if (error.status >= 500)
         logger.error({ err: caught, requestId: state.requestId, path: ctx.path }, 'request failed');
       ctx.status = error.status;
       const message = translate(state.locale ?? 'zh-CN', error.code, error.params);

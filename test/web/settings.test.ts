@@ -7,7 +7,7 @@ import test from 'ava';
 import * as client from 'openid-client';
 import type { Person } from '../../src/accounts/repo.ts';
 import { signInTo } from '../helpers/account.ts';
-import { Browser, submit } from '../helpers/browser.ts';
+import { Browser, formAction, hiddenField, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
 import { receiver } from '../helpers/receiver.ts';
 import {
@@ -17,7 +17,7 @@ import {
   REDIRECT_URI,
   walkAuthorization,
 } from '../helpers/rp.ts';
-import { startYitong, type Yitong } from '../helpers/yitong.ts';
+import { freePort, startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
 const closers: Array<() => void> = [];
@@ -495,4 +495,21 @@ test('proving the number typed at registration says it is proved, not changed', 
   const done = await submit(asker.browser, form, '/account/phone/confirm', { code });
   t.regex(done.html, /手机号码已验证/);
   t.notRegex(done.html, /已更换/);
+});
+
+test('the message service down: the code request says so with a 503 and Retry-After, and the number stays as it was', async (t) => {
+  const down = await startYitong('pglite', { NOTIFIER_URL: `http://127.0.0.1:${await freePort()}/notify` });
+  t.teardown(() => down.stop());
+  const person = newCitizen();
+  const sub = await down.createCitizen(person);
+  const browser = new Browser();
+  const form = await signInTo(browser, down.issuer, person, '/account/phone');
+  const newPhone = `137${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+  const answer = await browser.request(new URL(formAction(form.html, '/account/phone'), down.issuer).href, {
+    form: { _csrf: hiddenField(form.html, '_csrf'), phone: newPhone },
+  });
+  t.is(answer.status, 503);
+  t.is(answer.headers.get('retry-after'), '5', 'when to try again');
+  t.regex(await answer.text(), /消息服务暂时无法发送/);
+  t.is((await down.server.container.accountsRepo.findPersonById(sub))?.phone, person.phone);
 });
