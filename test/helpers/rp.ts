@@ -116,3 +116,22 @@ export async function walkAuthorization(
   }
   return { callbackUrl: page.url, pages, ...(consentHtml && { consentHtml }) };
 }
+
+/** The scope of a site with refresh tokens (`offline_access`, asked with `prompt=consent`). */
+export const OFFLINE_SCOPE = 'openid profile offline_access';
+
+/** Registers a client-secret site that may have refresh tokens on `yitong`; openid-client's view of it. */
+export async function refreshingSite(yitong: {
+  issuer: string;
+  addClient(manifest: Record<string, unknown>): Promise<{ clientId: string; clientSecret: string }>;
+}): Promise<Site> {
+  const { clientId, clientSecret } = await yitong.addClient({
+    client_name: '公积金查询',
+    department: '住房公积金管理中心',
+    region_code: '440100',
+    redirect_uris: [REDIRECT_URI],
+    grant_types: ['authorization_code', 'refresh_token'],
+    scope: OFFLINE_SCOPE,
+  });
+  return discoverSite(yitong.issuer, clientId, clientSecret);
+}

@@ -11,9 +11,9 @@ import { Browser } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
 import {
   authorizationRequest,
-  discoverSite,
   exchangeCode,
-  REDIRECT_URI,
+  OFFLINE_SCOPE,
+  refreshingSite,
   walkAuthorization,
 } from '../helpers/rp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
@@ -25,19 +25,10 @@ test.before(async () => {
 test.after.always(() => yitong?.stop());
 
 test('a refresh answered 503 after its token was spent: the retry with the same token works', async (t) => {
-  const scope = 'openid profile offline_access';
-  const { clientId, clientSecret } = await yitong.addClient({
-    client_name: '公积金查询',
-    department: '住房公积金管理中心',
-    region_code: '440100',
-    redirect_uris: [REDIRECT_URI],
-    grant_types: ['authorization_code', 'refresh_token'],
-    scope,
-  });
-  const site = await discoverSite(yitong.issuer, clientId, clientSecret);
+  const site = await refreshingSite(yitong);
   const person = newCitizen();
   await yitong.createCitizen(person);
-  const pending = await authorizationRequest(site, { scope, extra: { prompt: 'consent' } });
+  const pending = await authorizationRequest(site, { scope: OFFLINE_SCOPE, extra: { prompt: 'consent' } });
   const walk = await walkAuthorization(new Browser(), pending.url, person);
   const tokens = await exchangeCode(site, walk.callbackUrl, pending);
   const refreshToken = String(tokens.refresh_token);

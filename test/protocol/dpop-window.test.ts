@@ -10,7 +10,7 @@ import { CompactSign, exportJWK } from 'jose';
 import * as client from 'openid-client';
 import { Browser } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
-import { discoverSite, REDIRECT_URI, walkAuthorization } from '../helpers/rp.ts';
+import { OFFLINE_SCOPE, REDIRECT_URI, refreshingSite, walkAuthorization } from '../helpers/rp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
@@ -28,16 +28,7 @@ const outcome = (answer: Promise<unknown>) =>
   );
 
 test('a DPoP proof dated more than 60 s ahead is refused at PAR, the token endpoint and UserInfo; 5 s ahead is accepted', async (t) => {
-  const scope = 'openid profile offline_access';
-  const { clientId, clientSecret } = await yitong.addClient({
-    client_name: '公积金查询',
-    department: '住房公积金管理中心',
-    region_code: '440100',
-    redirect_uris: [REDIRECT_URI],
-    grant_types: ['authorization_code', 'refresh_token'],
-    scope,
-  });
-  const { config } = await discoverSite(yitong.issuer, clientId, clientSecret);
+  const { config } = await refreshingSite(yitong);
   const person = newCitizen();
   await yitong.createCitizen(person);
   const keys = await client.randomDPoPKeyPair('ES256');
@@ -51,7 +42,7 @@ test('a DPoP proof dated more than 60 s ahead is refused at PAR, the token endpo
   const verifier = client.randomPKCECodeVerifier();
   const asked = {
     redirect_uri: REDIRECT_URI,
-    scope,
+    scope: OFFLINE_SCOPE,
     prompt: 'consent',
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
