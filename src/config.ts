@@ -104,7 +104,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     timeouts: {
       databaseConnectMs: parseInteger(
         'DATABASE_CONNECT_TIMEOUT_MS',
-        env.DATABASE_CONNECT_TIMEOUT_MS || '5000',
+        env.DATABASE_CONNECT_TIMEOUT_MS || '2000',
         100,
         60_000,
       ),

@@ -23,6 +23,7 @@ import pg from 'pg';
 import { OutageError, type Outages } from '../outage.ts';
 import { CHANNEL, listenPostgres, type OnChange, parseChange } from './changes.ts';
 import type { Schema } from './schema.ts';
+import { watchForStalls } from './stall-watch.ts';
 
 export interface Database {
   db: Kysely<Schema>;
@@ -69,10 +70,11 @@ const MIGRATION_TIMEOUT_MS = 3_600_000;
 
 function openPostgres(url: string, options: DatabaseOptions): Database {
   const statementTimeout = options.statementTimeoutMs ?? 10_000;
+  const connectTimeout = options.connectTimeoutMs ?? 2000;
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    connectionTimeoutMillis: connectTimeout,
     statement_timeout: statementTimeout,
     query_timeout: statementTimeout + 1000,
     idle_in_transaction_session_timeout: 4 * statementTimeout,
@@ -88,6 +90,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     client.on('error', lost);
     options.outages?.up('database');
   });
+  const stopWatching = watchForStalls(pool, url, connectTimeout, lost);
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: failFast(pool, options.outages) }) });
   return {
     db,
@@ -125,6 +128,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     },
     pool: { total: () => pool.totalCount, idle: () => pool.idleCount, waiting: () => pool.waitingCount },
     async close() {
+      stopWatching();
       await Promise.all(listeners.map((stop) => stop()));
       await db.destroy();
     },

@@ -40,15 +40,24 @@ async function userinfoTraffic(yitong: Yitong) {
   const { access_token } = await exchangeCode(site, walk.callbackUrl, pending);
   const statuses = new Map<number, number>();
   const errorsAt: number[] = [];
-  const userinfo = () =>
-    fetch(`${yitong.issuer}/me`, { headers: { authorization: `Bearer ${access_token}` } }).then(
+  const waits = { longest: 0, pending: new Set<number>() };
+  /** The longest any request has waited so far, answered or not. */
+  const longestWait = () =>
+    Math.max(waits.longest, ...[...waits.pending].map((at) => performance.now() - at));
+  const userinfo = () => {
+    const started = performance.now();
+    waits.pending.add(started);
+    return fetch(`${yitong.issuer}/me`, { headers: { authorization: `Bearer ${access_token}` } }).then(
       (response) => {
         statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
         if (response.status !== 200) errorsAt.push(performance.now());
+        waits.pending.delete(started);
+        waits.longest = Math.max(waits.longest, performance.now() - started);
         return response;
       },
     );
-  return { userinfo, statuses, errorsAt, running: load([userinfo], 4) };
+  };
+  return { userinfo, statuses, errorsAt, longestWait, running: load([userinfo], 4) };
 }
 
 test('the standby promoted under load: errors only inside the failover window, all 503', async (t) => {
@@ -102,4 +111,40 @@ test('twenty PostgreSQL restarts under load: no crash, no 500, back each time', 
   );
   t.is((await traffic.userinfo()).status, 200, 'back after the last restart');
   t.truthy(client, 'the relying party library stayed the same throughout');
+});
+
+test('a hung PostgreSQL under load: every request answered 503 within 4 s (not the 11 s query timeout); back as soon as it resumes', async (t) => {
+  const postgres = await privatePostgres((fn) => teardowns.push(fn));
+  // Production's connection timeout: it bounds how long a server that stopped answering is given.
+  const yitong = await startYitong('pglite', {
+    DATABASE_URL: postgres.url,
+    DATABASE_CONNECT_TIMEOUT_MS: '2000',
+  });
+  teardowns.push(() => yitong.stop());
+  const traffic = await userinfoTraffic(yitong);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await postgres.pause(); // its processes stopped: connections stay open, nothing is answered
+  await new Promise((resolve) => setTimeout(resolve, 8000));
+  const hung = { statuses: Object.fromEntries(traffic.statuses), slowest: traffic.longestWait() };
+  await postgres.resume();
+  const resumed = performance.now();
+  let back = 0;
+  while (performance.now() - resumed < 10_000) {
+    if ((await traffic.userinfo()).status === 200) {
+      back = performance.now() - resumed;
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const counts = await traffic.running.stop();
+  t.log(
+    `hung 8 s: ${JSON.stringify(hung.statuses)}, slowest ${Math.round(hung.slowest)} ms; back ${Math.round(back)} ms after resuming; ${counts.ok} answered in all`,
+  );
+  t.true(hung.slowest < 4000, `slowest answer during the hang: ${Math.round(hung.slowest)} ms`);
+  t.true((hung.statuses[503] ?? 0) > 10, 'the hang was answered 503');
+  t.deepEqual(
+    [...traffic.statuses.keys()].filter((status) => status !== 200 && status !== 503),
+    [],
+  );
+  t.true(back > 0 && back < 3000, `back ${Math.round(back)} ms after resuming`);
 });

@@ -8,7 +8,7 @@
  *   await postgres.start();
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -34,6 +34,9 @@ export interface PrivatePostgres {
   port: number;
   stop(mode?: 'fast' | 'immediate'): Promise<void>;
   start(): Promise<void>;
+  /** Hangs it (SIGSTOP to the server and its backends): connections stay open, nothing is answered. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
 }
 
 export async function privatePostgres(teardown: (fn: () => Promise<void>) => void): Promise<PrivatePostgres> {
@@ -49,12 +52,25 @@ export async function privatePostgres(teardown: (fn: () => Promise<void>) => voi
   const stop = async (mode: 'fast' | 'immediate' = 'fast') => {
     await asPostgres('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']).catch(() => {});
   };
+  const signal = async (name: 'SIGSTOP' | 'SIGCONT') => {
+    const [server = ''] = (await readFile(join(data, 'postmaster.pid'), 'utf8')).split('\n');
+    const { stdout } = await run('pgrep', ['-P', server]);
+    for (const pid of [server, ...stdout.split(/\s+/).filter(Boolean)]) process.kill(Number(pid), name);
+  };
   await start();
   teardown(async () => {
+    await signal('SIGCONT').catch(() => {});
     await stop('immediate');
     await rm(dir, { recursive: true, force: true });
   });
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, stop, start };
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    stop,
+    start,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
+  };
 }
 
 export interface PrivateRedis {

@@ -1,0 +1,64 @@
+/**
+ * A PostgreSQL that hangs (its processes stopped, its network dropping packets) refuses nothing
+ * and answers nothing: every query in flight would wait out its timeout, 11 s by default. So
+ * while queries are in flight and none has finished for a second, a fresh connection asks
+ * `SELECT 1`. If that gets no answer within the connection timeout either, PostgreSQL is hung. The connections
+ * in flight are then cut, so their requests get a 503 at once, and `onHung` marks the database
+ * down, so that the fail-fast rule answers the rest until it answers again. A query that is only
+ * slow (a long export) is left alone: the fresh connection's answer says the server is alive.
+ *
+ * @example
+ *   const stop = watchForStalls(pool, url, 2000, (error) => outages.down('database', error));
+ */
+import pg from 'pg';
+
+const STALL_MS = 1000;
+const EVERY_MS = 250;
+
+export function watchForStalls(
+  pool: pg.Pool,
+  url: string,
+  pingMs: number,
+  onHung: (error: Error) => void,
+): () => void {
+  const inFlight = new Set<pg.PoolClient>();
+  let lastDone = performance.now();
+  let pinging = false;
+  pool.on('acquire', (client) => inFlight.add(client));
+  pool.on('release', (_error, client) => {
+    inFlight.delete(client as pg.PoolClient);
+    lastDone = performance.now();
+  });
+  const check = async () => {
+    if (pinging || inFlight.size === 0 || performance.now() - lastDone < STALL_MS) return;
+    pinging = true;
+    const stalled = [...inFlight];
+    try {
+      if (!(await hangs(url, pingMs))) return;
+      onHung(new Error(`PostgreSQL answered nothing for ${STALL_MS + pingMs} ms`));
+      // Ending the socket fails the query in flight ("Connection terminated"), an outage (503);
+      // the pool then drops the client when its request releases it.
+      for (const client of stalled) (client as unknown as pg.Client).connection.stream.destroy();
+    } finally {
+      lastDone = performance.now();
+      pinging = false;
+    }
+  };
+  const timer = setInterval(check, EVERY_MS).unref();
+  return () => clearInterval(timer);
+}
+
+/** Whether a new connection's `SELECT 1` goes unanswered for `ms`; any answer, even an error, is life. */
+async function hangs(url: string, ms: number): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: ms, query_timeout: ms });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    await client.end();
+    return false;
+  } catch (error) {
+    client.connection.stream.destroy(); // a hung server would never answer a polite goodbye
+    return /timeout/i.test((error as Error).message);
+  }
+}
