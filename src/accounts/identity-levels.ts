@@ -114,6 +114,17 @@ export function createIdentityLevels({
       return person;
     },
 
+    /**
+     * The person at the desk, whose forgotten password the counter may reset: never someone who
+     * administers or serves at a counter. Their account opens the console or the desk, so it is
+     * reset by an administrator above them, under the console's rules.
+     */
+    async forPasswordReset(staff: Staff, desk: string, shownPersonId: string): Promise<Person> {
+      const person = await this.atDesk(staff, desk, shownPersonId, true);
+      if (await repo.holdsDuties(person.id)) throw new AppError('staff.privileged', 403);
+      return person;
+    },
+
     /** Level 3: confirmed face to face, recorded with the member of staff, the hall and the time. */
     async confirmInPerson(staff: Staff, desk: string, shownPersonId: string, ip: string): Promise<void> {
       const person = await this.atDesk(staff, desk, shownPersonId, true);

@@ -173,6 +173,17 @@ export function createAccountsRepo(db: Kysely<Schema>, changed: (personId: strin
       changed(personId);
     },
 
+    /** Whether the person holds an administrator's grant or serves at a counter. */
+    async holdsDuties(personId: string): Promise<boolean> {
+      const row = await db
+        .selectFrom('admins')
+        .select('person_id')
+        .where('person_id', '=', personId)
+        .unionAll(db.selectFrom('staff').select('person_id').where('person_id', '=', personId))
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
     findStaff(personId: string): Promise<Staff | undefined> {
       return db
         .selectFrom('staff')

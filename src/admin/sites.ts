@@ -19,14 +19,27 @@ export interface SiteAdministrationDeps {
   issueRegistrationToken(request: TokenRequest, actor: string): Promise<string>;
 }
 
+/**
+ * Admin scopes, and writing verified data about people, naming the service items a site may ask
+ * sensitive data for, or federating: the province's grants, given and held by its administrators alone.
+ */
+function requireProvinceFor(admin: Admin, manifest: Record<string, unknown>) {
+  const provinceOnly =
+    listsAdminScope(manifest.scope) || PROVINCE_ONLY_FIELDS.some((field) => manifest[field] !== undefined);
+  if (provinceOnly && !isProvinceAdmin(admin)) throw new AppError('admin.client.admin_scope', 403);
+}
+
 export function createSiteAdministration(deps: SiteAdministrationDeps) {
-  /** Sites with admin scopes are the province's: only a province administrator changes them. */
+  /**
+   * Sites holding what the province grants are the province's: only a province administrator
+   * changes them, rotates their secret or disables them. Whoever holds a publishing site's secret
+   * writes verified data about anyone in the province.
+   */
   async function client(admin: Admin, clientId: string, change: boolean) {
     const found = await deps.clientsRepo.findClient(clientId);
     if (!found) throw new AppError('admin.not_found', 404);
     requireRegion(admin, found.regionCode, change);
-    if (change && listsAdminScope(found.metadata.scope) && !isProvinceAdmin(admin))
-      throw new AppError('admin.client.admin_scope', 403);
+    if (change) requireProvinceFor(admin, found.metadata);
     return found;
   }
 
@@ -35,12 +48,7 @@ export function createSiteAdministration(deps: SiteAdministrationDeps) {
     // A malformed code is the manifest's problem (400 with the form's other problems), not a region's.
     const region = typeof manifest.region_code === 'string' ? manifest.region_code : '';
     if (isRegionCode(region)) requireRegion(admin, region, true);
-    if (listsAdminScope(manifest.scope) && !isProvinceAdmin(admin))
-      throw new AppError('admin.client.admin_scope', 403);
-    // Writing verified data about people, and naming the service items a site may ask for
-    // sensitive data for, are the province's grants too.
-    const provinceOnly = PROVINCE_ONLY_FIELDS.some((field) => manifest[field] !== undefined);
-    if (provinceOnly && !isProvinceAdmin(admin)) throw new AppError('admin.client.admin_scope', 403);
+    requireProvinceFor(admin, manifest);
     try {
       return await save();
     } catch (error) {

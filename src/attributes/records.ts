@@ -14,8 +14,9 @@ import type { Published } from './repo.ts';
 /** A source as its token shows it: the client and the types its manifest lets it publish. */
 export interface Source {
   clientId: string;
-  /** Its manifest's department: it must be one of the type's sources in the catalogue. */
+  /** Its manifest's department and region: together one of the type's sources in the catalogue. */
   department: string;
+  regionCode: string;
   publishes: ReadonlySet<string>;
 }
 
@@ -83,7 +84,9 @@ export function createRecordCheck(deps: {
     const input = parsed.data;
     const type = deps.catalogue.get(input.type);
     if (!type) throw refuse('attribute.type_unknown', 400, input.type);
-    const listed = type.sources.some((s) => s.department === source.department);
+    const listed = type.sources.some(
+      (s) => s.department === source.department && s.region_code === source.regionCode,
+    );
     if (!source.publishes.has(type.code) || !listed) throw refuse('attribute.not_yours', 403, type.code);
     const holderId = holderOf(type, input.holder, holders);
     if (input.withdraw) return { kind: 'withdraw', holderId, typeCode: type.code };

@@ -44,6 +44,7 @@ export function sourceRoutes(deps: {
     (ctx.state as { source: Source }).source = {
       clientId: token.clientId,
       department: site.department,
+      regionCode: site.regionCode,
       publishes: site.publishes,
     };
     await next();

@@ -11,7 +11,7 @@
  * it publishes again once they register.
  *
  * @example
- *   await sources.publish({ clientId: 'gd-edu', publishes: new Set(['education']) }, {
+ *   await sources.publish({ clientId: 'gd-edu', department: '省教育厅', regionCode: '440000', publishes: new Set(['education']) }, {
  *     holder: { id_number: '…' }, type: 'education', value: { … },
  *     verified_at: '2026-11-30T10:00:00+08:00', evidence: { type: 'electronic_record' },
  *   }, ip);

@@ -141,6 +141,16 @@ export function createClaimsQueries(db: Kysely<Schema>) {
       );
     },
 
+    /** The registered person a claim names as representative (a member only once it is proved), if any. */
+    namedRepresentative(id: string) {
+      return db
+        .selectFrom('legal_persons')
+        .innerJoin('people', 'people.id_number_hmac', 'legal_persons.representative_hmac')
+        .select(['people.id', 'people.identity_level as identityLevel'])
+        .where('legal_persons.id', '=', id)
+        .executeTakeFirst();
+    },
+
     /** The keyed fingerprint of the representative of the code's current entity, if there is one. */
     async currentRepresentative(creditCode: string): Promise<Buffer | undefined> {
       const row = await db

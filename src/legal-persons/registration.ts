@@ -184,14 +184,17 @@ export function createRegistration({
      * evidence named.
      */
     async confirmClaim(claimId: string, by: { actor: string; ip?: string; via: Proof; evidence: string }) {
-      // Nobody proves their own claim, nor one they are part of.
-      if (await repo.membership(claimId, by.actor)) throw new AppError('legal_person.own_claim', 403);
-      // Someone whose identity nobody confirmed claims to be the representative: only a counter,
+      // Nobody proves their own claim, nor one they are part of: its members, and the
+      // representative it names, who becomes a member only when it is proved.
+      const [member, named] = await Promise.all([
+        repo.membership(claimId, by.actor),
+        repo.namedRepresentative(claimId),
+      ]);
+      if (member || named?.id === by.actor) throw new AppError('legal_person.own_claim', 403);
+      // Someone whose identity nobody confirmed is named the representative: only a counter,
       // which sees them and their card, may prove that, never an administrator reading papers.
-      if (by.via === 'admin') {
-        const claimant = (await repo.members(claimId)).find((member) => member.role === 'representative');
-        if (claimant && claimant.identityLevel < 2) throw new AppError('legal_person.level', 409);
-      }
+      if (by.via === 'admin' && named && named.identityLevel < 2)
+        throw new AppError('legal_person.level', 409);
       return repo.confirmClaim(claimId, (claim) => ({
         actor: by.actor,
         action: 'legal_person.claim_confirmed',

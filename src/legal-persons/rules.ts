@@ -54,3 +54,21 @@ export function parseUntil(input: string): string | null {
   if (value < today()) throw new AppError('legal_person.until_past', 400, { field: 'until' });
   return value;
 }
+
+/**
+ * An administrator grants no more than they hold: sites among their own, an end no later than
+ * their own (the representative and the CLI hold everything). Nobody changes their own
+ * authorisation, so limits the representative set cannot be lifted by their holder.
+ */
+export function requireWithinOwn(
+  granter: Membership,
+  grant: { personId: string; clientIds: string[] | null; validUntil: string | null },
+) {
+  if (grant.personId === granter.personId) throw new AppError('legal_person.own_membership', 403);
+  const sites =
+    granter.clientIds === null || (grant.clientIds?.every((id) => granter.clientIds?.includes(id)) ?? false);
+  const until =
+    granter.validUntil === null || (grant.validUntil !== null && grant.validUntil <= granter.validUntil);
+  if (!sites) throw new AppError('legal_person.beyond_own', 403, { field: 'clients' });
+  if (!until) throw new AppError('legal_person.beyond_own', 403, { field: 'until' });
+}

@@ -17,7 +17,7 @@ import { createActingFor } from './acting.ts';
 import { createRegistration, parseCreditCodeOrThrow, registeredPerson } from './registration.ts';
 import type { BusinessRegistry } from './registry.ts';
 import type { EntityStatus, LegalPerson, LegalPersonsRepo, Role } from './repo.ts';
-import { parseClients, parseUntil, today } from './rules.ts';
+import { parseClients, parseUntil, requireWithinOwn, today } from './rules.ts';
 
 export const STATUSES: EntityStatus[] = ['pending', 'active', 'suspended', 'deregistered'];
 const GRANTABLE: Role[] = ['administrator', 'agent'];
@@ -73,11 +73,12 @@ export function createLegalPersonsService({
   const registered = (idNumber: string, field?: string) => registeredPerson(accounts, idNumber, field);
 
   /** The entity, when `actor` may manage it; 403 (and nothing changes) otherwise. */
-  async function managed(actor: Actor, creditCode: string): Promise<LegalPerson> {
+  /** The entity, and the actor's own membership (none for the CLI), when the actor may manage it. */
+  async function managed(actor: Actor, creditCode: string) {
     const entity = await entityFor(actor, creditCode);
     // Nobody is authorised for a claim: its people come with it only once it is proved.
     if (entity.status === 'pending') throw new AppError('legal_person.pending', 403);
-    if (actor === 'cli') return entity;
+    if (actor === 'cli') return { entity };
     const membership = await repo.membership(entity.id, actor.personId);
     const manager = membership && ['representative', 'administrator'].includes(membership.role);
     if (
@@ -86,7 +87,7 @@ export function createLegalPersonsService({
       (membership.validUntil && membership.validUntil < today())
     )
       throw new AppError('legal_person.forbidden', 403);
-    return entity;
+    return { entity, membership };
   }
 
   return {
@@ -112,12 +113,13 @@ export function createLegalPersonsService({
 
     /** An administrator authorises a registered citizen as administrator or agent, optionally limited. */
     async grant(actor: Actor, creditCode: string, input: GrantInput, ip?: string) {
-      const entity = await managed(actor, creditCode);
+      const { entity, membership } = await managed(actor, creditCode);
       if (!GRANTABLE.includes(input.role as Role))
         throw new AppError('legal_person.role', 400, { field: 'role' });
       const clientIds = await parseClients(input.clients ?? '', clientExists);
       const validUntil = parseUntil(input.until ?? '');
       const person = await registered(input.idNumber);
+      if (membership) requireWithinOwn(membership, { personId: person.id, clientIds, validUntil });
       const current = await repo.membership(entity.id, person.id);
       if (current?.role === 'representative') throw new AppError('legal_person.representative', 409);
       const by = actor === 'cli' ? 'cli' : actor.personId;
@@ -148,7 +150,7 @@ export function createLegalPersonsService({
       member: { idNumber: string } | { personId: string },
       ip?: string,
     ) {
-      const entity = await managed(actor, creditCode);
+      const { entity } = await managed(actor, creditCode);
       const personId = 'personId' in member ? member.personId : (await registered(member.idNumber)).id;
       // The representative is who the registration names: changed through a new proved claim, never removed here.
       if ((await repo.membership(entity.id, personId))?.role === 'representative')

@@ -93,6 +93,8 @@ export const authZh = {
   'staff.forbidden': '此页面仅供政务服务大厅窗口工作人员使用。',
   'staff.not_found': '没有找到使用此身份证号码注册的账号。请确认号码，或协助其先注册。',
   'staff.self': '不能为自己核验，请由其他工作人员办理。',
+  'staff.privileged':
+    '此账号担任管理员或窗口工作人员职务，不能在窗口重置密码。请其上级管理员在管理后台重置。',
   'staff.card_unchecked': '请先勾选“我已当面查验身份证原件”。',
   'staff.lookup_first': '请先查询要核验的人（查询结果 10 分钟内有效），再确认核验。',
   'staff.lookup_changed':
@@ -212,6 +214,8 @@ export const authEn: Record<keyof typeof authZh, string> = {
   'staff.not_found':
     'No account is registered with this identity number. Check the number, or help the person register first.',
   'staff.self': 'You cannot confirm yourself; ask another member of staff.',
+  'staff.privileged':
+    'This account holds administrator or counter staff duties, so its password cannot be reset at a counter. An administrator above it resets it in the console.',
   'staff.card_unchecked': 'Tick “I have checked the original identity card” first.',
   'staff.lookup_first': 'Look the person up first (a look-up holds for 10 minutes), then confirm.',
   'staff.lookup_changed':

@@ -21,6 +21,9 @@ export const legalZh = {
     '不能撤销法定代表人的身份。法定代表人变更后，新的法定代表人登记并经核验即可取代。',
   'legal_person.last_admin': '单位至少要保留一名管理员：请先授权另一人为管理员，再进行此操作。',
   'legal_person.not_member': '此人不是该单位的授权人员。',
+  'legal_person.own_membership': '不能更改自己的授权。请由法定代表人或其他管理员办理。',
+  'legal_person.beyond_own':
+    '您的授权限于部分网站或到某日为止，授予他人的授权不能超出您自己的范围：请只选您可用的网站，并填写不晚于您授权截止日的日期。',
   'legal_person.unknown_client': '“{client}”不是已登记的部门网站编号。',
   'legal_person.until': '截止日期格式应为 YYYY-MM-DD，例如 2027-06-30。',
   'legal_person.until_past': '截止日期不能早于今天。',
@@ -132,6 +135,10 @@ export const legalEn: Record<keyof typeof legalZh, string> = {
   'legal_person.last_admin':
     'An organisation keeps at least one administrator: authorise another administrator first.',
   'legal_person.not_member': 'This person is not authorised for the organisation.',
+  'legal_person.own_membership':
+    'You cannot change your own authorisation. Ask the legal representative or another administrator.',
+  'legal_person.beyond_own':
+    'Your authorisation is limited to some sites or ends on a date, and what you grant cannot go beyond it: choose only sites you may use, and an end date no later than yours.',
   'legal_person.unknown_client': '“{client}” is not a registered departmental site id.',
   'legal_person.until': 'Write the end date as YYYY-MM-DD, such as 2027-06-30.',
   'legal_person.until_past': 'The end date cannot be before today.',

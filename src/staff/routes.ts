@@ -93,7 +93,7 @@ export function staffRoutes(deps: {
     if (form.card_checked !== 'yes') throw new AppError('staff.card_unchecked', 400);
     const { staff, session } = state(ctx);
     // One link per look-up: another needs another look-up (and another audit row).
-    const person = await levels.atDesk(staff, session.uid, str(form.person), true);
+    const person = await levels.forPasswordReset(staff, session.uid, str(form.person));
     const link = await deps.passwordReset.startAtCounter(person, {
       actor: staff.personId,
       ip: ctx.ip,

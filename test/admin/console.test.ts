@@ -279,7 +279,7 @@ test('the data page: the catalogue, and a person’s correction request answered
   });
   const { container } = yitong.server;
   await container.sources.publish(
-    { clientId, department: '省教育厅', publishes: new Set(['education']) },
+    { clientId, department: '省教育厅', regionCode: '440000', publishes: new Set(['education']) },
     {
       holder: { id_number: person.idNumber },
       type: 'education',

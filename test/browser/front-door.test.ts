@@ -80,6 +80,7 @@ test('every page, in Chinese and English, on a phone and a desktop: no serious o
     {
       clientId: 'front-social',
       department: '省人力资源和社会保障厅',
+      regionCode: '440000',
       publishes: new Set(['social_insurance']),
     },
     {

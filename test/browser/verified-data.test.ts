@@ -34,7 +34,7 @@ const SERVICE_ITEM = '11440000006940026X4000110003000';
 
 async function publish(clientId: string, department: string, idNumber: string, type: string, value: object) {
   await yitong.server.container.sources.publish(
-    { clientId, department, publishes: new Set([type]) },
+    { clientId, department, regionCode: '440000', publishes: new Set([type]) },
     {
       holder: { id_number: idNumber },
       type,

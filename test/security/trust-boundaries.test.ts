@@ -411,3 +411,210 @@ test('a client-credentials token acts only while its site still lists the admin 
   await new Promise((resolve) => setTimeout(resolve, 200));
   t.is((await adminApi(yitong, access_token, '/clients')).status, 403);
 });
+
+const SERVICE_ITEM = '11440000006940026X4000110003000';
+
+test('14: a site holding the province’s grants is the province’s: a county admin cannot rotate its secret or disable it; a source publishes only as the department and region the catalogue names', async (t) => {
+  // Registered by the operator in the county: a source department's site and a service item's site.
+  const publishing = await provinceSite({
+    department: '省教育厅',
+    region_code: '440106',
+    grant_types: ['client_credentials'],
+    scope: 'openid',
+    publishes: ['education'],
+  });
+  const serving = await provinceSite({
+    region_code: '440106',
+    service_items: [{ code: SERVICE_ITEM, name: '户口迁入' }],
+  });
+  const before = await clientRow(publishing.clientId);
+  const county = await departmentToken(yitong, '440106', 'admin');
+  for (const site of [publishing, serving]) {
+    for (const action of ['rotate-secret', 'disable']) {
+      const answer = await adminApi(yitong, county, `/clients/${site.clientId}/${action}`, {
+        method: 'POST',
+      });
+      t.is(answer.status, 403, `${action} ${site.clientId}`);
+      t.like(await answer.json(), { error: 'admin.client.admin_scope' });
+    }
+  }
+  const admin = await consoleAdmin(yitong, 'admin', '440106');
+  const page = await admin.browser.visit(`${yitong.issuer}/admin/clients/${publishing.clientId}`);
+  t.is(page.status, 200, 'it may still look');
+  const rotated = await admin.browser.visit(
+    `${yitong.issuer}/admin/clients/${publishing.clientId}/rotate-secret`,
+    { form: { _csrf: page.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '', now: 'yes' } },
+  );
+  t.is(rotated.status, 403);
+  t.regex(rotated.html, /只能由省级管理员/);
+  t.deepEqual(await clientRow(publishing.clientId), before, 'secret unchanged, still enabled');
+  const province = await departmentToken(yitong, '440000', 'admin');
+  t.is(
+    (await adminApi(yitong, province, `/clients/${serving.clientId}/rotate-secret`, { method: 'POST' }))
+      .status,
+    200,
+    'the province may',
+  );
+
+  // The catalogue names 省教育厅 of 440000 as education's source: the same name in a county is not it.
+  const citizen = newCitizen();
+  await yitong.createCitizen(citizen);
+  const source = await discoverSite(yitong.issuer, publishing.clientId, publishing.clientSecret);
+  const { access_token } = await client.clientCredentialsGrant(source.config);
+  const published = await fetch(`${yitong.issuer}/sources/v1/attributes`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${access_token}` },
+    body: JSON.stringify({
+      holder: { id_number: citizen.idNumber },
+      type: 'education',
+      value: { level: '博士研究生', institution: '伪造大学', graduated_on: '2010-07-01' },
+      verified_at: '2026-01-01T00:00:00+08:00',
+      evidence: { type: 'electronic_record' },
+    }),
+  });
+  t.is(published.status, 403);
+  t.like(await published.json(), { error: 'attribute.not_yours' });
+  t.is(
+    await db()
+      .selectFrom('attributes')
+      .select('holder_id')
+      .where('type_code', '=', 'education')
+      .executeTakeFirst(),
+    undefined,
+  );
+});
+
+test('15: nobody confirms a claim that names them the representative; a named representative nobody verified is proved only at a counter', async (t) => {
+  const { legalPersons, accounts } = yitong.server.container;
+  const admin = await consoleAdmin(yitong, 'admin', '440106', '440106');
+  const accomplice = newCitizen('440106');
+  const accompliceSub = await yitong.createCitizen(accomplice);
+  const person = await accounts.findPerson(accompliceSub);
+  if (!person) return t.fail('no person');
+  const claim = await legalPersons.register(
+    person,
+    {
+      creditCode: newCreditCode(),
+      name: '冒名公司',
+      type: 'enterprise',
+      role: 'administrator',
+      representativeIdNumber: admin.person.idNumber,
+    },
+    '127.0.0.1',
+  );
+  const confirm = (by: typeof admin) =>
+    by.browser.visit(`${yitong.issuer}/admin/legal-persons/claims/${claim.id}/confirm`, {
+      form: {
+        _csrf: by.page.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '',
+        evidence: '营业执照原件',
+      },
+    });
+  const own = await confirm(admin);
+  t.is(own.status, 403);
+  t.regex(own.html, /不能确认自己提交或参与的登记申请/);
+  const city = await consoleAdmin(yitong, 'admin', '440100');
+  const unverified = await confirm(city);
+  t.is(unverified.status, 409, 'the named representative is at level 1');
+  t.is((await legalPersons.findClaim(claim.id))?.status, 'pending', 'still a claim');
+  t.deepEqual(
+    await db()
+      .selectFrom('memberships')
+      .select('person_id')
+      .where('legal_person_id', '=', claim.id)
+      .execute(),
+    [{ person_id: accompliceSub }],
+  );
+});
+
+test('16: counter staff reset the passwords of citizens, never of an administrator or another member of staff', async (t) => {
+  const { levels } = yitong.server.container;
+  const clerk = await withAuthenticator(yitong, '440106');
+  await levels.addStaff(clerk.person.idNumber, '天河区政务服务中心', '440106');
+  const desk = new Browser();
+  const staffPage = await signInTo(
+    desk,
+    yitong.issuer,
+    { ...clerk.person, authenticator: clerk.authenticator },
+    '/staff',
+  );
+  const provinceAdmin = newCitizen('440106');
+  const provinceAdminSub = await yitong.createCitizen(provinceAdmin);
+  await yitong.server.container.admin.addAdmin(provinceAdmin.idNumber, 'admin', '440000');
+  const colleague = newCitizen('440106');
+  const colleagueSub = await yitong.createCitizen(colleague);
+  await levels.addStaff(colleague.idNumber, '天河区政务服务中心', '440106');
+  const citizen = newCitizen('440106');
+  const citizenSub = await yitong.createCitizen(citizen);
+  const resetAt = async (idNumber: string, sub: string) => {
+    const found = await submit(desk, staffPage, '/staff/lookup', { id_number: idNumber });
+    return desk.visit(`${yitong.issuer}/staff/reset`, {
+      form: {
+        _csrf: found.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '',
+        person: sub,
+        card_checked: 'yes',
+      },
+    });
+  };
+  for (const [idNumber, sub] of [
+    [provinceAdmin.idNumber, provinceAdminSub],
+    [colleague.idNumber, colleagueSub],
+  ] as const) {
+    const refused = await resetAt(idNumber, sub);
+    t.is(refused.status, 403);
+    t.regex(refused.html, /不能在窗口重置密码/);
+  }
+  t.regex((await resetAt(citizen.idNumber, citizenSub)).html, /\/reset\/[\w-]{43}/, 'a citizen’s is reset');
+  const started = await db()
+    .selectFrom('audit_events')
+    .select('subject')
+    .where('action', '=', 'password.reset_started')
+    .where('actor', '=', clerk.sub)
+    .execute();
+  t.deepEqual(started, [{ subject: citizenSub }]);
+});
+
+test('17: an entity’s administrator grants no more than they hold, and never changes their own authorisation', async (t) => {
+  const { legalPersons } = yitong.server.container;
+  const site = await provinceSite();
+  const other = await provinceSite();
+  const [representative, limited, helper] = [
+    newCitizen('440106'),
+    newCitizen('440106'),
+    newCitizen('440106'),
+  ];
+  const representativeSub = await yitong.createCitizen(representative);
+  const limitedSub = await yitong.createCitizen(limited);
+  await yitong.createCitizen(helper);
+  const code = newCreditCode();
+  await legalPersons.createByOperator({
+    creditCode: code,
+    name: '限权公司',
+    representativeIdNumber: representative.idNumber,
+  });
+  await legalPersons.grant({ personId: representativeSub }, code, {
+    idNumber: limited.idNumber,
+    role: 'administrator',
+    clients: site.clientId,
+    until: '2098-12-31',
+  });
+  const grant = (idNumber: string, clients: string, until: string) =>
+    legalPersons.grant({ personId: limitedSub }, code, { idNumber, role: 'agent', clients, until }).then(
+      () => 'granted',
+      (error: { code?: string }) => error.code,
+    );
+  t.is(await grant(limited.idNumber, '', ''), 'legal_person.own_membership', 'its own limits lifted');
+  t.is(await grant(helper.idNumber, '', '2098-12-31'), 'legal_person.beyond_own', 'every site');
+  t.is(
+    await grant(helper.idNumber, `${site.clientId},${other.clientId}`, '2098-12-31'),
+    'legal_person.beyond_own',
+  );
+  t.is(await grant(helper.idNumber, site.clientId, ''), 'legal_person.beyond_own', 'no end');
+  t.is(await grant(helper.idNumber, site.clientId, '2099-01-01'), 'legal_person.beyond_own', 'a later end');
+  t.is(await grant(helper.idNumber, site.clientId, '2098-06-30'), 'granted', 'within its own');
+  const mine = await db()
+    .selectFrom('memberships')
+    .select(['client_ids', 'valid_until'])
+    .where('person_id', '=', limitedSub)
+    .executeTakeFirstOrThrow();
+  t.like(mine, { client_ids: [site.clientId] });
+});
