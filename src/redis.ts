@@ -65,7 +65,12 @@ const COMMANDS = new Set(['get', 'set', 'getDel', 'del', 'hmGet', 'zRem', 'eval'
  * by one timer four times per deadline; a late one fails as an outage (a 503 at once), and the
  * first answer after it ends the outage.
  */
-function withDeadline(client: RedisClient, ms: number, outages: RedisOptions['outages']): RedisClient {
+function withDeadline(
+  client: RedisClient,
+  ms: number,
+  outages: RedisOptions['outages'],
+  onClose: () => void,
+): RedisClient {
   const waiting = new Set<{ since: number; reject: (error: Error) => void }>();
   let late = false;
   // Redis that answers, however slowly (a loaded machine), is not hung: only commands waiting while
@@ -136,7 +141,12 @@ function withDeadline(client: RedisClient, ms: number, outages: RedisOptions['ou
               : name === 'close' || name === 'destroy'
                 ? () => {
                     clearInterval(timer);
-                    return value.call(target);
+                    onClose();
+                    // Not connected (Redis missing since start-up, or gone): closing politely would
+                    // wait for it, so the attempts are simply stopped.
+                    if (target.isReady) return value.call(target);
+                    if (target.isOpen) target.destroy();
+                    return Promise.resolve();
                   }
                 : value.bind(target),
         );
@@ -145,7 +155,14 @@ function withDeadline(client: RedisClient, ms: number, outages: RedisOptions['ou
   });
 }
 
-/** Connects and waits until Redis answers; reconnects (and follows failovers) on its own afterwards. */
+/** How long start-up waits for a first connection; past it, Yitong starts and answers 503 where Redis is needed. */
+const FIRST_CONNECTION_MS = 2000;
+
+/**
+ * Connects, waiting a little for the first connection; reconnects (and follows failovers) on its
+ * own afterwards. A Redis missing at start-up is an outage like any other, not a reason to stay
+ * down: the server starts, answers 503 where Redis is needed, and heals when it comes.
+ */
 export async function connectRedis(target: RedisTarget, options: RedisOptions = {}): Promise<RedisClient> {
   const client = createTopology(target);
   // An 'error' event must never crash the process: a drop is an outage, told once.
@@ -153,8 +170,21 @@ export async function connectRedis(target: RedisTarget, options: RedisOptions = 
     client.on(event, (error: unknown) => options.outages?.down('redis', error));
   for (const event of ['ready', 'node-ready', 'connect'])
     client.on(event, () => options.outages?.up('redis'));
-  await client.connect();
-  return withDeadline(client, options.commandTimeoutMs ?? 800, options.outages);
+  let closed = false;
+  // One server retries by itself; a cluster or Sentinel whose nodes all refuse gives up at once.
+  const connect = (): Promise<void> =>
+    client.connect().then(
+      () => undefined,
+      async (error: unknown) => {
+        options.outages?.down('redis', error);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        if (!closed) return connect();
+      },
+    );
+  await Promise.race([connect(), new Promise((resolve) => setTimeout(resolve, FIRST_CONNECTION_MS).unref())]);
+  return withDeadline(client, options.commandTimeoutMs ?? 800, options.outages, () => {
+    closed = true;
+  });
 }
 
 /** A keyed probe (a cluster answers keyless commands on no particular node): is Redis there? */

@@ -225,3 +225,37 @@ test.serial(
     t.true(back < 2000, `service back ${Math.round(back)} ms after PostgreSQL`);
   },
 );
+
+test.serial(
+  'Redis missing at start-up: Yitong starts anyway, answers 503 where Redis is needed and /readyz says so; heals when Redis comes',
+  async (t) => {
+    const own = await privatePostgres(t.teardown);
+    const missing = await privateRedis(t.teardown);
+    await missing.stop();
+    const started = performance.now();
+    const late = await startYitong('pglite', {
+      DATABASE_URL: own.url,
+      REDIS_URL: missing.url,
+      REDIS_COMMAND_TIMEOUT_MS: '800',
+    });
+    t.teardown(() => late.stop());
+    t.true(performance.now() - started < 10_000, 'started without waiting for Redis');
+    const ready = await timed(fetch(`${late.issuer}/readyz`));
+    t.is(ready.response.status, 503);
+    t.like(JSON.parse(ready.text), { checks: { redis: 'unreachable', database: 'ok' } });
+    const userinfo = () => fetch(`${late.issuer}/me`, { headers: { authorization: 'Bearer not-a-token' } });
+    const before = await timed(userinfo());
+    t.is(before.response.status, 503, before.text.slice(0, 200));
+    t.true(before.ms < 1000, `answered in ${Math.round(before.ms)} ms`);
+    t.is(
+      (await fetch(`${late.issuer}/.well-known/openid-configuration`)).status,
+      200,
+      'what needs no Redis works',
+    );
+
+    await missing.start();
+    const back = await recovery(async () => (await userinfo()).status === 401);
+    t.true(back < 3000, `service back ${Math.round(back)} ms after Redis came`);
+    t.is((await fetch(`${late.issuer}/readyz`)).status, 200);
+  },
+);
