@@ -109,6 +109,15 @@ test('a city admin registers, edits, rotates and disables a site of the city; an
   t.regex(listed.html, /gz-kaiban/);
 });
 
+test('the site list names the administrator’s role, and still offers every grant type', async (t) => {
+  const browser = await administrator('admin', '440100');
+  const list = await browser.visit(`${yitong.issuer}/admin/clients`);
+  t.regex(list.html, /您的权限：管理员 440100/);
+  t.notRegex(list.html, /undefined|admin\.role\./, 'no raw key, no missing value');
+  for (const grant of ['authorization_code', 'refresh_token', 'client_credentials'])
+    t.regex(list.html, new RegExp(`name="grant_${grant}"`), grant);
+});
+
 test('a rotated secret: the new one works at once, the old one until its grace period ends, then never', async (t) => {
   const yitong = await startYitong('pglite', { CLIENT_SECRET_GRACE_SECONDS: '2' });
   t.teardown(() => yitong.stop());
