@@ -71,6 +71,8 @@ export const portalZh = {
   'sessions.activity': '最近的登录活动',
   'sessions.activity.lead': '最近 10 次登录和失败的尝试。如有不是您本人的，请修改密码，并结束不认识的登录。',
   'sessions.activity.ok': '登录成功：{site}',
+  'site.account.name': '一通个人中心',
+  'site.account.department': '一通',
   'sessions.activity.failed': '失败的登录尝试（{method}）',
   'sessions.activity.none': '还没有登录记录。',
   'method.pwd': '密码',
@@ -196,6 +198,8 @@ export const portalEn: Record<keyof typeof portalZh, string> = {
   'sessions.activity.lead':
     'Your last 10 sign-ins and failed attempts. If one was not you, change your password and end the sign-ins you do not recognise.',
   'sessions.activity.ok': 'Signed in: {site}',
+  'site.account.name': 'My account',
+  'site.account.department': 'Yitong',
   'sessions.activity.failed': 'Failed sign-in attempt ({method})',
   'sessions.activity.none': 'No sign-in yet.',
   'method.pwd': 'password',

@@ -22,6 +22,16 @@ test('pages are in Chinese by default; English once chosen, remembered', async (
   }
 });
 
+test('signing in to My account names it in the reader’s language', async (t) => {
+  const english = new Browser();
+  await english.visit(`${yitong.issuer}/?lang=en`);
+  const login = await english.visit(`${yitong.issuer}/account`);
+  t.regex(login.html, /You are signing in to My account \(Yitong\)\./);
+  t.notRegex(login.html, /一通个人中心/);
+  const chinese = await new Browser().visit(`${yitong.issuer}/account`);
+  t.regex(chinese.html, /您正在登录 一通个人中心（一通）。/);
+});
+
 test('every response carries the security headers; pages use no inline script', async (t) => {
   const response = await fetch(`${yitong.issuer}/register`);
   const csp = response.headers.get('content-security-policy') ?? '';
