@@ -70,3 +70,31 @@ export function auditRowView(
     ),
   };
 }
+
+/** A sign-in's `amr` methods as message keys (`mfa` only says there were several). */
+const METHOD_KEYS: Record<string, string> = {
+  pwd: 'method.pwd',
+  otp: 'method.otp',
+  hwk: 'method.passkey',
+  swk: 'method.passkey',
+  fed: 'method.fed',
+};
+
+type SignInRow = Awaited<ReturnType<AdminRepo['signInsOf']>>[number];
+
+/** A sign-in as the console's person page lists it: when (Beijing time), where to, how, from where. */
+export function signInView(
+  row: SignInRow,
+  words: { word(key: string): string | undefined; separator: string; site(clientId: string): string },
+) {
+  const { client_id: clientId, amr } = row.details as { client_id?: unknown; amr?: unknown };
+  const methods = (Array.isArray(amr) ? amr.map(String) : [])
+    .filter((method) => method !== 'mfa')
+    .map((method) => words.word(METHOD_KEYS[method] ?? '') ?? method);
+  return {
+    at: beijingTime(row.at),
+    site: typeof clientId === 'string' && clientId ? words.site(clientId) : undefined,
+    how: [...new Set(methods)].join(words.separator),
+    ip: row.ip ?? undefined,
+  };
+}

@@ -18,7 +18,8 @@ import { confirmFirst } from '../web/confirm.ts';
 import { formOf, pick, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render, tr } from '../web/render.ts';
-import { auditFilterOf, auditRowView } from './audit-view.ts';
+import { siteNameInWords } from '../web/site-words.ts';
+import { auditFilterOf, auditRowView, signInView } from './audit-view.ts';
 import { clientRoutes } from './client-routes.ts';
 import { dataRoutes } from './data-routes.ts';
 import type { Admin } from './regions.ts';
@@ -75,11 +76,14 @@ export function adminRoutes(deps: {
   });
 
   router.get('/admin/people/:id', async (ctx) => {
-    const account = await service.account(state(ctx).admin, str(ctx.params.id));
+    const { signIns, ...account } = await service.account(state(ctx).admin, str(ctx.params.id));
+    const clientIds = signIns.map((row) => (row.details as { client_id?: unknown }).client_id);
+    const words = await wordsFor(ctx, clientIds);
     render(ctx, 'admin-person', {
       title: 'admin.person.title',
       ...page(ctx),
       ...account,
+      signIns: signIns.map((row) => signInView(row, words)),
       done: str(ctx.query.done),
     });
   });
@@ -142,22 +146,30 @@ export function adminRoutes(deps: {
   router.use(clientRoutes({ service, page, state }).routes());
   router.use(dataRoutes({ service, page, state, ...deps }).routes());
 
-  /** Audit rows in the reader's words, each site looked up once. */
-  async function inWords(ctx: Context, rows: Awaited<ReturnType<AdminService['searchAudit']>>) {
-    const ids = new Set<string>();
-    for (const row of rows) {
-      const { client_id: one, clients: many } = row.details as { client_id?: unknown; clients?: unknown };
-      for (const id of [one, ...(Array.isArray(many) ? many : [])]) if (typeof id === 'string') ids.add(id);
-      if (row.action.startsWith('client.') && row.subject) ids.add(row.subject);
-    }
+  /** The reader's words for audit rows: messages, and the sites `clientIds` name, each looked up once. */
+  async function wordsFor(ctx: Context, clientIds: Iterable<unknown>) {
+    const ids = new Set([...clientIds].filter((id): id is string => typeof id === 'string'));
     const names = new Map(
-      await Promise.all([...ids].map(async (id) => [id, await deps.siteName(id)] as const)),
+      await Promise.all(
+        [...ids].map(async (id) => [id, siteNameInWords(ctx, id, await deps.siteName(id))] as const),
+      ),
     );
-    const words = {
+    return {
       word: (key: string) => (isMessageKey(key) ? tr(ctx, key) : undefined),
       separator: tr(ctx, 'list.separator'),
       site: (id: string) => names.get(id) ?? id,
     };
+  }
+
+  /** Audit rows in the reader's words. */
+  async function inWords(ctx: Context, rows: Awaited<ReturnType<AdminService['searchAudit']>>) {
+    const ids: unknown[] = [];
+    for (const row of rows) {
+      const { client_id: one, clients: many } = row.details as { client_id?: unknown; clients?: unknown };
+      ids.push(one, ...(Array.isArray(many) ? many : []));
+      if (row.action.startsWith('client.')) ids.push(row.subject);
+    }
+    const words = await wordsFor(ctx, ids);
     return rows.map((row) => auditRowView(row, words));
   }
 

@@ -78,6 +78,7 @@ export const portalZh = {
   'method.pwd': '密码',
   'method.otp': '验证码',
   'method.passkey': '通行密钥',
+  'method.fed': '其他平台账号',
   'sites.title': '已授权的网站',
   'sites.lead': '以下网站获得过您的信息。撤销后，网站不能再获取您的信息，并会退出您在该网站的登录。',
   'sites.claims': '可获取：{claims}',
@@ -205,6 +206,7 @@ export const portalEn: Record<keyof typeof portalZh, string> = {
   'method.pwd': 'password',
   'method.otp': 'one-time code',
   'method.passkey': 'passkey',
+  'method.fed': 'another platform’s account',
   'sites.title': 'Connected sites',
   'sites.lead':
     'These sites have received your information. Revoking stops them getting it and signs you out there.',

@@ -102,6 +102,26 @@ test('a locked account’s session ends: the next authorization asks to sign in,
   t.regex(refused.html, /该账号已被锁定/);
 });
 
+test('a person’s recent sign-ins: only successful ones, in Beijing time, the site by name, how in words', async (t) => {
+  const person = newCitizen('440106');
+  const sub = await yitong.createCitizen(person);
+  await signInTo(new Browser(), yitong.issuer, person);
+  const failing = new Browser();
+  await signInTo(failing, yitong.issuer, { ...person, password: 'not the password at all' });
+  const admin = await administrator('auditor', '440100');
+  const page = await admin.browser.visit(`${yitong.issuer}/admin/people/${sub}`);
+  const list = page.html.slice(page.html.indexOf('最近登录'));
+  const rows = [...list.matchAll(/<li>([\s\S]*?)<\/li>/g)].map((m) => m[1] ?? '');
+  t.is(rows.length, 1, 'the failed attempt is no sign-in');
+  t.regex(
+    rows[0] ?? '',
+    /一通个人中心<br>\s*<span class="hint">\d{4}-\d{2}-\d{2} \d{2}:\d{2} · 密码 · [\d.:a-f]+<\/span>/,
+  );
+  t.notRegex(list, /yitong-account|urn:yitong|T\d{2}:\d{2}:\d{2}/, 'no raw ids, codes or ISO times');
+  const english = await admin.browser.visit(`${yitong.issuer}/admin/people/${sub}?lang=en`);
+  t.regex(english.html, /My account<br>\s*<span class="hint">[\d: -]+ · password · /);
+});
+
 test('everyone but administrators gets 403; an administrator with a password-only session steps up', async (t) => {
   const citizen = newCitizen();
   await yitong.createCitizen(citizen);
