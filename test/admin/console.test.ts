@@ -46,6 +46,18 @@ test('a city admin sees and locks people of the city only; the province admin an
   const found = await search(city, tianhe.idNumber);
   t.regex(found.html, new RegExp(`/admin/people/${tianheSub}`));
   t.regex(found.url, /\/admin\/search$/, 'no number in the URL');
+  const typed = `${tianhe.idNumber.slice(0, 6)} ${tianhe.idNumber.slice(6, 14)} ${tianhe.idNumber.slice(14)}`;
+  t.regex(
+    (await search(city, typed)).html,
+    new RegExp(`/admin/people/${tianheSub}`),
+    'a number typed in groups',
+  );
+  const phone = `${tianhe.phone.slice(0, 3)} ${tianhe.phone.slice(3, 7)}-${tianhe.phone.slice(7)}`;
+  t.regex(
+    (await search(city, phone)).html,
+    new RegExp(`/admin/people/${tianheSub}`),
+    'a phone typed in groups',
+  );
   const other = await search(city, shenzhen.idNumber);
   t.regex(other.html, /不在您的管辖区域内/);
   t.is((await city.browser.visit(`${yitong.issuer}/admin/people/${shenzhenSub}`)).status, 403);
