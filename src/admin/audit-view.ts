@@ -20,14 +20,19 @@ function dateOf(value: unknown, field: string): Date | undefined {
   return date;
 }
 
-/** person, client, action (prefix), from and to (YYYY-MM-DD, China time; `to` inclusive). */
+/**
+ * person, client, action (prefix), from and to (YYYY-MM-DD, China time; `to` inclusive). A `from`
+ * after `to` is a mistake, not a question whose answer is "nothing": 400 naming `from`.
+ */
 export function auditFilterOf(query: Record<string, unknown>): AuditFilter {
+  const from = dateOf(query.from, 'from');
   const to = dateOf(query.to, 'to');
+  if (from && to && from > to) throw new AppError('admin.audit.order', 400, { field: 'from' });
   return {
     subject: one(query.person),
     clientId: one(query.client),
     action: one(query.action),
-    from: dateOf(query.from, 'from'),
+    from,
     to: to && new Date(to.getTime() + 86_400_000),
   };
 }

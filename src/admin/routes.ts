@@ -6,20 +6,18 @@
  */
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import { auditCsv } from '../audit/csv.ts';
 import { ACR } from '../auth/strength.ts';
 import { AppError } from '../errors.ts';
 import type { Upstream } from '../federation/upstreams.ts';
 import { parseCreditCodeOrThrow } from '../legal-persons/registration.ts';
-import { isMessageKey } from '../messages/index.ts';
 import type { Catalogue } from '../oidc/verified-claims.ts';
 import type { PortalSession, PortalState } from '../portal/session.ts';
 import { confirmFirst } from '../web/confirm.ts';
 import { formOf, pick, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render, tr } from '../web/render.ts';
-import { siteNameInWords } from '../web/site-words.ts';
-import { auditFilterOf, auditRowView, signInView } from './audit-view.ts';
+import { auditRoutes, auditWords } from './audit-routes.ts';
+import { signInView } from './audit-view.ts';
 import { clientRoutes } from './client-routes.ts';
 import { dataRoutes } from './data-routes.ts';
 import type { Admin } from './regions.ts';
@@ -42,6 +40,7 @@ export function adminRoutes(deps: {
 }): Router {
   const { admin: service } = deps;
   const router = new Router();
+  const wordsFor = auditWords(deps.siteName);
   const state = (ctx: Context) => ctx.state as AdminState;
 
   async function adminOnly(ctx: Context, next: Next) {
@@ -145,55 +144,7 @@ export function adminRoutes(deps: {
 
   router.use(clientRoutes({ service, page, state }).routes());
   router.use(dataRoutes({ service, page, state, ...deps }).routes());
-
-  /** The reader's words for audit rows: messages, and the sites `clientIds` name, each looked up once. */
-  async function wordsFor(ctx: Context, clientIds: Iterable<unknown>) {
-    const ids = new Set([...clientIds].filter((id): id is string => typeof id === 'string'));
-    const names = new Map(
-      await Promise.all(
-        [...ids].map(async (id) => [id, siteNameInWords(ctx, id, await deps.siteName(id))] as const),
-      ),
-    );
-    return {
-      word: (key: string) => (isMessageKey(key) ? tr(ctx, key) : undefined),
-      separator: tr(ctx, 'list.separator'),
-      site: (id: string) => names.get(id) ?? id,
-    };
-  }
-
-  /** Audit rows in the reader's words. */
-  async function inWords(ctx: Context, rows: Awaited<ReturnType<AdminService['searchAudit']>>) {
-    const ids: unknown[] = [];
-    for (const row of rows) {
-      const { client_id: one, clients: many } = row.details as { client_id?: unknown; clients?: unknown };
-      ids.push(one, ...(Array.isArray(many) ? many : []));
-      if (row.action.startsWith('client.')) ids.push(row.subject);
-    }
-    const words = await wordsFor(ctx, ids);
-    return rows.map((row) => auditRowView(row, words));
-  }
-
-  router.get('/admin/audit', async (ctx) => {
-    const filter = auditFilterOf(ctx.query);
-    const rows = await service.searchAudit(
-      state(ctx).admin,
-      filter,
-      ctx.query.format === 'csv' ? 10_000 : 200,
-    );
-    if (ctx.query.format === 'csv') {
-      ctx.set('content-disposition', 'attachment; filename="audit.csv"');
-      ctx.type = 'text/csv; charset=utf-8';
-      ctx.body = auditCsv(rows);
-      return;
-    }
-    render(ctx, 'admin-audit', {
-      title: 'admin.audit.title',
-      ...page(ctx),
-      filter: Object.fromEntries(Object.entries(ctx.query).map(([key, value]) => [key, str(value)])),
-      rows: await inWords(ctx, rows),
-      csv: `/admin/audit?${new URLSearchParams({ ...(ctx.query as Record<string, string>), format: 'csv' })}`,
-    });
-  });
+  router.use(auditRoutes({ service, page, state, wordsFor }).routes());
 
   return router;
 }

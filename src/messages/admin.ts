@@ -79,6 +79,8 @@ export const adminZh = {
   'admin.audit.filter': '筛选',
   'admin.audit.csv': '导出 CSV',
   'admin.audit.date': '日期应为 1970 至 2999 年间的真实日期，格式为 YYYY-MM-DD。',
+  'admin.audit.order': '起始日期不能晚于截止日期。',
+  'admin.audit.none': '没有符合条件的记录。',
   'admin.audit.columns': '序号,时间,操作人,操作,对象,来源地址,详情',
   'admin.client.exists':
     '这个网站编号（client_id）已被其他网站使用，请换一个编号。已登记的网站只能在它的详情页修改。',
@@ -173,6 +175,8 @@ export const adminEn: Record<keyof typeof adminZh, string> = {
   'admin.audit.filter': 'Filter',
   'admin.audit.csv': 'Export CSV',
   'admin.audit.date': 'Write a real date from 1970 to 2999 as YYYY-MM-DD.',
+  'admin.audit.order': 'The start date cannot be after the end date.',
+  'admin.audit.none': 'No matching records.',
   'admin.audit.columns': 'Seq,Time,Actor,Action,Subject,Address,Details',
   'admin.client.exists':
     'This client_id is already taken by another site: choose another. A registered site is changed on its own page.',

@@ -237,6 +237,17 @@ test('the audit trail filters by person, action and time, and exports CSV', asyn
   t.notRegex(future.html, /<td>登录<\/td>/);
   const bad = await auditor.browser.visit(`${yitong.issuer}/admin/audit?from=yesterday`);
   t.is(bad.status, 400);
+  t.regex(bad.html, /id="from-error" role="alert">日期应为/, 'next to its field');
+  const backwards = await auditor.browser.visit(`${yitong.issuer}/admin/audit?from=2030-01-01&to=2020-01-01`);
+  t.is(backwards.status, 400, 'a start after the end is a mistake, not an empty answer');
+  t.regex(backwards.html, /id="from-error" role="alert">起始日期不能晚于截止日期/);
+  t.regex(backwards.html, /id="from" [^>]*value="2030-01-01"[^>]*autofocus/, 'kept, to correct');
+  t.is(
+    (await auditor.browser.visit(`${yitong.issuer}/admin/audit?from=2020-01-01&to=2020-01-01`)).status,
+    200,
+  );
+  const none = await auditor.browser.visit(`${yitong.issuer}/admin/audit?person=nobody-at-all`);
+  t.regex(none.html, /<td colspan="7">没有符合条件的记录。<\/td>/);
 
   // A county auditor elsewhere sees none of this person's rows.
   const county = await administrator('auditor', '440304');
