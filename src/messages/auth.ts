@@ -67,6 +67,8 @@ export const authZh = {
   'account.done.passkey_added': '通行密钥已添加。下次可以直接用它登录。',
   'account.done.passkey_removed': '通行密钥已删除。',
   'account.done.totp_removed': '身份验证器已关闭，恢复码已作废。',
+  'account.done.totp_on': '身份验证器已经开启。如需换用新的应用，请先关闭，再重新开启。',
+  'account.back': '返回个人中心',
   'session.required': '请先登录。',
   'session.weak':
     '您已设置第二重验证：修改登录方式前，请用通行密钥或身份验证器重新验证身份（个人中心的“重新验证”）。',
@@ -184,6 +186,9 @@ export const authEn: Record<keyof typeof authZh, string> = {
   'account.done.passkey_added': 'Passkey added. Next time you can sign in with it.',
   'account.done.passkey_removed': 'Passkey removed.',
   'account.done.totp_removed': 'Authenticator app turned off; the recovery codes no longer work.',
+  'account.done.totp_on':
+    'The authenticator app is already on. To use a new app, turn it off first, then on again.',
+  'account.back': 'Back to My account',
   'session.required': 'Sign in first.',
   'session.weak':
     'You have a second factor: confirm it is you with your passkey or authenticator app (“Confirm it is me” on your account page) before changing how you sign in.',
