@@ -161,7 +161,7 @@ export function createAdminService(deps: AdminDeps) {
       // Someone who saw the documents: never a department's automation.
       if (admin.personId.startsWith('client:')) throw new AppError('admin.person_required', 403);
       const claim = await legalPersons.findClaim(claimId);
-      if (!claim) throw new AppError('admin.not_found', 404);
+      if (!claim) throw new AppError('admin.claim.not_found', 404);
       requireRegion(admin, regionOf(claim.creditCode as CreditCode), true);
       return legalPersons.confirmClaim(claimId, { actor: admin.personId, ip, via: 'admin', evidence });
     },

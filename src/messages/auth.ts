@@ -86,6 +86,7 @@ export const authZh = {
     '手机丢失时，可以用以下任一恢复码代替动态验证码登录。每个只能用一次，只显示这一次，请抄写或打印后妥善保管。',
   'totp.codes.done': '我已保存，返回个人中心',
   'staff.title': '窗口核验',
+  'staff.back': '返回窗口核验',
   'staff.lead': '{hall}。请先当面查验居民身份证原件，确认本人与证件一致后再操作。',
   'staff.lookup': '查询',
   'staff.found': '账号信息',
@@ -207,6 +208,7 @@ export const authEn: Record<keyof typeof authZh, string> = {
     'If you lose your phone, any one of these codes replaces the one-time code once. They are shown only now: write them down or print them and keep them safe.',
   'totp.codes.done': 'I have saved them: back to my account',
   'staff.title': 'Counter check',
+  'staff.back': 'Back to Counter check',
   'staff.lead':
     '{hall}. Check the original identity card face to face, and that the person matches it, before you continue.',
   'staff.lookup': 'Look up',
