@@ -236,6 +236,25 @@ test('registration names every wrong field at once, focuses the first and keeps 
   await screenshots(page, 'register-errors');
 });
 
+test('a refused sign-in and an unticked deletion put the focus where the person must act', async (t) => {
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const { context, page } = await newProfile(chromium);
+  t.teardown(() => context.close());
+  await page.goto(`${yitong.issuer}/account`);
+  await signInWithPassword(page, { ...person, password: 'not the password at all' });
+  await page.getByText('身份证号码或密码不正确').waitFor();
+  t.is(await page.evaluate(() => document.activeElement?.id), 'password', 'the password, to type again');
+  await page.getByLabel('密码', { exact: true }).fill(person.password);
+  await page.getByRole('button', { name: '登录', exact: true }).click();
+  await page.waitForURL(`${yitong.issuer}/account`);
+
+  await page.goto(`${yitong.issuer}/account/delete`);
+  await page.getByRole('button', { name: '申请注销' }).click();
+  await page.locator('#confirm-error').waitFor();
+  t.is(await page.evaluate(() => document.activeElement?.id), 'confirm', 'the box to tick');
+});
+
 test('counter staff and an administrator sign out of a shared PC; the console registers a service account and lists organisations waiting', async (t) => {
   const { person, authenticator } = await withAuthenticator(yitong, '440103', {
     role: 'admin',
