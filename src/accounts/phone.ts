@@ -17,10 +17,11 @@ import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import type { EphemeralStore } from '../auth/ephemeral.ts';
 import { consumeOrRefuse, type Limiter } from '../auth/rate-limit.ts';
 import { AppError } from '../errors.ts';
-import { MAINLAND_MOBILE, maskPhone } from '../identity/phone.ts';
+import { maskPhone } from '../identity/phone.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { Notify } from './notices.ts';
 import type { AccountsRepo, Person } from './repo.ts';
+import { requiredPhone } from './service.ts';
 
 const VALID_SECONDS = 10 * 60;
 
@@ -50,8 +51,7 @@ export function createPhoneChange(deps: {
   return {
     /** Sends a code to the new number; returns it masked, for the page that asks for the code. */
     async start(person: Person, sessionUid: string, input: string): Promise<string> {
-      const phone = input.trim();
-      if (!MAINLAND_MOBILE.test(phone)) throw new AppError('phone.invalid', 400, { field: 'phone' });
+      const phone = requiredPhone(input);
       if (phone === person.phone && person.phoneVerifiedAt)
         throw new AppError('phone.same', 400, { field: 'phone' });
       await consumeOrRefuse(deps.sendsPerAccount, person.id, 'rate.account');

@@ -24,12 +24,12 @@ import { addressKey, consumeOrRefuse, type Limiter } from '../auth/rate-limit.ts
 import { AppError, checkFields } from '../errors.ts';
 
 import type { Sealer } from '../identity/crypto.ts';
-import { MAINLAND_MOBILE, maskPhone } from '../identity/phone.ts';
+import { maskPhone } from '../identity/phone.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { Notify } from './notices.ts';
 import { setNewPassword } from './password-reset.ts';
 import type { AccountsRepo, Person } from './repo.ts';
-import { parseIdNumberOrThrow } from './service.ts';
+import { parseIdNumberOrThrow, requiredPhone } from './service.ts';
 
 const VALID_SECONDS = 10 * 60;
 
@@ -87,11 +87,7 @@ export function createRecovery(deps: {
     async start(input: { idNumber: string; phone: string }, ip: string, binding: string) {
       const [idNumber, phone] = checkFields(
         () => parseIdNumberOrThrow(input.idNumber),
-        () => {
-          const phone = input.phone.trim();
-          if (!MAINLAND_MOBILE.test(phone)) throw new AppError('phone.invalid', 400, { field: 'phone' });
-          return phone;
-        },
+        () => requiredPhone(input.phone),
       );
 
       await consumeOrRefuse(deps.sendsPerAddress, addressKey(ip), 'rate.ip');

@@ -13,7 +13,8 @@ import { AppError, checkFields, isAppError } from '../errors.ts';
 
 import type { Sealer } from '../identity/crypto.ts';
 import { factsOf, type IdNumber, parseIdNumber } from '../identity/id-number.ts';
-import { MAINLAND_MOBILE } from '../identity/phone.ts';
+import { parseMobile } from '../identity/phone.ts';
+import { compactTyped } from '../identity/typed.ts';
 import type { Notify } from './notices.ts';
 import type { AccountsRepo, Person } from './repo.ts';
 
@@ -53,9 +54,14 @@ export function parseIdNumberOrThrow(input: string) {
 
 /** A mainland mobile number, or null when none was given; AppError('phone.invalid') otherwise. */
 export function optionalPhone(input: string | undefined): string | null {
-  const phone = input?.trim() || null;
-  if (phone !== null && !MAINLAND_MOBILE.test(phone))
-    throw new AppError('phone.invalid', 400, { field: 'phone' });
+  if (!input?.trim()) return null;
+  return requiredPhone(input);
+}
+
+/** A mainland mobile number as typed (spaces and hyphens ignored); AppError('phone.invalid') otherwise. */
+export function requiredPhone(input: string): string {
+  const phone = parseMobile(input);
+  if (!phone) throw new AppError('phone.invalid', 400, { field: 'phone' });
   return phone;
 }
 
@@ -129,7 +135,7 @@ export function createAccountsService(
         () => parseIdNumberOrThrow(input.idNumber),
         () => normaliseName(input.name),
         () => optionalPhone(input.phone),
-        () => checkNewPassword(input.password, input.passwordConfirm, input.idNumber.trim()),
+        () => checkNewPassword(input.password, input.passwordConfirm, compactTyped(input.idNumber)),
       );
 
       const facts = factsOf(idNumber);

@@ -20,14 +20,19 @@ function dateOf(value: unknown, field: string): Date | undefined {
   return date;
 }
 
-/** person, client, action (prefix), from and to (YYYY-MM-DD, China time; `to` inclusive). */
+/**
+ * person, client, action (prefix), from and to (YYYY-MM-DD, China time; `to` inclusive). A `from`
+ * after `to` is a mistake, not a question whose answer is "nothing": 400 naming `from`.
+ */
 export function auditFilterOf(query: Record<string, unknown>): AuditFilter {
+  const from = dateOf(query.from, 'from');
   const to = dateOf(query.to, 'to');
+  if (from && to && from > to) throw new AppError('admin.audit.order', 400, { field: 'from' });
   return {
     subject: one(query.person),
     clientId: one(query.client),
     action: one(query.action),
-    from: dateOf(query.from, 'from'),
+    from,
     to: to && new Date(to.getTime() + 86_400_000),
   };
 }
@@ -68,5 +73,33 @@ export function auditRowView(
     details: Object.entries(row.details as Record<string, unknown>).map(
       ([key, raw]) => `${words.word(`audit.field.${key}`) ?? key}: ${value(key, raw)}`,
     ),
+  };
+}
+
+/** A sign-in's `amr` methods as message keys (`mfa` only says there were several). */
+const METHOD_KEYS: Record<string, string> = {
+  pwd: 'method.pwd',
+  otp: 'method.otp',
+  hwk: 'method.passkey',
+  swk: 'method.passkey',
+  fed: 'method.fed',
+};
+
+type SignInRow = Awaited<ReturnType<AdminRepo['signInsOf']>>[number];
+
+/** A sign-in as the console's person page lists it: when (Beijing time), where to, how, from where. */
+export function signInView(
+  row: SignInRow,
+  words: { word(key: string): string | undefined; separator: string; site(clientId: string): string },
+) {
+  const { client_id: clientId, amr } = row.details as { client_id?: unknown; amr?: unknown };
+  const methods = (Array.isArray(amr) ? amr.map(String) : [])
+    .filter((method) => method !== 'mfa')
+    .map((method) => words.word(METHOD_KEYS[method] ?? '') ?? method);
+  return {
+    at: beijingTime(row.at),
+    site: typeof clientId === 'string' && clientId ? words.site(clientId) : undefined,
+    how: [...new Set(methods)].join(words.separator),
+    ip: row.ip ?? undefined,
   };
 }

@@ -89,7 +89,8 @@ export function clientRoutes(deps: {
       })),
       form: { scope: 'openid profile', ...form },
       submitted: Object.keys(form).length > 0,
-      grants: GRANTS,
+      // Not `grants`: page(ctx) gives that name to the administrator's roles, shown in the nav.
+      grantChoices: GRANTS,
       authMethods: AUTH_METHODS,
     };
     if (error) return renderWithError(ctx, 'admin-clients', data, inFields(error));

@@ -84,6 +84,21 @@ export function createAdminRepo(db: Kysely<Schema>) {
         .execute();
     },
 
+    /** A person's latest successful sign-ins, newest first (failed attempts are `signin.failed`). */
+    signInsOf(personId: string, limit: number) {
+      return (
+        db
+          .selectFrom('audit_events')
+          // As the audit trail's rows: the admin API answers them as such.
+          .select(['seq', 'at', 'actor', 'action', 'subject', 'ip', 'details'])
+          .where('subject', '=', personId)
+          .where('action', '=', 'signin')
+          .orderBy('seq', 'desc')
+          .limit(limit)
+          .execute()
+      );
+    },
+
     /** The audit trail, newest first; with a prefix, only rows about people or entities under it. */
     searchAudit(prefix: string, filter: AuditFilter, limit: number) {
       // Who did it and to whom, as people read them (masked on the page): joined, not looked up per row.

@@ -6,19 +6,18 @@
  */
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import { auditCsv } from '../audit/csv.ts';
 import { ACR } from '../auth/strength.ts';
 import { AppError } from '../errors.ts';
 import type { Upstream } from '../federation/upstreams.ts';
 import { parseCreditCodeOrThrow } from '../legal-persons/registration.ts';
-import { isMessageKey } from '../messages/index.ts';
 import type { Catalogue } from '../oidc/verified-claims.ts';
 import type { PortalSession, PortalState } from '../portal/session.ts';
 import { confirmFirst } from '../web/confirm.ts';
 import { formOf, pick, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render, tr } from '../web/render.ts';
-import { auditFilterOf, auditRowView } from './audit-view.ts';
+import { auditRoutes, auditWords } from './audit-routes.ts';
+import { signInView } from './audit-view.ts';
 import { clientRoutes } from './client-routes.ts';
 import { dataRoutes } from './data-routes.ts';
 import type { Admin } from './regions.ts';
@@ -41,6 +40,7 @@ export function adminRoutes(deps: {
 }): Router {
   const { admin: service } = deps;
   const router = new Router();
+  const wordsFor = auditWords(deps.siteName);
   const state = (ctx: Context) => ctx.state as AdminState;
 
   async function adminOnly(ctx: Context, next: Next) {
@@ -75,11 +75,14 @@ export function adminRoutes(deps: {
   });
 
   router.get('/admin/people/:id', async (ctx) => {
-    const account = await service.account(state(ctx).admin, str(ctx.params.id));
+    const { signIns, ...account } = await service.account(state(ctx).admin, str(ctx.params.id));
+    const clientIds = signIns.map((row) => (row.details as { client_id?: unknown }).client_id);
+    const words = await wordsFor(ctx, clientIds);
     render(ctx, 'admin-person', {
       title: 'admin.person.title',
       ...page(ctx),
       ...account,
+      signIns: signIns.map((row) => signInView(row, words)),
       done: str(ctx.query.done),
     });
   });
@@ -141,47 +144,7 @@ export function adminRoutes(deps: {
 
   router.use(clientRoutes({ service, page, state }).routes());
   router.use(dataRoutes({ service, page, state, ...deps }).routes());
-
-  /** Audit rows in the reader's words, each site looked up once. */
-  async function inWords(ctx: Context, rows: Awaited<ReturnType<AdminService['searchAudit']>>) {
-    const ids = new Set<string>();
-    for (const row of rows) {
-      const { client_id: one, clients: many } = row.details as { client_id?: unknown; clients?: unknown };
-      for (const id of [one, ...(Array.isArray(many) ? many : [])]) if (typeof id === 'string') ids.add(id);
-      if (row.action.startsWith('client.') && row.subject) ids.add(row.subject);
-    }
-    const names = new Map(
-      await Promise.all([...ids].map(async (id) => [id, await deps.siteName(id)] as const)),
-    );
-    const words = {
-      word: (key: string) => (isMessageKey(key) ? tr(ctx, key) : undefined),
-      separator: tr(ctx, 'list.separator'),
-      site: (id: string) => names.get(id) ?? id,
-    };
-    return rows.map((row) => auditRowView(row, words));
-  }
-
-  router.get('/admin/audit', async (ctx) => {
-    const filter = auditFilterOf(ctx.query);
-    const rows = await service.searchAudit(
-      state(ctx).admin,
-      filter,
-      ctx.query.format === 'csv' ? 10_000 : 200,
-    );
-    if (ctx.query.format === 'csv') {
-      ctx.set('content-disposition', 'attachment; filename="audit.csv"');
-      ctx.type = 'text/csv; charset=utf-8';
-      ctx.body = auditCsv(rows);
-      return;
-    }
-    render(ctx, 'admin-audit', {
-      title: 'admin.audit.title',
-      ...page(ctx),
-      filter: Object.fromEntries(Object.entries(ctx.query).map(([key, value]) => [key, str(value)])),
-      rows: await inWords(ctx, rows),
-      csv: `/admin/audit?${new URLSearchParams({ ...(ctx.query as Record<string, string>), format: 'csv' })}`,
-    });
-  });
+  router.use(auditRoutes({ service, page, state, wordsFor }).routes());
 
   return router;
 }

@@ -18,8 +18,9 @@ import { AppError } from '../errors.ts';
 import { type CreditCode, regionOf } from '../identity/credit-code.ts';
 import type { Sealer } from '../identity/crypto.ts';
 import { parseIdNumber } from '../identity/id-number.ts';
-import { maskPhone } from '../identity/phone.ts';
+import { maskPhone, parseMobile } from '../identity/phone.ts';
 import { isRegionCode } from '../identity/region-code.ts';
+import { compactTyped } from '../identity/typed.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 import { findTextProblem } from '../text.ts';
 import { type Admin, requireAbove, requireRegion, widest } from './regions.ts';
@@ -93,13 +94,10 @@ export function createAdminService(deps: AdminDeps) {
       const q = query.trim();
       if (!q) return Promise.resolve([]);
       const idNumber = parseIdNumber(q);
+      const phone = parseMobile(q);
       return repo.searchPeople(
         widest(admin, false),
-        idNumber.ok
-          ? { idHmac: sealer.index(idNumber.value) }
-          : /^1\d{10}$/.test(q)
-            ? { phone: q }
-            : { name: q },
+        idNumber.ok ? { idHmac: sealer.index(idNumber.value) } : phone ? { phone } : { name: q },
       );
     },
 
@@ -108,7 +106,7 @@ export function createAdminService(deps: AdminDeps) {
       const found = await person(admin, personId, false);
       const [summary, signIns] = await Promise.all([
         factors.factorSummary(found.id),
-        repo.searchAudit('', { subject: found.id, action: 'signin' }, 10),
+        repo.signInsOf(found.id, 10),
       ]);
       // Masked, with whether it was proved: a reset link goes to this number.
       const phone = found.phone && {
@@ -139,8 +137,12 @@ export function createAdminService(deps: AdminDeps) {
       await accountsRepo.signOutEverywhere(personId, audit(admin, 'account.signed_out', personId, ip));
     },
 
-    searchLegalPersons: (admin: Admin, query: string) =>
-      repo.searchLegalPersons(widest(admin, false), query.trim()),
+    /** By (the start of) a credit code, typed with spaces or full-width too, or a name. */
+    searchLegalPersons(admin: Admin, query: string) {
+      const code = compactTyped(query);
+      const q = /^[0-9a-z]+$/i.test(code) ? code : query.trim();
+      return repo.searchLegalPersons(widest(admin, false), q);
+    },
 
     /** Suspends, deregisters or reactivates an entity of the admin's region. */
     async setLegalPersonStatus(admin: Admin, creditCode: CreditCode, action: string, ip: string) {
@@ -159,7 +161,7 @@ export function createAdminService(deps: AdminDeps) {
       // Someone who saw the documents: never a department's automation.
       if (admin.personId.startsWith('client:')) throw new AppError('admin.person_required', 403);
       const claim = await legalPersons.findClaim(claimId);
-      if (!claim) throw new AppError('admin.not_found', 404);
+      if (!claim) throw new AppError('admin.claim.not_found', 404);
       requireRegion(admin, regionOf(claim.creditCode as CreditCode), true);
       return legalPersons.confirmClaim(claimId, { actor: admin.personId, ip, via: 'admin', evidence });
     },

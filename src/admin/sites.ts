@@ -37,7 +37,7 @@ export function createSiteAdministration(deps: SiteAdministrationDeps) {
    */
   async function client(admin: Admin, clientId: string, change: boolean) {
     const found = await deps.clientsRepo.findClient(clientId);
-    if (!found) throw new AppError('admin.not_found', 404);
+    if (!found) throw new AppError('admin.client.not_found', 404);
     requireRegion(admin, found.regionCode, change);
     if (change) requireProvinceFor(admin, found.metadata);
     return found;
@@ -139,7 +139,7 @@ export function createSiteAdministration(deps: SiteAdministrationDeps) {
         },
         endOldNow,
       );
-      if (!secret) throw new AppError('admin.not_found', 404);
+      if (!secret) throw new AppError('admin.client.not_found', 404);
       return secret;
     },
 

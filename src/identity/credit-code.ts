@@ -11,9 +11,10 @@
  */
 import type { Parsed } from './id-number.ts';
 import { isRegionCode } from './region-code.ts';
+import { compactTyped } from './typed.ts';
 
 declare const brand: unique symbol;
-/** A credit code that passed every rule, normalised to upper case. */
+/** A credit code that passed every rule, normalised (no spaces, ASCII, upper case). */
 export type CreditCode = string & { readonly [brand]: 'CreditCode' };
 
 export type CreditCodeError =
@@ -36,7 +37,7 @@ export function creditCheckCharacter(first17: string): string {
 }
 
 export function parseCreditCode(input: string): Parsed<CreditCode, CreditCodeError> {
-  const code = input.trim().toUpperCase();
+  const code = compactTyped(input).toUpperCase();
   if (!code) return { ok: false, error: 'credit_code.required' };
   if (code.length !== 18) return { ok: false, error: 'credit_code.length' };
   if (![...code].every((char) => CHARSET.includes(char))) return { ok: false, error: 'credit_code.charset' };

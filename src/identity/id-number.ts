@@ -7,9 +7,10 @@
  *   if (result.ok) result.value; // '11010519491231002X' as IdNumber
  *   else result.error;           // 'id_number.check'
  */
+import { compactTyped } from './typed.ts';
 
 declare const brand: unique symbol;
-/** An identity number that passed every rule, normalised (upper-case X). */
+/** An identity number that passed every rule, normalised (no spaces, ASCII, upper-case X). */
 export type IdNumber = string & { readonly [brand]: 'IdNumber' };
 
 export type IdNumberError =
@@ -35,7 +36,7 @@ export function checkCharacter(first17: string): string {
 }
 
 export function parseIdNumber(input: string, today = new Date()): Parsed<IdNumber, IdNumberError> {
-  const value = input.trim().toUpperCase();
+  const value = compactTyped(input).toUpperCase();
   const fail = (error: IdNumberError) => ({ ok: false, error }) as const;
   if (value === '') return fail('id_number.required');
   if (value.length !== 18) return fail('id_number.length');

@@ -79,7 +79,7 @@ async function show(ctx: Context, kit: InteractionKit, deps: InteractionDeps, in
         name: type?.name[locale] ?? code,
         sensitive: type?.sensitivity === 'sensitive',
         required: essential.has(code),
-        source: row ? (await kit.siteOf(row.source_client_id)).department : '',
+        source: row ? (await kit.siteOf(ctx, row.source_client_id)).department : '',
         verifiedOn: row?.verified_at.toISOString().slice(0, 10) ?? '',
       };
     }),
@@ -89,7 +89,7 @@ async function show(ctx: Context, kit: InteractionKit, deps: InteractionDeps, in
   render(ctx, 'consent', {
     title: 'consent.title',
     uid: interaction.uid,
-    client: await kit.siteOf(interaction.params.client_id),
+    client: await kit.siteOf(ctx, interaction.params.client_id),
     scopes: ['openid', ...scopes],
     items,
     purpose: stated && {

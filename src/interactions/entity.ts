@@ -30,7 +30,7 @@ async function show(ctx: Context, kit: InteractionKit, deps: InteractionDeps, in
   render(ctx, 'choose-entity', {
     title: 'entity.title',
     uid: interaction.uid,
-    client: await kit.siteOf(clientId),
+    client: await kit.siteOf(ctx, clientId),
     choices,
     current: current?.id,
   });

@@ -31,7 +31,7 @@ async function show(
   const data = {
     title: 'level.title' as const,
     uid: interaction.uid,
-    client: await kit.siteOf(interaction.params.client_id),
+    client: await kit.siteOf(ctx, interaction.params.client_id),
     level: person.identityLevel,
     required,
     online: deps.levels.onlineCheckAvailable && required <= 2 && person.identityLevel < 2,

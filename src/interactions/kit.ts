@@ -8,6 +8,7 @@ import { errors, type InteractionResults } from 'oidc-provider';
 import { AppError } from '../errors.ts';
 import { str } from '../web/form.ts';
 import { settleLocale } from '../web/middleware.ts';
+import { siteInWords } from '../web/site-words.ts';
 
 export type Form = Record<string, string>;
 
@@ -26,14 +27,15 @@ export function createInteractionKit(provider: Provider) {
       }
     },
 
-    async siteOf(clientId: unknown) {
+    /** The site as the page's reader names it. */
+    async siteOf(ctx: Context, clientId: unknown) {
       const client = await provider.Client.find(str(clientId));
       const metadata: Record<string, unknown> = client?.metadata() ?? {};
-      return {
+      return siteInWords(ctx, clientId, {
         name: str(metadata.client_name) || str(clientId),
         department: str(metadata.department),
         purpose: str(metadata.purpose),
-      };
+      });
     },
 
     /** The site's registered `default_acr_values` (the floor of what it asks). */

@@ -67,7 +67,7 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
 
   router.get('/interaction/:uid', async (ctx) => {
     const interaction = await kit.details(ctx);
-    const site = await kit.siteOf(interaction.params.client_id);
+    const site = await kit.siteOf(ctx, interaction.params.client_id);
     if (interaction.prompt.name === 'login') {
       if (await strongAuth.showSecondFactor(ctx, interaction)) return;
       const linking = deps.upstreams.get(str(ctx.query.link));
@@ -93,7 +93,7 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
       await strongAuth.continueSignIn(ctx, interaction, { accountId: person.id, methods: ['pwd'] });
     } catch (error) {
       if (!isAppError(error)) throw error;
-      const site = await kit.siteOf(interaction.params.client_id);
+      const site = await kit.siteOf(ctx, interaction.params.client_id);
       renderWithError(
         ctx,
         'login',
@@ -124,7 +124,7 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
     render(ctx, 'login', {
       title: 'login.title',
       uid: interaction.uid,
-      client: await kit.siteOf(interaction.params.client_id),
+      client: await kit.siteOf(ctx, interaction.params.client_id),
       idNumber: formOf(ctx).id_number,
       notice: tr(ctx, 'register.done.lead'),
     });

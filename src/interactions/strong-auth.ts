@@ -49,7 +49,7 @@ export function strongAuthRoutes(kit: InteractionKit, deps: InteractionDeps) {
     const data = {
       title: 'stepup.title' as const,
       uid: interaction.uid,
-      client: await kit.siteOf(interaction.params.client_id),
+      client: await kit.siteOf(ctx, interaction.params.client_id),
       // Who wants more than a password: the site, one of our own pages (/staff, /admin), or the person.
       askedBy: satisfies(ACR.pwd, asked)
         ? 'own'

@@ -67,6 +67,8 @@ export const authZh = {
   'account.done.passkey_added': '通行密钥已添加。下次可以直接用它登录。',
   'account.done.passkey_removed': '通行密钥已删除。',
   'account.done.totp_removed': '身份验证器已关闭，恢复码已作废。',
+  'account.done.totp_on': '身份验证器已经开启。如需换用新的应用，请先关闭，再重新开启。',
+  'account.back': '返回个人中心',
   'session.required': '请先登录。',
   'session.weak':
     '您已设置第二重验证：修改登录方式前，请用通行密钥或身份验证器重新验证身份（个人中心的“重新验证”）。',
@@ -84,6 +86,7 @@ export const authZh = {
     '手机丢失时，可以用以下任一恢复码代替动态验证码登录。每个只能用一次，只显示这一次，请抄写或打印后妥善保管。',
   'totp.codes.done': '我已保存，返回个人中心',
   'staff.title': '窗口核验',
+  'staff.back': '返回窗口核验',
   'staff.lead': '{hall}。请先当面查验居民身份证原件，确认本人与证件一致后再操作。',
   'staff.lookup': '查询',
   'staff.found': '账号信息',
@@ -184,6 +187,9 @@ export const authEn: Record<keyof typeof authZh, string> = {
   'account.done.passkey_added': 'Passkey added. Next time you can sign in with it.',
   'account.done.passkey_removed': 'Passkey removed.',
   'account.done.totp_removed': 'Authenticator app turned off; the recovery codes no longer work.',
+  'account.done.totp_on':
+    'The authenticator app is already on. To use a new app, turn it off first, then on again.',
+  'account.back': 'Back to My account',
   'session.required': 'Sign in first.',
   'session.weak':
     'You have a second factor: confirm it is you with your passkey or authenticator app (“Confirm it is me” on your account page) before changing how you sign in.',
@@ -202,6 +208,7 @@ export const authEn: Record<keyof typeof authZh, string> = {
     'If you lose your phone, any one of these codes replaces the one-time code once. They are shown only now: write them down or print them and keep them safe.',
   'totp.codes.done': 'I have saved them: back to my account',
   'staff.title': 'Counter check',
+  'staff.back': 'Back to Counter check',
   'staff.lead':
     '{hall}. Check the original identity card face to face, and that the person matches it, before you continue.',
   'staff.lookup': 'Look up',

@@ -2,6 +2,8 @@
 export const legalZh = {
   'admin.forbidden': '您没有权限查看或办理此事项（超出您的管辖区域或角色）。',
   'admin.not_found': '没有找到该账号。',
+  'admin.client.not_found': '没有找到该网站。',
+  'admin.claim.not_found': '没有找到该登记申请。',
   'admin.role': '角色应为 admin（管理员）或 auditor（审计员）；窗口人员请用 yitong staff add。',
   'credit_code.required': '请输入统一社会信用代码。',
   'credit_code.length': '统一社会信用代码应为 18 位，请检查是否多输或漏输。',
@@ -109,6 +111,8 @@ export const legalZh = {
 export const legalEn: Record<keyof typeof legalZh, string> = {
   'admin.forbidden': 'You may not see or do this (outside your region or role).',
   'admin.not_found': 'No such account.',
+  'admin.client.not_found': 'No such site.',
+  'admin.claim.not_found': 'No such registration claim.',
   'admin.role': 'The role must be admin or auditor; add counter staff with yitong staff add.',
   'credit_code.required': 'Enter the unified social credit code.',
   'credit_code.length': 'The unified social credit code has 18 characters: check for a missing or extra one.',

@@ -174,7 +174,11 @@ export function portalRoutes(deps: PortalDeps): Router {
     done(ctx, 'passkey-removed');
   });
 
+  /** Already on (a bookmark, the back button): My page says so, rather than an error or a second app. */
+  const totpOn = async (ctx: Context) => (await deps.factors.factorSummary(me(ctx).person.id)).totp;
+
   router.get('/account/totp', async (ctx) => {
+    if (await totpOn(ctx)) return done(ctx, 'totp-on');
     await mayChangeFactors(ctx);
     await renderEnrolment(ctx);
   });
@@ -183,6 +187,7 @@ export function portalRoutes(deps: PortalDeps): Router {
     const form = formOf(ctx);
     requireCsrf(ctx, form._csrf);
     const { session, person } = me(ctx);
+    if (await totpOn(ctx)) return done(ctx, 'totp-on');
     await mayChangeFactors(ctx);
     try {
       const recoveryCodes = await codes.confirmEnrolment(session.uid, person.id, str(form.otp), ctx.ip);
@@ -220,6 +225,7 @@ const NOTICES = {
   'passkey-added': 'account.done.passkey_added',
   'passkey-removed': 'account.done.passkey_removed',
   'totp-removed': 'account.done.totp_removed',
+  'totp-on': 'account.done.totp_on',
   'phone-changed': 'account.done.phone_changed',
   'phone-proved': 'account.done.phone_proved',
   'deletion-cancelled': 'account.done.deletion_cancelled',

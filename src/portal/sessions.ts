@@ -13,6 +13,7 @@ import { confirmFirst } from '../web/confirm.ts';
 import { formOf, pick, str } from '../web/form.ts';
 import { requireCsrf } from '../web/middleware.ts';
 import { render, tr } from '../web/render.ts';
+import { siteNameInWords } from '../web/site-words.ts';
 import type { PortalState } from './session.ts';
 
 export interface SessionsDeps {
@@ -26,6 +27,8 @@ const METHODS = { pwd: 'method.pwd', otp: 'method.otp', passkey: 'method.passkey
 export function sessionRoutes(deps: SessionsDeps): Router {
   const router = new Router();
   const me = (ctx: Context) => ctx.state as PortalState;
+  const siteName = async (ctx: Context, clientId: string) =>
+    siteNameInWords(ctx, clientId, await deps.siteName(clientId));
 
   router.get('/account/sessions', async (ctx) => {
     const { person, session } = me(ctx);
@@ -46,7 +49,7 @@ export function sessionRoutes(deps: SessionsDeps): Router {
           ...row,
           device: row.device || tr(ctx, 'sessions.unknown_device'),
           place: placeOf(row),
-          sites: await Promise.all(row.clientIds.map(deps.siteName)),
+          sites: await Promise.all(row.clientIds.map((id) => siteName(ctx, id))),
           current: row.uid === session.uid,
         })),
       ),
@@ -54,7 +57,7 @@ export function sessionRoutes(deps: SessionsDeps): Router {
         recent.map(async (row) => ({
           at: row.at,
           what: row.ok
-            ? tr(ctx, 'sessions.activity.ok', { site: row.clientId ? await deps.siteName(row.clientId) : '' })
+            ? tr(ctx, 'sessions.activity.ok', { site: row.clientId ? await siteName(ctx, row.clientId) : '' })
             : tr(ctx, 'sessions.activity.failed', {
                 method: tr(ctx, pick(METHODS, row.method) ?? 'method.pwd'),
               }),

@@ -8,7 +8,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { IdentityLevels } from '../accounts/identity-levels.ts';
 import type { PasswordReset } from '../accounts/password-reset.ts';
-import type { Staff } from '../accounts/repo.ts';
+import type { Person, Staff } from '../accounts/repo.ts';
 import { ACR } from '../auth/strength.ts';
 import { qrDataUrl } from '../auth/totp.ts';
 import { AppError, isAppError } from '../errors.ts';
@@ -48,6 +48,16 @@ export function staffRoutes(deps: {
 
   router.get('/staff', (ctx) => render(ctx, 'staff', page(ctx)));
 
+  /**
+   * Confirm or reset without the tick: the person the form showed, shown again with the tick
+   * asked for next to it (the look-up is not used up), not a dead-end error page.
+   */
+  async function tickFirst(ctx: Context, shownPersonId: string) {
+    const person = await levels.atDesk(state(ctx).staff, state(ctx).session.uid, shownPersonId);
+    const error = new AppError('staff.card_unchecked', 400, { field: 'card_checked' });
+    renderWithError(ctx, 'staff', page(ctx, { found: foundView(person) }), error);
+  }
+
   router.post('/staff/lookup', async (ctx) => {
     const form = formOf(ctx);
     requireCsrf(ctx, form._csrf);
@@ -58,20 +68,7 @@ export function staffRoutes(deps: {
         state(ctx).session.uid,
         ctx.ip,
       );
-      render(
-        ctx,
-        'staff',
-        page(ctx, {
-          found: {
-            id: person.id,
-            name: person.name,
-            masked: person.idNumberMasked,
-            gender: person.gender,
-            birthdate: person.birthdate,
-            level: person.identityLevel,
-          },
-        }),
-      );
+      render(ctx, 'staff', page(ctx, { found: foundView(person) }));
     } catch (error) {
       if (!isAppError(error)) throw error;
       renderWithError(ctx, 'staff', page(ctx, { idNumber: str(form.id_number) }), error);
@@ -81,7 +78,7 @@ export function staffRoutes(deps: {
   router.post('/staff/confirm', async (ctx) => {
     const form = formOf(ctx);
     requireCsrf(ctx, form._csrf);
-    if (form.card_checked !== 'yes') throw new AppError('staff.card_unchecked', 400);
+    if (form.card_checked !== 'yes') return tickFirst(ctx, str(form.person));
     await levels.confirmInPerson(state(ctx).staff, state(ctx).session.uid, str(form.person), ctx.ip);
     render(ctx, 'staff', page(ctx, { notice: tr(ctx, 'staff.confirmed') }));
   });
@@ -90,7 +87,7 @@ export function staffRoutes(deps: {
   router.post('/staff/reset', async (ctx) => {
     const form = formOf(ctx);
     requireCsrf(ctx, form._csrf);
-    if (form.card_checked !== 'yes') throw new AppError('staff.card_unchecked', 400);
+    if (form.card_checked !== 'yes') return tickFirst(ctx, str(form.person));
     const { staff, session } = state(ctx);
     // One link per look-up: another needs another look-up (and another audit row).
     const person = await levels.forPasswordReset(staff, session.uid, str(form.person));
@@ -104,3 +101,13 @@ export function staffRoutes(deps: {
 
   return router;
 }
+
+/** The person at the desk as the page shows them: never the full number. */
+const foundView = (person: Person) => ({
+  id: person.id,
+  name: person.name,
+  masked: person.idNumberMasked,
+  gender: person.gender,
+  birthdate: person.birthdate,
+  level: person.identityLevel,
+});

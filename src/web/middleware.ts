@@ -10,6 +10,7 @@ import { AppError, isAppError } from '../errors.ts';
 import { type Locale, translate } from '../messages/index.ts';
 import { dependencyOf, isClientFault, isOutage, type Outages, RETRY_AFTER_SECONDS } from '../outage.ts';
 import { render } from './render.ts';
+import { wayBack } from './way-back.ts';
 
 export interface WebState {
   nonce: string;
@@ -163,7 +164,8 @@ export function errorHandler(logger: Logger, outages: Pick<Outages, 'down'>) {
         ctx.body = { error: error.code, error_description: message, request_id: state.requestId };
       } else {
         const title = outage ? 'service.unavailable.title' : 'error.title';
-        render(ctx, 'message', { title, message, requestId: state.requestId });
+        const back = wayBack(ctx.path, error.code);
+        render(ctx, 'message', { title, message, requestId: state.requestId, wayBack: back });
       }
       ctx.status = error.status;
     }

@@ -92,6 +92,9 @@ test('a department token acts within its region only; read-only tokens change no
     ((await audit.json()) as { items: Array<{ action: string }> }).items.map((row) => row.action),
     ['account.locked', 'account.registered'],
   );
+  const backwards = await call(reader, '/audit?from=2030-01-01&to=2020-01-01');
+  t.is(backwards.status, 400);
+  t.like(await backwards.json(), { error: 'admin.audit.order' });
 });
 
 test('malformed bodies get 400 naming the field, and change nothing', async (t) => {

@@ -4,8 +4,10 @@
  * each change one audit row.
  */
 import test from 'ava';
+import { signInTo } from '../helpers/account.ts';
 import { consoleAdmin } from '../helpers/admin.ts';
-import { submit } from '../helpers/browser.ts';
+import { Browser, submit } from '../helpers/browser.ts';
+import { newCitizen } from '../helpers/people.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
@@ -107,6 +109,33 @@ test('a city admin registers, edits, rotates and disables a site of the city; an
   const listed = await browser.visit(`${yitong.issuer}/admin/clients`);
   t.notRegex(listed.html, /sz-other/);
   t.regex(listed.html, /gz-kaiban/);
+});
+
+test('the site list names the administrator’s role, and still offers every grant type', async (t) => {
+  const browser = await administrator('admin', '440100');
+  const list = await browser.visit(`${yitong.issuer}/admin/clients`);
+  t.regex(list.html, /您的权限：管理员 440100/);
+  t.notRegex(list.html, /undefined|admin\.role\./, 'no raw key, no missing value');
+  for (const grant of ['authorization_code', 'refresh_token', 'client_credentials'])
+    t.regex(list.html, new RegExp(`name="grant_${grant}"`), grant);
+});
+
+test('a missing site is a missing site, and the error page leads back to the console', async (t) => {
+  const browser = await administrator('auditor', '440100');
+  const missing = await browser.visit(`${yitong.issuer}/admin/clients/nosuch`);
+  t.is(missing.status, 404);
+  t.regex(missing.html, /没有找到该网站/);
+  t.notRegex(missing.html, /账号/);
+  t.regex(missing.html, /<a href="\/admin">返回管理后台<\/a>/);
+  t.notRegex(missing.html, /返回首页/);
+  // Someone who may not enter the console is sent home, not back to it.
+  const citizen = newCitizen();
+  await yitong.createCitizen(citizen);
+  const outsider = new Browser();
+  await signInTo(outsider, yitong.issuer, citizen);
+  const forbidden = await outsider.visit(`${yitong.issuer}/admin/clients/nosuch`);
+  t.is(forbidden.status, 403);
+  t.regex(forbidden.html, /<a href="\/">返回首页<\/a>/);
 });
 
 test('a rotated secret: the new one works at once, the old one until its grace period ends, then never', async (t) => {

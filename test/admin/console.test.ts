@@ -46,6 +46,18 @@ test('a city admin sees and locks people of the city only; the province admin an
   const found = await search(city, tianhe.idNumber);
   t.regex(found.html, new RegExp(`/admin/people/${tianheSub}`));
   t.regex(found.url, /\/admin\/search$/, 'no number in the URL');
+  const typed = `${tianhe.idNumber.slice(0, 6)} ${tianhe.idNumber.slice(6, 14)} ${tianhe.idNumber.slice(14)}`;
+  t.regex(
+    (await search(city, typed)).html,
+    new RegExp(`/admin/people/${tianheSub}`),
+    'a number typed in groups',
+  );
+  const phone = `${tianhe.phone.slice(0, 3)} ${tianhe.phone.slice(3, 7)}-${tianhe.phone.slice(7)}`;
+  t.regex(
+    (await search(city, phone)).html,
+    new RegExp(`/admin/people/${tianheSub}`),
+    'a phone typed in groups',
+  );
   const other = await search(city, shenzhen.idNumber);
   t.regex(other.html, /不在您的管辖区域内/);
   t.is((await city.browser.visit(`${yitong.issuer}/admin/people/${shenzhenSub}`)).status, 403);
@@ -100,6 +112,26 @@ test('a locked account’s session ends: the next authorization asks to sign in,
     password: person.password,
   });
   t.regex(refused.html, /该账号已被锁定/);
+});
+
+test('a person’s recent sign-ins: only successful ones, in Beijing time, the site by name, how in words', async (t) => {
+  const person = newCitizen('440106');
+  const sub = await yitong.createCitizen(person);
+  await signInTo(new Browser(), yitong.issuer, person);
+  const failing = new Browser();
+  await signInTo(failing, yitong.issuer, { ...person, password: 'not the password at all' });
+  const admin = await administrator('auditor', '440100');
+  const page = await admin.browser.visit(`${yitong.issuer}/admin/people/${sub}`);
+  const list = page.html.slice(page.html.indexOf('最近登录'));
+  const rows = [...list.matchAll(/<li>([\s\S]*?)<\/li>/g)].map((m) => m[1] ?? '');
+  t.is(rows.length, 1, 'the failed attempt is no sign-in');
+  t.regex(
+    rows[0] ?? '',
+    /一通个人中心<br>\s*<span class="hint">\d{4}-\d{2}-\d{2} \d{2}:\d{2} · 密码 · [\d.:a-f]+<\/span>/,
+  );
+  t.notRegex(list, /yitong-account|urn:yitong|T\d{2}:\d{2}:\d{2}/, 'no raw ids, codes or ISO times');
+  const english = await admin.browser.visit(`${yitong.issuer}/admin/people/${sub}?lang=en`);
+  t.regex(english.html, /My account<br>\s*<span class="hint">[\d: -]+ · password · /);
 });
 
 test('everyone but administrators gets 403; an administrator with a password-only session steps up', async (t) => {
@@ -205,6 +237,17 @@ test('the audit trail filters by person, action and time, and exports CSV', asyn
   t.notRegex(future.html, /<td>登录<\/td>/);
   const bad = await auditor.browser.visit(`${yitong.issuer}/admin/audit?from=yesterday`);
   t.is(bad.status, 400);
+  t.regex(bad.html, /id="from-error" role="alert">日期应为/, 'next to its field');
+  const backwards = await auditor.browser.visit(`${yitong.issuer}/admin/audit?from=2030-01-01&to=2020-01-01`);
+  t.is(backwards.status, 400, 'a start after the end is a mistake, not an empty answer');
+  t.regex(backwards.html, /id="from-error" role="alert">起始日期不能晚于截止日期/);
+  t.regex(backwards.html, /id="from" [^>]*value="2030-01-01"[^>]*autofocus/, 'kept, to correct');
+  t.is(
+    (await auditor.browser.visit(`${yitong.issuer}/admin/audit?from=2020-01-01&to=2020-01-01`)).status,
+    200,
+  );
+  const none = await auditor.browser.visit(`${yitong.issuer}/admin/audit?person=nobody-at-all`);
+  t.regex(none.html, /<td colspan="7">没有符合条件的记录。<\/td>/);
 
   // A county auditor elsewhere sees none of this person's rows.
   const county = await administrator('auditor', '440304');

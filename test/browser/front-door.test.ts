@@ -21,7 +21,7 @@ import {
 } from '../helpers/chromium.ts';
 import { newCitizen, newCreditCode } from '../helpers/people.ts';
 import { messageWebhook } from '../helpers/receiver.ts';
-import { REDIRECT_URI } from '../helpers/rp.ts';
+import { authorizationRequest, discoverSite, REDIRECT_URI } from '../helpers/rp.ts';
 import type { Authenticator } from '../helpers/totp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
@@ -234,6 +234,92 @@ test('registration names every wrong field at once, focuses the first and keeps 
   t.is(await page.getByLabel('手机号码').inputValue(), '1390000');
   t.is(await page.getByLabel('密码', { exact: true }).inputValue(), '', 'never the password');
   await screenshots(page, 'register-errors');
+});
+
+test('a refused sign-in and an unticked deletion put the focus where the person must act', async (t) => {
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const { context, page } = await newProfile(chromium);
+  t.teardown(() => context.close());
+  await page.goto(`${yitong.issuer}/account`);
+  await signInWithPassword(page, { ...person, password: 'not the password at all' });
+  await page.getByText('身份证号码或密码不正确').waitFor();
+  t.is(await page.evaluate(() => document.activeElement?.id), 'password', 'the password, to type again');
+  await page.getByLabel('密码', { exact: true }).fill(person.password);
+  await page.getByRole('button', { name: '登录', exact: true }).click();
+  await page.waitForURL(`${yitong.issuer}/account`);
+
+  await page.goto(`${yitong.issuer}/account/delete`);
+  await page.getByRole('button', { name: '申请注销' }).click();
+  await page.locator('#confirm-error').waitFor();
+  t.is(await page.evaluate(() => document.activeElement?.id), 'confirm', 'the box to tick');
+});
+
+test('on a 375px phone no page scrolls sideways: tables scroll whole inside their wrapper; a choice wraps', async (t) => {
+  const { person, authenticator } = await withAuthenticator(yitong, '440103', {
+    role: 'admin',
+    region: '440000',
+  });
+  await yitong.server.container.legalPersons.createByOperator({
+    creditCode: newCreditCode(),
+    name: '广州市天河区智慧政务信息科技有限公司',
+    representativeIdNumber: person.idNumber,
+  });
+  const { clientId, clientSecret } = await yitong.addClient({
+    client_name: '电子税务局',
+    department: '国家税务总局广东省税务局',
+    region_code: '440000',
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid profile legal_person',
+  });
+  const taxSite = await discoverSite(yitong.issuer, clientId, clientSecret);
+  const { context, page } = await newProfile(chromium, { viewport: { width: 375, height: 740 } });
+  t.teardown(() => context.close());
+  const sideways = async (label: string) =>
+    t.true(
+      await page.evaluate(() => document.documentElement.scrollWidth <= 375),
+      `${label}: ${await page.evaluate(() => document.documentElement.scrollWidth)}px wide`,
+    );
+
+  await page.goto(`${yitong.issuer}/admin/audit`);
+  await signIn(page, person, authenticator);
+  await page.waitForURL(`${yitong.issuer}/admin/audit`);
+  for (const path of ['/admin/audit', '/admin/data', '/developers'])
+    for (const lang of ['zh-CN', 'en']) {
+      await page.goto(`${yitong.issuer}${path}?lang=${lang}`);
+      await sideways(`${path} (${lang})`);
+    }
+  // A masked identity number in the trail stays on one line; the table scrolls instead.
+  await page.goto(`${yitong.issuer}/admin/audit?lang=zh-CN`);
+  const layout = await page.evaluate(() => {
+    const cell = Array.from(document.querySelectorAll('td')).find((td) =>
+      /\d{6}\*{8}/.test(td.textContent ?? ''),
+    );
+    const text = Array.from(cell?.childNodes ?? []).find((node) => /\d{6}\*{8}/.test(node.textContent ?? ''));
+    const start = text?.textContent?.search(/\d{6}\*{8}/) ?? -1;
+    if (!text || start < 0) return undefined;
+    const range = document.createRange();
+    range.setStart(text, start);
+    range.setEnd(text, start + 18);
+    const wrapper = document.querySelector('.table') as HTMLElement;
+    return {
+      lines: new Set(Array.from(range.getClientRects()).map((rect) => Math.round(rect.top))).size,
+      scrolls: (wrapper.querySelector('table') as HTMLElement).offsetWidth > wrapper.clientWidth,
+    };
+  });
+  t.deepEqual(layout, { lines: 1, scrolls: true });
+
+  // Choosing the organisation, in English: the button wraps below the name rather than off the screen.
+  const pending = await authorizationRequest(taxSite, { scope: 'openid profile legal_person' });
+  await page.goto(pending.url);
+  const choose = page.getByRole('button', { name: /以此单位办事/ });
+  const agree = page.getByRole('button', { name: '同意并继续' });
+  await choose.or(agree).first().waitFor();
+  if (await agree.isVisible()) await agree.click();
+  await choose.waitFor();
+  await page.goto(`${page.url()}?lang=en`);
+  await page.getByRole('button', { name: /Act for this organisation/ }).waitFor();
+  await sideways('choose-entity (en)');
 });
 
 test('counter staff and an administrator sign out of a shared PC; the console registers a service account and lists organisations waiting', async (t) => {

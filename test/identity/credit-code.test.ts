@@ -6,6 +6,8 @@ test('a published valid code passes, lower case normalised; its division code is
   const parsed = parseCreditCode(' 91350100m000100y43 ');
   t.deepEqual(parsed, { ok: true, value: '91350100M000100Y43' });
   if (parsed.ok) t.is(regionOf(parsed.value), '350100');
+  t.deepEqual(parseCreditCode('9135 0100 M000 100Y\u300043'), parsed, 'spaces as typed');
+  t.deepEqual(parseCreditCode('９１３５０１００Ｍ０００１００Ｙ４３'), parsed, 'full-width');
 });
 
 test('generated codes pass: the check character follows GB 32100 (weights 3^i mod 31)', (t) => {

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { checkCharacter, factsOf, maskIdNumber, parseIdNumber } from '../../src/identity/id-number.ts';
+import { parseMobile } from '../../src/identity/phone.ts';
 
 const today = new Date('2026-11-22T00:00:00Z');
 
@@ -7,6 +8,8 @@ test('valid numbers pass, lower-case x is normalised, and the check character X 
   const withX = parseIdNumber('11010519491231002x', today);
   t.deepEqual(withX, { ok: true, value: '11010519491231002X' });
   t.true(parseIdNumber(' 440106198001010019 ', today).ok);
+  t.deepEqual(parseIdNumber('110105 19491231\u3000002x', today), withX, 'spaces as typed');
+  t.deepEqual(parseIdNumber('１１０１０５１９４９１２３１００２Ｘ', today), withX, 'full-width');
   t.true(
     parseIdNumber('910105199001010016'.slice(0, 17) + checkCharacter('91010519900101001'), today).ok,
     'foreigners’ permanent residence (9…)',
@@ -57,4 +60,11 @@ for (const [rule, input, error] of failures) {
 
 test('a leap day is a real date', (t) => {
   t.true(parseIdNumber(`11010520000229002${checkCharacter('11010520000229002')}`, today).ok);
+});
+
+test('mobile numbers as typed: spaces, hyphens and full-width digits are ignored', (t) => {
+  for (const typed of ['139 1234 5678', '139-1234-5678', '１３９　１２３４－５６７８', ' 13912345678 '])
+    t.is(parseMobile(typed), '13912345678', typed);
+  for (const wrong of ['1391234567', '12912345678', '139 1234 567a', '+86 139 1234 5678'])
+    t.is(parseMobile(wrong), undefined, wrong);
 });

@@ -163,20 +163,31 @@ test('staff: a non-staff person gets 403; staff confirm face to face (level 3) w
   const found = await submit(staffBrowser, badNumber, '/staff/lookup', { id_number: resident.idNumber });
   t.regex(found.html, new RegExp(resident.idNumber.slice(0, 6)));
   t.notRegex(found.html, new RegExp(resident.idNumber), 'the number is shown masked');
-  const unchecked = await submit(staffBrowser, found, '/staff/confirm');
+  const shown = (page: { html: string }) => ({
+    card_checked: 'yes',
+    person: hiddenField(page.html, 'person'),
+  });
+  // No tick: said next to the tick box, the person still shown, the look-up not used up.
+  const unchecked = await submit(staffBrowser, found, '/staff/confirm', { person: shown(found).person });
   t.is(unchecked.status, 400);
+  t.regex(unchecked.html, /id="card_checked-error" role="alert">请先勾选/);
+  t.regex(unchecked.html, /id="card_checked" [^>]*autofocus/);
+  t.regex(unchecked.html, new RegExp(`${resident.idNumber.slice(0, 6)}\\*{8}`), 'the person still shown');
+  t.is(hiddenField(unchecked.html, 'person'), shown(found).person);
+  const noTickReset = await staffBrowser.visit(`${yitong.issuer}/staff/reset`, {
+    form: { _csrf: hiddenField(found.html, '_csrf'), person: shown(found).person },
+  });
+  t.is(noTickReset.status, 400);
+  t.regex(noTickReset.html, /id="card_checked-error"/);
   t.is(await levelOf(residentSub), 1);
   // Two tabs: a look-up of someone else since then; this form's confirmation is refused.
   const second = newCitizen('440106');
   const secondSub = await yitong.createCitizen(second);
   await submit(staffBrowser, desk, '/staff/lookup', { id_number: second.idNumber });
-  const shown = (page: { html: string }) => ({
-    card_checked: 'yes',
-    person: hiddenField(page.html, 'person'),
-  });
   const mixed = await submit(staffBrowser, found, '/staff/confirm', shown(found));
   t.is(mixed.status, 409);
   t.regex(mixed.html, /您又查询了另一个人/);
+  t.regex(mixed.html, /<a href="\/staff">返回窗口核验<\/a>/, 'the way back is the desk, not the home page');
   t.deepEqual([await levelOf(residentSub), await levelOf(secondSub)], [1, 1]);
   const foundAgain = await submit(staffBrowser, desk, '/staff/lookup', { id_number: resident.idNumber });
   const confirmed = await submit(staffBrowser, foundAgain, '/staff/confirm', shown(foundAgain));

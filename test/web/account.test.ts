@@ -108,6 +108,25 @@ test('authenticator app: on with recovery codes, listed, then off (codes void), 
   );
 });
 
+test('the enrolment page links back to My account; once the app is on, opening it again goes to My account', async (t) => {
+  const { person, browser: setup } = await signedIn();
+  const enrolment = await setup.visit(`${yitong.issuer}/account/totp`);
+  t.regex(enrolment.html, /<a href="\/account">返回个人中心<\/a>/);
+  t.notRegex(enrolment.html, /返回首页/);
+  const { authenticator } = await enrolTotp(setup, yitong.issuer);
+  // The password-only session of the enrolment, and a session signed in with the app.
+  const strong = new Browser();
+  await signInTo(strong, yitong.issuer, { ...person, authenticator });
+  for (const browser of [setup, strong]) {
+    const again = await browser.visit(`${yitong.issuer}/account/totp`);
+    t.is(again.status, 200);
+    t.regex(again.url, /\/account\?done=totp-on$/);
+    t.regex(again.html, /role="status">身份验证器已经开启/);
+  }
+  const english = await strong.visit(`${yitong.issuer}/account/totp?lang=en`);
+  t.regex(english.html, /The authenticator app is already on/);
+});
+
 test('a wrong first code does not turn the authenticator on', async (t) => {
   const { sub, browser } = await signedIn();
   const enrolment = await browser.visit(`${yitong.issuer}/account/totp`);

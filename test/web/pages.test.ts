@@ -1,5 +1,7 @@
 import test from 'ava';
-import { Browser, hiddenField } from '../helpers/browser.ts';
+import type { IdNumber } from '../../src/identity/id-number.ts';
+import { Browser, hiddenField, submit } from '../helpers/browser.ts';
+import { newCitizen } from '../helpers/people.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
@@ -20,6 +22,16 @@ test('pages are in Chinese by default; English once chosen, remembered', async (
   for (const field of ['id_number', 'name', 'phone', 'password', 'password_confirm']) {
     t.regex(register.html, new RegExp(`<label for="${field}">`), `${field} has a visible label`);
   }
+});
+
+test('signing in to My account names it in the reader’s language', async (t) => {
+  const english = new Browser();
+  await english.visit(`${yitong.issuer}/?lang=en`);
+  const login = await english.visit(`${yitong.issuer}/account`);
+  t.regex(login.html, /You are signing in to My account \(Yitong\)\./);
+  t.notRegex(login.html, /一通个人中心/);
+  const chinese = await new Browser().visit(`${yitong.issuer}/account`);
+  t.regex(chinese.html, /您正在登录 一通个人中心（一通）。/);
 });
 
 test('every response carries the security headers; pages use no inline script', async (t) => {
@@ -118,4 +130,40 @@ test('registration in the browser: errors sit next to their field and keep what 
   t.regex(several.html, /id="id_number" [^>]*autofocus/);
   t.regex(several.html, /value="1390000"/);
   t.notRegex(several.html, /value="short"/);
+});
+
+test('numbers typed with spaces, hyphens or full-width characters: registration and sign-in take them', async (t) => {
+  const person = newCitizen('110105');
+  const id = person.idNumber;
+  // As copied from a card: groups split by an ASCII and an ideographic space; the phone grouped.
+  const spaced = `${id.slice(0, 6)} ${id.slice(6, 14)}\u3000${id.slice(14)}`;
+  const phone = `${person.phone.slice(0, 3)} ${person.phone.slice(3, 7)}-${person.phone.slice(7)}`;
+  const browser = new Browser();
+  const page = await browser.visit(`${yitong.issuer}/register`);
+  const registered = await submit(browser, page, '/register', {
+    id_number: spaced,
+    name: person.name,
+    phone,
+    password: person.password,
+    password_confirm: person.password,
+  });
+  t.is(registered.status, 200, registered.html.match(/role="alert">([^<]+)/)?.[1]);
+  const stored = await yitong.server.container.accounts.findPersonByIdNumber(id as IdNumber);
+  t.is(stored?.phone, person.phone, 'stored compact');
+
+  // Full-width digits, as a Chinese input method types them, at sign-in.
+  const fullWidth = [...id].map((c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).join('');
+  const signIn = new Browser();
+  const login = await signIn.visit(`${yitong.issuer}/account`);
+  const account = await submit(signIn, login, '/login', {
+    id_number: ` ${fullWidth} `,
+    password: person.password,
+  });
+  t.regex(account.url, /\/account$/);
+  const spacedLogin = new Browser();
+  const again = await submit(spacedLogin, await spacedLogin.visit(`${yitong.issuer}/account`), '/login', {
+    id_number: spaced,
+    password: person.password,
+  });
+  t.regex(again.url, /\/account$/);
 });
