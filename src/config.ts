@@ -170,6 +170,7 @@ function parseMetricsToken(value: string | undefined): string | undefined {
 }
 
 function oneOf(name: string, value: string, allowed: string[]): string {
-  if (!allowed.includes(value)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}`);
+  if (!allowed.includes(value))
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got "${value}")`);
   return value;
 }

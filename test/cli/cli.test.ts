@@ -339,7 +339,10 @@ test('bad arguments and bad manifests are explained, with a non-zero exit code',
 
   const badEnv = yitong(['migrate'], { ...e, DATABASE_URL: 'mysql://nope' });
   t.is(badEnv.status, 1);
-  t.is(badEnv.stderr.trim(), 'error: DATABASE_URL must be a URL starting with postgres:// or postgresql://');
+  t.is(
+    badEnv.stderr.trim(),
+    'error: DATABASE_URL must be a URL starting with postgres:// or postgresql:// (got "mysql://…")',
+  );
 });
 
 test('accounts purge deletes accounts whose waiting period is over, old session and expired grant records, with counts', async (t) => {
