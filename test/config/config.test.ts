@@ -103,6 +103,11 @@ const bad: Array<[string, Record<string, string>, RegExp]> = [
     { IDENTITY_VERIFIER_URL: 'ftp://authority' },
     /^IDENTITY_VERIFIER_URL must be an http\(s\) URL \(got "ftp:\/\/…"\)$/,
   ],
+  [
+    'NODE_ENV',
+    { NODE_ENV: 'prod' },
+    /^NODE_ENV must be one of production, development, test \(got "prod"\)$/,
+  ],
   ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of fatal, .*, silent \(got "loud"\)$/],
   ['REDIS_PREFIX', { REDIS_PREFIX: 'a b' }, /\(got "a b"\)$/],
   [
@@ -179,6 +184,16 @@ test('production requires an https issuer and every secret', (t) => {
   });
   t.true(config.production);
   t.is(config.issuer, 'https://id.example.gov.cn');
+});
+
+test('NODE_ENV is production, development or test (what ava sets); unset is development', (t) => {
+  for (const value of [undefined, '', 'development', 'test'])
+    t.false(loadConfig({ DATA_DIR: dataDir(), NODE_ENV: value }).production, String(value));
+  // A typo must not quietly run a production deployment in development mode, with generated secrets.
+  for (const value of ['prod', 'Production', 'staging'])
+    t.throws(() => loadConfig({ DATA_DIR: dataDir(), NODE_ENV: value, ...productionSecrets }), {
+      message: `NODE_ENV must be one of production, development, test (got "${value}")`,
+    });
 });
 
 test('a bad URL is shown by its scheme only: the rest may hold a password or a token', (t) => {
