@@ -35,7 +35,7 @@ import type { Config } from './config.ts';
 import { ConfigError } from './config-error.ts';
 import type { SourceConfig } from './config-services.ts';
 import { openDatabase } from './db/database.ts';
-import { migrate } from './db/migrate.ts';
+import { migrate, type OnMigrationApplied } from './db/migrate.ts';
 import { createFederation } from './federation/linking.ts';
 import { upstreamLogouts } from './federation/logout.ts';
 import { createUpstreams } from './federation/store.ts';
@@ -79,7 +79,11 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   });
 }
 
-export async function createContainer(config: Readonly<Config>, logger: Logger = createLogger(config)) {
+export async function createContainer(
+  config: Readonly<Config>,
+  logger: Logger = createLogger(config),
+  options: { onMigrationApplied?: OnMigrationApplied } = {},
+) {
   const metrics = createMetrics();
   const outages = createOutages(logger, (dependency) => metrics.dependencyErrors.inc({ dependency }));
   const database = await openDatabase({
@@ -91,7 +95,11 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
   });
   const closers: Array<() => Promise<unknown>> = [() => database.close()];
   try {
-    await migrate(database, (name) => logger.info({ migration: name }, 'migration applied'));
+    // Before anything reads a table: opening the database brings it up to date.
+    const migrationsApplied = await migrate(database, (name, progress) => {
+      logger.info({ migration: name }, 'migration applied');
+      options.onMigrationApplied?.(name, progress);
+    });
     const redis = config.redis
       ? await connectRedis(config.redis, { commandTimeoutMs: config.timeouts.redisCommandMs, outages })
       : undefined;
@@ -349,6 +357,8 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       /** Set when the node is shutting down: /readyz says so, so balancers stop sending requests. */
       lifecycle: { draining: false },
       database,
+      /** What opening the database applied (`yitong migrate` reports them). */
+      migrationsApplied,
       accountsRepo,
       redis,
       sealer,

@@ -1,6 +1,6 @@
 /** The `yitong` command line, run as a person would run it: a separate process, same environment as the server. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -141,7 +141,15 @@ test('a missing or unreadable file is named, never a raw ENOENT', (t) => {
 
 test('migrate, citizen create, keys rotate and clients add work on the embedded database', (t) => {
   const e = env();
-  t.regex(yitong(['migrate'], e).stdout, /up to date/, 'the container already applied them');
+  const migrations = readdirSync('migrations').filter((name) => name.endsWith('.sql'));
+  const migrated = yitong(['migrate'], e);
+  t.is(migrated.status, 0, migrated.stderr);
+  t.is(
+    migrated.stdout,
+    `applied ${migrations.length} migrations:\n${migrations.map((name) => `  ${name}\n`).join('')}`,
+    'a new database: what was applied, never "up to date"',
+  );
+  t.is(yitong(['migrate'], e).stdout, 'the database is up to date: no migration was pending\n');
 
   const person = newCitizen();
   const created = yitong(
