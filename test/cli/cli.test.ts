@@ -345,6 +345,27 @@ test('bad arguments and bad manifests are explained, with a non-zero exit code',
   t.regex(refused.stderr, /bad\.json: .*region_code: must be a 6-digit/);
   t.regex(refused.stderr, /redirect_uris: /);
 
+  // README: a malformed value exits 2; a lookup that finds nothing is another failure, 1.
+  const noClient = yitong(['clients', 'rotate-secret', 'nosuch'], e);
+  t.is(noClient.status, 1);
+  t.regex(noClient.stderr, /^error: No site is registered with client_id “nosuch”\./);
+  const adminScope = yitong(
+    ['clients', 'issue-token', '--department', 'D', '--region-code', '440100', '--scopes', 'openid admin'],
+    e,
+  );
+  t.is(adminScope.status, 2);
+  t.regex(
+    adminScope.stderr,
+    /^--scopes: The scopes must include openid and be among: openid offline_access profile phone email id_number legal_person\. The admin scopes \(admin, admin:read\) cannot be given through self-registration/,
+  );
+  t.regex(adminScope.stderr, /\nusage: yitong clients issue-token/);
+  const noDepartment = yitong(
+    ['clients', 'issue-token', '--department', ' ', '--region-code', '440100', '--scopes', 'openid'],
+    e,
+  );
+  t.is(noDepartment.status, 2);
+  t.regex(noDepartment.stderr, /^--department: Give the department’s name/);
+
   const badEnv = yitong(['migrate'], { ...e, DATABASE_URL: 'mysql://nope' });
   t.is(badEnv.status, 1);
   t.is(
