@@ -306,9 +306,10 @@ test('legal-person create, grant, revoke, status and confirm, with their refusal
   const noEvidence = yitong(['legal-person', 'confirm', 'some-claim-id'], e);
   t.is(noEvidence.status, 2);
   t.regex(noEvidence.stderr, /--evidence/);
-  const notPending = yitong(['legal-person', 'confirm', 'no-such-claim', '--evidence', '营业执照原件'], e);
-  t.is(notPending.status, 1);
-  t.regex(notPending.stderr, /no longer waiting for confirmation/);
+  const noClaim = yitong(['legal-person', 'confirm', '12345', '--evidence', '营业执照原件'], e);
+  t.is(noClaim.status, 1);
+  t.regex(noClaim.stderr, /^error: There is no claim with this id/);
+  t.notRegex(noClaim.stderr, /no longer waiting/, 'it never was');
   const malformed = yitong(['legal-person', 'status', '91350100M000100Y44', 'active'], e);
   t.is(malformed.status, 2);
   t.regex(malformed.stderr, /^<credit-code>: The check character of the credit code is wrong/);
