@@ -1,7 +1,7 @@
 /** Running the service: migrations, signing keys, the audit chain, benchmark data. */
 import { verifyAuditChain } from '../audit/repo.ts';
 import { peopleStorage, seedCitizens } from '../bench/seed.ts';
-import { rotateSigningKey } from '../oidc/keys.ts';
+import { ALGORITHMS, rotateSigningKeys } from '../oidc/keys.ts';
 import { readableDirectory, toWholeNumber, wholeNumber } from './argument-formats.ts';
 import { AuditChainError, type Commands, print, readStdin, UsageError } from './command.ts';
 import { formatBytes, migrationProgress, progressReporter } from './format.ts';
@@ -28,7 +28,8 @@ export const opsCommands: Commands = {
     summary:
       'Add a new ES256 and a new RSA signing key; the old ones stay in the JWKS for verification. Every running node signs with them within a second.',
     async run(container) {
-      print(`new signing key: ${await rotateSigningKey(container.database.db, container.sealer)}`);
+      for (const { kind, kid } of await rotateSigningKeys(container.database.db, container.sealer))
+        print(`new signing key ${kind}${kind === ALGORITHMS[kind] ? '' : ` (${ALGORITHMS[kind]})`}: ${kid}`);
     },
   },
   'upstreams sync': {

@@ -176,7 +176,11 @@ test('migrate, citizen create, keys rotate and clients add work on the embedded 
   t.is(badNumber.status, 2);
   t.regex(badNumber.stderr, /^--id-number: The check character does not match/);
 
-  t.regex(yitong(['keys', 'rotate'], e).stdout, /^new signing key: [\w-]{43}\n$/);
+  t.regex(
+    yitong(['keys', 'rotate'], e).stdout,
+    /^new signing key ES256: [\w-]{43}\nnew signing key RSA \(RS256, PS256\): [\w-]{43}\n$/,
+    'both keys it added, each with its algorithms',
+  );
 
   const manifest = join(e.DATA_DIR, 'site.json');
   writeFileSync(
