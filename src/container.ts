@@ -35,6 +35,7 @@ import type { Config } from './config.ts';
 import { ConfigError } from './config-error.ts';
 import type { SourceConfig } from './config-services.ts';
 import { openDatabase } from './db/database.ts';
+import { asUnreachable } from './db/errors.ts';
 import { migrate, type OnMigrationApplied } from './db/migrate.ts';
 import { createFederation } from './federation/linking.ts';
 import { upstreamLogouts } from './federation/logout.ts';
@@ -99,6 +100,8 @@ export async function createContainer(
     const migrationsApplied = await migrate(database, (name, progress) => {
       logger.info({ migration: name }, 'migration applied');
       options.onMigrationApplied?.(name, progress);
+    }).catch((error: unknown) => {
+      throw asUnreachable(error, config.databaseUrl);
     });
     const redis = config.redis
       ? await connectRedis(config.redis, { commandTimeoutMs: config.timeouts.redisCommandMs, outages })
