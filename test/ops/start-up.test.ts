@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { openDatabase } from '../../src/db/database.ts';
 
 function start(script: string, env: Record<string, string>) {
   return spawnSync(process.execPath, [script], {
@@ -29,4 +30,23 @@ test('an unreachable PostgreSQL: the same line as the CLI gives, naming DATABASE
     'Yitong cannot start: cannot reach the database at 127.0.0.1:1: connection refused; check DATABASE_URL\n',
   );
   t.false(`${refused.stdout}${refused.stderr}`.includes('secretpw'));
+});
+
+test('the embedded database held by another process: the server and the demo say so in one line', async (t) => {
+  const DATA_DIR = dataDir();
+  // This test's process stands in for the server already running.
+  const running = await openDatabase({ pgliteDir: join(DATA_DIR, 'pglite') });
+  t.teardown(() => running.close());
+  for (const [script, who] of [
+    ['src/main.ts', 'Yitong'],
+    ['clients/demo-site/demo.ts', 'The Yitong demo'],
+  ] as const) {
+    const blocked = start(script, { DATA_DIR });
+    t.is(blocked.status, 1, script);
+    t.is(
+      blocked.stderr,
+      `${who} cannot start: the embedded database ${join(DATA_DIR, 'pglite')} is in use by process ${process.pid} on ${blocked.stderr.match(/ on (\S+):/)?.[1]}: stop it (a server, the demo or a command), set DATA_DIR to another folder, or set DATABASE_URL to share a PostgreSQL server\n`,
+      script,
+    );
+  }
 });
