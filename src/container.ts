@@ -50,7 +50,7 @@ import { createRedisAdapter } from './oidc/adapters/redis.ts';
 import { createSqlAdapter } from './oidc/adapters/sql.ts';
 import { createClientAdapter } from './oidc/client-adapter.ts';
 import { createSiteDirectory } from './oidc/directory.ts';
-import { loadSigningKeys } from './oidc/keys.ts';
+import { loadSigningKeys, SigningKeysUnreadableError } from './oidc/keys.ts';
 import { observeProvider } from './oidc/observe.ts';
 import { createProvider } from './oidc/provider.ts';
 import { issueInitialAccessToken } from './oidc/registration.ts';
@@ -226,7 +226,16 @@ export async function createContainer(
       accountsRepo,
       findPersonByIdNumber: accounts.findPersonByIdNumber,
     });
-    let signingKeys = await loadSigningKeys(database.db, sealer);
+    let signingKeys = await loadSigningKeys(database.db, sealer).catch((error: unknown) => {
+      // Start-up's first decryption: a data key other than the one the data was written with
+      // shows here, and is the operator's to fix.
+      if (error instanceof SigningKeysUnreadableError)
+        throw new ConfigError(
+          config.secrets.dataKeyName,
+          "does not decrypt this database's data (signing keys): it must be the key the data was written with",
+        );
+      throw error;
+    });
     const artifacts = redis
       ? createRedisAdapter(redis, config.redisPrefix, { oneConnection: config.redis?.kind !== 'cluster' })
       : createSqlAdapter(database.db);

@@ -78,5 +78,18 @@ export async function loadSigningKeys(db: Kysely<Schema>, sealer: Sealer): Promi
     await addKeys(db, sealer, missing);
     rows = await read();
   }
-  return rows.map((row) => JSON.parse(sealer.open(row.private_enc)) as JWK);
+  return rows.map((row) => JSON.parse(openKey(sealer, row.private_enc)) as JWK);
+}
+
+/** The stored signing keys were sealed with another data key than the one configured. */
+export class SigningKeysUnreadableError extends Error {}
+
+function openKey(sealer: Sealer, sealed: Buffer): string {
+  try {
+    return sealer.open(sealed);
+  } catch (error) {
+    throw new SigningKeysUnreadableError('the data key does not decrypt the stored signing keys', {
+      cause: error,
+    });
+  }
 }

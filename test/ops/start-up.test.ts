@@ -3,14 +3,15 @@
  * what is wrong and what to do, never a stack trace, never DATABASE_URL's password.
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { openDatabase } from '../../src/db/database.ts';
 
-function start(script: string, env: Record<string, string>) {
-  return spawnSync(process.execPath, [script], {
+function start(script: string, env: Record<string, string>, args: string[] = []) {
+  return spawnSync(process.execPath, [script, ...args], {
     env: { PATH: process.env.PATH, LOG_LEVEL: 'silent', PORT: '1', ...env },
     encoding: 'utf8',
     timeout: 60_000,
@@ -49,4 +50,25 @@ test('the embedded database held by another process: the server and the demo say
       script,
     );
   }
+});
+
+test('a DATA_ENCRYPTION_KEY other than the one the data was written with: one line naming it', (t) => {
+  const production = {
+    NODE_ENV: 'production',
+    ISSUER: 'https://id.example.gov.cn',
+    TRUST_PROXY: 'true',
+    COOKIE_KEYS: 'k'.repeat(40),
+    HMAC_KEY: randomBytes(32).toString('base64'),
+    DATA_DIR: dataDir(),
+  };
+  const key = () => randomBytes(32).toString('base64');
+  // The signing keys are made, and sealed, the first time the database is opened.
+  const written = start('src/cli/main.ts', { ...production, DATA_ENCRYPTION_KEY: key() }, ['migrate']);
+  t.is(written.status, 0, written.stderr);
+  const other = start('src/main.ts', { ...production, DATA_ENCRYPTION_KEY: key() });
+  t.is(other.status, 1);
+  t.is(
+    other.stderr,
+    "Yitong cannot start: DATA_ENCRYPTION_KEY does not decrypt this database's data (signing keys): it must be the key the data was written with\n",
+  );
 });
