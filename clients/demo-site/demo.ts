@@ -59,7 +59,8 @@ Yitong demo is running (${provider.container.database.kind}, data in ${config.da
 
   Demo citizen: identity number ${DEMO_CITIZEN.idNumber}, password ${DEMO_CITIZEN.password}
 
-Sign in on one site, then open the other: you are already signed in (SSO).
+Sign in on one site, then open the other and click sign in: no password is asked,
+only a consent page for the new site; agree and you are signed in there too (SSO).
 Sign out on either: both sites receive a back-channel logout (single logout).
 Press Ctrl+C to stop.
 `);
