@@ -28,11 +28,26 @@ export function optionalUrl(
 ): string | undefined {
   if (!value) return undefined;
   const url = tryUrl(value);
-  // Never echo the value: connection strings carry passwords.
   if (!url || !protocols.includes(url.protocol)) {
-    throw new ConfigError(name, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+    throw new ConfigError(
+      name,
+      `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}${gotScheme(value)}`,
+    );
   }
   return value;
+}
+
+/**
+ * What a bad URL setting held, for its error: only the scheme. Connection strings and webhook
+ * URLs carry passwords and tokens, which must not reach a terminal or a log.
+ *
+ * @example
+ *   gotScheme('mysql://app:pw@db/yitong'); // ' (got "mysql://…")'
+ */
+export function gotScheme(value: string): string {
+  // Only a `scheme://` prefix counts: in `user:pw@host` what precedes the colon is a user name.
+  const scheme = /^([a-z][a-z\d+.-]*:)\/\//i.exec(value)?.[1];
+  return scheme ? ` (got "${scheme}//…")` : ' (got something that is not a URL)';
 }
 
 export function tryUrl(value: string): URL | undefined {

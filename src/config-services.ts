@@ -3,7 +3,7 @@
  * master behind Sentinel), the authoritative sources and the notifier.
  */
 import { resolve } from 'node:path';
-import { ConfigError, type Env, optionalUrl, parseInteger, tryUrl } from './config-error.ts';
+import { ConfigError, type Env, gotScheme, optionalUrl, parseInteger, tryUrl } from './config-error.ts';
 
 /** One Redis, a Redis Cluster (some of its nodes), or a master found through Redis Sentinel. */
 export type RedisTarget =
@@ -56,7 +56,7 @@ export function parseRedis(env: Env): RedisTarget | undefined {
     if (!name || !/^[\w.-]{1,64}$/.test(name))
       throw new ConfigError(
         'REDIS_SENTINEL_NAME',
-        'must name the master the sentinels watch (e.g. mymaster)',
+        `must name the master the sentinels watch, e.g. mymaster (got "${name ?? ''}")`,
       );
     return { kind: 'sentinel', name, sentinels };
   }
@@ -66,7 +66,10 @@ export function parseRedis(env: Env): RedisTarget | undefined {
 
 export function parseRedisPrefix(value: string): string {
   if (!/^[\w:.-]{1,64}$/.test(value))
-    throw new ConfigError('REDIS_PREFIX', 'must be 1–64 characters of letters, digits, : . _ -');
+    throw new ConfigError(
+      'REDIS_PREFIX',
+      `must be 1–64 characters of letters, digits, : . _ - (got "${value}")`,
+    );
   return value;
 }
 
@@ -89,7 +92,7 @@ export function parseSource(
   if (!parsed || !(parsed.protocol === 'https:' || (!production && parsed.protocol === 'http:')))
     throw new ConfigError(
       `${name}_URL`,
-      production ? 'must be an https URL when NODE_ENV=production' : 'must be an http(s) URL',
+      `${production ? 'must be an https URL when NODE_ENV=production' : 'must be an http(s) URL'}${gotScheme(url)}`,
     );
   return { kind: 'http', url, token: env[`${name}_TOKEN`] || undefined };
 }
@@ -101,7 +104,7 @@ export function parseNotifier(env: Env, production: boolean): NotifierConfig {
   if (!parsed || !(parsed.protocol === 'https:' || (!production && parsed.protocol === 'http:')))
     throw new ConfigError(
       'NOTIFIER_URL',
-      production ? 'must be an https URL when NODE_ENV=production' : 'must be an http(s) URL',
+      `${production ? 'must be an https URL when NODE_ENV=production' : 'must be an http(s) URL'}${gotScheme(url)}`,
     );
   return { kind: 'webhook', url, token: env.NOTIFIER_TOKEN || undefined };
 }

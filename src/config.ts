@@ -67,9 +67,12 @@ export interface Config {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** `test` is what ava sets; unset means development. */
+const NODE_ENVS = ['production', 'development', 'test'];
 
 export function loadConfig(env: Env = process.env): Readonly<Config> {
-  const production = env.NODE_ENV === 'production';
+  // Any other value (`prod`) would quietly run in development mode, with generated secrets.
+  const production = oneOf('NODE_ENV', env.NODE_ENV || 'development', NODE_ENVS) === 'production';
   const dataDir = resolve(env.DATA_DIR || './data');
   const config: Config = {
     production,
@@ -170,6 +173,7 @@ function parseMetricsToken(value: string | undefined): string | undefined {
 }
 
 function oneOf(name: string, value: string, allowed: string[]): string {
-  if (!allowed.includes(value)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}`);
+  if (!allowed.includes(value))
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got "${value}")`);
   return value;
 }

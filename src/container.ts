@@ -35,7 +35,8 @@ import type { Config } from './config.ts';
 import { ConfigError } from './config-error.ts';
 import type { SourceConfig } from './config-services.ts';
 import { openDatabase } from './db/database.ts';
-import { migrate } from './db/migrate.ts';
+import { asUnreachable } from './db/errors.ts';
+import { migrate, type OnMigrationApplied } from './db/migrate.ts';
 import { createFederation } from './federation/linking.ts';
 import { upstreamLogouts } from './federation/logout.ts';
 import { createUpstreams } from './federation/store.ts';
@@ -49,7 +50,7 @@ import { createRedisAdapter } from './oidc/adapters/redis.ts';
 import { createSqlAdapter } from './oidc/adapters/sql.ts';
 import { createClientAdapter } from './oidc/client-adapter.ts';
 import { createSiteDirectory } from './oidc/directory.ts';
-import { loadSigningKeys } from './oidc/keys.ts';
+import { loadSigningKeys, SigningKeysUnreadableError } from './oidc/keys.ts';
 import { observeProvider } from './oidc/observe.ts';
 import { createProvider } from './oidc/provider.ts';
 import { issueInitialAccessToken } from './oidc/registration.ts';
@@ -79,7 +80,11 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   });
 }
 
-export async function createContainer(config: Readonly<Config>, logger: Logger = createLogger(config)) {
+export async function createContainer(
+  config: Readonly<Config>,
+  logger: Logger = createLogger(config),
+  options: { onMigrationApplied?: OnMigrationApplied } = {},
+) {
   const metrics = createMetrics();
   const outages = createOutages(logger, (dependency) => metrics.dependencyErrors.inc({ dependency }));
   const database = await openDatabase({
@@ -91,7 +96,13 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
   });
   const closers: Array<() => Promise<unknown>> = [() => database.close()];
   try {
-    await migrate(database, (name) => logger.info({ migration: name }, 'migration applied'));
+    // Before anything reads a table: opening the database brings it up to date.
+    const migrationsApplied = await migrate(database, (name, progress) => {
+      logger.info({ migration: name }, 'migration applied');
+      options.onMigrationApplied?.(name, progress);
+    }).catch((error: unknown) => {
+      throw asUnreachable(error, config.databaseUrl);
+    });
     const redis = config.redis
       ? await connectRedis(config.redis, { commandTimeoutMs: config.timeouts.redisCommandMs, outages })
       : undefined;
@@ -215,7 +226,16 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       accountsRepo,
       findPersonByIdNumber: accounts.findPersonByIdNumber,
     });
-    let signingKeys = await loadSigningKeys(database.db, sealer);
+    let signingKeys = await loadSigningKeys(database.db, sealer).catch((error: unknown) => {
+      // Start-up's first decryption: a data key other than the one the data was written with
+      // shows here, and is the operator's to fix.
+      if (error instanceof SigningKeysUnreadableError)
+        throw new ConfigError(
+          config.secrets.dataKeyName,
+          "does not decrypt this database's data (signing keys): it must be the key the data was written with",
+        );
+      throw error;
+    });
     const artifacts = redis
       ? createRedisAdapter(redis, config.redisPrefix, { oneConnection: config.redis?.kind !== 'cluster' })
       : createSqlAdapter(database.db);
@@ -349,6 +369,8 @@ export async function createContainer(config: Readonly<Config>, logger: Logger =
       /** Set when the node is shutting down: /readyz says so, so balancers stop sending requests. */
       lifecycle: { draining: false },
       database,
+      /** What opening the database applied (`yitong migrate` reports them). */
+      migrationsApplied,
       accountsRepo,
       redis,
       sealer,

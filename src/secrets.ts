@@ -12,6 +12,8 @@ export interface Secrets {
   cookieKeys: string[];
   /** AES-256-GCM key for personal data and private signing keys at rest. */
   dataKey: Buffer;
+  /** Where the data key came from (`DATA_ENCRYPTION_KEY`, `SECRETS_FILE dataEncryptionKey`): what a start-up error names. */
+  dataKeyName: string;
   /** Key of the HMAC used as the lookup index of identity numbers. */
   hmacKey: Buffer;
 }
@@ -43,6 +45,7 @@ export function loadSecrets(env: Env, production: boolean, dataDir: string): Sec
     return {
       cookieKeys: parseCookieKeys('COOKIE_KEYS', env.COOKIE_KEYS?.split(',')),
       dataKey: parseKey('DATA_ENCRYPTION_KEY', env.DATA_ENCRYPTION_KEY, 32, 32),
+      dataKeyName: 'DATA_ENCRYPTION_KEY',
       hmacKey: parseKey('HMAC_KEY', env.HMAC_KEY, 32, 64),
     };
   }
@@ -62,6 +65,7 @@ function parseSecrets(json: SecretsJson, source: string): Secrets {
   return {
     cookieKeys: parseCookieKeys(`${source} cookieKeys`, json.cookieKeys),
     dataKey: parseKey(`${source} dataEncryptionKey`, json.dataEncryptionKey, 32, 32),
+    dataKeyName: `${source} dataEncryptionKey`,
     hmacKey: parseKey(`${source} hmacKey`, json.hmacKey, 32, 64),
   };
 }

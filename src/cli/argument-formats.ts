@@ -13,6 +13,7 @@ import { isAppError } from '../errors.ts';
 import { isRegionCode } from '../identity/region-code.ts';
 import { parseCreditCodeOrThrow } from '../legal-persons/registration.ts';
 import { parseUntil } from '../legal-persons/rules.ts';
+import { parseDepartment, parseRegistrationScopes } from '../oidc/registration.ts';
 import { bilingual, type Format } from './command.ts';
 
 /** A domain parser as a format: the AppError it throws is the reason. */
@@ -32,6 +33,8 @@ export const idNumber = parsedBy(parseIdNumberOrThrow);
 export const creditCode = parsedBy(parseCreditCodeOrThrow);
 export const phone = parsedBy(optionalPhone);
 export const dayNotPast = parsedBy(parseUntil);
+export const department = parsedBy(parseDepartment);
+export const registrationScopes = parsedBy(parseRegistrationScopes);
 export const regionCode: Format = (value) =>
   isRegionCode(value) ? undefined : bilingual({ code: 'staff.region', params: {} });
 

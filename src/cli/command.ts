@@ -1,5 +1,6 @@
 /** What a `yitong` command is, and what commands share: output, standard input, usage errors. */
 import type { Container } from '../container.ts';
+import type { OnMigrationApplied } from '../db/migrate.ts';
 import type { AppError } from '../errors.ts';
 import { translate } from '../messages/index.ts';
 
@@ -22,6 +23,8 @@ export interface Command {
   /** Every positional argument, in order, all required: its name as `usage` shows it. */
   positionals?: Array<{ name: string; format?: Format }>;
   run(container: Container, values: Values, positionals: string[]): Promise<void>;
+  /** Told of each migration applied as the database opens, before `run` (`yitong migrate` shows them). */
+  onMigrationApplied?: OnMigrationApplied;
 }
 
 export type Commands = Record<string, Command>;

@@ -1,13 +1,17 @@
 /** `yitong clients …`: departmental sites from manifests, their secrets, registration tokens. */
+
+import { AppError } from '../errors.ts';
 import { issueInitialAccessToken } from '../oidc/registration.ts';
 import {
+  department,
   readableDirectory,
   readableFile,
   regionCode,
+  registrationScopes,
   toWholeNumber,
   wholeNumber,
 } from './argument-formats.ts';
-import { type Commands, print, readStdin, UsageError } from './command.ts';
+import { type Commands, print, readStdin } from './command.ts';
 
 export const clientCommands: Commands = {
   'clients sync': {
@@ -39,7 +43,8 @@ export const clientCommands: Commands = {
     async run(container, values, [clientId]) {
       const endOldNow = Boolean(values['end-old-now']);
       const rotated = await container.clients.rotateSecret(clientId as string, undefined, endOldNow);
-      if (!rotated) throw new UsageError(`no client ${clientId}`);
+      // A lookup that found nothing, not a malformed argument: exit code 1.
+      if (!rotated) throw new AppError('client.not_found', 404, { params: { client: clientId as string } });
       print(`client_secret ${rotated.secret}  (shown once: store it in the site's configuration now)`);
       print(
         endOldNow
@@ -53,9 +58,9 @@ export const clientCommands: Commands = {
     summary:
       "Issue a department an initial access token (shown once) for dynamic client registration (RFC 7591) at the provider's registration endpoint: its sites get that department, a region within R and only those scopes.",
     options: {
-      department: { type: 'string', required: true },
+      department: { type: 'string', required: true, format: department },
       'region-code': { type: 'string', required: true, format: regionCode },
-      scopes: { type: 'string', required: true },
+      scopes: { type: 'string', required: true, format: registrationScopes },
       days: { type: 'string', format: wholeNumber(1, 90) },
     },
     async run(container, values) {

@@ -1,11 +1,10 @@
 /** Running the service: migrations, signing keys, the audit chain, benchmark data. */
 import { verifyAuditChain } from '../audit/repo.ts';
 import { peopleStorage, seedCitizens } from '../bench/seed.ts';
-import { migrate } from '../db/migrate.ts';
-import { rotateSigningKey } from '../oidc/keys.ts';
+import { ALGORITHMS, rotateSigningKeys } from '../oidc/keys.ts';
 import { readableDirectory, toWholeNumber, wholeNumber } from './argument-formats.ts';
 import { AuditChainError, type Commands, print, readStdin, UsageError } from './command.ts';
-import { formatBytes, progressReporter } from './format.ts';
+import { formatBytes, migrationProgress, progressReporter } from './format.ts';
 
 const BENCH_PASSWORD = 'bench-password-2026';
 const MAX_BENCH_CITIZENS = 50_000_000;
@@ -13,10 +12,15 @@ const MAX_BENCH_CITIZENS = 50_000_000;
 export const opsCommands: Commands = {
   migrate: {
     usage: 'yitong migrate',
-    summary: 'Apply pending database migrations (the server also applies them at start).',
+    summary:
+      'Apply pending database migrations and list them, or say the database is up to date (the server also applies them at start).',
+    onMigrationApplied: migrationProgress(process.stderr),
     async run(container) {
-      const applied = await migrate(container.database);
-      print(applied.length ? `applied: ${applied.join(', ')}` : 'the database is up to date');
+      // Opening the database (createContainer) applied what was pending: say what that was.
+      const applied = container.migrationsApplied;
+      if (applied.length === 0) print('the database is up to date: no migration was pending');
+      else print(`applied ${applied.length} migration${applied.length === 1 ? '' : 's'}:`);
+      for (const name of applied) print(`  ${name}`);
     },
   },
   'keys rotate': {
@@ -24,7 +28,8 @@ export const opsCommands: Commands = {
     summary:
       'Add a new ES256 and a new RSA signing key; the old ones stay in the JWKS for verification. Every running node signs with them within a second.',
     async run(container) {
-      print(`new signing key: ${await rotateSigningKey(container.database.db, container.sealer)}`);
+      for (const { kind, kid } of await rotateSigningKeys(container.database.db, container.sealer))
+        print(`new signing key ${kind}${kind === ALGORITHMS[kind] ? '' : ` (${ALGORITHMS[kind]})`}: ${kid}`);
     },
   },
   'upstreams sync': {

@@ -17,6 +17,14 @@ export function progressReporter(stream: NodeJS.WriteStream) {
   };
 }
 
+/** On a terminal, one updating line per migration applied (an index over millions of rows takes minutes). */
+export function migrationProgress(stream: NodeJS.WriteStream) {
+  return (name: string, { done, total }: { done: number; total: number }) => {
+    if (!stream.isTTY) return;
+    stream.write(`\rapplied migration ${done}/${total}: ${name}\x1b[K${done === total ? '\n' : ''}`);
+  };
+}
+
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);

@@ -62,7 +62,9 @@ async function run(command: Command, args: string[]): Promise<number> {
   try {
     const { values, positionals } = readArguments(command, args);
     config = loadConfig();
-    container = await createContainer(config, createLogger({ logLevel: 'warn' }));
+    container = await createContainer(config, createLogger({ logLevel: 'warn' }), {
+      onMigrationApplied: command.onMigrationApplied,
+    });
     await command.run(container, values, positionals);
     return 0;
   } catch (error) {

@@ -10,7 +10,7 @@
 import { ManifestError } from '../clients/service.ts';
 import type { Config } from '../config.ts';
 import { DataDirInUseError } from '../db/database.ts';
-import { isConnectionFailure } from '../db/errors.ts';
+import { DatabaseUnreachableError, describeUnreachable, isConnectionFailure } from '../db/errors.ts';
 import { isAppError } from '../errors.ts';
 import { fileProblem } from './argument-formats.ts';
 import { bilingual, UsageError } from './command.ts';
@@ -26,8 +26,9 @@ export function describeFailure(error: unknown, config?: Where): { message: stri
 
 function describe(error: unknown, config: Where | undefined): string {
   if (error instanceof DataDirInUseError && config) return `error: ${dataDirInUse(config.dataDir, error)}`;
+  if (error instanceof DatabaseUnreachableError) return `error: ${error.message}`;
   if (config?.databaseUrl && isConnectionFailure(error))
-    return `error: ${unreachable(config.databaseUrl, error as NodeJS.ErrnoException)}`;
+    return `error: ${describeUnreachable(config.databaseUrl, error)}`;
   if (isAppError(error)) return `error: ${bilingual(error)}`;
   if (error instanceof ManifestError) return `invalid manifest ${error.message}`;
   if (error instanceof AggregateError) return error.errors.map((inner) => describe(inner, config)).join('\n');
@@ -38,23 +39,6 @@ function describe(error: unknown, config: Where | undefined): string {
 const dataDirInUse = (dataDir: string, error: DataDirInUseError) =>
   `the embedded database in DATA_DIR ${dataDir} is in use by ${error.holder ?? 'another process'} (the server, or another command still running), and only one process at a time can open it.
 Stop the server first, run the command, then start the server again. To run commands while the server runs, keep the data in PostgreSQL: set DATABASE_URL, for the server and the commands alike.`;
-
-const NETWORK: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ENOTFOUND: 'no such host',
-  EAI_AGAIN: 'the host name could not be resolved',
-  ETIMEDOUT: 'timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-};
-
-/** Host and port only: DATABASE_URL may hold a password, which must not reach a terminal or a log. */
-function unreachable(databaseUrl: string, error: NodeJS.ErrnoException): string {
-  const url = new URL(databaseUrl);
-  const reason = NETWORK[error.code ?? ''] ?? error.message;
-  return `cannot reach the database at ${url.hostname || 'localhost'}:${url.port || 5432}: ${reason}; check DATABASE_URL`;
-}
 
 function isFileError(error: unknown): error is NodeJS.ErrnoException & { path: string } {
   const { path, syscall } = (error ?? {}) as { path?: unknown; syscall?: unknown };

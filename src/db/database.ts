@@ -287,7 +287,7 @@ function lockDataDir(dir: string): () => void {
         // Another host (a shared volume) or a live process here: in use. A dead process's lock is stale.
         if (host !== hostname() || isAlive(Number(pid))) {
           throw new DataDirInUseError(
-            `the embedded database ${dir} is in use by process ${pid} on ${host}: stop it first, or set DATABASE_URL to share a PostgreSQL server`,
+            `the embedded database ${dir} is in use by process ${pid} on ${host}: stop it (a server, the demo or a command), set DATA_DIR to another folder, or set DATABASE_URL to share a PostgreSQL server`,
             `process ${pid} on ${host}`,
           );
         }

@@ -28,3 +28,40 @@ export function isConnectionFailure(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code ?? '';
   return REFUSED.has(code) || (isOutage(error) && !MID_STATEMENT.has(code));
 }
+
+const NETWORK: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'the host name could not be resolved',
+  ETIMEDOUT: 'timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
+/**
+ * A connection failure as the operator reads it, the same from the server and the CLI. Host and
+ * port only: DATABASE_URL may hold a password, which must not reach a terminal or a log.
+ *
+ * @example
+ *   describeUnreachable('postgres://u:pw@127.0.0.1:1/x', econnrefused);
+ *   // 'cannot reach the database at 127.0.0.1:1: connection refused; check DATABASE_URL'
+ */
+export function describeUnreachable(databaseUrl: string, error: unknown): string {
+  const url = new URL(databaseUrl);
+  const { code, message } = error as NodeJS.ErrnoException;
+  const reason = NETWORK[code ?? ''] ?? message;
+  return `cannot reach the database at ${url.hostname || 'localhost'}:${url.port || 5432}: ${reason}; check DATABASE_URL`;
+}
+
+/** The database turned us away at the first query of start-up: its message is the line to show. */
+export class DatabaseUnreachableError extends Error {}
+
+/**
+ * For start-up's first query: a connection failure there is the database's (Redis is not asked
+ * yet), so it becomes one line naming DATABASE_URL; anything else is returned as it was.
+ */
+export function asUnreachable(error: unknown, databaseUrl: string | undefined): unknown {
+  if (!databaseUrl || error instanceof DatabaseUnreachableError || !isConnectionFailure(error)) return error;
+  return new DatabaseUnreachableError(describeUnreachable(databaseUrl, error), { cause: error });
+}

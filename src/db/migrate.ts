@@ -29,13 +29,17 @@ export async function pendingMigrations(database: Database): Promise<string[]> {
   return files.filter((name) => !applied.has(name));
 }
 
+/** Told after each migration applied: its name, and how many of the pending ones are done. */
+export type OnMigrationApplied = (name: string, progress: { done: number; total: number }) => void;
+
 /** Applies every pending migration; safe to run from several processes at once (each takes a lock and re-checks). */
 export async function migrate(
   database: Database,
-  onApplied: (name: string) => void = () => {},
+  onApplied: OnMigrationApplied = () => {},
 ): Promise<string[]> {
   const done: string[] = [];
-  for (const name of await pendingMigrations(database)) {
+  const pending = await pendingMigrations(database);
+  for (const [index, name] of pending.entries()) {
     const script = await readFile(new URL(name, MIGRATIONS_DIR), 'utf8');
     const applied = await database.applyMigration(name, script).catch((error: Error) => {
       // An unreachable database is not a faulty migration: say which one only when its SQL failed.
@@ -44,7 +48,7 @@ export async function migrate(
     });
     if (applied) {
       done.push(name);
-      onApplied(name);
+      onApplied(name, { done: index + 1, total: pending.length });
     }
   }
   return done;

@@ -61,8 +61,8 @@ export function createClaimsQueries(db: Kysely<Schema>) {
     /**
      * A pending claim proved (an administrator, a counter): the entity becomes active, with its
      * named representative (when registered) as a member; every other claim on its code lapses,
-     * and an entity of the code with another representative is replaced. 409 when it is no
-     * longer an open claim.
+     * and an entity of the code with another representative is replaced. 404 when there is no
+     * such claim (or it was displaced, hence removed), 409 when it is no longer an open claim.
      */
     async confirmClaim(id: string, audit: (claim: LegalPerson) => AuditEvent): Promise<LegalPerson> {
       try {
@@ -72,11 +72,12 @@ export function createClaimsQueries(db: Kysely<Schema>) {
             .select('credit_code')
             .where('id', '=', id)
             .executeTakeFirst();
+          if (!code) throw new AppError('legal_person.no_claim', 404);
           // Every claim on the code is locked in one order, so two confirmations never deadlock.
           await trx
             .selectFrom('legal_persons')
             .select('id')
-            .where('credit_code', '=', code?.credit_code ?? '')
+            .where('credit_code', '=', code.credit_code)
             .orderBy('id')
             .forUpdate()
             .execute();

@@ -28,7 +28,8 @@ export const adminZh = {
   'field.region_code': '行政区划代码',
   'registration.department': '请填写部门名称（不超过 100 个字）。',
   'registration.scopes':
-    '授权范围须包含 openid，且只能是：{scopes}（管理权限范围 admin、admin:read 不能通过自助登记授予，须由省级管理员为网站单独授予）',
+    '授权范围须包含 openid，且只能从以下选择：{scopes}。管理权限范围（{admin}）不能通过自助登记授予，须由省级管理员为网站单独授予。',
+  'client.not_found': '没有网站编号（client_id）为“{client}”的网站。',
   'registration.days': '有效天数应为 1–90 的整数。',
   'scope.admin': '以管理员身份管理您管辖区域内的账号和单位',
   'scope.admin:read': '查看您管辖区域内的账号、单位和审计日志',
@@ -125,7 +126,8 @@ export const adminEn: Record<keyof typeof adminZh, string> = {
   'field.region_code': 'Division code',
   'registration.department': 'Give the department’s name (at most 100 characters).',
   'registration.scopes':
-    'The scopes must include openid and be among: {scopes} (the admin scopes admin and admin:read are never given through self-registration: a province administrator gives them to a site)',
+    'The scopes must include openid and be among: {scopes}. The admin scopes ({admin}) cannot be given through self-registration: a province administrator gives them to a site.',
+  'client.not_found': 'No site is registered with client_id “{client}”.',
   'registration.days': 'The number of days must be a whole number from 1 to 90.',
   'scope.admin': 'Manage accounts and organisations of your region as an administrator',
   'scope.admin:read': 'See accounts, organisations and the audit trail of your region',

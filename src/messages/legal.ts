@@ -19,6 +19,8 @@ export const legalZh = {
   'legal_person.role': '请选择有效的身份：管理员或经办人（法定代表人只能由登记信息确定）。',
   'legal_person.status': '状态应为 active（正常）、suspended（暂停）或 deregistered（注销）。',
   'legal_person.not_pending': '该申请已不在待确认状态（已确认、已被其他已证明的申请取代或已过期）。',
+  'legal_person.no_claim':
+    '没有这个编号的申请：请在待确认的申请列表中核对编号（被已证明的申请取代的申请会被删除）。',
   'legal_person.representative':
     '不能撤销法定代表人的身份。法定代表人变更后，新的法定代表人登记并经核验即可取代。',
   'legal_person.last_admin': '单位至少要保留一名管理员：请先授权另一人为管理员，再进行此操作。',
@@ -134,6 +136,8 @@ export const legalEn: Record<keyof typeof legalZh, string> = {
   'legal_person.status': 'The status must be active, suspended or deregistered.',
   'legal_person.not_pending':
     'This claim is no longer waiting for confirmation (confirmed, displaced by a proved claim, or lapsed).',
+  'legal_person.no_claim':
+    'There is no claim with this id: check it against the claims waiting for confirmation (a claim displaced by a proved one is removed).',
   'legal_person.representative':
     'The legal representative cannot be removed. After a change of representative, the new one registers and, once proved, takes over.',
   'legal_person.last_admin':

@@ -7,7 +7,7 @@
  *
  * @example
  *   const jwks = await loadSigningKeys(db, sealer); // generates the keys missing on first start
- *   await rotateSigningKey(db, sealer);            // every node signs with the new ones within a second
+ *   await rotateSigningKeys(db, sealer);           // every node signs with the new ones within a second
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Kysely } from 'kysely';
@@ -27,7 +27,14 @@ const KINDS = {
 
 type Kind = keyof typeof KINDS;
 
-async function addKeys(db: Kysely<Schema>, sealer: Sealer, kinds: Kind[]): Promise<string[]> {
+/** The algorithms each kind of key signs with: what an operator reads beside a new kid. */
+export const ALGORITHMS: Record<Kind, string> = { ES256: 'ES256', RSA: 'RS256, PS256' };
+
+async function addKeys(
+  db: Kysely<Schema>,
+  sealer: Sealer,
+  kinds: Kind[],
+): Promise<Array<{ kind: Kind; kid: string }>> {
   const made = await Promise.all(
     kinds.map(async (kind) => {
       const jwk = await KINDS[kind]();
@@ -44,12 +51,15 @@ async function addKeys(db: Kysely<Schema>, sealer: Sealer, kinds: Kind[]): Promi
     // Every node reloads its keys and signs with the new ones (container.ts).
     await notifyChange(trx, { kind: 'keys' });
   });
-  return made.map(({ kid }) => kid);
+  return made.map(({ kind, kid }) => ({ kind, kid }));
 }
 
-/** New keys of every kind; returns the new ES256 key's kid. */
-export async function rotateSigningKey(db: Kysely<Schema>, sealer: Sealer): Promise<string> {
-  return (await addKeys(db, sealer, ['ES256', 'RSA']))[0] as string;
+/** New keys of every kind, ES256 first; each new key's kind and kid. */
+export async function rotateSigningKeys(
+  db: Kysely<Schema>,
+  sealer: Sealer,
+): Promise<Array<{ kind: Kind; kid: string }>> {
+  return addKeys(db, sealer, ['ES256', 'RSA']);
 }
 
 /** Private JWKs, newest first. */
@@ -68,5 +78,18 @@ export async function loadSigningKeys(db: Kysely<Schema>, sealer: Sealer): Promi
     await addKeys(db, sealer, missing);
     rows = await read();
   }
-  return rows.map((row) => JSON.parse(sealer.open(row.private_enc)) as JWK);
+  return rows.map((row) => JSON.parse(openKey(sealer, row.private_enc)) as JWK);
+}
+
+/** The stored signing keys were sealed with another data key than the one configured. */
+export class SigningKeysUnreadableError extends Error {}
+
+function openKey(sealer: Sealer, sealed: Buffer): string {
+  try {
+    return sealer.open(sealed);
+  } catch (error) {
+    throw new SigningKeysUnreadableError('the data key does not decrypt the stored signing keys', {
+      cause: error,
+    });
+  }
 }

@@ -100,6 +100,35 @@ export interface TokenRequest {
   days?: number;
 }
 
+/** A department's name as a token records it: one plain line of at most 100 characters. */
+export function parseDepartment(value: string): string {
+  const department = value.trim();
+  if (!department || department.length > 100 || !isPlainLine(department))
+    throw new AppError('registration.department', 400, { field: 'department' });
+  return department;
+}
+
+/** Admin scopes are the province's to give, site by site (a manifest or the console): never through self-registration. */
+const SELF_REGISTRABLE = SUPPORTED_SCOPES.filter((scope) => !ADMIN_SCOPES.includes(scope));
+
+/**
+ * The scopes a token lets a department's sites ask for: openid and others of SELF_REGISTRABLE,
+ * separated by spaces or commas.
+ *
+ * @example
+ *   parseRegistrationScopes('openid profile'); // ['openid', 'profile']
+ *   parseRegistrationScopes('openid admin');   // AppError registration.scopes
+ */
+export function parseRegistrationScopes(value: string): string[] {
+  const scopes = [...new Set(value.split(/[\s,]+/).filter(Boolean))];
+  if (!scopes.includes('openid') || scopes.some((scope) => !(SELF_REGISTRABLE as string[]).includes(scope)))
+    throw new AppError('registration.scopes', 400, {
+      field: 'scopes',
+      params: { scopes: SELF_REGISTRABLE.join(' '), admin: ADMIN_SCOPES.join(', ') },
+    });
+  return scopes;
+}
+
 /**
  * Issues a department's initial access token (shown once): valid `days` (1–90, default 30), for
  * sites of `regionCode` or under it, listing only `scopes`.
@@ -110,23 +139,9 @@ export async function issueInitialAccessToken(
   request: TokenRequest,
   actor: string,
 ): Promise<string> {
-  const department = request.department.trim();
-  if (!department || department.length > 100 || !isPlainLine(department))
-    throw new AppError('registration.department', 400, { field: 'department' });
+  const department = parseDepartment(request.department);
   if (!isRegionCode(request.regionCode)) throw new AppError('staff.region', 400, { field: 'region_code' });
-  const scopes = [...new Set(request.scopes.split(/[\s,]+/).filter(Boolean))];
-  // Admin scopes are the province's to give, site by site (a manifest or the console): never
-  // through self-registration.
-  if (
-    !scopes.includes('openid') ||
-    scopes.some(
-      (scope) => !(SUPPORTED_SCOPES as readonly string[]).includes(scope) || ADMIN_SCOPES.includes(scope),
-    )
-  )
-    throw new AppError('registration.scopes', 400, {
-      field: 'scopes',
-      params: { scopes: SUPPORTED_SCOPES.join(' ') },
-    });
+  const scopes = parseRegistrationScopes(request.scopes);
   const days = request.days ?? 30;
   if (!Number.isInteger(days) || days < 1 || days > 90)
     throw new AppError('registration.days', 400, { field: 'days' });

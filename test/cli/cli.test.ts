@@ -1,6 +1,6 @@
 /** The `yitong` command line, run as a person would run it: a separate process, same environment as the server. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -141,7 +141,15 @@ test('a missing or unreadable file is named, never a raw ENOENT', (t) => {
 
 test('migrate, citizen create, keys rotate and clients add work on the embedded database', (t) => {
   const e = env();
-  t.regex(yitong(['migrate'], e).stdout, /up to date/, 'the container already applied them');
+  const migrations = readdirSync('migrations').filter((name) => name.endsWith('.sql'));
+  const migrated = yitong(['migrate'], e);
+  t.is(migrated.status, 0, migrated.stderr);
+  t.is(
+    migrated.stdout,
+    `applied ${migrations.length} migrations:\n${migrations.map((name) => `  ${name}\n`).join('')}`,
+    'a new database: what was applied, never "up to date"',
+  );
+  t.is(yitong(['migrate'], e).stdout, 'the database is up to date: no migration was pending\n');
 
   const person = newCitizen();
   const created = yitong(
@@ -168,7 +176,11 @@ test('migrate, citizen create, keys rotate and clients add work on the embedded 
   t.is(badNumber.status, 2);
   t.regex(badNumber.stderr, /^--id-number: The check character does not match/);
 
-  t.regex(yitong(['keys', 'rotate'], e).stdout, /^new signing key: [\w-]{43}\n$/);
+  t.regex(
+    yitong(['keys', 'rotate'], e).stdout,
+    /^new signing key ES256: [\w-]{43}\nnew signing key RSA \(RS256, PS256\): [\w-]{43}\n$/,
+    'both keys it added, each with its algorithms',
+  );
 
   const manifest = join(e.DATA_DIR, 'site.json');
   writeFileSync(
@@ -298,9 +310,10 @@ test('legal-person create, grant, revoke, status and confirm, with their refusal
   const noEvidence = yitong(['legal-person', 'confirm', 'some-claim-id'], e);
   t.is(noEvidence.status, 2);
   t.regex(noEvidence.stderr, /--evidence/);
-  const notPending = yitong(['legal-person', 'confirm', 'no-such-claim', '--evidence', '营业执照原件'], e);
-  t.is(notPending.status, 1);
-  t.regex(notPending.stderr, /no longer waiting for confirmation/);
+  const noClaim = yitong(['legal-person', 'confirm', '12345', '--evidence', '营业执照原件'], e);
+  t.is(noClaim.status, 1);
+  t.regex(noClaim.stderr, /^error: There is no claim with this id/);
+  t.notRegex(noClaim.stderr, /no longer waiting/, 'it never was');
   const malformed = yitong(['legal-person', 'status', '91350100M000100Y44', 'active'], e);
   t.is(malformed.status, 2);
   t.regex(malformed.stderr, /^<credit-code>: The check character of the credit code is wrong/);
@@ -337,9 +350,33 @@ test('bad arguments and bad manifests are explained, with a non-zero exit code',
   t.regex(refused.stderr, /bad\.json: .*region_code: must be a 6-digit/);
   t.regex(refused.stderr, /redirect_uris: /);
 
+  // README: a malformed value exits 2; a lookup that finds nothing is another failure, 1.
+  const noClient = yitong(['clients', 'rotate-secret', 'nosuch'], e);
+  t.is(noClient.status, 1);
+  t.regex(noClient.stderr, /^error: No site is registered with client_id “nosuch”\./);
+  const adminScope = yitong(
+    ['clients', 'issue-token', '--department', 'D', '--region-code', '440100', '--scopes', 'openid admin'],
+    e,
+  );
+  t.is(adminScope.status, 2);
+  t.regex(
+    adminScope.stderr,
+    /^--scopes: The scopes must include openid and be among: openid offline_access profile phone email id_number legal_person\. The admin scopes \(admin, admin:read\) cannot be given through self-registration/,
+  );
+  t.regex(adminScope.stderr, /\nusage: yitong clients issue-token/);
+  const noDepartment = yitong(
+    ['clients', 'issue-token', '--department', ' ', '--region-code', '440100', '--scopes', 'openid'],
+    e,
+  );
+  t.is(noDepartment.status, 2);
+  t.regex(noDepartment.stderr, /^--department: Give the department’s name/);
+
   const badEnv = yitong(['migrate'], { ...e, DATABASE_URL: 'mysql://nope' });
   t.is(badEnv.status, 1);
-  t.is(badEnv.stderr.trim(), 'error: DATABASE_URL must be a URL starting with postgres:// or postgresql://');
+  t.is(
+    badEnv.stderr.trim(),
+    'error: DATABASE_URL must be a URL starting with postgres:// or postgresql:// (got "mysql://…")',
+  );
 });
 
 test('accounts purge deletes accounts whose waiting period is over, old session and expired grant records, with counts', async (t) => {

@@ -98,7 +98,18 @@ const bad: Array<[string, Record<string, string>, RegExp]> = [
     { COOKIE_KEYS: 'k'.repeat(40), HMAC_KEY: key32 },
     /^DATA_ENCRYPTION_KEY is required when the other secrets are set/,
   ],
-  ['IDENTITY_VERIFIER_URL', { IDENTITY_VERIFIER_URL: 'ftp://authority' }, /must be an http\(s\) URL/],
+  [
+    'IDENTITY_VERIFIER_URL',
+    { IDENTITY_VERIFIER_URL: 'ftp://authority' },
+    /^IDENTITY_VERIFIER_URL must be an http\(s\) URL \(got "ftp:\/\/…"\)$/,
+  ],
+  [
+    'NODE_ENV',
+    { NODE_ENV: 'prod' },
+    /^NODE_ENV must be one of production, development, test \(got "prod"\)$/,
+  ],
+  ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of fatal, .*, silent \(got "loud"\)$/],
+  ['REDIS_PREFIX', { REDIS_PREFIX: 'a b' }, /\(got "a b"\)$/],
   [
     'IDENTITY_VERIFIER_URL',
     { IDENTITY_VERIFIER_URL: 'https://a.example', IDENTITY_VERIFIER_FILE: 'a.json' },
@@ -173,6 +184,33 @@ test('production requires an https issuer and every secret', (t) => {
   });
   t.true(config.production);
   t.is(config.issuer, 'https://id.example.gov.cn');
+});
+
+test('NODE_ENV is production, development or test (what ava sets); unset is development', (t) => {
+  for (const value of [undefined, '', 'development', 'test'])
+    t.false(loadConfig({ DATA_DIR: dataDir(), NODE_ENV: value }).production, String(value));
+  // A typo must not quietly run a production deployment in development mode, with generated secrets.
+  for (const value of ['prod', 'Production', 'staging'])
+    t.throws(() => loadConfig({ DATA_DIR: dataDir(), NODE_ENV: value, ...productionSecrets }), {
+      message: `NODE_ENV must be one of production, development, test (got "${value}")`,
+    });
+});
+
+test('a bad URL is shown by its scheme only: the rest may hold a password or a token', (t) => {
+  const urls: Array<[string, string, string]> = [
+    ['DATABASE_URL', 'mysql://app:secretpw@db.internal/yitong', ' (got "mysql://…")'],
+    ['REDIS_URL', 'http://:secretpw@cache.internal', ' (got "http://…")'],
+    ['NOTIFIER_URL', 'ftp://sms.internal/send?token=secretpw', ' (got "ftp://…")'],
+    ['BUSINESS_REGISTRY_URL', 'registry:secretpw@host', ' (got something that is not a URL)'],
+  ];
+  for (const [variable, value, got] of urls) {
+    const error = t.throws(() => loadConfig({ DATA_DIR: dataDir(), [variable]: value }), {
+      instanceOf: ConfigError,
+    });
+    t.true(error?.message.startsWith(`${variable} must be`), error?.message);
+    t.true(error?.message.endsWith(got), error?.message);
+    t.false(error?.message.includes('secretpw'), variable);
+  }
 });
 
 test('secrets can come from one SECRETS_FILE', (t) => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { loadConfig } from '../../src/config.ts';
 import { type Container, createContainer } from '../../src/container.ts';
-import { rotateSigningKey } from '../../src/oidc/keys.ts';
+import { rotateSigningKeys } from '../../src/oidc/keys.ts';
 import { Browser } from '../helpers/browser.ts';
 import { load, sharedEnv, startCluster } from '../helpers/cluster.ts';
 import { createPostgresDatabase, REDIS_URL, redisPrefix } from '../helpers/databases.ts';
@@ -83,7 +83,7 @@ test.serial(
     t.deepEqual(sso.pages, ['consent'], 'no sign-in: the session is shared');
     t.is((await exchangeCode(b, sso.callbackUrl, second)).claims()?.sub, tokens.claims()?.sub);
 
-    const kid = await rotateSigningKey(operator.database.db, operator.sealer);
+    const kid = (await rotateSigningKeys(operator.database.db, operator.sealer))[0]?.kid ?? '';
     t.not(kid, before);
     const started = Date.now();
     const signedWith = async () => {

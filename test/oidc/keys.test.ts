@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { rotateSigningKey } from '../../src/oidc/keys.ts';
+import { rotateSigningKeys } from '../../src/oidc/keys.ts';
 import { Browser } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
 import {
@@ -38,7 +38,12 @@ test('an ES256 and an RSA key on first start, stored sealed; after a rotation an
     'the private keys are encrypted at rest',
   );
 
-  const newKid = await rotateSigningKey(db, yitong.server.container.sealer);
+  const rotated = await rotateSigningKeys(db, yitong.server.container.sealer);
+  t.deepEqual(
+    rotated.map((key) => key.kind),
+    ['ES256', 'RSA'],
+  );
+  const newKid = rotated[0]?.kid;
   await yitong.restart();
   const second = await jwks();
   t.is(second.keys.length, 4, 'a new key of each kind; the old ones still verify');
@@ -182,7 +187,7 @@ test('discovery and the JWKS: the same bytes each time, with an ETag (304 when i
   }
   // A rotated key is a new instance: the JWKS changes, and so does its ETag.
   const before = (await fetch(`${yitong.issuer}/jwks`)).headers.get('etag');
-  await rotateSigningKey(yitong.server.container.database.db, yitong.server.container.sealer);
+  await rotateSigningKeys(yitong.server.container.database.db, yitong.server.container.sealer);
   await yitong.restart();
   const after = await fetch(`${yitong.issuer}/jwks`);
   t.not(after.headers.get('etag'), before);

@@ -1,16 +1,18 @@
 /**
  * A departmental site signing a person in with Yitong, step by step, with openid-client
- * (https://github.com/panva/openid-client). Node.js 24 runs this file as it is:
+ * (https://github.com/panva/openid-client). Node.js 24 runs this file as it is (`npx node` is the
+ * project's Node 24 when the system one is older, which refuses a .ts file):
  *
  *   YITONG_ISSUER=http://localhost:3000 CLIENT_ID=bdc CLIENT_SECRET=… \
- *   REDIRECT_URI=http://localhost:8080/callback node clients/samples/node/sign-in.ts
+ *   REDIRECT_URI=http://localhost:8080/callback npx node clients/samples/node/sign-in.ts
  *
  * It prints the authorization URL: open it in a browser and sign in. The browser is then sent to
  * REDIRECT_URI (nothing needs to answer there): paste that address back. A real site does the same
  * in two routes (one redirects to the authorization URL, its callback does steps 4–6) and keeps
  * the verifier, state and nonce in the person's session in between.
  *
- * Optional: SCOPE (default `openid profile phone offline_access`), POST_LOGOUT_REDIRECT_URI.
+ * Optional: SCOPE (default `openid profile phone offline_access`, which the site's manifest must
+ * list; the refresh step also needs `refresh_token` in its grant_types), POST_LOGOUT_REDIRECT_URI.
  * Prints JSON: the ID token's claims, UserInfo, the token lifetimes and the logout URL.
  */
 import { createInterface } from 'node:readline/promises';

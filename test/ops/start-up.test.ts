@@ -1,0 +1,74 @@
+/**
+ * The server (`npm start`) and the demo (`npm run demo`) refusing to start: one line saying
+ * what is wrong and what to do, never a stack trace, never DATABASE_URL's password.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { openDatabase } from '../../src/db/database.ts';
+
+function start(script: string, env: Record<string, string>, args: string[] = []) {
+  return spawnSync(process.execPath, [script, ...args], {
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'silent', PORT: '1', ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+const dataDir = () => mkdtempSync(join(tmpdir(), 'yitong-start-'));
+
+test('an unreachable PostgreSQL: the same line as the CLI gives, naming DATABASE_URL without its password', (t) => {
+  const refused = start('src/main.ts', {
+    DATA_DIR: dataDir(),
+    DATABASE_URL: 'postgres://yitong:secretpw@127.0.0.1:1/yitong',
+  });
+  t.is(refused.status, 1);
+  t.is(
+    refused.stderr,
+    'Yitong cannot start: cannot reach the database at 127.0.0.1:1: connection refused; check DATABASE_URL\n',
+  );
+  t.false(`${refused.stdout}${refused.stderr}`.includes('secretpw'));
+});
+
+test('the embedded database held by another process: the server and the demo say so in one line', async (t) => {
+  const DATA_DIR = dataDir();
+  // This test's process stands in for the server already running.
+  const running = await openDatabase({ pgliteDir: join(DATA_DIR, 'pglite') });
+  t.teardown(() => running.close());
+  for (const [script, who] of [
+    ['src/main.ts', 'Yitong'],
+    ['clients/demo-site/demo.ts', 'The Yitong demo'],
+  ] as const) {
+    const blocked = start(script, { DATA_DIR });
+    t.is(blocked.status, 1, script);
+    t.is(
+      blocked.stderr,
+      `${who} cannot start: the embedded database ${join(DATA_DIR, 'pglite')} is in use by process ${process.pid} on ${blocked.stderr.match(/ on (\S+):/)?.[1]}: stop it (a server, the demo or a command), set DATA_DIR to another folder, or set DATABASE_URL to share a PostgreSQL server\n`,
+      script,
+    );
+  }
+});
+
+test('a DATA_ENCRYPTION_KEY other than the one the data was written with: one line naming it', (t) => {
+  const production = {
+    NODE_ENV: 'production',
+    ISSUER: 'https://id.example.gov.cn',
+    TRUST_PROXY: 'true',
+    COOKIE_KEYS: 'k'.repeat(40),
+    HMAC_KEY: randomBytes(32).toString('base64'),
+    DATA_DIR: dataDir(),
+  };
+  const key = () => randomBytes(32).toString('base64');
+  // The signing keys are made, and sealed, the first time the database is opened.
+  const written = start('src/cli/main.ts', { ...production, DATA_ENCRYPTION_KEY: key() }, ['migrate']);
+  t.is(written.status, 0, written.stderr);
+  const other = start('src/main.ts', { ...production, DATA_ENCRYPTION_KEY: key() });
+  t.is(other.status, 1);
+  t.is(
+    other.stderr,
+    "Yitong cannot start: DATA_ENCRYPTION_KEY does not decrypt this database's data (signing keys): it must be the key the data was written with\n",
+  );
+});
