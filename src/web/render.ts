@@ -27,6 +27,7 @@ environment.addFilter('time', (date?: Date) => date && beijingTime(date));
 
 export interface PageState {
   locale: Locale;
+  languagePath?: string;
   nonce?: string;
   csrf?: string;
 }
@@ -40,7 +41,8 @@ export function renderPage(view: string, data: PageData, state: PageState): stri
   const list = (items: readonly string[], prefix = '') =>
     items.map((item) => (prefix ? t(prefix + item) : item)).join(t('list.separator'));
   // Only what the layout needs from the request state: other state (the session) stays out of pages.
-  const { locale, nonce, csrf } = state;
+  const { locale, nonce, csrf, languagePath = '' } = state;
+  const otherLocale = locale === 'en' ? 'zh-CN' : 'en';
   return environment.render(`${view}.njk`, {
     ...data,
     locale,
@@ -50,7 +52,8 @@ export function renderPage(view: string, data: PageData, state: PageState): stri
     signOut: 'person' in state ? END_SESSION_PATH : undefined,
     t,
     list,
-    otherLocale: state.locale === 'en' ? 'zh-CN' : 'en',
+    otherLocale,
+    languageHref: `${languagePath}?lang=${otherLocale}`,
   });
 }
 

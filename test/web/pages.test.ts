@@ -2,6 +2,7 @@ import test from 'ava';
 import type { IdNumber } from '../../src/identity/id-number.ts';
 import { Browser, hiddenField, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
+import { currentStep, totpCode } from '../helpers/totp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
@@ -166,4 +167,29 @@ test('numbers typed with spaces, hyphens or full-width characters: registration 
     password: person.password,
   });
   t.regex(again.url, /\/account$/);
+});
+
+test('the language link after a form leads to a page that shows the same step; a page showing something once has none', async (t) => {
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const browser = new Browser();
+  const login = await browser.visit(`${yitong.issuer}/account`);
+  t.regex(login.html, /class="lang" href="\?lang=en"/, 'a page reached by GET reloads itself');
+  const refused = await submit(browser, login, '/login', {
+    id_number: person.idNumber,
+    password: 'wrong password 1',
+  });
+  const href = refused.html.match(/class="lang" href="([^"]+)"/)?.[1] ?? '';
+  t.regex(href, /^\/interaction\/[\w-]+\?lang=en$/);
+  const english = await browser.visit(new URL(href, refused.url).href);
+  t.is(english.status, 200);
+  t.regex(english.html, /<html lang="en">/);
+  t.regex(english.html, /name="password"/, 'still the sign-in step');
+
+  await submit(browser, english, '/login', { id_number: person.idNumber, password: person.password });
+  const enrolment = await browser.visit(`${yitong.issuer}/account/totp`);
+  const secret = enrolment.html.match(/data-secret="([A-Z2-7]+)"/)?.[1] ?? '';
+  const codes = await submit(browser, enrolment, '/account/totp', { otp: totpCode(secret, currentStep()) });
+  t.regex(codes.html, /<li><code>/, 'the recovery codes');
+  t.notRegex(codes.html, /class="lang"/, 'nothing on the page throws them away');
 });
