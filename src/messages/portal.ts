@@ -21,6 +21,7 @@ export const portalZh = {
   'account.phone.verified': '已验证',
   'account.phone.unverified': '未验证：验证后网站才能信任这个号码',
   'phone.title': '更换手机号码',
+  'phone.verify.title': '验证手机号码',
   'phone.lead':
     '输入新的手机号码（或要验证的当前号码），我们会向它发送 6 位验证码。验证通过后，新号码才会替换原号码，原号码会收到一条提醒。',
   'phone.send': '发送验证码',
@@ -144,6 +145,7 @@ export const portalEn: Record<keyof typeof portalZh, string> = {
   'account.phone.verified': 'verified',
   'account.phone.unverified': 'not verified: sites can trust the number once you verify it',
   'phone.title': 'Change mobile number',
+  'phone.verify.title': 'Verify mobile number',
   'phone.lead':
     'Enter the new number (or your current one, to verify it) and we send it a 6-digit code. The new number replaces the old one only once the code is confirmed, and the old number gets a notice.',
   'phone.send': 'Send code',

@@ -44,20 +44,24 @@ export function settingsRoutes(deps: SettingsDeps): Router {
   /** The phone page: the code form while a code waits in this session, else the number form. */
   async function phonePage(
     ctx: Context,
-    options: { error?: AppError; phone?: string; askNumber?: boolean } = {},
+    options: { error?: AppError; phone?: string; askNumber?: boolean; verify?: boolean } = {},
   ) {
     const { person, session } = me(ctx);
+    // Proving the number the account already has is the same steps, with that number filled in.
+    const verify = options.verify && person.phone && !person.phoneVerifiedAt;
     const data = {
-      title: 'phone.title' as const,
-      sentTo: options.askNumber ? undefined : await deps.phones.pending(person, session.uid),
-      phone: options.phone ?? '',
+      title: verify ? ('phone.verify.title' as const) : ('phone.title' as const),
+      sentTo: options.askNumber || verify ? undefined : await deps.phones.pending(person, session.uid),
+      phone: options.phone ?? (verify ? person.phone : ''),
+      verifying: Boolean(verify),
     };
     if (options.error) return renderWithError(ctx, 'phone', data, options.error);
     render(ctx, 'phone', { ...data, errors: {} });
   }
 
   router.get('/account/phone', async (ctx) => {
-    if (await signedInFreshly(ctx)) await phonePage(ctx, { askNumber: ctx.query.again === '1' });
+    if (await signedInFreshly(ctx))
+      await phonePage(ctx, { askNumber: ctx.query.again === '1', verify: ctx.query.verify === '1' });
   });
 
   router.post('/account/phone', async (ctx) => {

@@ -513,3 +513,17 @@ test('the message service down: the code request says so with a 503 and Retry-Af
   t.regex(await answer.text(), /消息服务暂时无法发送/);
   t.is((await down.server.container.accountsRepo.findPersonById(sub))?.phone, person.phone);
 });
+
+test('a number the account has but never proved: My page offers to verify it, with the number filled in', async (t) => {
+  const { person, sub, browser, page } = await signedIn();
+  t.truthy(person.phone, 'registered with a number, not yet proved');
+  t.regex(page.html, /href="\/account\/phone\?verify=1">验证手机号码/);
+  const form = await browser.visit(`${yitong.issuer}/account/phone?verify=1`);
+  t.regex(form.html, new RegExp(`name="phone"[^>]*value="${person.phone}"`));
+  const codeForm = await submit(browser, form, '/account/phone', { phone: person.phone });
+  const sent = messages().find((message) => message.phone === person.phone && message.kind === 'phone_code');
+  const done = await submit(browser, codeForm, '/account/phone/confirm', { code: sent?.code ?? '' });
+  t.is(done.status, 200);
+  t.truthy((await yitong.server.container.accounts.findPerson(sub))?.phoneVerifiedAt);
+  t.notRegex((await browser.visit(`${yitong.issuer}/account`)).html, /\?verify=1/, 'nothing left to verify');
+});
