@@ -7,6 +7,7 @@
 import type { Context } from 'koa';
 import nunjucks from 'nunjucks';
 import type { AppError } from '../errors.ts';
+import { regionName } from '../identity/regions.ts';
 import { isMessageKey, type Locale, type MessageKey, translate } from '../messages/index.ts';
 import { END_SESSION_PATH } from '../oidc/provider.ts';
 
@@ -24,6 +25,7 @@ const timeFormat = beijing({ dateStyle: 'short', timeStyle: 'short' });
 export const beijingTime = (date: Date) => timeFormat.format(date);
 environment.addFilter('day', (date?: Date) => date && dayFormat.format(date));
 environment.addFilter('time', (date?: Date) => date && beijingTime(date));
+environment.addFilter('region', (code: string) => regionName(code));
 
 export interface PageState {
   locale: Locale;

@@ -114,7 +114,7 @@ test('a city admin registers, edits, rotates and disables a site of the city; an
 test('the site list names the administrator’s role, and still offers every grant type', async (t) => {
   const browser = await administrator('admin', '440100');
   const list = await browser.visit(`${yitong.issuer}/admin/clients`);
-  t.regex(list.html, /您的权限：管理员 440100/);
+  t.regex(list.html, /您的权限：管理员 广州市/, 'the region by its name');
   t.notRegex(list.html, /undefined|admin\.role\./, 'no raw key, no missing value');
   for (const grant of ['authorization_code', 'refresh_token', 'client_credentials'])
     t.regex(list.html, new RegExp(`name="grant_${grant}"`), grant);
