@@ -177,6 +177,7 @@ export function createApp(container: Container): Koa {
     adminRoutes({
       portal,
       admin: container.admin,
+      ephemeral: container.ephemeral,
       siteName: container.directory.name,
       catalogue: container.catalogue,
       upstreams: container.upstreams,

@@ -4,8 +4,10 @@
  * signed in with at least two factors (a weaker session is sent to step up first). Its site pages
  * are in client-routes.ts.
  */
+import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
+import type { EphemeralStore } from '../auth/ephemeral.ts';
 import { ACR } from '../auth/strength.ts';
 import { AppError } from '../errors.ts';
 import type { Upstream } from '../federation/upstreams.ts';
@@ -31,9 +33,18 @@ const CONFIRMED_ACTIONS = {
 
 type AdminState = PortalState & { admin: Admin };
 
+interface SavedSearch {
+  q: string;
+  /** The administrator who searched: nobody else sees it. */
+  by: string;
+}
+const SEARCH_SECONDS = 30 * 60;
+const searchKey = (id: string) => `admin:search:${id}`;
+
 export function adminRoutes(deps: {
   portal: PortalSession;
   admin: AdminService;
+  ephemeral: EphemeralStore;
   siteName(clientId: string): Promise<string>;
   catalogue: Catalogue;
   upstreams: ReadonlyMap<string, Upstream>;
@@ -61,16 +72,28 @@ export function adminRoutes(deps: {
 
   router.get('/admin', (ctx) => render(ctx, 'admin', { title: 'admin.title', ...page(ctx), q: '' }));
 
-  // A POST, so that identity numbers never sit in a URL (access logs, proxies, history).
+  // A POST, so that identity numbers never sit in a URL (access logs, proxies, history). The
+  // search is kept for its administrator under a random id, and its results are a page of their
+  // own: Back from a person returns to them, not to "resubmit the form?".
   router.post('/admin/search', async (ctx) => {
     const form = formOf(ctx);
     requireCsrf(ctx, form._csrf);
-    const q = str(form.q).slice(0, 100);
+    const search: SavedSearch = { q: str(form.q).slice(0, 100), by: state(ctx).person.id };
+    const id = randomBytes(16).toString('base64url');
+    await deps.ephemeral.put(searchKey(id), search, SEARCH_SECONDS);
+    ctx.status = 303;
+    ctx.redirect(`/admin/search/${id}`);
+  });
+
+  router.get('/admin/search/:id', async (ctx) => {
+    const search = await deps.ephemeral.peek<SavedSearch>(searchKey(str(ctx.params.id)));
+    // Expired, or another administrator's: the empty form again.
+    if (search?.by !== state(ctx).person.id) return ctx.redirect('/admin');
     render(ctx, 'admin', {
       title: 'admin.title',
       ...page(ctx),
-      q,
-      people: await service.searchPeople(state(ctx).admin, q),
+      q: search.q,
+      people: await service.searchPeople(state(ctx).admin, search.q),
     });
   });
 

@@ -45,7 +45,13 @@ test('a city admin sees and locks people of the city only; the province admin an
 
   const found = await search(city, tianhe.idNumber);
   t.regex(found.html, new RegExp(`/admin/people/${tianheSub}`));
-  t.regex(found.url, /\/admin\/search$/, 'no number in the URL');
+  t.regex(found.url, /\/admin\/search\/[\w-]{22}$/, 'no number in the URL');
+  // Back from a person: the results again, not "resubmit the form?"; nobody else's to open.
+  t.regex((await city.browser.visit(found.url)).html, new RegExp(`/admin/people/${tianheSub}`));
+  const colleague = await administrator('admin', '440100');
+  const theirs = await colleague.browser.visit(found.url);
+  t.notRegex(theirs.html, new RegExp(`/admin/people/${tianheSub}`));
+  t.regex(theirs.url, /\/admin$/);
   const typed = `${tianhe.idNumber.slice(0, 6)} ${tianhe.idNumber.slice(6, 14)} ${tianhe.idNumber.slice(14)}`;
   t.regex(
     (await search(city, typed)).html,
