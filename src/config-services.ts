@@ -45,7 +45,8 @@ export function parseRedis(env: Env): RedisTarget | undefined {
       if (!match)
         throw new ConfigError(
           'REDIS_SENTINELS',
-          `must list host:port entries, comma-separated (bad "${entry}")`,
+          // A pasted URL may hold a password: only its scheme is shown.
+          `must list host:port entries, comma-separated${entry.includes('://') ? gotScheme(entry) : ` (bad "${entry}")`}`,
         );
       return {
         host: (match[1] as string).replace(/^\[|\]$/g, ''),

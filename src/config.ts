@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { isLimitName, LIMITS, type LimitName } from './auth/limits.ts';
-import { ConfigError, type Env, optionalUrl, parseInteger, tryUrl } from './config-error.ts';
+import { ConfigError, type Env, gotScheme, optionalUrl, parseInteger, tryUrl } from './config-error.ts';
 import { parseIpAreas, parseNetworks, parseProxyHops } from './config-network.ts';
 import {
   type NotifierConfig,
@@ -132,7 +132,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
 function parseIssuer(value: string, production: boolean): string {
   const url = tryUrl(value);
   if (!url || !['http:', 'https:'].includes(url.protocol)) {
-    throw new ConfigError('ISSUER', `must be an http(s) URL (got "${value}")`);
+    throw new ConfigError('ISSUER', `must be an http(s) URL${gotScheme(value)}`);
   }
   if (production && url.protocol !== 'https:') {
     throw new ConfigError('ISSUER', 'must use https when NODE_ENV=production');

@@ -97,6 +97,10 @@ export function dependencyOf(error: unknown): Dependency {
   return error instanceof Error && isRedisError(error) ? 'redis' : 'database';
 }
 
+/** pg-pool's answer when no connection came free within the connection timeout. */
+const isPoolBusy = (error: unknown) =>
+  error instanceof Error && error.message === 'timeout exceeded when trying to connect';
+
 /** Raised where a dependency is known to be down, so callers answer at once instead of waiting. */
 export class OutageError extends Error {
   readonly dependency: Dependency;
@@ -117,7 +121,9 @@ export function createOutages(
     /** The dependency failed: the first failure of an outage is logged, the rest are not. */
     down(dependency: Dependency, error?: unknown) {
       onFailure(dependency);
-      if (since.has(dependency)) return;
+      // Every connection of the pool stayed busy: too much work at once, answered 503, but the
+      // database answers (a hung one is told by the stall watch), so the others go on.
+      if (isPoolBusy(error) || since.has(dependency)) return;
       since.set(dependency, Date.now());
       logger.error(
         { dependency, reason: (error as Error | undefined)?.message },

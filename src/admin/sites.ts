@@ -24,8 +24,10 @@ export interface SiteAdministrationDeps {
  * sensitive data for, or federating: the province's grants, given and held by its administrators alone.
  */
 function requireProvinceFor(admin: Admin, manifest: Record<string, unknown>) {
+  // An empty list or `false` grants nothing.
+  const granted = (value: unknown) => (Array.isArray(value) ? value.length > 0 : Boolean(value));
   const provinceOnly =
-    listsAdminScope(manifest.scope) || PROVINCE_ONLY_FIELDS.some((field) => manifest[field] !== undefined);
+    listsAdminScope(manifest.scope) || PROVINCE_ONLY_FIELDS.some((field) => granted(manifest[field]));
   if (provinceOnly && !isProvinceAdmin(admin)) throw new AppError('admin.client.admin_scope', 403);
 }
 

@@ -21,10 +21,11 @@ export function watchForStalls(
   pingMs: number,
   onHung: (error: Error) => void,
 ): () => void {
-  const inFlight = new Set<pg.PoolClient>();
+  /** Each connection checked out, with when. */
+  const inFlight = new Map<pg.PoolClient, number>();
   let lastDone = performance.now();
   let pinging = false;
-  pool.on('acquire', (client) => inFlight.add(client));
+  pool.on('acquire', (client) => inFlight.set(client, performance.now()));
   pool.on('release', (_error, client) => {
     inFlight.delete(client as pg.PoolClient);
     lastDone = performance.now();
@@ -32,13 +33,16 @@ export function watchForStalls(
   const check = async () => {
     if (pinging || inFlight.size === 0 || performance.now() - lastDone < STALL_MS) return;
     pinging = true;
-    const stalled = [...inFlight];
+    const started = performance.now();
     try {
-      if (!(await hangs(url, pingMs))) return;
+      // A query of the pool answered while the new connection waited: the server is alive, and
+      // only slow to take new connections (a busy pooler, a slow name lookup).
+      if (!(await hangs(url, pingMs)) || lastDone > started) return;
       onHung(new Error(`PostgreSQL answered nothing for ${STALL_MS + pingMs} ms`));
       // Ending the socket fails the query in flight ("Connection terminated"), an outage (503);
-      // the pool then drops the client when its request releases it.
-      for (const client of stalled) (client as unknown as pg.Client).connection.stream.destroy();
+      // the pool then drops the client when its request releases it. Only connections held
+      // since before the ping: one handed out since is another request's.
+      for (const [client, since] of inFlight) if (since < started) cut(client);
     } finally {
       lastDone = performance.now();
       pinging = false;
@@ -58,7 +62,9 @@ async function hangs(url: string, ms: number): Promise<boolean> {
     await client.end();
     return false;
   } catch (error) {
-    client.connection.stream.destroy(); // a hung server would never answer a polite goodbye
+    cut(client); // a hung server would never answer a polite goodbye
     return /timeout/i.test((error as Error).message);
   }
 }
+
+const cut = (client: pg.ClientBase) => (client as pg.Client).connection.stream.destroy();

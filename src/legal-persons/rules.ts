@@ -56,9 +56,9 @@ export function parseUntil(input: string): string | null {
 }
 
 /**
- * An administrator grants no more than they hold: sites among their own, an end no later than
- * their own (the representative and the CLI hold everything). Nobody changes their own
- * authorisation, so limits the representative set cannot be lifted by their holder.
+ * An administrator grants, replaces or removes no more than they hold: sites among their own, an
+ * end no later than their own (the representative and the CLI hold everything). Nobody changes
+ * their own authorisation, so limits the representative set cannot be lifted by their holder.
  */
 export function requireWithinOwn(
   granter: Membership,

@@ -119,9 +119,12 @@ export function createLegalPersonsService({
       const clientIds = await parseClients(input.clients ?? '', clientExists);
       const validUntil = parseUntil(input.until ?? '');
       const person = await registered(input.idNumber);
-      if (membership) requireWithinOwn(membership, { personId: person.id, clientIds, validUntil });
       const current = await repo.membership(entity.id, person.id);
       if (current?.role === 'representative') throw new AppError('legal_person.representative', 409);
+      // What the member holds now is replaced: it must be no wider than the granter's, like the grant.
+      if (membership)
+        for (const held of [{ personId: person.id, clientIds, validUntil }, ...(current ? [current] : [])])
+          requireWithinOwn(membership, held);
       const by = actor === 'cli' ? 'cli' : actor.personId;
       await repo.saveMembership(
         entity.id,
@@ -150,11 +153,13 @@ export function createLegalPersonsService({
       member: { idNumber: string } | { personId: string },
       ip?: string,
     ) {
-      const { entity } = await managed(actor, creditCode);
+      const { entity, membership } = await managed(actor, creditCode);
       const personId = 'personId' in member ? member.personId : (await registered(member.idNumber)).id;
+      const current = await repo.membership(entity.id, personId);
       // The representative is who the registration names: changed through a new proved claim, never removed here.
-      if ((await repo.membership(entity.id, personId))?.role === 'representative')
-        throw new AppError('legal_person.representative', 409);
+      if (current?.role === 'representative') throw new AppError('legal_person.representative', 409);
+      // Nobody removes someone who holds more than they do.
+      if (membership && current) requireWithinOwn(membership, current);
       const by = actor === 'cli' ? 'cli' : actor.personId;
       await repo.deleteMembership(entity.id, personId, {
         actor: by,

@@ -202,12 +202,17 @@ test('a bad URL is shown by its scheme only: the rest may hold a password or a t
     ['REDIS_URL', 'http://:secretpw@cache.internal', ' (got "http://…")'],
     ['NOTIFIER_URL', 'ftp://sms.internal/send?token=secretpw', ' (got "ftp://…")'],
     ['BUSINESS_REGISTRY_URL', 'registry:secretpw@host', ' (got something that is not a URL)'],
+    ['ISSUER', 'ftp://id:secretpw@id.example.gov.cn', ' (got "ftp://…")'],
+    ['REDIS_SENTINELS', 'redis://:secretpw@10.0.0.1:26379', ' (got "redis://…")'],
   ];
   for (const [variable, value, got] of urls) {
-    const error = t.throws(() => loadConfig({ DATA_DIR: dataDir(), [variable]: value }), {
-      instanceOf: ConfigError,
-    });
-    t.true(error?.message.startsWith(`${variable} must be`), error?.message);
+    const error = t.throws(
+      () => loadConfig({ DATA_DIR: dataDir(), REDIS_SENTINEL_NAME: 'm', [variable]: value }),
+      {
+        instanceOf: ConfigError,
+      },
+    );
+    t.true(error?.message.startsWith(`${variable} must `), error?.message);
     t.true(error?.message.endsWith(got), error?.message);
     t.false(error?.message.includes('secretpw'), variable);
   }

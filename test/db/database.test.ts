@@ -6,6 +6,7 @@ import test from 'ava';
 import { sql } from 'kysely';
 import { DataDirInUseError, openDatabase } from '../../src/db/database.ts';
 import { migrate, pendingMigrations } from '../../src/db/migrate.ts';
+import { createOutages, isOutage } from '../../src/outage.ts';
 import { createPostgresDatabase } from '../helpers/databases.ts';
 
 test('the embedded database refuses a second opener with a clear message, and takes over a dead process’s lock', async (t) => {
@@ -55,4 +56,26 @@ test('a migration is not bound by the requests’ statement timeout; requests st
   await t.throwsAsync(sql`SELECT pg_sleep(0.6)`.execute(database.db), {
     message: /statement timeout|Query read timeout/,
   });
+});
+
+test('every connection busy past the connection timeout is a 503 for that request, not an outage for all', async (t) => {
+  const { url, drop } = await createPostgresDatabase();
+  const logged: string[] = [];
+  const outages = createOutages({
+    error: (_: unknown, line: string) => logged.push(line),
+    warn: () => {},
+  } as never);
+  const database = await openDatabase({ databaseUrl: url, poolSize: 1, connectTimeoutMs: 3000, outages });
+  await sql`SELECT 1`.execute(database.db); // the one connection, open
+  t.teardown(async () => {
+    await database.close();
+    await drop();
+  });
+  const busy = sql`SELECT pg_sleep(4)`.execute(database.db);
+  const waited = await t.throwsAsync(sql`SELECT 1`.execute(database.db));
+  t.true(isOutage(waited), 'answered 503');
+  outages.down('database', waited); // what the error handler does with it
+  t.false(outages.isDown('database'), 'the other requests go on');
+  t.deepEqual(logged, []);
+  await busy;
 });

@@ -573,11 +573,12 @@ test('16: counter staff reset the passwords of citizens, never of an administrat
   t.deepEqual(started, [{ subject: citizenSub }]);
 });
 
-test('17: an entity’s administrator grants no more than they hold, and never changes their own authorisation', async (t) => {
+test('17: an entity’s administrator grants, narrows or removes no more than they hold, and never changes their own authorisation', async (t) => {
   const { legalPersons } = yitong.server.container;
   const site = await provinceSite();
   const other = await provinceSite();
-  const [representative, limited, helper] = [
+  const [representative, limited, helper, wide] = [
+    newCitizen('440106'),
     newCitizen('440106'),
     newCitizen('440106'),
     newCitizen('440106'),
@@ -585,6 +586,7 @@ test('17: an entity’s administrator grants no more than they hold, and never c
   const representativeSub = await yitong.createCitizen(representative);
   const limitedSub = await yitong.createCitizen(limited);
   await yitong.createCitizen(helper);
+  const wideSub = await yitong.createCitizen(wide);
   const code = newCreditCode();
   await legalPersons.createByOperator({
     creditCode: code,
@@ -596,6 +598,10 @@ test('17: an entity’s administrator grants no more than they hold, and never c
     role: 'administrator',
     clients: site.clientId,
     until: '2098-12-31',
+  });
+  await legalPersons.grant({ personId: representativeSub }, code, {
+    idNumber: wide.idNumber,
+    role: 'administrator',
   });
   const grant = (idNumber: string, clients: string, until: string) =>
     legalPersons.grant({ personId: limitedSub }, code, { idNumber, role: 'agent', clients, until }).then(
@@ -611,6 +617,27 @@ test('17: an entity’s administrator grants no more than they hold, and never c
   t.is(await grant(helper.idNumber, site.clientId, ''), 'legal_person.beyond_own', 'no end');
   t.is(await grant(helper.idNumber, site.clientId, '2099-01-01'), 'legal_person.beyond_own', 'a later end');
   t.is(await grant(helper.idNumber, site.clientId, '2098-06-30'), 'granted', 'within its own');
+  t.is(
+    await grant(wide.idNumber, site.clientId, '2098-06-30'),
+    'legal_person.beyond_own',
+    'narrowing a wider one',
+  );
+  t.is(
+    await legalPersons.revoke({ personId: limitedSub }, code, { personId: wideSub }).then(
+      () => 'revoked',
+      (error: { code?: string }) => error.code,
+    ),
+    'legal_person.beyond_own',
+    'removing a wider one',
+  );
+  t.like(
+    await db()
+      .selectFrom('memberships')
+      .select(['role', 'client_ids'])
+      .where('person_id', '=', wideSub)
+      .executeTakeFirst(),
+    { role: 'administrator', client_ids: null },
+  );
   const mine = await db()
     .selectFrom('memberships')
     .select(['client_ids', 'valid_until'])
