@@ -168,8 +168,11 @@ export async function connectRedis(target: RedisTarget, options: RedisOptions = 
   // An 'error' event must never crash the process: a drop is an outage, told once.
   for (const event of ['error', 'node-error'])
     client.on(event, (error: unknown) => options.outages?.down('redis', error));
-  for (const event of ['ready', 'node-ready', 'connect'])
-    client.on(event, () => options.outages?.up('redis'));
+  // Back only once Redis answers: one server or a Sentinel's master says 'ready'; a cluster says
+  // 'connect' once it has read its slots. (A Sentinel client says 'connect' before any sentinel
+  // has answered.)
+  const back = target.kind === 'cluster' ? ['connect', 'node-ready'] : ['ready'];
+  for (const event of back) client.on(event, () => options.outages?.up('redis'));
   let closed = false;
   // One server retries by itself; a cluster or Sentinel whose nodes all refuse gives up at once.
   const connect = (): Promise<void> =>

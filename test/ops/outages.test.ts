@@ -7,6 +7,7 @@ import test from 'ava';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { openDatabase } from '../../src/db/database.ts';
+import { connectRedis } from '../../src/redis.ts';
 import { signInTo } from '../helpers/account.ts';
 import { Browser } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
@@ -23,7 +24,7 @@ import {
   privatePostgres,
   privateRedis,
 } from '../helpers/servers.ts';
-import { startYitong, type Yitong } from '../helpers/yitong.ts';
+import { freePort, startYitong, type Yitong } from '../helpers/yitong.ts';
 
 const timed = async (request: Promise<Response>) => {
   const started = performance.now();
@@ -259,3 +260,15 @@ test.serial(
     t.is((await fetch(`${late.issuer}/readyz`)).status, 200);
   },
 );
+
+test.serial('Sentinels that do not answer: Redis is never taken for back before one does', async (t) => {
+  const told: string[] = [];
+  const redis = await connectRedis(
+    { kind: 'sentinel', name: 'yitong', sentinels: [{ host: '127.0.0.1', port: await freePort() }] },
+    { outages: { down: () => told.push('down'), up: () => told.push('up') } },
+  );
+  t.teardown(() => redis.close());
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.true(told.includes('down'));
+  t.false(told.includes('up'), told.join(' '));
+});
