@@ -6,7 +6,8 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { auditCsv } from '../audit/csv.ts';
 import { isAppError } from '../errors.ts';
-import { isMessageKey } from '../messages/index.ts';
+import { AUDIT_ACTIONS } from '../messages/audit.ts';
+import { isMessageKey, type MessageKey } from '../messages/index.ts';
 import { str } from '../web/form.ts';
 import { render, renderWithError, tr } from '../web/render.ts';
 import { siteNameInWords } from '../web/site-words.ts';
@@ -31,6 +32,12 @@ export function auditWords(siteName: (clientId: string) => Promise<string>) {
       site: (id: string) => names.get(id) ?? id,
     };
   };
+}
+
+/** The filter's actions, chosen by their words; a prefix given in the address (`legal_person`) is offered as itself. */
+function actionChoices(ctx: Context, asked: string) {
+  const words = AUDIT_ACTIONS.map((code) => ({ code, words: tr(ctx, `audit.${code}` as MessageKey) }));
+  return asked && !AUDIT_ACTIONS.includes(asked) ? [...words, { code: asked, words: asked }] : words;
 }
 
 export function auditRoutes(deps: {
@@ -58,6 +65,7 @@ export function auditRoutes(deps: {
       title: 'admin.audit.title' as const,
       ...deps.page(ctx),
       filter: Object.fromEntries(Object.entries(ctx.query).map(([key, value]) => [key, str(value)])),
+      actions: actionChoices(ctx, str(ctx.query.action)),
       csv: `/admin/audit?${new URLSearchParams({ ...(ctx.query as Record<string, string>), format: 'csv' })}`,
     };
     let filter: ReturnType<typeof auditFilterOf>;

@@ -152,3 +152,8 @@ export const auditEn: Record<keyof typeof auditZh, string> = {
   'audit.field.name': 'name',
   'audit.field.type': 'type',
 };
+
+/** The actions the trail records (every `audit.<action>` but who acted and the details' fields), for the console's filter. */
+export const AUDIT_ACTIONS = Object.keys(auditZh)
+  .filter((key) => !/^audit\.(actor|field)\./.test(key))
+  .map((key) => key.slice('audit.'.length));

@@ -224,6 +224,11 @@ test('the audit trail filters by person, action and time, and exports CSV', asyn
   const page: Page = await auditor.browser.visit(`${yitong.issuer}/admin/audit?person=${sub}&action=signin`);
   t.is(page.status, 200);
   t.regex(page.html, /<td>登录<\/td>/, 'actions in words');
+  // Chosen by their words, the current one selected; a prefix from the address kept as itself.
+  t.regex(page.html, /<option value="signin" selected>登录<\/option>/);
+  t.regex(page.html, /<option value="signin.failed">登录失败<\/option>/);
+  const prefix = await auditor.browser.visit(`${yitong.issuer}/admin/audit?action=legal_person`);
+  t.regex(prefix.html, /<option value="legal_person" selected>legal_person<\/option>/);
   t.notRegex(page.html, /<td>注册账号<\/td>/);
   // People by masked name and number, Beijing time, details in words, sites by name.
   const masked = `${[...person.name][0]}${'*'.repeat([...person.name].length - 1)} · ${person.idNumber.slice(0, 6)}`;
