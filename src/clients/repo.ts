@@ -111,6 +111,21 @@ export function createClientsRepo(db: Kysely<Schema>) {
         .execute();
     },
 
+    /**
+     * Enabled sites that ask whom a person acts for (`legal_person` among their scopes): where an
+     * entity's authorisation means something, so where it may be limited to.
+     */
+    listLegalPersonSites() {
+      return db
+        .selectFrom('clients')
+        .select(['id', 'department', sql<string>`metadata->>'client_name'`.as('name')])
+        .where('enabled', '=', true)
+        .where(sql<boolean>`' ' || (metadata->>'scope') || ' ' LIKE '% legal_person %'`)
+        .orderBy('department')
+        .orderBy('id')
+        .execute();
+    },
+
     /** Enabled sites with a public home page, for the services menu. */
     listPublicSites() {
       return db

@@ -6,6 +6,7 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import type { ClientsRepo } from '../clients/repo.ts';
 import { type AppError, isAppError } from '../errors.ts';
 import { CLAIM_DAYS, ENTITY_TYPES } from '../legal-persons/registration.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
@@ -22,9 +23,17 @@ const NOTICES = {
   revoked: 'entity.done.revoked',
 } as const;
 
+/** The sites ticked on the grant form (`client_<id>`), as the service reads them. */
+const clientsOf = (form: Record<string, string>) =>
+  Object.keys(form)
+    .filter((key) => key.startsWith('client_') && form[key] === 'yes')
+    .map((key) => key.slice('client_'.length))
+    .join(',');
+
 export function entityRoutes(deps: {
   legalPersons: LegalPersonsService;
   siteName(clientId: string): Promise<string>;
+  clientsRepo: Pick<ClientsRepo, 'listLegalPersonSites'>;
 }) {
   const { legalPersons } = deps;
   const router = new Router();
@@ -49,10 +58,19 @@ export function entityRoutes(deps: {
         lastUsedAt: use.lastUsedAt.toISOString().slice(0, 10),
       })),
     );
+    // Limits are shown and chosen by the sites' names, never ids a person does not know.
+    const members = await Promise.all(
+      view.members.map(async (member) => ({
+        ...member,
+        sites: member.clientIds && (await Promise.all(member.clientIds.map(deps.siteName))),
+      })),
+    );
     const done = pick(NOTICES, ctx.query.done);
     const data = {
       title: 'entity.page.title' as const,
       ...view,
+      members,
+      sites: view.manages ? await deps.clientsRepo.listLegalPersonSites() : [],
       uses,
       self: me(ctx).person.id,
       form,
@@ -119,7 +137,7 @@ export function entityRoutes(deps: {
           {
             idNumber: str(form.id_number),
             role: str(form.role),
-            clients: str(form.clients),
+            clients: clientsOf(form),
             until: str(form.until),
           },
           ctx.ip,

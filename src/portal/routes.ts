@@ -11,6 +11,7 @@ import type { OneTimeCodes } from '../auth/one-time-codes.ts';
 import type { PasskeyService } from '../auth/passkeys.ts';
 import type { FactorsRepo } from '../auth/repo.ts';
 import { ACR, satisfies } from '../auth/strength.ts';
+import type { ClientsRepo } from '../clients/repo.ts';
 import { AppError, isAppError } from '../errors.ts';
 import { maskPhone } from '../identity/phone.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
@@ -32,6 +33,7 @@ export interface PortalDeps
     Omit<SessionsDeps, 'sites'>,
     Omit<SettingsDeps, 'mayChange'> {
   sites: MyDataDeps['sites'] & SessionsDeps['sites'];
+  clientsRepo: MyDataDeps['clientsRepo'] & Pick<ClientsRepo, 'listLegalPersonSites'>;
   accounts: Pick<AccountsService, 'changePassword'>;
   portal: PortalSession;
   passkeys: PasskeyService;

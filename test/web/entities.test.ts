@@ -108,14 +108,16 @@ test('a verified representative the business register lists registers an entity 
 
   const colleague = newCitizen();
   await yitong.createCitizen(colleague);
+  // The sites that ask whom a person acts for, offered by name, not by an id nobody knows.
+  t.regex(registered.html, /<label for="client_tax">电子税务局 <span class="hint">税务局<\/span><\/label>/);
   const granted = await submit(browser, registered, '/members', {
     id_number: colleague.idNumber,
     role: 'agent',
-    clients: 'tax',
+    client_tax: 'yes',
     until: '2099-12-31',
   });
   t.regex(granted.html, /已授权/);
-  t.regex(granted.html, /仅限：tax/);
+  t.regex(granted.html, /仅限：电子税务局/, 'the site by its name');
   t.regex(granted.html, /有效期至 2099-12-31/);
   t.deepEqual((await members(code)).sort(), ['agent', 'representative']);
 
@@ -335,7 +337,7 @@ test('done when: a citizen registers an enterprise, authorises a colleague for o
   await submit(browser, registered, '/members', {
     id_number: colleague.idNumber,
     role: 'agent',
-    clients: 'tax',
+    client_tax: 'yes',
   });
 
   const site = await discoverSite(yitong.issuer, tax.clientId, tax.clientSecret);
