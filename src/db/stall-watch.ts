@@ -2,10 +2,11 @@
  * A PostgreSQL that hangs (its processes stopped, its network dropping packets) refuses nothing
  * and answers nothing: every query in flight would wait out its timeout, 11 s by default. So
  * while queries are in flight and none has finished for a second, a fresh connection asks
- * `SELECT 1`. If that gets no answer within the connection timeout either, PostgreSQL is hung. The connections
- * in flight are then cut, so their requests get a 503 at once, and `onHung` marks the database
- * down, so that the fail-fast rule answers the rest until it answers again. A query that is only
- * slow (a long export) is left alone: the fresh connection's answer says the server is alive.
+ * `SELECT 1`. If that goes unanswered for the connection timeout, and no query of the pool
+ * answered meanwhile, PostgreSQL is hung: the connections held since before are cut, so their
+ * requests get a 503 at once, and `onHung` marks the database down, so that the fail-fast rule
+ * answers the rest until it answers again. A query that is only slow (a long export) is left
+ * alone: the fresh connection's answer says the server is alive.
  *
  * @example
  *   const stop = watchForStalls(pool, url, 2000, (error) => outages.down('database', error));
