@@ -5,11 +5,22 @@
 export class ConfigError extends Error {
   readonly variable: string;
   constructor(variable: string, rule: string) {
-    super(`${variable} ${rule}`);
+    super(printable(`${variable} ${rule}`));
     this.name = 'ConfigError';
     this.variable = variable;
   }
 }
+
+/**
+ * The error is printed to an operator's terminal with the value it got: control characters
+ * (escape sequences, a carriage return starting a fake line) and format characters
+ * (bidirectional overrides, zero-width ones) are shown as `\u…`, and a very long value is cut.
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}]/gu;
+const printable = (text: string) => {
+  const shown = text.replace(UNPRINTABLE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return shown.length > 400 ? `${shown.slice(0, 400)}…` : shown;
+};
 
 export type Env = Record<string, string | undefined>;
 

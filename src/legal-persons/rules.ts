@@ -5,7 +5,8 @@
 import { AppError } from '../errors.ts';
 import type { EntityStatus, Membership } from './repo.ts';
 
-const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{2,63}$/;
+/** A manifest's id, or one the engine gave a self-registered site (letters of either case, `_`, `-`). */
+const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/;
 
 /** Why a membership cannot be used at a site today, or undefined when it can. */
 export type Block = 'status' | 'expired' | 'client';

@@ -7,7 +7,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { ClientsRepo } from '../clients/repo.ts';
-import { type AppError, isAppError } from '../errors.ts';
+import { AppError, isAppError } from '../errors.ts';
 import { CLAIM_DAYS, ENTITY_TYPES } from '../legal-persons/registration.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 import { formOf, pick, str } from '../web/form.ts';
@@ -23,12 +23,19 @@ const NOTICES = {
   revoked: 'entity.done.revoked',
 } as const;
 
-/** The sites ticked on the grant form (`client_<id>`), as the service reads them. */
-const clientsOf = (form: Record<string, string>) =>
-  Object.keys(form)
+/** The sites ticked on the grant form (`client_<id>`): only those it offers, as the service reads them. */
+function clientsOf(form: Record<string, string>, offered: Array<{ id: string }>): string {
+  const ids = Object.keys(form)
     .filter((key) => key.startsWith('client_') && form[key] === 'yes')
-    .map((key) => key.slice('client_'.length))
-    .join(',');
+    .map((key) => key.slice('client_'.length));
+  const unknown = ids.find((id) => !offered.some((site) => site.id === id));
+  if (unknown !== undefined)
+    throw new AppError('legal_person.unknown_client', 400, {
+      field: 'clients',
+      params: { client: unknown.slice(0, 64) },
+    });
+  return ids.join(',');
+}
 
 export function entityRoutes(deps: {
   legalPersons: LegalPersonsService;
@@ -137,7 +144,7 @@ export function entityRoutes(deps: {
           {
             idNumber: str(form.id_number),
             role: str(form.role),
-            clients: clientsOf(form),
+            clients: clientsOf(form, await deps.clientsRepo.listLegalPersonSites()),
             until: str(form.until),
           },
           ctx.ip,

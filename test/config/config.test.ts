@@ -249,3 +249,18 @@ test('RATE_LIMITS tunes the limits of auth/limits.ts by name', (t) => {
     'reg:ip': { limit: 10, windowSeconds: 600 },
   });
 });
+
+test('a value echoed in an error cannot drive the terminal: control and format characters are shown escaped, a long one cut', (t) => {
+  const error = t.throws(
+    () =>
+      loadConfig({
+        DATA_DIR: dataDir(),
+        NODE_ENV: `x\u001b[31mRED\u001b]0;pwned\u0007\r\nFAKE LINE\u202e${'y'.repeat(1000)}`,
+      }),
+    { instanceOf: ConfigError },
+  );
+  const message = error?.message ?? '';
+  t.false(/[\p{Cc}\p{Cf}]/u.test(message), JSON.stringify(message.slice(0, 80)));
+  t.true(message.includes('x\\u001b[31mRED'));
+  t.true(message.length <= 401);
+});

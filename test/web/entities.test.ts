@@ -108,8 +108,23 @@ test('a verified representative the business register lists registers an entity 
 
   const colleague = newCitizen();
   await yitong.createCitizen(colleague);
-  // The sites that ask whom a person acts for, offered by name, not by an id nobody knows.
+  // The sites that ask whom a person acts for, offered by name, not by an id nobody knows; only those.
   t.regex(registered.html, /<label for="client_tax">电子税务局 <span class="hint">税务局<\/span><\/label>/);
+  const { clientId: other } = await yitong.addClient({
+    client_name: '不问单位的网站',
+    department: '某局',
+    region_code: '440100',
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid profile',
+  });
+  for (const forged of [`client_${other}`, `client_tax,${other}`]) {
+    const refused = await submit(browser, registered, '/members', {
+      id_number: colleague.idNumber,
+      role: 'agent',
+      [forged]: 'yes',
+    });
+    t.is(refused.status, 400, forged);
+  }
   const granted = await submit(browser, registered, '/members', {
     id_number: colleague.idNumber,
     role: 'agent',
