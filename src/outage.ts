@@ -91,15 +91,25 @@ const isRedisError = (error: Error) =>
   REDIS_ERRORS.has(error.name) ||
   error.constructor.name === 'ErrorReply';
 
-/** Which dependency an outage error came from (Redis errors are told by their class; the rest is PostgreSQL). */
+/**
+ * Which dependency an outage error came from: as marked (an OutageError, or a Redis command's
+ * failure, marked by redis.ts), else Redis's errors by their class; the rest is PostgreSQL.
+ */
 export function dependencyOf(error: unknown): Dependency {
-  if (error instanceof OutageError) return error.dependency;
+  const marked = (error as { dependency?: unknown } | undefined)?.dependency;
+  if (marked === 'redis' || marked === 'database') return marked;
   return error instanceof Error && isRedisError(error) ? 'redis' : 'database';
 }
 
-/** pg-pool's answer when no connection came free within the connection timeout. */
-const isPoolBusy = (error: unknown) =>
-  error instanceof Error && error.message === 'timeout exceeded when trying to connect';
+/**
+ * PostgreSQL alive but too busy for this request: no connection of the pool came free within the
+ * connection timeout (pg-pool's message), or the server itself cancelled a statement that ran
+ * past its timeout (57014, a lock held too long).
+ */
+const isOverload = (error: unknown) =>
+  error instanceof Error &&
+  (error.message === 'timeout exceeded when trying to connect' ||
+    (error as { code?: unknown }).code === '57014');
 
 /** Raised where a dependency is known to be down, so callers answer at once instead of waiting. */
 export class OutageError extends Error {
@@ -121,9 +131,9 @@ export function createOutages(
     /** The dependency failed: the first failure of an outage is logged, the rest are not. */
     down(dependency: Dependency, error?: unknown) {
       onFailure(dependency);
-      // Every connection of the pool stayed busy: too much work at once, answered 503, but the
-      // database answers (a hung one is told by the stall watch), so the others go on.
-      if (isPoolBusy(error) || since.has(dependency)) return;
+      // Too much work at once, answered 503; but the database answers (a hung one is told by the
+      // stall watch), so the others go on.
+      if (isOverload(error) || since.has(dependency)) return;
       since.set(dependency, Date.now());
       logger.error(
         { dependency, reason: (error as Error | undefined)?.message },

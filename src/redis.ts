@@ -117,6 +117,8 @@ function withDeadline(
         (error) => {
           waiting.delete(command);
           lastAnswer = performance.now();
+          // A socket error (EPIPE, ECONNRESET) looks like any other: say whose it is.
+          if (error instanceof Error) Object.assign(error, { dependency: 'redis' });
           reject(error);
         },
       );

@@ -58,7 +58,7 @@ test('a migration is not bound by the requests’ statement timeout; requests st
   });
 });
 
-test('every connection busy past the connection timeout is a 503 for that request, not an outage for all', async (t) => {
+test('a database too busy for one request (every connection busy, or a statement past its timeout) is a 503 for it, not an outage for all', async (t) => {
   const { url, drop } = await createPostgresDatabase();
   const logged: string[] = [];
   const outages = createOutages({
@@ -76,6 +76,16 @@ test('every connection busy past the connection timeout is a 503 for that reques
   t.true(isOutage(waited), 'answered 503');
   outages.down('database', waited); // what the error handler does with it
   t.false(outages.isDown('database'), 'the other requests go on');
-  t.deepEqual(logged, []);
   await busy;
+  const cancelled = await t.throwsAsync(
+    database.db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL statement_timeout = 100`.execute(trx);
+      await sql`SELECT pg_sleep(0.5)`.execute(trx);
+    }),
+  );
+  t.is((cancelled as { code?: string }).code, '57014');
+  t.true(isOutage(cancelled), 'answered 503');
+  outages.down('database', cancelled);
+  t.false(outages.isDown('database'), 'the server cancelled it: it answers');
+  t.deepEqual(logged, []);
 });
