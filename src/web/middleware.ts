@@ -9,15 +9,12 @@ import { isBadInput } from '../db/errors.ts';
 import { AppError, isAppError } from '../errors.ts';
 import { type Locale, translate } from '../messages/index.ts';
 import { dependencyOf, isClientFault, isOutage, type Outages, RETRY_AFTER_SECONDS } from '../outage.ts';
-import { languagePath } from './language-link.ts';
 import { render } from './render.ts';
 import { wayBack } from './way-back.ts';
 
 export interface WebState {
   nonce: string;
   locale: Locale;
-  /** Where the language link leads (language-link.ts); none: this page. */
-  languagePath?: string;
   csrf: string;
   requestId: string;
 }
@@ -113,7 +110,6 @@ export async function locale(ctx: Context, next: Next) {
     });
   }
   settleLocale(ctx, ctx.query.ui_locales);
-  (ctx.state as WebState).languagePath = languagePath(ctx.method, ctx.path);
   await next();
 }
 

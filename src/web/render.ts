@@ -10,6 +10,7 @@ import type { AppError } from '../errors.ts';
 import { regionName } from '../identity/regions.ts';
 import { isMessageKey, type Locale, type MessageKey, translate } from '../messages/index.ts';
 import { END_SESSION_PATH } from '../oidc/provider.ts';
+import { languagePath } from './language-link.ts';
 
 const VIEWS_DIR = new URL('../../views/', import.meta.url).pathname;
 
@@ -43,7 +44,7 @@ export function renderPage(view: string, data: PageData, state: PageState): stri
   const list = (items: readonly string[], prefix = '') =>
     items.map((item) => (prefix ? t(prefix + item) : item)).join(t('list.separator'));
   // Only what the layout needs from the request state: other state (the session) stays out of pages.
-  const { locale, nonce, csrf, languagePath = '' } = state;
+  const { locale, nonce, csrf, languagePath: languageBase = '' } = state;
   const otherLocale = locale === 'en' ? 'zh-CN' : 'en';
   return environment.render(`${view}.njk`, {
     ...data,
@@ -55,18 +56,20 @@ export function renderPage(view: string, data: PageData, state: PageState): stri
     t,
     list,
     otherLocale,
-    languageHref: `${languagePath}?lang=${otherLocale}`,
+    languageHref: `${languageBase}?lang=${otherLocale}`,
   });
 }
 
 export function render(
-  ctx: Pick<Context, 'state' | 'type' | 'body' | 'set'>,
+  ctx: Pick<Context, 'state' | 'type' | 'body' | 'set' | 'method' | 'path'>,
   view: string,
   data: PageData,
 ): void {
   ctx.type = 'html';
   ctx.set('cache-control', 'no-store');
-  ctx.body = renderPage(view, data, ctx.state as PageState);
+  // Worked out for a page only: the protocol's own answers (token, UserInfo) never need it.
+  const state = { ...(ctx.state as PageState), languagePath: languagePath(ctx.method, ctx.path) };
+  ctx.body = renderPage(view, data, state);
 }
 
 export function tr(ctx: Context, key: MessageKey, params?: Record<string, string | number>): string {
