@@ -455,6 +455,17 @@ test('14: a site holding the province’s grants is the province’s: a county a
     200,
     'the province may',
   );
+  // An empty list, or false, grants nothing: such a site is the county's to manage like any other.
+  const plain = await provinceSite({
+    region_code: '440106',
+    publishes: [],
+    service_items: [],
+    federation_partner: false,
+  });
+  t.is(
+    (await adminApi(yitong, county, `/clients/${plain.clientId}/rotate-secret`, { method: 'POST' })).status,
+    200,
+  );
 
   // The catalogue names 省教育厅 of 440000 as education's source: the same name in a county is not it.
   const citizen = newCitizen();
