@@ -1,36 +1,58 @@
-// Run by `npm install` (postinstall). oidc-provider 9.13.3 gives every request's context its
-// `oidc` as an accessor with a closure of its own. V8 keeps an accessor's getter pair in the old
-// generation, so each request's pair outlives the request until the next full collection, and a
-// young-generation collection keeps everything the getter can reach: the whole request. On one
-// core that made every scavenge copy 7-11 MB (12-20 ms) instead of almost nothing (0.2 ms);
-// bench/RESULTS.md, sixth pass. The fix makes it a data property, built when the route starts
-// (every route of the engine reads it). Plain JavaScript: npm may run this on an older Node.
-// `node bin/patch-engine.mjs [file]`: the engine's own file unless another is named (tests).
+// Run by `npm install` (postinstall): two lines of oidc-provider 9.13.3, each with its reason.
+// Plain JavaScript: npm may run this on an older Node.
+// `node bin/patch-engine.mjs [root]`: the engine's own folder unless another is named (tests).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const file =
-  process.argv[2] ??
-  fileURLToPath(new URL('../node_modules/oidc-provider/lib/helpers/initialize_app.js', import.meta.url));
-const lazy = `    let oidcCtx;
+const PATCHES = [
+  {
+    // The engine gave every request's context its `oidc` as an accessor with a closure of its
+    // own. V8 keeps an accessor's getter pair in the old generation, so each request's pair
+    // outlives the request until the next full collection, and a young-generation collection
+    // keeps everything the getter can reach: the whole request. On one core that made every
+    // scavenge copy 7-11 MB (12-20 ms) instead of almost nothing (0.2 ms); bench/RESULTS.md,
+    // sixth pass. A data property, built when the route starts (every route reads it).
+    file: 'lib/helpers/initialize_app.js',
+    from: `    let oidcCtx;
     Object.defineProperty(ctx, 'oidc', {
       get: () => {
         oidcCtx ||= new this.OIDCContext(ctx);
         return oidcCtx;
       },
     });
-`;
-const eager = `    Object.defineProperty(ctx, 'oidc', { value: new this.OIDCContext(ctx) }); // yitong: bin/patch-engine.mjs
-`;
+`,
+    to: `    Object.defineProperty(ctx, 'oidc', { value: new this.OIDCContext(ctx) }); // yitong: bin/patch-engine.mjs
+`,
+  },
+  {
+    // A DPoP proof is accepted while its iat is within 300 s of now, either way, but its jti was
+    // remembered for 300 s from its first use: a proof dated ahead could be replayed once that
+    // record expired, for as long as it was dated ahead (RFC 9449, 11.1). Remembered until the
+    // proof itself expires.
+    file: 'lib/helpers/validate_dpop.js',
+    from: `    dPoP.jti,
+    epochTime() + CHALLENGE_OK_WINDOW,
+`,
+    to: `    dPoP.jti,
+    Math.max(epochTime(), dPoP.iat) + CHALLENGE_OK_WINDOW, // yitong: bin/patch-engine.mjs
+`,
+  },
+];
 
-const source = readFileSync(file, 'utf8');
-if (!source.includes(eager)) {
-  if (!source.includes(lazy)) {
+const root = process.argv[2] ?? fileURLToPath(new URL('../node_modules/oidc-provider', import.meta.url));
+const patched = PATCHES.map(({ file, from, to }) => {
+  const path = join(root, file);
+  const source = readFileSync(path, 'utf8');
+  if (source.includes(to)) return undefined;
+  if (!source.includes(from)) {
     process.stderr.write(
-      `bin/patch-engine.mjs: ${file} is not the oidc-provider 9.13.3 it patches; ` +
-        'check whether the new version still defines ctx.oidc per request, then update or drop this patch\n',
+      `bin/patch-engine.mjs: ${path} is not the oidc-provider 9.13.3 it patches; ` +
+        'check whether the new version still needs this patch, then update or drop it\n',
     );
     process.exit(1);
   }
-  writeFileSync(file, source.replace(lazy, eager));
-}
+  return { path, text: source.replace(from, to) };
+});
+// Both or neither: every file is checked before one is written.
+for (const change of patched) if (change) writeFileSync(change.path, change.text);
