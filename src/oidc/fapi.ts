@@ -23,32 +23,39 @@ export function forceFapi2Flags(key: string, value: unknown, metadata: Record<st
 }
 
 /**
- * A fapi2 site's client assertion. This replaces the engine's own check, so it does that too:
- * `aud` is the issuer identifier itself.
+ * A client assertion, every site's: it lives at most an hour (RFC 7523, 3, leaves that to the
+ * server), since a leaked one is good until it expires and its jti is remembered as long. A
+ * fapi2 site's also as FAPI 2.0 says; this replaces the engine's own check for those, so it does
+ * that too: `aud` is the issuer identifier itself.
  */
 export const assertClientAssertion: Config['assertJwtClientAuthClaimsAndHeader'] = (ctx, claims, header) => {
-  if (!ctx.oidc.isFapi('2.0')) return;
   const invalid = (message: string) => new errors.InvalidClientAuth(message);
+  assertLifetime(claims, 'client assertion', invalid);
+  if (!ctx.oidc.isFapi('2.0')) return;
   assertFapi2Jwt(claims, header, invalid);
   if (claims.aud !== ctx.oidc.issuer)
     throw invalid('the client assertion’s aud must be the issuer identifier');
 };
 
 /**
- * A fapi2 site's request object. This replaces the engine's own check, so it does that too:
- * exp, aud and nbf, at most an hour apart.
+ * A request object, every site's: it has an `exp` and lives at most an hour, since it travels
+ * in a link (history, access logs) and could otherwise be replayed for ever (RFC 9101, 10). A
+ * fapi2 site's also as FAPI 2.0 says; this replaces the engine's own check for those, so it does
+ * that too: exp, aud and nbf, at most an hour apart.
  */
 export const assertRequestObject: NonNullable<
   Config['features']['requestObjects']
 >['assertJwtClaimsAndHeader'] = (ctx, claims, header) => {
-  if (!ctx.oidc.isFapi('2.0')) return;
   const invalid = (message: string) => new errors.InvalidRequestObject(message);
+  if (claims.exp === undefined) throw invalid("the request object has no 'exp'");
+  assertLifetime(claims, 'request object', invalid);
+  if (!ctx.oidc.isFapi('2.0')) return;
   // One pushed earlier (PAR) was checked when it was pushed.
   if (!('PushedAuthorizationRequest' in ctx.oidc.entities)) assertFapi2Jwt(claims, header, invalid);
-  for (const claim of ['exp', 'aud', 'nbf'])
+  for (const claim of ['aud', 'nbf'])
     if (claims[claim] === undefined) throw invalid(`the request object has no '${claim}'`);
   const span = Number(claims.exp) - Number(claims.nbf);
-  if (!(span > 0 && span <= 3600))
+  if (!(span > 0 && span <= MAX_LIFETIME_SECONDS))
     throw invalid("the request object's 'exp' is not within an hour after its 'nbf'");
 };
 
@@ -66,6 +73,16 @@ export const rotateRefreshToken: Config['rotateRefreshToken'] = (ctx) => !ctx.oi
  * accepts 10 s and refuses more than 60 s.
  */
 export const MAX_AHEAD_SECONDS = 60;
+
+/** How long a JWT a site signs for one use may live: from its `iat`, or from now. */
+const MAX_LIFETIME_SECONDS = 3600;
+
+function assertLifetime(claims: Record<string, unknown>, what: string, invalid: (message: string) => Error) {
+  const exp = Number(claims.exp);
+  const now = Date.now() / 1000;
+  if (exp > now + MAX_LIFETIME_SECONDS + MAX_AHEAD_SECONDS || exp - Number(claims.iat ?? now) > MAX_LIFETIME_SECONDS)
+    throw invalid(`the ${what}'s 'exp' is more than an hour after its 'iat' or now`);
+}
 
 /**
  * FAPI 2.0 for a JWT a fapi2 site signs: PS256, ES256 or EdDSA only (5.4.1), and `iat` not more

@@ -86,6 +86,59 @@ test('a signed request object (JAR) signs the person in; one signed by another k
   t.true(refused.html.includes('invalid_request_object'));
 });
 
+test('every site’s client assertions and request objects live at most an hour; a request object without exp is refused', async (t) => {
+  const { config, key } = await keyedSite({});
+  const clientId = config.clientMetadata().client_id;
+  const now = Math.floor(Date.now() / 1000);
+  const asked = await params(client.randomPKCECodeVerifier());
+  const push = async (configured: client.Configuration, parameters: Record<string, string>) =>
+    client
+      .buildAuthorizationUrlWithPAR(configured, parameters)
+      .then(() => 'accepted')
+      .catch((error: client.ResponseBodyError) => error.error);
+  /** The site's client assertion with its `iat` and `exp` set, or left out where undefined. */
+  const asserting = (iat: number | undefined, exp: number) =>
+    siteConfig(
+      clientId,
+      client.PrivateKeyJwt(key, {
+        [client.modifyAssertion]: (_header: object, payload: Record<string, unknown>) => {
+          Object.assign(payload, { iat, exp });
+        },
+      }),
+    );
+  // An hour from its iat (Authlib's default) is accepted; a year ahead, undated or not, or a
+  // day-old assertion good for a day more, is refused.
+  t.is(await push(await asserting(now, now + 3600), asked), 'accepted');
+  t.is(await push(await asserting(undefined, now + 365 * 86400), asked), 'invalid_client');
+  t.is(await push(await asserting(now, now + 2 * 3600), asked), 'invalid_client');
+  t.is(await push(await asserting(now - 86400, now + 1800), asked), 'invalid_client');
+
+  const requestObject = (claims: { exp?: number; nbf?: number }) => {
+    const jwt = new SignJWT({ ...asked, client_id: clientId, response_type: 'code', ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid: 'site-1' })
+      .setIssuer(clientId)
+      .setAudience(yitong.issuer)
+      .setIssuedAt(now);
+    return jwt.sign(key);
+  };
+  t.is(await push(config, { request: await requestObject({ exp: now + 300 }) }), 'accepted');
+  t.is(await push(config, { request: await requestObject({}) }), 'invalid_request_object');
+  t.is(
+    await push(config, { request: await requestObject({ exp: now + 365 * 86400 }) }),
+    'invalid_request_object',
+  );
+  // Sent directly in the link as well: the error is shown, not sent to the site.
+  const direct = new URL(`${yitong.issuer}/auth`);
+  direct.search = new URLSearchParams({
+    client_id: clientId,
+    response_type: 'code',
+    request: await requestObject({ nbf: now - 365 * 86400, exp: now + 365 * 86400 }),
+  }).toString();
+  const refused = await new Browser().visit(direct.href, {}, REDIRECT_URI);
+  t.is(refused.status, 400);
+  t.true(refused.html.includes('invalid_request_object'));
+});
+
 test('a fapi2 site: PAR, PKCE, private_key_jwt and DPoP-bound tokens; without PAR or without the proof, refused', async (t) => {
   const { config } = await keyedSite({
     profile: 'fapi2',
