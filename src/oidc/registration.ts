@@ -67,6 +67,9 @@ export function registrationFeature(deps: {
         throw new errors.InvalidClientMetadata(`${field} is set by the province, not by registration`);
       if (set !== undefined) properties[field] = set;
     }
+    // A fapi2 site stays one: an update that leaves the profile out keeps it, and with it PAR and
+    // DPoP, so a leaked registration access token cannot lower the site's protection.
+    if (current?.profile === 'fapi2') properties.profile = 'fapi2';
     Object.assign(properties, { department: bound.department, region_code: region, scope });
 
     const manifest = Object.fromEntries(

@@ -252,6 +252,31 @@ test('a fapi2 site registered dynamically (RFC 7591) is held to PAR and DPoP as 
   // Without the proof the code is refused (and not used up); with it, the tokens are DPoP-bound.
   t.is(((await t.throwsAsync(grant())) as client.ResponseBodyError).error, 'invalid_grant');
   t.is((await grant({ DPoP: dpop })).token_type.toLowerCase(), 'dpop');
+
+  // An update (RFC 7592) that leaves the profile out and turns PAR and DPoP off keeps all three.
+  const {
+    registration_access_token,
+    registration_client_uri,
+    client_secret_expires_at,
+    client_id_issued_at,
+    ...kept
+  } = answer;
+  const updated = await fetch(String(registration_client_uri), {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${registration_access_token}` },
+    body: JSON.stringify({
+      ...kept,
+      profile: undefined,
+      require_pushed_authorization_requests: false,
+      dpop_bound_access_tokens: false,
+    }),
+  });
+  t.is(updated.status, 200);
+  t.like(await updated.json(), {
+    profile: 'fapi2',
+    require_pushed_authorization_requests: true,
+    dpop_bound_access_tokens: true,
+  });
 });
 
 test('a fapi2 site’s JWTs: only PS256, ES256 or EdDSA, and none dated more than 60 s ahead', async (t) => {
