@@ -1,9 +1,12 @@
 /**
  * What Yitong does when the engine reports: an entity's use of a site is recorded (its page lists
  * the sites its people act for it at), a self-registered site is audited, and an engine error
- * that is a lost dependency is an outage (a 503, logged once), any other is logged.
+ * that is a lost dependency is an outage (a 503, logged once), any other is logged; a refused
+ * DPoP proof is named as such.
  */
+
 import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import { dependencyOf, isOutage } from '../outage.ts';
 import type { ProviderDeps } from './provider.ts';
 
@@ -40,10 +43,33 @@ export function listenToEngine(
       )
       .catch((error) => deps.logger.error({ err: error }, 'registration not audited'));
   });
+  provider.on('grant.error', nameDpopRefusal);
+  provider.on('userinfo.error', nameDpopRefusal);
   provider.on('server_error', (ctx, error) => {
     if (!isOutage(error)) return deps.logger.error({ err: error }, 'oidc server_error');
     // Logged once per outage; the answer becomes a 503 (outageAnswer, renderError).
     deps.outages.down(dependencyOf(error), error);
     ctx.state.outage = true;
   });
+}
+
+/**
+ * A DPoP proof missing where the site must send one, or replayed, is refused by the engine as
+ * `invalid_grant` at the token endpoint and `invalid_token` at UserInfo, with the reason only in
+ * its log. RFC 9449 (5, 7.1) names it `invalid_dpop_proof`: so it is, with the reason, and a site's
+ * developer can tell it from an expired code or token. Called as the engine's answer is set.
+ */
+function nameDpopRefusal(ctx: KoaContextWithOIDC, error: { error_detail?: unknown }) {
+  const reason = error.error_detail;
+  if (typeof reason !== 'string' || !reason.startsWith('DPoP proof JWT')) return;
+  ctx.body = { error: 'invalid_dpop_proof', error_description: reason };
+  const challenge = ctx.response.get('WWW-Authenticate');
+  if (challenge)
+    ctx.set(
+      'WWW-Authenticate',
+      challenge.replace(
+        /error="[^"]*", error_description="[^"]*"/,
+        `error="invalid_dpop_proof", error_description="${reason}"`,
+      ),
+    );
 }

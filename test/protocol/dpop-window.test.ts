@@ -96,3 +96,65 @@ test('a DPoP proof dated more than 60 s ahead is refused at PAR, the token endpo
   t.is(await refresh(120), '400 invalid_dpop_proof');
   t.is(await refresh(5), 'accepted');
 });
+
+test('a replayed DPoP proof is refused as invalid_dpop_proof with its reason, at the token endpoint and UserInfo', async (t) => {
+  const { config } = await refreshingSite(yitong);
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const keys = await client.randomDPoPKeyPair('ES256');
+  /** Proofs with the same key and the same jti: each one after the first is a replay. */
+  const replaying = (jti: string) =>
+    client.getDPoPHandle(config, keys, {
+      [client.modifyAssertion]: (_header: object, payload: Record<string, unknown>) => {
+        payload.jti = jti;
+      },
+    });
+  const verifier = client.randomPKCECodeVerifier();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT_URI,
+    scope: OFFLINE_SCOPE,
+    prompt: 'consent',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  });
+  const walk = await walkAuthorization(new Browser(), url.href, person);
+  const tokens = await client.authorizationCodeGrant(
+    config,
+    new URL(walk.callbackUrl),
+    { pkceCodeVerifier: verifier },
+    undefined,
+    { DPoP: replaying('token') },
+  );
+  const refresh = await t.throwsAsync<client.ResponseBodyError>(
+    client.refreshTokenGrant(config, tokens.refresh_token ?? '', undefined, { DPoP: replaying('token') }),
+  );
+  t.like(refresh, {
+    status: 400,
+    error: 'invalid_dpop_proof',
+    error_description: 'DPoP proof JWT Replay detected',
+  });
+
+  const proof = await new CompactSign(
+    Buffer.from(
+      JSON.stringify({
+        jti: client.randomState(),
+        htm: 'GET',
+        htu: `${yitong.issuer}/me`,
+        iat: Math.floor(Date.now() / 1000),
+        ath: createHash('sha256').update(tokens.access_token).digest('base64url'),
+      }),
+    ),
+  )
+    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(keys.publicKey) })
+    .sign(keys.privateKey);
+  const userinfo = () =>
+    fetch(`${yitong.issuer}/me`, { headers: { authorization: `DPoP ${tokens.access_token}`, dpop: proof } });
+  t.is((await userinfo()).status, 200);
+  const replayed = await userinfo();
+  t.is(replayed.status, 401);
+  t.regex(
+    String(replayed.headers.get('www-authenticate')),
+    /^DPoP .*error="invalid_dpop_proof", error_description="DPoP proof JWT Replay detected"/,
+  );
+  t.like(await replayed.json(), { error: 'invalid_dpop_proof' });
+});

@@ -250,7 +250,10 @@ test('a fapi2 site registered dynamically (RFC 7591) is held to PAR and DPoP as 
       options,
     );
   // Without the proof the code is refused (and not used up); with it, the tokens are DPoP-bound.
-  t.is(((await t.throwsAsync(grant())) as client.ResponseBodyError).error, 'invalid_grant');
+  t.like(await t.throwsAsync<client.ResponseBodyError>(grant()), {
+    error: 'invalid_dpop_proof',
+    error_description: 'DPoP proof JWT not provided',
+  });
   t.is((await grant({ DPoP: dpop })).token_type.toLowerCase(), 'dpop');
 
   // An update (RFC 7592) that leaves the profile out and turns PAR and DPoP off keeps all three.
