@@ -80,7 +80,10 @@ const MAX_LIFETIME_SECONDS = 3600;
 function assertLifetime(claims: Record<string, unknown>, what: string, invalid: (message: string) => Error) {
   const exp = Number(claims.exp);
   const now = Date.now() / 1000;
-  if (exp > now + MAX_LIFETIME_SECONDS + MAX_AHEAD_SECONDS || exp - Number(claims.iat ?? now) > MAX_LIFETIME_SECONDS)
+  if (
+    exp > now + MAX_LIFETIME_SECONDS + MAX_AHEAD_SECONDS ||
+    exp - Number(claims.iat ?? now) > MAX_LIFETIME_SECONDS
+  )
     throw invalid(`the ${what}'s 'exp' is more than an hour after its 'iat' or now`);
 }
 
