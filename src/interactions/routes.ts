@@ -17,6 +17,7 @@ import type { SignIn } from '../auth/sign-in.ts';
 import { AppError, isAppError } from '../errors.ts';
 import type { Federation } from '../federation/linking.ts';
 import type { Upstream } from '../federation/upstreams.ts';
+import { parseIdNumber } from '../identity/id-number.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 import { ENTITY_PROMPT, IDENTITY_PROMPT } from '../oidc/policy.ts';
 import type { Catalogue } from '../oidc/verified-claims.ts';
@@ -71,8 +72,12 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
     if (interaction.prompt.name === 'login') {
       if (await strongAuth.showSecondFactor(ctx, interaction)) return;
       const linking = deps.upstreams.get(str(ctx.query.link));
+      // A site's login_hint fills in the number when it is a well-formed identity number (OpenID
+      // Connect Core 3.1.2.1); anything else is ignored, and the page says nothing of an account.
+      const hint = parseIdNumber(str(interaction.params.login_hint));
       return render(ctx, 'login', {
         ...loginPage(ctx, interaction.uid, site),
+        ...(hint.ok && { idNumber: hint.value }),
         ...(linking && { notice: tr(ctx, 'federation.prove', { upstream: linking.name[localeOf(ctx)] }) }),
       });
     }

@@ -16,6 +16,7 @@ import { clientSecretMatches } from '../clients/service.ts';
 import type { Config } from '../config.ts';
 import type { UpstreamLogouts } from '../federation/logout.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
+import { LOCALES } from '../messages/index.ts';
 import { logStreamErrors, type Outages } from '../outage.ts';
 import { cookieSigner } from '../web/cookie-signer.ts';
 import { createFindAccount, createTokenCheck, SCOPE_CLAIMS } from './accounts.ts';
@@ -119,8 +120,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       const purpose = token.kind === 'AccessToken' ? purposeIn(ctx.oidc.grant?.rar) : undefined;
       return purpose ? { purpose } : undefined;
     },
-    // OpenID Connect for Identity Assurance 1.0: what Yitong's verified_claims can hold.
     discovery: {
+      // The languages of the pages a site may ask for (ui_locales).
+      ui_locales_supported: [...LOCALES],
+      // OpenID Connect for Identity Assurance 1.0: what Yitong's verified_claims can hold.
       verified_claims_supported: true,
       trust_frameworks_supported: [TRUST_FRAMEWORK],
       evidence_supported: ['document', 'electronic_record'],

@@ -2,6 +2,7 @@ import test from 'ava';
 import type { IdNumber } from '../../src/identity/id-number.ts';
 import { Browser, hiddenField, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
+import { authorizationRequest, discoverSite } from '../helpers/rp.ts';
 import { currentStep, totpCode } from '../helpers/totp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
@@ -45,6 +46,31 @@ test('every response carries the security headers; pages use no inline script', 
   t.notRegex(await response.text(), /<script/);
   const discovery = await fetch(`${yitong.issuer}/.well-known/openid-configuration`);
   t.regex(discovery.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+});
+
+test('a site’s login_hint fills in a well-formed identity number, nothing else; discovery lists the languages', async (t) => {
+  const { clientId, clientSecret } = await yitong.addClient({
+    client_name: '社保查询',
+    department: '人力资源和社会保障厅',
+    region_code: '440000',
+    redirect_uris: ['http://localhost:8080/callback'],
+    scope: 'openid profile',
+  });
+  const site = await discoverSite(yitong.issuer, clientId, clientSecret);
+  const loginWith = async (hint: string) => {
+    const { url } = await authorizationRequest(site, { scope: 'openid', extra: { login_hint: hint } });
+    return (await new Browser().visit(url)).html.match(/name="id_number"[^>]*/)?.[0] ?? '';
+  };
+  const { idNumber } = newCitizen();
+  t.regex(await loginWith(idNumber), new RegExp(`value="${idNumber}"`));
+  const wrongCheck = `${idNumber.slice(0, 17)}${idNumber.endsWith('0') ? '1' : '0'}`;
+  for (const hint of [wrongCheck, '"><script>alert(1)</script>', '13800138000'])
+    t.regex(await loginWith(hint), /value=""/, hint);
+
+  const discovery = (await (await fetch(`${yitong.issuer}/.well-known/openid-configuration`)).json()) as {
+    ui_locales_supported?: string[];
+  };
+  t.deepEqual(discovery.ui_locales_supported, ['zh-CN', 'en']);
 });
 
 test('bad form submissions get a clear error page, never a 500', async (t) => {
