@@ -65,6 +65,10 @@ const zh = {
   'logout.cancel': '保持登录',
   'logout.done.title': '已退出登录',
   'logout.done.lead': '您已退出一通账号及所有部门网站。',
+  'logout.unverified': '一通无法核实是哪个网站请您退出，因此退出后您会留在一通，不会被带往该网站提供的地址。',
+  'logout.offline':
+    '您曾允许{sites}长期访问您的资料（离线访问）。退出登录不会收回这项授权；如需收回，请到个人中心的“已授权的网站”中撤销。',
+  'logout.still_signed_in': '您仍登录着一通。如需现在退出，请点击下方按钮。',
   'error.title': '出错了',
   'error.back': '返回首页',
   'error.request_id': '如需帮助，请向客服提供此编号：{id}',
@@ -101,6 +105,8 @@ const zh = {
   'server.error':
     '一通出现了内部错误，这不是您所访问网站的问题。请稍后再试；如问题持续，请向客服提供下方编号。',
   'oidc.error': '网站发来的登录请求有误（{error}）。请返回该网站重试；如问题持续，请联系该网站的主办部门。',
+  'oidc.logout_error': '网站发来的退出请求有误（{error}）。请返回该网站重试；如问题持续，请联系该网站的主办部门。',
+  'oidc.detail': '给网站开发人员的说明：{detail}',
   'service.unavailable.title': '服务暂时不可用',
   'service.unavailable':
     '一通统一身份认证服务暂时不可用。这不是您正在办理业务的网站的问题，您的账号和资料也不会因此丢失。请等待约 1 分钟后刷新本页重试；如长时间无法使用，可拨打 12345 政务服务便民热线反映。',
@@ -176,6 +182,11 @@ const en: Record<MessageKey, string> = {
   'logout.cancel': 'Stay signed in',
   'logout.done.title': 'Signed out',
   'logout.done.lead': 'You are signed out of Yitong and of every department website.',
+  'logout.unverified':
+    'Yitong could not verify which site asked to sign you out, so after signing out you stay on Yitong rather than going to the address that site gave.',
+  'logout.offline':
+    'You allowed {sites} long-term access to your data (offline access). Signing out does not take it back; to do so, revoke it under “Connected sites” on My page.',
+  'logout.still_signed_in': 'You are still signed in to Yitong. To sign out now, use the button below.',
   'error.title': 'Something went wrong',
   'error.back': 'Back to the home page',
   'error.request_id': 'If you need help, give support this reference: {id}',
@@ -215,6 +226,9 @@ const en: Record<MessageKey, string> = {
     'Yitong ran into an internal error; it is not the site’s fault. Try again later; if it keeps happening, give support the reference below.',
   'oidc.error':
     'The sign-in request from the website is not valid ({error}). Go back to the site and try again; if it keeps happening, contact the department that runs it.',
+  'oidc.logout_error':
+    'The sign-out request from the website is not valid ({error}). Go back to the site and try again; if it keeps happening, contact the department that runs it.',
+  'oidc.detail': 'For the site’s developers: {detail}',
   'service.unavailable.title': 'Briefly unavailable',
   'service.unavailable':
     'Yitong, the province’s sign-on service, is briefly unavailable. This is not the fault of the site you were using, and your account and data are safe. Wait a minute, then reload this page. If it lasts, call the 12345 government service hotline.',

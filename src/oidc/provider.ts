@@ -30,6 +30,8 @@ import {
   rotateRefreshToken,
 } from './fapi.ts';
 import { accountClient, loadGrant } from './grants.ts';
+import { leaveOutEndedSessionSid } from './ended-session-sid.ts';
+import { acceptEveryOwnAlgorithm, setAsideUnverifiableLogoutHint } from './id-token-hint.ts';
 import { INTERACTION_SECONDS, LIFETIMES } from './lifetimes.ts';
 import { createOutboundFetch, createOutboundPolicy } from './outbound.ts';
 import { enginePages } from './pages.ts';
@@ -267,6 +269,10 @@ export function createProvider(deps: ProviderDeps): Provider {
   ) {
     return Boolean(this.clientSecret) && clientSecretMatches(this.clientSecret as string, actual);
   };
+  // A site's ID tokens stay good hints after its signing algorithm changed (id-token-hint.ts).
+  acceptEveryOwnAlgorithm(provider);
+  // …and an ID token from a refresh names no session the person has left (ended-session-sid.ts).
+  leaveOutEndedSessionSid(provider);
   // First: the same bytes every time, answered before anything else looks at the request.
   provider.use(
     precomputed(provider, [
@@ -279,6 +285,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.use(outageAnswer);
   provider.use(dropScopesNotAllowed(provider, new Set(configuration.scopes)));
   provider.use(dropRefreshScopesNotAllowed(provider, new Set(configuration.scopes)));
+  provider.use(setAsideUnverifiableLogoutHint(provider));
   listenToEngine(provider, deps);
   // The engine is a Koa application too (its typings name only its own events).
   (provider as unknown as NodeJS.EventEmitter).on('error', logStreamErrors(deps.logger));
