@@ -96,7 +96,7 @@ export const developersZh = {
     '要得到刷新令牌，网站登记的 grant_types 须含 refresh_token、scope 须含 offline_access，并且授权请求同时带 offline_access 和 prompt=consent；没有 prompt=consent 时一通会忽略 offline_access，不签发刷新令牌。授权页会告诉居民该网站在其离开后仍可访问。',
   'developers.logout.title': '退出登录',
   'developers.logout.rp':
-    '网站发起退出：把浏览器引导到发现文档中的 end_session_endpoint，带上 id_token_hint、登记过的 post_logout_redirect_uri 和 state。居民确认后，一通结束其会话并通知该会话中的所有网站。',
+    '网站发起退出：把浏览器引导到发现文档中的 end_session_endpoint，带上 id_token_hint、登记过的 post_logout_redirect_uri 和 state。居民确认后，一通结束其会话并通知该会话中的所有网站。id_token_hint 可以是一通为本网站签发的任何 ID 令牌，包括更换签名算法之前的；无法核实的 id_token_hint 按未提供处理，这时只有同时带上 client_id，才会回到 post_logout_redirect_uri。居民授予了离线访问（offline_access）的网站，刷新令牌在退出后仍然有效，但此后刷新得到的 ID 令牌不再带已结束会话的 sid。',
   'developers.logout.backchannel':
     '后台通道退出：登记 backchannel_logout_uri 后，居民退出时一通会向它 POST 一个签名的注销令牌（logout_token，ES256，用 JWKS 验证）。请同时登记 backchannel_logout_session_required: true，这样 ID 令牌和注销令牌都带 sid，网站可以准确结束对应的本地会话；否则注销令牌只带 sub。验证注销令牌的代码见 clients/demo-site/provider.ts。',
   'developers.errors.title': '错误的含义',
@@ -237,7 +237,7 @@ export const developersEn: Record<keyof typeof developersZh, string> = {
     'To get a refresh token, the registration lists refresh_token in grant_types and offline_access in scope, and the authorization request asks for offline_access together with prompt=consent: without prompt=consent Yitong drops offline_access and issues no refresh token. The consent page tells the person the site keeps access while they are away.',
   'developers.logout.title': 'Logout',
   'developers.logout.rp':
-    'RP-initiated: send the browser to the discovery document’s end_session_endpoint with id_token_hint, a registered post_logout_redirect_uri and state. Once the person confirms, Yitong ends the session and tells every site of that session.',
+    'RP-initiated: send the browser to the discovery document’s end_session_endpoint with id_token_hint, a registered post_logout_redirect_uri and state. Once the person confirms, Yitong ends the session and tells every site of that session. Any ID token Yitong signed for your site is a good id_token_hint, also one from before its signing algorithm changed; an id_token_hint Yitong cannot verify is treated as absent, and the person then returns to post_logout_redirect_uri only if the request also carries client_id. A site the person gave offline access (offline_access) keeps its refresh token after the logout, but ID tokens from later refreshes no longer carry the ended session’s sid.',
   'developers.logout.backchannel':
     'Back-channel: register a backchannel_logout_uri and Yitong POSTs a signed logout_token (ES256, verify it with the JWKS) there when the person signs out. Register backchannel_logout_session_required: true as well, so that the ID token and the logout token carry sid and you can end exactly that local session; otherwise the logout token carries only sub. clients/demo-site/provider.ts shows how to verify a logout token.',
   'developers.errors.title': 'What errors mean',

@@ -105,7 +105,8 @@ const zh = {
   'server.error':
     '一通出现了内部错误，这不是您所访问网站的问题。请稍后再试；如问题持续，请向客服提供下方编号。',
   'oidc.error': '网站发来的登录请求有误（{error}）。请返回该网站重试；如问题持续，请联系该网站的主办部门。',
-  'oidc.logout_error': '网站发来的退出请求有误（{error}）。请返回该网站重试；如问题持续，请联系该网站的主办部门。',
+  'oidc.logout_error':
+    '网站发来的退出请求有误（{error}）。请返回该网站重试；如问题持续，请联系该网站的主办部门。',
   'oidc.detail': '给网站开发人员的说明：{detail}',
   'service.unavailable.title': '服务暂时不可用',
   'service.unavailable':

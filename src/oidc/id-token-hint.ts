@@ -48,7 +48,8 @@ export function acceptEveryOwnAlgorithm(provider: Provider): void {
 export function setAsideUnverifiableLogoutHint(provider: Provider) {
   const path = provider.pathFor('end_session');
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
-    const query = ctx.method === 'GET' && ctx.path === path ? new URLSearchParams(ctx.querystring) : undefined;
+    const query =
+      ctx.method === 'GET' && ctx.path === path ? new URLSearchParams(ctx.querystring) : undefined;
     const hints = query?.getAll('id_token_hint') ?? [];
     // Given twice: the engine refuses that itself, with its reason.
     if (query && hints.length === 1) {

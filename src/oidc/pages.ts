@@ -6,9 +6,9 @@ import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { UpstreamLogouts } from '../federation/logout.ts';
 import { type MessageKey, translate } from '../messages/index.ts';
 import { isOutage, RETRY_AFTER_SECONDS } from '../outage.ts';
-import { SET_ASIDE, type SetAside } from './id-token-hint.ts';
 import { localeOf } from '../web/middleware.ts';
 import { type PageData, renderPage } from '../web/render.ts';
+import { SET_ASIDE, type SetAside } from './id-token-hint.ts';
 
 const UPSTREAM_LOGOUT = 'yitong.upstream-logout';
 
@@ -95,7 +95,9 @@ function developerDetail(description: unknown): string | undefined {
 async function offlineSites(ctx: KoaContextWithOIDC): Promise<string[]> {
   const authorizations = Object.entries(ctx.oidc.session?.authorizations ?? {});
   const ids = authorizations.filter(([, { persistsLogout }]) => persistsLogout).map(([id]) => id);
-  const clients = await Promise.all(ids.map((id) => ctx.oidc.provider.Client.find(id).catch(() => undefined)));
+  const clients = await Promise.all(
+    ids.map((id) => ctx.oidc.provider.Client.find(id).catch(() => undefined)),
+  );
   return clients.flatMap((client) => {
     const name = client?.metadata().client_name;
     return typeof name === 'string' && name ? [name] : [];

@@ -21,6 +21,7 @@ import { logStreamErrors, type Outages } from '../outage.ts';
 import { cookieSigner } from '../web/cookie-signer.ts';
 import { createFindAccount, createTokenCheck, SCOPE_CLAIMS } from './accounts.ts';
 import { refuseProofDatedAhead } from './dpop-window.ts';
+import { leaveOutEndedSessionSid } from './ended-session-sid.ts';
 import { listenToEngine } from './engine-events.ts';
 import {
   assertClientAssertion,
@@ -30,7 +31,6 @@ import {
   rotateRefreshToken,
 } from './fapi.ts';
 import { accountClient, loadGrant } from './grants.ts';
-import { leaveOutEndedSessionSid } from './ended-session-sid.ts';
 import { acceptEveryOwnAlgorithm, setAsideUnverifiableLogoutHint } from './id-token-hint.ts';
 import { INTERACTION_SECONDS, LIFETIMES } from './lifetimes.ts';
 import { createOutboundFetch, createOutboundPolicy } from './outbound.ts';

@@ -50,7 +50,12 @@ async function citizen() {
 }
 
 /** Signs `browser` in at `site` (with the password when asked); the token response. */
-async function signIn(site: Site, browser: Browser, person?: { idNumber: string; password: string }, scope = 'openid') {
+async function signIn(
+  site: Site,
+  browser: Browser,
+  person?: { idNumber: string; password: string },
+  scope = 'openid',
+) {
   const pending = await authorizationRequest(site, {
     scope,
     ...(scope.includes('offline_access') && { extra: { prompt: 'consent' } }),
@@ -85,7 +90,9 @@ async function stillSignedIn(site: Site, browser: Browser): Promise<boolean> {
 
 /** An ID token as Yitong's would look for `site`, signed with a key Yitong never had but naming one of its kids. */
 async function forgedIdToken(aud: string, sub: string) {
-  const jwks = (await (await fetch(`${yitong.issuer}/jwks`)).json()) as { keys: Array<{ kid: string; kty: string }> };
+  const jwks = (await (await fetch(`${yitong.issuer}/jwks`)).json()) as {
+    keys: Array<{ kid: string; kty: string }>;
+  };
   const kid = jwks.keys.find((key) => key.kty === 'EC')?.kid;
   const { privateKey } = await generateKeyPair('ES256');
   return new SignJWT({ sub })
@@ -106,13 +113,22 @@ test('a site whose ID-token algorithm changed still signs its people out with th
   t.is(decodeProtectedHeader(hint).alg, 'ES256');
 
   // The operator moves the site to RS256 (a manifest applied again, as `yitong clients sync` does).
-  await yitong.addClient(manifest('换算法的网站', { client_id: site.clientId, id_token_signed_response_alg: 'RS256' }));
+  await yitong.addClient(
+    manifest('换算法的网站', { client_id: site.clientId, id_token_signed_response_alg: 'RS256' }),
+  );
   const provider = yitong.server.container.provider;
-  for (let i = 0; i < 50 && (await provider.Client.find(site.clientId))?.idTokenSignedResponseAlg !== 'RS256'; i++)
+  for (
+    let i = 0;
+    i < 50 && (await provider.Client.find(site.clientId))?.idTokenSignedResponseAlg !== 'RS256';
+    i++
+  )
     await new Promise((resolve) => setTimeout(resolve, 100));
 
   // The old hint still identifies the person at the authorization endpoint (prompt=none)…
-  const silent = await authorizationRequest(site, { scope: 'openid', extra: { prompt: 'none', id_token_hint: hint } });
+  const silent = await authorizationRequest(site, {
+    scope: 'openid',
+    extra: { prompt: 'none', id_token_hint: hint },
+  });
   const again = await walkAuthorization(browser, silent.url);
   const renewed = await exchangeCode(site, again.callbackUrl, silent);
   t.is(decodeProtectedHeader(renewed.id_token as string).alg, 'RS256', 'new ID tokens are RS256');
@@ -135,7 +151,10 @@ test('an ID token Yitong did not sign for the site is still no hint at the autho
   const browser = new Browser();
   await signIn(site, browser, person);
   for (const hint of [await forgedIdToken(site.clientId, person.sub), 'a.b.c']) {
-    const silent = await authorizationRequest(site, { scope: 'openid', extra: { prompt: 'none', id_token_hint: hint } });
+    const silent = await authorizationRequest(site, {
+      scope: 'openid',
+      extra: { prompt: 'none', id_token_hint: hint },
+    });
     const walk = await walkAuthorization(browser, silent.url);
     const answer = new URL(walk.callbackUrl).searchParams;
     t.is(answer.get('error'), 'invalid_request');
@@ -159,7 +178,9 @@ test('a logout hint Yitong cannot verify is set aside: the person is asked, and 
   // Without client_id nothing ties the return address to a site: the person stays on Yitong.
   let last: Page | undefined;
   for (const [what, hint] of Object.entries(hints)) {
-    const url = new URL(logoutUrl(site, { id_token_hint: hint, post_logout_redirect_uri: AFTER_LOGOUT, state: 'st-2' }));
+    const url = new URL(
+      logoutUrl(site, { id_token_hint: hint, post_logout_redirect_uri: AFTER_LOGOUT, state: 'st-2' }),
+    );
     url.searchParams.delete('client_id');
     const page = await browser.visit(url.href);
     t.is(page.status, 200, `${what}: ${page.html.slice(0, 400)}`);
@@ -201,14 +222,21 @@ test('a logout request the site got wrong says so in sign-out words, with the re
   const { id_token: hint } = await signIn(site, browser, person);
 
   const unregistered = await browser.visit(
-    logoutUrl(site, { id_token_hint: hint as string, post_logout_redirect_uri: 'http://localhost:8080/elsewhere' }),
+    logoutUrl(site, {
+      id_token_hint: hint as string,
+      post_logout_redirect_uri: 'http://localhost:8080/elsewhere',
+    }),
   );
   t.is(unregistered.status, 400);
   t.regex(unregistered.html, /网站发来的退出请求有误（invalid_request）/);
   t.notRegex(unregistered.html, /登录请求/);
   t.regex(unregistered.html, /给网站开发人员的说明：post_logout_redirect_uri not registered/);
   t.regex(unregistered.html, /您仍登录着一通/);
-  t.regex(unregistered.html, /<a class="button" href="\/session\/end">退出登录<\/a>/, 'a way to sign out anyway');
+  t.regex(
+    unregistered.html,
+    /<a class="button" href="\/session\/end">退出登录<\/a>/,
+    'a way to sign out anyway',
+  );
   t.notRegex(unregistered.html, /\bat \S+\.js:\d+/, 'never a stack');
 
   const english = await browser.visit(
@@ -221,11 +249,15 @@ test('a logout request the site got wrong says so in sign-out words, with the re
   t.regex(english.html, /The sign-out request from the website is not valid \(invalid_request\)/);
   t.regex(english.html, /For the site’s developers: post_logout_redirect_uri not registered/);
 
-  const mismatch = await browser.visit(logoutUrl(site, { id_token_hint: hint as string, client_id: other.clientId }));
+  const mismatch = await browser.visit(
+    logoutUrl(site, { id_token_hint: hint as string, client_id: other.clientId }),
+  );
   t.is(mismatch.status, 400);
   t.regex(mismatch.html, /给网站开发人员的说明：client_id does not match the provided id_token_hint/);
 
-  const unknown = await new Browser().visit(`${yitong.issuer}/session/end?client_id=no-such-site&ui_locales=en`);
+  const unknown = await new Browser().visit(
+    `${yitong.issuer}/session/end?client_id=no-such-site&ui_locales=en`,
+  );
   t.is(unknown.status, 400);
   t.regex(unknown.html, /The sign-out request from the website is not valid \(invalid_client\)/);
   t.notRegex(unknown.html, /sign-in request/);
@@ -290,7 +322,9 @@ test('a hostile logout request gets a clear answer, never a 500', async (t) => {
     );
     t.true(page.status < 500, `${page.status} for ${JSON.stringify(params).slice(0, 80)}`);
   }
-  const twice = await new Browser().visit(`${yitong.issuer}/session/end?id_token_hint=a.b.c&id_token_hint=a.b.c`);
+  const twice = await new Browser().visit(
+    `${yitong.issuer}/session/end?id_token_hint=a.b.c&id_token_hint=a.b.c`,
+  );
   t.is(twice.status, 400);
   t.regex(twice.html, /id_token_hint/);
 });
