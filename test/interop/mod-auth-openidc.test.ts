@@ -4,10 +4,12 @@
  * without `email`), it signs the person in (getting the claims and a refresh token), refreshes
  * (asking again for `email`, which is dropped as at the sign-in) and logs out
  * through Yitong. Configured to post its authorization requests, from another site, it signs the
- * person in in Chromium, and is recognised the next time. Needs `apt-get install apache2
+ * person in in Chromium, and is recognised the next time. Keeping its ID token for the logout's
+ * `id_token_hint`, it still logs out after its site was moved from ES256 to RS256. Needs `apt-get install apache2
  * libapache2-mod-auth-openidc chromium` (.ci/run installs them).
  */
 import test from 'ava';
+import { decodeProtectedHeader } from 'jose';
 import { type ApacheSite, apacheAddress, apacheAvailable, startApache } from '../helpers/apache.ts';
 import { Browser, formAction, hiddenField, submit } from '../helpers/browser.ts';
 import { launchChromium, newProfile, signInWithPassword } from '../helpers/chromium.ts';
@@ -126,4 +128,59 @@ test('Apache mod_auth_openidc posting its requests (OIDCProviderAuthRequestMetho
   await consent.click();
   await page.getByText('the protected page').waitFor();
   t.is(new URL(page.url()).origin, posting);
+});
+
+test('Apache mod_auth_openidc still logs the person out after the operator moved its site from ES256 to RS256', async (t) => {
+  if (!apacheAvailable) return t.fail('apt-get install apache2 libapache2-mod-auth-openidc');
+  const moving = await apacheAddress();
+  const manifest = {
+    client_name: '旧系统（改用 RS256）',
+    department: '市档案馆',
+    region_code: '440100',
+    redirect_uris: [`${moving}/protected/redirect_uri`],
+    post_logout_redirect_uris: [`${moving}/loggedout.html`],
+    grant_types: ['authorization_code', 'refresh_token'],
+    scope: 'openid profile offline_access',
+  };
+  const registered = await yitong.addClient(manifest);
+  // Keeping the ID token in its session cookie, to send it as the logout's id_token_hint.
+  const movingApache = await startApache(moving, { issuer: yitong.issuer, ...registered }, [
+    'OIDCSessionType client-cookie:store_id_token',
+  ]);
+  t.teardown(() => movingApache.stop());
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const browser = new Browser();
+  let page = await browser.visit(`${moving}/protected/`);
+  page = await submit(browser, page, '/login', { id_number: person.idNumber, password: person.password });
+  page = await submit(browser, page, '/consent');
+  t.is(page.html, 'the protected page\n');
+
+  // `yitong clients sync` with the manifest now asking for RS256; every node drops its copy.
+  await yitong.addClient({
+    ...manifest,
+    client_id: registered.clientId,
+    id_token_signed_response_alg: 'RS256',
+  });
+  const { provider } = yitong.server.container;
+  for (let i = 0; i < 50; i++) {
+    if ((await provider.Client.find(registered.clientId))?.idTokenSignedResponseAlg === 'RS256') break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  // The module's logout sends the ES256 ID token it kept since the sign-in as id_token_hint.
+  const logout = await browser.request(
+    `${moving}/protected/redirect_uri?logout=${encodeURIComponent(`${moving}/loggedout.html`)}`,
+  );
+  const endSession = new URL(logout.headers.get('location') ?? '');
+  t.is(decodeProtectedHeader(endSession.searchParams.get('id_token_hint') ?? '').alg, 'ES256');
+  page = await browser.visit(endSession.href);
+  t.is(page.status, 200, page.html.slice(0, 300));
+  t.true(page.html.includes('op.logoutForm'), 'Yitong asks to confirm');
+  t.false(page.html.includes('data-detail'), 'the hint verified');
+  page = await browser.visit(new URL(formAction(page.html, '/session/end/confirm'), yitong.issuer).href, {
+    form: { xsrf: hiddenField(page.html, 'xsrf'), logout: 'yes' },
+  });
+  t.is(page.html, 'logged out\n', 'back at the site');
+  t.regex((await browser.visit(`${moving}/protected/`)).html, /name="password"/, 'signed out at Yitong too');
 });
