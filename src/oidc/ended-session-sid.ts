@@ -3,7 +3,7 @@
  * (OpenID Connect Core §11): signing out at a site leaves it, and its site keeps refreshing. The
  * ID token such a refresh returns must not then carry the `sid` of the session that ended: a site
  * matching back-channel logouts or its own sessions by `sid` would tie a new local session to one
- * the person has signed out of. So a token endpoint's ID token carries `sid` only while the session
+ * the person has signed out of. So a refresh's ID token carries `sid` only while the session
  * still holds it for the site; otherwise it is left out (Core §2 and Back-Channel Logout §2.1 make
  * `sid` optional).
  */
@@ -21,14 +21,14 @@ export function leaveOutEndedSessionSid(provider: Provider): void {
   };
 }
 
-/** Whether the token endpoint issues from a session that no longer holds `sid` for the site. */
+/**
+ * Whether a refresh issues from a session that no longer holds `sid` for the site. A code is
+ * exchanged within a minute of its sign-in, so its exchange costs no lookup.
+ */
 async function sessionLeft(ctx: KoaContextWithOIDC | undefined, sid: string): Promise<boolean> {
   const oidc = ctx?.oidc;
-  if (oidc?.route !== 'token' || !oidc.client) return false;
-  // The token the request presented (a refresh) or the code it exchanges: where the session is named.
-  const { RefreshToken: refresh, AuthorizationCode: code } = oidc.entities;
-  const uid = refresh?.sessionUid ?? code?.sessionUid;
-  if (!uid) return false;
+  const uid = oidc?.route === 'token' ? oidc.entities.RefreshToken?.sessionUid : undefined;
+  if (!uid || !oidc?.client) return false;
   const session = await oidc.provider.Session.findByUid(uid);
   return session?.sidFor(oidc.client.clientId) !== sid;
 }
