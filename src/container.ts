@@ -334,7 +334,7 @@ export async function createContainer(
         const { passkeys, totp } = await factors.factorSummary(personId);
         return { passkey: passkeys > 0, totp };
       },
-      sendsPerAccount: limiter('recover:acct'),
+      sendsPerAccount: limiter('recover:acct+phone'),
       sendsPerNumber: limiter('recover:phone'),
       sendsPerAddress: limiter('recover:ip'),
       wrongCodes: limiter('recover-code:flow'),

@@ -7,7 +7,9 @@
  *
  * Asking tells nobody anything: the answer is the same whether or not the number and the
  * identity number belong together (a code is sent only when they do). Codes sent are limited per
- * account, per number and per address; five wrong codes end the attempt. The attempt lives ten
+ * account and number, per number and per address; five wrong codes end the attempt. While the
+ * messaging service fails, every request is told so (503). An administrator or counter staff
+ * without a second factor is not recovered here: the phone alone would hand over the console. The attempt lives ten
  * minutes in the shared ephemeral store under a random id the browser keeps in a cookie, bound
  * to the browser's CSRF token (a `__Host-` cookie in production), so an attempt planted in
  * someone else's browser by a sibling site is not theirs.
@@ -55,10 +57,10 @@ export const attemptOf = (flow: string, binding: string) =>
   /^[\w-]{32}$/.test(flow) ? `${flow}.${hashOf(`recovery:${binding}`)}` : '';
 
 export function createRecovery(deps: {
-  repo: Pick<AccountsRepo, 'findPersonByIdHash' | 'findPersonById' | 'setPassword'>;
+  repo: Pick<AccountsRepo, 'findPersonByIdHash' | 'findPersonById' | 'setPassword' | 'holdsDuties'>;
   sealer: Sealer;
   ephemeral: EphemeralStore;
-  notifier: Pick<Notifier, 'notice'>;
+  notifier: Pick<Notifier, 'notice' | 'failing'>;
   notify: Notify;
   /** The second factors the account has: one of them must be shown too. */
   factorsOf(personId: string): Promise<Factors>;
@@ -90,9 +92,11 @@ export function createRecovery(deps: {
         () => requiredPhone(input.phone),
       );
 
+      // While the messaging service fails, nobody is told a code is on its way (the same for all).
+      if (deps.notifier.failing()) throw new AppError('notify.failed', 503);
       await consumeOrRefuse(deps.sendsPerAddress, addressKey(ip), 'rate.ip');
       const idHash = deps.sealer.index(idNumber);
-      await consumeOrRefuse(deps.sendsPerAccount, idHash.toString('base64url'), 'rate.account');
+      await consumeOrRefuse(deps.sendsPerAccount, `${idHash.toString('base64url')}:${phone}`, 'rate.account');
       await consumeOrRefuse(deps.sendsPerNumber, phone, 'rate.phone');
       const person = await deps.repo.findPersonByIdHash(idHash);
       const matches = person?.status === 'active' && person.phone === phone && person.phoneVerifiedAt;
@@ -125,6 +129,12 @@ export function createRecovery(deps: {
       const person = await personOf(stored);
       const factors = await deps.factorsOf(person.id);
       const step = factors.totp || factors.passkey ? 'factor' : 'password';
+      // An administrator's or counter staff's account needs more than the phone: a second factor
+      // of its own, or an administrator above them (as at the desk).
+      if (step === 'password' && (await deps.repo.holdsDuties(person.id))) {
+        await deps.ephemeral.take(keyOf(flow));
+        throw new AppError('recovery.privileged', 403);
+      }
       await deps.ephemeral.put(keyOf(flow), { ...stored, step }, VALID_SECONDS);
       return step;
     },

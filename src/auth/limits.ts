@@ -38,8 +38,9 @@ export const LIMITS = {
   'sms:acct+phone': { limit: 3, windowSeconds: HOUR, hidden: true },
   'sms:phone': { limit: 10, windowSeconds: HOUR, hidden: true },
   'sms-code:acct': { limit: 5, windowSeconds: 15 * MINUTE },
-  // Self-service recovery (accounts/recovery.ts): codes sent, and wrong codes per attempt.
-  'recover:acct': { limit: 3, windowSeconds: HOUR },
+  // Self-service recovery (accounts/recovery.ts): codes sent, and wrong codes per attempt. Per
+  // account and number, so that a stranger with the identity number cannot use up the owner's.
+  'recover:acct+phone': { limit: 3, windowSeconds: HOUR, hidden: true },
   'recover:phone': { limit: 3, windowSeconds: HOUR, hidden: true },
   'recover:ip': { limit: 10, windowSeconds: HOUR },
   'recover-code:flow': { limit: 5, windowSeconds: 15 * MINUTE },

@@ -96,6 +96,8 @@ export const frontZh = {
     '新密码已生效，您在所有设备和网站上的登录均已退出，请用新密码重新登录。我们已向您的手机发送通知。',
   'recovery.expired': '找回密码的请求已过期或无效，请重新填写身份证号码和手机号码。',
   'recovery.too_many': '验证码错误次数过多，本次找回已失效。请重新开始，获取新的验证码。',
+  'recovery.privileged':
+    '管理员和窗口工作人员的账号不能只凭手机验证码找回密码。请联系您的上级管理员在管理后台为您重置；重置后请在个人中心添加验证器或通行密钥。',
   'staff.reset': '重置密码（本人忘记密码）',
   'staff.reset.title': '为 {name} 重置密码',
   'staff.reset.lead':
@@ -221,6 +223,8 @@ export const frontEn: Record<keyof typeof frontZh, string> = {
   'recovery.expired':
     'This password recovery expired or is not valid. Enter your identity number and mobile number again.',
   'recovery.too_many': 'Too many wrong codes: this recovery has ended. Start again to get a new code.',
+  'recovery.privileged':
+    'An administrator’s or counter staff’s account cannot be recovered with a text message alone. Ask the administrator above you to reset your password in the console; then add an authenticator app or a passkey on My page.',
   'staff.reset': 'Reset the password (forgotten)',
   'staff.reset.title': 'Password reset for {name}',
   'staff.reset.lead':

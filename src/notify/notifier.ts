@@ -42,16 +42,35 @@ export interface Notifier {
    * it): delivery is tried, a failure is logged and never undoes what was done.
    */
   notice(message: Message): Promise<void>;
+  /**
+   * Whether the last message that had to be delivered (`send`) failed, within the last 30 s: what
+   * asks for a code can say so to everyone. Notices do not count: whether one was tried can
+   * depend on who asked.
+   */
+  failing(): boolean;
 }
 
+const FAILING_MS = 30_000;
+
 export function createNotifier(config: Config['notifier'], logger: Logger): Notifier {
-  const send = sender(config, logger);
+  const deliver = sender(config, logger);
+  let failedAt = Number.NEGATIVE_INFINITY;
   return {
-    send,
+    send: (message) =>
+      deliver(message).then(
+        () => {
+          failedAt = Number.NEGATIVE_INFINITY;
+        },
+        (error: unknown) => {
+          failedAt = Date.now();
+          throw error;
+        },
+      ),
     notice: (message) =>
-      send(message).catch((error: unknown) =>
+      deliver(message).catch((error: unknown) =>
         logger.warn({ err: error, kind: message.kind, person: message.personId }, 'notice not delivered'),
       ),
+    failing: () => Date.now() - failedAt < FAILING_MS,
   };
 }
 

@@ -8,7 +8,7 @@ import { enrolTotp, signInTo } from '../helpers/account.ts';
 import { Browser, type Page, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
 import { messageWebhook } from '../helpers/receiver.ts';
-import { startYitong, type Yitong } from '../helpers/yitong.ts';
+import { freePort, startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
 let messages: () => Array<Record<string, string>>;
@@ -179,4 +179,51 @@ test('an attempt belongs to the browser that started it: its cookie planted in a
     form: { _csrf: page.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '', code: code ?? '' },
   });
   t.not(new URL(typed.url).pathname, '/recover/password', 'the code does not carry the attempt over');
+});
+
+test('a stranger with the identity number cannot use up the owner’s allowance: it is per account and number', async (t) => {
+  const person = await citizenWithProvedPhone();
+  for (let i = 0; i < 4; i++)
+    t.is((await ask(new Browser(), person.idNumber, `139${String(i).padStart(8, '0')}`)).page.status, 200);
+  const owner = await ask(new Browser(), person.idNumber, person.phone);
+  t.is(owner.page.status, 200);
+  t.regex(owner.code ?? '', /^\d{6}$/);
+});
+
+test('an administrator without a second factor is not recovered with the phone alone: the page says who resets it', async (t) => {
+  const person = await citizenWithProvedPhone();
+  await yitong.server.container.admin.addAdmin(person.idNumber, 'admin', '440106');
+  const browser = new Browser();
+  const { page, code } = await ask(browser, person.idNumber, person.phone);
+  const refused = await submit(browser, page, '/recover/code', { code: code ?? '' });
+  t.is(refused.status, 403);
+  t.regex(refused.html, /上级管理员/);
+  const after = await browser.visit(`${yitong.issuer}/recover/password`);
+  t.is(new URL(after.url).pathname, '/recover', 'the attempt is over');
+});
+
+test('while the messaging service fails, every recovery request is told so (503), whoever it names', async (t) => {
+  const down = await startYitong('pglite', { NOTIFIER_URL: `http://127.0.0.1:${await freePort()}/notify` });
+  t.teardown(() => down.stop());
+  const person = newCitizen();
+  await down.createCitizen(person);
+  const browser = new Browser();
+  const before = await submit(browser, await browser.visit(`${down.issuer}/recover`), '/recover', {
+    id_number: person.idNumber,
+    phone: person.phone,
+  });
+  t.is(before.status, 200, 'nothing known to fail yet: the usual answer');
+  // A code that had to be delivered (a new number's) fails: the service is known to be failing.
+  const phoneBrowser = new Browser();
+  const phonePage = await signInTo(phoneBrowser, down.issuer, person, '/account/phone');
+  const failed = await submit(phoneBrowser, phonePage, '/account/phone', { phone: '13712345678' });
+  t.is(failed.status, 503);
+  for (const idNumber of [person.idNumber, newCitizen().idNumber]) {
+    const asked = await submit(browser, await browser.visit(`${down.issuer}/recover`), '/recover', {
+      id_number: idNumber,
+      phone: person.phone,
+    });
+    t.is(asked.status, 503);
+    t.regex(asked.html, /消息服务暂时无法发送/);
+  }
 });
