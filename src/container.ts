@@ -226,7 +226,7 @@ export async function createContainer(
       accountsRepo,
       findPersonByIdNumber: accounts.findPersonByIdNumber,
     });
-    let signingKeys = await loadSigningKeys(database.db, sealer).catch((error: unknown) => {
+    let { keys: signingKeys } = await loadSigningKeys(database.db, sealer).catch((error: unknown) => {
       // Start-up's first decryption: a data key other than the one the data was written with
       // shows here, and is the operator's to fix.
       if (error instanceof SigningKeysUnreadableError)
@@ -257,15 +257,33 @@ export async function createContainer(
       }),
     );
     // What another node changed reaches this one at once: a site's registration, a signing key.
+    // A rotated key begins signing at its time with no NOTIFY: each load says when to load again.
+    let keysTimer: NodeJS.Timeout | undefined;
+    let closed = false;
+    closers.unshift(async () => {
+      closed = true;
+      clearTimeout(keysTimer);
+    });
+    const reloadKeysAfter = (ms: number) => {
+      clearTimeout(keysTimer);
+      // setTimeout's longest wait is 24.8 days; a later start is reached in steps.
+      if (!closed) keysTimer = setTimeout(reloadKeysLogged, Math.min(ms, 2 ** 31 - 1)).unref();
+    };
     const reloadKeys = async () => {
-      const keys = await loadSigningKeys(database.db, sealer);
+      const { keys, nextChangeInMs } = await loadSigningKeys(database.db, sealer);
+      if (nextChangeInMs === undefined) clearTimeout(keysTimer);
+      else reloadKeysAfter(nextChangeInMs);
       if (keys.map((key) => key.kid).join() === signingKeys.map((key) => key.kid).join()) return;
       signingKeys = keys;
       swap();
       logger.info({ kid: keys[0]?.kid }, 'signing keys reloaded');
     };
-    const reloadKeysLogged = () =>
-      void reloadKeys().catch((error) => logger.warn({ err: error }, 'signing keys not reloaded'));
+    const reloadKeysLogged = (): void =>
+      void reloadKeys().catch((error) => {
+        logger.warn({ err: error }, 'signing keys not reloaded');
+        // A key due to begin signing must not wait for the next change to be heard.
+        reloadKeysAfter(10_000);
+      });
     const reloadUpstreamsLogged = () =>
       void upstreamsStore.reload().catch((error) => logger.warn({ err: error }, 'upstreams not reloaded'));
     /** A serving node hears what the others change (the CLI, which changes and exits, does not). */

@@ -1,7 +1,6 @@
-/** Running the service: migrations, signing keys, the audit chain, benchmark data. */
+/** Running the service: migrations, upstreams, the audit chain, benchmark data (signing keys: commands-keys.ts). */
 import { verifyAuditChain } from '../audit/repo.ts';
 import { peopleStorage, seedCitizens } from '../bench/seed.ts';
-import { ALGORITHMS, rotateSigningKeys } from '../oidc/keys.ts';
 import { readableDirectory, toWholeNumber, wholeNumber } from './argument-formats.ts';
 import { AuditChainError, type Commands, print, readStdin, UsageError } from './command.ts';
 import { formatBytes, migrationProgress, progressReporter } from './format.ts';
@@ -21,15 +20,6 @@ export const opsCommands: Commands = {
       if (applied.length === 0) print('the database is up to date: no migration was pending');
       else print(`applied ${applied.length} migration${applied.length === 1 ? '' : 's'}:`);
       for (const name of applied) print(`  ${name}`);
-    },
-  },
-  'keys rotate': {
-    usage: 'yitong keys rotate',
-    summary:
-      'Add a new ES256 and a new RSA signing key; the old ones stay in the JWKS for verification. Every running node signs with them within a second.',
-    async run(container) {
-      for (const { kind, kid } of await rotateSigningKeys(container.database.db, container.sealer))
-        print(`new signing key ${kind}${kind === ALGORITHMS[kind] ? '' : ` (${ALGORITHMS[kind]})`}: ${kid}`);
     },
   },
   'upstreams sync': {

@@ -10,6 +10,7 @@ import { type Container, createContainer, createLogger } from '../container.ts';
 import { readArguments } from './arguments.ts';
 import type { Command } from './command.ts';
 import { clientCommands } from './commands-clients.ts';
+import { keyCommands } from './commands-keys.ts';
 import { legalPersonCommands } from './commands-legal.ts';
 import { opsCommands } from './commands-ops.ts';
 import { peopleCommands } from './commands-people.ts';
@@ -18,6 +19,7 @@ import { describeFailure } from './problems.ts';
 
 const COMMANDS: Record<string, Command> = {
   ...opsCommands,
+  ...keyCommands,
   ...clientCommands,
   ...peopleCommands,
   ...legalPersonCommands,

@@ -56,6 +56,8 @@ export interface SigningKeysTable {
   alg: string;
   private_enc: Buffer;
   created_at: CreatedAt;
+  /** When it starts signing: published in the JWKS from its creation, signing from then (migration 0020). */
+  signs_from: ColumnType<Date, Date | undefined, Date>;
 }
 
 export interface OidcArtifactsTable {

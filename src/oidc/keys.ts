@@ -2,18 +2,42 @@
  * Token signing keys, generated on first start and kept in the database with the private part
  * sealed by the data-encryption key: an EC P-256 key (ES256, what sites get unless they ask) and
  * an RSA 2048 key (RS256 and PS256, for relying parties that need them: OpenID Connect Discovery
- * requires RS256). The newest key of each kind signs; older ones stay in the JWKS so tokens they
- * signed still verify. A rotation replaces both.
+ * requires RS256).
+ *
+ * A rotation is staged: the new keys are in the JWKS at once but sign only from `signs_from`,
+ * a publication delay later, so a site that caches the JWKS (and does not refetch it on an
+ * unknown `kid`) has them before any token names them. Replaced keys stay in the JWKS so tokens
+ * they signed still verify, until the operator retires them.
  *
  * @example
- *   const jwks = await loadSigningKeys(db, sealer); // generates the keys missing on first start
- *   await rotateSigningKeys(db, sealer);           // every node signs with the new ones within a second
+ *   const { keys, nextChangeInMs } = await loadSigningKeys(db, sealer); // generates missing keys on first start
+ *   await rotateSigningKeys(db, sealer);                 // published now, signing in 24 h on every node
+ *   await rotateSigningKeys(db, sealer, { delaySeconds: 0 }); // a compromised key: signing within a second
+ *   await retireSigningKey(db, kid);                     // out of every node's JWKS; never the signing key
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import { appendAudit } from '../audit/repo.ts';
 import { notifyChange } from '../db/changes.ts';
 import type { Schema } from '../db/schema.ts';
 import type { Sealer } from '../identity/crypto.ts';
+import { LIFETIMES } from './lifetimes.ts';
+
+/** How long the JWKS (and discovery) may be cached: their `Cache-Control` (provider-middleware.ts). */
+export const JWKS_MAX_AGE_SECONDS = 300;
+
+/**
+ * How long a rotated key is published before it signs. Caches that obey `Cache-Control` have
+ * it after one max-age (two behind a shared proxy); a day also covers the sites whose libraries
+ * keep the JWKS for hours whatever the header says. A planned rotation loses nothing by waiting.
+ */
+export const PUBLICATION_DELAY_SECONDS = 24 * 60 * 60;
+
+/**
+ * How long a replaced key is still needed: its ID tokens live an hour, and a site keeps one to
+ * send back as `id_token_hint` when the person signs out, up to the session's end.
+ */
+export const VERIFIES_FOR_SECONDS = Math.max(LIFETIMES.idToken, LIFETIMES.session, LIFETIMES.accessToken);
 
 /** The kinds of key: the row's `alg` column, and how to make one. An RSA key serves RS256 and PS256. */
 const KINDS = {
@@ -25,60 +49,209 @@ const KINDS = {
     exportJWK((await generateKeyPair('RS256', { modulusLength: 2048, extractable: true })).privateKey),
 } as const;
 
-type Kind = keyof typeof KINDS;
+export type Kind = keyof typeof KINDS;
 
 /** The algorithms each kind of key signs with: what an operator reads beside a new kid. */
 export const ALGORITHMS: Record<Kind, string> = { ES256: 'ES256', RSA: 'RS256, PS256' };
 
-async function addKeys(
-  db: Kysely<Schema>,
-  sealer: Sealer,
-  kinds: Kind[],
-): Promise<Array<{ kind: Kind; kid: string }>> {
-  const made = await Promise.all(
+/**
+ * `next`: published, not signing yet; `signing`: the key of its kind that signs; `verifying`:
+ * replaced less than VERIFIES_FOR_SECONDS ago; `retirable`: replaced before that.
+ */
+export type KeyState = 'next' | 'signing' | 'verifying' | 'retirable';
+
+export interface KeyInfo {
+  kid: string;
+  kind: Kind;
+  created: Date;
+  signsFrom: Date;
+  state: KeyState;
+  /** When a newer key took over from it. */
+  replacedAt?: Date;
+}
+
+type Row = { kid: string; alg: string; created_at: Date; signs_from: Date; now: Date };
+
+/** Serialises rotations and retirements (pg_advisory_xact_lock): one stage per kind at a time. */
+const KEYS_LOCK = 7243002;
+
+const KEY_COLUMNS = ['kid', 'alg', 'created_at', 'signs_from', sql<Date>`now()`.as('now')] as const;
+
+/** Newest signing time first: the first key of a kind that has begun signing is the one that signs. */
+function readKeys(db: Kysely<Schema>) {
+  return db
+    .selectFrom('signing_keys')
+    .select([...KEY_COLUMNS, 'private_enc'])
+    .orderBy('signs_from', 'desc')
+    .orderBy('created_at', 'desc')
+    .orderBy('alg')
+    .orderBy('kid');
+}
+
+/** Each key's state at the database's `now`, for rows in readKeys' order. */
+function staged<R extends Row>(rows: R[]): Array<R & { state: KeyState; replacedAt?: Date }> {
+  const took = new Map<string, Date>(); // per kind: when the key after the one at hand began signing
+  return rows.map((row) => {
+    if (row.signs_from > row.now) return { ...row, state: 'next' };
+    const replacedAt = took.get(row.alg);
+    took.set(row.alg, row.signs_from);
+    if (!replacedAt) return { ...row, state: 'signing' };
+    const recent = row.now.getTime() - replacedAt.getTime() < VERIFIES_FOR_SECONDS * 1000;
+    return { ...row, state: recent ? 'verifying' : 'retirable', replacedAt };
+  });
+}
+
+async function makeKeys(kinds: Kind[]) {
+  return Promise.all(
     kinds.map(async (kind) => {
       const jwk = await KINDS[kind]();
       const kid = await calculateJwkThumbprint(jwk);
       return { kind, kid, jwk: { ...jwk, kid, use: 'sig' } };
     }),
   );
-  await db.transaction().execute(async (trx) => {
-    for (const { kind, kid, jwk } of made)
-      await trx
-        .insertInto('signing_keys')
-        .values({ kid, alg: kind, private_enc: sealer.seal(JSON.stringify(jwk)) })
-        .execute();
-    // Every node reloads its keys and signs with the new ones (container.ts).
-    await notifyChange(trx, { kind: 'keys' });
-  });
-  return made.map(({ kind, kid }) => ({ kind, kid }));
 }
 
-/** New keys of every kind, ES256 first; each new key's kind and kid. */
+/** Stores new keys, signing `delaySeconds` from now (the database's clock, which every node reads); when that is. */
+async function storeKeys(
+  trx: Kysely<Schema>,
+  sealer: Sealer,
+  made: Awaited<ReturnType<typeof makeKeys>>,
+  delaySeconds: number,
+): Promise<Date> {
+  const [first] = await trx
+    .insertInto('signing_keys')
+    .values(
+      made.map(({ kind, kid, jwk }) => ({
+        kid,
+        alg: kind,
+        private_enc: sealer.seal(JSON.stringify(jwk)),
+        signs_from: sql<Date>`now() + make_interval(secs => ${delaySeconds})`,
+      })),
+    )
+    .returning('signs_from')
+    .execute();
+  // Every node reloads its keys (container.ts), and again when these begin signing.
+  await notifyChange(trx, { kind: 'keys' });
+  return first?.signs_from ?? new Date();
+}
+
+export interface Rotation {
+  /** The new keys, ES256 first. */
+  added: Array<{ kind: Kind; kid: string }>;
+  /** When they start signing. */
+  signsFrom: Date;
+  /** Keys of an earlier rotation that had not begun signing: replaced by these, never used. */
+  withdrawn: string[];
+}
+
+/**
+ * New keys of every kind, published at once and signing after `delaySeconds` (0: at once, for a
+ * compromised key; sites that cache the JWKS and do not refetch it on an unknown kid then fail
+ * until their cache expires). Keys of an earlier rotation still waiting to sign are withdrawn.
+ */
 export async function rotateSigningKeys(
   db: Kysely<Schema>,
   sealer: Sealer,
-): Promise<Array<{ kind: Kind; kid: string }>> {
-  return addKeys(db, sealer, ['ES256', 'RSA']);
+  { delaySeconds = PUBLICATION_DELAY_SECONDS } = {},
+): Promise<Rotation> {
+  const kinds = Object.keys(KINDS) as Kind[];
+  const made = await makeKeys(kinds);
+  return db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${KEYS_LOCK})`.execute(trx);
+    const withdrawn = await trx
+      .deleteFrom('signing_keys')
+      .where('signs_from', '>', sql<Date>`now()`)
+      .returning('kid')
+      .execute();
+    const signsFrom = await storeKeys(trx, sealer, made, delaySeconds);
+    const added = made.map(({ kind, kid }) => ({ kind, kid }));
+    const kids = withdrawn.map((row) => row.kid);
+    await appendAudit(trx, {
+      actor: 'cli',
+      action: 'keys.rotated',
+      details: { added, signs_from: signsFrom.toISOString(), withdrawn: kids },
+    });
+    return { added, signsFrom, withdrawn: kids };
+  });
 }
 
-/** Private JWKs, newest first. */
-export async function loadSigningKeys(db: Kysely<Schema>, sealer: Sealer): Promise<JWK[]> {
-  const read = () =>
-    db
-      .selectFrom('signing_keys')
-      .select(['alg', 'private_enc'])
-      .orderBy('created_at', 'desc')
-      .orderBy('kid')
-      .execute();
-  let rows = await read();
-  const missing = (Object.keys(KINDS) as Kind[]).filter((kind) => !rows.some((row) => row.alg === kind));
+export interface SigningKeys {
+  /** Private JWKs: the signing key of each kind first (the engine signs with the first that fits), then the rest. */
+  keys: JWK[];
+  /** When a published key will begin signing: load them again that many milliseconds from now. */
+  nextChangeInMs?: number;
+}
+
+/** Every stored key; generates the kinds that have no signing key (the first start). */
+export async function loadSigningKeys(db: Kysely<Schema>, sealer: Sealer): Promise<SigningKeys> {
+  let rows = staged(await readKeys(db).execute());
+  const missing = (Object.keys(KINDS) as Kind[]).filter(
+    (kind) => !rows.some((row) => row.alg === kind && row.state === 'signing'),
+  );
   if (missing.length) {
-    // Two nodes starting at once may both generate one; both keys are valid and the newest signs.
-    await addKeys(db, sealer, missing);
-    rows = await read();
+    // Two nodes starting at once may both generate one; both keys are valid and one signs.
+    const made = await makeKeys(missing);
+    await db.transaction().execute((trx) => storeKeys(trx, sealer, made, 0));
+    rows = staged(await readKeys(db).execute());
   }
-  return rows.map((row) => JSON.parse(openKey(sealer, row.private_enc)) as JWK);
+  const signing = rows.filter((row) => row.state === 'signing');
+  const next = rows.filter((row) => row.state === 'next').at(-1);
+  return {
+    keys: [...signing, ...rows.filter((row) => row.state !== 'signing')].map(
+      (row) => JSON.parse(openKey(sealer, row.private_enc)) as JWK,
+    ),
+    ...(next && { nextChangeInMs: next.signs_from.getTime() - next.now.getTime() }),
+  };
+}
+
+/** Every stored key with its state, the signing ones and those to come first. */
+export async function listSigningKeys(db: Kysely<Schema>): Promise<KeyInfo[]> {
+  const rows = staged(await readKeys(db).execute());
+  const order: KeyState[] = ['next', 'signing', 'verifying', 'retirable'];
+  return rows
+    .sort((a, b) => order.indexOf(a.state) - order.indexOf(b.state))
+    .map((row) => ({
+      kid: row.kid,
+      kind: row.alg as Kind,
+      created: row.created_at,
+      signsFrom: row.signs_from,
+      state: row.state,
+      ...(row.replacedAt && { replacedAt: row.replacedAt }),
+    }));
+}
+
+/** A retirement the rules refuse; the message says what to do instead. */
+export class SigningKeyRefusedError extends Error {}
+
+/**
+ * Takes a key out of the JWKS, and out of every node, for good (its private part is deleted):
+ * tokens it signed stop verifying at sites that refetch the JWKS. Never the key that signs now.
+ */
+export async function retireSigningKey(db: Kysely<Schema>, kid: string): Promise<KeyInfo> {
+  return db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${KEYS_LOCK})`.execute(trx);
+    const key = staged(await readKeys(trx).execute()).find((row) => row.kid === kid);
+    if (!key)
+      throw new SigningKeyRefusedError(`no signing key has the kid ${kid}; \`yitong keys list\` lists them`);
+    if (key.state === 'signing')
+      throw new SigningKeyRefusedError(
+        `${kid} is the ${key.alg} key that signs now and cannot be retired: rotate first (\`yitong keys rotate\`, or \`yitong keys rotate --now\` when the key is compromised), then retire it once the new key signs`,
+      );
+    await trx.deleteFrom('signing_keys').where('kid', '=', kid).execute();
+    await appendAudit(trx, {
+      actor: 'cli',
+      action: 'keys.retired',
+      details: { kid, kind: key.alg, state: key.state },
+    });
+    await notifyChange(trx, { kind: 'keys' });
+    return {
+      kid,
+      kind: key.alg as Kind,
+      created: key.created_at,
+      signsFrom: key.signs_from,
+      state: key.state,
+    };
+  });
 }
 
 /** The stored signing keys were sealed with another data key than the one configured. */

@@ -10,6 +10,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { RETRY_AFTER_SECONDS } from '../outage.ts';
 import { settleWrites } from './adapters/request-writes.ts';
+import { JWKS_MAX_AGE_SECONDS } from './keys.ts';
 import { outagePage } from './pages.ts';
 import { replay } from './registration.ts';
 
@@ -22,13 +23,15 @@ const PAGES = Symbol('precomputed pages');
  * Discovery and the JWKS are the same bytes for every request of an instance (a rotated key
  * builds a new one, oidc/swappable.ts): made once by the engine, then served with its headers as
  * they were (the CORS origin named anew for each request), an `ETag` (a matching `If-None-Match`
- * gets 304) and five minutes of `Cache-Control`.
+ * gets 304) and five minutes of `Cache-Control`: a rotated key is published a day before it signs
+ * (keys.ts), many times that.
  */
 export function precomputed(provider: Provider, paths: string[]) {
   const made = new Map<string, Page>();
   (provider as unknown as Record<symbol, unknown>)[PAGES] = made;
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
-    if (ctx.method !== 'GET' || !paths.includes(ctx.path)) return next();
+    // HEAD too: a probe of the JWKS gets the same caching headers as its GET.
+    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || !paths.includes(ctx.path)) return next();
     let page = made.get(ctx.path);
     if (!page) {
       await next();
@@ -82,7 +85,7 @@ function headersOf(page: Page, origin: string | undefined): Record<string, strin
   return {
     ...page.headers,
     etag: page.etag,
-    'cache-control': 'public, max-age=300',
+    'cache-control': `public, max-age=${JWKS_MAX_AGE_SECONDS}`,
     // Open to every origin, as the engine's own answer is (it names the request's origin).
     'access-control-allow-origin': origin || '*',
   };

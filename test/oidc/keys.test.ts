@@ -1,7 +1,21 @@
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import test from 'ava';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { rotateSigningKeys } from '../../src/oidc/keys.ts';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+import { sql } from 'kysely';
+import { openDatabase } from '../../src/db/database.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { createSealer } from '../../src/identity/crypto.ts';
+import {
+  listSigningKeys,
+  loadSigningKeys,
+  retireSigningKey,
+  rotateSigningKeys,
+  SigningKeyRefusedError,
+} from '../../src/oidc/keys.ts';
 import { Browser } from '../helpers/browser.ts';
+import { freshDatabase } from '../helpers/databases.ts';
 import { newCitizen } from '../helpers/people.ts';
 import {
   authorizationRequest,
@@ -10,9 +24,25 @@ import {
   REDIRECT_URI,
   walkAuthorization,
 } from '../helpers/rp.ts';
-import { startYitong } from '../helpers/yitong.ts';
+import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
-test('an ES256 and an RSA key on first start, stored sealed; after a rotation and restart the new keys sign and the old ones still verify', async (t) => {
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits (up to 10 s) until `check` holds. */
+async function eventually(what: string, check: () => Promise<boolean>) {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > 10_000) throw new Error(`not within 10 s: ${what}`);
+    await pause(100);
+  }
+}
+
+const kidsOf = async (node: Yitong) =>
+  ((await (await fetch(`${node.issuer}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map(
+    (key) => key.kid,
+  );
+
+test('an ES256 and an RSA key on first start, stored sealed; a rotated key is published at once and signs from its time, the old ones still verify', async (t) => {
   const yitong = await startYitong('pglite');
   t.teardown(() => yitong.stop());
   const jwks = async () =>
@@ -40,13 +70,13 @@ test('an ES256 and an RSA key on first start, stored sealed; after a rotation an
 
   const rotated = await rotateSigningKeys(db, yitong.server.container.sealer);
   t.deepEqual(
-    rotated.map((key) => key.kind),
+    rotated.added.map((key) => key.kind),
     ['ES256', 'RSA'],
   );
-  const newKid = rotated[0]?.kid;
+  const newKid = rotated.added[0]?.kid;
   await yitong.restart();
   const second = await jwks();
-  t.is(second.keys.length, 4, 'a new key of each kind; the old ones still verify');
+  t.is(second.keys.length, 4, 'a new key of each kind, published at once; the old ones still verify');
   t.true(second.keys.some((key) => key.kid === ec?.kid));
 
   const { clientId, clientSecret } = await yitong.addClient({
@@ -59,13 +89,21 @@ test('an ES256 and an RSA key on first start, stored sealed; after a rotation an
   const person = newCitizen();
   await yitong.createCitizen(person);
   const site = await discoverSite(yitong.issuer, clientId, clientSecret);
-  const pending = await authorizationRequest(site, { scope: 'openid' });
-  const tokens = await exchangeCode(
-    site,
-    (await walkAuthorization(new Browser(), pending.url, person)).callbackUrl,
-    pending,
-  );
-  t.is(decodeProtectedHeader(tokens.id_token as string).kid, newKid, 'the newest key signs');
+  const browser = new Browser();
+  const signedWith = async () => {
+    const pending = await authorizationRequest(site, { scope: 'openid' });
+    const walk = await walkAuthorization(browser, pending.url, person);
+    return decodeProtectedHeader((await exchangeCode(site, walk.callbackUrl, pending)).id_token ?? '').kid;
+  };
+  t.is(await signedWith(), ec?.kid, 'the new key is published, not signing yet');
+  // Its time has come (as it would a day later): the newest key signs.
+  await yitong.server.container.database.db
+    .updateTable('signing_keys')
+    .set({ signs_from: new Date() })
+    .where('kid', '=', newKid ?? '')
+    .execute();
+  await yitong.restart();
+  t.is(await signedWith(), newKid, 'the newest key signs');
 
   const discovery = (await (
     await fetch(`${yitong.issuer}/.well-known/openid-configuration`)
@@ -160,7 +198,7 @@ test('a site that asks for RS256 or PS256 gets its ID token and signed UserInfo 
   );
 });
 
-test('discovery and the JWKS: the same bytes each time, with an ETag (304 when it matches), caching allowed, open to every origin', async (t) => {
+test('discovery and the JWKS: the same bytes each time, with an ETag (304 when it matches), caching allowed (GET, HEAD, 304), open to every origin', async (t) => {
   const yitong = await startYitong('pglite');
   t.teardown(() => yitong.stop());
   for (const path of ['/.well-known/openid-configuration', '/jwks']) {
@@ -184,6 +222,11 @@ test('discovery and the JWKS: the same bytes each time, with an ETag (304 when i
     t.is(second.headers.get('x-frame-options'), 'DENY');
     const unchanged = await fetch(`${yitong.issuer}${path}`, { headers: { 'if-none-match': etag } });
     t.is(unchanged.status, 304);
+    t.is(unchanged.headers.get('cache-control'), 'public, max-age=300');
+    const head = await fetch(`${yitong.issuer}${path}`, { method: 'HEAD' });
+    t.is(head.status, 200);
+    t.is(head.headers.get('cache-control'), 'public, max-age=300', 'a HEAD is told the same');
+    t.is(head.headers.get('etag'), etag);
   }
   // A rotated key is a new instance: the JWKS changes, and so does its ETag.
   const before = (await fetch(`${yitong.issuer}/jwks`)).headers.get('etag');
@@ -192,4 +235,166 @@ test('discovery and the JWKS: the same bytes each time, with an ETag (304 when i
   const after = await fetch(`${yitong.issuer}/jwks`);
   t.not(after.headers.get('etag'), before);
   t.is(((await after.json()) as { keys: unknown[] }).keys.length, 4);
+});
+
+test('a rotated key is published on every node at once, signs on none before its time, then on every node without a restart or another NOTIFY; a key retired anywhere leaves every JWKS', async (t) => {
+  const a = await startYitong('postgres');
+  t.teardown(() => a.stop());
+  // A second node on the same database and secrets (its own Redis prefix: each node signs its own flows here).
+  const b = await startYitong('postgres', {
+    DATABASE_URL: a.server.container.config.databaseUrl ?? '',
+    SECRETS_FILE: join(a.server.container.config.dataDir, 'secrets.json'),
+  });
+  t.teardown(() => b.stop());
+  const nodes = [a, b];
+  const { db } = a.server.container.database;
+  const { sealer } = a.server.container;
+
+  const { clientId, clientSecret } = await a.addClient({
+    client_name: '两个节点',
+    department: '测试部门',
+    region_code: '440100',
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid',
+  });
+  const person = newCitizen();
+  await a.createCitizen(person);
+  /** An ID token from each node, in order. */
+  const signers = await Promise.all(
+    nodes.map(async (node) => {
+      const site = await discoverSite(node.issuer, clientId, clientSecret);
+      const browser = new Browser();
+      return async () => {
+        const pending = await authorizationRequest(site, { scope: 'openid' });
+        const walk = await walkAuthorization(browser, pending.url, person);
+        return (await exchangeCode(site, walk.callbackUrl, pending)).id_token ?? '';
+      };
+    }),
+  );
+  const signedBy = async () =>
+    Promise.all(signers.map(async (sign) => decodeProtectedHeader(await sign()).kid));
+  const oldToken = await (signers[0] as () => Promise<string>)();
+  const old = decodeProtectedHeader(oldToken).kid ?? '';
+  t.deepEqual(await signedBy(), [old, old]);
+
+  // A planned rotation: a day before it signs.
+  const planned = await rotateSigningKeys(db, sealer);
+  const plannedKids = planned.added.map((key) => key.kid);
+  t.true(planned.signsFrom.getTime() - Date.now() > 23 * 3600 * 1000, 'a day away');
+  await eventually('every node publishes the new keys', async () =>
+    (await Promise.all(nodes.map(kidsOf))).every((kids) => plannedKids.every((kid) => kids.includes(kid))),
+  );
+  t.deepEqual(await signedBy(), [old, old], 'published, not signing yet');
+
+  // Rotated again to sign in 2 s: the planned keys never signed and are withdrawn. The NOTIFY
+  // comes now, while the keys are still next; nothing tells the nodes when the time comes.
+  const soon = await rotateSigningKeys(db, sealer, { delaySeconds: 2 });
+  t.deepEqual(soon.withdrawn.sort(), plannedKids.sort());
+  const kid = soon.added[0]?.kid ?? '';
+  await eventually('every node switches to the new key at its time', async () => {
+    const tokens = await Promise.all(signers.map((sign) => sign()));
+    for (const token of tokens)
+      if (decodeProtectedHeader(token).kid === kid)
+        t.true(
+          (decodeJwt(token).iat ?? 0) * 1000 >= soon.signsFrom.getTime() - 1000,
+          'no token signed with it before its time',
+        );
+    return tokens.every((token) => decodeProtectedHeader(token).kid === kid);
+  });
+  for (const kids of await Promise.all(nodes.map(kidsOf))) {
+    t.true(kids.includes(old), 'the replaced key still verifies');
+    t.false(
+      plannedKids.some((withdrawn) => kids.includes(withdrawn)),
+      'the withdrawn keys are gone',
+    );
+  }
+
+  // Retired through node A's database: node B hears it (NOTIFY) and drops it from its JWKS too.
+  await t.throwsAsync(retireSigningKey(db, kid), {
+    instanceOf: SigningKeyRefusedError,
+    message: /is the ES256 key that signs now and cannot be retired: rotate first/,
+  });
+  await t.throwsAsync(retireSigningKey(db, 'A'.repeat(43)), {
+    instanceOf: SigningKeyRefusedError,
+    message: /^no signing key has the kid A{43}/,
+  });
+  t.like(await retireSigningKey(db, old), { kid: old, kind: 'ES256', state: 'verifying' });
+  await eventually('no node publishes the retired key', async () =>
+    (await Promise.all(nodes.map(kidsOf))).every((kids) => !kids.includes(old)),
+  );
+  await t.throwsAsync(jwtVerify(oldToken, createRemoteJWKSet(new URL(`${b.issuer}/jwks`))), {
+    code: 'ERR_JWKS_NO_MATCHING_KEY',
+  });
+  t.deepEqual(await signedBy(), [kid, kid]);
+  const audit = await db
+    .selectFrom('audit_events')
+    .select('action')
+    .where('action', 'like', 'keys.%')
+    .orderBy('seq')
+    .execute();
+  t.deepEqual(
+    audit.map((row) => row.action),
+    ['keys.rotated', 'keys.rotated', 'keys.retired'],
+  );
+});
+
+test('keys list: a rotated key is next, signs from its time, and the one it replaced verifies for a session length, then is retirable', async (t) => {
+  const { database, dispose } = await freshDatabase('pglite');
+  t.teardown(dispose);
+  const { db } = database;
+  const sealer = createSealer(randomBytes(32), randomBytes(32));
+  const first = await loadSigningKeys(db, sealer);
+  t.is(first.keys.length, 2, 'generated on first start');
+  t.is(first.nextChangeInMs, undefined, 'nothing to wait for');
+  const kids = first.keys.map((key) => key.kid);
+  const { added } = await rotateSigningKeys(db, sealer);
+  const states = async () => (await listSigningKeys(db)).map(({ kid, kind, state }) => [kid, kind, state]);
+  const [ec, rsa] = added.map((key) => key.kid);
+  t.deepEqual(await states(), [
+    [ec, 'ES256', 'next'],
+    [rsa, 'RSA', 'next'],
+    [kids[0], 'ES256', 'signing'],
+    [kids[1], 'RSA', 'signing'],
+  ]);
+  const staged = await loadSigningKeys(db, sealer);
+  t.deepEqual(
+    staged.keys.map((key) => key.kid),
+    [...kids, ec, rsa],
+    'the engine holds the new keys after the signing ones: it signs with the first that fits',
+  );
+  t.true(Math.abs((staged.nextChangeInMs ?? 0) - 24 * 3600 * 1000) < 60_000, 'load again in a day');
+
+  // A day and a second pass.
+  const later = (interval: string) =>
+    sql`UPDATE signing_keys SET signs_from = signs_from - ${interval}::interval`.execute(db);
+  await later('24 hours 1 second');
+  t.deepEqual(
+    (await states()).map(([, , state]) => state),
+    ['signing', 'signing', 'verifying', 'verifying'],
+  );
+  t.deepEqual(
+    (await loadSigningKeys(db, sealer)).keys.map((key) => key.kid),
+    [ec, rsa, ...kids],
+  );
+  await later('12 hours');
+  t.deepEqual(
+    (await states()).map(([, , state]) => state),
+    ['signing', 'signing', 'retirable', 'retirable'],
+  );
+});
+
+test('migration 0020: the keys stored before it sign from their creation, as they did', async (t) => {
+  const database = await openDatabase({ pgliteDir: 'memory://' });
+  t.teardown(() => database.close());
+  const dir = new URL('../../migrations/', import.meta.url);
+  const before = (await readdir(dir)).filter((name) => /^00(0\d|1\d)_[\w-]+\.sql$/.test(name)).sort();
+  for (const name of before) await database.applyMigration(name, await readFile(new URL(name, dir), 'utf8'));
+  const created = new Date(Date.now() - 30 * 24 * 3600 * 1000);
+  await database.db
+    .insertInto('signing_keys')
+    .values({ kid: 'k', alg: 'ES256', private_enc: Buffer.from('sealed'), created_at: created })
+    .execute();
+  t.is((await migrate(database))[0], '0020_signing_key_stages.sql');
+  const row = await database.db.selectFrom('signing_keys').selectAll().executeTakeFirstOrThrow();
+  t.deepEqual(row.signs_from, created);
 });
