@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { openDatabase } from '../../src/db/database.ts';
-import { POSTGRES_URL } from '../helpers/databases.ts';
+import { createPostgresDatabase, POSTGRES_URL } from '../helpers/databases.ts';
 import { newCitizen, newCreditCode } from '../helpers/people.ts';
 
 function yitong(args: string[], env: Record<string, string>, input?: string) {
@@ -25,6 +25,8 @@ test('--help lists every command, and every command has its own --help', (t) => 
   for (const command of [
     'migrate',
     'keys rotate',
+    'keys list',
+    'keys retire',
     'clients sync',
     'clients add',
     'clients rotate-secret',
@@ -178,8 +180,8 @@ test('migrate, citizen create, keys rotate and clients add work on the embedded 
 
   t.regex(
     yitong(['keys', 'rotate'], e).stdout,
-    /^new signing key ES256: [\w-]{43}\nnew signing key RSA \(RS256, PS256\): [\w-]{43}\n$/,
-    'both keys it added, each with its algorithms',
+    /^new signing key ES256: [\w-]{43}\nnew signing key RSA \(RS256, PS256\): [\w-]{43}\nin the JWKS now; they begin signing at \d{4}-\d\d-\d\dT[\d:.]+Z \(in 24 h\), on every node\n/,
+    'both keys it added, each with its algorithms, and when they begin signing',
   );
 
   const manifest = join(e.DATA_DIR, 'site.json');
@@ -332,7 +334,19 @@ test('bad arguments and bad manifests are explained, with a non-zero exit code',
 
   const unknownOption = yitong(['keys', 'rotate', '--force'], e);
   t.is(unknownOption.status, 2);
-  t.regex(unknownOption.stderr, /^Unknown option '--force'.*\nusage: yitong keys rotate\n$/);
+  t.regex(unknownOption.stderr, /^Unknown option '--force'.*\nusage: yitong keys rotate \[--now\]\n$/);
+  const noKid = yitong(['keys', 'retire'], e);
+  t.is(noKid.status, 2);
+  t.is(noKid.stderr, '<kid> is required\nusage: yitong keys retire <kid>\n');
+  const badKid = yitong(['keys', 'retire', 'ES256'], e);
+  t.is(badKid.status, 2);
+  t.regex(
+    badKid.stderr,
+    /^<kid>: must be a kid as `yitong keys list` prints it: 43 letters, digits, - and _ \(got "ES256"\)\n/,
+  );
+  const twoKids = yitong(['keys', 'retire', 'A'.repeat(43), 'B'.repeat(43)], e);
+  t.is(twoKids.status, 2);
+  t.regex(twoKids.stderr, /^unexpected argument: B{43}\n/);
 
   const bad = join(e.DATA_DIR, 'bad.json');
   writeFileSync(
@@ -506,4 +520,76 @@ test('upstreams sync stores a folder whole (audited, a bad manifest changes noth
   t.regex(bad.stderr, /national\.json[\s\S]*max_identity_level/);
   t.regex(yitong(['upstreams', 'check'], e).stdout, /^national: /m, 'the stored set is unchanged');
   t.notRegex(yitong(['upstreams', 'check'], e).stdout, /^other: /m);
+});
+
+test('keys rotate stages new keys, keys list shows each state, keys retire takes out what no longer signs and refuses the rest', async (t) => {
+  const { url, drop } = await createPostgresDatabase();
+  t.teardown(drop);
+  const e = { ...env(), DATABASE_URL: url };
+  const rotated = yitong(['keys', 'rotate'], e);
+  t.is(rotated.status, 0, rotated.stderr);
+  const staged = [...rotated.stdout.matchAll(/^new signing key .*: ([\w-]{43})$/gm)].map((match) => match[1]);
+  t.is(staged.length, 2);
+
+  const listed = yitong(['keys', 'list'], e);
+  t.is(listed.status, 0, listed.stderr);
+  const rows = listed.stdout.trimEnd().split('\n');
+  t.regex(rows[0] ?? '', /^kid +kind +algorithms +created +signs from +state$/);
+  const row = (kind: string, state: string) =>
+    new RegExp(
+      `^([\\w-]{43})  ${kind} +${kind === 'RSA' ? 'RS256, PS256' : 'ES256'} +\\S+Z  \\S+Z  ${state}$`,
+    );
+  t.deepEqual(
+    rows
+      .slice(1)
+      .map((line) =>
+        [row('ES256', 'next'), row('RSA', 'next'), row('ES256', 'signing'), row('RSA', 'signing')].findIndex(
+          (r) => r.test(line),
+        ),
+      ),
+    [0, 1, 2, 3],
+    listed.stdout,
+  );
+  const signing = row('ES256', 'signing').exec(rows[3] ?? '')?.[1] ?? '';
+
+  const refused = yitong(['keys', 'retire', signing], e);
+  t.is(refused.status, 1);
+  t.is(
+    refused.stderr,
+    `error: ${signing} is the ES256 key that signs now and cannot be retired: rotate first (\`yitong keys rotate\`, or \`yitong keys rotate --now\` when the key is compromised), then retire it once the new key signs\n`,
+  );
+  const unknown = yitong(['keys', 'retire', 'A'.repeat(43)], e);
+  t.is(unknown.status, 1);
+  t.is(
+    unknown.stderr,
+    `error: no signing key has the kid ${'A'.repeat(43)}; \`yitong keys list\` lists them\n`,
+  );
+  const database = await openDatabase({ databaseUrl: url });
+  t.teardown(() => database.close());
+  t.is((await database.db.selectFrom('signing_keys').select('kid').execute()).length, 4, 'nothing changed');
+
+  const now = yitong(['keys', 'rotate', '--now'], e);
+  t.is(now.status, 0, now.stderr);
+  for (const kid of staged)
+    t.true(now.stdout.includes(`withdrawn, replaced before it began signing: ${kid}\n`));
+  t.regex(
+    now.stdout,
+    /in the JWKS and signing now, on every node within a second; sites that cache the JWKS and do not refetch it on an unknown kid fail/,
+  );
+
+  const retired = yitong(['keys', 'retire', signing], e);
+  t.is(retired.status, 0, retired.stderr);
+  t.regex(
+    retired.stdout,
+    new RegExp(
+      `^retired ES256 key ${signing}: out of the JWKS on every node within a second\nit was replaced less than 12 h ago`,
+    ),
+  );
+  const left = await database.db.selectFrom('signing_keys').select(['kid', 'alg']).execute();
+  t.deepEqual(
+    left.map((key) => key.alg).sort(),
+    ['ES256', 'RSA', 'RSA'],
+    'the two new keys and the replaced RSA key; the withdrawn and the retired ones are gone',
+  );
+  t.false(left.some((key) => key.kid === signing || staged.includes(key.kid)));
 });
