@@ -75,13 +75,14 @@ type Row = { kid: string; alg: string; created_at: Date; signs_from: Date; now: 
 /** Serialises rotations and retirements (pg_advisory_xact_lock): one stage per kind at a time. */
 const KEYS_LOCK = 7243002;
 
-const KEY_COLUMNS = ['kid', 'alg', 'created_at', 'signs_from', sql<Date>`now()`.as('now')] as const;
-
-/** Newest signing time first: the first key of a kind that has begun signing is the one that signs. */
+/**
+ * The keys without their private parts, newest signing time first: the first key of a kind that
+ * has begun signing is the one that signs.
+ */
 function readKeys(db: Kysely<Schema>) {
   return db
     .selectFrom('signing_keys')
-    .select([...KEY_COLUMNS, 'private_enc'])
+    .select(['kid', 'alg', 'created_at', 'signs_from', sql<Date>`now()`.as('now')])
     .orderBy('signs_from', 'desc')
     .orderBy('created_at', 'desc')
     .orderBy('alg')
@@ -184,7 +185,8 @@ export interface SigningKeys {
 
 /** Every stored key; generates the kinds that have no signing key (the first start). */
 export async function loadSigningKeys(db: Kysely<Schema>, sealer: Sealer): Promise<SigningKeys> {
-  let rows = staged(await readKeys(db).execute());
+  const read = async () => staged(await readKeys(db).select('private_enc').execute());
+  let rows = await read();
   const missing = (Object.keys(KINDS) as Kind[]).filter(
     (kind) => !rows.some((row) => row.alg === kind && row.state === 'signing'),
   );
@@ -192,7 +194,7 @@ export async function loadSigningKeys(db: Kysely<Schema>, sealer: Sealer): Promi
     // Two nodes starting at once may both generate one; both keys are valid and one signs.
     const made = await makeKeys(missing);
     await db.transaction().execute((trx) => storeKeys(trx, sealer, made, 0));
-    rows = staged(await readKeys(db).execute());
+    rows = await read();
   }
   const signing = rows.filter((row) => row.state === 'signing');
   const next = rows.filter((row) => row.state === 'next').at(-1);

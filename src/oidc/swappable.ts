@@ -6,7 +6,7 @@
  *
  * @example
  *   const { provider, swap } = createSwappable(() => createProvider({ ...deps, signingKeys }));
- *   signingKeys = await loadSigningKeys(db, sealer);
+ *   ({ keys: signingKeys } = await loadSigningKeys(db, sealer));
  *   swap();
  */
 import type Provider from 'oidc-provider';

@@ -10,6 +10,7 @@ import { SUPPORTED_SCOPES } from '../clients/manifest.ts';
 import type { Config } from '../config.ts';
 import type { Locale } from '../messages/index.ts';
 import { claimCatalogue } from '../oidc/accounts.ts';
+import { JWKS_MAX_AGE_SECONDS, PUBLICATION_DELAY_SECONDS } from '../oidc/keys.ts';
 import { LIFETIMES } from '../oidc/lifetimes.ts';
 import { type Catalogue, fileClaimOf, scopeOf, verifiedScopes } from '../oidc/verified-claims.ts';
 import { type PageState, render, tr } from '../web/render.ts';
@@ -57,6 +58,7 @@ export function developerRoutes(config: Pick<Config, 'issuer' | 'production'>, c
       wide: true, // a reference page of tables
       issuer: config.issuer,
       discoveryUrl: `${config.issuer}/.well-known/openid-configuration`,
+      keys: { delay: PUBLICATION_DELAY_SECONDS / 3600, maxAge: JWKS_MAX_AGE_SECONDS / 60 },
       scopes: [
         ...SUPPORTED_SCOPES.map((scope) => ({
           scope,

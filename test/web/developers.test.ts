@@ -123,6 +123,18 @@ test('the lifetimes on the page are the ones the provider gives its tokens', asy
   t.is(Number(refreshToken.exp) - Number(refreshToken.iat), lifetime(html, 'refreshToken'));
 });
 
+test('the page tells sites to refetch the JWKS on an unknown kid and to cache it no longer than its Cache-Control says', async (t) => {
+  const maxAge = Number(
+    /max-age=(\d+)/.exec((await fetch(`${yitong.issuer}/jwks`)).headers.get('cache-control') ?? '')?.[1],
+  );
+  const html = await developerPage();
+  const keys = /<p id="signing-keys">([^<]*)<\/p>/.exec(html)?.[1] ?? '';
+  t.regex(keys, /published in the JWKS 24 hours before it signs/);
+  t.regex(keys, /When a token names a kid your cached JWKS lacks, fetch the JWKS again/);
+  t.true(keys.includes(`(${maxAge / 60} minutes)`), keys);
+  t.regex(await developerPage(''), /<p id="signing-keys">[^<]*24 小时后才开始签名[^<]*请重新获取 JWKS/);
+});
+
 interface SampleResult {
   id_token_claims: Record<string, unknown>;
   userinfo: Record<string, unknown>;
