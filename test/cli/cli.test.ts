@@ -564,7 +564,7 @@ test('keys rotate stages new keys, keys list shows each state, keys retire takes
     unknown.stderr,
     `error: no signing key has the kid ${'A'.repeat(43)}; \`yitong keys list\` lists them\n`,
   );
-  const database = await openDatabase({ databaseUrl: url });
+  const database = await openDatabase({ databaseUrl: url, connectTimeoutMs: 30_000 });
   t.teardown(() => database.close());
   t.is((await database.db.selectFrom('signing_keys').select('kid').execute()).length, 4, 'nothing changed');
 
