@@ -18,6 +18,7 @@ import type { EphemeralStore } from '../auth/ephemeral.ts';
 import { consumeOrRefuse, type Limiter } from '../auth/rate-limit.ts';
 import { AppError } from '../errors.ts';
 import { maskPhone } from '../identity/phone.ts';
+import { compactTyped } from '../identity/typed.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { Notify } from './notices.ts';
 import type { AccountsRepo, Person } from './repo.ts';
@@ -32,6 +33,16 @@ interface Pending {
 }
 
 const hashOf = (code: string) => createHash('sha256').update(code).digest('base64url');
+
+/**
+ * The six digits of a code from a text message as typed (full-width, `123 456`); anything else
+ * is a typing slip, answered per field and never counted as a guess.
+ */
+export function requiredCode(input: string): string {
+  const code = compactTyped(input, { hyphens: true });
+  if (!/^\d{6}$/.test(code)) throw new AppError('phone.code_format', 400, { field: 'code' });
+  return code;
+}
 
 export function createPhoneChange(deps: {
   repo: Pick<AccountsRepo, 'setPhone'>;
@@ -54,20 +65,33 @@ export function createPhoneChange(deps: {
       const phone = requiredPhone(input);
       if (phone === person.phone && person.phoneVerifiedAt)
         throw new AppError('phone.same', 400, { field: 'phone' });
-      await consumeOrRefuse(deps.sendsPerAccount, person.id, 'rate.account');
-      await consumeOrRefuse(deps.sendsPerAccountAndNumber, `${person.id}:${phone}`, 'rate.phone');
       // Self-registered accounts cost nothing to make: they share one allowance per number, and
       // accounts whose identity an authority or a counter confirmed have one of their own, so a
       // few made-up accounts cannot stop the real owner from proving their number.
       const verified = person.identityLevel >= 2 ? 'verified' : 'self';
-      await consumeOrRefuse(deps.sendsPerNumber, `${verified}:${phone}`, 'rate.phone');
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+      const counted: Array<[Limiter, string]> = [];
+      try {
+        for (const [limiter, key, refused] of [
+          [deps.sendsPerAccount, person.id, 'rate.phone_sends'],
+          [deps.sendsPerAccountAndNumber, `${person.id}:${phone}`, 'rate.phone'],
+          [deps.sendsPerNumber, `${verified}:${phone}`, 'rate.phone'],
+        ] as const) {
+          await consumeOrRefuse(limiter, key, refused);
+          counted.push([limiter, key]);
+        }
+        await deps.notifier.send({ kind: 'phone_code', personId: person.id, phone, code });
+      } catch (error) {
+        // Nothing was sent (a limit refused, or the message service failed): nothing is charged.
+        await Promise.all(counted.map(([limiter, key]) => limiter.refund(key)));
+        throw error;
+      }
+      // Stored only once sent, so a failed send never leaves a page waiting for a code.
       await deps.ephemeral.put(
         keyOf(sessionUid),
         { personId: person.id, phone, codeHash: hashOf(code) } satisfies Pending,
         VALID_SECONDS,
       );
-      await deps.notifier.send({ kind: 'phone_code', personId: person.id, phone, code });
       return maskPhone(phone);
     },
 
@@ -81,14 +105,14 @@ export function createPhoneChange(deps: {
     async confirm(person: Person, sessionUid: string, code: string, ip: string): Promise<boolean> {
       const pending = await deps.ephemeral.peek<Pending>(keyOf(sessionUid));
       if (pending?.personId !== person.id) throw new AppError('phone.expired', 400);
+      const given = Buffer.from(hashOf(requiredCode(code)));
       // Counted before the comparison, so parallel guesses cannot outrun the limit; a right code is refunded.
-      await consumeOrRefuse(deps.wrongCodesPerAccount, person.id, 'rate.account').catch(
+      await consumeOrRefuse(deps.wrongCodesPerAccount, person.id, 'rate.phone_code').catch(
         async (error: unknown) => {
           await deps.ephemeral.take(keyOf(sessionUid)); // too many guesses: this code is done
           throw error;
         },
       );
-      const given = Buffer.from(hashOf(code.trim()));
       if (!timingSafeEqual(given, Buffer.from(pending.codeHash)))
         throw new AppError('phone.code_wrong', 400, { field: 'code' });
       await deps.wrongCodesPerAccount.refund(person.id);

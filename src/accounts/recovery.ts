@@ -30,6 +30,7 @@ import { maskPhone } from '../identity/phone.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { Notify } from './notices.ts';
 import { setNewPassword } from './password-reset.ts';
+import { requiredCode } from './phone.ts';
 import type { AccountsRepo, Person } from './repo.ts';
 import { parseIdNumberOrThrow, requiredPhone } from './service.ts';
 
@@ -118,12 +119,12 @@ export function createRecovery(deps: {
     async confirmCode(flow: string, code: string): Promise<Step> {
       const stored = await flowOf(flow);
       if (stored.step !== 'code') return stored.step;
+      const given = Buffer.from(hashOf(requiredCode(code)));
       // Counted before the comparison, so parallel guesses cannot outrun the limit.
       if (!(await deps.wrongCodes.consume(flow)).allowed) {
         await deps.ephemeral.take(keyOf(flow));
         throw new AppError('recovery.too_many', 400);
       }
-      const given = Buffer.from(hashOf(code.trim()));
       if (!timingSafeEqual(given, Buffer.from(stored.codeHash)))
         throw new AppError('phone.code_wrong', 400, { field: 'code' });
       const person = await personOf(stored);

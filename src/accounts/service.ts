@@ -13,6 +13,7 @@ import { AppError, checkFields, isAppError } from '../errors.ts';
 
 import type { Sealer } from '../identity/crypto.ts';
 import { factsOf, type IdNumber, parseIdNumber } from '../identity/id-number.ts';
+import { parsePersonName } from '../identity/person-name.ts';
 import { parseMobile } from '../identity/phone.ts';
 import { compactTyped } from '../identity/typed.ts';
 import type { Notify } from './notices.ts';
@@ -44,8 +45,6 @@ export interface AccountLimits {
   registrationPerAddress: Limiter;
 }
 
-const NAME = /^[\p{L}\p{M}·・. '-]{1,50}$/u;
-
 export function parseIdNumberOrThrow(input: string) {
   const parsed = parseIdNumber(input);
   if (!parsed.ok) throw new AppError(parsed.error, 400, { field: 'id_number' });
@@ -65,11 +64,11 @@ export function requiredPhone(input: string): string {
   return phone;
 }
 
-/** A name as on the identity card: inner whitespace collapsed; AppError('name.invalid') otherwise. */
+/** A name as on the identity card (see person-name.ts), NFC, inner whitespace collapsed; AppError naming the rule otherwise. */
 export function normaliseName(input: string): string {
-  const name = input.trim().replace(/\s+/g, ' ');
-  if (!NAME.test(name)) throw new AppError('name.invalid', 400, { field: 'name' });
-  return name;
+  const parsed = parsePersonName(input);
+  if (!parsed.ok) throw new AppError(parsed.error, 400, { field: 'name' });
+  return parsed.value;
 }
 
 export function createAccountsService(

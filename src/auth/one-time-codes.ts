@@ -21,6 +21,7 @@ import {
   newTotpSecret,
   normaliseRecoveryCode,
   qrDataUrl,
+  totpToken,
   totpUri,
 } from './totp.ts';
 
@@ -55,6 +56,12 @@ export function createOneTimeCodes({
       [attemptsPerAccount, personId],
     ] as const;
 
+  /** A typing slip (neither six digits nor, where one is allowed, a recovery code) is not counted as a guess. */
+  function requireWellFormed(input: string, recoveryCode: boolean) {
+    if (totpToken(input) || (recoveryCode && normaliseRecoveryCode(input))) return;
+    throw new AppError(CODE_ERRORS.format, 400, { field: 'otp' });
+  }
+
   async function consumeAttempt(personId: string, ip: string) {
     for (const [limiter, key] of limits(personId, ip)) await consumeOrRefuse(limiter, key, 'rate.otp', 'otp');
   }
@@ -79,6 +86,7 @@ export function createOneTimeCodes({
 
     /** Checks the first code from the app, stores the authenticator, returns the recovery codes (shown once). */
     async confirmEnrolment(binding: string, personId: string, code: string, ip: string): Promise<string[]> {
+      requireWellFormed(code, false);
       await consumeAttempt(personId, ip);
       const pending = await ephemeral.peek<{ secret: string }>(enrolmentKey(binding));
       if (!pending) throw new AppError('totp.enrolment_expired', 400);
@@ -100,6 +108,7 @@ export function createOneTimeCodes({
 
     /** A TOTP code or an unused recovery code; throws with what to do otherwise. */
     async verify(personId: string, input: string, ip: string): Promise<void> {
+      requireWellFormed(input, true);
       await consumeAttempt(personId, ip);
       const factor = await repo.findTotp(personId);
       if (!factor) throw new AppError('otp.wrong', 400, { field: 'otp' });

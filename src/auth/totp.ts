@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { generateSecret, verifySync } from 'otplib';
 import QRCode from 'qrcode';
+import { compactTyped } from '../identity/typed.ts';
 
 const PERIOD = 30;
 const DIGITS = 6;
@@ -45,6 +46,12 @@ export function qrDataUrl(uri: string): Promise<string> {
   return QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 220 });
 }
 
+/** The six digits of a code as typed (full-width, `123 456`), or undefined when it is not one. */
+export function totpToken(input: string): string | undefined {
+  const token = compactTyped(input, { hyphens: true });
+  return /^\d{6}$/.test(token) ? token : undefined;
+}
+
 /**
  * Accepts the current step and one either side (clock skew). A code for a step at or before
  * `lastStep` (the person's last accepted one) is a replay, so each code works once. otplib
@@ -55,8 +62,8 @@ export function checkTotp(
   input: string,
   options: { lastStep: number | null; now?: number },
 ): TotpCheck {
-  const token = input.replace(/[\s-]/g, '');
-  if (!/^\d{6}$/.test(token)) return { ok: false, reason: 'format' };
+  const token = totpToken(input);
+  if (!token) return { ok: false, reason: 'format' };
   const epoch = Math.floor((options.now ?? Date.now()) / 1000);
   // A tolerance of one period each way covers exactly steps −1..+1, wherever `now` falls in its step.
   const result = verifySync({ secret, token, epoch, period: PERIOD, digits: DIGITS, epochTolerance: PERIOD });
@@ -79,6 +86,6 @@ export function newRecoveryCodes(): string[] {
 
 /** What a person typed (any case, spaces, hyphens, o for 0) in the canonical form, or undefined. */
 export function normaliseRecoveryCode(input: string): string | undefined {
-  const chars = input.toLowerCase().replace(/[\s-]/g, '').replaceAll('o', '0');
+  const chars = compactTyped(input, { hyphens: true }).toLowerCase().replaceAll('o', '0');
   return RECOVERY.test(chars) ? `${chars.slice(0, 5)}-${chars.slice(5)}` : undefined;
 }

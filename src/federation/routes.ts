@@ -196,7 +196,7 @@ export function federationRoutes(deps: {
     const upstream = upstreams.get(ctx.params.id ?? '');
     const token = str(formOf(ctx).logout_token);
     if (!upstream || !token)
-      throw new AppError('request.invalid', 400, { params: { detail: 'logout_token' } });
+      throw new AppError('request.invalid', 400, { params: { detail: 'reason.logout_token' } });
     let sub: string;
     try {
       const { payload } = await jwtVerify(token, await upstream.keys(), {
@@ -209,7 +209,7 @@ export function federationRoutes(deps: {
         throw new Error('not a logout token with a sub');
       sub = payload.sub;
     } catch {
-      throw new AppError('request.invalid', 400, { params: { detail: 'logout_token' } });
+      throw new AppError('request.invalid', 400, { params: { detail: 'reason.logout_token' } });
     }
     const personId = await deps.federation.personOf(upstream.id, sub);
     if (personId) await deps.endUpstreamSessions(personId, ctx.ip);

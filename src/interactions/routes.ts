@@ -135,11 +135,19 @@ export function interactionRoutes(provider: Provider, deps: InteractionDeps): Ro
     });
   });
 
-  router.get('/register', (ctx) => renderRegister(ctx, '/register'));
+  // Outside a site's sign-in, signing in is My page's (`/account` starts it).
+  router.get('/register', (ctx) => renderRegister(ctx, '/register', '/account'));
 
   router.post('/register', async (ctx) => {
-    if (await register(ctx, '/register'))
-      render(ctx, 'message', { title: 'register.done.title', message: tr(ctx, 'register.done.lead') });
+    if (await register(ctx, '/register', '/account'))
+      render(ctx, 'message', {
+        title: 'register.done.title',
+        message: tr(ctx, 'register.done.lead'),
+        links: [
+          { href: '/account', label: 'home.sign_in', button: true },
+          { href: '/recover', label: 'login.forgot' },
+        ],
+      });
   });
 
   /** The sign-in page's data: the site, and a button for each upstream. */

@@ -98,6 +98,8 @@ export const frontZh = {
   'recovery.too_many': '验证码错误次数过多，本次找回已失效。请重新开始，获取新的验证码。',
   'recovery.privileged':
     '管理员和窗口工作人员的账号不能只凭手机验证码找回密码。请联系您的上级管理员在管理后台为您重置；重置后请在个人中心添加验证器或通行密钥。',
+  'rate.recover':
+    '找回密码的验证码发送次数过多，请在 {minutes} 分钟后再试；也可以携带身份证到政务服务窗口，由工作人员为您重置密码。',
   'staff.reset': '重置密码（本人忘记密码）',
   'staff.reset.title': '为 {name} 重置密码',
   'staff.reset.lead':
@@ -225,6 +227,8 @@ export const frontEn: Record<keyof typeof frontZh, string> = {
   'recovery.too_many': 'Too many wrong codes: this recovery has ended. Start again to get a new code.',
   'recovery.privileged':
     'An administrator’s or counter staff’s account cannot be recovered with a text message alone. Ask the administrator above you to reset your password in the console; then add an authenticator app or a passkey on My page.',
+  'rate.recover':
+    'Too many recovery codes were asked for. Try again in {minutes} minutes, or take your identity card to a service hall counter, where staff can reset the password.',
   'staff.reset': 'Reset the password (forgotten)',
   'staff.reset.title': 'Password reset for {name}',
   'staff.reset.lead':

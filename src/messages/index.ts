@@ -36,7 +36,7 @@ const zh = {
   'register.submit': '注册',
   'register.done.title': '注册申请已处理',
   'register.done.lead':
-    '请使用身份证号码和刚设置的密码登录。如果无法登录，说明该号码此前已注册过（我们已通知其验证过的手机）：请携带身份证到政务服务窗口办理，或请管理员核实身份后发送重置密码链接。',
+    '请使用身份证号码和刚设置的密码登录。如果无法登录，说明该号码此前已注册过（我们已通知其验证过的手机）：请点“忘记密码”，用该账号验证过的手机号码找回密码；没有验证过的手机号码的，请携带身份证到政务服务窗口办理。',
   'register.have_account': '已有账号？登录',
   'consent.title': '授权',
   'consent.lead': '{department}的“{site}”请求获取您的以下信息：',
@@ -80,6 +80,10 @@ const zh = {
   'id_number.future': '身份证号码中的出生日期晚于今天，请检查。',
   'id_number.check': '身份证号码校验位不正确，请逐位核对，尤其是最后一位。',
   'name.invalid': '请输入与身份证一致的姓名（1–50 个字）。',
+  'name.letters': '姓名须以文字开头，不能只有标点、空格或显示不出来的字符。',
+  'name.marks': '姓名中的附加符号（如声调符号）位置不对或叠加过多，请按身份证输入。',
+  'name.scripts':
+    '姓名中混用了拉丁字母和西里尔或希腊字母（如西里尔字母 А 看起来和 A 一样），请只用一种文字输入。',
   'phone.invalid': '请输入 11 位中国大陆手机号码。',
   'password.short': '密码至少需要 8 位。',
   'password.long': '密码不能超过 128 位。',
@@ -93,7 +97,19 @@ const zh = {
   'rate.register': '注册请求过于频繁，请在 {minutes} 分钟后再试。',
   'csrf.invalid': '页面已过期，请刷新后重新提交。',
   'interaction.expired': '登录请求已过期或无效。请回到您要使用的网站，重新点击“登录”。',
-  'request.invalid': '请求无效：{detail}',
+  'request.invalid': '请求无效：{detail}。',
+  'reason.form_expected': '应以表单提交',
+  'reason.not_utf8': '提交的内容不是 UTF-8 编码',
+  'reason.path_not_utf8': '网址不是有效的 UTF-8 编码',
+  'reason.not_json': '提交的内容不是有效的 JSON',
+  'reason.json_object': '提交的内容应为一个 JSON 对象',
+  'reason.text': '提交的内容含有无法保存的字符（NUL 字符或残缺的 Unicode 字符），或嵌套层次过深',
+  'reason.whole_number': '{name} 应为 {min} 到 {max} 之间的整数',
+  'reason.cut_off': '请求不完整或格式有误',
+  'reason.bad_value': '提交的某个值在这里不被接受',
+  'reason.https': '请通过 HTTPS 访问',
+  'reason.host': '主机名 {host} 不是一通的网址',
+  'reason.logout_token': '退出令牌（logout_token）缺失或无效',
   'request.too_large': '提交的内容过大。',
   'site_request.not_form':
     '网站发来的请求格式不对，一通无法读取。请回到该网站重试；如问题持续，请告知该网站：请求须以普通表单（application/x-www-form-urlencoded）提交。',
@@ -152,7 +168,7 @@ const en: Record<MessageKey, string> = {
   'register.submit': 'Register',
   'register.done.title': 'Registration done',
   'register.done.lead':
-    'Sign in with your identity number and the password you just chose. If that fails, the number was registered before (its proved mobile number has been told): bring your identity card to a service counter, or ask an administrator to check who you are and send a password-reset link.',
+    'Sign in with your identity number and the password you just chose. If that fails, the number was registered before (its proved mobile number has been told): choose “Forgot your password?” to recover it with that account’s proved mobile number; without one, bring your identity card to a service counter.',
   'register.have_account': 'Already registered? Sign in',
   'consent.title': 'Allow access',
   'consent.lead': '“{site}” of {department} asks for the following information about you:',
@@ -199,6 +215,12 @@ const en: Record<MessageKey, string> = {
   'id_number.future': 'The date of birth in the number is after today: check it.',
   'id_number.check': 'The check character does not match: check each character, especially the last.',
   'name.invalid': 'Enter your name as on your identity card (1–50 characters).',
+  'name.letters':
+    'A name must begin with a letter, and cannot be only punctuation, spaces or characters that do not show.',
+  'name.marks':
+    'The name has accent marks out of place or too many stacked on one letter: type it as on your identity card.',
+  'name.scripts':
+    'The name mixes Latin letters with Cyrillic or Greek ones (Cyrillic А looks just like A): type it in one script.',
   'phone.invalid': 'Enter an 11-digit mainland China mobile number.',
   'password.short': 'The password needs at least 8 characters.',
   'password.long': 'The password may have at most 128 characters.',
@@ -214,7 +236,20 @@ const en: Record<MessageKey, string> = {
   'csrf.invalid': 'This page has expired. Reload it and submit again.',
   'interaction.expired':
     'This sign-in request has expired or is not valid. Go back to the site you were using and choose “Sign in” again.',
-  'request.invalid': 'Invalid request: {detail}',
+  'request.invalid': 'Invalid request: {detail}.',
+  'reason.form_expected': 'form expected',
+  'reason.not_utf8': 'the body is not valid UTF-8',
+  'reason.path_not_utf8': 'the path is not valid UTF-8',
+  'reason.not_json': 'the body is not valid JSON',
+  'reason.json_object': 'a JSON object expected',
+  'reason.text':
+    'a value holds a character that cannot be stored (NUL or broken Unicode) or nests too deeply',
+  'reason.whole_number': '{name} must be a whole number from {min} to {max}',
+  'reason.cut_off': 'the request was cut off or malformed',
+  'reason.bad_value': 'a value is not allowed here',
+  'reason.https': 'HTTPS is required',
+  'reason.host': 'unknown host {host}',
+  'reason.logout_token': 'the logout_token is missing or not valid',
   'request.too_large': 'What you submitted is too large.',
   'site_request.not_form':
     'The site sent a request Yitong cannot read. Go back to the site and try again; if it keeps happening, tell the site that requests must be sent as an ordinary form (application/x-www-form-urlencoded).',
@@ -249,12 +284,21 @@ export type Locale = (typeof LOCALES)[number];
 
 const catalogues: Record<Locale, Record<MessageKey, string>> = { 'zh-CN': zh, en };
 
+/** Why a request was refused (`request.invalid`'s `{detail}`): a message of its own, in each language. */
+export type Reason = Extract<MessageKey, `reason.${string}`>;
+
+/** The message with `{name}` filled in; a param naming a `reason.*` message is that message, translated too. */
 export function translate(
   locale: Locale,
   key: MessageKey,
   params: Record<string, string | number> = {},
 ): string {
-  return catalogues[locale][key].replace(/\{(\w+)\}/g, (whole, name) => String(params[name] ?? whole));
+  return catalogues[locale][key].replace(/\{(\w+)\}/g, (whole, name) => {
+    const value = params[name];
+    if (typeof value === 'string' && value.startsWith('reason.') && isMessageKey(value))
+      return translate(locale, value, params);
+    return String(value ?? whole);
+  });
 }
 
 export function isMessageKey(key: string): key is MessageKey {

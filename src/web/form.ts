@@ -11,19 +11,19 @@
  */
 import type { Context, Next } from 'koa';
 import { AppError } from '../errors.ts';
+import type { Reason } from '../messages/index.ts';
 import { findTextProblem } from '../text.ts';
 
 const LIMIT = 16 * 1024;
 /** Deep enough for a WebAuthn response or an admin API body; far below any stack limit. */
 const MAX_DEPTH = 8;
 
-function refuse(detail: string): never {
+function refuse(detail: Reason): never {
   throw new AppError('request.invalid', 400, { params: { detail } });
 }
 
 function checkValue(value: unknown): void {
-  const problem = findTextProblem(value, MAX_DEPTH);
-  if (problem) refuse(problem);
+  if (findTextProblem(value, MAX_DEPTH)) refuse('reason.text');
 }
 
 /** Middleware: the request's path and query checked; a POST's body parsed and checked into `ctx.request.body`. */
@@ -35,7 +35,7 @@ export async function parseForm(ctx: Context, next: Next) {
   const type = writes ? ctx.is('application/x-www-form-urlencoded', 'application/json') : null;
   if (writes && (type === null || ctx.request.length === 0)) (ctx.request as { body?: object }).body = {};
   else if (writes) {
-    if (!type) throw new AppError('request.invalid', 415, { params: { detail: 'form expected' } });
+    if (!type) throw new AppError('request.invalid', 415, { params: { detail: 'reason.form_expected' } });
     const text = await readText(ctx);
     const body =
       type === 'application/json' ? parseJsonObject(text) : Object.fromEntries(new URLSearchParams(text));
@@ -54,8 +54,7 @@ export async function readText(
   {
     limit = LIMIT,
     tooLarge = () => new AppError('request.too_large', 413),
-    notUtf8 = () =>
-      new AppError('request.invalid', 400, { params: { detail: 'the body is not valid UTF-8' } }),
+    notUtf8 = () => new AppError('request.invalid', 400, { params: { detail: 'reason.not_utf8' } }),
   } = {},
 ): Promise<string> {
   const chunks: Buffer[] = [];
@@ -76,7 +75,7 @@ function safeDecode(path: string): string {
   try {
     return decodeURIComponent(path);
   } catch {
-    refuse('the path is not valid UTF-8');
+    refuse('reason.path_not_utf8');
   }
 }
 
@@ -85,9 +84,9 @@ function parseJsonObject(text: string): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch {
-    refuse('the body is not valid JSON');
+    refuse('reason.not_json');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) refuse('a JSON object expected');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) refuse('reason.json_object');
   return value as Record<string, unknown>;
 }
 
@@ -122,7 +121,7 @@ export function intParam(value: unknown, field: string, min: bigint, max: bigint
   if (n === undefined || n < min || n > max)
     throw new AppError('request.invalid', 400, {
       field,
-      params: { detail: `${field} must be a whole number from ${min} to ${max}` },
+      params: { detail: 'reason.whole_number', name: field, min: String(min), max: String(max) },
     });
   return n;
 }

@@ -70,9 +70,9 @@ export async function scriptNonce(ctx: Context, next: Next) {
 export function requireIssuerOrigin(issuer: string) {
   const { host } = new URL(issuer);
   return async (ctx: Context, next: Next) => {
-    if (!ctx.secure) throw new AppError('request.invalid', 400, { params: { detail: 'HTTPS is required' } });
+    if (!ctx.secure) throw new AppError('request.invalid', 400, { params: { detail: 'reason.https' } });
     if (ctx.host !== host)
-      throw new AppError('request.invalid', 400, { params: { detail: `unknown host ${ctx.host}` } });
+      throw new AppError('request.invalid', 400, { params: { detail: 'reason.host', host: ctx.host } });
     await next();
   };
 }
@@ -177,13 +177,13 @@ function toAppError(error: unknown): AppError {
   // No fault of ours, so nothing is logged (and a client that hung up reads no answer).
   if (isClientFault(error))
     return new AppError('request.invalid', 400, {
-      params: { detail: 'the request was cut off or malformed' },
+      params: { detail: 'reason.cut_off' },
     });
   const status = (error as { status?: number; expose?: boolean }).status;
   if (status === 413) return new AppError('request.too_large', 413);
   // The input boundary (form.ts) should have caught it; the database refusing it is still bad input.
   if (isBadInput(error))
-    return new AppError('request.invalid', 400, { params: { detail: 'a value is not allowed here' } });
+    return new AppError('request.invalid', 400, { params: { detail: 'reason.bad_value' } });
   if (status && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {
     return new AppError('request.invalid', status, { params: { detail: (error as Error).message } });
   }

@@ -51,11 +51,11 @@ test('pages and endpoints answer only over HTTPS at the issuer host; health chec
 
   const plain = await call(`${origin}/register`, { headers: viaProxy({ 'x-forwarded-proto': 'http' }) });
   t.is(plain.status, 400);
-  t.regex(await plain.text(), /HTTPS is required/);
+  t.regex(await plain.text(), /请求无效：请通过 HTTPS 访问/);
 
   const forged = await call(`${origin}/register`, { headers: viaProxy({ host: 'evil.example' }) });
   t.is(forged.status, 400);
-  t.regex(await forged.text(), /unknown host evil\.example/);
+  t.regex(await forged.text(), /主机名 evil\.example 不是一通的网址/);
 
   // Discovery, made and served ahead of the rest since the first call above, keeps the same rule.
   for (const [path, headers] of [
@@ -91,7 +91,7 @@ test('pages and endpoints answer only over HTTPS at the issuer host; health chec
         body: method === 'POST' ? 'token=x' : undefined,
       });
       t.is(refused.status, 400, path);
-      t.regex(await refused.text(), /HTTPS is required|unknown host/, path);
+      t.regex(await refused.text(), /HTTPS is required|unknown host|请通过 HTTPS 访问|不是一通的网址/, path);
     }
   }
 
