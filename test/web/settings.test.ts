@@ -156,6 +156,8 @@ test('five wrong codes end the code; numbers tried are limited; a stale sign-in 
     page = await submit(browser, page, '/account/phone/confirm', { code: wrongCode });
   const locked = await submit(browser, page, '/account/phone/confirm', { code: wrongCode });
   t.is(locked.status, 429);
+  t.regex(locked.html, /验证码错误次数过多，这个验证码已失效。请在 \d+ 分钟后重新发送验证码/);
+  t.notRegex(locked.html, /登录失败/, 'not the sign-in lockout');
   const late = await browser.visit(`${yitong.issuer}/account/phone/confirm`, {
     form: { _csrf: form.html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '', code },
   });
@@ -168,6 +170,7 @@ test('five wrong codes end the code; numbers tried are limited; a stale sign-in 
   }
   const sixth = await submit(browser, form, '/account/phone', { phone: newCitizen().phone });
   t.is(sixth.status, 429);
+  t.regex(sixth.html, /这个账号发送验证码过于频繁，请在 \d+ 分钟后再试/);
 
   await age(browser);
   const stale = await browser.request(`${yitong.issuer}/account/phone`);
@@ -179,6 +182,28 @@ test('five wrong codes end the code; numbers tried are limited; a stale sign-in 
   });
   t.is(post.status, 403);
   t.regex(post.html, /请先重新验证身份/);
+});
+
+test('a code typed full-width or with a space is read; one that is not six digits is named and not counted as a guess', async (t) => {
+  const { sub, browser } = await signedIn();
+  const form = await browser.visit(`${yitong.issuer}/account/phone`);
+  const newPhone = `135${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+  let page = await submit(browser, form, '/account/phone', { phone: newPhone });
+  const code = messages().find((message) => message.phone === newPhone)?.code ?? '';
+  // More slips than the five wrong codes allowed: none of them is a guess.
+  for (const slip of ['12', '１２３', 'abcdef', '1234567', '12345', '']) {
+    page = await submit(browser, page, '/account/phone/confirm', { code: slip });
+    t.is(page.status, 400, slip);
+    t.regex(page.html, /id="code-error" role="alert">请输入短信中的 6 位数字验证码/, slip);
+  }
+  const wrongCode = code === '000000' ? '111111' : '000000';
+  for (let i = 0; i < 4; i++) page = await submit(browser, page, '/account/phone/confirm', { code: wrongCode });
+  t.regex(page.html, /验证码不正确/);
+  const fullWidth = (code: string) => [...code].map((c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).join('');
+  const typed = `${fullWidth(code.slice(0, 3))} ${fullWidth(code.slice(3))}`;
+  const done = await submit(browser, page, '/account/phone/confirm', { code: typed });
+  t.is(done.status, 200, done.html.match(/role="alert">([^<]+)/)?.[1]);
+  t.is((await yitong.server.container.accounts.findPerson(sub))?.phone, newPhone);
 });
 
 test('deleting the account: a waiting period, cancellable; then the purge deletes it and keeps only the fingerprint', async (t) => {
@@ -458,7 +483,7 @@ test('parallel guesses at a phone code are counted before they are compared: at 
     guesses.map((guess) => phones.confirm(found, `race-${sub}`, guess, '10.9.0.1')),
   );
   const reasons = results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'changed'));
-  t.is(reasons.filter((reason) => reason !== 'rate.account').length, 5, reasons.join());
+  t.is(reasons.filter((reason) => reason !== 'rate.phone_code').length, 5, reasons.join());
   if (!reasons.includes('changed')) t.is((await accounts.findPerson(sub))?.phone, person.phone);
 });
 
@@ -512,6 +537,17 @@ test('the message service down: the code request says so with a 503 and Retry-Af
   t.is(answer.headers.get('retry-after'), '5', 'when to try again');
   t.regex(await answer.text(), /消息服务暂时无法发送/);
   t.is((await down.server.container.accountsRepo.findPersonById(sub))?.phone, person.phone);
+
+  // Nothing was sent, so nothing waits for a code and nothing is charged to the account.
+  const after = await browser.visit(`${down.issuer}/account/phone`);
+  t.notRegex(after.html, /验证码已发送/);
+  t.regex(after.html, /name="phone"/, 'the number form again');
+  for (let i = 0; i < 6; i++) {
+    const again = await browser.request(new URL(formAction(after.html, '/account/phone'), down.issuer).href, {
+      form: { _csrf: hiddenField(after.html, '_csrf'), phone: newPhone },
+    });
+    t.is(again.status, 503, 'the message service, not a limit the outage used up');
+  }
 });
 
 test('a number the account has but never proved: My page offers to verify it, with the number filled in', async (t) => {
