@@ -78,13 +78,13 @@ test('a code is accepted once: the same code again, or an older one after a newe
   });
 });
 
-test('wrong and malformed codes; spaces and hyphens are ignored', (t) => {
+test('wrong and malformed codes; spaces, hyphens and full-width digits are read as typed numbers are', (t) => {
   const secret = newTotpSecret();
   const now = at(STEP);
   const window = [-1, 0, 1].map((delta) => totpCode(secret, STEP + delta));
   const wrong = ['000000', '111111', '222222', '333333'].find((code) => !window.includes(code)) as string;
   t.deepEqual(checkTotp(secret, wrong, { lastStep: null, now }), { ok: false, reason: 'mismatch' });
-  for (const input of ['12345', 'abcdef', '', '1234567', '12345６', '12 34 5']) {
+  for (const input of ['12345', 'abcdef', '', '1234567', '１２３４５', '12 34 5']) {
     t.deepEqual(checkTotp(secret, input, { lastStep: null, now }), { ok: false, reason: 'format' }, input);
   }
   const right = totpCode(secret, STEP);
@@ -92,6 +92,8 @@ test('wrong and malformed codes; spaces and hyphens are ignored', (t) => {
     `${right.slice(0, 3)} ${right.slice(3)}`,
     `${right.slice(0, 3)}-${right.slice(3)}`,
     ` ${right}\n`,
+    [...right].map((c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).join(''),
+    `${right.slice(0, 3)}\u3000${right.slice(3)}`,
   ]) {
     t.deepEqual(checkTotp(secret, typed, { lastStep: null, now }), { ok: true, step: STEP }, typed);
   }
@@ -137,6 +139,11 @@ test('recovery codes are normalised whatever the case, spacing, or o typed for 0
   t.is(normaliseRecoveryCode('ABCDE FGHJK'), 'abcde-fghjk');
   t.is(normaliseRecoveryCode(' abc de-fg hjk '), 'abcde-fghjk');
   t.is(normaliseRecoveryCode('ABCDO-2345O'), 'abcd0-23450');
+  t.is(
+    normaliseRecoveryCode('ＡＢＣＤＥ－ｆｇｈｊｋ'),
+    'abcde-fghjk',
+    'full-width, as a Chinese input method types it',
+  );
   for (const garbage of [
     '',
     '123456',

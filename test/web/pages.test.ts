@@ -8,7 +8,8 @@ import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
 test.before(async () => {
-  yitong = await startYitong('pglite');
+  // Every test registers from 127.0.0.1: the per-address allowance is raised.
+  yitong = await startYitong('pglite', { RATE_LIMITS: 'reg:ip=200/3600' });
 });
 test.after.always(() => yitong?.stop());
 
@@ -88,12 +89,22 @@ test('bad form submissions get a clear error page, never a 500', async (t) => {
     body: `_csrf=${csrf}`,
   });
   t.is(wrongType.status, 415);
+  t.regex(await wrongType.text(), /请求无效：应以表单提交。/, 'said in the page’s language');
   const notJson = await fetch(`${yitong.issuer}/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', cookie: browser.cookieHeader(new URL(yitong.issuer)) },
     body: '{"_csrf":',
   });
   t.is(notJson.status, 400);
+  const notJsonPage = await notJson.text();
+  t.regex(notJsonPage, /请求无效：提交的内容不是有效的 JSON。/);
+  t.notRegex(notJsonPage, /not valid JSON/);
+  const english = await fetch(`${yitong.issuer}/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain', cookie: 'yitong.lang=en' },
+    body: 'name=x',
+  });
+  t.regex(await english.text(), /Invalid request: form expected\./);
 
   const huge = await browser.visit(`${yitong.issuer}/register`, {
     form: { _csrf: csrf, name: 'x'.repeat(20_000) },
@@ -157,6 +168,83 @@ test('registration in the browser: errors sit next to their field and keep what 
   t.regex(several.html, /id="id_number" [^>]*autofocus/);
   t.regex(several.html, /value="1390000"/);
   t.notRegex(several.html, /value="short"/);
+});
+
+test('names that show as nothing, only punctuation or a pile of marks are refused; real names are kept', async (t) => {
+  const browser = new Browser();
+  const page = await browser.visit(`${yitong.issuer}/register`);
+  const register = (name: string) => {
+    const person = newCitizen();
+    return submit(browser, page, '/register', {
+      id_number: person.idNumber,
+      name,
+      phone: person.phone ?? '',
+      password: person.password,
+      password_confirm: person.password,
+    });
+  };
+  const refused: Array<[string, RegExp]> = [
+    ['...', /姓名须以文字开头/],
+    ['-', /姓名须以文字开头/],
+    ['\u0336', /姓名须以文字开头/],
+    ['\u3164', /姓名须以文字开头/],
+    ['\u3164\u3164\u3164', /姓名须以文字开头/],
+    ['\u115f\u1160', /姓名须以文字开头/],
+    ['\uffa0', /姓名须以文字开头/],
+    ['\u2800', /姓名须以文字开头/],
+    ['张\u200b三', /姓名须以文字开头/],
+    [`Z${'\u0301'.repeat(49)}`, /附加符号/],
+    ['Zh\u0430ng San', /混用了拉丁字母和西里尔或希腊字母/],
+  ];
+  for (const [name, message] of refused) {
+    const answer = await register(name);
+    t.is(answer.status, 400, JSON.stringify(name));
+    t.regex(answer.html, /id="name-error" role="alert"/, JSON.stringify(name));
+    t.regex(answer.html, message, JSON.stringify(name));
+  }
+  for (const name of [
+    '阿依古丽·买买提',
+    '李〇',
+    '张三',
+    "Mary-Jane O'Neil",
+    'Zoe\u0308 d’Arc',
+    'Иван Петров',
+  ]) {
+    const answer = await register(name);
+    t.is(answer.status, 200, `${name}: ${answer.html.match(/role="alert">([^<]+)/)?.[1]}`);
+  }
+  const person = newCitizen();
+  await submit(browser, page, '/register', {
+    id_number: person.idNumber,
+    name: 'Zoe\u0308',
+    password: person.password,
+    password_confirm: person.password,
+  });
+  const stored = await yitong.server.container.accounts.findPersonByIdNumber(person.idNumber as IdNumber);
+  t.is(stored?.name, 'Zo\u00eb', 'stored composed (NFC)');
+  const reader = new Browser();
+  const english = await reader.visit(`${yitong.issuer}/register?lang=en`);
+  const answer = await submit(reader, english, '/register', { name: '...' });
+  t.regex(answer.html, /A name must begin with a letter/);
+});
+
+test('the registration page offers sign-in; its done page leads to sign-in and to recovery', async (t) => {
+  const browser = new Browser();
+  const page = await browser.visit(`${yitong.issuer}/register`);
+  t.regex(page.html, /<a href="\/account">已有账号？登录<\/a>/);
+  const refused = await submit(browser, page, '/register', { name: '' });
+  t.regex(refused.html, /<a href="\/account">已有账号？登录<\/a>/, 'also after a refusal');
+  const person = newCitizen();
+  const done = await submit(browser, page, '/register', {
+    id_number: person.idNumber,
+    name: person.name,
+    password: person.password,
+    password_confirm: person.password,
+  });
+  t.is(done.status, 200);
+  t.regex(done.html, /<a class="button" href="\/account">登录<\/a>/);
+  t.regex(done.html, /<a href="\/recover">忘记密码？<\/a>/);
+  t.regex(done.html, /请点“忘记密码”，用该账号验证过的手机号码找回密码/);
 });
 
 test('numbers typed with spaces, hyphens or full-width characters: registration and sign-in take them', async (t) => {

@@ -45,6 +45,9 @@ async function ask(browser: Browser, idNumber: string, phone: string) {
   return { page, code: sent?.code };
 }
 
+const fullWidth = (digits: string) =>
+  [...digits].map((c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).join('');
+
 const withoutTokens = (page: Page) => page.html.replace(/value="[^"]*"/g, '');
 
 test('a proved number recovers the password: every sign-in ends, the number is told, the audit says so', async (t) => {
@@ -146,9 +149,43 @@ test('with an authenticator app, the app is asked too; five wrong codes end the 
   for (let i = 0; i < 5; i++) current = await submit(guesser, current, '/recover/code', { code: '999999' });
   const refused = await submit(guesser, current, '/recover/code', { code: '999999' });
   t.regex(refused.html, /错误次数过多/);
+  t.regex(refused.html, /<a href="\/recover">重新填写<\/a>/, 'the page says to start again, and links there');
   const ended = await guesser.visit(`${yitong.issuer}/recover/code`);
   t.is(new URL(ended.url).pathname, '/recover');
   t.regex(ended.html, /已过期或无效/);
+});
+
+test('codes typed full-width or with a space are read; slips are named per field and are not counted as wrong codes', async (t) => {
+  const person = await citizenWithProvedPhone();
+  const setup = new Browser();
+  await signInTo(setup, yitong.issuer, person);
+  const { authenticator } = await enrolTotp(setup, yitong.issuer);
+
+  const browser = new Browser();
+  let { page, code = '' } = await ask(browser, person.idNumber, person.phone);
+  // More slips than the five wrong codes allowed: none of them is a guess.
+  for (const slip of ['12', '１２３', '12345', '1234567', 'abcdef', '']) {
+    page = await submit(browser, page, '/recover/code', { code: slip });
+    t.is(page.status, 400, slip);
+    t.regex(page.html, /id="code-error" role="alert">请输入短信中的 6 位数字验证码/, slip);
+  }
+  for (let i = 0; i < 4; i++)
+    page = await submit(browser, page, '/recover/code', { code: code === '000000' ? '111111' : '000000' });
+  const factor = await submit(browser, page, '/recover/code', {
+    code: `${fullWidth(code.slice(0, 3))} ${fullWidth(code.slice(3))}`,
+  });
+  t.is(new URL(factor.url).pathname, '/recover/factor', factor.html.match(/role="alert">([^<]+)/)?.[1]);
+
+  // The authenticator app's code likewise: slips do not use up its five tries.
+  let current = factor;
+  for (const slip of ['12', '1234567', 'abc']) {
+    for (let i = 0; i < 2; i++) current = await submit(browser, current, '/recover/otp', { otp: slip });
+    t.regex(current.html, /id="otp-error" role="alert">请输入 6 位数字验证码/, slip);
+  }
+  const next = await submit(browser, current, '/recover/otp', {
+    otp: fullWidth(await authenticator.nextCode()),
+  });
+  t.is(new URL(next.url).pathname, '/recover/password');
 });
 
 test('bad input is named per field and changes nothing; asking is limited per account', async (t) => {

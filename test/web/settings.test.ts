@@ -197,9 +197,11 @@ test('a code typed full-width or with a space is read; one that is not six digit
     t.regex(page.html, /id="code-error" role="alert">请输入短信中的 6 位数字验证码/, slip);
   }
   const wrongCode = code === '000000' ? '111111' : '000000';
-  for (let i = 0; i < 4; i++) page = await submit(browser, page, '/account/phone/confirm', { code: wrongCode });
+  for (let i = 0; i < 4; i++)
+    page = await submit(browser, page, '/account/phone/confirm', { code: wrongCode });
   t.regex(page.html, /验证码不正确/);
-  const fullWidth = (code: string) => [...code].map((c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).join('');
+  const fullWidth = (code: string) =>
+    [...code].map((c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).join('');
   const typed = `${fullWidth(code.slice(0, 3))} ${fullWidth(code.slice(3))}`;
   const done = await submit(browser, page, '/account/phone/confirm', { code: typed });
   t.is(done.status, 200, done.html.match(/role="alert">([^<]+)/)?.[1]);
