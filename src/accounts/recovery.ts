@@ -97,7 +97,7 @@ export function createRecovery(deps: {
       if (deps.notifier.failing()) throw new AppError('notify.failed', 503);
       await consumeOrRefuse(deps.sendsPerAddress, addressKey(ip), 'rate.ip');
       const idHash = deps.sealer.index(idNumber);
-      await consumeOrRefuse(deps.sendsPerAccount, `${idHash.toString('base64url')}:${phone}`, 'rate.account');
+      await consumeOrRefuse(deps.sendsPerAccount, `${idHash.toString('base64url')}:${phone}`, 'rate.recover');
       await consumeOrRefuse(deps.sendsPerNumber, phone, 'rate.phone');
       const person = await deps.repo.findPersonByIdHash(idHash);
       const matches = person?.status === 'active' && person.phone === phone && person.phoneVerifiedAt;

@@ -198,6 +198,7 @@ test('bad input is named per field and changes nothing; asking is limited per ac
   for (let i = 0; i < 3; i++) await ask(new Browser(), person.idNumber, person.phone);
   const limited = await ask(new Browser(), person.idNumber, person.phone);
   t.is(limited.page.status, 429);
+  t.regex(limited.page.html, /找回密码的验证码发送次数过多.*政务服务窗口/);
   t.is(limited.code, undefined);
 });
 
