@@ -45,7 +45,7 @@ test("a server's pause counts for every request due during it, and non-200 answe
     started ||= performance.now();
     const answer = () => {
       answered++;
-      response.statusCode = answered % 100 === 0 ? 503 : 200;
+      response.statusCode = answered % 40 === 0 ? 503 : 200;
       response.end('{}');
     };
     // Everything that arrives between 300 and 450 ms is answered at 450 ms.
@@ -62,15 +62,13 @@ test("a server's pause counts for every request due during it, and non-200 answe
   const result = await pacedLoad(
     origin,
     { method: 'POST', path: '/token', body: 'grant_type=x' },
-    {
-      connections: 4,
-      rate: 1000,
-      seconds: 1,
-    },
+    // 400 a second: this process is both the driver and the server; one that falls behind times
+    // every request late (so this file runs alone, with the failover tests).
+    { connections: 4, rate: 400, seconds: 1 },
   );
-  t.true(result.errors >= 8 && result.errors <= 11, `${result.errors} errors (${result.firstError})`);
+  t.true(result.errors >= 9 && result.errors <= 11, `${result.errors} errors (${result.firstError})`);
   t.regex(result.firstError ?? '', /HTTP 503/);
-  // ~150 requests fall due while the 4 connections wait: each is timed from when it was due.
+  // ~60 requests fall due while the 4 connections wait: each is timed from when it was due.
   t.true(result.p99 >= 100, `p99 ${result.p99} ms`);
   t.true(result.max >= 140, `max ${result.max} ms`);
   t.true(result.p50 < 20, `p50 ${result.p50} ms`);
