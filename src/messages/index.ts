@@ -287,19 +287,26 @@ const catalogues: Record<Locale, Record<MessageKey, string>> = { 'zh-CN': zh, en
 /** Why a request was refused (`request.invalid`'s `{detail}`): a message of its own, in each language. */
 export type Reason = Extract<MessageKey, `reason.${string}`>;
 
-/** The message with `{name}` filled in; a param naming a `reason.*` message is that message, translated too. */
+/**
+ * The message with `{name}` filled in. Only `{detail}` may name a `reason.*` message, which is
+ * then that message, filled in the same way but one level only: every other value is shown as
+ * given, even one that reads like a key (a person's name, a Host header).
+ */
 export function translate(
   locale: Locale,
   key: MessageKey,
   params: Record<string, string | number> = {},
+  expandDetail = true,
 ): string {
   return catalogues[locale][key].replace(/\{(\w+)\}/g, (whole, name) => {
     const value = params[name];
-    if (typeof value === 'string' && value.startsWith('reason.') && isMessageKey(value))
-      return translate(locale, value, params);
+    if (expandDetail && name === 'detail' && typeof value === 'string' && isReason(value))
+      return translate(locale, value, params, false);
     return String(value ?? whole);
   });
 }
+
+const isReason = (value: string): value is Reason => value.startsWith('reason.') && isMessageKey(value);
 
 export function isMessageKey(key: string): key is MessageKey {
   return key in zh;

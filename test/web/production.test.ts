@@ -56,6 +56,10 @@ test('pages and endpoints answer only over HTTPS at the issuer host; health chec
   const forged = await call(`${origin}/register`, { headers: viaProxy({ host: 'evil.example' }) });
   t.is(forged.status, 400);
   t.regex(await forged.text(), /主机名 evil\.example 不是一通的网址/);
+  // A Host that reads like one of the reasons is shown as given, not looked up (nor again, for ever).
+  const keyLike = await call(`${origin}/register`, { headers: viaProxy({ host: 'reason.host' }) });
+  t.is(keyLike.status, 400);
+  t.regex(await keyLike.text(), /主机名 reason\.host 不是一通的网址/);
 
   // Discovery, made and served ahead of the rest since the first call above, keeps the same rule.
   for (const [path, headers] of [
