@@ -16,7 +16,7 @@
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import type { EphemeralStore } from '../auth/ephemeral.ts';
 import { consumeOrRefuse, type Limiter } from '../auth/rate-limit.ts';
-import { AppError } from '../errors.ts';
+import { AppError, isAppError } from '../errors.ts';
 import { maskPhone } from '../identity/phone.ts';
 import { compactTyped } from '../identity/typed.ts';
 import type { Notifier } from '../notify/notifier.ts';
@@ -83,7 +83,10 @@ export function createPhoneChange(deps: {
         await deps.notifier.send({ kind: 'phone_code', personId: person.id, phone, code });
       } catch (error) {
         // Nothing was sent (a limit refused, or the message service failed): nothing is charged.
-        await Promise.all(counted.map(([limiter, key]) => limiter.refund(key)));
+        // A number the service refused is charged as a code sent, so it cannot be asked for
+        // without end.
+        if (!(isAppError(error) && error.code === 'notify.rejected'))
+          await Promise.all(counted.map(([limiter, key]) => limiter.refund(key)));
         throw error;
       }
       // Stored only once sent, so a failed send never leaves a page waiting for a code.

@@ -1,6 +1,7 @@
 /** Strings of the admin console (merged in messages.ts). */
 export const adminZh = {
   'notify.failed': '消息服务暂时无法发送，请稍后再试。',
+  'notify.rejected': '消息服务没有接受这条短信，这个号码可能无法接收短信。请核对手机号码后再试。',
   'notify.unconfigured': '未配置消息服务（NOTIFIER_URL），无法发送重置链接。',
   'admin.person.reset_password': '发送重置密码链接',
   'admin.done.reset-password': '重置密码链接已发送到该账号已验证的手机号码，1 小时内有效。',
@@ -99,6 +100,8 @@ export const adminZh = {
 
 export const adminEn: Record<keyof typeof adminZh, string> = {
   'notify.failed': 'The messaging service could not send it. Try again later.',
+  'notify.rejected':
+    'The messaging service did not accept this text: the number may not receive texts. Check the number and try again.',
   'notify.unconfigured': 'No messaging service is configured (NOTIFIER_URL): the reset link cannot be sent.',
   'admin.person.reset_password': 'Send a password-reset link',
   'admin.done.reset-password':

@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import { AppError } from '../errors.ts';
+import { AppError, isAppError } from '../errors.ts';
 import { maskPhone } from '../identity/phone.ts';
 
 export type Message =
@@ -43,9 +43,10 @@ export interface Notifier {
    */
   notice(message: Message): Promise<void>;
   /**
-   * Whether the last message that had to be delivered (`send`) failed, within the last 30 s: what
-   * asks for a code can say so to everyone. Notices do not count: whether one was tried can
-   * depend on who asked.
+   * Whether the messaging service failed (no answer, or a 5xx) the last message that had to be
+   * delivered (`send`), within the last 30 s: what asks for a code can say so to everyone. A
+   * message it refused (a 4xx: a number that takes no texts) does not count, nor do notices:
+   * whether one was tried can depend on who asked.
    */
   failing(): boolean;
 }
@@ -62,7 +63,7 @@ export function createNotifier(config: Config['notifier'], logger: Logger): Noti
           failedAt = Number.NEGATIVE_INFINITY;
         },
         (error: unknown) => {
-          failedAt = Date.now();
+          if (isAppError(error) && error.code === 'notify.failed') failedAt = Date.now();
           throw error;
         },
       ),
@@ -94,6 +95,9 @@ function sender(config: Config['notifier'], logger: Logger): Notifier['send'] {
       body: JSON.stringify(message),
       signal: AbortSignal.timeout(5000),
     }).catch(() => undefined);
+    // A 4xx is this message refused (the number takes no texts), not the service down.
+    if (response && response.status >= 400 && response.status < 500)
+      throw new AppError('notify.rejected', 400);
     if (!response?.ok) throw new AppError('notify.failed', 503);
   };
 }

@@ -3,6 +3,9 @@
  * notifier webhook proves it; uniqueness; bad input; wrong and stale codes) and deleting the
  * account (a fresh sign-in, the waiting period, cancelling, the purge and what it keeps).
  */
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import * as client from 'openid-client';
 import type { Person } from '../../src/accounts/repo.ts';
@@ -550,6 +553,40 @@ test('the message service down: the code request says so with a 503 and Retry-Af
     });
     t.is(again.status, 503, 'the message service, not a limit the outage used up');
   }
+});
+
+test('a number the messaging service refuses (4xx): said at once, charged like a code sent, and no outage for recovery', async (t) => {
+  const refusing = createServer((request, response) => {
+    request.resume();
+    response.statusCode = 400;
+    response.end();
+  }).listen(0, '127.0.0.1');
+  t.teardown(() => refusing.close());
+  await once(refusing, 'listening');
+  const port = (refusing.address() as AddressInfo).port;
+  const picky = await startYitong('pglite', { NOTIFIER_URL: `http://127.0.0.1:${port}/notify` });
+  t.teardown(() => picky.stop());
+  const person = newCitizen();
+  await picky.createCitizen(person);
+  const browser = new Browser();
+  const form = await signInTo(browser, picky.issuer, person, '/account/phone');
+  const ask = () =>
+    browser.request(new URL(formAction(form.html, '/account/phone'), picky.issuer).href, {
+      form: { _csrf: hiddenField(form.html, '_csrf'), phone: '13000000000' },
+    });
+  const refused = await ask();
+  t.is(refused.status, 400);
+  t.regex(await refused.text(), /这个号码可能无法接收短信/);
+  // Three a number an hour, as for codes sent: the fourth is refused by the limit.
+  for (let i = 0; i < 2; i++) t.is((await ask()).status, 400);
+  t.is((await ask()).status, 429);
+  // The service answered: recovery is not told it is down.
+  const recover = new Browser();
+  const asked = await submit(recover, await recover.visit(`${picky.issuer}/recover`), '/recover', {
+    id_number: person.idNumber,
+    phone: person.phone,
+  });
+  t.is(asked.status, 200);
 });
 
 test('a number the account has but never proved: My page offers to verify it, with the number filled in', async (t) => {
