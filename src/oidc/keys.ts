@@ -222,6 +222,9 @@ export async function listSigningKeys(db: Kysely<Schema>): Promise<KeyInfo[]> {
     }));
 }
 
+/** How long after a key is replaced every node has surely switched (a reload is retried every 10 s). */
+const SWITCH_SECONDS = 60;
+
 /** A retirement the rules refuse; the message says what to do instead. */
 export class SigningKeyRefusedError extends Error {}
 
@@ -238,6 +241,13 @@ export async function retireSigningKey(db: Kysely<Schema>, kid: string): Promise
     if (key.state === 'signing')
       throw new SigningKeyRefusedError(
         `${kid} is the ${key.alg} key that signs now and cannot be retired: rotate first (\`yitong keys rotate\`, or \`yitong keys rotate --now\` when the key is compromised), then retire it once the new key signs`,
+      );
+    // A node whose switch is late (its timer, or a reload retried after an outage) may still sign
+    // with it: tokens that would never verify.
+    const since = key.replacedAt ? (key.now.getTime() - key.replacedAt.getTime()) / 1000 : Infinity;
+    if (since < SWITCH_SECONDS)
+      throw new SigningKeyRefusedError(
+        `${kid} stopped signing ${Math.floor(since)} s ago and a node may not have switched yet: retire it in ${Math.ceil(SWITCH_SECONDS - since)} s`,
       );
     await trx.deleteFrom('signing_keys').where('kid', '=', kid).execute();
     await appendAudit(trx, {

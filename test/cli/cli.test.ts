@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { sql } from 'kysely';
 import { openDatabase } from '../../src/db/database.ts';
 import { createPostgresDatabase, POSTGRES_URL } from '../helpers/databases.ts';
 import { newCitizen, newCreditCode } from '../helpers/people.ts';
@@ -577,6 +578,14 @@ test('keys rotate stages new keys, keys list shows each state, keys retire takes
     /in the JWKS and signing now, on every node within a second; sites that cache the JWKS and do not refetch it on an unknown kid fail/,
   );
 
+  const early = yitong(['keys', 'retire', signing], e);
+  t.is(early.status, 1);
+  t.regex(
+    early.stderr,
+    /stopped signing \d+ s ago and a node may not have switched yet: retire it in \d+ s\n$/,
+  );
+  // Every key's signing time two minutes earlier, in the same order: as if the switch were that long ago.
+  await sql`UPDATE signing_keys SET signs_from = signs_from - interval '2 minutes'`.execute(database.db);
   const retired = yitong(['keys', 'retire', signing], e);
   t.is(retired.status, 0, retired.stderr);
   t.regex(

@@ -3,9 +3,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { openDatabase } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
+import type { Schema } from '../../src/db/schema.ts';
 import { createSealer } from '../../src/identity/crypto.ts';
 import {
   listSigningKeys,
@@ -41,6 +42,10 @@ const kidsOf = async (node: Yitong) =>
   ((await (await fetch(`${node.issuer}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map(
     (key) => key.kid,
   );
+
+/** Every key's signing time two minutes earlier, in the same order: as if each switch were that long ago. */
+const earlier = (db: Kysely<Schema>) =>
+  sql`UPDATE signing_keys SET signs_from = signs_from - interval '2 minutes'`.execute(db);
 
 test('an ES256 and an RSA key on first start, stored sealed; a rotated key is published at once and signs from its time, the old ones still verify', async (t) => {
   const yitong = await startYitong('pglite');
@@ -318,6 +323,12 @@ test('a rotated key is published on every node at once, signs on none before its
     instanceOf: SigningKeyRefusedError,
     message: /^no signing key has the kid A{43}/,
   });
+  // Replaced seconds ago: a node may not have switched yet. Some minutes later it may go.
+  await t.throwsAsync(retireSigningKey(db, old), {
+    instanceOf: SigningKeyRefusedError,
+    message: /stopped signing \d+ s ago and a node may not have switched yet: retire it in \d+ s/,
+  });
+  await earlier(db);
   t.like(await retireSigningKey(db, old), { kid: old, kind: 'ES256', state: 'verifying' });
   await eventually('no node publishes the retired key', async () =>
     (await Promise.all(nodes.map(kidsOf))).every((kids) => !kids.includes(old)),
