@@ -241,7 +241,7 @@ test('an administrator without a second factor is not recovered with the phone a
 });
 
 test('while the messaging service fails, every recovery request is told so (503), whoever it names', async (t) => {
-  const down = await startYitong('pglite', { NOTIFIER_URL: `http://127.0.0.1:${await freePort()}/notify` });
+  const down = await startYitong('postgres', { NOTIFIER_URL: `http://127.0.0.1:${await freePort()}/notify` });
   t.teardown(() => down.stop());
   const person = newCitizen();
   await down.createCitizen(person);

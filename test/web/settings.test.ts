@@ -564,7 +564,7 @@ test('a number the messaging service refuses (4xx): said at once, charged like a
   t.teardown(() => refusing.close());
   await once(refusing, 'listening');
   const port = (refusing.address() as AddressInfo).port;
-  const picky = await startYitong('pglite', { NOTIFIER_URL: `http://127.0.0.1:${port}/notify` });
+  const picky = await startYitong('postgres', { NOTIFIER_URL: `http://127.0.0.1:${port}/notify` });
   t.teardown(() => picky.stop());
   const person = newCitizen();
   await picky.createCitizen(person);
