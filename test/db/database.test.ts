@@ -9,18 +9,23 @@ import { migrate, pendingMigrations } from '../../src/db/migrate.ts';
 import { createOutages, isOutage } from '../../src/outage.ts';
 import { createPostgresDatabase } from '../helpers/databases.ts';
 
-test('the embedded database refuses a second opener with a clear message, and takes over a dead process’s lock', async (t) => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'yitong-lock-')), 'pglite');
-  const first = await openDatabase({ pgliteDir: dir });
-  const error = await t.throwsAsync(openDatabase({ pgliteDir: dir }), { instanceOf: DataDirInUseError });
-  t.regex(error?.message ?? '', /is in use by process \d+ .*set DATABASE_URL/);
-  await first.close();
+// Serial, so before the others: PGlite's WebAssembly holds this process's event loop while it
+// starts, and the PostgreSQL tests below would see their connect timers fire first.
+test.serial(
+  'the embedded database refuses a second opener with a clear message, and takes over a dead process’s lock',
+  async (t) => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'yitong-lock-')), 'pglite');
+    const first = await openDatabase({ pgliteDir: dir });
+    const error = await t.throwsAsync(openDatabase({ pgliteDir: dir }), { instanceOf: DataDirInUseError });
+    t.regex(error?.message ?? '', /is in use by process \d+ .*set DATABASE_URL/);
+    await first.close();
 
-  writeFileSync(`${dir}.lock`, `999999999\n${hostname()}\n`);
-  const second = await openDatabase({ pgliteDir: dir });
-  t.is(second.kind, 'pglite');
-  await second.close();
-});
+    writeFileSync(`${dir}.lock`, `999999999\n${hostname()}\n`);
+    const second = await openDatabase({ pgliteDir: dir });
+    t.is(second.kind, 'pglite');
+    await second.close();
+  },
+);
 
 test('migrations: all pending on a fresh database, applied once even when two processes race, then none pending', async (t) => {
   const { url, drop } = await createPostgresDatabase();
@@ -46,7 +51,12 @@ test('migrations: all pending on a fresh database, applied once even when two pr
 
 test('a migration is not bound by the requests’ statement timeout; requests still are', async (t) => {
   const { url, drop } = await createPostgresDatabase();
-  const database = await openDatabase({ databaseUrl: url, poolSize: 1, statementTimeoutMs: 200 });
+  const database = await openDatabase({
+    databaseUrl: url,
+    poolSize: 1,
+    statementTimeoutMs: 200,
+    connectTimeoutMs: 30_000,
+  });
   t.teardown(async () => {
     await database.close();
     await drop();

@@ -528,7 +528,7 @@ test('proving the number typed at registration says it is proved, not changed', 
 });
 
 test('the message service down: the code request says so with a 503 and Retry-After, and the number stays as it was', async (t) => {
-  const down = await startYitong('pglite', { NOTIFIER_URL: `http://127.0.0.1:${await freePort()}/notify` });
+  const down = await startYitong('postgres', { NOTIFIER_URL: `http://127.0.0.1:${await freePort()}/notify` });
   t.teardown(() => down.stop());
   const person = newCitizen();
   const sub = await down.createCitizen(person);
