@@ -77,7 +77,8 @@ export function requestListener(container: Container) {
     if (lifecycle.draining || !allowed(req)) return app(req, res);
     if (answer(req, res)) return count(req, res, req.url === jwks ? 'jwks' : 'discovery', started);
     const route = direct.get(req.url?.split('?', 1)[0] ?? '');
-    if (!route) return app(req, res);
+    // Not a POST to the token, introspection or revocation endpoint: Koa answers (405).
+    if (!route || (route !== 'userinfo' && req.method !== 'POST')) return app(req, res);
     for (const [name, value] of headerList) res.setHeader(name, value);
     res.once('close', () => count(req, res, route, started));
     // The current instance's handler: a rotated key brings a new instance (oidc/swappable.ts).
@@ -231,6 +232,7 @@ function providerEndpoints(
     'pushed_authorization_request',
     'registration',
   ];
+  const postOnly = new Set(['token', 'introspection', 'revocation', 'pushed_authorization_request']);
   // Longest first: /token/introspection is introspection, not token.
   const prefixes: Array<[string, string]> = [
     ['/.well-known', 'discovery'] as [string, string],
@@ -240,6 +242,13 @@ function providerEndpoints(
     const endpoint = prefixes.find(([prefix]) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`));
     if (!endpoint) return next();
     (ctx.state as { route?: string }).route = endpoint[1];
+    if (postOnly.has(endpoint[1]) && ctx.method !== 'POST' && ctx.method !== 'OPTIONS') {
+      // RFC 6749 (3.2), RFC 7662, RFC 7009, RFC 9126: POST only. The engine would answer a plain 404.
+      ctx.status = 405;
+      ctx.set('Allow', 'POST');
+      ctx.body = { error: 'invalid_request', error_description: 'this endpoint accepts only POST' };
+      return;
+    }
     ctx.respond = false;
     // The current instance's handler: a rotated key brings a new instance (oidc/swappable.ts).
     await provider.callback()(ctx.method === 'PUT' ? await prepare(ctx.req) : ctx.req, ctx.res);

@@ -2,7 +2,7 @@
  * What Yitong does when the engine reports: an entity's use of a site is recorded (its page lists
  * the sites its people act for it at), a self-registered site is audited, and an engine error
  * that is a lost dependency is an outage (a 503, logged once), any other is logged; a refused
- * DPoP proof is named as such.
+ * DPoP proof is named as such, and so is a pushed request that carries a request_uri.
  */
 
 import type Provider from 'oidc-provider';
@@ -45,6 +45,14 @@ export function listenToEngine(
   });
   provider.on('grant.error', nameDpopRefusal);
   provider.on('userinfo.error', nameDpopRefusal);
+  provider.on('pushed_authorization_request.error', (ctx: KoaContextWithOIDC, error: { error?: string }) => {
+    // RFC 9126 (2.1): a pushed request must not carry request_uri; its error is invalid_request.
+    if (error.error === 'request_uri_not_supported')
+      ctx.body = {
+        error: 'invalid_request',
+        error_description: 'request_uri must not be pushed (RFC 9126, 2.1)',
+      };
+  });
   provider.on('server_error', (ctx, error) => {
     if (!isOutage(error)) return deps.logger.error({ err: error }, 'oidc server_error');
     // Logged once per outage; the answer becomes a 503 (outageAnswer, renderError).

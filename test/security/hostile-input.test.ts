@@ -136,6 +136,57 @@ test("a token request over 56 KiB gets the engine's JSON error, not plain text",
   t.like(await answer.json(), { error: 'invalid_request' });
 });
 
+test('GET, HEAD, PUT or DELETE at the POST-only endpoints is a 405 naming POST, as JSON; CORS preflight still answers', async (t) => {
+  const discovery = await (await fetch(`${yitong.issuer}/.well-known/openid-configuration`)).json();
+  const endpoints = [
+    'token_endpoint',
+    'introspection_endpoint',
+    'revocation_endpoint',
+    'pushed_authorization_request_endpoint',
+  ].map((name) => String(discovery[name]));
+  for (const url of endpoints)
+    for (const method of ['GET', 'PUT', 'DELETE', 'HEAD']) {
+      const answer = await fetch(`${url}?grant_type=client_credentials`, { method });
+      t.is(answer.status, 405, `${method} ${url}`);
+      t.is(answer.headers.get('allow'), 'POST');
+      t.truthy(answer.headers.get('x-content-type-options'), 'with the security headers');
+      if (method !== 'HEAD') t.like(await answer.json(), { error: 'invalid_request' });
+    }
+  const preflight = await fetch(String(endpoints[0]), {
+    method: 'OPTIONS',
+    headers: { origin: 'https://site.example', 'access-control-request-method': 'POST' },
+  });
+  t.is(preflight.status, 204);
+});
+
+test('a pushed authorization request carrying request_uri is invalid_request (RFC 9126, 2.1)', async (t) => {
+  const { clientId, clientSecret } = await yitong.addClient({
+    client_name: '推送请求网站',
+    department: '测试部门',
+    region_code: '440100',
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid',
+  });
+  const discovery = await (await fetch(`${yitong.issuer}/.well-known/openid-configuration`)).json();
+  const answer = await fetch(discovery.pushed_authorization_request_endpoint, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: REDIRECT_URI,
+      request_uri: 'urn:ietf:params:oauth:request_uri:planted',
+    }),
+  });
+  t.is(answer.status, 400);
+  const body = await answer.json();
+  t.is(body.error, 'invalid_request');
+  t.regex(body.error_description, /request_uri/);
+});
+
 test('a bigint cursor out of range, or not a number, is a 400 on the ledger', async (t) => {
   const person = newCitizen();
   await yitong.createCitizen(person);
