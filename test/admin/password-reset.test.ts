@@ -108,7 +108,7 @@ test('an admin sends a reset link; the person sets a new password once; old sess
 });
 
 test('an unknown or malformed reset link says it has expired', async (t) => {
-  const yitong = await startYitong('pglite');
+  const yitong = await startYitong('postgres');
   t.teardown(() => yitong.stop());
   for (const token of ['x', 'A'.repeat(43), '../../etc']) {
     const page = await new Browser().visit(`${yitong.issuer}/reset/${token}`);
@@ -117,7 +117,7 @@ test('an unknown or malformed reset link says it has expired', async (t) => {
 });
 
 test('at a service counter, staff start a reset for the person in front of them: a link for their own phone, audited', async (t) => {
-  const yitong = await startYitong('pglite');
+  const yitong = await startYitong('postgres');
   t.teardown(() => yitong.stop());
   const person = newCitizen('440106');
   const sub = await yitong.createCitizen(person); // no proved number: the counter is the way

@@ -9,6 +9,7 @@ import * as client from 'openid-client';
 import { notifyChange } from '../../src/db/changes.ts';
 import { issueInitialAccessToken } from '../../src/oidc/registration.ts';
 import { adminApi, departmentToken } from '../helpers/admin.ts';
+import { eventually } from '../helpers/wait.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
@@ -171,12 +172,15 @@ test('an administrator issues a token through the API for their region only; a r
   const created = await register(initial_access_token, site({ client_name: '天河区招生' }));
   t.is(created.status, 201);
   const { client_id } = (await created.json()) as { client_id: string };
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const rows = await yitong.server.container.database.db
-    .selectFrom('audit_events')
-    .select(['action', 'details'])
-    .where('subject', '=', client_id)
-    .execute();
+  // Audited by the engine's event, as the answer leaves.
+  const rows = await eventually('the audit row', async () => {
+    const found = await yitong.server.container.database.db
+      .selectFrom('audit_events')
+      .select(['action', 'details'])
+      .where('subject', '=', client_id)
+      .execute();
+    return found.length > 0 && found;
+  });
   t.like(rows, [
     { action: 'client.registered', details: { department: '天河区教育局', region_code: '440106' } },
   ]);

@@ -113,6 +113,7 @@ test('each action is one row, with who, what and from where; verify passes, then
     env: {
       PATH: process.env.PATH,
       LOG_LEVEL: 'silent',
+      DATABASE_CONNECT_TIMEOUT_MS: '30000',
       DATABASE_URL: yitong.server.container.config.databaseUrl ?? '',
       DATA_DIR: yitong.server.container.config.dataDir,
     },

@@ -23,12 +23,19 @@ import { newCitizen, newCreditCode } from '../helpers/people.ts';
 import { messageWebhook } from '../helpers/receiver.ts';
 import { authorizationRequest, discoverSite, REDIRECT_URI } from '../helpers/rp.ts';
 import type { Authenticator } from '../helpers/totp.ts';
+import { eventually } from '../helpers/wait.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
 let chromium: Browser;
 let messages: () => Array<Record<string, string>>;
 let closeWebhook = () => {};
+/** The last recovery code sent to `phone`, once it arrives (it is sent in the background). */
+const recoveryCode = (phone: string) =>
+  eventually(
+    'the recovery code',
+    () => messages().findLast((m) => m.kind === 'recovery_code' && m.phone === phone)?.code,
+  );
 
 test.before(async () => {
   const webhook = await messageWebhook();
@@ -171,8 +178,7 @@ test('a forgotten password, recovered with the proved phone and the authenticato
   await screenshots(page, 'recover-code');
   const owners = await ask(person.idNumber, person.phone);
   t.is(owners, strangers, 'the same answer whether or not the numbers belong together');
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const code = messages().findLast((m) => m.kind === 'recovery_code' && m.phone === person.phone)?.code ?? '';
+  const code = await recoveryCode(person.phone);
   t.false(
     messages().some((m) => m.phone === stranger.phone),
     'nothing sent for a stranger',
@@ -413,8 +419,7 @@ test('a forgotten password on an account with a passkey: the passkey is asked af
   await page.getByLabel('手机号码').fill(person.phone);
   await page.getByRole('button', { name: '发送验证码' }).click();
   await page.getByLabel('验证码', { exact: true }).waitFor();
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const code = messages().findLast((m) => m.kind === 'recovery_code' && m.phone === person.phone)?.code ?? '';
+  const code = await recoveryCode(person.phone);
   await page.getByLabel('验证码', { exact: true }).fill(code);
   await page.getByRole('button', { name: '下一步' }).click();
   await page.waitForURL(`${yitong.issuer}/recover/factor`);

@@ -11,7 +11,8 @@ import { newCitizen, newCreditCode } from '../helpers/people.ts';
 
 function yitong(args: string[], env: Record<string, string>, input?: string) {
   return spawnSync(process.execPath, ['src/cli/main.ts', ...args], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'silent', ...env },
+    // A loaded machine can take longer than production's 2 s to open a connection.
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'silent', DATABASE_CONNECT_TIMEOUT_MS: '30000', ...env },
     input,
     encoding: 'utf8',
     timeout: 60_000,

@@ -14,6 +14,7 @@ import { settleWrites } from '../../src/oidc/adapters/request-writes.ts';
 import { createSqlAdapter, sweepExpiredArtifacts } from '../../src/oidc/adapters/sql.ts';
 import { clearRedis, connectRedis, freshDatabase, redisPrefix } from '../helpers/databases.ts';
 import { privateRedis } from '../helpers/servers.ts';
+import { eventually } from '../helpers/wait.ts';
 
 interface Backend {
   adapter(model: string): Adapter;
@@ -439,8 +440,7 @@ test('redis within a request: writes go out at once and are settled together; it
     await sleep(150);
     t.false(destroyed.done);
     server.resume();
-    await sleep(50);
-    t.true(destroyed.done);
+    t.true(await eventually('the write, once Redis answers', () => destroyed.done, 5000));
   }
 });
 

@@ -25,18 +25,8 @@ import {
   REDIRECT_URI,
   walkAuthorization,
 } from '../helpers/rp.ts';
+import { eventually } from '../helpers/wait.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits (up to 10 s) until `check` holds. */
-async function eventually(what: string, check: () => Promise<boolean>) {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > 10_000) throw new Error(`not within 10 s: ${what}`);
-    await pause(100);
-  }
-}
 
 const kidsOf = async (node: Yitong) =>
   ((await (await fetch(`${node.issuer}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map(
@@ -47,86 +37,89 @@ const kidsOf = async (node: Yitong) =>
 const earlier = (db: Kysely<Schema>) =>
   sql`UPDATE signing_keys SET signs_from = signs_from - interval '2 minutes'`.execute(db);
 
-test('an ES256 and an RSA key on first start, stored sealed; a rotated key is published at once and signs from its time, the old ones still verify', async (t) => {
-  const yitong = await startYitong('pglite');
-  t.teardown(() => yitong.stop());
-  const jwks = async () =>
-    (await (await fetch(`${yitong.issuer}/jwks`)).json()) as { keys: Array<Record<string, string>> };
+test.serial(
+  'an ES256 and an RSA key on first start, stored sealed; a rotated key is published at once and signs from its time, the old ones still verify',
+  async (t) => {
+    const yitong = await startYitong('pglite');
+    t.teardown(() => yitong.stop());
+    const jwks = async () =>
+      (await (await fetch(`${yitong.issuer}/jwks`)).json()) as { keys: Array<Record<string, string>> };
 
-  const first = await jwks();
-  t.is(first.keys.length, 2);
-  const ec = first.keys.find((key) => key.kty === 'EC');
-  t.like(ec, { kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
-  t.like(
-    first.keys.find((key) => key.kty === 'RSA'),
-    { use: 'sig' },
-  );
-  t.true(
-    first.keys.every((key) => key.d === undefined && key.p === undefined),
-    'no private part is published',
-  );
+    const first = await jwks();
+    t.is(first.keys.length, 2);
+    const ec = first.keys.find((key) => key.kty === 'EC');
+    t.like(ec, { kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+    t.like(
+      first.keys.find((key) => key.kty === 'RSA'),
+      { use: 'sig' },
+    );
+    t.true(
+      first.keys.every((key) => key.d === undefined && key.p === undefined),
+      'no private part is published',
+    );
 
-  const { db } = yitong.server.container.database;
-  const rows = await db.selectFrom('signing_keys').selectAll().execute();
-  t.false(
-    rows.some((row) => row.private_enc.toString('latin1').includes('"d"')),
-    'the private keys are encrypted at rest',
-  );
+    const { db } = yitong.server.container.database;
+    const rows = await db.selectFrom('signing_keys').selectAll().execute();
+    t.false(
+      rows.some((row) => row.private_enc.toString('latin1').includes('"d"')),
+      'the private keys are encrypted at rest',
+    );
 
-  const rotated = await rotateSigningKeys(db, yitong.server.container.sealer);
-  t.deepEqual(
-    rotated.added.map((key) => key.kind),
-    ['ES256', 'RSA'],
-  );
-  const newKid = rotated.added[0]?.kid;
-  await yitong.restart();
-  const second = await jwks();
-  t.is(second.keys.length, 4, 'a new key of each kind, published at once; the old ones still verify');
-  t.true(second.keys.some((key) => key.kid === ec?.kid));
+    const rotated = await rotateSigningKeys(db, yitong.server.container.sealer);
+    t.deepEqual(
+      rotated.added.map((key) => key.kind),
+      ['ES256', 'RSA'],
+    );
+    const newKid = rotated.added[0]?.kid;
+    await yitong.restart();
+    const second = await jwks();
+    t.is(second.keys.length, 4, 'a new key of each kind, published at once; the old ones still verify');
+    t.true(second.keys.some((key) => key.kid === ec?.kid));
 
-  const { clientId, clientSecret } = await yitong.addClient({
-    client_name: '签名测试',
-    department: '测试部门',
-    region_code: '440100',
-    redirect_uris: [REDIRECT_URI],
-    scope: 'openid',
-  });
-  const person = newCitizen();
-  await yitong.createCitizen(person);
-  const site = await discoverSite(yitong.issuer, clientId, clientSecret);
-  const browser = new Browser();
-  const signedWith = async () => {
-    const pending = await authorizationRequest(site, { scope: 'openid' });
-    const walk = await walkAuthorization(browser, pending.url, person);
-    return decodeProtectedHeader((await exchangeCode(site, walk.callbackUrl, pending)).id_token ?? '').kid;
-  };
-  t.is(await signedWith(), ec?.kid, 'the new key is published, not signing yet');
-  // Its time has come (as it would a day later): the newest key signs.
-  await yitong.server.container.database.db
-    .updateTable('signing_keys')
-    .set({ signs_from: new Date() })
-    .where('kid', '=', newKid ?? '')
-    .execute();
-  await yitong.restart();
-  t.is(await signedWith(), newKid, 'the newest key signs');
+    const { clientId, clientSecret } = await yitong.addClient({
+      client_name: '签名测试',
+      department: '测试部门',
+      region_code: '440100',
+      redirect_uris: [REDIRECT_URI],
+      scope: 'openid',
+    });
+    const person = newCitizen();
+    await yitong.createCitizen(person);
+    const site = await discoverSite(yitong.issuer, clientId, clientSecret);
+    const browser = new Browser();
+    const signedWith = async () => {
+      const pending = await authorizationRequest(site, { scope: 'openid' });
+      const walk = await walkAuthorization(browser, pending.url, person);
+      return decodeProtectedHeader((await exchangeCode(site, walk.callbackUrl, pending)).id_token ?? '').kid;
+    };
+    t.is(await signedWith(), ec?.kid, 'the new key is published, not signing yet');
+    // Its time has come (as it would a day later): the newest key signs.
+    await yitong.server.container.database.db
+      .updateTable('signing_keys')
+      .set({ signs_from: new Date() })
+      .where('kid', '=', newKid ?? '')
+      .execute();
+    await yitong.restart();
+    t.is(await signedWith(), newKid, 'the newest key signs');
 
-  const discovery = (await (
-    await fetch(`${yitong.issuer}/.well-known/openid-configuration`)
-  ).json()) as Record<string, unknown>;
-  t.deepEqual((discovery.id_token_signing_alg_values_supported as string[]).sort(), [
-    'ES256',
-    'PS256',
-    'RS256',
-  ]);
-  t.deepEqual((discovery.userinfo_signing_alg_values_supported as string[]).sort(), [
-    'ES256',
-    'PS256',
-    'RS256',
-  ]);
-  t.deepEqual(discovery.code_challenge_methods_supported, ['S256']);
-  // `none` serves only Yitong's own account page; a departmental manifest can register only `code`.
-  t.deepEqual(discovery.response_types_supported, ['code', 'none']);
-});
+    const discovery = (await (
+      await fetch(`${yitong.issuer}/.well-known/openid-configuration`)
+    ).json()) as Record<string, unknown>;
+    t.deepEqual((discovery.id_token_signing_alg_values_supported as string[]).sort(), [
+      'ES256',
+      'PS256',
+      'RS256',
+    ]);
+    t.deepEqual((discovery.userinfo_signing_alg_values_supported as string[]).sort(), [
+      'ES256',
+      'PS256',
+      'RS256',
+    ]);
+    t.deepEqual(discovery.code_challenge_methods_supported, ['S256']);
+    // `none` serves only Yitong's own account page; a departmental manifest can register only `code`.
+    t.deepEqual(discovery.response_types_supported, ['code', 'none']);
+  },
+);
 
 test('/readyz is ready only with storage up and no migration pending; /healthz answers', async (t) => {
   const yitong = await startYitong('postgres');
@@ -203,44 +196,49 @@ test('a site that asks for RS256 or PS256 gets its ID token and signed UserInfo 
   );
 });
 
-test('discovery and the JWKS: the same bytes each time, with an ETag (304 when it matches), caching allowed (GET, HEAD, 304), open to every origin', async (t) => {
-  const yitong = await startYitong('pglite');
-  t.teardown(() => yitong.stop());
-  for (const path of ['/.well-known/openid-configuration', '/jwks']) {
-    const first = await fetch(`${yitong.issuer}${path}`, { headers: { origin: 'https://a.example.gov.cn' } });
-    const body = await first.text();
-    const etag = first.headers.get('etag') ?? '';
-    t.regex(etag, /^"[\w-]+"$/, path);
-    t.is(first.headers.get('cache-control'), 'public, max-age=300');
-    t.is(first.headers.get('access-control-allow-origin'), 'https://a.example.gov.cn');
-    const second = await fetch(`${yitong.issuer}${path}`, {
-      headers: { origin: 'https://b.example.gov.cn' },
-    });
-    t.is(await second.text(), body, 'the same bytes');
-    t.is(
-      second.headers.get('access-control-allow-origin'),
-      'https://b.example.gov.cn',
-      'each origin its own',
-    );
-    t.regex(second.headers.get('content-type') ?? '', /json/);
-    t.is(second.headers.get('x-content-type-options'), 'nosniff', 'the headers every response carries');
-    t.is(second.headers.get('x-frame-options'), 'DENY');
-    const unchanged = await fetch(`${yitong.issuer}${path}`, { headers: { 'if-none-match': etag } });
-    t.is(unchanged.status, 304);
-    t.is(unchanged.headers.get('cache-control'), 'public, max-age=300');
-    const head = await fetch(`${yitong.issuer}${path}`, { method: 'HEAD' });
-    t.is(head.status, 200);
-    t.is(head.headers.get('cache-control'), 'public, max-age=300', 'a HEAD is told the same');
-    t.is(head.headers.get('etag'), etag);
-  }
-  // A rotated key is a new instance: the JWKS changes, and so does its ETag.
-  const before = (await fetch(`${yitong.issuer}/jwks`)).headers.get('etag');
-  await rotateSigningKeys(yitong.server.container.database.db, yitong.server.container.sealer);
-  await yitong.restart();
-  const after = await fetch(`${yitong.issuer}/jwks`);
-  t.not(after.headers.get('etag'), before);
-  t.is(((await after.json()) as { keys: unknown[] }).keys.length, 4);
-});
+test.serial(
+  'discovery and the JWKS: the same bytes each time, with an ETag (304 when it matches), caching allowed (GET, HEAD, 304), open to every origin',
+  async (t) => {
+    const yitong = await startYitong('pglite');
+    t.teardown(() => yitong.stop());
+    for (const path of ['/.well-known/openid-configuration', '/jwks']) {
+      const first = await fetch(`${yitong.issuer}${path}`, {
+        headers: { origin: 'https://a.example.gov.cn' },
+      });
+      const body = await first.text();
+      const etag = first.headers.get('etag') ?? '';
+      t.regex(etag, /^"[\w-]+"$/, path);
+      t.is(first.headers.get('cache-control'), 'public, max-age=300');
+      t.is(first.headers.get('access-control-allow-origin'), 'https://a.example.gov.cn');
+      const second = await fetch(`${yitong.issuer}${path}`, {
+        headers: { origin: 'https://b.example.gov.cn' },
+      });
+      t.is(await second.text(), body, 'the same bytes');
+      t.is(
+        second.headers.get('access-control-allow-origin'),
+        'https://b.example.gov.cn',
+        'each origin its own',
+      );
+      t.regex(second.headers.get('content-type') ?? '', /json/);
+      t.is(second.headers.get('x-content-type-options'), 'nosniff', 'the headers every response carries');
+      t.is(second.headers.get('x-frame-options'), 'DENY');
+      const unchanged = await fetch(`${yitong.issuer}${path}`, { headers: { 'if-none-match': etag } });
+      t.is(unchanged.status, 304);
+      t.is(unchanged.headers.get('cache-control'), 'public, max-age=300');
+      const head = await fetch(`${yitong.issuer}${path}`, { method: 'HEAD' });
+      t.is(head.status, 200);
+      t.is(head.headers.get('cache-control'), 'public, max-age=300', 'a HEAD is told the same');
+      t.is(head.headers.get('etag'), etag);
+    }
+    // A rotated key is a new instance: the JWKS changes, and so does its ETag.
+    const before = (await fetch(`${yitong.issuer}/jwks`)).headers.get('etag');
+    await rotateSigningKeys(yitong.server.container.database.db, yitong.server.container.sealer);
+    await yitong.restart();
+    const after = await fetch(`${yitong.issuer}/jwks`);
+    t.not(after.headers.get('etag'), before);
+    t.is(((await after.json()) as { keys: unknown[] }).keys.length, 4);
+  },
+);
 
 test('a rotated key is published on every node at once, signs on none before its time, then on every node without a restart or another NOTIFY; a key retired anywhere leaves every JWKS', async (t) => {
   const a = await startYitong('postgres');
@@ -349,52 +347,55 @@ test('a rotated key is published on every node at once, signs on none before its
   );
 });
 
-test('keys list: a rotated key is next, signs from its time, and the one it replaced verifies for a session length, then is retirable', async (t) => {
-  const { database, dispose } = await freshDatabase('pglite');
-  t.teardown(dispose);
-  const { db } = database;
-  const sealer = createSealer(randomBytes(32), randomBytes(32));
-  const first = await loadSigningKeys(db, sealer);
-  t.is(first.keys.length, 2, 'generated on first start');
-  t.is(first.nextChangeInMs, undefined, 'nothing to wait for');
-  const kids = first.keys.map((key) => key.kid);
-  const { added } = await rotateSigningKeys(db, sealer);
-  const states = async () => (await listSigningKeys(db)).map(({ kid, kind, state }) => [kid, kind, state]);
-  const [ec, rsa] = added.map((key) => key.kid);
-  t.deepEqual(await states(), [
-    [ec, 'ES256', 'next'],
-    [rsa, 'RSA', 'next'],
-    [kids[0], 'ES256', 'signing'],
-    [kids[1], 'RSA', 'signing'],
-  ]);
-  const staged = await loadSigningKeys(db, sealer);
-  t.deepEqual(
-    staged.keys.map((key) => key.kid),
-    [...kids, ec, rsa],
-    'the engine holds the new keys after the signing ones: it signs with the first that fits',
-  );
-  t.true(Math.abs((staged.nextChangeInMs ?? 0) - 24 * 3600 * 1000) < 60_000, 'load again in a day');
+test.serial(
+  'keys list: a rotated key is next, signs from its time, and the one it replaced verifies for a session length, then is retirable',
+  async (t) => {
+    const { database, dispose } = await freshDatabase('pglite');
+    t.teardown(dispose);
+    const { db } = database;
+    const sealer = createSealer(randomBytes(32), randomBytes(32));
+    const first = await loadSigningKeys(db, sealer);
+    t.is(first.keys.length, 2, 'generated on first start');
+    t.is(first.nextChangeInMs, undefined, 'nothing to wait for');
+    const kids = first.keys.map((key) => key.kid);
+    const { added } = await rotateSigningKeys(db, sealer);
+    const states = async () => (await listSigningKeys(db)).map(({ kid, kind, state }) => [kid, kind, state]);
+    const [ec, rsa] = added.map((key) => key.kid);
+    t.deepEqual(await states(), [
+      [ec, 'ES256', 'next'],
+      [rsa, 'RSA', 'next'],
+      [kids[0], 'ES256', 'signing'],
+      [kids[1], 'RSA', 'signing'],
+    ]);
+    const staged = await loadSigningKeys(db, sealer);
+    t.deepEqual(
+      staged.keys.map((key) => key.kid),
+      [...kids, ec, rsa],
+      'the engine holds the new keys after the signing ones: it signs with the first that fits',
+    );
+    t.true(Math.abs((staged.nextChangeInMs ?? 0) - 24 * 3600 * 1000) < 60_000, 'load again in a day');
 
-  // A day and a second pass.
-  const later = (interval: string) =>
-    sql`UPDATE signing_keys SET signs_from = signs_from - ${interval}::interval`.execute(db);
-  await later('24 hours 1 second');
-  t.deepEqual(
-    (await states()).map(([, , state]) => state),
-    ['signing', 'signing', 'verifying', 'verifying'],
-  );
-  t.deepEqual(
-    (await loadSigningKeys(db, sealer)).keys.map((key) => key.kid),
-    [ec, rsa, ...kids],
-  );
-  await later('12 hours');
-  t.deepEqual(
-    (await states()).map(([, , state]) => state),
-    ['signing', 'signing', 'retirable', 'retirable'],
-  );
-});
+    // A day and a second pass.
+    const later = (interval: string) =>
+      sql`UPDATE signing_keys SET signs_from = signs_from - ${interval}::interval`.execute(db);
+    await later('24 hours 1 second');
+    t.deepEqual(
+      (await states()).map(([, , state]) => state),
+      ['signing', 'signing', 'verifying', 'verifying'],
+    );
+    t.deepEqual(
+      (await loadSigningKeys(db, sealer)).keys.map((key) => key.kid),
+      [ec, rsa, ...kids],
+    );
+    await later('12 hours');
+    t.deepEqual(
+      (await states()).map(([, , state]) => state),
+      ['signing', 'signing', 'retirable', 'retirable'],
+    );
+  },
+);
 
-test('migration 0020: the keys stored before it sign from their creation, as they did', async (t) => {
+test.serial('migration 0020: the keys stored before it sign from their creation, as they did', async (t) => {
   const database = await openDatabase({ pgliteDir: 'memory://' });
   t.teardown(() => database.close());
   const dir = new URL('../../migrations/', import.meta.url);

@@ -18,6 +18,7 @@ import { newCitizen, newCreditCode } from '../helpers/people.ts';
 import { receiver } from '../helpers/receiver.ts';
 import { authorizationRequest, discoverSite, exchangeCode, REDIRECT_URI } from '../helpers/rp.ts';
 import type { Authenticator } from '../helpers/totp.ts';
+import { eventually, pause } from '../helpers/wait.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
@@ -324,7 +325,9 @@ test('11: registering a number that has an account answers as for a new one; the
   // budget of the security notices.
   await register(owner);
   await register(owner);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  const isNotice = (r: { body: string }) => JSON.parse(r.body).kind === 'registration_attempted';
+  await eventually('the notice', () => notifier.received.some(isNotice));
+  await pause(200); // and no second one after it
   const notices = notifier.received.map((r) => JSON.parse(r.body) as { kind: string; personId: string });
   t.is(notices.filter((n) => n.kind === 'registration_attempted' && n.personId === sub).length, 1);
   t.truthy(
@@ -408,8 +411,13 @@ test('a client-credentials token acts only while its site still lists the admin 
   // Taken away, and announced as every change to a site is: every node forgets its copy at once.
   await db().updateTable('clients').set({ admin_designated: false }).where('id', '=', clientId).execute();
   await notifyChange(db(), { kind: 'client', id: clientId });
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  t.is((await adminApi(yitong, access_token, '/clients')).status, 403);
+  t.is(
+    await eventually('refused', async () => {
+      const { status } = await adminApi(yitong, access_token, '/clients');
+      return status === 403 && status;
+    }),
+    403,
+  );
 });
 
 const SERVICE_ITEM = '11440000006940026X4000110003000';

@@ -8,6 +8,7 @@ import { enrolTotp, signInTo } from '../helpers/account.ts';
 import { Browser, type Page, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
 import { messageWebhook } from '../helpers/receiver.ts';
+import { eventually } from '../helpers/wait.ts';
 import { freePort, startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
@@ -38,10 +39,15 @@ async function ask(browser: Browser, idNumber: string, phone: string) {
   const before = messages().length;
   const start = await browser.visit(`${yitong.issuer}/recover`);
   const page = await submit(browser, start, '/recover', { id_number: idNumber, phone });
-  await new Promise((resolve) => setTimeout(resolve, 200)); // the code is sent in the background
-  const sent = messages()
-    .slice(before)
-    .find((message) => message.kind === 'recovery_code' && message.phone === phone);
+  // The code is sent in the background: given 2 s to arrive (none comes for a stranger).
+  const sent = await eventually(
+    'the code',
+    () =>
+      messages()
+        .slice(before)
+        .find((message) => message.kind === 'recovery_code' && message.phone === phone),
+    2000,
+  ).catch(() => undefined);
   return { page, code: sent?.code };
 }
 
