@@ -33,7 +33,9 @@ import { parseForm } from './web/form.ts';
 import {
   csrfToken,
   errorHandler,
+  isHost,
   locale,
+  requireHost,
   requireIssuerOrigin,
   scriptNonce,
   securityHeaders,
@@ -57,9 +59,10 @@ export function requestListener(container: Container) {
   const forwarded = (req: IncomingMessage, name: string) =>
     config.proxyHops > 0 ? req.headers[name] : undefined;
   const allowed = (req: IncomingMessage) =>
-    !config.production ||
-    (((req.socket as TLSSocket).encrypted || forwarded(req, 'x-forwarded-proto') === 'https') &&
-      (forwarded(req, 'x-forwarded-host') ?? req.headers.host) === host);
+    config.production
+      ? ((req.socket as TLSSocket).encrypted || forwarded(req, 'x-forwarded-proto') === 'https') &&
+        (forwarded(req, 'x-forwarded-host') ?? req.headers.host) === host
+      : isHost(forwarded(req, 'x-forwarded-host') ?? req.headers.host);
   const headers = securityHeaderValues({ production: config.production });
   const answer = answerPrecomputed(provider, headers);
   const jwks = provider.pathFor('jwks');
@@ -77,8 +80,7 @@ export function requestListener(container: Container) {
     if (lifecycle.draining || !allowed(req)) return app(req, res);
     if (answer(req, res)) return count(req, res, req.url === jwks ? 'jwks' : 'discovery', started);
     const route = direct.get(req.url?.split('?', 1)[0] ?? '');
-    // Not a POST to the token, introspection or revocation endpoint: Koa answers (405).
-    if (!route || (route !== 'userinfo' && req.method !== 'POST')) return app(req, res);
+    if (!route) return app(req, res);
     for (const [name, value] of headerList) res.setHeader(name, value);
     res.once('close', () => count(req, res, route, started));
     // The current instance's handler: a rotated key brings a new instance (oidc/swappable.ts).
@@ -102,7 +104,7 @@ export function createApp(container: Container): Koa {
   app.use(locale);
   app.use(errorHandler(container.logger, container.outages));
   app.use(opsRoutes(container).routes());
-  if (config.production) app.use(requireIssuerOrigin(config.issuer));
+  app.use(config.production ? requireIssuerOrigin(config.issuer) : requireHost);
   app.use(postAsGet([provider.pathFor('authorization'), provider.pathFor('end_session')]));
   app.use(
     providerEndpoints(provider, ownSecretOnUpdate(provider.pathFor('registration'), container.clientsRepo)),
@@ -124,8 +126,9 @@ export function createApp(container: Container): Koa {
     issuer: config.issuer,
     authorizationPath: provider.pathFor('authorization'),
   });
+  // The programs' APIs answer JSON, errors included, also where the router matches no method.
+  app.use((ctx, next) => (/^\/(admin\/api|sources)(\/|$)/.test(ctx.path) ? jsonOnly(ctx, next) : next()));
   const ours = new Router();
-  ours.use(['/admin/api', '/sources'], jsonOnly);
   ours.use(
     ['/interaction', '/register', '/account', '/staff', '/admin', '/reset', '/recover'],
     csrfToken({ production: config.production }),
@@ -232,7 +235,6 @@ function providerEndpoints(
     'pushed_authorization_request',
     'registration',
   ];
-  const postOnly = new Set(['token', 'introspection', 'revocation', 'pushed_authorization_request']);
   // Longest first: /token/introspection is introspection, not token.
   const prefixes: Array<[string, string]> = [
     ['/.well-known', 'discovery'] as [string, string],
@@ -242,13 +244,6 @@ function providerEndpoints(
     const endpoint = prefixes.find(([prefix]) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`));
     if (!endpoint) return next();
     (ctx.state as { route?: string }).route = endpoint[1];
-    if (postOnly.has(endpoint[1]) && ctx.method !== 'POST' && ctx.method !== 'OPTIONS') {
-      // RFC 6749 (3.2), RFC 7662, RFC 7009, RFC 9126: POST only. The engine would answer a plain 404.
-      ctx.status = 405;
-      ctx.set('Allow', 'POST');
-      ctx.body = { error: 'invalid_request', error_description: 'this endpoint accepts only POST' };
-      return;
-    }
     ctx.respond = false;
     // The current instance's handler: a rotated key brings a new instance (oidc/swappable.ts).
     await provider.callback()(ctx.method === 'PUT' ? await prepare(ctx.req) : ctx.req, ctx.res);

@@ -78,6 +78,7 @@ const zh = {
   'reason.bad_value': '提交的某个值在这里不被接受',
   'reason.https': '请通过 HTTPS 访问',
   'reason.host': '主机名 {host} 不是一通的网址',
+  'reason.method': '此网址不接受 {method} 请求',
   'reason.logout_token': '退出令牌（logout_token）缺失或无效',
   'request.too_large': '提交的内容过大。',
   'server.error':
@@ -172,6 +173,7 @@ const en: Record<MessageKey, string> = {
   'reason.bad_value': 'a value is not allowed here',
   'reason.https': 'HTTPS is required',
   'reason.host': 'unknown host {host}',
+  'reason.method': 'this address does not take {method} requests',
   'reason.logout_token': 'the logout_token is missing or not valid',
   'request.too_large': 'What you submitted is too large.',
   'server.error':

@@ -44,6 +44,7 @@ import {
 } from './provider-middleware.ts';
 import { checkAuthorizationDetails, purposeIn, SERVICE_ITEM_TYPE } from './purpose.ts';
 import { hideStoredSecret, registrationFeature } from './registration.ts';
+import { unrouted } from './unrouted.ts';
 import { type Catalogue, TRUST_FRAMEWORK, verifiedRequestOf, verifiedScopes } from './verified-claims.ts';
 import { createVerifiedRelease } from './verified-release.ts';
 
@@ -273,7 +274,9 @@ export function createProvider(deps: ProviderDeps): Provider {
   acceptEveryOwnAlgorithm(provider);
   // …and an ID token from a refresh names no session the person has left (ended-session-sid.ts).
   leaveOutEndedSessionSid(provider);
-  // First: the same bytes every time, answered before anything else looks at the request.
+  // Outermost: a request no route matched is answered as JSON, a 405 or a 404 (unrouted.ts).
+  provider.use(unrouted(provider));
+  // Then the same bytes every time, answered before anything else looks at the request.
   provider.use(
     precomputed(provider, [
       '/.well-known/openid-configuration',

@@ -67,6 +67,19 @@ export async function scriptNonce(ctx: Context, next: Next) {
  * over HTTPS at the issuer's host. Cookies are then always Secure, and no page is built from a
  * forged Host header.
  */
+/** A Host header that names a host and perhaps a port, nothing else: the engine builds its links from it. */
+export const isHost = (value: unknown): boolean =>
+  typeof value === 'string' &&
+  /^(\[[\da-f:.]+\]|[\w.-]+)(:\d{1,5})?$/i.test(value) &&
+  URL.canParse(`http://${value}`);
+
+/** Outside production any host will do, but it must be one (a malformed one made the engine fail). */
+export async function requireHost(ctx: Context, next: Next) {
+  if (!isHost(ctx.host))
+    throw new AppError('request.invalid', 400, { params: { detail: 'reason.host', host: ctx.host } });
+  await next();
+}
+
 export function requireIssuerOrigin(issuer: string) {
   const { host } = new URL(issuer);
   return async (ctx: Context, next: Next) => {
@@ -148,7 +161,12 @@ export function errorHandler(logger: Logger, outages: Pick<Outages, 'down'>) {
     const state = ctx.state as WebState;
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new AppError('not_found', 404);
+      if (ctx.body === undefined && ctx.status === 404) throw new AppError('not_found', 404);
+      // Our router's answer to a method a path does not take (its Allow header stays).
+      if (ctx.body === undefined && (ctx.status === 405 || ctx.status === 501))
+        throw new AppError('request.invalid', ctx.status, {
+          params: { detail: 'reason.method', method: ctx.method },
+        });
     } catch (caught) {
       const outage = isOutage(caught);
       const error = outage ? new AppError('service.unavailable', 503) : toAppError(caught);

@@ -159,6 +159,69 @@ test('GET, HEAD, PUT or DELETE at the POST-only endpoints is a 405 naming POST, 
   t.is(preflight.status, 204);
 });
 
+test('a method an endpoint does not take is a 405 naming those it does; a path that is no endpoint, a 404; JSON for programs, a page for people', async (t) => {
+  const at = (path: string, method: string, headers: Record<string, string> = {}) =>
+    fetch(`${yitong.issuer}${path}`, { method, headers });
+  for (const [path, method, allow] of [
+    ['/me', 'PUT', 'GET, POST'],
+    ['/jwks', 'POST', 'GET'],
+    ['/.well-known/openid-configuration', 'POST', 'GET'],
+    ['/auth', 'DELETE', 'GET, POST'],
+    ['/session/end/confirm', 'GET', 'POST'],
+  ] as const) {
+    const answer = await at(path, method);
+    t.is(answer.status, 405, `${method} ${path}`);
+    t.is(answer.headers.get('allow'), allow, path);
+    t.like(JSON.parse(await answer.text()), { error: 'invalid_request' }, path);
+  }
+  for (const path of ['/jwks/x', '/.well-known/nope', '/auth/a/b']) {
+    const answer = await at(path, 'GET');
+    t.is(answer.status, 404, path);
+    t.like(
+      JSON.parse(await answer.text()),
+      { error: 'invalid_request', error_description: 'no such endpoint' },
+      path,
+    );
+  }
+
+  // Our own routes: the admin API answers JSON, as it promises; a page, a page in the reader's language.
+  const token = await departmentToken(yitong, '440000', 'admin:read');
+  const api = await adminApi(yitong, token, '/clients', { method: 'DELETE' });
+  t.is(api.status, 405);
+  t.truthy(api.headers.get('allow')?.includes('GET'));
+  t.like(await api.json(), { error: 'request.invalid' });
+  const page = await at('/account/password', 'GET', { accept: 'text/html' });
+  t.is(page.status, 405);
+  t.regex(await page.text(), /此网址不接受 GET 请求/);
+});
+
+test('a Host that is no host is a 400 before the engine builds a link from it; HTTP/1.0 without one too', async (t) => {
+  const { port } = new URL(yitong.issuer);
+  const raw = async (request: string) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(request); // the server closes it after answering (Connection: close, HTTP/1.0)
+    let text = '';
+    for await (const chunk of socket) text += chunk;
+    return text;
+  };
+  const auth = `/auth?client_id=x&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`;
+  for (const host of ['localhost:99999', '[::1', 'a b', `localhost:${port}:1`, '%zz', '<script>'])
+    for (const path of [auth, '/session/end', '/token'])
+      t.regex(
+        await raw(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
+        /^HTTP\/1\.1 400 /,
+        `${host} ${path}`,
+      );
+  t.regex(await raw('GET /session/end HTTP/1.0\r\n\r\n'), /^HTTP\/1\.1 400 /);
+  t.regex(
+    await raw(`GET /session/end HTTP/1.1\r\nHost: localhost:${port}\r\nConnection: close\r\n\r\n`),
+    /^HTTP\/1\.1 200 /,
+    'a good one is served',
+  );
+  t.false(yitong.server.container.outages.isDown('database'));
+});
+
 test('a pushed authorization request carrying request_uri is invalid_request (RFC 9126, 2.1)', async (t) => {
   const { clientId, clientSecret } = await yitong.addClient({
     client_name: '推送请求网站',
