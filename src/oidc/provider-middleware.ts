@@ -9,6 +9,7 @@ import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { RETRY_AFTER_SECONDS } from '../outage.ts';
+import { noneMatch } from '../web/etag.ts';
 import { settleWrites } from './adapters/request-writes.ts';
 import { JWKS_MAX_AGE_SECONDS } from './keys.ts';
 import { outagePage } from './pages.ts';
@@ -93,7 +94,7 @@ function headersOf(page: Page, origin: string | undefined): Record<string, strin
 
 function serve(ctx: Koa.Context, page: Page) {
   ctx.set(headersOf(page, ctx.get('origin')));
-  if (ctx.get('if-none-match') === page.etag) {
+  if (noneMatch(ctx.get('if-none-match'), page.etag)) {
     ctx.status = 304;
     return;
   }

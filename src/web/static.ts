@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Context, Next } from 'koa';
+import { noneMatch } from './etag.ts';
 
 const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
@@ -32,7 +33,7 @@ export function serveStatic(dir: URL, extra: Record<string, URL> = {}) {
     const file = ctx.method === 'GET' || ctx.method === 'HEAD' ? files.get(ctx.path) : undefined;
     if (!file) return next();
     ctx.set({ etag: file.etag, 'cache-control': 'public, max-age=3600' });
-    if (ctx.get('if-none-match') === file.etag) {
+    if (noneMatch(ctx.get('if-none-match'), file.etag)) {
       ctx.status = 304;
       return;
     }

@@ -197,7 +197,7 @@ test('a site that asks for RS256 or PS256 gets its ID token and signed UserInfo 
 });
 
 test.serial(
-  'discovery and the JWKS: the same bytes each time, with an ETag (304 when it matches), caching allowed (GET, HEAD, 304), open to every origin',
+  'discovery and the JWKS: the same bytes each time, with an ETag (304 when it matches, weakly, in a list, or `*`), caching allowed (GET, HEAD, 304), open to every origin',
   async (t) => {
     const yitong = await startYitong('pglite');
     t.teardown(() => yitong.stop());
@@ -225,6 +225,16 @@ test.serial(
       const unchanged = await fetch(`${yitong.issuer}${path}`, { headers: { 'if-none-match': etag } });
       t.is(unchanged.status, 304);
       t.is(unchanged.headers.get('cache-control'), 'public, max-age=300');
+      // RFC 9110 §13.1.2: the weak comparison (nginx's gzip weakens the tag), over a list, and `*`.
+      for (const header of [`W/${etag}`, `"other", ${etag}`, '*']) {
+        const answer = await fetch(`${yitong.issuer}${path}`, { headers: { 'if-none-match': header } });
+        t.is(answer.status, 304, `${path} If-None-Match: ${header}`);
+      }
+      const changed = await fetch(`${yitong.issuer}${path}`, {
+        headers: { 'if-none-match': '"other", W/"another"' },
+      });
+      t.is(changed.status, 200, 'no tag of the list matches');
+      t.is(await changed.text(), body);
       const head = await fetch(`${yitong.issuer}${path}`, { method: 'HEAD' });
       t.is(head.status, 200);
       t.is(head.headers.get('cache-control'), 'public, max-age=300', 'a HEAD is told the same');

@@ -49,6 +49,22 @@ test('every response carries the security headers; pages use no inline script', 
   t.regex(discovery.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
 });
 
+test('static files: an ETag, and 304 for it weakly, in a list or `*`; a list without it gets the file', async (t) => {
+  const url = `${yitong.issuer}/static/app.css`;
+  const first = await fetch(url);
+  const body = await first.text();
+  const etag = first.headers.get('etag') ?? '';
+  t.regex(etag, /^"[\w-]+"$/);
+  for (const header of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+    const answer = await fetch(url, { headers: { 'if-none-match': header } });
+    t.is(answer.status, 304, `If-None-Match: ${header}`);
+    t.is(await answer.text(), '');
+  }
+  const changed = await fetch(url, { headers: { 'if-none-match': '"other", W/"another"' } });
+  t.is(changed.status, 200);
+  t.is(await changed.text(), body);
+});
+
 test('a site’s login_hint fills in a well-formed identity number, nothing else; discovery lists the languages', async (t) => {
   const { clientId, clientSecret } = await yitong.addClient({
     client_name: '社保查询',
