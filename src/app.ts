@@ -31,6 +31,7 @@ import { staffRoutes } from './staff/routes.ts';
 import { cookieSigner } from './web/cookie-signer.ts';
 import { parseForm } from './web/form.ts';
 import {
+  closeUnreadBody,
   csrfToken,
   errorHandler,
   isHost,
@@ -101,6 +102,7 @@ export function createApp(container: Container): Koa {
     if (container.lifecycle.draining) ctx.set('connection', 'close');
     await next();
   });
+  app.use(closeUnreadBody);
   app.use(locale);
   app.use(errorHandler(container.logger, container.outages));
   app.use(opsRoutes(container).routes());

@@ -13,7 +13,7 @@ import { noneMatch } from '../web/etag.ts';
 import { settleWrites } from './adapters/request-writes.ts';
 import { JWKS_MAX_AGE_SECONDS } from './keys.ts';
 import { outagePage } from './pages.ts';
-import { replay } from './registration.ts';
+import { ENGINE_BODY_LIMIT, replay } from './registration.ts';
 
 type Page = { body: string; headers: Record<string, string>; etag: string };
 
@@ -181,6 +181,9 @@ export function dropRefreshScopesNotAllowed(provider: Provider, known: ReadonlyS
       return next();
     const { req } = ctx;
     const length = Number(req.headers['content-length']);
+    // Declared longer than the engine takes: it refuses that by the header alone, at once, where
+    // reading it here would wait on the client for as long as it likes.
+    if (length > ENGINE_BODY_LIMIT) return next();
     // A token request's few hundred bytes have almost always arrived with its headers: looked at
     // where they wait and put back (unshift), the stream not consumed, nothing copied. This runs
     // inside the server's 'request' event, before the HTTP parser has pushed the body that came
@@ -205,7 +208,7 @@ export function dropRefreshScopesNotAllowed(provider: Provider, known: ReadonlyS
       size += (chunk as Buffer).length;
       // As the provider's own reading would answer, in its format (a throw here is outside its
       // error handling, and would be plain text).
-      if (size > 56 * 1024) {
+      if (size > ENGINE_BODY_LIMIT) {
         ctx.status = 400;
         ctx.set('cache-control', 'no-store');
         ctx.body = { error: 'invalid_request', error_description: 'failed to parse the request body' };

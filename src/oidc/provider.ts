@@ -19,6 +19,7 @@ import type { LegalPersonsService } from '../legal-persons/service.ts';
 import { LOCALES } from '../messages/index.ts';
 import { logStreamErrors, type Outages } from '../outage.ts';
 import { cookieSigner } from '../web/cookie-signer.ts';
+import { closeUnreadBody } from '../web/middleware.ts';
 import { createFindAccount, createTokenCheck, SCOPE_CLAIMS } from './accounts.ts';
 import { refuseProofDatedAhead } from './dpop-window.ts';
 import { leaveOutEndedSessionSid } from './ended-session-sid.ts';
@@ -284,6 +285,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       provider.pathFor('jwks'),
     ]),
   );
+  provider.use(closeUnreadBody);
   provider.use(hideStoredSecret);
   provider.use(outageAnswer);
   provider.use(dropScopesNotAllowed(provider, new Set(configuration.scopes)));

@@ -175,11 +175,13 @@ export function ownSecretOnUpdate(registrationPath: string, clients: Pick<Client
         ? req.url.slice(registrationPath.length + 1).split('?')[0]
         : undefined;
     if (!id || !/^application\/json\b/.test(req.headers['content-type'] ?? '')) return req;
+    // Declared too long: the provider refuses it by the header alone, without waiting for it.
+    if (Number(req.headers['content-length']) > ENGINE_BODY_LIMIT) return req;
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      if (size > 56 * 1024) break; // the provider refuses it as too large
+      if (size > ENGINE_BODY_LIMIT) break; // the provider refuses it as too large
       chunks.push(chunk as Buffer);
     }
     let raw = Buffer.concat(chunks);
@@ -196,6 +198,9 @@ export function ownSecretOnUpdate(registrationPath: string, clients: Pick<Client
     return replay(req, raw);
   };
 }
+
+/** The longest body the engine reads (oidc-provider's shared/selective_body.js). */
+export const ENGINE_BODY_LIMIT = 56 * 1024;
 
 /** The same request with `body` to read (the original stream was read here). */
 export function replay(req: IncomingMessage, body: Buffer): IncomingMessage {

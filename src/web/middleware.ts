@@ -51,6 +51,18 @@ export function securityHeaders(options: { production: boolean }) {
   };
 }
 
+/**
+ * A request answered before all of its body came (refused by its declared length, form.ts) closes
+ * its connection: to keep it, Node would read the rest first, waiting on the client as long as it
+ * likes.
+ */
+export async function closeUnreadBody(ctx: Context, next: Next) {
+  // The request as it came: a body read and replayed (oidc/registration.ts) is a copy.
+  const { req } = ctx;
+  await next();
+  if (!req.complete) ctx.set('connection', 'close');
+}
+
 /** Our own pages: a fresh nonce, the only way an inline script of ours may run. */
 export async function scriptNonce(ctx: Context, next: Next) {
   const nonce = randomBytes(16).toString('base64');
