@@ -55,11 +55,15 @@ export interface Config {
   certificateLibraryUrl: string | undefined;
   /** How long a rotated client secret keeps working beside the new one (seconds; 0: not at all). */
   clientSecretGraceSeconds: number;
-  /** How long Yitong waits on its dependencies and, at shutdown, on requests in flight (ms). */
+  /**
+   * How long Yitong waits on its dependencies, on a client sending its request, and at shutdown
+   * on requests in flight (ms).
+   */
   timeouts: {
     databaseConnectMs: number;
     databaseStatementMs: number;
     redisCommandMs: number;
+    requestMs: number;
     shutdownGraceMs: number;
   };
   /** Where messages to people go (password-reset links): a webhook, or the log outside production. */
@@ -123,6 +127,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
         50,
         60_000,
       ),
+      requestMs: parseInteger('REQUEST_TIMEOUT_MS', env.REQUEST_TIMEOUT_MS || '30000', 1000, 600_000),
       shutdownGraceMs: parseInteger('SHUTDOWN_GRACE_MS', env.SHUTDOWN_GRACE_MS || '10000', 0, 300_000),
     },
   };

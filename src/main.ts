@@ -19,6 +19,10 @@ export async function startServer(config: Readonly<Config>) {
   // connection just as the balancer (or a client) sends the next request on it.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // Node's default waits five minutes for a request's body: a client sending it a byte at a time
+  // (or declaring more than it sends) would hold a connection that long. Counted from the
+  // request's first byte, headers included, not from the kept-alive wait before it.
+  server.requestTimeout = config.timeouts.requestMs;
   await once(server, 'listening');
   const sweeper = container.redis
     ? undefined

@@ -152,6 +152,7 @@ const bad: Array<[string, Record<string, string>, RegExp]> = [
   ['RATE_LIMITS', { RATE_LIMITS: 'pwd:acct=many' }, /name=limit\/seconds/],
   ['DATABASE_CONNECT_TIMEOUT_MS', { DATABASE_CONNECT_TIMEOUT_MS: '10' }, /integer from 100 to 60000/],
   ['REDIS_COMMAND_TIMEOUT_MS', { REDIS_COMMAND_TIMEOUT_MS: 'soon' }, /must be an integer/],
+  ['REQUEST_TIMEOUT_MS', { REQUEST_TIMEOUT_MS: '0' }, /integer from 1000 to 600000/],
   [
     'SECRETS_FILE',
     { SECRETS_FILE: '/nonexistent/secrets.json' },
