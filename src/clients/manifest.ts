@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ACR } from '../auth/strength.ts';
 import { REGION_CODE } from '../identity/region-code.ts';
+import { ACCOUNT_CLIENT_ID } from '../oidc/grants.ts';
 import { findTextProblem, isPlainLine } from '../text.ts';
 
 /** The algorithms Yitong signs ID tokens and UserInfo with: ES256 by default, RSA for sites that need it. */
@@ -39,6 +40,13 @@ export const SUPPORTED_SCOPES = [
   'admin:read',
 ] as const;
 
+/**
+ * The ids of the provider's own clients (oidc/provider.ts, `clients`). The engine finds its own
+ * first, so a site registered under one would never sign anyone in, yet be listed and audited.
+ */
+export const RESERVED_CLIENT_IDS: ReadonlySet<string> = new Set([ACCOUNT_CLIENT_ID]);
+export const RESERVED_CLIENT_ID = "is reserved for the provider's own use; choose another client_id";
+
 /** A verified attribute type's scope (`verified:education`); the provider knows which types exist. */
 export const VERIFIED_SCOPE = /^verified:[a-z][a-z0-9_]{2,47}$/;
 
@@ -60,6 +68,7 @@ export function manifestSchema(options: { production: boolean }) {
       client_id: z
         .string()
         .regex(/^[a-z0-9][a-z0-9._-]{2,63}$/, 'must be 3–64 characters of a–z, 0–9, . _ -')
+        .refine((id) => !RESERVED_CLIENT_IDS.has(id), RESERVED_CLIENT_ID)
         .optional(),
       client_secret: z
         .string()

@@ -10,7 +10,15 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { AuditEvent } from '../audit/repo.ts';
 import { listsAdminScope } from '../auth/strength.ts';
-import { describeIssues, FAPI2_FLAGS, isServiceAccount, type Manifest, manifestSchema } from './manifest.ts';
+import {
+  describeIssues,
+  FAPI2_FLAGS,
+  isServiceAccount,
+  type Manifest,
+  manifestSchema,
+  RESERVED_CLIENT_ID,
+  RESERVED_CLIENT_IDS,
+} from './manifest.ts';
 import type { ClientRecord, ClientsRepo } from './repo.ts';
 
 export class ManifestError extends Error {
@@ -91,6 +99,9 @@ export function createClientsService(
     }
     const manifest = { ...parsed.data, client_id: parsed.data.client_id ?? fallbackId };
     if (!manifest.client_id) throw new ManifestError(source, ['client_id: required']);
+    // The schema checked a given id; one taken from the file's name is held to the same reservation.
+    if (RESERVED_CLIENT_IDS.has(manifest.client_id))
+      throw new ManifestError(source, [`client_id: ${RESERVED_CLIENT_ID}`], ['client_id']);
     try {
       // The provider checks the metadata as it will see it: with the (hashed) secret in place.
       await options.validateMetadata({

@@ -24,7 +24,8 @@ export const frontZh = {
   'admin.client.auth.client_secret_basic': '密钥（HTTP Basic，推荐）',
   'admin.client.auth.client_secret_post': '密钥（表单提交）',
   'admin.client.auth.private_key_jwt': '私钥签名（private_key_jwt）',
-  'client.invalid.client_id': '网站标识须为 3–64 位小写字母、数字或 . _ -，以字母或数字开头。',
+  'client.invalid.client_id':
+    '网站标识须为 3–64 位小写字母、数字或 . _ -，以字母或数字开头；一通自用的标识（如 yitong-account）不能登记，请换一个。',
   'client.invalid.client_name': '请填写网站名称（1–100 字，一行）。',
   'client.invalid.department': '请填写主办部门（1–100 字，一行）。',
   'client.invalid.region_code': '请填写 6 位行政区划代码，如 440100。',
@@ -141,7 +142,7 @@ export const frontEn: Record<keyof typeof frontZh, string> = {
   'admin.client.auth.client_secret_post': 'secret (in the form body)',
   'admin.client.auth.private_key_jwt': 'signed with its private key (private_key_jwt)',
   'client.invalid.client_id':
-    'The client id is 3–64 characters of a–z, 0–9, . _ -, starting with a letter or digit.',
+    'The client id is 3–64 characters of a–z, 0–9, . _ -, starting with a letter or digit; one Yitong uses for itself (such as yitong-account) is reserved: choose another.',
   'client.invalid.client_name': 'Give the site’s name (1–100 characters, one line).',
   'client.invalid.department': 'Give the department (1–100 characters, one line).',
   'client.invalid.region_code': 'Give a 6-digit division code, e.g. 440100.',

@@ -224,6 +224,34 @@ test('sites through the API: created within the region (secret once), changed un
   t.false(listed.items.some((c) => c.client_id === 'api-sz'));
 });
 
+test('the id of the provider’s own client is refused to a province admin: 400 naming it, no site, no audit row', async (t) => {
+  const token = await departmentToken('440000', 'admin');
+  const answer = await call(token, '/clients', {
+    method: 'POST',
+    body: {
+      client_id: 'yitong-account',
+      client_name: 'x',
+      department: 'x',
+      region_code: '440106',
+      redirect_uris: ['https://x.example.gov.cn/cb'],
+      scope: 'openid',
+    },
+  });
+  t.is(answer.status, 400);
+  const body = (await answer.json()) as { error: string; error_description: string };
+  t.is(body.error, 'admin.client.invalid');
+  t.regex(
+    body.error_description,
+    /client_id: is reserved for the provider's own use; choose another client_id/,
+  );
+  const { db } = yitong.server.container.database;
+  t.deepEqual(await db.selectFrom('clients').select('id').where('id', '=', 'yitong-account').execute(), []);
+  t.deepEqual(
+    await db.selectFrom('audit_events').select('action').where('subject', '=', 'yitong-account').execute(),
+    [],
+  );
+});
+
 test('a fapi2 site is edited like any other: what its profile implies is not stored to trip the manifest rules', async (t) => {
   const token = await departmentToken('440100', 'admin');
   const key = await exportJWK((await generateKeyPair('ES256', { extractable: true })).publicKey);

@@ -111,6 +111,30 @@ test('a city admin registers, edits, rotates and disables a site of the city; an
   t.regex(listed.html, /gz-kaiban/);
 });
 
+test('the console refuses the id of the provider’s own client next to its field, and registers nothing', async (t) => {
+  const browser = await administrator('admin', '440000');
+  const list = await browser.visit(`${yitong.issuer}/admin/clients`);
+  const refused = await submit(browser, list, '/admin/clients', {
+    client_id: 'yitong-account',
+    client_name: '冒名的网站',
+    department: '某部门',
+    region_code: '440106',
+    redirect_uris: 'https://x.example.gov.cn/cb',
+    scope: 'openid',
+  });
+  t.is(refused.status, 400);
+  t.regex(
+    refused.html,
+    /id="client_id-error" role="alert">[^<]*一通自用的标识（如 yitong-account）不能登记，请换一个/,
+  );
+  const { db } = yitong.server.container.database;
+  t.deepEqual(await db.selectFrom('clients').select('id').where('id', '=', 'yitong-account').execute(), []);
+  t.deepEqual(
+    await db.selectFrom('audit_events').select('action').where('subject', '=', 'yitong-account').execute(),
+    [],
+  );
+});
+
 test('the site list names the administrator’s role, and still offers every grant type', async (t) => {
   const browser = await administrator('admin', '440100');
   const list = await browser.visit(`${yitong.issuer}/admin/clients`);

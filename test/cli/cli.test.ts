@@ -365,6 +365,25 @@ test('bad arguments and bad manifests are explained, with a non-zero exit code',
   t.is(refused.status, 1);
   t.regex(refused.stderr, /bad\.json: .*region_code: must be a 6-digit/);
   t.regex(refused.stderr, /redirect_uris: /);
+  // The provider's own client: a site under its id would be listed and audited, never used.
+  const own = join(e.DATA_DIR, 'own.json');
+  writeFileSync(
+    own,
+    JSON.stringify({
+      client_id: 'yitong-account',
+      client_name: 'x',
+      department: 'y',
+      region_code: '440106',
+      redirect_uris: ['https://x.example.gov.cn/cb'],
+      scope: 'openid',
+    }),
+  );
+  const reserved = yitong(['clients', 'add', own], e);
+  t.is(reserved.status, 1);
+  t.regex(
+    reserved.stderr,
+    /^invalid manifest .*own\.json: client_id: is reserved for the provider's own use; choose another client_id\n/,
+  );
 
   // README: a malformed value exits 2; a lookup that finds nothing is another failure, 1.
   const noClient = yitong(['clients', 'rotate-secret', 'nosuch'], e);

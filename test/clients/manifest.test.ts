@@ -89,6 +89,12 @@ const malformed: Array<[string, unknown, RegExp]> = [
     { ...good, client_secret: 'secret' },
     /client_secret: must have at least 43 characters/,
   ],
+  // The provider's own client (the citizen's pages) would shadow the site: listed, audited, never used.
+  [
+    'the id of the provider’s own client',
+    { ...good, client_id: 'yitong-account' },
+    /client_id: is reserved for the provider's own use; choose another client_id/,
+  ],
 ];
 
 for (const [problem, content, message] of malformed) {
@@ -108,6 +114,25 @@ for (const [problem, content, message] of malformed) {
     t.deepEqual(rows, [], 'nothing applied, not even the good file');
   });
 }
+
+test('add refuses the id of the provider’s own client, given or taken from the file’s name, and writes nothing', async (t) => {
+  const dir = dirWith({
+    'yitong-account.json': good,
+    'given.json': { ...good, client_id: 'yitong-account' },
+  });
+  for (const name of ['yitong-account.json', 'given.json']) {
+    const error = await t.throwsAsync(yitong.server.container.clients.add(join(dir, name)));
+    t.is(error?.name, 'ManifestError', name);
+    t.deepEqual((error as ManifestError).fields, ['client_id'], name);
+    t.regex(error?.message ?? '', /client_id: is reserved for the provider's own use/, name);
+  }
+  const rows = await yitong.server.container.database.db
+    .selectFrom('clients')
+    .select('id')
+    .where('id', '=', 'yitong-account')
+    .execute();
+  t.deepEqual(rows, []);
+});
 
 /** Registers `manifest` (over `good`) as site `id`; a new citizen signs in there asking for `scope`. */
 async function signInAt(id: string, manifest: object, scope: string, extra?: Record<string, string>) {
