@@ -105,6 +105,8 @@ export function clientRoutes(deps: {
       endedNow?: boolean;
       error?: AppError;
       form?: Record<string, string>;
+      /** The form was saved with the values already stored: nothing was written. */
+      unchanged?: boolean;
     } = {},
   ) {
     const c = await service.client(state(ctx).admin, str(ctx.params.id));
@@ -128,6 +130,7 @@ export function clientRoutes(deps: {
       secret: extra.secret,
       oldValidUntil: extra.oldValidUntil,
       endedNow: extra.endedNow,
+      unchanged: extra.unchanged,
     };
     if (extra.error) return renderWithError(ctx, 'admin-client', data, inFields(extra.error));
     render(ctx, 'admin-client', { ...data, errors: {} });
@@ -154,9 +157,19 @@ export function clientRoutes(deps: {
   router.post('/admin/clients/:id', async (ctx) => {
     const form = formOf(ctx);
     requireCsrf(ctx, form._csrf);
+    // The edit form always sends its text fields, blank or not: a body with none of them did not
+    // come from it, and saving it would only pretend to change the site.
+    if (!SETTINGS.some((key) => Object.hasOwn(form, key)))
+      throw new AppError('request.invalid', 400, { params: { detail: 'reason.form_fields' } });
     try {
-      await service.updateClient(state(ctx).admin, str(ctx.params.id), clientFields(form, SETTINGS), ctx.ip);
-      return clientPage(ctx);
+      const admin = state(ctx).admin;
+      const changed = await service.updateClient(
+        admin,
+        str(ctx.params.id),
+        clientFields(form, SETTINGS),
+        ctx.ip,
+      );
+      return clientPage(ctx, { unchanged: !changed });
     } catch (error) {
       if (!isAppError(error) || error.status === 403) throw error;
       return clientPage(ctx, { error, form });

@@ -3,6 +3,7 @@
  * region, under the manifest rules; sites with admin scopes, and what only the province grants
  * (verified data, service items, federation), are changed by a province administrator alone.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { listsAdminScope } from '../auth/strength.ts';
 import { MANIFEST_FIELDS, PROVINCE_ONLY_FIELDS } from '../clients/manifest.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
@@ -85,14 +86,26 @@ export function createSiteAdministration(deps: SiteAdministrationDeps) {
       ) as ReturnType<ClientsService['create']>;
     },
 
-    /** Changes a site of the admin's region: its registration with `fields` over it (id, department and region kept). */
-    async updateClient(admin: Admin, clientId: string, fields: Record<string, unknown>, ip: string) {
+    /**
+     * Changes a site of the admin's region: its registration with `fields` over it (id, department
+     * and region kept). False when no field differs from what is stored: nothing is written or audited.
+     */
+    async updateClient(
+      admin: Admin,
+      clientId: string,
+      fields: Record<string, unknown>,
+      ip: string,
+    ): Promise<boolean> {
       const current = await client(admin, clientId, true);
       // The stored registration as a manifest: a self-registered site's also holds the engine's
       // defaults and dates, a fapi2 site's the flags its profile implies.
       const stored = Object.fromEntries(
         Object.entries(current.metadata).filter(([key]) => MANIFEST_FIELDS.has(key)),
       );
+      // A form sent back as it was shown, or a PATCH repeating the stored values, is not a change
+      // and must not read as one in the audit trail.
+      const changed = Object.keys(fields).filter((key) => !isDeepStrictEqual(fields[key], stored[key]));
+      if (changed.length === 0) return false;
       const manifest: Record<string, unknown> & { client_id: string } = {
         ...stored,
         ...fields,
@@ -120,11 +133,12 @@ export function createSiteAdministration(deps: SiteAdministrationDeps) {
             action: 'client.updated',
             subject: current.id,
             ip,
-            details: { client_id: current.id, fields: Object.keys(fields), admin_designated: designated },
+            details: { client_id: current.id, fields: changed, admin_designated: designated },
           },
           designated,
         ),
       );
+      return true;
     },
 
     /** `endOldNow`: the old secret leaked, so it stops at once instead of after the grace period. */

@@ -252,6 +252,43 @@ test('the id of the provider’s own client is refused to a province admin: 400 
   );
 });
 
+test('a PATCH repeating the stored values writes no audit row; a change writes one naming only what changed', async (t) => {
+  const token = await departmentToken('440100', 'admin');
+  await yitong.addClient({
+    client_id: 'api-same',
+    client_name: '重复提交的网站',
+    department: '广州市人社局',
+    region_code: '440106',
+    redirect_uris: ['https://api-same.example.gov.cn/cb'],
+    scope: 'openid profile',
+  });
+  const patch = (body: unknown) => call(token, '/clients/api-same', { method: 'PATCH', body });
+  const audited = () =>
+    yitong.server.container.database.db
+      .selectFrom('audit_events')
+      .select(['action', 'details'])
+      .where('subject', '=', 'api-same')
+      .execute();
+  const same = await patch({
+    scope: 'openid profile',
+    redirect_uris: ['https://api-same.example.gov.cn/cb'],
+  });
+  t.is(same.status, 200);
+  t.like(await same.json(), { scope: 'openid profile' });
+  t.deepEqual(await audited(), []);
+  const changed = await patch({
+    scope: 'openid profile phone',
+    redirect_uris: ['https://api-same.example.gov.cn/cb'],
+  });
+  t.is(changed.status, 200);
+  t.deepEqual(await audited(), [
+    {
+      action: 'client.updated',
+      details: { client_id: 'api-same', fields: ['scope'], admin_designated: false },
+    },
+  ]);
+});
+
 test('a fapi2 site is edited like any other: what its profile implies is not stored to trip the manifest rules', async (t) => {
   const token = await departmentToken('440100', 'admin');
   const key = await exportJWK((await generateKeyPair('ES256', { extractable: true })).publicKey);

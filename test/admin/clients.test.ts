@@ -6,7 +6,7 @@
 import test from 'ava';
 import { signInTo } from '../helpers/account.ts';
 import { consoleAdmin } from '../helpers/admin.ts';
-import { Browser, submit } from '../helpers/browser.ts';
+import { Browser, hiddenField, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
@@ -133,6 +133,75 @@ test('the console refuses the id of the provider’s own client next to its fiel
     await db.selectFrom('audit_events').select('action').where('subject', '=', 'yitong-account').execute(),
     [],
   );
+});
+
+test('saving a site’s form changes and audits only a real change: the same values are a notice, no fields a bad request', async (t) => {
+  const browser = await administrator('admin', '440100');
+  await yitong.addClient({
+    client_id: 'gz-same',
+    client_name: '广州重复保存',
+    department: '广州市政务服务数据管理局',
+    region_code: '440106',
+    redirect_uris: ['https://same.gz.example.gov.cn/cb'],
+    scope: 'openid profile',
+  });
+  const { db } = yitong.server.container.database;
+  const stored = () =>
+    db
+      .selectFrom('clients')
+      .select(['metadata', 'updated_at'])
+      .where('id', '=', 'gz-same')
+      .executeTakeFirstOrThrow();
+  const audited = () =>
+    db.selectFrom('audit_events').select(['action', 'details']).where('subject', '=', 'gz-same').execute();
+  const before = await stored();
+  const page = await browser.visit(`${yitong.issuer}/admin/clients/gz-same`);
+
+  // Nothing of the form: only the CSRF token, or every field an array or a number (JSON).
+  const empty = await submit(browser, page, '/admin/clients/gz-same');
+  t.is(empty.status, 400);
+  t.regex(empty.html, /提交的内容缺少这个表单的字段/);
+  const wrongTypes = await fetch(`${yitong.issuer}/admin/clients/gz-same`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      cookie: browser.cookieHeader(new URL(yitong.issuer)),
+      accept: 'text/html',
+    },
+    body: JSON.stringify({
+      _csrf: hiddenField(page.html, '_csrf'),
+      redirect_uris: ['https://other.gz.example.gov.cn/cb'],
+      scope: 42,
+    }),
+  });
+  t.is(wrongTypes.status, 400);
+
+  // The form sent back as it was shown.
+  const same = await submit(browser, page, '/admin/clients/gz-same', {
+    redirect_uris: 'https://same.gz.example.gov.cn/cb',
+    post_logout_redirect_uris: '',
+    backchannel_logout_uri: '',
+    backchannel_logout_session_required: 'yes',
+    scope: 'openid profile',
+  });
+  t.is(same.status, 200);
+  t.regex(same.html, /role="status">提交的设置与已登记的相同，没有作任何更改。/);
+  t.deepEqual(await stored(), before, 'not written');
+  t.deepEqual(await audited(), [], 'not audited');
+
+  const changed = await submit(browser, page, '/admin/clients/gz-same', {
+    redirect_uris: 'https://same.gz.example.gov.cn/cb',
+    scope: 'openid profile phone',
+  });
+  t.is(changed.status, 200);
+  t.notRegex(changed.html, /没有作任何更改/);
+  t.is((await stored()).metadata.scope, 'openid profile phone');
+  t.deepEqual(await audited(), [
+    {
+      action: 'client.updated',
+      details: { client_id: 'gz-same', fields: ['scope'], admin_designated: false },
+    },
+  ]);
 });
 
 test('the site list names the administrator’s role, and still offers every grant type', async (t) => {
