@@ -27,11 +27,32 @@ function parse(command: Command, args: string[]) {
     Object.entries(command.options ?? {}).map(([name, { type }]) => [name, { type }]),
   );
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: dashedValuesLast(command, args),
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     if (!(error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw error;
     throw usageError(command, (error as Error).message);
   }
+}
+
+/**
+ * A value may begin with "-" (a kid is base64url, `-` included), which parseArgs reads as an
+ * option. From the first argument that no option names and that a positional's format takes, the
+ * rest are values when none of them is an option: they go after "--", in the order given.
+ */
+function dashedValuesLast(command: Command, args: string[]): string[] {
+  const formats = (command.positionals ?? []).flatMap(({ format }) => (format ? [format] : []));
+  const options = Object.keys(command.options ?? {}).map((name) => `--${name}`);
+  const isOption = (arg: string) => options.some((option) => arg === option || arg.startsWith(`${option}=`));
+  const first = args.findIndex(
+    (arg) => arg.startsWith('-') && !isOption(arg) && formats.some((format) => format(arg) === undefined),
+  );
+  if (first < 0 || args.includes('--') || args.slice(first).some(isOption)) return args;
+  return [...args.slice(0, first), '--', ...args.slice(first)];
 }
 
 function missingArguments(command: Command, values: Values, positionals: string[]): string[] {

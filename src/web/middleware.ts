@@ -74,11 +74,6 @@ export async function scriptNonce(ctx: Context, next: Next) {
   await next();
 }
 
-/**
- * Production: every page and endpoint (not the health checks, mounted before this) is served
- * over HTTPS at the issuer's host. Cookies are then always Secure, and no page is built from a
- * forged Host header.
- */
 /** A Host header that names a host and perhaps a port, nothing else: the engine builds its links from it. */
 export const isHost = (value: unknown): boolean =>
   typeof value === 'string' &&
@@ -92,6 +87,11 @@ export async function requireHost(ctx: Context, next: Next) {
   await next();
 }
 
+/**
+ * Production: every page and endpoint (not the health checks, mounted before this) is served
+ * over HTTPS at the issuer's host. Cookies are then always Secure, and no page is built from a
+ * forged Host header.
+ */
 export function requireIssuerOrigin(issuer: string) {
   const { host } = new URL(issuer);
   return async (ctx: Context, next: Next) => {
@@ -173,7 +173,7 @@ export function errorHandler(logger: Logger, outages: Pick<Outages, 'down'>) {
     const state = ctx.state as WebState;
     try {
       await next();
-      if (ctx.body === undefined && ctx.status === 404) throw new AppError('not_found', 404);
+      if (ctx.status === 404 && ctx.body === undefined) throw new AppError('not_found', 404);
       // Our router's answer to a method a path does not take (its Allow header stays).
       if (ctx.body === undefined && (ctx.status === 405 || ctx.status === 501))
         throw new AppError('request.invalid', ctx.status, {

@@ -574,7 +574,7 @@ test('keys rotate stages new keys, keys list shows each state, keys retire takes
   const signing = row('ES256', 'signing').exec(rows[3] ?? '')?.[1] ?? '';
 
   const refused = yitong(['keys', 'retire', signing], e);
-  t.is(refused.status, 1);
+  t.is(refused.status, 1, refused.stderr);
   t.is(
     refused.stderr,
     `error: ${signing} is the ES256 key that signs now and cannot be retired: rotate first (\`yitong keys rotate\`, or \`yitong keys rotate --now\` when the key is compromised), then retire it once the new key signs\n`,
