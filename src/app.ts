@@ -59,11 +59,13 @@ export function requestListener(container: Container) {
   const host = new URL(config.issuer).host;
   const forwarded = (req: IncomingMessage, name: string) =>
     config.proxyHops > 0 ? req.headers[name] : undefined;
+  // Origin form only (a path, not `https://host/path`): the application refuses the rest.
   const allowed = (req: IncomingMessage) =>
-    config.production
+    req.url?.[0] === '/' &&
+    (config.production
       ? ((req.socket as TLSSocket).encrypted || forwarded(req, 'x-forwarded-proto') === 'https') &&
         (forwarded(req, 'x-forwarded-host') ?? req.headers.host) === host
-      : isHost(forwarded(req, 'x-forwarded-host') ?? req.headers.host);
+      : isHost(forwarded(req, 'x-forwarded-host') ?? req.headers.host));
   const headers = securityHeaderValues({ production: config.production });
   const answer = answerPrecomputed(provider, headers);
   const jwks = provider.pathFor('jwks');
@@ -129,7 +131,7 @@ export function createApp(container: Container): Koa {
     authorizationPath: provider.pathFor('authorization'),
   });
   // The programs' APIs answer JSON, errors included, also where the router matches no method.
-  app.use((ctx, next) => (/^\/(admin\/api|sources)(\/|$)/.test(ctx.path) ? jsonOnly(ctx, next) : next()));
+  app.use((ctx, next) => (/^\/(admin\/api|sources)(\/|$)/i.test(ctx.path) ? jsonOnly(ctx, next) : next()));
   const ours = new Router();
   ours.use(
     ['/interaction', '/register', '/account', '/staff', '/admin', '/reset', '/recover'],

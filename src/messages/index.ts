@@ -80,6 +80,7 @@ const zh = {
   'reason.https': '请通过 HTTPS 访问',
   'reason.host': '主机名 {host} 不是一通的网址',
   'reason.method': '此网址不接受 {method} 请求',
+  'reason.target': '请求行应只写路径（如 /auth），不写协议和主机',
   'reason.logout_token': '退出令牌（logout_token）缺失或无效',
   'request.too_large': '提交的内容过大。',
   'server.error':
@@ -176,6 +177,7 @@ const en: Record<MessageKey, string> = {
   'reason.https': 'HTTPS is required',
   'reason.host': 'unknown host {host}',
   'reason.method': 'this address does not take {method} requests',
+  'reason.target': 'the request line must name a path (such as /auth), not a scheme and host',
   'reason.logout_token': 'the logout_token is missing or not valid',
   'request.too_large': 'What you submitted is too large.',
   'server.error':

@@ -209,6 +209,7 @@ export function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
     url: req.url,
     socket: req.socket,
     httpVersion: req.httpVersion,
+    complete: true, // read whole: nothing of it is left unread (closeUnreadBody)
     headers: { ...req.headers, 'content-length': String(body.length) },
   }) as unknown as IncomingMessage;
 }

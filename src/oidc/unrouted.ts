@@ -37,7 +37,8 @@ export function unrouted(provider: Provider) {
     const exact = methods.get(path);
     if (exact) return exact;
     for (const [prefix, allowed] of below)
-      if (path.startsWith(prefix) && !path.includes('/', prefix.length)) return allowed;
+      if (path.length > prefix.length && path.startsWith(prefix) && !path.includes('/', prefix.length))
+        return allowed;
     return undefined;
   };
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {

@@ -33,9 +33,7 @@ export async function parseForm(ctx: Context, next: Next) {
   const writes = ctx.method === 'POST' || ctx.method === 'PATCH' || ctx.method === 'PUT';
   // null: no body at all (an API action such as /lock, with or without Content-Length: 0).
   const type = writes ? ctx.is('application/x-www-form-urlencoded', 'application/json') : null;
-  // Not Koa's `request.length`, which wraps past 2^32 (a declared 4 GiB would read as none).
-  if (writes && (type === null || ctx.get('content-length') === '0'))
-    (ctx.request as { body?: object }).body = {};
+  if (writes && (type === null || ctx.request.length === 0)) (ctx.request as { body?: object }).body = {};
   else if (writes) {
     if (!type) throw new AppError('request.invalid', 415, { params: { detail: 'reason.form_expected' } });
     const text = await readText(ctx);

@@ -80,8 +80,18 @@ export const isHost = (value: unknown): boolean =>
   /^(\[[\da-f:.]+\]|[\w.-]+)(:\d{1,5})?$/i.test(value) &&
   URL.canParse(`http://${value}`);
 
+/**
+ * The request line names a path only (origin form): an absolute one (`GET https://evil.example/…`)
+ * would have the engine build its links, discovery's among them, from that host, whatever Host says.
+ */
+function requireOriginForm(ctx: Context) {
+  if (!ctx.originalUrl.startsWith('/'))
+    throw new AppError('request.invalid', 400, { params: { detail: 'reason.target' } });
+}
+
 /** Outside production any host will do, but it must be one (a malformed one made the engine fail). */
 export async function requireHost(ctx: Context, next: Next) {
+  requireOriginForm(ctx);
   if (!isHost(ctx.host))
     throw new AppError('request.invalid', 400, { params: { detail: 'reason.host', host: ctx.host } });
   await next();
@@ -95,6 +105,7 @@ export async function requireHost(ctx: Context, next: Next) {
 export function requireIssuerOrigin(issuer: string) {
   const { host } = new URL(issuer);
   return async (ctx: Context, next: Next) => {
+    requireOriginForm(ctx);
     if (!ctx.secure) throw new AppError('request.invalid', 400, { params: { detail: 'reason.https' } });
     if (ctx.host !== host)
       throw new AppError('request.invalid', 400, { params: { detail: 'reason.host', host: ctx.host } });
@@ -186,7 +197,8 @@ export function errorHandler(logger: Logger, outages: Pick<Outages, 'down'>) {
       // Any 503 (a lost dependency, the message service) says when to try again.
       if (error.status === 503) ctx.set('retry-after', String(RETRY_AFTER_SECONDS));
       if (outage) outages.down(dependencyOf(caught), caught);
-      else if (error.status >= 500)
+      // 501: a method nobody knows (PROPFIND) is the client's doing, not ours to log.
+      else if (error.status >= 500 && error.status !== 501)
         logger.error({ err: caught, requestId: state.requestId, path: ctx.path }, 'request failed');
       ctx.status = error.status;
       const message = translate(state.locale ?? 'zh-CN', error.code, error.params);

@@ -204,6 +204,7 @@ test('a site updates its registration sending its own secret (RFC 7592); a wrong
   t.like(await wrong.json(), { error: 'invalid_request' });
   const right = await update(created.client_secret ?? '', created.registration_access_token ?? '');
   t.is(right.status, 200);
+  t.not(right.headers.get('connection'), 'close', 'its body was read whole: the connection stays');
   const body = (await right.json()) as Record<string, string>;
   t.is(body.client_name, '广州市企业开办（新版）');
   t.is(body.client_secret, undefined, 'the stored hash is never handed out');

@@ -221,7 +221,7 @@ test('a method an endpoint does not take is a 405 naming those it does; a path t
     t.is(answer.headers.get('allow'), allow, path);
     t.like(JSON.parse(await answer.text()), { error: 'invalid_request' }, path);
   }
-  for (const path of ['/jwks/x', '/.well-known/nope', '/auth/a/b']) {
+  for (const path of ['/jwks/x', '/.well-known/nope', '/auth/a/b', '/reg/']) {
     const answer = await at(path, 'GET');
     t.is(answer.status, 404, path);
     t.like(
@@ -237,6 +237,9 @@ test('a method an endpoint does not take is a 405 naming those it does; a path t
   t.is(api.status, 405);
   t.truthy(api.headers.get('allow')?.includes('GET'));
   t.like(await api.json(), { error: 'request.invalid' });
+  const upper = await at('/ADMIN/API/clients', 'GET', { accept: 'text/html' });
+  t.is(upper.status, 401, 'the router takes any case, and so does the JSON rule');
+  t.like(await upper.json(), { error: 'api.unauthorized' });
   const page = await at('/account/password', 'GET', { accept: 'text/html' });
   t.is(page.status, 405);
   t.regex(await page.text(), /此网址不接受 GET 请求/);
@@ -261,6 +264,13 @@ test('a Host that is no host is a 400 before the engine builds a link from it; H
         `${host} ${path}`,
       );
   t.regex(await raw('GET /session/end HTTP/1.0\r\n\r\n'), /^HTTP\/1\.1 400 /);
+  t.regex(
+    await raw(
+      `GET http://evil.example/session/end HTTP/1.1\r\nHost: localhost:${port}\r\nConnection: close\r\n\r\n`,
+    ),
+    /^HTTP\/1\.1 400 [\s\S]*请求行/,
+    'absolute form',
+  );
   t.regex(
     await raw(`GET /session/end HTTP/1.1\r\nHost: localhost:${port}\r\nConnection: close\r\n\r\n`),
     /^HTTP\/1\.1 200 /,

@@ -1,4 +1,6 @@
 /** Production rules at the edge: HTTPS at the issuer's host only, and client addresses taken from our proxy. */
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import test from 'ava';
 import { request } from 'undici';
 import { hiddenField } from '../helpers/browser.ts';
@@ -42,6 +44,34 @@ const viaProxy = (extra: Record<string, string> = {}) => ({
   'x-forwarded-for': '198.51.100.7',
   ...extra,
 });
+
+// Serial, so first: discovery is made once, on the first request that asks for it.
+test.serial(
+  'a request line naming another host (absolute form) is a 400: discovery is never made with its links',
+  async (t) => {
+    const raw = async (target: string) => {
+      const socket = connect(yitong.server.port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write(
+        `GET ${target} HTTP/1.1\r\nHost: id.example.gov.cn\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n`,
+      );
+      let text = '';
+      for await (const chunk of socket) text += chunk;
+      return text;
+    };
+    for (const target of [
+      'https://evil.example/.well-known/openid-configuration',
+      'https://evil.example/jwks',
+      'https://evil.example/auth?client_id=x',
+      '*',
+    ])
+      t.regex(await raw(target), /^HTTP\/1\.1 400 /, target);
+    const discovery = await call(`${origin}/.well-known/openid-configuration`, { headers: viaProxy() });
+    const links = JSON.parse(await discovery.text());
+    t.is(links.authorization_endpoint, 'https://id.example.gov.cn/auth');
+    t.is(links.jwks_uri, 'https://id.example.gov.cn/jwks');
+  },
+);
 
 test('pages and endpoints answer only over HTTPS at the issuer host; health checks answer anyway', async (t) => {
   const discovery = await call(`${origin}/.well-known/openid-configuration`, { headers: viaProxy() });
