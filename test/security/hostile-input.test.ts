@@ -11,6 +11,7 @@ import { adminApi, consoleAdmin, departmentToken } from '../helpers/admin.ts';
 import { Browser, hiddenField } from '../helpers/browser.ts';
 import type { Backend } from '../helpers/databases.ts';
 import { newCitizen } from '../helpers/people.ts';
+import { rawHttp } from '../helpers/raw-http.ts';
 import { REDIRECT_URI } from '../helpers/rp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
@@ -247,14 +248,7 @@ test('a method an endpoint does not take is a 405 naming those it does; a path t
 
 test('a Host that is no host is a 400 before the engine builds a link from it; HTTP/1.0 without one too', async (t) => {
   const { port } = new URL(yitong.issuer);
-  const raw = async (request: string) => {
-    const socket = connect(Number(port), '127.0.0.1');
-    await once(socket, 'connect');
-    socket.write(request); // the server closes it after answering (Connection: close, HTTP/1.0)
-    let text = '';
-    for await (const chunk of socket) text += chunk;
-    return text;
-  };
+  const raw = (request: string) => rawHttp(port, request);
   const auth = `/auth?client_id=x&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`;
   for (const host of ['localhost:99999', '[::1', 'a b', `localhost:${port}:1`, '%zz', '<script>'])
     for (const path of [auth, '/session/end', '/token'])

@@ -1,9 +1,8 @@
 /** Production rules at the edge: HTTPS at the issuer's host only, and client addresses taken from our proxy. */
-import { once } from 'node:events';
-import { connect } from 'node:net';
 import test from 'ava';
 import { request } from 'undici';
 import { hiddenField } from '../helpers/browser.ts';
+import { rawHttp } from '../helpers/raw-http.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 const key = Buffer.alloc(32, 9).toString('base64');
@@ -49,16 +48,11 @@ const viaProxy = (extra: Record<string, string> = {}) => ({
 test.serial(
   'a request line naming another host (absolute form) is a 400: discovery is never made with its links',
   async (t) => {
-    const raw = async (target: string) => {
-      const socket = connect(yitong.server.port, '127.0.0.1');
-      await once(socket, 'connect');
-      socket.write(
+    const raw = (target: string) =>
+      rawHttp(
+        yitong.server.port,
         `GET ${target} HTTP/1.1\r\nHost: id.example.gov.cn\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n`,
       );
-      let text = '';
-      for await (const chunk of socket) text += chunk;
-      return text;
-    };
     for (const target of [
       'https://evil.example/.well-known/openid-configuration',
       'https://evil.example/jwks',
