@@ -1,7 +1,8 @@
 /**
  * A request the engine's router matches nothing for gets OAuth's JSON, not the engine's
  * plain-text 404: a method its endpoint does not take (GET /token, PUT /me) is a 405 naming the
- * methods it does (RFC 9110, 15.5.6), a path below an endpoint that is not one (/jwks/x) a 404.
+ * methods it does (RFC 9110, 15.5.6), a path below an endpoint that is not one (/jwks/x) a 404,
+ * and an OPTIONS that is no CORS preflight a 204 naming them.
  * Mounted first with `provider.use`: it only looks at the answer, after everything else.
  *
  * @example
@@ -43,8 +44,9 @@ export function unrouted(provider: Provider) {
   };
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
     await next();
-    // Every route of the engine sets up ctx.oidc first; nothing did, so no route matched.
-    if (ctx.status !== 404 || ctx.body !== undefined || ctx.oidc) return;
+    // Every route of the engine sets up ctx.oidc first; nothing did, so no route matched. An
+    // OPTIONS that is no CORS preflight matches the preflight's route, which leaves it unanswered.
+    if (ctx.status !== 404 || ctx.body !== undefined || (ctx.oidc && ctx.method !== 'OPTIONS')) return;
     const allowed = methodsOf(ctx.path);
     if (!allowed) {
       ctx.body = { error: 'invalid_request', error_description: 'no such endpoint' };

@@ -38,7 +38,8 @@ export function opsRoutes({
     const expected = Buffer.from(`Bearer ${config.metricsToken}`);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       ctx.status = 401;
-      ctx.set('www-authenticate', 'Bearer realm="yitong-metrics"');
+      ctx.set('www-authenticate', 'Bearer realm="yitong-metrics", error="invalid_token"');
+      ctx.body = { error: 'invalid_token', error_description: 'send Authorization: Bearer <METRICS_TOKEN>' };
       return;
     }
     ctx.type = metrics.registry.contentType;

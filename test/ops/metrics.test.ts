@@ -40,7 +40,9 @@ test('scraped with the token: requests by route, sign-ins, grants, refusals, the
   // The second is answered before the application (made once): counted all the same.
   for (let i = 0; i < 2; i++) await (await fetch(`${yitong.issuer}/jwks`)).arrayBuffer();
 
-  t.is((await scrape()).status, 401);
+  const refused = await scrape();
+  t.is(refused.status, 401);
+  t.like(await refused.json(), { error: 'invalid_token' }, 'JSON that says what to send, not plain text');
   t.is((await scrape('wrong-token-0123456789abcdef0123456789xx')).status, 401);
   const answer = await scrape(TOKEN);
   t.is(answer.status, 200);

@@ -184,7 +184,7 @@ test('a body declared larger than the route takes is refused at once, without wa
   }
 });
 
-test('GET, HEAD, PUT or DELETE at the POST-only endpoints is a 405 naming POST, as JSON; CORS preflight still answers', async (t) => {
+test('GET, HEAD, PUT or DELETE at the POST-only endpoints is a 405 naming POST, as JSON; CORS preflight still answers, a plain OPTIONS names the methods', async (t) => {
   const discovery = await (await fetch(`${yitong.issuer}/.well-known/openid-configuration`)).json();
   const endpoints = [
     'token_endpoint',
@@ -205,6 +205,16 @@ test('GET, HEAD, PUT or DELETE at the POST-only endpoints is a 405 naming POST, 
     headers: { origin: 'https://site.example', 'access-control-request-method': 'POST' },
   });
   t.is(preflight.status, 204);
+  // A plain OPTIONS (no preflight): the methods the endpoint takes (RFC 9110, 9.3.7).
+  for (const [path, allow] of [
+    ['/token', 'POST'],
+    ['/me', 'GET, POST'],
+    ['/jwks', 'GET'],
+  ] as const) {
+    const options = await fetch(`${yitong.issuer}${path}`, { method: 'OPTIONS' });
+    t.is(options.status, 204, path);
+    t.is(options.headers.get('allow'), allow, path);
+  }
 });
 
 test('a method an endpoint does not take is a 405 naming those it does; a path that is no endpoint, a 404; JSON for programs, a page for people', async (t) => {
