@@ -162,13 +162,8 @@ export function clientRoutes(deps: {
     if (!SETTINGS.some((key) => Object.hasOwn(form, key)))
       throw new AppError('request.invalid', 400, { params: { detail: 'reason.form_fields' } });
     try {
-      const admin = state(ctx).admin;
-      const changed = await service.updateClient(
-        admin,
-        str(ctx.params.id),
-        clientFields(form, SETTINGS),
-        ctx.ip,
-      );
+      const fields = clientFields(form, SETTINGS);
+      const changed = await service.updateClient(state(ctx).admin, str(ctx.params.id), fields, ctx.ip);
       return clientPage(ctx, { unchanged: !changed });
     } catch (error) {
       if (!isAppError(error) || error.status === 403) throw error;
