@@ -47,19 +47,18 @@ function answerPage(
   jar: Jar,
   page: Response,
   path: string,
-  who: Credentials | string,
+  who: Credentials,
 ): Promise<Response> {
   const html = page.body;
   if (target.name === 'bare') {
     const prompt: Record<string, string> = html.includes('name="login"')
-      ? { prompt: 'login', login: String(who), password: 'x' }
+      ? { prompt: 'login', login: who.idNumber, password: who.password }
       : { prompt: 'consent' };
     return send(target, pathOf(formAction(html) || path), { form: prompt, jar });
   }
   if (html.includes('name="password"')) {
-    const { idNumber, password } = who as Credentials;
     return send(target, formAction(html), {
-      form: { _csrf: hidden(html, '_csrf'), id_number: idNumber, password },
+      form: { _csrf: hidden(html, '_csrf'), id_number: who.idNumber, password: who.password },
       jar,
     });
   }
@@ -78,7 +77,7 @@ export async function codeFlow(
   target: Target,
   jar: Jar,
   secret: string,
-  options: { scope?: string; who?: Credentials | string; extra?: Record<string, string> } = {},
+  options: { scope?: string; who?: Credentials; extra?: Record<string, string> } = {},
 ) {
   const { verifier, challenge } = pkce();
   let path = authorizePath(options.scope ?? 'openid', challenge, options.extra);

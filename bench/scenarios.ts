@@ -9,8 +9,8 @@ import { send, type Target } from './http.ts';
 export interface BenchContext {
   target: Target;
   secret: string;
-  /** The i-th benchmark citizen (Yitong), or a login name (bare engine). */
-  person(i: number): Credentials | string;
+  /** The i-th benchmark citizen (on the bare engine, any login name with the bench password). */
+  person(i: number): Credentials;
   /** How many citizens exist to pick from. */
   population: number;
 }
@@ -169,7 +169,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'password-signin',
     title: 'Password sign-in flow (authorize → form → code → token)',
     unit: 'flows',
-    bare: false,
+    bare: true,
     users: 8,
     keycloak: 15,
     prepare: ({ target, secret, person, population }) => ({
