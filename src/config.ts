@@ -78,10 +78,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   // Any other value (`prod`) would quietly run in development mode, with generated secrets.
   const production = oneOf('NODE_ENV', env.NODE_ENV || 'development', NODE_ENVS) === 'production';
   const dataDir = resolve(env.DATA_DIR || './data');
+  const port = parseInteger('PORT', env.PORT || '3000', 1, 65535);
   const config: Config = {
     production,
-    issuer: parseIssuer(env.ISSUER || 'http://localhost:3000', production),
-    port: parseInteger('PORT', env.PORT || '3000', 1, 65535),
+    // On one's own machine the issuer follows the port; production names its https address.
+    issuer: parseIssuer(env.ISSUER || `http://localhost:${port}`, production),
+    port,
     dataDir,
     databaseUrl: optionalUrl('DATABASE_URL', env.DATABASE_URL, ['postgres:', 'postgresql:']),
     redis: parseRedis(env),

@@ -191,7 +191,6 @@ export async function createContainer(
       production: config.production,
       logger,
     });
-    await upstreamsStore.reload();
     const upstreams = upstreamsStore.live;
     const sources = createSources({
       repo: attributesRepo,
@@ -236,6 +235,8 @@ export async function createContainer(
         );
       throw error;
     });
+    // After the signing keys: a wrong data key is named in one line before a stored upstream fails.
+    await upstreamsStore.reload();
     const artifacts = redis
       ? createRedisAdapter(redis, config.redisPrefix, { oneConnection: config.redis?.kind !== 'cluster' })
       : createSqlAdapter(database.db);

@@ -9,6 +9,7 @@
  *   await verifier.verify({ idNumber, name: '张三' }); // 'match' | 'mismatch' | 'unavailable'
  */
 import { readFile } from 'node:fs/promises';
+import { ConfigError } from '../config-error.ts';
 import { type IdNumber, parseIdNumber } from './id-number.ts';
 
 export type VerifyOutcome = 'match' | 'mismatch' | 'unavailable';
@@ -73,15 +74,16 @@ export function createHttpVerifier(options: SourceOptions): IdentityVerifier {
 
 /**
  * A development file standing in for a source: a JSON array of `shape` records, and how to fail
- * at start naming the file (never echoing a record's number).
+ * at start naming the variable and the file (never echoing a record's number).
  */
-export async function readSourceFile(path: string, source: string, shape: string) {
-  const fail = (problem: string) => new Error(`${source} file ${path}: ${problem}`);
+export async function readSourceFile(path: string, variable: string, shape: string) {
+  const fail = (problem: string) => new ConfigError(variable, `(${path}): ${problem}`);
   let records: unknown;
   try {
     records = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
-    throw fail((error as NodeJS.ErrnoException).code ?? 'not valid JSON');
+    const code = (error as NodeJS.ErrnoException).code;
+    throw fail(code ? `must name a readable file (${code})` : 'is not valid JSON');
   }
   if (!Array.isArray(records)) throw fail(`must hold a JSON array of ${shape} records`);
   return { records: records as unknown[], fail };
@@ -92,7 +94,7 @@ export async function readSourceFile(path: string, source: string, shape: string
  * A bad file fails at start with the record and the rule, never echoing a number.
  */
 export async function loadFileVerifier(path: string): Promise<IdentityVerifier> {
-  const { records, fail } = await readSourceFile(path, 'identity verifier', '{"id_number", "name"}');
+  const { records, fail } = await readSourceFile(path, 'IDENTITY_VERIFIER_FILE', '{"id_number", "name"}');
   const names = new Map<string, string>();
   (records as Array<{ id_number?: unknown; name?: unknown } | null>).forEach((record, index) => {
     if (typeof record?.name !== 'string' || !record.name.trim()) throw fail(`record ${index} has no name`);

@@ -52,7 +52,7 @@ export function createHttpRegistry(options: SourceOptions): BusinessRegistry {
 export async function loadFileRegistry(path: string): Promise<BusinessRegistry> {
   const { records, fail } = await readSourceFile(
     path,
-    'business registry',
+    'BUSINESS_REGISTRY_FILE',
     '{"credit_code", "name", "representative_id_number", "representative_name"}',
   );
   const byCode = new Map<string, { name: string; idNumber: string; representative: string }>();

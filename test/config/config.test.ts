@@ -27,6 +27,14 @@ test('defaults make a development server that just works, with secrets generated
   t.deepEqual(config.identityVerifier, { kind: 'none' });
 });
 
+test('on another port the development issuer follows it; a given ISSUER is kept', (t) => {
+  t.is(loadConfig({ DATA_DIR: dataDir(), PORT: '4500' }).issuer, 'http://localhost:4500');
+  t.is(
+    loadConfig({ DATA_DIR: dataDir(), PORT: '4500', ISSUER: 'http://127.0.0.1:8080' }).issuer,
+    'http://127.0.0.1:8080',
+  );
+});
+
 test('messages to people: the log in development, a webhook when set, nothing in production without one', (t) => {
   t.deepEqual(loadConfig({ DATA_DIR: dataDir() }).notifier, { kind: 'log' });
   const production = { NODE_ENV: 'production', ISSUER: 'https://id.example.gov.cn', ...productionSecrets };

@@ -97,7 +97,11 @@ test('file: a bad file fails at start, naming the problem and never echoing a nu
   for (const [content, message] of cases) {
     const error = await t.throwsAsync(loadFileVerifier(await file(content)));
     t.regex(error?.message ?? '', message);
+    t.regex(error?.message ?? '', /^IDENTITY_VERIFIER_FILE \(/);
     t.notRegex(error?.message ?? '', /\d{17}/);
   }
-  await t.throwsAsync(loadFileVerifier('/nonexistent/authority.json'), { message: /ENOENT/ });
+  await t.throwsAsync(loadFileVerifier('/nonexistent/authority.json'), {
+    message:
+      /^IDENTITY_VERIFIER_FILE \(\/nonexistent\/authority\.json\): must name a readable file \(ENOENT\)$/,
+  });
 });

@@ -74,7 +74,12 @@ test('file: a record matches only its code, number and name; a bad file fails at
   const bad = join(dir, 'bad.json');
   await writeFile(bad, JSON.stringify([{ credit_code: 'nope', representative_id_number: claim.idNumber }]));
   const error = await t.throwsAsync(loadFileRegistry(bad));
-  t.regex(error?.message ?? '', /record 0: credit_code fails the rule credit_code\.length/);
+  t.regex(
+    error?.message ?? '',
+    /^BUSINESS_REGISTRY_FILE \(.*\): record 0: credit_code fails the rule credit_code\.length/,
+  );
   t.false(error?.message.includes(claim.idNumber));
-  await t.throwsAsync(loadFileRegistry(join(dir, 'missing.json')), { message: /ENOENT/ });
+  await t.throwsAsync(loadFileRegistry(join(dir, 'missing.json')), {
+    message: /^BUSINESS_REGISTRY_FILE \(.*\): must name a readable file \(ENOENT\)$/,
+  });
 });

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -52,7 +52,7 @@ test('the embedded database held by another process: the server and the demo say
   }
 });
 
-test('a DATA_ENCRYPTION_KEY other than the one the data was written with: one line naming it', (t) => {
+test('a DATA_ENCRYPTION_KEY other than the one the data was written with: one line naming it, nothing logged before it', (t) => {
   const production = {
     NODE_ENV: 'production',
     ISSUER: 'https://id.example.gov.cn',
@@ -63,10 +63,29 @@ test('a DATA_ENCRYPTION_KEY other than the one the data was written with: one li
   };
   const key = () => randomBytes(32).toString('base64');
   // The signing keys are made, and sealed, the first time the database is opened.
-  const written = start('src/cli/main.ts', { ...production, DATA_ENCRYPTION_KEY: key() }, ['migrate']);
+  const first = { ...production, DATA_ENCRYPTION_KEY: key() };
+  const written = start('src/cli/main.ts', first, ['migrate']);
   t.is(written.status, 0, written.stderr);
-  const other = start('src/main.ts', { ...production, DATA_ENCRYPTION_KEY: key() });
+  // A stored upstream's secret is sealed with the same key (it would fail to open first).
+  const upstreams = mkdtempSync(join(tmpdir(), 'yitong-upstreams-'));
+  writeFileSync(
+    join(upstreams, 'national.json'),
+    JSON.stringify({
+      id: 'national',
+      issuer: 'https://national.example.invalid',
+      client_id: 'province',
+      client_secret: 'a-secret-of-enough-length',
+      max_identity_level: 2,
+      name: { 'zh-CN': '国家政务服务平台', en: 'the national platform' },
+      label: { 'zh-CN': '使用国家政务服务平台账号登录', en: 'Sign in with the national platform' },
+      region_code: '110000',
+    }),
+  );
+  const stored = start('src/cli/main.ts', first, ['upstreams', 'sync', upstreams]);
+  t.is(stored.status, 0, stored.stderr);
+  const other = start('src/main.ts', { ...production, DATA_ENCRYPTION_KEY: key(), LOG_LEVEL: 'info' });
   t.is(other.status, 1);
+  t.is(other.stdout, '', 'no log line (and no stack trace) before it');
   t.is(
     other.stderr,
     "Yitong cannot start: DATA_ENCRYPTION_KEY does not decrypt this database's data (signing keys): it must be the key the data was written with\n",
