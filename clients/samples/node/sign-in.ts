@@ -3,8 +3,8 @@
  * (https://github.com/panva/openid-client). Node.js 24 runs this file as it is (`npx node` is the
  * project's Node 24 when the system one is older, which refuses a .ts file):
  *
- *   YITONG_ISSUER=http://localhost:3000 CLIENT_ID=bdc CLIENT_SECRET=… \
- *   REDIRECT_URI=http://localhost:8080/callback npx node clients/samples/node/sign-in.ts
+ *   YITONG_ISSUER=http://localhost:3000 CLIENT_ID=… CLIENT_SECRET=… \
+ *   REDIRECT_URI=<one of its redirect_uris> npx node clients/samples/node/sign-in.ts
  *
  * It prints the authorization URL: open it in a browser and sign in. The browser is then sent to
  * REDIRECT_URI (nothing needs to answer there): paste that address back. A real site does the same

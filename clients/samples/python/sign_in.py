@@ -3,8 +3,8 @@
 
 Debian: apt-get install python3-authlib python3-requests
 
-    YITONG_ISSUER=http://localhost:3000 CLIENT_ID=bdc CLIENT_SECRET=... \\
-    REDIRECT_URI=http://localhost:8080/callback python3 clients/samples/python/sign_in.py
+    YITONG_ISSUER=http://localhost:3000 CLIENT_ID=... CLIENT_SECRET=... \\
+    REDIRECT_URI=<one of its redirect_uris> python3 clients/samples/python/sign_in.py
 
 It prints the authorization URL: open it in a browser and sign in. The browser is then sent to
 REDIRECT_URI (nothing needs to answer there): paste that address back. A real site does the same
