@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { decodeJwt } from 'jose';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
@@ -155,9 +156,23 @@ function basicClientId(authorization: string): string | undefined {
 }
 
 /**
+ * The site a client assertion names in its `sub` (RFC 7523 §3: `client_id` may then be left out,
+ * as iddawc does), read unverified as the engine first reads it; the engine then verifies it.
+ */
+function assertionClientId(assertion: string | null): string | undefined {
+  if (!assertion) return undefined;
+  try {
+    return decodeJwt(assertion).sub;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The same for a refresh: mod_auth_openidc sends its configured scope (`openid profile email`)
  * with every refresh, and a grant made without `email` would refuse it (`invalid_scope`, "refresh
  * token missing requested scope"). Asking for more than was granted is still refused (RFC 6749 §6).
+ * The site is the one the engine authenticates: `client_id`, the Basic header, or the assertion.
  */
 export function dropRefreshScopesNotAllowed(provider: Provider, known: ReadonlySet<string>) {
   const path = provider.pathFor('token');
@@ -169,7 +184,10 @@ export function dropRefreshScopesNotAllowed(provider: Provider, known: ReadonlyS
     const form = new URLSearchParams(raw.toString('utf8'));
     const requested = form.get('scope');
     if (form.get('grant_type') !== 'refresh_token' || !requested) return undefined;
-    const id = form.get('client_id') ?? basicClientId(authorization);
+    const id =
+      form.get('client_id') ??
+      basicClientId(authorization) ??
+      assertionClientId(form.get('client_assertion'));
     const client = id ? await provider.Client.find(id).catch(() => undefined) : undefined;
     const kept = client?.scope && allowedOf(requested, client, known);
     if (!kept || kept === requested) return undefined;

@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as client from 'openid-client';
 import type { ManifestError } from '../../src/clients/service.ts';
 import { Browser } from '../helpers/browser.ts';
@@ -236,6 +237,73 @@ test('a refresh asking again for a scope the site may not have gets the rest; on
       authorization: `Basic ${Buffer.from('refreshing%ZZ:secret').toString('base64')}`,
     },
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x', scope: 'openid email' }),
+  });
+  t.is(malformed.status, 400);
+  t.like(await malformed.json(), { error: 'invalid_request' });
+});
+
+test('a private_key_jwt site refreshing with only its client assertion (no client_id, as iddawc does) gets the rest of its scope too', async (t) => {
+  const pair = await generateKeyPair('ES256', { extractable: true });
+  const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+  const { clientId } = await yitong.addClient({
+    ...good,
+    redirect_uris: [REDIRECT_URI],
+    grant_types: ['authorization_code', 'refresh_token'],
+    scope: 'openid profile offline_access',
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: { keys: [jwk] },
+  });
+  const config = await client.discovery(
+    new URL(yitong.issuer),
+    clientId,
+    undefined,
+    client.PrivateKeyJwt({ key: pair.privateKey, kid: 'k1' }),
+    { execute: [client.allowInsecureRequests] },
+  );
+  const site = { config, clientId };
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const pending = await authorizationRequest(site, {
+    scope: 'openid profile offline_access',
+    extra: { prompt: 'consent' },
+  });
+  const walk = await walkAuthorization(new Browser(), pending.url, person);
+  const tokens = await exchangeCode(site, walk.callbackUrl, pending);
+  const refresh = (refreshToken: string) =>
+    new SignJWT({ jti: crypto.randomUUID() })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer(clientId)
+      .setSubject(clientId)
+      .setAudience(`${yitong.issuer}/token`)
+      .setIssuedAt()
+      .setExpirationTime('1m')
+      .sign(pair.privateKey)
+      .then((assertion) =>
+        fetch(`${yitong.issuer}/token`, {
+          method: 'POST',
+          body: new URLSearchParams({
+            grant_type: 'refresh_token',
+            refresh_token: refreshToken,
+            scope: 'openid profile offline_access email',
+            client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+            client_assertion: assertion,
+          }),
+        }),
+      );
+  const refreshed = await refresh(tokens.refresh_token ?? '');
+  const body = await refreshed.json();
+  t.is(refreshed.status, 200, JSON.stringify(body));
+  t.is(body.scope, 'openid profile offline_access');
+  // A malformed assertion names no site: nothing is dropped, and the engine refuses it.
+  const malformed = await fetch(`${yitong.issuer}/token`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: body.refresh_token,
+      scope: 'openid email',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: 'not.a-jwt',
+    }),
   });
   t.is(malformed.status, 400);
   t.like(await malformed.json(), { error: 'invalid_request' });
