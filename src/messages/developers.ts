@@ -8,7 +8,7 @@ export const developersZh = {
   'developers.discovery.title': '发现文档',
   'developers.discovery.lead': '端点地址、支持的范围和算法都在发现文档中，请由程序读取，不要把地址写死：',
   'developers.protocol':
-    '只支持授权码流程，必须使用 PKCE（S256）；授权请求和退出请求可以用链接（GET）或表单（POST）发送，POST 的参数须为 UTF-8、不超过 6 KiB，更大的授权请求请用 PAR；两种方式的参数都会出现在浏览器历史和访问日志中，机密内容请用 PAR 发送；DPoP 证明的 iat 不能超前 60 秒以上；授权响应带 iss 参数；ID 令牌默认用 ES256 签名，登记中可改为 RS256 或 PS256；客户端认证方式为 client_secret_basic、client_secret_post 或 private_key_jwt；回调地址逐字精确匹配。',
+    '只支持授权码流程，必须使用 PKCE（S256）；授权请求和退出请求可以用链接（GET）或表单（POST）发送，POST 的参数须为 UTF-8、不超过 6 KiB，更大的授权请求请用 PAR；两种方式的参数都会出现在浏览器历史和访问日志中，机密内容请用 PAR 发送；DPoP 证明的 iat 不能超前 60 秒以上；授权响应带 iss 参数；ID 令牌默认用 ES256 签名（自助注册时未指定则按 OpenID Connect 动态注册规范用 RS256），登记中可改为 RS256 或 PS256；客户端认证方式为 client_secret_basic、client_secret_post 或 private_key_jwt；回调地址逐字精确匹配。',
   'developers.keys':
     '签名密钥（JWKS，地址是发现文档中的 jwks_uri）会轮换：新密钥先在 JWKS 中公布，{delay} 小时后才开始签名。令牌的 kid 不在缓存的 JWKS 中时，请重新获取 JWKS（常用的库默认如此）；缓存 JWKS 不要超过 Cache-Control 给出的 {maxAge} 分钟，最长也不要超过 {delay} 小时。停用的密钥会从 JWKS 中删除，它签发的令牌随即无法验证。',
   'developers.scopes.title': '范围',
@@ -147,7 +147,7 @@ export const developersEn: Record<keyof typeof developersZh, string> = {
   'developers.discovery.lead':
     'Endpoints, scopes and algorithms are in the discovery document: have your code read it rather than copying addresses.',
   'developers.protocol':
-    'Authorization code flow only, with PKCE (S256) required; authorization and logout requests may be a link (GET) or a form (POST); a POST’s parameters must be UTF-8 and at most 6 KiB, and larger authorization requests go through PAR; either way the parameters end up in browser history and access logs, so push anything confidential with PAR; a DPoP proof’s iat may not be more than 60 s ahead; the authorization response carries iss; ID tokens are signed with ES256 unless the registration chooses RS256 or PS256; clients authenticate with client_secret_basic, client_secret_post or private_key_jwt; redirect URIs match exactly.',
+    'Authorization code flow only, with PKCE (S256) required; authorization and logout requests may be a link (GET) or a form (POST); a POST’s parameters must be UTF-8 and at most 6 KiB, and larger authorization requests go through PAR; either way the parameters end up in browser history and access logs, so push anything confidential with PAR; a DPoP proof’s iat may not be more than 60 s ahead; the authorization response carries iss; ID tokens are signed with ES256 unless the registration chooses RS256 or PS256 (a dynamic registration that names none gets RS256, as OpenID Connect Dynamic Client Registration says); clients authenticate with client_secret_basic, client_secret_post or private_key_jwt; redirect URIs match exactly.',
   'developers.keys':
     'Signing keys (the JWKS at the discovery document’s jwks_uri) are rotated: a new key is published in the JWKS {delay} hours before it signs. When a token names a kid your cached JWKS lacks, fetch the JWKS again (most libraries do); cache it no longer than its Cache-Control says ({maxAge} minutes), and never beyond {delay} hours. A retired key leaves the JWKS, and the tokens it signed no longer verify.',
   'developers.scopes.title': 'Scopes',

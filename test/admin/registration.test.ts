@@ -49,6 +49,11 @@ test('a department registers a site with its token: the site gets the department
   const body = (await created.json()) as Record<string, string>;
   t.is(body.department, '广州市市场监督管理局');
   t.is(body.region_code, '440106');
+  t.is(
+    body.id_token_signed_response_alg,
+    'RS256',
+    'Dynamic Client Registration’s default, where none is named',
+  );
   t.regex(body.client_secret ?? '', /^[\w-]{43,}$/);
   const row = await yitong.server.container.database.db
     .selectFrom('clients')
@@ -208,6 +213,25 @@ test('a site updates its registration sending its own secret (RFC 7592); a wrong
   const body = (await right.json()) as Record<string, string>;
   t.is(body.client_name, '广州市企业开办（新版）');
   t.is(body.client_secret, undefined, 'the stored hash is never handed out');
+  t.is(body.id_token_signed_response_alg, 'RS256');
+  // A site that names its algorithm keeps it.
+  const named = await fetch(created.registration_client_uri ?? '', {
+    method: 'PUT',
+    headers: {
+      authorization: `Bearer ${body.registration_access_token}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({
+      ...site(),
+      client_id: created.client_id,
+      client_secret: created.client_secret,
+      id_token_signed_response_alg: 'ES256',
+    }),
+  });
+  t.is(named.status, 200);
+  const renamed = (await named.json()) as Record<string, string>;
+  t.is(renamed.id_token_signed_response_alg, 'ES256');
+  body.registration_access_token = renamed.registration_access_token ?? '';
   const read = await fetch(created.registration_client_uri ?? '', {
     headers: { authorization: `Bearer ${body.registration_access_token}` },
   });

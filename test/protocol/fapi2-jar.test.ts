@@ -220,6 +220,7 @@ test('a fapi2 site registered dynamically (RFC 7591) is held to PAR and DPoP as 
   const answer = (await registered.json()) as Record<string, unknown>;
   // The registration's answer says what the site is held to (RFC 7591 §3.2.1).
   t.like(answer, { require_pushed_authorization_requests: true, dpop_bound_access_tokens: true });
+  t.is(answer.id_token_signed_response_alg, 'ES256', 'not registration’s RS256: FAPI 2.0 allows none');
   const config = await siteConfig(
     String(answer.client_id),
     client.PrivateKeyJwt({ key: privateKey, kid: 'site-1' }),
