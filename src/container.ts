@@ -6,7 +6,9 @@
  *   const container = await createContainer(loadConfig());
  *   await container.close();
  */
+
 import { join } from 'node:path';
+import type { JWK } from 'jose';
 import pino, { type Logger } from 'pino';
 import { createDeletion } from './accounts/deletion.ts';
 import { createIdentityLevels } from './accounts/identity-levels.ts';
@@ -274,7 +276,9 @@ export async function createContainer(
       const { keys, nextChangeInMs } = await loadSigningKeys(database.db, sealer);
       if (nextChangeInMs === undefined) clearTimeout(keysTimer);
       else reloadKeysAfter(nextChangeInMs);
-      if (keys.map((key) => key.kid).join() === signingKeys.map((key) => key.kid).join()) return;
+      // The same keys in the same order and roles (a key's time coming changes its key_ops, alg).
+      const shape = (list: JWK[]) => list.map((key) => `${key.kid} ${key.alg} ${key.key_ops}`).join();
+      if (shape(keys) === shape(signingKeys)) return;
       signingKeys = keys;
       swap();
       logger.info({ kid: keys[0]?.kid }, 'signing keys reloaded');

@@ -3,11 +3,11 @@ import {
   ALGORITHMS,
   JWKS_MAX_AGE_SECONDS,
   type KeyInfo,
-  type Kind,
   listSigningKeys,
   PUBLICATION_DELAY_SECONDS,
   retireSigningKey,
   rotateSigningKeys,
+  type StoredKind,
   VERIFIES_FOR_SECONDS,
 } from '../oidc/keys.ts';
 import type { Commands, Format } from './command.ts';
@@ -21,12 +21,12 @@ const kid: Format = (value) =>
     ? undefined
     : `must be a kid as \`yitong keys list\` prints it: 43 letters, digits, - and _ (got "${value}")`;
 
-const kindWords = (kind: Kind) => `${kind}${kind === ALGORITHMS[kind] ? '' : ` (${ALGORITHMS[kind]})`}`;
+const kindWords = (kind: StoredKind) => `${kind}${kind === ALGORITHMS[kind] ? '' : ` (${ALGORITHMS[kind]})`}`;
 
 export const keyCommands: Commands = {
   'keys rotate': {
     usage: 'yitong keys rotate [--now]',
-    summary: `Add a new ES256 and a new RSA signing key. They are in the JWKS at once and begin signing ${HOURS(PUBLICATION_DELAY_SECONDS)} later on every node, so sites that cache the JWKS have them first; the old ones stay for verification until retired. --now: they sign within a second (a compromised key), and sites that cache the JWKS without refetching it on an unknown kid fail until their cache expires.`,
+    summary: `Add a new signing key of each kind (ES256, RS256, PS256). They are in the JWKS at once and begin signing ${HOURS(PUBLICATION_DELAY_SECONDS)} later on every node, so sites that cache the JWKS have them first; the old ones stay for verification until retired. --now: they sign within a second (a compromised key), and sites that cache the JWKS without refetching it on an unknown kid fail until their cache expires.`,
     options: { now: { type: 'boolean' } },
     async run(container, values) {
       const now = Boolean(values.now);

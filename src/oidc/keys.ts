@@ -1,8 +1,9 @@
 /**
  * Token signing keys, generated on first start and kept in the database with the private part
  * sealed by the data-encryption key: an EC P-256 key (ES256, what sites get unless they ask) and
- * an RSA 2048 key (RS256 and PS256, for relying parties that need them: OpenID Connect Discovery
- * requires RS256).
+ * two RSA 2048 keys, one RS256 and one PS256, for relying parties that need them (OpenID Connect
+ * Discovery requires RS256). Every key names its one algorithm (`alg`): some libraries
+ * (google-oauth-java-client's IdTokenVerifier) cannot read a JWKS with a key that does not.
  *
  * A rotation is staged: the new keys are in the JWKS at once but sign only from `signs_from`,
  * a publication delay later, so a site that caches the JWKS (and does not refetch it on an
@@ -39,20 +40,32 @@ export const PUBLICATION_DELAY_SECONDS = 24 * 60 * 60;
  */
 export const VERIFIES_FOR_SECONDS = Math.max(LIFETIMES.idToken, LIFETIMES.session, LIFETIMES.accessToken);
 
-/** The kinds of key: the row's `alg` column, and how to make one. An RSA key serves RS256 and PS256. */
-const KINDS = {
-  ES256: async () => ({
-    ...(await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey)),
-    alg: 'ES256',
-  }),
-  RSA: async () =>
-    exportJWK((await generateKeyPair('RS256', { modulusLength: 2048, extractable: true })).privateKey),
-} as const;
+/** The kinds of key, each its algorithm: the row's `alg` column. */
+const KINDS = ['ES256', 'RS256', 'PS256'] as const;
 
-export type Kind = keyof typeof KINDS;
+export type Kind = (typeof KINDS)[number];
 
-/** The algorithms each kind of key signs with: what an operator reads beside a new kid. */
-export const ALGORITHMS: Record<Kind, string> = { ES256: 'ES256', RSA: 'RS256, PS256' };
+/**
+ * A key stored before each RSA key had one algorithm (the row's `alg` is `RSA`, its JWK names
+ * none): the RS256 key, which also signs PS256 until a PS256 key does, and from then on names RS256.
+ */
+const LEGACY_RSA = 'RSA';
+export type StoredKind = Kind | typeof LEGACY_RSA;
+const kindOf = (alg: string): Kind => (alg === LEGACY_RSA ? 'RS256' : (alg as Kind));
+
+/** The algorithms each kind of key signs with: what an operator reads beside a kid. */
+export const ALGORITHMS: Record<StoredKind, string> = {
+  ES256: 'ES256',
+  RS256: 'RS256',
+  PS256: 'PS256',
+  [LEGACY_RSA]: 'RS256, and PS256 until a PS256 key signs',
+};
+
+async function makeKey(alg: Kind) {
+  const rsa = alg !== 'ES256' && { modulusLength: 2048 };
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...rsa });
+  return { ...(await exportJWK(privateKey)), alg };
+}
 
 /**
  * `next`: published, not signing yet; `signing`: the key of its kind that signs; `verifying`:
@@ -62,7 +75,7 @@ export type KeyState = 'next' | 'signing' | 'verifying' | 'retirable';
 
 export interface KeyInfo {
   kid: string;
-  kind: Kind;
+  kind: StoredKind;
   created: Date;
   signsFrom: Date;
   state: KeyState;
@@ -91,21 +104,21 @@ function readKeys(db: Kysely<Schema>) {
 
 /** Each key's state at the database's `now`, for rows in readKeys' order. */
 function staged<R extends Row>(rows: R[]): Array<R & { state: KeyState; replacedAt?: Date }> {
-  const took = new Map<string, Date>(); // per kind: when the key after the one at hand began signing
+  const took = new Map<Kind, Date>(); // per kind: when the key after the one at hand began signing
   return rows.map((row) => {
     if (row.signs_from > row.now) return { ...row, state: 'next' };
-    const replacedAt = took.get(row.alg);
-    took.set(row.alg, row.signs_from);
+    const replacedAt = took.get(kindOf(row.alg));
+    took.set(kindOf(row.alg), row.signs_from);
     if (!replacedAt) return { ...row, state: 'signing' };
     const recent = row.now.getTime() - replacedAt.getTime() < VERIFIES_FOR_SECONDS * 1000;
     return { ...row, state: recent ? 'verifying' : 'retirable', replacedAt };
   });
 }
 
-async function makeKeys(kinds: Kind[]) {
+async function makeKeys(kinds: readonly Kind[]) {
   return Promise.all(
     kinds.map(async (kind) => {
-      const jwk = await KINDS[kind]();
+      const jwk = await makeKey(kind);
       const kid = await calculateJwkThumbprint(jwk);
       return { kind, kid, jwk: { ...jwk, kid, use: 'sig' } };
     }),
@@ -155,8 +168,7 @@ export async function rotateSigningKeys(
   sealer: Sealer,
   { delaySeconds = PUBLICATION_DELAY_SECONDS } = {},
 ): Promise<Rotation> {
-  const kinds = Object.keys(KINDS) as Kind[];
-  const made = await makeKeys(kinds);
+  const made = await makeKeys(KINDS);
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${KEYS_LOCK})`.execute(trx);
     const withdrawn = await trx
@@ -183,25 +195,44 @@ export interface SigningKeys {
   nextChangeInMs?: number;
 }
 
-/** Every stored key; generates the kinds that have no signing key (the first start). */
+/**
+ * Every stored key; generates the kinds that have no key signing or to come (the first start).
+ * A PS256 key made beside a legacy RSA key, which signs PS256 until then, is published first and
+ * signs a publication delay later, as a rotated one would.
+ */
 export async function loadSigningKeys(db: Kysely<Schema>, sealer: Sealer): Promise<SigningKeys> {
   const read = async () => staged(await readKeys(db).select('private_enc').execute());
   let rows = await read();
-  const missing = (Object.keys(KINDS) as Kind[]).filter(
-    (kind) => !rows.some((row) => row.alg === kind && row.state === 'signing'),
+  const missing = KINDS.filter(
+    (kind) =>
+      !rows.some((row) => kindOf(row.alg) === kind && row.state !== 'verifying' && row.state !== 'retirable'),
   );
   if (missing.length) {
+    const legacySigns = rows.some((row) => row.alg === LEGACY_RSA && row.state === 'signing');
     // Two nodes starting at once may both generate one; both keys are valid and one signs.
     const made = await makeKeys(missing);
-    await db.transaction().execute((trx) => storeKeys(trx, sealer, made, 0));
+    await db.transaction().execute(async (trx) => {
+      for (const key of made)
+        await storeKeys(
+          trx,
+          sealer,
+          [key],
+          key.kind === 'PS256' && legacySigns ? PUBLICATION_DELAY_SECONDS : 0,
+        );
+    });
     rows = await read();
   }
   const signing = rows.filter((row) => row.state === 'signing');
   const next = rows.filter((row) => row.state === 'next').at(-1);
+  const psSigns = signing.some((row) => row.alg === 'PS256');
   return {
-    keys: [...signing, ...rows.filter((row) => row.state !== 'signing')].map(
-      (row) => JSON.parse(openKey(sealer, row.private_enc)) as JWK,
-    ),
+    keys: [...signing, ...rows.filter((row) => row.state !== 'signing')].map((row) => {
+      const jwk = JSON.parse(openKey(sealer, row.private_enc)) as JWK;
+      // A key whose time has not come only verifies: the engine prefers a key naming the
+      // algorithm to one naming none (a legacy RSA key), whatever their order.
+      if (row.state === 'next') return { ...jwk, key_ops: ['verify'] };
+      return row.alg === LEGACY_RSA && psSigns ? { ...jwk, alg: 'RS256' } : jwk;
+    }),
     ...(next && { nextChangeInMs: next.signs_from.getTime() - next.now.getTime() }),
   };
 }
@@ -214,7 +245,7 @@ export async function listSigningKeys(db: Kysely<Schema>): Promise<KeyInfo[]> {
     .sort((a, b) => order.indexOf(a.state) - order.indexOf(b.state))
     .map((row) => ({
       kid: row.kid,
-      kind: row.alg as Kind,
+      kind: row.alg as StoredKind,
       created: row.created_at,
       signsFrom: row.signs_from,
       state: row.state,
@@ -258,7 +289,7 @@ export async function retireSigningKey(db: Kysely<Schema>, kid: string): Promise
     await notifyChange(trx, { kind: 'keys' });
     return {
       kid,
-      kind: key.alg as Kind,
+      kind: key.alg as StoredKind,
       created: key.created_at,
       signsFrom: key.signs_from,
       state: key.state,

@@ -182,8 +182,8 @@ test('migrate, citizen create, keys rotate and clients add work on the embedded 
 
   t.regex(
     yitong(['keys', 'rotate'], e).stdout,
-    /^new signing key ES256: [\w-]{43}\nnew signing key RSA \(RS256, PS256\): [\w-]{43}\nin the JWKS now; they begin signing at \d{4}-\d\d-\d\dT[\d:.]+Z \(in 24 h\), on every node\n/,
-    'both keys it added, each with its algorithms, and when they begin signing',
+    /^new signing key ES256: [\w-]{43}\nnew signing key RS256: [\w-]{43}\nnew signing key PS256: [\w-]{43}\nin the JWKS now; they begin signing at \d{4}-\d\d-\d\dT[\d:.]+Z \(in 24 h\), on every node\n/,
+    'a key of each kind, and when they begin signing',
   );
 
   const manifest = join(e.DATA_DIR, 'site.json');
@@ -550,28 +550,26 @@ test('keys rotate stages new keys, keys list shows each state, keys retire takes
   const rotated = yitong(['keys', 'rotate'], e);
   t.is(rotated.status, 0, rotated.stderr);
   const staged = [...rotated.stdout.matchAll(/^new signing key .*: ([\w-]{43})$/gm)].map((match) => match[1]);
-  t.is(staged.length, 2);
+  t.is(staged.length, 3);
 
   const listed = yitong(['keys', 'list'], e);
   t.is(listed.status, 0, listed.stderr);
   const rows = listed.stdout.trimEnd().split('\n');
   t.regex(rows[0] ?? '', /^kid +kind +algorithms +created +signs from +state$/);
   const row = (kind: string, state: string) =>
-    new RegExp(
-      `^([\\w-]{43})  ${kind} +${kind === 'RSA' ? 'RS256, PS256' : 'ES256'} +\\S+Z  \\S+Z  ${state}$`,
-    );
+    new RegExp(`^([\\w-]{43})  ${kind} +${kind} +\\S+Z  \\S+Z  ${state}$`);
   t.deepEqual(
     rows
       .slice(1)
       .map((line) =>
-        [row('ES256', 'next'), row('RSA', 'next'), row('ES256', 'signing'), row('RSA', 'signing')].findIndex(
-          (r) => r.test(line),
-        ),
+        ['next', 'signing']
+          .flatMap((state) => ['ES256', 'PS256', 'RS256'].map((kind) => row(kind, state)))
+          .findIndex((r) => r.test(line)),
       ),
-    [0, 1, 2, 3],
+    [0, 1, 2, 3, 4, 5],
     listed.stdout,
   );
-  const signing = row('ES256', 'signing').exec(rows[3] ?? '')?.[1] ?? '';
+  const signing = row('ES256', 'signing').exec(rows[4] ?? '')?.[1] ?? '';
 
   const refused = yitong(['keys', 'retire', signing], e);
   t.is(refused.status, 1, refused.stderr);
@@ -587,7 +585,7 @@ test('keys rotate stages new keys, keys list shows each state, keys retire takes
   );
   const database = await openDatabase({ databaseUrl: url, connectTimeoutMs: 30_000 });
   t.teardown(() => database.close());
-  t.is((await database.db.selectFrom('signing_keys').select('kid').execute()).length, 4, 'nothing changed');
+  t.is((await database.db.selectFrom('signing_keys').select('kid').execute()).length, 6, 'nothing changed');
 
   const now = yitong(['keys', 'rotate', '--now'], e);
   t.is(now.status, 0, now.stderr);
@@ -617,8 +615,8 @@ test('keys rotate stages new keys, keys list shows each state, keys retire takes
   const left = await database.db.selectFrom('signing_keys').select(['kid', 'alg']).execute();
   t.deepEqual(
     left.map((key) => key.alg).sort(),
-    ['ES256', 'RSA', 'RSA'],
-    'the two new keys and the replaced RSA key; the withdrawn and the retired ones are gone',
+    ['ES256', 'PS256', 'PS256', 'RS256', 'RS256'],
+    'the three new keys and the replaced RSA ones; the withdrawn and the retired ones are gone',
   );
   t.false(left.some((key) => key.kid === signing || staged.includes(key.kid)));
 });

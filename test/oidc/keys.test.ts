@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+import {
+  calculateJwkThumbprint,
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+} from 'jose';
 import { type Kysely, sql } from 'kysely';
 import { openDatabase } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
@@ -38,7 +46,7 @@ const earlier = (db: Kysely<Schema>) =>
   sql`UPDATE signing_keys SET signs_from = signs_from - interval '2 minutes'`.execute(db);
 
 test.serial(
-  'an ES256 and an RSA key on first start, stored sealed; a rotated key is published at once and signs from its time, the old ones still verify',
+  'an ES256, an RS256 and a PS256 key on first start, each naming its algorithm, stored sealed; a rotated key is published at once and signs from its time, the old ones still verify',
   async (t) => {
     const yitong = await startYitong('pglite');
     t.teardown(() => yitong.stop());
@@ -46,12 +54,16 @@ test.serial(
       (await (await fetch(`${yitong.issuer}/jwks`)).json()) as { keys: Array<Record<string, string>> };
 
     const first = await jwks();
-    t.is(first.keys.length, 2);
+    t.is(first.keys.length, 3);
     const ec = first.keys.find((key) => key.kty === 'EC');
     t.like(ec, { kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
-    t.like(
-      first.keys.find((key) => key.kty === 'RSA'),
-      { use: 'sig' },
+    // One algorithm per key, named: google-oauth-java-client cannot read a JWKS with a key that names none.
+    t.deepEqual(
+      first.keys
+        .filter((key) => key.kty === 'RSA')
+        .map((key) => `${key.alg} ${key.use}`)
+        .sort(),
+      ['PS256 sig', 'RS256 sig'],
     );
     t.true(
       first.keys.every((key) => key.d === undefined && key.p === undefined),
@@ -68,12 +80,12 @@ test.serial(
     const rotated = await rotateSigningKeys(db, yitong.server.container.sealer);
     t.deepEqual(
       rotated.added.map((key) => key.kind),
-      ['ES256', 'RSA'],
+      ['ES256', 'RS256', 'PS256'],
     );
     const newKid = rotated.added[0]?.kid;
     await yitong.restart();
     const second = await jwks();
-    t.is(second.keys.length, 4, 'a new key of each kind, published at once; the old ones still verify');
+    t.is(second.keys.length, 6, 'a new key of each kind, published at once; the old ones still verify');
     t.true(second.keys.some((key) => key.kid === ec?.kid));
 
     const { clientId, clientSecret } = await yitong.addClient({
@@ -246,7 +258,7 @@ test.serial(
     await yitong.restart();
     const after = await fetch(`${yitong.issuer}/jwks`);
     t.not(after.headers.get('etag'), before);
-    t.is(((await after.json()) as { keys: unknown[] }).keys.length, 4);
+    t.is(((await after.json()) as { keys: unknown[] }).keys.length, 6);
   },
 );
 
@@ -365,22 +377,25 @@ test.serial(
     const { db } = database;
     const sealer = createSealer(randomBytes(32), randomBytes(32));
     const first = await loadSigningKeys(db, sealer);
-    t.is(first.keys.length, 2, 'generated on first start');
+    t.is(first.keys.length, 3, 'generated on first start');
     t.is(first.nextChangeInMs, undefined, 'nothing to wait for');
     const kids = first.keys.map((key) => key.kid);
     const { added } = await rotateSigningKeys(db, sealer);
     const states = async () => (await listSigningKeys(db)).map(({ kid, kind, state }) => [kid, kind, state]);
-    const [ec, rsa] = added.map((key) => key.kid);
+    const [ec, rs, ps] = added.map((key) => key.kid);
+    const [oldEc, oldPs, oldRs] = kids;
     t.deepEqual(await states(), [
       [ec, 'ES256', 'next'],
-      [rsa, 'RSA', 'next'],
-      [kids[0], 'ES256', 'signing'],
-      [kids[1], 'RSA', 'signing'],
+      [ps, 'PS256', 'next'],
+      [rs, 'RS256', 'next'],
+      [oldEc, 'ES256', 'signing'],
+      [oldPs, 'PS256', 'signing'],
+      [oldRs, 'RS256', 'signing'],
     ]);
     const staged = await loadSigningKeys(db, sealer);
     t.deepEqual(
       staged.keys.map((key) => key.kid),
-      [...kids, ec, rsa],
+      [...kids, ec, ps, rs],
       'the engine holds the new keys after the signing ones: it signs with the first that fits',
     );
     t.true(Math.abs((staged.nextChangeInMs ?? 0) - 24 * 3600 * 1000) < 60_000, 'load again in a day');
@@ -391,16 +406,16 @@ test.serial(
     await later('24 hours 1 second');
     t.deepEqual(
       (await states()).map(([, , state]) => state),
-      ['signing', 'signing', 'verifying', 'verifying'],
+      ['signing', 'signing', 'signing', 'verifying', 'verifying', 'verifying'],
     );
     t.deepEqual(
       (await loadSigningKeys(db, sealer)).keys.map((key) => key.kid),
-      [ec, rsa, ...kids],
+      [ec, ps, rs, ...kids],
     );
     await later('12 hours');
     t.deepEqual(
       (await states()).map(([, , state]) => state),
-      ['signing', 'signing', 'retirable', 'retirable'],
+      ['signing', 'signing', 'signing', 'retirable', 'retirable', 'retirable'],
     );
   },
 );
@@ -419,4 +434,93 @@ test.serial('migration 0020: the keys stored before it sign from their creation,
   t.is((await migrate(database))[0], '0020_signing_key_stages.sql');
   const row = await database.db.selectFrom('signing_keys').selectAll().executeTakeFirstOrThrow();
   t.deepEqual(row.signs_from, created);
+});
+
+test('a database from before one algorithm per key: its RSA key signs RS256, and PS256 until a PS256 key published a day ahead signs; then it names RS256', async (t) => {
+  const yitong = await startYitong('postgres');
+  t.teardown(() => yitong.stop());
+  // Read anew after each restart.
+  const db = () => yitong.server.container.database.db;
+  const { sealer } = yitong.server.container;
+  // As stored before: one RSA key, its JWK naming no algorithm, its row's kind `RSA`.
+  await db().deleteFrom('signing_keys').where('alg', 'in', ['RS256', 'PS256']).execute();
+  const rsa = await exportJWK(
+    (await generateKeyPair('RS256', { modulusLength: 2048, extractable: true })).privateKey,
+  );
+  const legacy = await calculateJwkThumbprint(rsa);
+  await db()
+    .insertInto('signing_keys')
+    .values({
+      kid: legacy,
+      alg: 'RSA',
+      private_enc: sealer.seal(JSON.stringify({ ...rsa, kid: legacy, use: 'sig' })),
+    })
+    .execute();
+  await yitong.restart();
+
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const sites = new Map<string, Awaited<ReturnType<typeof discoverSite>>>();
+  for (const alg of ['RS256', 'PS256']) {
+    const { clientId, clientSecret } = await yitong.addClient({
+      client_name: `${alg} 网站`,
+      department: '测试部门',
+      region_code: '440100',
+      redirect_uris: [REDIRECT_URI],
+      scope: 'openid',
+      id_token_signed_response_alg: alg,
+    });
+    sites.set(alg, await discoverSite(yitong.issuer, clientId, clientSecret));
+  }
+  const browser = new Browser();
+  const signedBy = async (alg: string) => {
+    const site = sites.get(alg) as Awaited<ReturnType<typeof discoverSite>>;
+    const pending = await authorizationRequest(site, { scope: 'openid' });
+    const walk = await walkAuthorization(browser, pending.url, person);
+    const { id_token } = await exchangeCode(site, walk.callbackUrl, pending);
+    await jwtVerify(id_token ?? '', createRemoteJWKSet(new URL(`${yitong.issuer}/jwks`)));
+    return decodeProtectedHeader(id_token ?? '').kid;
+  };
+  const published = async () =>
+    ((await (await fetch(`${yitong.issuer}/jwks`)).json()) as { keys: Array<Record<string, string>> }).keys;
+
+  const keys = await listSigningKeys(db());
+  const ps = keys.find((key) => key.kind === 'PS256');
+  t.is(ps?.state, 'next', 'a PS256 key is made and published, not signing yet');
+  t.true(
+    Math.abs((ps?.signsFrom.getTime() ?? 0) - Date.now() - 24 * 3600 * 1000) < 60_000,
+    'it signs in a day',
+  );
+  t.like(
+    keys.find((key) => key.kid === legacy),
+    { kind: 'RSA', state: 'signing' },
+  );
+  t.is(keys.length, 3, 'no RS256 key beside it');
+  const before = await published();
+  t.is(before.find((key) => key.kid === legacy)?.alg, undefined);
+  t.deepEqual(
+    before.find((key) => key.kid === ps?.kid)?.key_ops,
+    ['verify'],
+    'published to verify only, until its time',
+  );
+  t.is(await signedBy('RS256'), legacy);
+  t.is(await signedBy('PS256'), legacy, 'until then the RSA key signs PS256, as before');
+
+  // A day later.
+  await db()
+    .updateTable('signing_keys')
+    .set({ signs_from: new Date() })
+    .where('kid', '=', ps?.kid ?? '')
+    .execute();
+  await yitong.restart();
+  t.is(await signedBy('PS256'), ps?.kid);
+  t.is(await signedBy('RS256'), legacy);
+  const now = await published();
+  t.true(
+    now.every((key) => key.alg),
+    'every key names its algorithm',
+  );
+  t.is(now.find((key) => key.kid === legacy)?.alg, 'RS256');
+  t.is(now.find((key) => key.kid === ps?.kid)?.key_ops, undefined);
+  t.is((await listSigningKeys(db())).length, 3, 'nothing more is made');
 });
