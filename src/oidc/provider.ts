@@ -158,7 +158,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       id_token_signed_response_alg: 'ES256',
       token_endpoint_auth_method: 'client_secret_basic',
     },
-    // ES256 unless a site asks for RS256 or PS256 in its manifest (oidc/keys.ts keeps both kinds).
+    // ES256 unless a site asks for RS256 or PS256 in its manifest (oidc/keys.ts keeps a key of each).
     enabledJWA: {
       idTokenSigningAlgValues: [...SIGNING_ALGS],
       userinfoSigningAlgValues: [...SIGNING_ALGS],
