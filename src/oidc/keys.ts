@@ -125,7 +125,11 @@ async function makeKeys(kinds: readonly Kind[]) {
   );
 }
 
-/** Stores new keys, signing `delaySeconds` from now (the database's clock, which every node reads); when that is. */
+/**
+ * Stores new keys, signing `delaySeconds` from now (the database's clock, which every node reads);
+ * when that is. A key published ahead is stored to verify only (`key_ops`), so that no node signs
+ * with it early, not even one running an older release; loadSigningKeys lifts that in its time.
+ */
 async function storeKeys(
   trx: Kysely<Schema>,
   sealer: Sealer,
@@ -138,7 +142,7 @@ async function storeKeys(
       made.map(({ kind, kid, jwk }) => ({
         kid,
         alg: kind,
-        private_enc: sealer.seal(JSON.stringify(jwk)),
+        private_enc: sealer.seal(JSON.stringify(delaySeconds > 0 ? { ...jwk, key_ops: ['verify'] } : jwk)),
         signs_from: sql<Date>`now() + make_interval(secs => ${delaySeconds})`,
       })),
     )
@@ -195,24 +199,32 @@ export interface SigningKeys {
   nextChangeInMs?: number;
 }
 
+/** The kinds with no key signing or to come: what a first start (or an upgrade) makes. */
+const missingKinds = (rows: Array<Row & { state: KeyState }>) =>
+  KINDS.filter(
+    (kind) =>
+      !rows.some((row) => kindOf(row.alg) === kind && (row.state === 'signing' || row.state === 'next')),
+  );
+
 /**
- * Every stored key; generates the kinds that have no key signing or to come (the first start).
- * A PS256 key made beside a legacy RSA key, which signs PS256 until then, is published first and
- * signs a publication delay later, as a rotated one would.
+ * Every stored key; generates the missing kinds. A PS256 key made beside a legacy RSA key, which
+ * signs PS256 until then, is published first and signs a publication delay later, as a rotated
+ * one would; the legacy key names RS256 only once the tokens it signed with PS256 are past use.
  */
 export async function loadSigningKeys(db: Kysely<Schema>, sealer: Sealer): Promise<SigningKeys> {
-  const read = async () => staged(await readKeys(db).select('private_enc').execute());
-  let rows = await read();
-  const missing = KINDS.filter(
-    (kind) =>
-      !rows.some((row) => kindOf(row.alg) === kind && row.state !== 'verifying' && row.state !== 'retirable'),
-  );
-  if (missing.length) {
-    const legacySigns = rows.some((row) => row.alg === LEGACY_RSA && row.state === 'signing');
-    // Two nodes starting at once may both generate one; both keys are valid and one signs.
-    const made = await makeKeys(missing);
+  const read = async (from: Kysely<Schema>) => staged(await readKeys(from).select('private_enc').execute());
+  const open = (row: { private_enc: Buffer }) => JSON.parse(openKey(sealer, row.private_enc)) as JWK;
+  let rows = await read(db);
+  // What is stored opens with this data key before anything is added: a wrong key adds nothing.
+  for (const row of rows) open(row);
+  if (missingKinds(rows).length) {
+    const made = await makeKeys(missingKinds(rows));
     await db.transaction().execute(async (trx) => {
-      for (const key of made)
+      // Nodes starting together: the first makes them, the others find them made.
+      await sql`SELECT pg_advisory_xact_lock(${KEYS_LOCK})`.execute(trx);
+      const now = await read(trx);
+      const legacySigns = now.some((row) => row.alg === LEGACY_RSA && row.state === 'signing');
+      for (const key of made.filter(({ kind }) => missingKinds(now).includes(kind)))
         await storeKeys(
           trx,
           sealer,
@@ -220,20 +232,29 @@ export async function loadSigningKeys(db: Kysely<Schema>, sealer: Sealer): Promi
           key.kind === 'PS256' && legacySigns ? PUBLICATION_DELAY_SECONDS : 0,
         );
     });
-    rows = await read();
+    rows = await read(db);
   }
   const signing = rows.filter((row) => row.state === 'signing');
-  const next = rows.filter((row) => row.state === 'next').at(-1);
-  const psSigns = signing.some((row) => row.alg === 'PS256');
+  const now = rows[0]?.now.getTime() ?? Date.now();
+  // When a PS256 key first signed: a legacy key verifies the PS256 tokens it signed until their use is past.
+  const psFrom = rows.findLast((row) => row.alg === 'PS256' && row.state !== 'next')?.signs_from.getTime();
+  const legacyNamesRs256At = psFrom === undefined ? undefined : psFrom + VERIFIES_FOR_SECONDS * 1000;
+  const changes = [
+    ...rows.filter((row) => row.state === 'next').map((row) => row.signs_from.getTime()),
+    ...(rows.some((row) => row.alg === LEGACY_RSA) && legacyNamesRs256At && legacyNamesRs256At > now
+      ? [legacyNamesRs256At]
+      : []),
+  ];
   return {
     keys: [...signing, ...rows.filter((row) => row.state !== 'signing')].map((row) => {
-      const jwk = JSON.parse(openKey(sealer, row.private_enc)) as JWK;
-      // A key whose time has not come only verifies: the engine prefers a key naming the
-      // algorithm to one naming none (a legacy RSA key), whatever their order.
+      const { key_ops: _, ...jwk } = open(row);
+      // A key whose time has not come only verifies (also when stored before key_ops was).
       if (row.state === 'next') return { ...jwk, key_ops: ['verify'] };
-      return row.alg === LEGACY_RSA && psSigns ? { ...jwk, alg: 'RS256' } : jwk;
+      return row.alg === LEGACY_RSA && legacyNamesRs256At !== undefined && legacyNamesRs256At <= now
+        ? { ...jwk, alg: 'RS256' }
+        : jwk;
     }),
-    ...(next && { nextChangeInMs: next.signs_from.getTime() - next.now.getTime() }),
+    ...(changes.length && { nextChangeInMs: Math.min(...changes) - now }),
   };
 }
 
@@ -266,12 +287,17 @@ export class SigningKeyRefusedError extends Error {}
 export async function retireSigningKey(db: Kysely<Schema>, kid: string): Promise<KeyInfo> {
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${KEYS_LOCK})`.execute(trx);
-    const key = staged(await readKeys(trx).execute()).find((row) => row.kid === kid);
+    const rows = staged(await readKeys(trx).execute());
+    const key = rows.find((row) => row.kid === kid);
     if (!key)
       throw new SigningKeyRefusedError(`no signing key has the kid ${kid}; \`yitong keys list\` lists them`);
     if (key.state === 'signing')
       throw new SigningKeyRefusedError(
         `${kid} is the ${key.alg} key that signs now and cannot be retired: rotate first (\`yitong keys rotate\`, or \`yitong keys rotate --now\` when the key is compromised), then retire it once the new key signs`,
+      );
+    if (key.alg === LEGACY_RSA && !rows.some((row) => row.alg === 'PS256' && row.state === 'signing'))
+      throw new SigningKeyRefusedError(
+        `${kid} is the RSA key that still signs PS256: retire it once a PS256 key signs (\`yitong keys list\`)`,
       );
     // A node whose switch is late (its timer, or a reload retried after an outage) may still sign
     // with it: tokens that would never verify.

@@ -184,9 +184,10 @@ export function dropRefreshScopesNotAllowed(provider: Provider, known: ReadonlyS
     const form = new URLSearchParams(raw.toString('utf8'));
     const requested = form.get('scope');
     if (form.get('grant_type') !== 'refresh_token' || !requested) return undefined;
+    // An empty client_id is none, as the engine reads it.
     const id =
-      form.get('client_id') ??
-      basicClientId(authorization) ??
+      form.get('client_id') ||
+      basicClientId(authorization) ||
       assertionClientId(form.get('client_assertion'));
     const client = id ? await provider.Client.find(id).catch(() => undefined) : undefined;
     const kept = client?.scope && allowedOf(requested, client, known);

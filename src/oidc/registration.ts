@@ -73,8 +73,10 @@ export function registrationFeature(deps: {
     Object.assign(properties, { department: bound.department, region_code: region, scope });
     // Registration's own default (OpenID Connect Dynamic Client Registration 1.0 §2): a site that
     // names no algorithm may rely on RS256, as go-oidc v2 does. A manifest's default stays ES256;
-    // a fapi2 site, which may not have RS256, gets ES256.
-    properties.id_token_signed_response_alg ??= properties.profile === 'fapi2' ? 'ES256' : 'RS256';
+    // a fapi2 site, which may not have RS256, gets ES256. An update that leaves it out keeps the
+    // site's (one registered before this rule has ES256).
+    properties.id_token_signed_response_alg ??=
+      current?.id_token_signed_response_alg ?? (properties.profile === 'fapi2' ? 'ES256' : 'RS256');
 
     const manifest = Object.fromEntries(
       Object.entries(properties).filter(([key]) => !PROVIDER_FIELDS.includes(key)),

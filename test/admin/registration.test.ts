@@ -251,6 +251,11 @@ test('a site updates its registration sending its own secret (RFC 7592); a wrong
   const rotated = await yitong.server.container.clients.rotateSecret(created.client_id ?? '');
   const during = await update(rotated?.secret ?? '', body.registration_access_token ?? '');
   t.is(during.status, 200);
+  t.is(
+    ((await during.json()) as Record<string, string>).id_token_signed_response_alg,
+    'ES256',
+    'an update that leaves the algorithm out keeps the site’s',
+  );
 });
 
 test('admin scopes are never given through self-registration: not in a token, not in a registration', async (t) => {

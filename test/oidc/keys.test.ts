@@ -22,6 +22,7 @@ import {
   retireSigningKey,
   rotateSigningKeys,
   SigningKeyRefusedError,
+  SigningKeysUnreadableError,
 } from '../../src/oidc/keys.ts';
 import { Browser } from '../helpers/browser.ts';
 import { freshDatabase } from '../helpers/databases.ts';
@@ -436,26 +437,29 @@ test.serial('migration 0020: the keys stored before it sign from their creation,
   t.deepEqual(row.signs_from, created);
 });
 
-test('a database from before one algorithm per key: its RSA key signs RS256, and PS256 until a PS256 key published a day ahead signs; then it names RS256', async (t) => {
+/** As stored before one algorithm per key: one RSA key, its JWK naming none, its row's kind `RSA`. */
+async function storeLegacyRsa(db: Kysely<Schema>, sealer: ReturnType<typeof createSealer>) {
+  const rsa = await exportJWK(
+    (await generateKeyPair('RS256', { modulusLength: 2048, extractable: true })).privateKey,
+  );
+  const kid = await calculateJwkThumbprint(rsa);
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('signing_keys').where('alg', 'in', ['RS256', 'PS256']).execute();
+    await trx
+      .insertInto('signing_keys')
+      .values({ kid, alg: 'RSA', private_enc: sealer.seal(JSON.stringify({ ...rsa, kid, use: 'sig' })) })
+      .execute();
+  });
+  return kid;
+}
+
+test('a database from before one algorithm per key: its RSA key signs RS256, and PS256 until a PS256 key published a day ahead signs; it names RS256 once the tokens it signed with PS256 are past use', async (t) => {
   const yitong = await startYitong('postgres');
   t.teardown(() => yitong.stop());
   // Read anew after each restart.
   const db = () => yitong.server.container.database.db;
   const { sealer } = yitong.server.container;
-  // As stored before: one RSA key, its JWK naming no algorithm, its row's kind `RSA`.
-  await db().deleteFrom('signing_keys').where('alg', 'in', ['RS256', 'PS256']).execute();
-  const rsa = await exportJWK(
-    (await generateKeyPair('RS256', { modulusLength: 2048, extractable: true })).privateKey,
-  );
-  const legacy = await calculateJwkThumbprint(rsa);
-  await db()
-    .insertInto('signing_keys')
-    .values({
-      kid: legacy,
-      alg: 'RSA',
-      private_enc: sealer.seal(JSON.stringify({ ...rsa, kid: legacy, use: 'sig' })),
-    })
-    .execute();
+  const legacy = await storeLegacyRsa(db(), sealer);
   await yitong.restart();
 
   const person = newCitizen();
@@ -483,12 +487,23 @@ test('a database from before one algorithm per key: its RSA key signs RS256, and
   };
   const published = async () =>
     ((await (await fetch(`${yitong.issuer}/jwks`)).json()) as { keys: Array<Record<string, string>> }).keys;
+  const later = async (kid: string, seconds: number) => {
+    await sql`UPDATE signing_keys SET signs_from = now() - make_interval(secs => ${seconds}) WHERE kid = ${kid}`.execute(
+      db(),
+    );
+    await yitong.restart();
+  };
 
   const keys = await listSigningKeys(db());
-  const ps = keys.find((key) => key.kind === 'PS256');
-  t.is(ps?.state, 'next', 'a PS256 key is made and published, not signing yet');
+  const ps = keys.find((key) => key.kind === 'PS256')?.kid ?? '';
+  t.like(
+    keys.find((key) => key.kid === ps),
+    { state: 'next' },
+    'a PS256 key is made and published, not signing yet',
+  );
   t.true(
-    Math.abs((ps?.signsFrom.getTime() ?? 0) - Date.now() - 24 * 3600 * 1000) < 60_000,
+    Math.abs((keys.find((key) => key.kid === ps)?.signsFrom.getTime() ?? 0) - Date.now() - 24 * 3600 * 1000) <
+      60_000,
     'it signs in a day',
   );
   t.like(
@@ -496,31 +511,72 @@ test('a database from before one algorithm per key: its RSA key signs RS256, and
     { kind: 'RSA', state: 'signing' },
   );
   t.is(keys.length, 3, 'no RS256 key beside it');
+  const row = await db()
+    .selectFrom('signing_keys')
+    .select('private_enc')
+    .where('kid', '=', ps)
+    .executeTakeFirstOrThrow();
+  t.deepEqual(
+    JSON.parse(sealer.open(row.private_enc)).key_ops,
+    ['verify'],
+    'stored to verify only: no node signs with it early, not even an older release',
+  );
   const before = await published();
   t.is(before.find((key) => key.kid === legacy)?.alg, undefined);
-  t.deepEqual(
-    before.find((key) => key.kid === ps?.kid)?.key_ops,
-    ['verify'],
-    'published to verify only, until its time',
-  );
+  t.deepEqual(before.find((key) => key.kid === ps)?.key_ops, ['verify']);
   t.is(await signedBy('RS256'), legacy);
   t.is(await signedBy('PS256'), legacy, 'until then the RSA key signs PS256, as before');
 
-  // A day later.
-  await db()
-    .updateTable('signing_keys')
-    .set({ signs_from: new Date() })
-    .where('kid', '=', ps?.kid ?? '')
-    .execute();
-  await yitong.restart();
-  t.is(await signedBy('PS256'), ps?.kid);
+  // A day later the PS256 key signs; the RSA key still verifies the PS256 tokens it signed.
+  await later(ps, 0);
+  t.is(await signedBy('PS256'), ps);
   t.is(await signedBy('RS256'), legacy);
-  const now = await published();
+  const during = await published();
+  t.is(during.find((key) => key.kid === ps)?.key_ops, undefined);
+  t.is(during.find((key) => key.kid === legacy)?.alg, undefined);
+  // A session length after that, no token it signed with PS256 is in use: it names RS256.
+  await later(ps, 12 * 3600 + 1);
   t.true(
-    now.every((key) => key.alg),
+    (await published()).every((key) => key.alg),
     'every key names its algorithm',
   );
-  t.is(now.find((key) => key.kid === legacy)?.alg, 'RS256');
-  t.is(now.find((key) => key.kid === ps?.kid)?.key_ops, undefined);
+  t.is((await published()).find((key) => key.kid === legacy)?.alg, 'RS256');
+  t.is(await signedBy('RS256'), legacy);
   t.is((await listSigningKeys(db())).length, 3, 'nothing more is made');
 });
+
+test.serial(
+  'a database from before, opened with another data key: nothing is added; its RSA key is not retired while it alone signs PS256',
+  async (t) => {
+    const { database, dispose } = await freshDatabase('pglite');
+    t.teardown(dispose);
+    const { db } = database;
+    const sealer = createSealer(randomBytes(32), randomBytes(32));
+    await loadSigningKeys(db, sealer);
+    const legacy = await storeLegacyRsa(db, sealer);
+    await sql`UPDATE signing_keys SET signs_from = now() - interval '30 days'`.execute(db);
+    const count = async () => (await db.selectFrom('signing_keys').select('kid').execute()).length;
+
+    await t.throwsAsync(loadSigningKeys(db, createSealer(randomBytes(32), randomBytes(32))), {
+      instanceOf: SigningKeysUnreadableError,
+    });
+    t.is(await count(), 2, 'no PS256 key sealed with the wrong data key');
+
+    await loadSigningKeys(db, sealer);
+    t.is(await count(), 3, 'with the right one, the PS256 key is made');
+    // A rotation whose RS256 key signs before its PS256 key does: the RSA key still signs PS256.
+    const { added } = await rotateSigningKeys(db, sealer);
+    const rs = added.find((key) => key.kind === 'RS256')?.kid ?? '';
+    await sql`UPDATE signing_keys SET signs_from = now() - interval '2 minutes' WHERE kid = ${rs}`.execute(
+      db,
+    );
+    t.like(
+      (await listSigningKeys(db)).find((key) => key.kid === legacy),
+      { state: 'verifying' },
+    );
+    await t.throwsAsync(retireSigningKey(db, legacy), {
+      instanceOf: SigningKeyRefusedError,
+      message: /is the RSA key that still signs PS256: retire it once a PS256 key signs/,
+    });
+  },
+);
