@@ -222,9 +222,9 @@ export async function loadSigningKeys(db: Kysely<Schema>, sealer: Sealer): Promi
     await db.transaction().execute(async (trx) => {
       // Nodes starting together: the first makes them, the others find them made.
       await sql`SELECT pg_advisory_xact_lock(${KEYS_LOCK})`.execute(trx);
-      const now = await read(trx);
-      const legacySigns = now.some((row) => row.alg === LEGACY_RSA && row.state === 'signing');
-      for (const key of made.filter(({ kind }) => missingKinds(now).includes(kind)))
+      const fresh = await read(trx);
+      const legacySigns = fresh.some((row) => row.alg === LEGACY_RSA && row.state === 'signing');
+      for (const key of made.filter(({ kind }) => missingKinds(fresh).includes(kind)))
         await storeKeys(
           trx,
           sealer,

@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { openDatabase } from '../../src/db/database.ts';
 import { createPostgresDatabase, POSTGRES_URL } from '../helpers/databases.ts';
 import { newCitizen, newCreditCode } from '../helpers/people.ts';
+import { UNREACHABLE_NATIONAL, upstreamsDir } from '../helpers/upstream-manifest.ts';
 
 function yitong(args: string[], env: Record<string, string>, input?: string) {
   return spawnSync(process.execPath, ['src/cli/main.ts', ...args], {
@@ -515,18 +516,8 @@ test('upstreams sync stores a folder whole (audited, a bad manifest changes noth
   const none = yitong(['upstreams', 'check'], e);
   t.is(none.status, 0, none.stderr);
   t.regex(none.stdout, /no upstream identity provider is configured/);
-  const dir = mkdtempSync(join(tmpdir(), 'up-'));
-  const manifest = {
-    id: 'national',
-    issuer: 'https://national.example.invalid',
-    client_id: 'province',
-    client_secret: 'a-secret-of-enough-length',
-    max_identity_level: 2,
-    name: { 'zh-CN': '国家政务服务平台', en: 'the national platform' },
-    label: { 'zh-CN': '使用国家政务服务平台账号登录', en: 'Sign in with the national platform' },
-    region_code: '110000',
-  };
-  writeFileSync(join(dir, 'national.json'), JSON.stringify(manifest));
+  const manifest = UNREACHABLE_NATIONAL;
+  const dir = upstreamsDir(manifest);
   const synced = yitong(['upstreams', 'sync', dir], e);
   t.is(synced.status, 0, synced.stderr);
   t.is(synced.stdout.trim(), 'national: added');

@@ -4,11 +4,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { openDatabase } from '../../src/db/database.ts';
+import { upstreamsDir } from '../helpers/upstream-manifest.ts';
 
 function start(script: string, env: Record<string, string>, args: string[] = []) {
   return spawnSync(process.execPath, [script, ...args], {
@@ -67,21 +68,7 @@ test('a DATA_ENCRYPTION_KEY other than the one the data was written with: one li
   const written = start('src/cli/main.ts', first, ['migrate']);
   t.is(written.status, 0, written.stderr);
   // A stored upstream's secret is sealed with the same key (it would fail to open first).
-  const upstreams = mkdtempSync(join(tmpdir(), 'yitong-upstreams-'));
-  writeFileSync(
-    join(upstreams, 'national.json'),
-    JSON.stringify({
-      id: 'national',
-      issuer: 'https://national.example.invalid',
-      client_id: 'province',
-      client_secret: 'a-secret-of-enough-length',
-      max_identity_level: 2,
-      name: { 'zh-CN': '国家政务服务平台', en: 'the national platform' },
-      label: { 'zh-CN': '使用国家政务服务平台账号登录', en: 'Sign in with the national platform' },
-      region_code: '110000',
-    }),
-  );
-  const stored = start('src/cli/main.ts', first, ['upstreams', 'sync', upstreams]);
+  const stored = start('src/cli/main.ts', first, ['upstreams', 'sync', upstreamsDir()]);
   t.is(stored.status, 0, stored.stderr);
   const other = start('src/main.ts', { ...production, DATA_ENCRYPTION_KEY: key(), LOG_LEVEL: 'info' });
   t.is(other.status, 1);
