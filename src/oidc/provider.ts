@@ -37,14 +37,10 @@ import { INTERACTION_SECONDS, LIFETIMES } from './lifetimes.ts';
 import { createOutboundFetch, createOutboundPolicy } from './outbound.ts';
 import { enginePages } from './pages.ts';
 import { createPolicy } from './policy.ts';
-import {
-  dropRefreshScopesNotAllowed,
-  dropScopesNotAllowed,
-  outageAnswer,
-  precomputed,
-} from './provider-middleware.ts';
+import { outageAnswer, precomputed } from './provider-middleware.ts';
 import { checkAuthorizationDetails, purposeIn, SERVICE_ITEM_TYPE } from './purpose.ts';
 import { hideStoredSecret, registrationFeature } from './registration.ts';
+import { dropRefreshScopesNotAllowed, dropScopesNotAllowed } from './scope-narrowing.ts';
 import { unrouted } from './unrouted.ts';
 import { type Catalogue, TRUST_FRAMEWORK, verifiedRequestOf, verifiedScopes } from './verified-claims.ts';
 import { createVerifiedRelease } from './verified-release.ts';
