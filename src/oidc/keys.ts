@@ -2,8 +2,8 @@
  * Token signing keys, generated on first start and kept in the database with the private part
  * sealed by the data-encryption key: an EC P-256 key (ES256, what sites get unless they ask) and
  * two RSA 2048 keys, one RS256 and one PS256, for relying parties that need them (OpenID Connect
- * Discovery requires RS256). Every key names its one algorithm (`alg`): some libraries
- * (google-oauth-java-client's IdTokenVerifier) cannot read a JWKS with a key that does not.
+ * Discovery requires RS256). Every key is used with one algorithm, which it names (`alg`), as
+ * RFC 8725 §3.1 advises: one RSA key for both PKCS #1 v1.5 and PSS signatures is not.
  *
  * A rotation is staged: the new keys are in the JWKS at once but sign only from `signs_from`,
  * a publication delay later, so a site that caches the JWKS (and does not refetch it on an

@@ -58,7 +58,7 @@ test.serial(
     t.is(first.keys.length, 3);
     const ec = first.keys.find((key) => key.kty === 'EC');
     t.like(ec, { kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
-    // One algorithm per key, named: google-oauth-java-client cannot read a JWKS with a key that names none.
+    // One algorithm per key, named (RFC 8725 §3.1).
     t.deepEqual(
       first.keys
         .filter((key) => key.kty === 'RSA')
