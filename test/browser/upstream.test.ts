@@ -4,34 +4,23 @@
  * when that platform cannot be reached, the page says so (not the person's fault) and leads back
  * to the sign-in page. Saved as screenshots for the README.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import test from 'ava';
 import type { Browser } from 'playwright-core';
 import { axeProblems, launchChromium, newProfile, screenshots } from '../helpers/chromium.ts';
 import { authorizationRequest, discoverSite, REDIRECT_URI } from '../helpers/rp.ts';
+import { UNREACHABLE_NATIONAL, upstreamsDir } from '../helpers/upstream-manifest.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
 let chromium: Browser;
 let dir: string;
 test.before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'yitong-upstreams-'));
-  await writeFile(
-    join(dir, 'national.json'),
-    JSON.stringify({
-      id: 'national',
-      // Nobody answers there: the page for an unreachable upstream.
-      issuer: 'https://national.example.invalid',
-      client_id: 'province',
-      client_secret: 'not-used-in-this-test-0123456789',
-      max_identity_level: 2,
-      name: { 'zh-CN': '国家政务服务平台', en: 'the national government service platform' },
-      label: { 'zh-CN': '使用国家政务服务平台账号登录', en: 'Sign in with the national platform' },
-      region_code: '110000',
-    }),
-  );
+  // Nobody answers there: the page for an unreachable upstream.
+  dir = upstreamsDir({
+    ...UNREACHABLE_NATIONAL,
+    name: { 'zh-CN': '国家政务服务平台', en: 'the national government service platform' },
+  });
   [yitong, chromium] = await Promise.all([startYitong('postgres'), launchChromium()]);
   await yitong.server.container.upstreamsStore.sync(dir, 'test');
 });

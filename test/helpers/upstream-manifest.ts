@@ -15,7 +15,7 @@ export const UNREACHABLE_NATIONAL = {
 };
 
 /** A folder holding `manifest` as `<id>.json`: what `yitong upstreams sync` reads. */
-export function upstreamsDir(manifest: { id: string } = UNREACHABLE_NATIONAL): string {
+export function upstreamsDir(manifest: typeof UNREACHABLE_NATIONAL = UNREACHABLE_NATIONAL): string {
   const dir = mkdtempSync(join(tmpdir(), 'yitong-upstreams-'));
   writeFileSync(join(dir, `${manifest.id}.json`), JSON.stringify(manifest));
   return dir;
