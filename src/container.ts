@@ -8,7 +8,6 @@
  */
 
 import { join } from 'node:path';
-import type { JWK } from 'jose';
 import pino, { type Logger } from 'pino';
 import { createDeletion } from './accounts/deletion.ts';
 import { createIdentityLevels } from './accounts/identity-levels.ts';
@@ -52,7 +51,7 @@ import { createRedisAdapter } from './oidc/adapters/redis.ts';
 import { createSqlAdapter } from './oidc/adapters/sql.ts';
 import { createClientAdapter } from './oidc/client-adapter.ts';
 import { createSiteDirectory } from './oidc/directory.ts';
-import { loadSigningKeys, SigningKeysUnreadableError } from './oidc/keys.ts';
+import { loadSigningKeys, type SigningKeys, SigningKeysUnreadableError } from './oidc/keys.ts';
 import { observeProvider } from './oidc/observe.ts';
 import { createProvider } from './oidc/provider.ts';
 import { issueInitialAccessToken } from './oidc/registration.ts';
@@ -227,7 +226,7 @@ export async function createContainer(
       accountsRepo,
       findPersonByIdNumber: accounts.findPersonByIdNumber,
     });
-    let { keys: signingKeys } = await loadSigningKeys(database.db, sealer).catch((error: unknown) => {
+    let signing = await loadSigningKeys(database.db, sealer).catch((error: unknown) => {
       // Start-up's first decryption: a data key other than the one the data was written with
       // shows here, and is the operator's to fix.
       if (error instanceof SigningKeysUnreadableError)
@@ -246,7 +245,8 @@ export async function createContainer(
     const { provider, swap } = createSwappable(() =>
       createProvider({
         config,
-        signingKeys,
+        signingKeys: signing.keys,
+        unpublished: signing.unpublished,
         artifacts,
         clientAdapter,
         clients: clientsRepo,
@@ -273,30 +273,53 @@ export async function createContainer(
       if (!closed) keysTimer = setTimeout(reloadKeysLogged, Math.min(ms, 2 ** 31 - 1)).unref();
     };
     const reloadKeys = async () => {
-      const { keys, nextChangeInMs } = await loadSigningKeys(database.db, sealer);
-      if (nextChangeInMs === undefined) clearTimeout(keysTimer);
-      else reloadKeysAfter(nextChangeInMs);
-      // The same keys in the same order and roles (a key's time coming changes its key_ops, alg).
-      const shape = (list: JWK[]) => list.map((key) => `${key.kid} ${key.alg} ${key.key_ops}`).join();
-      if (shape(keys) === shape(signingKeys)) return;
-      signingKeys = keys;
+      const loaded = await loadSigningKeys(database.db, sealer);
+      if (loaded.nextChangeInMs === undefined) clearTimeout(keysTimer);
+      else reloadKeysAfter(loaded.nextChangeInMs);
+      // The same keys in the same order and roles (a key's time coming changes its key_ops, alg),
+      // the same ones published.
+      const shape = ({ keys, unpublished }: SigningKeys) =>
+        `${keys.map((key) => `${key.kid} ${key.alg} ${key.key_ops}`)} ${unpublished}`;
+      if (shape(loaded) === shape(signing)) return;
+      signing = loaded;
       swap();
-      logger.info({ kid: keys[0]?.kid }, 'signing keys reloaded');
+      logger.info({ kid: signing.keys[0]?.kid, unpublished: signing.unpublished }, 'signing keys reloaded');
     };
-    const reloadKeysLogged = (): void =>
-      void reloadKeys().catch((error) => {
-        logger.warn({ err: error }, 'signing keys not reloaded');
-        // A key due to begin signing must not wait for the next change to be heard.
-        reloadKeysAfter(10_000);
-      });
+    // One load at a time, so that an older one never finishes last: a change heard during a load
+    // brings one more after it (however many were heard; a `clients sync` may bring hundreds).
+    let loading: Promise<void> | undefined;
+    let loadAgain = false;
+    const reloadKeysLogged = (): void => {
+      if (closed) return;
+      if (loading) {
+        loadAgain = true;
+        return;
+      }
+      loading = reloadKeys()
+        .catch((error) => {
+          logger.warn({ err: error }, 'signing keys not reloaded');
+          // A key due to begin signing must not wait for the next change to be heard.
+          reloadKeysAfter(10_000);
+        })
+        .finally(() => {
+          loading = undefined;
+          if (loadAgain) {
+            loadAgain = false;
+            reloadKeysLogged();
+          }
+        });
+    };
     const reloadUpstreamsLogged = () =>
       void upstreamsStore.reload().catch((error) => logger.warn({ err: error }, 'upstreams not reloaded'));
     /** A serving node hears what the others change (the CLI, which changes and exits, does not). */
     const followChanges = () =>
       database.listen(
         (change) => {
-          if (change.kind === 'client') clientAdapter.forget(change.id);
-          else if (change.kind === 'person') people.forget(change.id);
+          if (change.kind === 'client') {
+            clientAdapter.forget(change.id);
+            // A site that now signs PS256, or no longer does, publishes or withdraws those keys.
+            reloadKeysLogged();
+          } else if (change.kind === 'person') people.forget(change.id);
           else if (change.kind === 'upstreams') reloadUpstreamsLogged();
           else reloadKeysLogged();
         },

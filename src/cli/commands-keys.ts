@@ -26,7 +26,7 @@ const kindWords = (kind: StoredKind) => `${kind}${kind === ALGORITHMS[kind] ? ''
 export const keyCommands: Commands = {
   'keys rotate': {
     usage: 'yitong keys rotate [--now]',
-    summary: `Add a new signing key of each kind (ES256, RS256, PS256). They are in the JWKS at once and begin signing ${HOURS(PUBLICATION_DELAY_SECONDS)} later on every node, so sites that cache the JWKS have them first; the old ones stay for verification until retired. --now: they sign within a second (a compromised key), and sites that cache the JWKS without refetching it on an unknown kid fail until their cache expires.`,
+    summary: `Add a new signing key of each kind (ES256, RS256, PS256). They are in the JWKS at once (PS256 while an enabled site signs PS256) and begin signing ${HOURS(PUBLICATION_DELAY_SECONDS)} later on every node, so sites that cache the JWKS have them first; the old ones stay for verification until retired. --now: they sign within a second (a compromised key), and sites that cache the JWKS without refetching it on an unknown kid fail until their cache expires.`,
     options: { now: { type: 'boolean' } },
     async run(container, values) {
       const now = Boolean(values.now);
@@ -38,17 +38,17 @@ export const keyCommands: Commands = {
       print(
         now
           ? `in the JWKS and signing now, on every node within a second; sites that cache the JWKS and do not refetch it on an unknown kid fail until their cache expires (${JWKS_MAX_AGE_SECONDS} s if they obey Cache-Control)`
-          : `in the JWKS now; they begin signing at ${rotation.signsFrom.toISOString()} (in ${HOURS(PUBLICATION_DELAY_SECONDS)}), on every node`,
+          : `in the JWKS now (PS256 while an enabled site signs PS256); they begin signing at ${rotation.signsFrom.toISOString()} (in ${HOURS(PUBLICATION_DELAY_SECONDS)}), on every node`,
       );
       print('retire the old keys once they are no longer needed: yitong keys list, yitong keys retire <kid>');
     },
   },
   'keys list': {
     usage: 'yitong keys list',
-    summary: `List the signing keys in the JWKS: kid, kind, algorithms, when each was created and signs from, and its state: next (published, not signing yet), signing, verifying (replaced less than ${HOURS(VERIFIES_FOR_SECONDS)} ago: tokens it signed may still be in use) or retirable.`,
+    summary: `List the signing keys: kid, kind, algorithms, when each was created and signs from, its state: next (not signing yet), signing, verifying (replaced less than ${HOURS(VERIFIES_FOR_SECONDS)} ago: tokens it signed may still be in use) or retirable, and whether it is in the JWKS (a PS256 key only while an enabled site signs PS256).`,
     async run(container) {
       const rows = (await listSigningKeys(container.database.db)).map(columns);
-      const header = ['kid', 'kind', 'algorithms', 'created', 'signs from', 'state'];
+      const header = ['kid', 'kind', 'algorithms', 'created', 'signs from', 'state', 'in JWKS'];
       const widths = header.map((title, i) =>
         Math.max(title.length, ...rows.map((row) => row[i]?.length ?? 0)),
       );
@@ -86,5 +86,6 @@ function columns(key: KeyInfo): string[] {
     key.created.toISOString(),
     key.signsFrom.toISOString(),
     key.state === 'verifying' && until ? `verifying until ${until.toISOString()}` : key.state,
+    key.published ? 'yes' : 'no: no site signs PS256',
   ];
 }

@@ -3,7 +3,8 @@
  * sealed by the data-encryption key: an EC P-256 key (ES256, what sites get unless they ask) and
  * two RSA 2048 keys, one RS256 and one PS256, for relying parties that need them (OpenID Connect
  * Discovery requires RS256). Every key is used with one algorithm, which it names (`alg`), as
- * RFC 8725 §3.1 advises: one RSA key for both PKCS #1 v1.5 and PSS signatures is not.
+ * RFC 8725 §3.1 advises: one RSA key for both PKCS #1 v1.5 and PSS signatures is not. The
+ * PS256 keys are in the JWKS only while a site signs with PS256 (unpublished, below).
  *
  * A rotation is staged: the new keys are in the JWKS at once but sign only from `signs_from`,
  * a publication delay later, so a site that caches the JWKS (and does not refetch it on an
@@ -79,6 +80,8 @@ export interface KeyInfo {
   created: Date;
   signsFrom: Date;
   state: KeyState;
+  /** In the JWKS (see `unpublished`). */
+  published: boolean;
   /** When a newer key took over from it. */
   replacedAt?: Date;
 }
@@ -195,6 +198,8 @@ export async function rotateSigningKeys(
 export interface SigningKeys {
   /** Private JWKs: the signing key of each kind first (the engine signs with the first that fits), then the rest. */
   keys: JWK[];
+  /** The kids kept out of the JWKS (see `unpublished`). */
+  unpublished: string[];
   /** When a published key will begin signing: load them again that many milliseconds from now. */
   nextChangeInMs?: number;
 }
@@ -205,6 +210,32 @@ const missingKinds = (rows: Array<Row & { state: KeyState }>) =>
     (kind) =>
       !rows.some((row) => kindOf(row.alg) === kind && (row.state === 'signing' || row.state === 'next')),
   );
+
+/**
+ * The PS256 keys while no enabled site has its ID tokens or UserInfo signed PS256: no site needs
+ * them, and google-oauth-java-client's IdTokenVerifier (1.34) fails on a JWKS holding any key but
+ * ES256 and RS256 (googleapis/google-oauth-java-client#1113). The engine keeps them, so a site
+ * may choose PS256 at any time; a node reloads its keys when a site changes (container.ts), and
+ * the keys are published from then on.
+ */
+async function unpublished(db: Kysely<Schema>, rows: Row[]): Promise<string[]> {
+  const kids = rows.filter((row) => row.alg === 'PS256').map((row) => row.kid);
+  if (!kids.length) return [];
+  const site = await db
+    .selectFrom('clients')
+    .select('id')
+    .where('enabled', '=', true)
+    .where((eb) =>
+      eb.or(
+        ['id_token_signed_response_alg', 'userinfo_signed_response_alg'].map((field) =>
+          eb(sql`metadata->>${field}`, '=', 'PS256'),
+        ),
+      ),
+    )
+    .limit(1)
+    .executeTakeFirst();
+  return site ? [] : kids;
+}
 
 /**
  * Every stored key; generates the missing kinds. A PS256 key made beside a legacy RSA key, which
@@ -254,6 +285,7 @@ export async function loadSigningKeys(db: Kysely<Schema>, sealer: Sealer): Promi
         ? { ...jwk, alg: 'RS256' }
         : jwk;
     }),
+    unpublished: await unpublished(db, rows),
     ...(changes.length && { nextChangeInMs: Math.min(...changes) - now }),
   };
 }
@@ -261,6 +293,7 @@ export async function loadSigningKeys(db: Kysely<Schema>, sealer: Sealer): Promi
 /** Every stored key with its state, the signing ones and those to come first. */
 export async function listSigningKeys(db: Kysely<Schema>): Promise<KeyInfo[]> {
   const rows = staged(await readKeys(db).execute());
+  const hidden = await unpublished(db, rows);
   const order: KeyState[] = ['next', 'signing', 'verifying', 'retirable'];
   return rows
     .sort((a, b) => order.indexOf(a.state) - order.indexOf(b.state))
@@ -270,6 +303,7 @@ export async function listSigningKeys(db: Kysely<Schema>): Promise<KeyInfo[]> {
       created: row.created_at,
       signsFrom: row.signs_from,
       state: row.state,
+      published: !hidden.includes(row.kid),
       ...(row.replacedAt && { replacedAt: row.replacedAt }),
     }));
 }
@@ -284,7 +318,7 @@ export class SigningKeyRefusedError extends Error {}
  * Takes a key out of the JWKS, and out of every node, for good (its private part is deleted):
  * tokens it signed stop verifying at sites that refetch the JWKS. Never the key that signs now.
  */
-export async function retireSigningKey(db: Kysely<Schema>, kid: string): Promise<KeyInfo> {
+export async function retireSigningKey(db: Kysely<Schema>, kid: string): Promise<Omit<KeyInfo, 'published'>> {
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${KEYS_LOCK})`.execute(trx);
     const rows = staged(await readKeys(trx).execute());

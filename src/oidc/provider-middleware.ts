@@ -24,9 +24,13 @@ const PAGES = Symbol('precomputed pages');
  * builds a new one, oidc/swappable.ts): made once by the engine, then served with its headers as
  * they were (the CORS origin named anew for each request), an `ETag` (a matching `If-None-Match`
  * gets 304) and five minutes of `Cache-Control`: a rotated key is published a day before it signs
- * (keys.ts), many times that.
+ * (keys.ts), many times that. The JWKS leaves out the `unpublished` keys.
  */
-export function precomputed(provider: Provider, paths: string[]) {
+export function precomputed(
+  provider: Provider,
+  paths: string[],
+  { jwks, unpublished }: { jwks: string; unpublished: Set<string> },
+) {
   const made = new Map<string, Page>();
   (provider as unknown as Record<symbol, unknown>)[PAGES] = made;
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
@@ -36,7 +40,8 @@ export function precomputed(provider: Provider, paths: string[]) {
     if (!page) {
       await next();
       if (ctx.status !== 200) return;
-      const body = typeof ctx.body === 'string' ? ctx.body : JSON.stringify(ctx.body);
+      const shown = ctx.path === jwks ? published(ctx.body, unpublished) : ctx.body;
+      const body = typeof shown === 'string' ? shown : JSON.stringify(shown);
       const headers = Object.fromEntries(
         Object.entries(ctx.response.headers)
           .filter(
@@ -57,6 +62,10 @@ export function precomputed(provider: Provider, paths: string[]) {
     serve(ctx, page);
   };
 }
+
+const published = (jwks: unknown, unpublished: Set<string>) => ({
+  keys: (jwks as { keys: Array<{ kid: string }> }).keys.filter((key) => !unpublished.has(key.kid)),
+});
 
 /**
  * The pages the current instance has made, answered straight from the HTTP server, before Koa

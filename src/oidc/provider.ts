@@ -51,6 +51,8 @@ export interface ProviderDeps {
     'issuer' | 'production' | 'secrets' | 'outboundAllowedNetworks' | 'proxyHops' | 'certificateLibraryUrl'
   >;
   signingKeys: JWK[];
+  /** Kids of signing keys kept out of the JWKS (keys.ts): the engine still signs and verifies with them. */
+  unpublished: string[];
   artifacts: (model: string) => Adapter;
   /** Kept by the container across rebuilds of the provider (a rotated key): its cache with it. */
   clientAdapter: Adapter;
@@ -275,11 +277,15 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.use(unrouted(provider));
   // Then the same bytes every time, answered before anything else looks at the request.
   provider.use(
-    precomputed(provider, [
-      '/.well-known/openid-configuration',
-      '/.well-known/oauth-authorization-server',
-      provider.pathFor('jwks'),
-    ]),
+    precomputed(
+      provider,
+      [
+        '/.well-known/openid-configuration',
+        '/.well-known/oauth-authorization-server',
+        provider.pathFor('jwks'),
+      ],
+      { jwks: provider.pathFor('jwks'), unpublished: new Set(deps.unpublished) },
+    ),
   );
   provider.use(closeUnreadBody);
   provider.use(hideStoredSecret);

@@ -183,7 +183,7 @@ test('migrate, citizen create, keys rotate and clients add work on the embedded 
 
   t.regex(
     yitong(['keys', 'rotate'], e).stdout,
-    /^new signing key ES256: [\w-]{43}\nnew signing key RS256: [\w-]{43}\nnew signing key PS256: [\w-]{43}\nin the JWKS now; they begin signing at \d{4}-\d\d-\d\dT[\d:.]+Z \(in 24 h\), on every node\n/,
+    /^new signing key ES256: [\w-]{43}\nnew signing key RS256: [\w-]{43}\nnew signing key PS256: [\w-]{43}\nin the JWKS now \(PS256 while an enabled site signs PS256\); they begin signing at \d{4}-\d\d-\d\dT[\d:.]+Z \(in 24 h\), on every node\n/,
     'a key of each kind, and when they begin signing',
   );
 
@@ -546,9 +546,12 @@ test('keys rotate stages new keys, keys list shows each state, keys retire takes
   const listed = yitong(['keys', 'list'], e);
   t.is(listed.status, 0, listed.stderr);
   const rows = listed.stdout.trimEnd().split('\n');
-  t.regex(rows[0] ?? '', /^kid +kind +algorithms +created +signs from +state$/);
+  t.regex(rows[0] ?? '', /^kid +kind +algorithms +created +signs from +state +in JWKS$/);
+  // No site signs PS256 here: those keys are not in the JWKS.
   const row = (kind: string, state: string) =>
-    new RegExp(`^([\\w-]{43})  ${kind} +${kind} +\\S+Z  \\S+Z  ${state}$`);
+    new RegExp(
+      `^([\\w-]{43})  ${kind} +${kind} +\\S+Z  \\S+Z  ${state} +${kind === 'PS256' ? 'no: no site signs PS256' : 'yes'}$`,
+    );
   t.deepEqual(
     rows
       .slice(1)

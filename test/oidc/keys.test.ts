@@ -42,6 +42,11 @@ const kidsOf = async (node: Yitong) =>
     (key) => key.kid,
   );
 
+const publishedAlgs = async (node: Yitong) =>
+  ((await (await fetch(`${node.issuer}/jwks`)).json()) as { keys: Array<{ alg?: string }> }).keys.map(
+    (key) => key.alg,
+  );
+
 /** Every key's signing time two minutes earlier, in the same order: as if each switch were that long ago. */
 const earlier = (db: Kysely<Schema>) =>
   sql`UPDATE signing_keys SET signs_from = signs_from - interval '2 minutes'`.execute(db);
@@ -55,16 +60,13 @@ test.serial(
       (await (await fetch(`${yitong.issuer}/jwks`)).json()) as { keys: Array<Record<string, string>> };
 
     const first = await jwks();
-    t.is(first.keys.length, 3);
+    t.is(first.keys.length, 2, 'the PS256 key is published only once a site signs PS256');
     const ec = first.keys.find((key) => key.kty === 'EC');
     t.like(ec, { kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
     // One algorithm per key, named (RFC 8725 §3.1).
     t.deepEqual(
-      first.keys
-        .filter((key) => key.kty === 'RSA')
-        .map((key) => `${key.alg} ${key.use}`)
-        .sort(),
-      ['PS256 sig', 'RS256 sig'],
+      first.keys.filter((key) => key.kty === 'RSA').map((key) => `${key.alg} ${key.use}`),
+      ['RS256 sig'],
     );
     t.true(
       first.keys.every((key) => key.d === undefined && key.p === undefined),
@@ -73,6 +75,7 @@ test.serial(
 
     const { db } = yitong.server.container.database;
     const rows = await db.selectFrom('signing_keys').selectAll().execute();
+    t.deepEqual(rows.map((row) => row.alg).sort(), ['ES256', 'PS256', 'RS256']);
     t.false(
       rows.some((row) => row.private_enc.toString('latin1').includes('"d"')),
       'the private keys are encrypted at rest',
@@ -86,7 +89,7 @@ test.serial(
     const newKid = rotated.added[0]?.kid;
     await yitong.restart();
     const second = await jwks();
-    t.is(second.keys.length, 6, 'a new key of each kind, published at once; the old ones still verify');
+    t.is(second.keys.length, 4, 'a new key of each kind, published at once; the old ones still verify');
     t.true(second.keys.some((key) => key.kid === ec?.kid));
 
     const { clientId, clientSecret } = await yitong.addClient({
@@ -161,7 +164,6 @@ test('a site that asks for RS256 or PS256 gets its ID token and signed UserInfo 
   t.teardown(() => yitong.stop());
   const person = newCitizen();
   await yitong.createCitizen(person);
-  const jwks = createRemoteJWKSet(new URL(`${yitong.issuer}/jwks`));
   for (const alg of ['RS256', 'PS256'] as const) {
     const { clientId, clientSecret } = await yitong.addClient({
       client_name: `${alg} 网站`,
@@ -172,6 +174,10 @@ test('a site that asks for RS256 or PS256 gets its ID token and signed UserInfo 
       id_token_signed_response_alg: alg,
       userinfo_signed_response_alg: alg,
     });
+    await eventually('a key of its algorithm is published', async () =>
+      (await publishedAlgs(yitong)).includes(alg),
+    );
+    const jwks = createRemoteJWKSet(new URL(`${yitong.issuer}/jwks`));
     const site = await discoverSite(yitong.issuer, clientId, clientSecret);
     const pending = await authorizationRequest(site, { scope: 'openid profile' });
     const walk = await walkAuthorization(new Browser(), pending.url, person);
@@ -259,7 +265,7 @@ test.serial(
     await yitong.restart();
     const after = await fetch(`${yitong.issuer}/jwks`);
     t.not(after.headers.get('etag'), before);
-    t.is(((await after.json()) as { keys: unknown[] }).keys.length, 6);
+    t.is(((await after.json()) as { keys: unknown[] }).keys.length, 4);
   },
 );
 
@@ -307,8 +313,10 @@ test('a rotated key is published on every node at once, signs on none before its
   const planned = await rotateSigningKeys(db, sealer);
   const plannedKids = planned.added.map((key) => key.kid);
   t.true(planned.signsFrom.getTime() - Date.now() > 23 * 3600 * 1000, 'a day away');
+  // All but PS256, which no site here signs with.
+  const publishedKids = planned.added.filter((key) => key.kind !== 'PS256').map((key) => key.kid);
   await eventually('every node publishes the new keys', async () =>
-    (await Promise.all(nodes.map(kidsOf))).every((kids) => plannedKids.every((kid) => kids.includes(kid))),
+    (await Promise.all(nodes.map(kidsOf))).every((kids) => publishedKids.every((kid) => kids.includes(kid))),
   );
   t.deepEqual(await signedBy(), [old, old], 'published, not signing yet');
 
@@ -368,6 +376,66 @@ test('a rotated key is published on every node at once, signs on none before its
     audit.map((row) => row.action),
     ['keys.rotated', 'keys.rotated', 'keys.retired'],
   );
+});
+
+test('the PS256 keys are in every node’s JWKS while an enabled site signs PS256, and only then: with none, every key is ES256 or RS256, all google-oauth-java-client reads', async (t) => {
+  const a = await startYitong('postgres');
+  t.teardown(() => a.stop());
+  const b = await startYitong('postgres', {
+    DATABASE_URL: a.server.container.config.databaseUrl ?? '',
+    SECRETS_FILE: join(a.server.container.config.dataDir, 'secrets.json'),
+  });
+  t.teardown(() => b.stop());
+  const everyNode = (what: string, holds: (algs: Array<string | undefined>) => boolean) =>
+    eventually(what, async () => (await Promise.all([a, b].map(publishedAlgs))).every(holds));
+  const withoutPs256 = (algs: Array<string | undefined>) =>
+    algs.every((alg) => alg === 'ES256' || alg === 'RS256');
+
+  t.true(withoutPs256(await publishedAlgs(a)));
+  t.true(withoutPs256(await publishedAlgs(b)));
+  const discovery = (await (await fetch(`${b.issuer}/.well-known/openid-configuration`)).json()) as {
+    id_token_signing_alg_values_supported: string[];
+  };
+  t.true(discovery.id_token_signing_alg_values_supported.includes('PS256'), 'still offered to sites');
+
+  // A site registered through node A: node B publishes the key too, and its ID tokens verify there.
+  const manifest = {
+    client_name: 'PS256 网站',
+    department: '测试部门',
+    region_code: '440100',
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid',
+    id_token_signed_response_alg: 'PS256',
+  };
+  const { clientId, clientSecret } = await a.addClient(manifest);
+  await everyNode('every node publishes the PS256 key', (algs) => algs.includes('PS256'));
+  const person = newCitizen();
+  await a.createCitizen(person);
+  const site = await discoverSite(b.issuer, clientId, clientSecret);
+  const pending = await authorizationRequest(site, { scope: 'openid' });
+  const walk = await walkAuthorization(new Browser(), pending.url, person);
+  const { id_token } = await exchangeCode(site, walk.callbackUrl, pending);
+  const verified = await jwtVerify(id_token ?? '', createRemoteJWKSet(new URL(`${b.issuer}/jwks`)));
+  t.is(verified.protectedHeader.alg, 'PS256');
+  const ps256 = async () =>
+    (await listSigningKeys(a.server.container.database.db))
+      .filter((key) => key.kind === 'PS256')
+      .map((key) => key.published);
+  t.deepEqual(await ps256(), [true], '`keys list` says so');
+
+  // Its ID tokens moved to ES256, its signed UserInfo to PS256: still needed.
+  await a.addClient({
+    ...manifest,
+    client_id: clientId,
+    id_token_signed_response_alg: 'ES256',
+    userinfo_signed_response_alg: 'PS256',
+  });
+  await b.restart();
+  t.true((await publishedAlgs(b)).includes('PS256'), 'read again from the sites');
+  // Disabled: no enabled site signs PS256, and every node withdraws it.
+  await a.server.container.clientsRepo.disable(clientId);
+  await everyNode('no node publishes a PS256 key', withoutPs256);
+  t.deepEqual(await ps256(), [false], 'kept, to be published again when a site needs it');
 });
 
 test.serial(
@@ -520,6 +588,10 @@ test('a database from before one algorithm per key: its RSA key signs RS256, and
     JSON.parse(sealer.open(row.private_enc)).key_ops,
     ['verify'],
     'stored to verify only: no node signs with it early, not even an older release',
+  );
+  // Published, as a site signs PS256.
+  await eventually('the PS256 key is published', async () =>
+    (await published()).some((key) => key.kid === ps),
   );
   const before = await published();
   t.is(before.find((key) => key.kid === legacy)?.alg, undefined);
