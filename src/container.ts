@@ -54,6 +54,7 @@ import { createSiteDirectory } from './oidc/directory.ts';
 import { loadSigningKeys, type SigningKeys, SigningKeysUnreadableError } from './oidc/keys.ts';
 import { observeProvider } from './oidc/observe.ts';
 import { createProvider } from './oidc/provider.ts';
+import { forgetPrecomputed } from './oidc/provider-middleware.ts';
 import { issueInitialAccessToken } from './oidc/registration.ts';
 import { createSites } from './oidc/sites.ts';
 import { createSwappable } from './oidc/swappable.ts';
@@ -246,7 +247,7 @@ export async function createContainer(
       createProvider({
         config,
         signingKeys: signing.keys,
-        unpublished: signing.unpublished,
+        unpublished: () => signing.unpublished,
         artifacts,
         clientAdapter,
         clients: clientsRepo,
@@ -262,10 +263,15 @@ export async function createContainer(
     // What another node changed reaches this one at once: a site's registration, a signing key.
     // A rotated key begins signing at its time with no NOTIFY: each load says when to load again.
     let keysTimer: NodeJS.Timeout | undefined;
+    // One load at a time, so that an older one never finishes last: a change heard during a load
+    // brings one more after it (however many were heard; a `clients sync` may bring hundreds).
+    let loading: Promise<void> | undefined;
+    let loadAgain = false;
     let closed = false;
     closers.unshift(async () => {
       closed = true;
       clearTimeout(keysTimer);
+      await loading;
     });
     const reloadKeysAfter = (ms: number) => {
       clearTimeout(keysTimer);
@@ -276,19 +282,23 @@ export async function createContainer(
       const loaded = await loadSigningKeys(database.db, sealer);
       if (loaded.nextChangeInMs === undefined) clearTimeout(keysTimer);
       else reloadKeysAfter(loaded.nextChangeInMs);
-      // The same keys in the same order and roles (a key's time coming changes its key_ops, alg),
-      // the same ones published.
-      const shape = ({ keys, unpublished }: SigningKeys) =>
-        `${keys.map((key) => `${key.kid} ${key.alg} ${key.key_ops}`)} ${unpublished}`;
-      if (shape(loaded) === shape(signing)) return;
+      // The same keys in the same order and roles (a key's time coming changes its key_ops, alg)?
+      const shape = ({ keys }: SigningKeys) =>
+        keys.map((key) => `${key.kid} ${key.alg} ${key.key_ops}`).join();
+      const published = ({ unpublished }: SigningKeys) => unpublished.join();
+      const before = signing;
+      if (closed || (shape(loaded) === shape(before) && published(loaded) === published(before))) return;
       signing = loaded;
-      swap();
+      try {
+        // Only the JWKS changes when only what it shows does: the engine's keys are the same.
+        if (shape(loaded) === shape(before)) forgetPrecomputed(provider);
+        else swap();
+      } catch (error) {
+        signing = before; // tried again at the next change, or in 10 s
+        throw error;
+      }
       logger.info({ kid: signing.keys[0]?.kid, unpublished: signing.unpublished }, 'signing keys reloaded');
     };
-    // One load at a time, so that an older one never finishes last: a change heard during a load
-    // brings one more after it (however many were heard; a `clients sync` may bring hundreds).
-    let loading: Promise<void> | undefined;
-    let loadAgain = false;
     const reloadKeysLogged = (): void => {
       if (closed) return;
       if (loading) {

@@ -5,7 +5,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { listsAdminScope } from '../auth/strength.ts';
-import { MANIFEST_FIELDS, PROVINCE_ONLY_FIELDS } from '../clients/manifest.ts';
+import { MANIFEST_FIELDS, PROVINCE_ONLY_FIELDS, signsPs256 } from '../clients/manifest.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
 import { type ClientsService, ManifestError } from '../clients/service.ts';
 import { AppError } from '../errors.ts';
@@ -22,13 +22,16 @@ export interface SiteAdministrationDeps {
 
 /**
  * Admin scopes, and writing verified data about people, naming the service items a site may ask
- * sensitive data for, or federating: the province's grants, given and held by its administrators alone.
+ * sensitive data for, federating, or PS256 signatures: the province's grants, given and held by
+ * its administrators alone.
  */
 function requireProvinceFor(admin: Admin, manifest: Record<string, unknown>) {
   // An empty list or `false` grants nothing.
   const granted = (value: unknown) => (Array.isArray(value) ? value.length > 0 : Boolean(value));
   const provinceOnly =
-    listsAdminScope(manifest.scope) || PROVINCE_ONLY_FIELDS.some((field) => granted(manifest[field]));
+    listsAdminScope(manifest.scope) ||
+    PROVINCE_ONLY_FIELDS.some((field) => granted(manifest[field])) ||
+    signsPs256(manifest);
   if (provinceOnly && !isProvinceAdmin(admin)) throw new AppError('admin.client.admin_scope', 403);
 }
 

@@ -26,6 +26,22 @@ export const FAPI2_FLAGS = { require_pushed_authorization_requests: true, dpop_b
  */
 export const PROVINCE_ONLY_FIELDS = ['publishes', 'service_items', 'federation_partner'] as const;
 
+/**
+ * Where a site chooses how its tokens are signed: ID tokens (its logout tokens alike) and UserInfo.
+ * The engine's other signed answers (JWT introspection, JARM) are off (oidc/provider.ts).
+ */
+export const SIGNED_RESPONSE_FIELDS = [
+  'id_token_signed_response_alg',
+  'userinfo_signed_response_alg',
+] as const;
+
+/**
+ * PS256 is the province's to give too: it puts the PS256 keys in the one JWKS every site reads,
+ * which some libraries cannot read (oidc/keys.ts).
+ */
+export const signsPs256 = (manifest: Record<string, unknown>) =>
+  SIGNED_RESPONSE_FIELDS.some((field) => manifest[field] === 'PS256');
+
 /** Scopes a manifest may list; the provider releases only these. */
 export const SUPPORTED_SCOPES = [
   'openid',

@@ -58,6 +58,8 @@ export interface SigningKeysTable {
   created_at: CreatedAt;
   /** When it starts signing: published in the JWKS from its creation, signing from then (migration 0020). */
   signs_from: ColumnType<Date, Date | undefined, Date>;
+  /** A PS256 key: in the JWKS until then ('infinity' while a site needs it; migration 0021). */
+  published_until: ColumnType<Date | null, never, Date | null>;
 }
 
 export interface OidcArtifactsTable {

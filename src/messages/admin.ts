@@ -90,7 +90,7 @@ export const adminZh = {
   'admin.client.exists':
     '这个网站编号（client_id）已被其他网站使用，请换一个编号。已登记的网站只能在它的详情页修改。',
   'admin.client.admin_scope':
-    '管理权限范围（admin、admin:read）、发布核验数据、服务事项和身份互认只能由省级管理员授予；带有这些的网站也只能由省级管理员修改、更换密钥或停用。',
+    '管理权限范围（admin、admin:read）、发布核验数据、服务事项、身份互认和 PS256 签名只能由省级管理员授予；带有这些的网站也只能由省级管理员修改、更换密钥或停用。',
   'admin.peer': '不能对同级或上级管理员的账号执行此操作。请联系上一级管理员办理。',
   'admin.legal.claims': '待确认的登记申请',
   'admin.legal.claimant': '申请人：{name}（{id}），{date} 前有效。请核验营业执照和法定代表人身份证后再确认。',
@@ -192,7 +192,7 @@ export const adminEn: Record<keyof typeof adminZh, string> = {
   'admin.client.exists':
     'This client_id is already taken by another site: choose another. A registered site is changed on its own page.',
   'admin.client.admin_scope':
-    'Only a province administrator may give a site the admin scopes (admin, admin:read), publishing of verified data, service items or federation, or change, rotate the secret of or disable a site that has them.',
+    'Only a province administrator may give a site the admin scopes (admin, admin:read), publishing of verified data, service items, federation or PS256 signatures, or change, rotate the secret of or disable a site that has them.',
   'admin.peer':
     'You cannot do this to the account of an administrator at your level or above. Ask an administrator one level up.',
   'admin.legal.claims': 'Claims awaiting confirmation',

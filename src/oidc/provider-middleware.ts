@@ -24,13 +24,9 @@ const PAGES = Symbol('precomputed pages');
  * builds a new one, oidc/swappable.ts): made once by the engine, then served with its headers as
  * they were (the CORS origin named anew for each request), an `ETag` (a matching `If-None-Match`
  * gets 304) and five minutes of `Cache-Control`: a rotated key is published a day before it signs
- * (keys.ts), many times that. The JWKS leaves out the `unpublished` keys.
+ * (keys.ts), many times that.
  */
-export function precomputed(
-  provider: Provider,
-  paths: string[],
-  { jwks, unpublished }: { jwks: string; unpublished: Set<string> },
-) {
+export function precomputed(provider: Provider, paths: string[]) {
   const made = new Map<string, Page>();
   (provider as unknown as Record<symbol, unknown>)[PAGES] = made;
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
@@ -40,8 +36,7 @@ export function precomputed(
     if (!page) {
       await next();
       if (ctx.status !== 200) return;
-      const shown = ctx.path === jwks ? published(ctx.body, unpublished) : ctx.body;
-      const body = typeof shown === 'string' ? shown : JSON.stringify(shown);
+      const body = typeof ctx.body === 'string' ? ctx.body : JSON.stringify(ctx.body);
       const headers = Object.fromEntries(
         Object.entries(ctx.response.headers)
           .filter(
@@ -63,9 +58,22 @@ export function precomputed(
   };
 }
 
-const published = (jwks: unknown, unpublished: Set<string>) => ({
-  keys: (jwks as { keys: Array<{ kid: string }> }).keys.filter((key) => !unpublished.has(key.kid)),
-});
+/** The pages made are made again on their next request: what they say changed (the JWKS's keys). */
+export function forgetPrecomputed(provider: Provider) {
+  (provider as unknown as Record<symbol, Map<string, Page> | undefined>)[PAGES]?.clear();
+}
+
+/** The JWKS, at any path the engine answers it, without the keys `unpublished` names (keys.ts). */
+export function leaveOutUnpublished(unpublished: () => readonly string[]) {
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    await next();
+    if (ctx.oidc?.route !== 'jwks' || ctx.status !== 200) return;
+    const hidden = unpublished();
+    // A new object of the engine's (its keys are shared): changed in place, as `ctx.body =` would make it plain JSON.
+    const jwks = ctx.body as { keys: Array<{ kid: string }> };
+    jwks.keys = jwks.keys.filter((key) => !hidden.includes(key.kid));
+  };
+}
 
 /**
  * The pages the current instance has made, answered straight from the HTTP server, before Koa

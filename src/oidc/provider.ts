@@ -37,7 +37,7 @@ import { INTERACTION_SECONDS, LIFETIMES } from './lifetimes.ts';
 import { createOutboundFetch, createOutboundPolicy } from './outbound.ts';
 import { enginePages } from './pages.ts';
 import { createPolicy } from './policy.ts';
-import { outageAnswer, precomputed } from './provider-middleware.ts';
+import { leaveOutUnpublished, outageAnswer, precomputed } from './provider-middleware.ts';
 import { checkAuthorizationDetails, purposeIn, SERVICE_ITEM_TYPE } from './purpose.ts';
 import { hideStoredSecret, registrationFeature } from './registration.ts';
 import { dropRefreshScopesNotAllowed, dropScopesNotAllowed } from './scope-narrowing.ts';
@@ -51,8 +51,8 @@ export interface ProviderDeps {
     'issuer' | 'production' | 'secrets' | 'outboundAllowedNetworks' | 'proxyHops' | 'certificateLibraryUrl'
   >;
   signingKeys: JWK[];
-  /** Kids of signing keys kept out of the JWKS (keys.ts): the engine still signs and verifies with them. */
-  unpublished: string[];
+  /** Kids of signing keys kept out of the JWKS now (keys.ts): the engine still signs and verifies with them. */
+  unpublished: () => readonly string[];
   artifacts: (model: string) => Adapter;
   /** Kept by the container across rebuilds of the provider (a rotated key): its cache with it. */
   clientAdapter: Adapter;
@@ -277,16 +277,13 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.use(unrouted(provider));
   // Then the same bytes every time, answered before anything else looks at the request.
   provider.use(
-    precomputed(
-      provider,
-      [
-        '/.well-known/openid-configuration',
-        '/.well-known/oauth-authorization-server',
-        provider.pathFor('jwks'),
-      ],
-      { jwks: provider.pathFor('jwks'), unpublished: new Set(deps.unpublished) },
-    ),
+    precomputed(provider, [
+      '/.well-known/openid-configuration',
+      '/.well-known/oauth-authorization-server',
+      provider.pathFor('jwks'),
+    ]),
   );
+  provider.use(leaveOutUnpublished(deps.unpublished));
   provider.use(closeUnreadBody);
   provider.use(hideStoredSecret);
   provider.use(outageAnswer);

@@ -15,6 +15,7 @@ import {
   describeIssues,
   manifestSchema,
   PROVINCE_ONLY_FIELDS,
+  SIGNED_RESPONSE_FIELDS,
   SUPPORTED_SCOPES,
 } from '../clients/manifest.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
@@ -67,6 +68,11 @@ export function registrationFeature(deps: {
         throw new errors.InvalidClientMetadata(`${field} is set by the province, not by registration`);
       if (set !== undefined) properties[field] = set;
     }
+    for (const field of SIGNED_RESPONSE_FIELDS)
+      if (properties[field] === 'PS256' && current?.[field] !== 'PS256')
+        throw new errors.InvalidClientMetadata(
+          `${field} PS256 is set by the province, not by registration (it puts PS256 keys in the JWKS every site reads): choose ES256 or RS256`,
+        );
     // A fapi2 site stays one: an update that leaves the profile out keeps it, and with it PAR and
     // DPoP, so a leaked registration access token cannot lower the site's protection.
     if (current?.profile === 'fapi2') properties.profile = 'fapi2';

@@ -224,6 +224,22 @@ test('sites through the API: created within the region (secret once), changed un
   t.false(listed.items.some((c) => c.client_id === 'api-sz'));
 });
 
+test('a site signed PS256 (the operator’s manifest: it puts PS256 keys in the one JWKS) is the province’s to change, like its other grants', async (t) => {
+  const { clientId } = await yitong.addClient({
+    client_name: 'PS256 网站',
+    department: '广州市人社局',
+    region_code: '440106',
+    redirect_uris: ['https://api-ps256.example.gov.cn/cb'],
+    scope: 'openid',
+    userinfo_signed_response_alg: 'PS256',
+  });
+  const patch = { method: 'PATCH', body: { scope: 'openid profile' } };
+  const city = await call(await departmentToken('440100', 'admin'), `/clients/${clientId}`, patch);
+  t.is(city.status, 403);
+  const province = await call(await departmentToken('440000', 'admin'), `/clients/${clientId}`, patch);
+  t.is(province.status, 200);
+});
+
 test('the id of the provider’s own client is refused to a province admin: 400 naming it, no site, no audit row', async (t) => {
   const token = await departmentToken('440000', 'admin');
   const answer = await call(token, '/clients', {

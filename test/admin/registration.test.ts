@@ -283,6 +283,44 @@ test('a department cannot make its site a source of verified data: publishes is 
   t.like(await answer.json(), { error: 'invalid_client_metadata' });
 });
 
+test('a department cannot have its site signed PS256, which puts PS256 keys in the one JWKS: the province’s choice, kept on update', async (t) => {
+  const token = await issue();
+  for (const field of ['id_token_signed_response_alg', 'userinfo_signed_response_alg']) {
+    const answer = await register(token, site({ [field]: 'PS256' }));
+    t.is(answer.status, 400, field);
+    t.like(await answer.json(), {
+      error: 'invalid_client_metadata',
+      error_description: `${field} PS256 is set by the province, not by registration (it puts PS256 keys in the JWKS every site reads): choose ES256 or RS256`,
+    });
+  }
+  const created = (await (await register(token, site())).json()) as Record<string, string>;
+  const id = created.client_id ?? '';
+  // The province chose PS256 for it (as its console or a manifest would): an update may keep it.
+  await sql`UPDATE clients SET metadata = metadata || '{"id_token_signed_response_alg": "PS256"}' WHERE id = ${id}`.execute(
+    yitong.server.container.database.db,
+  );
+  await notifyChange(yitong.server.container.database.db, { kind: 'client', id });
+  await eventually(
+    'the site is read again',
+    async () =>
+      (await yitong.server.container.provider.Client.find(id))?.metadata().id_token_signed_response_alg ===
+      'PS256',
+  );
+  const answer = await fetch(created.registration_client_uri ?? '', {
+    method: 'PUT',
+    headers: {
+      authorization: `Bearer ${created.registration_access_token}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({
+      ...site({ id_token_signed_response_alg: 'PS256' }),
+      client_id: id,
+      client_secret: created.client_secret,
+    }),
+  });
+  t.is(answer.status, 200);
+});
+
 test('an update keeps what the province set: left out it stays, sent back unchanged it passes, changed it is refused', async (t) => {
   const created = (await (await register(await issue(), site())).json()) as Record<string, string>;
   const id = created.client_id ?? '';

@@ -12,6 +12,7 @@ import {
   jwtVerify,
 } from 'jose';
 import { type Kysely, sql } from 'kysely';
+import { notifyChange } from '../../src/db/changes.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import type { Schema } from '../../src/db/schema.ts';
@@ -378,7 +379,7 @@ test('a rotated key is published on every node at once, signs on none before its
   );
 });
 
-test('the PS256 keys are in every node’s JWKS while an enabled site signs PS256, and only then: with none, every key is ES256 or RS256, all google-oauth-java-client reads', async (t) => {
+test('the PS256 keys are in every node’s JWKS while an enabled site signs PS256 and an ID token’s lifetime after, and only then: with none, every key is ES256 or RS256, all google-oauth-java-client reads', async (t) => {
   const a = await startYitong('postgres');
   t.teardown(() => a.stop());
   const b = await startYitong('postgres', {
@@ -432,10 +433,35 @@ test('the PS256 keys are in every node’s JWKS while an enabled site signs PS25
   });
   await b.restart();
   t.true((await publishedAlgs(b)).includes('PS256'), 'read again from the sites');
-  // Disabled: no enabled site signs PS256, and every node withdraws it.
+  // Disabled: no enabled site signs PS256. The key stays an ID token's lifetime, for the tokens it signed.
+  const { db } = a.server.container.database;
+  const engine = a.server.container.provider.Client;
   await a.server.container.clientsRepo.disable(clientId);
+  await eventually('the withdrawal is recorded', async () =>
+    Boolean(
+      await db
+        .selectFrom('signing_keys')
+        .select('kid')
+        .where(
+          sql<boolean>`published_until BETWEEN now() + interval '59 minutes' AND now() + interval '1 hour'`,
+        )
+        .executeTakeFirst(),
+    ),
+  );
+  await b.restart();
+  t.true((await publishedAlgs(b)).includes('PS256'), 'still published');
+  await jwtVerify(id_token ?? '', createRemoteJWKSet(new URL(`${b.issuer}/jwks`)));
+  // As if that hour were all but over: every node withdraws it at its time, with no NOTIFY, at
+  // every path the engine answers the JWKS at.
+  await sql`UPDATE signing_keys SET published_until = now() + interval '2 seconds' WHERE alg = 'PS256'`.execute(
+    db,
+  );
+  await notifyChange(db, { kind: 'keys' });
   await everyNode('no node publishes a PS256 key', withoutPs256);
+  t.is(a.server.container.provider.Client, engine, 'the same engine: only the JWKS changed');
   t.deepEqual(await ps256(), [false], 'kept, to be published again when a site needs it');
+  const slash = (await (await fetch(`${b.issuer}/jwks/`)).json()) as { keys: Array<{ alg: string }> };
+  t.true(withoutPs256(slash.keys.map((key) => key.alg)));
 });
 
 test.serial(
