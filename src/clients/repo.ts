@@ -1,7 +1,9 @@
-/** SQL for departmental clients. */
+/**
+ * SQL for departmental clients. Every change to a row is told to every node when it commits, by a
+ * trigger (migration 0022): each drops its cached copy of the site.
+ */
 import { type Kysely, sql } from 'kysely';
 import { type AuditEvent, withAudit } from '../audit/repo.ts';
-import { notifyChange } from '../db/changes.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import type { Schema } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
@@ -36,9 +38,6 @@ const rowOf = (client: ClientRecord) => ({
   admin_designated: client.adminDesignated,
 });
 
-/** Every node drops its cached copy of the site when the change commits (db/changes.ts). */
-const changed = (db: Kysely<Schema>, id: string) => notifyChange(db, { kind: 'client', id });
-
 export function createClientsRepo(db: Kysely<Schema>) {
   return {
     /**
@@ -64,7 +63,6 @@ export function createClientsRepo(db: Kysely<Schema>) {
           })),
         )
         .execute();
-      await changed(db, client.id);
     },
 
     /** A new site: an id taken by any site, of any region, is refused (409) and nothing changes. */
@@ -72,7 +70,6 @@ export function createClientsRepo(db: Kysely<Schema>) {
       try {
         await withAudit(db, audit, async (trx) => {
           await trx.insertInto('clients').values(rowOf(client)).execute();
-          await changed(trx, client.id);
         });
       } catch (error) {
         if (isUniqueViolation(error)) throw new AppError('admin.client.exists', 409, { field: 'client_id' });
@@ -94,7 +91,6 @@ export function createClientsRepo(db: Kysely<Schema>) {
           })
           .where('id', '=', client.id)
           .executeTakeFirst();
-        await changed(trx, client.id);
         return result.numUpdatedRows > 0n;
       });
     },
@@ -212,7 +208,6 @@ export function createClientsRepo(db: Kysely<Schema>) {
           }))
           .where('id', '=', id)
           .executeTakeFirst();
-        await changed(trx, id);
         return result.numUpdatedRows > 0n;
       };
       return audit ? withAudit(db, audit, write) : write(db);
@@ -231,7 +226,6 @@ export function createClientsRepo(db: Kysely<Schema>) {
           })
           .where('id', '=', id)
           .execute();
-        await changed(trx, id);
       };
       await (audit ? withAudit(db, audit, write) : write(db));
     },

@@ -6,7 +6,7 @@
  * same NOTIFY reaches the one process through PGlite.
  *
  * @example
- *   await notifyChange(trx, { kind: 'client', id: 'tax' });
+ *   await notifyChange(trx, { kind: 'upstreams' });
  *   database.listen((change) => change.kind === 'client' && cache.delete(change.id), () => cache.clear());
  */
 import { type Kysely, sql } from 'kysely';
@@ -16,7 +16,7 @@ import type { Schema } from './schema.ts';
 export const CHANNEL = 'yitong_changes';
 
 export type Change =
-  | { kind: 'client'; id: string }
+  | { kind: 'client'; id: string } // told by a trigger (migration 0022)
   | { kind: 'person'; id: string } // told by a trigger (migration 0018)
   | { kind: 'keys' }
   | { kind: 'upstreams' };
