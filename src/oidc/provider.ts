@@ -157,6 +157,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       token_endpoint_auth_method: 'client_secret_basic',
     },
     // ES256 unless a site asks for RS256 or PS256 in its manifest (oidc/keys.ts keeps a key of each).
+    // A feature that signs another answer for a site (jwtIntrospection, jwtResponseModes) adds its
+    // field to SIGNED_RESPONSE_FIELDS (clients/manifest.ts), which keys.ts publishes the PS256 keys by.
     enabledJWA: {
       idTokenSigningAlgValues: [...SIGNING_ALGS],
       userinfoSigningAlgValues: [...SIGNING_ALGS],
