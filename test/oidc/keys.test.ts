@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import {
   calculateJwkThumbprint,
   createRemoteJWKSet,
@@ -42,6 +42,18 @@ const kidsOf = async (node: Yitong) =>
   ((await (await fetch(`${node.issuer}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map(
     (key) => key.kid,
   );
+
+/** Two nodes on one database and the same secrets (each its own Redis prefix: each signs its own flows here). */
+async function twoNodes(t: ExecutionContext): Promise<[Yitong, Yitong]> {
+  const a = await startYitong('postgres');
+  t.teardown(() => a.stop());
+  const b = await startYitong('postgres', {
+    DATABASE_URL: a.server.container.config.databaseUrl ?? '',
+    SECRETS_FILE: join(a.server.container.config.dataDir, 'secrets.json'),
+  });
+  t.teardown(() => b.stop());
+  return [a, b];
+}
 
 const publishedAlgs = async (node: Yitong) =>
   ((await (await fetch(`${node.issuer}/jwks`)).json()) as { keys: Array<{ alg?: string }> }).keys.map(
@@ -271,15 +283,8 @@ test.serial(
 );
 
 test('a rotated key is published on every node at once, signs on none before its time, then on every node without a restart or another NOTIFY; a key retired anywhere leaves every JWKS', async (t) => {
-  const a = await startYitong('postgres');
-  t.teardown(() => a.stop());
-  // A second node on the same database and secrets (its own Redis prefix: each node signs its own flows here).
-  const b = await startYitong('postgres', {
-    DATABASE_URL: a.server.container.config.databaseUrl ?? '',
-    SECRETS_FILE: join(a.server.container.config.dataDir, 'secrets.json'),
-  });
-  t.teardown(() => b.stop());
-  const nodes = [a, b];
+  const nodes = await twoNodes(t);
+  const [a, b] = nodes;
   const { db } = a.server.container.database;
   const { sealer } = a.server.container;
 
@@ -380,13 +385,7 @@ test('a rotated key is published on every node at once, signs on none before its
 });
 
 test('the PS256 keys are in every node’s JWKS while an enabled site signs PS256 and an ID token’s lifetime after, and only then: with none, every key is ES256 or RS256, all google-oauth-java-client reads', async (t) => {
-  const a = await startYitong('postgres');
-  t.teardown(() => a.stop());
-  const b = await startYitong('postgres', {
-    DATABASE_URL: a.server.container.config.databaseUrl ?? '',
-    SECRETS_FILE: join(a.server.container.config.dataDir, 'secrets.json'),
-  });
-  t.teardown(() => b.stop());
+  const [a, b] = await twoNodes(t);
   const everyNode = (what: string, holds: (algs: Array<string | undefined>) => boolean) =>
     eventually(what, async () => (await Promise.all([a, b].map(publishedAlgs))).every(holds));
   const withoutPs256 = (algs: Array<string | undefined>) =>
