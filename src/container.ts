@@ -247,6 +247,7 @@ export async function createContainer(
       createProvider({
         config,
         signingKeys: signing.keys,
+        registrationsPerDepartment: limiter('site-reg:dept'),
         unpublished: () => signing.unpublished,
         artifacts,
         clientAdapter,

@@ -46,6 +46,9 @@ export const LIMITS = {
   'recover-code:flow': { limit: 5, windowSeconds: 15 * MINUTE },
   'notice:phone': { limit: 10, windowSeconds: HOUR, hidden: true },
   'notice:registration': { limit: 1, windowSeconds: DAY, hidden: true },
+  // Department self-registration (oidc/registration.ts): registrations and RFC 7592 updates per
+  // department, each a change every node hears and acts on.
+  'site-reg:dept': { limit: 100, windowSeconds: HOUR },
 } satisfies Record<string, LimitSetting>;
 
 export type LimitName = keyof typeof LIMITS;

@@ -9,6 +9,7 @@ import Provider, { type Adapter, type Configuration, errors } from 'oidc-provide
 import type { Logger } from 'pino';
 import type { AccountsService } from '../accounts/service.ts';
 import type { AttributesRepo } from '../attributes/repo.ts';
+import type { Limiter } from '../auth/rate-limit.ts';
 import { ACR } from '../auth/strength.ts';
 import { SIGNING_ALGS, SUPPORTED_SCOPES } from '../clients/manifest.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
@@ -51,6 +52,8 @@ export interface ProviderDeps {
     'issuer' | 'production' | 'secrets' | 'outboundAllowedNetworks' | 'proxyHops' | 'certificateLibraryUrl'
   >;
   signingKeys: JWK[];
+  /** Department self-registration's rate limit (registration.ts). */
+  registrationsPerDepartment: Limiter;
   /** Kids of signing keys kept out of the JWKS now (keys.ts): the engine still signs and verifies with them. */
   unpublished: () => readonly string[];
   artifacts: (model: string) => Adapter;
@@ -224,7 +227,11 @@ export function createProvider(deps: ProviderDeps): Provider {
       requestObjects: { enabled: true, assertJwtClaimsAndHeader: assertRequestObject },
       // The FAPI 2.0 Security Profile for the sites whose manifest says "profile": "fapi2" (fapi.ts).
       fapi: fapiFeature,
-      ...registrationFeature({ clients: deps.clients, production: config.production }),
+      ...registrationFeature({
+        clients: deps.clients,
+        production: config.production,
+        writesPerDepartment: deps.registrationsPerDepartment,
+      }),
       rpInitiatedLogout: { enabled: true, ...pages.logout },
     },
     // On every use, but a fapi2 site's (fapi.ts).

@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Limiter } from '../auth/rate-limit.ts';
 import { ADMIN_SCOPES } from '../auth/strength.ts';
 import {
   describeIssues,
@@ -32,6 +33,8 @@ const PROVIDER_FIELDS = ['client_id', 'client_secret', 'client_id_issued_at', 'c
 export function registrationFeature(deps: {
   clients: Pick<ClientsRepo, 'findRegistrationGrant'>;
   production: boolean;
+  /** Registrations and updates per department ('site-reg:dept'). */
+  writesPerDepartment: Pick<Limiter, 'consume'>;
 }) {
   const schema = manifestSchema({ production: deps.production });
 
@@ -48,6 +51,13 @@ export function registrationFeature(deps: {
           scopes: String(current.scope ?? '').split(' '),
         };
     if (!bound) throw new errors.InvalidToken('the initial access token does not belong to a department');
+    const { allowed, retryAfterSeconds } = await deps.writesPerDepartment.consume(bound.department);
+    if (!allowed) {
+      ctx.set('retry-after', String(retryAfterSeconds));
+      throw Object.assign(new errors.OIDCProviderError(429, 'invalid_request'), {
+        error_description: `this department registered or updated too many sites of late: try again in ${Math.ceil(retryAfterSeconds / 60)} min`,
+      });
+    }
 
     const region = typeof properties.region_code === 'string' ? properties.region_code : bound.region;
     if (!covers(bound.region, region))

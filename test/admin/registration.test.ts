@@ -319,6 +319,44 @@ test('a department cannot have its site signed PS256, which puts PS256 keys in t
   t.is(answer.status, 200);
 });
 
+test('a department registers and updates only so many sites an hour: then 429 with Retry-After, nothing stored; another department is not held back', async (t) => {
+  const limited = await startYitong('postgres', { RATE_LIMITS: 'site-reg:dept=3/3600' });
+  t.teardown(() => limited.stop());
+  const at = `${limited.issuer}${limited.server.container.provider.pathFor('registration')}`;
+  const tokenFor = (department: string) =>
+    issueInitialAccessToken(
+      limited.server.container.provider,
+      limited.server.container.clientsRepo,
+      { department, regionCode: '440100', scopes: 'openid profile' },
+      'cli',
+    );
+  const post = (token: string) =>
+    fetch(at, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(site()),
+    });
+  const token = await tokenFor('广州市市场监督管理局');
+  const created = (await (await post(token)).json()) as Record<string, string>;
+  t.is((await post(token)).status, 201);
+  const update = await fetch(created.registration_client_uri ?? '', {
+    method: 'PUT',
+    headers: {
+      authorization: `Bearer ${created.registration_access_token}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ ...site({ client_name: '改名' }), client_id: created.client_id }),
+  });
+  t.is(update.status, 200, 'the third write');
+  const refused = await post(token);
+  t.is(refused.status, 429);
+  t.like(await refused.json(), { error: 'invalid_request' });
+  t.regex(refused.headers.get('retry-after') ?? '', /^\d+$/);
+  const { db } = limited.server.container.database;
+  t.is((await db.selectFrom('clients').select('id').execute()).length, 2, 'nothing stored');
+  t.is((await post(await tokenFor('广州市税务局'))).status, 201);
+});
+
 test('an update keeps what the province set: left out it stays, sent back unchanged it passes, changed it is refused', async (t) => {
   const created = (await (await register(await issue(), site())).json()) as Record<string, string>;
   const id = created.client_id ?? '';
