@@ -55,7 +55,7 @@ export function registrationFeature(deps: {
     if (!allowed) {
       ctx.set('retry-after', String(retryAfterSeconds));
       throw Object.assign(new errors.OIDCProviderError(429, 'invalid_request'), {
-        error_description: `this department registered or updated too many sites of late: try again in ${Math.ceil(retryAfterSeconds / 60)} min`,
+        error_description: `this department has registered or updated its sites too often: try again in ${Math.ceil(retryAfterSeconds / 60)} min`,
       });
     }
 
