@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import * as client from 'openid-client';
 import { issueInitialAccessToken } from '../../src/oidc/registration.ts';
 import { adminApi, departmentToken } from '../helpers/admin.ts';
+import { privateRedis } from '../helpers/servers.ts';
 import { eventually } from '../helpers/wait.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
@@ -355,6 +356,36 @@ test('a department registers and updates only so many sites an hour: then 429 wi
   const { db } = limited.server.container.database;
   t.is((await db.selectFrom('clients').select('id').execute()).length, 2, 'nothing stored');
   t.is((await post(await tokenFor('广州市税务局'))).status, 201);
+});
+
+test('Redis gone (its tokens and rate-limit counters): a registration answers 503 temporarily_unavailable and stores nothing; back when Redis is', async (t) => {
+  const redis = await privateRedis((fn) => t.teardown(fn));
+  const node = await startYitong('postgres', { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '800' });
+  t.teardown(() => node.stop());
+  const issueToken = () =>
+    issueInitialAccessToken(
+      node.server.container.provider,
+      node.server.container.clientsRepo,
+      { department: '广州市市场监督管理局', regionCode: '440100', scopes: 'openid profile' },
+      'cli',
+    );
+  const post = (token: string) =>
+    fetch(`${node.issuer}${node.server.container.provider.pathFor('registration')}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(site()),
+    });
+  const token = await issueToken();
+  await redis.stop();
+  const down = await post(token);
+  t.is(down.status, 503);
+  t.like(await down.json(), { error: 'temporarily_unavailable' });
+  const { db } = node.server.container.database;
+  t.is((await db.selectFrom('clients').select('id').execute()).length, 0);
+  // This Redis keeps nothing across a restart, the token included: a new one.
+  await redis.start();
+  const again = await eventually('Redis back', async () => issueToken().catch(() => undefined));
+  t.is((await post(again)).status, 201);
 });
 
 test('an update keeps what the province set: left out it stays, sent back unchanged it passes, changed it is refused', async (t) => {
