@@ -4,7 +4,7 @@
  * two RSA 2048 keys, one RS256 and one PS256, for relying parties that need them (OpenID Connect
  * Discovery requires RS256). Every key is used with one algorithm, which it names (`alg`), as
  * RFC 8725 §3.1 advises: one RSA key for both PKCS #1 v1.5 and PSS signatures is not. The
- * PS256 keys are in the JWKS only while a site signs with PS256 (`publication`, below).
+ * PS256 keys are in the JWKS only while a site signs with PS256 (key-publication.ts).
  *
  * A rotation is staged: the new keys are in the JWKS at once but sign only from `signs_from`,
  * a publication delay later, so a site that caches the JWKS (and does not refetch it on an
@@ -20,10 +20,10 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { type Kysely, sql } from 'kysely';
 import { appendAudit } from '../audit/repo.ts';
-import { SIGNED_RESPONSE_FIELDS } from '../clients/manifest.ts';
 import { notifyChange } from '../db/changes.ts';
 import type { Schema } from '../db/schema.ts';
 import type { Sealer } from '../identity/crypto.ts';
+import { keyPublication } from './key-publication.ts';
 import { LIFETIMES } from './lifetimes.ts';
 
 /** How long the JWKS (and discovery) may be cached: their `Cache-Control` (provider-middleware.ts). */
@@ -81,7 +81,7 @@ export interface KeyInfo {
   created: Date;
   signsFrom: Date;
   state: KeyState;
-  /** In the JWKS (see `publication`). */
+  /** In the JWKS (key-publication.ts). */
   published: boolean;
   /** When a newer key took over from it. */
   replacedAt?: Date;
@@ -199,7 +199,7 @@ export async function rotateSigningKeys(
 export interface SigningKeys {
   /** Private JWKs: the signing key of each kind first (the engine signs with the first that fits), then the rest. */
   keys: JWK[];
-  /** The kids kept out of the JWKS (see `publication`). */
+  /** The kids kept out of the JWKS (key-publication.ts). */
   unpublished: string[];
   /** When a published key will begin signing, or a key leave the JWKS: load them again that many milliseconds from now. */
   nextChangeInMs?: number;
@@ -211,49 +211,6 @@ const missingKinds = (rows: Array<Row & { state: KeyState }>) =>
     (kind) =>
       !rows.some((row) => kindOf(row.alg) === kind && (row.state === 'signing' || row.state === 'next')),
   );
-
-/**
- * The PS256 keys out of the JWKS, and in how many ms that changes. They are in it while an enabled
- * site has tokens signed PS256, and for an ID token's lifetime after the last one stopped, so a
- * token signed just before still verifies. Otherwise no site needs them, and
- * google-oauth-java-client's IdTokenVerifier (1.34) fails on a JWKS holding any key but ES256 and
- * RS256 (googleapis/google-oauth-java-client#1113). The engine keeps them all the same, so a site
- * may choose PS256 at any time: a node loads its keys again when a site changes (container.ts).
- * Each call records the change it finds; nodes doing so together write the same.
- */
-async function publication(db: Kysely<Schema>): Promise<{ unpublished: string[]; changeInMs?: number }> {
-  const needed = await db
-    .selectFrom('clients')
-    .select('id')
-    .where('enabled', '=', true)
-    .where((eb) => eb.or(SIGNED_RESPONSE_FIELDS.map((field) => eb(sql`metadata->>${field}`, '=', 'PS256'))))
-    .limit(1)
-    .executeTakeFirst();
-  const ps256 = db.updateTable('signing_keys').where('alg', '=', 'PS256');
-  await (needed
-    ? ps256
-        .set({ published_until: sql`'infinity'` })
-        .where(sql<boolean>`published_until IS DISTINCT FROM 'infinity'`)
-    : ps256
-        .set({ published_until: sql`now() + make_interval(secs => ${LIFETIMES.idToken})` })
-        .where(sql<boolean>`published_until = 'infinity'`)
-  ).execute();
-  const rows = await db
-    .selectFrom('signing_keys')
-    .select([
-      'kid',
-      sql<boolean | null>`published_until > now()`.as('published'),
-      sql<number | null>`CASE WHEN published_until > now() AND published_until < 'infinity'
-        THEN (extract(epoch FROM published_until - now()) * 1000)::float8 END`.as('withdrawnInMs'),
-    ])
-    .where('alg', '=', 'PS256')
-    .execute();
-  const changes = rows.flatMap((row) => (row.withdrawnInMs === null ? [] : [row.withdrawnInMs]));
-  return {
-    unpublished: rows.filter((row) => !row.published).map((row) => row.kid),
-    ...(changes.length && { changeInMs: Math.min(...changes) }),
-  };
-}
 
 /**
  * Every stored key; generates the missing kinds. A PS256 key made beside a legacy RSA key, which
@@ -284,7 +241,7 @@ export async function loadSigningKeys(db: Kysely<Schema>, sealer: Sealer): Promi
     rows = await read(db);
     jwks = new Map(rows.map((row) => [row.kid, open(row)]));
   }
-  const { unpublished, changeInMs } = await publication(db);
+  const { unpublished, changeInMs } = await keyPublication(db);
   const signing = rows.filter((row) => row.state === 'signing');
   const now = rows[0]?.now.getTime() ?? Date.now();
   // When a PS256 key first signed: a legacy key verifies the PS256 tokens it signed until their use is past.
@@ -315,7 +272,7 @@ export async function loadSigningKeys(db: Kysely<Schema>, sealer: Sealer): Promi
 /** Every stored key with its state, the signing ones and those to come first. */
 export async function listSigningKeys(db: Kysely<Schema>): Promise<KeyInfo[]> {
   const rows = staged(await readKeys(db).execute());
-  const { unpublished } = await publication(db);
+  const { unpublished } = await keyPublication(db);
   const order: KeyState[] = ['next', 'signing', 'verifying', 'retirable'];
   return rows
     .sort((a, b) => order.indexOf(a.state) - order.indexOf(b.state))
