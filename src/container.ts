@@ -329,7 +329,7 @@ export async function createContainer(
           if (change.kind === 'client') {
             clientAdapter.forget(change.id);
             // A site that now signs PS256, or no longer does, publishes or withdraws those keys.
-            reloadKeysLogged();
+            if (change.signing) reloadKeysLogged();
           } else if (change.kind === 'person') people.forget(change.id);
           else if (change.kind === 'upstreams') reloadUpstreamsLogged();
           else reloadKeysLogged();

@@ -28,7 +28,8 @@ export const PROVINCE_ONLY_FIELDS = ['publishes', 'service_items', 'federation_p
 
 /**
  * Where a site chooses how its tokens are signed: ID tokens (its logout tokens alike) and UserInfo.
- * The engine's other signed answers (JWT introspection, JARM) are off (oidc/provider.ts).
+ * The engine's other signed answers (JWT introspection, JARM) are off (oidc/provider.ts). The
+ * database's `signs_ps256` (migration 0023) reads the same fields.
  */
 export const SIGNED_RESPONSE_FIELDS = [
   'id_token_signed_response_alg',

@@ -16,7 +16,7 @@ import type { Schema } from './schema.ts';
 export const CHANNEL = 'yitong_changes';
 
 export type Change =
-  | { kind: 'client'; id: string } // told by a trigger (migration 0022)
+  | { kind: 'client'; id: string; signing?: boolean } // told by a trigger (0022); signing: PS256 needed or not (0023)
   | { kind: 'person'; id: string } // told by a trigger (migration 0018)
   | { kind: 'keys' }
   | { kind: 'upstreams' };

@@ -5,7 +5,6 @@
  *   const { unpublished, changeInMs } = await keyPublication(db); // kids to leave out; when to ask again
  */
 import { type Kysely, sql } from 'kysely';
-import { SIGNED_RESPONSE_FIELDS } from '../clients/manifest.ts';
 import type { Schema } from '../db/schema.ts';
 import { LIFETIMES } from './lifetimes.ts';
 
@@ -15,7 +14,8 @@ import { LIFETIMES } from './lifetimes.ts';
  * token signed just before still verifies. Otherwise no site needs them, and
  * google-oauth-java-client's IdTokenVerifier (1.34) fails on a JWKS holding any key but ES256 and
  * RS256 (googleapis/google-oauth-java-client#1113). The engine keeps them all the same, so a site
- * may choose PS256 at any time: a node loads its keys again when a site changes (container.ts).
+ * may choose PS256 at any time: a node loads its keys again when a site starts or stops needing
+ * them (container.ts).
  * Each call records the change it finds; nodes doing so together write the same.
  */
 export async function keyPublication(
@@ -24,8 +24,7 @@ export async function keyPublication(
   const needed = await db
     .selectFrom('clients')
     .select('id')
-    .where('enabled', '=', true)
-    .where((eb) => eb.or(SIGNED_RESPONSE_FIELDS.map((field) => eb(sql`metadata->>${field}`, '=', 'PS256'))))
+    .where(sql<boolean>`signs_ps256(clients)`) // enabled, with a signed-response field PS256 (migration 0023)
     .limit(1)
     .executeTakeFirst();
   const ps256 = db.updateTable('signing_keys').where('alg', '=', 'PS256');

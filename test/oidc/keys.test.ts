@@ -12,6 +12,7 @@ import {
   jwtVerify,
 } from 'jose';
 import { type Kysely, sql } from 'kysely';
+import { createClientsRepo } from '../../src/clients/repo.ts';
 import { notifyChange } from '../../src/db/changes.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
@@ -511,6 +512,40 @@ test.serial(
       (await states()).map(([, , state]) => state),
       ['signing', 'signing', 'signing', 'retirable', 'retirable', 'retirable'],
     );
+  },
+);
+
+test.serial(
+  'a change to a site tells every node; it asks for the keys again only when the site starts or stops needing the PS256 ones',
+  async (t) => {
+    const { database, dispose } = await freshDatabase('pglite');
+    t.teardown(dispose);
+    const heard: Array<boolean | undefined> = [];
+    await database.listen(
+      (change) => change.kind === 'client' && heard.push(change.signing),
+      () => {},
+      () => {},
+    );
+    const sites = createClientsRepo(database.db);
+    const site = (id: string, metadata: Record<string, unknown>) =>
+      sites.upsertClient({
+        id,
+        department: '测试部门',
+        regionCode: '440100',
+        metadata: { client_name: id, ...metadata },
+        secretHash: null,
+        adminDesignated: false,
+      });
+    await site('es', { id_token_signed_response_alg: 'ES256' });
+    await site('ps', { userinfo_signed_response_alg: 'PS256' });
+    await site('ps', { userinfo_signed_response_alg: 'PS256', client_name: '改名' });
+    await site('ps', { id_token_signed_response_alg: 'PS256' });
+    await sites.disable('ps');
+    await site('ps2', { id_token_signed_response_alg: 'PS256' });
+    await sql`DELETE FROM clients WHERE id = 'es'`.execute(database.db);
+    await sql`DELETE FROM clients WHERE id = 'ps2'`.execute(database.db);
+    await eventually('every change heard', () => heard.length === 8);
+    t.deepEqual(heard, [false, true, false, false, true, true, false, true]);
   },
 );
 
