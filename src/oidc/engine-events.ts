@@ -2,7 +2,8 @@
  * What Yitong does when the engine reports: an entity's use of a site is recorded (its page lists
  * the sites its people act for it at), a self-registered site is audited, and an engine error
  * that is a lost dependency is an outage (a 503, logged once), any other is logged; a refused
- * DPoP proof is named as such, and so is a pushed request that carries a request_uri.
+ * DPoP proof is named as such, and so is a pushed request that carries a request_uri; a refused
+ * client assertion says why.
  */
 
 import type Provider from 'oidc-provider';
@@ -43,9 +44,15 @@ export function listenToEngine(
       )
       .catch((error) => deps.logger.error({ err: error }, 'registration not audited'));
   });
-  provider.on('grant.error', nameDpopRefusal);
+  provider.on('grant.error', (ctx: KoaContextWithOIDC, error: EngineError) => {
+    nameDpopRefusal(ctx, error);
+    explainAssertionRefusal(ctx, error);
+  });
   provider.on('userinfo.error', nameDpopRefusal);
-  provider.on('pushed_authorization_request.error', (ctx: KoaContextWithOIDC, error: { error?: string }) => {
+  provider.on('introspection.error', explainAssertionRefusal);
+  provider.on('revocation.error', explainAssertionRefusal);
+  provider.on('pushed_authorization_request.error', (ctx: KoaContextWithOIDC, error: EngineError) => {
+    explainAssertionRefusal(ctx, error);
     // RFC 9126 (2.1): a pushed request must not carry request_uri; its error is invalid_request.
     if (error.error === 'request_uri_not_supported')
       ctx.body = {
@@ -61,13 +68,29 @@ export function listenToEngine(
   });
 }
 
+type EngineError = { error?: string; error_detail?: unknown };
+
+/**
+ * A client assertion refused is the engine's `invalid_client`, "client authentication failed",
+ * with the reason only in its log. The reason is about the JWT the site made (its `aud`, its
+ * `exp`, a `jti` used before: RFC 7523, 3), and is what its developer needs to fix it, so it is
+ * told. A wrong secret stays unexplained.
+ */
+function explainAssertionRefusal(ctx: KoaContextWithOIDC, error: EngineError) {
+  const reason = error.error_detail;
+  if (error.error !== 'invalid_client' || !ctx.oidc.params?.client_assertion || typeof reason !== 'string')
+    return;
+  if (typeof ctx.body === 'object' && ctx.body !== null)
+    ctx.body = { ...ctx.body, error_description: `client authentication failed: ${reason}` };
+}
+
 /**
  * A DPoP proof missing where the site must send one, or replayed, is refused by the engine as
  * `invalid_grant` at the token endpoint and `invalid_token` at UserInfo, with the reason only in
  * its log. RFC 9449 (5, 7.1) names it `invalid_dpop_proof`: so it is, with the reason, and a site's
  * developer can tell it from an expired code or token. Called as the engine's answer is set.
  */
-function nameDpopRefusal(ctx: KoaContextWithOIDC, error: { error_detail?: unknown }) {
+function nameDpopRefusal(ctx: KoaContextWithOIDC, error: EngineError) {
   const reason = error.error_detail;
   if (typeof reason !== 'string' || !reason.startsWith('DPoP proof JWT')) return;
   ctx.body = { error: 'invalid_dpop_proof', error_description: reason };

@@ -112,6 +112,28 @@ test('every site’s client assertions and request objects live at most an hour;
   t.is(await push(await asserting(undefined, now + 365 * 86400), asked), 'invalid_client');
   t.is(await push(await asserting(now, now + 2 * 3600), asked), 'invalid_client');
   t.is(await push(await asserting(now - 86400, now + 1800), asked), 'invalid_client');
+  // Each says why, so the site's developer can fix it: here an assertion sent twice (iddawc's
+  // mistake). A wrong secret stays unexplained (registration.test.ts).
+  const once = await siteConfig(
+    clientId,
+    client.PrivateKeyJwt(key, {
+      [client.modifyAssertion]: (_header: object, payload: Record<string, unknown>) => {
+        payload.jti = 'once';
+      },
+    }),
+  );
+  t.is(await push(once, asked), 'accepted');
+  t.like(await client.buildAuthorizationUrlWithPAR(once, asked).catch((error) => error), {
+    error: 'invalid_client',
+    error_description: 'client authentication failed: client assertion tokens must only be used once',
+  });
+  const tooLong = await client
+    .buildAuthorizationUrlWithPAR(await asserting(now, now + 2 * 3600), asked)
+    .catch((error: client.ResponseBodyError) => error.error_description);
+  t.is(
+    tooLong,
+    "client authentication failed: the client assertion's 'exp' is more than an hour after its 'iat' or now",
+  );
 
   const requestObject = (claims: { exp?: number; nbf?: number }) => {
     const jwt = new SignJWT({ ...asked, client_id: clientId, response_type: 'code', ...claims })
