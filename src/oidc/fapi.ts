@@ -4,6 +4,7 @@
  */
 import { type Configuration, errors } from 'oidc-provider';
 import { FAPI2_ALGS, FAPI2_FLAGS } from '../clients/manifest.ts';
+import { findTextProblem } from '../text.ts';
 
 type Config = Required<Configuration>;
 
@@ -38,8 +39,9 @@ export const assertClientAssertion: Config['assertJwtClientAuthClaimsAndHeader']
 };
 
 /**
- * A request object, every site's: it has an `exp` and lives at most an hour, since it travels
- * in a link (history, access logs) and could otherwise be replayed for ever (RFC 9101, 10). A
+ * A request object, every site's: its text is well-formed (stored as JSON), it has an `exp` and
+ * lives at most an hour, since it travels in a link (history, access logs) and could otherwise be
+ * replayed for ever (RFC 9101, 10). A
  * fapi2 site's also as FAPI 2.0 says; this replaces the engine's own check for those, so it does
  * that too: exp, aud and nbf, at most an hour apart.
  */
@@ -47,6 +49,9 @@ export const assertRequestObject: NonNullable<
   Config['features']['requestObjects']
 >['assertJwtClaimsAndHeader'] = (ctx, claims, header) => {
   const invalid = (message: string) => new errors.InvalidRequestObject(message);
+  // Its values are stored with the sign-in as JSON, which cannot hold these.
+  const problem = findTextProblem(claims, 32);
+  if (problem) throw invalid(`the request object's claims: ${problem}`);
   if (claims.exp === undefined) throw invalid("the request object has no 'exp'");
   assertLifetime(claims, 'request object', invalid);
   if (!ctx.oidc.isFapi('2.0')) return;

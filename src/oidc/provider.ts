@@ -19,6 +19,7 @@ import type { UpstreamLogouts } from '../federation/logout.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
 import { LOCALES } from '../messages/index.ts';
 import { logStreamErrors, type Outages } from '../outage.ts';
+import { findTextProblem } from '../text.ts';
 import { cookieSigner } from '../web/cookie-signer.ts';
 import { closeUnreadBody } from '../web/middleware.ts';
 import { createFindAccount, createTokenCheck, SCOPE_CLAIMS } from './accounts.ts';
@@ -216,6 +217,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       claimsParameter: {
         enabled: true,
         assertClaimsParameter: (_ctx, claims) => {
+          // Stored with the sign-in as JSON, which cannot hold a NUL or half a surrogate pair
+          // (its text was checked as it came, but not what its escapes decode to).
+          const problem = findTextProblem(claims, 32);
+          if (problem) throw new errors.InvalidRequest(`the claims parameter: ${problem}`);
           verifiedRequestOf(claims.userinfo);
           verifiedRequestOf(claims.id_token);
         },

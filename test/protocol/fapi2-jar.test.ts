@@ -135,7 +135,7 @@ test('every site’s client assertions and request objects live at most an hour;
     "client authentication failed: the client assertion's 'exp' is more than an hour after its 'iat' or now",
   );
 
-  const requestObject = (claims: { exp?: number; nbf?: number }) => {
+  const requestObject = (claims: { exp?: number; nbf?: number; nonce?: string }) => {
     const jwt = new SignJWT({ ...asked, client_id: clientId, response_type: 'code', ...claims })
       .setProtectedHeader({ alg: 'ES256', kid: 'site-1' })
       .setIssuer(clientId)
@@ -145,6 +145,11 @@ test('every site’s client assertions and request objects live at most an hour;
   };
   t.is(await push(config, { request: await requestObject({ exp: now + 300 }) }), 'accepted');
   t.is(await push(config, { request: await requestObject({}) }), 'invalid_request_object');
+  t.is(
+    await push(config, { request: await requestObject({ exp: now + 300, nonce: '\ud800' }) }),
+    'invalid_request_object',
+    'half a surrogate pair, which no store holds',
+  );
   t.is(
     await push(config, { request: await requestObject({ exp: now + 365 * 86400 }) }),
     'invalid_request_object',

@@ -78,6 +78,19 @@ for (const backend of ['postgres', 'pglite'] as Backend[]) {
       t.notRegex(answer.headers.get('location') ?? '', /server_error/, field);
       await answer.body?.cancel();
     }
+    // The claims parameter's escapes decode to what no store holds: the site is told at once,
+    // before the sign-in, not with a 500 when the code is exchanged.
+    for (const escaped of ['\\ud800', '\\u0000']) {
+      const claims = `{"userinfo":{"name":{"value":"a${escaped}"}}}`;
+      const answer = await fetch(
+        `${yitong.issuer}/auth?${form({ client_id: clientId, response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, code_challenge: 'a'.repeat(43), code_challenge_method: 'S256', claims })}`,
+        { redirect: 'manual' },
+      );
+      const location = new URL(answer.headers.get('location') ?? '/', yitong.issuer);
+      t.is(`${location.origin}${location.pathname}`, REDIRECT_URI, escaped);
+      t.is(location.searchParams.get('error'), 'invalid_request');
+      t.regex(location.searchParams.get('error_description') ?? '', /^the claims parameter: /);
+    }
   });
 
   test(`${backend}: the audit trail refuses dates it cannot hold (0000-01-01) with 400 naming the field`, async (t) => {
