@@ -30,9 +30,11 @@ export function precomputed(provider: Provider, paths: string[]) {
   const made = new Map<string, Page>();
   (provider as unknown as Record<symbol, unknown>)[PAGES] = made;
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
-    // HEAD too: a probe of the JWKS gets the same caching headers as its GET.
-    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || !paths.includes(ctx.path)) return next();
-    let page = made.get(ctx.path);
+    // HEAD too: a probe of the JWKS gets the same caching headers as its GET. The engine answers
+    // each path with a trailing slash as well (`/jwks/`): the same page.
+    const path = ctx.path.length > 1 && ctx.path.endsWith('/') ? ctx.path.slice(0, -1) : ctx.path;
+    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || !paths.includes(path)) return next();
+    let page = made.get(path);
     if (!page) {
       await next();
       if (ctx.status !== 200) return;
@@ -52,7 +54,7 @@ export function precomputed(provider: Provider, paths: string[]) {
         headers,
         etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
       };
-      made.set(ctx.path, page);
+      made.set(path, page);
     }
     serve(ctx, page);
   };

@@ -230,7 +230,7 @@ test('a site that asks for RS256 or PS256 gets its ID token and signed UserInfo 
 });
 
 test.serial(
-  'discovery and the JWKS: the same bytes each time, with an ETag (304 when it matches, weakly, in a list, or `*`), caching allowed (GET, HEAD, 304), open to every origin',
+  'discovery and the JWKS: the same bytes each time (a trailing slash too), with an ETag (304 when it matches, weakly, in a list, or `*`), caching allowed (GET, HEAD, 304), open to every origin',
   async (t) => {
     const yitong = await startYitong('pglite');
     t.teardown(() => yitong.stop());
@@ -272,6 +272,11 @@ test.serial(
       t.is(head.status, 200);
       t.is(head.headers.get('cache-control'), 'public, max-age=300', 'a HEAD is told the same');
       t.is(head.headers.get('etag'), etag);
+      // The engine answers it with a trailing slash too: the same page.
+      const slash = await fetch(`${yitong.issuer}${path}/`);
+      t.is(await slash.text(), body, `${path}/`);
+      t.is(slash.headers.get('etag'), etag);
+      t.is(slash.headers.get('cache-control'), 'public, max-age=300');
     }
     // A rotated key is a new instance: the JWKS changes, and so does its ETag.
     const before = (await fetch(`${yitong.issuer}/jwks`)).headers.get('etag');
