@@ -1,9 +1,9 @@
 /**
  * What Yitong does when the engine reports: an entity's use of a site is recorded (its page lists
  * the sites its people act for it at), a self-registered site is audited, and an engine error
- * that is a lost dependency is an outage (a 503, logged once), any other is logged; a refused
- * DPoP proof is named as such, and so is a pushed request that carries a request_uri; a refused
- * client assertion says why.
+ * that is a lost dependency is an outage (a 503, logged once), any other is logged; a refusal
+ * whose reason a site's developer needs says it (a DPoP proof, a client assertion), and a pushed
+ * request that carries a request_uri is named as RFC 9126 says.
  */
 
 import type Provider from 'oidc-provider';
@@ -44,15 +44,12 @@ export function listenToEngine(
       )
       .catch((error) => deps.logger.error({ err: error }, 'registration not audited'));
   });
-  provider.on('grant.error', (ctx: KoaContextWithOIDC, error: EngineError) => {
-    nameDpopRefusal(ctx, error);
-    explainAssertionRefusal(ctx, error);
-  });
-  provider.on('userinfo.error', nameDpopRefusal);
-  provider.on('introspection.error', explainAssertionRefusal);
-  provider.on('revocation.error', explainAssertionRefusal);
+  provider.on('grant.error', explainRefusal);
+  provider.on('userinfo.error', explainRefusal);
+  provider.on('introspection.error', explainRefusal);
+  provider.on('revocation.error', explainRefusal);
   provider.on('pushed_authorization_request.error', (ctx: KoaContextWithOIDC, error: EngineError) => {
-    explainAssertionRefusal(ctx, error);
+    explainRefusal(ctx, error);
     // RFC 9126 (2.1): a pushed request must not carry request_uri; its error is invalid_request.
     if (error.error === 'request_uri_not_supported')
       ctx.body = {
@@ -70,37 +67,47 @@ export function listenToEngine(
 
 type EngineError = { error?: string; error_detail?: unknown };
 
-/**
- * A client assertion refused is the engine's `invalid_client`, "client authentication failed",
- * with the reason only in its log. The reason is about the JWT the site made (its `aud`, its
- * `exp`, a `jti` used before: RFC 7523, 3), and is what its developer needs to fix it, so it is
- * told. A wrong secret stays unexplained.
- */
-function explainAssertionRefusal(ctx: KoaContextWithOIDC, error: EngineError) {
-  const reason = error.error_detail;
-  if (error.error !== 'invalid_client' || !ctx.oidc.params?.client_assertion || typeof reason !== 'string')
-    return;
-  if (typeof ctx.body === 'object' && ctx.body !== null)
-    ctx.body = { ...ctx.body, error_description: `client authentication failed: ${reason}` };
-}
+/** Reasons the engine keeps to its log that a site's developer needs, as Yitong tells them. */
+const TOLD: Record<string, string> = {
+  'DPoP proof key thumbprint does not match dpop_jkt':
+    'the DPoP proof is signed with another key than the one the authorization request bound (dpop_jkt)',
+  'failed jkt verification':
+    'this access token is bound to a DPoP key: send it as "Authorization: DPoP <token>" with a DPoP proof signed by that key',
+};
 
 /**
- * A DPoP proof missing where the site must send one, or replayed, is refused by the engine as
- * `invalid_grant` at the token endpoint and `invalid_token` at UserInfo, with the reason only in
- * its log. RFC 9449 (5, 7.1) names it `invalid_dpop_proof`: so it is, with the reason, and a site's
- * developer can tell it from an expired code or token. Called as the engine's answer is set.
+ * The engine refuses with a general description and keeps the reason to its log; where the reason
+ * is what a site's developer needs to fix the request, the answer says it, as an attacker learns
+ * nothing from it:
+ * - A DPoP proof missing where the site must send one, or replayed, is `invalid_grant` at the
+ *   token endpoint and `invalid_token` at UserInfo: RFC 9449 (5, 7.1) names it
+ *   `invalid_dpop_proof`, and so it is, with the reason. A proof or token with another key than
+ *   the one bound keeps its error, with the reason (TOLD).
+ * - A client assertion refused is `invalid_client`, "client authentication failed": the reason
+ *   is about the JWT the site made (its `aud`, its `exp`, a `jti` used before: RFC 7523, 3). A
+ *   wrong secret stays unexplained.
+ * Called as the engine's answer is set.
  */
-function nameDpopRefusal(ctx: KoaContextWithOIDC, error: EngineError) {
+function explainRefusal(ctx: KoaContextWithOIDC, error: EngineError) {
   const reason = error.error_detail;
-  if (typeof reason !== 'string' || !reason.startsWith('DPoP proof JWT')) return;
-  ctx.body = { error: 'invalid_dpop_proof', error_description: reason };
+  if (typeof reason !== 'string' || typeof ctx.body !== 'object' || ctx.body === null) return;
+  const body = ctx.body as { error: string; error_description?: string };
+  if (reason.startsWith('DPoP proof JWT')) tell(ctx, 'invalid_dpop_proof', reason);
+  else if (TOLD[reason]) tell(ctx, body.error, TOLD[reason]);
+  else if (body.error === 'invalid_client' && ctx.oidc.params?.client_assertion)
+    tell(ctx, body.error, `client authentication failed: ${reason}`);
+}
+
+/** The answer's error and description, and its `WWW-Authenticate` challenge's where it has one. */
+function tell(ctx: KoaContextWithOIDC, error: string, description: string) {
+  ctx.body = { ...(ctx.body as object), error, error_description: description };
   const challenge = ctx.response.get('WWW-Authenticate');
   if (challenge)
     ctx.set(
       'WWW-Authenticate',
       challenge.replace(
         /error="[^"]*", error_description="[^"]*"/,
-        `error="invalid_dpop_proof", error_description="${reason}"`,
+        `error="${error}", error_description="${description.replaceAll('"', "'")}"`,
       ),
     );
 }

@@ -198,6 +198,21 @@ test('a fapi2 site: PAR, PKCE, private_key_jwt and DPoP-bound tokens; without PA
     DPoP: dpop,
   });
   t.is(userinfo.name, person.name);
+  // Sent as a bearer token, or with a proof of another key: refused, saying why.
+  const asBearer = await fetch(`${yitong.issuer}/me`, {
+    headers: { authorization: `Bearer ${tokens.access_token}` },
+  });
+  t.is(asBearer.status, 401);
+  t.regex((await asBearer.json()).error_description, /^this access token is bound to a DPoP key/);
+  t.regex(
+    asBearer.headers.get('www-authenticate') ?? '',
+    /error="invalid_token", error_description="this access token/,
+  );
+  const otherKey = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
+  const refused = await t.throwsAsync<client.WWWAuthenticateChallengeError>(
+    client.fetchUserInfo(config, tokens.access_token, tokens.claims()?.sub ?? '', { DPoP: otherKey }),
+  );
+  t.regex(String(refused?.cause[0]?.parameters.error_description), /bound to a DPoP key/);
   // The token alone, without its proof, is worth nothing.
   const bare = await fetch(`${yitong.issuer}/me`, {
     headers: { authorization: `DPoP ${tokens.access_token}` },
@@ -218,6 +233,26 @@ test('a fapi2 site: PAR, PKCE, private_key_jwt and DPoP-bound tokens; without PA
     });
     t.is(again.name, person.name);
   }
+
+  // A code bound at PAR (dpop_jkt) exchanged with another key's proof: refused, saying why.
+  const boundVerifier = client.randomPKCECodeVerifier();
+  const boundAsked = await params(boundVerifier);
+  const bound = await client.buildAuthorizationUrlWithPAR(config, boundAsked, { DPoP: dpop });
+  const boundWalk = await walkAuthorization(new Browser(), bound.href, person);
+  const mismatch = await t.throwsAsync<client.ResponseBodyError>(
+    client.authorizationCodeGrant(
+      config,
+      new URL(boundWalk.callbackUrl),
+      { pkceCodeVerifier: boundVerifier, expectedNonce: boundAsked.nonce },
+      undefined,
+      { DPoP: otherKey },
+    ),
+  );
+  t.like(mismatch, { error: 'invalid_grant' });
+  t.regex(
+    mismatch?.error_description ?? '',
+    /another key than the one the authorization request bound \(dpop_jkt\)/,
+  );
 });
 
 test('a fapi2 site registered dynamically (RFC 7591) is held to PAR and DPoP as well', async (t) => {
