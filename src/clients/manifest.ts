@@ -70,8 +70,8 @@ export const VERIFIED_SCOPE = /^verified:[a-z][a-z0-9_]{2,47}$/;
 export function manifestSchema(options: { production: boolean }) {
   const siteUrl = z.string().refine((value) => isAllowedSiteUrl(value, options.production), {
     message: options.production
-      ? 'must be an absolute https URL without a fragment'
-      : 'must be an absolute https URL (http only for localhost) without a fragment',
+      ? 'must be an absolute https URL without a fragment, user name or password, or spaces'
+      : 'must be an absolute https URL (http only for localhost) without a fragment, user name or password, or spaces',
   });
   const line = (max: number) =>
     z
@@ -234,8 +234,11 @@ export function isServiceAccount(manifest: { grant_types?: readonly string[] | u
 }
 
 function isAllowedSiteUrl(value: string, production: boolean): boolean {
+  // The URL parser drops spaces around it and tabs within; compared as sent, such a URI would
+  // never match. Credentials in it would be sent to, and logged by, whatever it names.
+  if (/[\s\p{Cc}]/u.test(value)) return false;
   const url = URL.parse(value);
-  if (!url || url.hash) return false;
+  if (!url || url.hash || url.username || url.password) return false;
   if (url.protocol === 'https:') return true;
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   return !production && url.protocol === 'http:' && (loopback || url.hostname.endsWith('.localhost'));

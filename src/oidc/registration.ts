@@ -51,25 +51,27 @@ export function registrationFeature(deps: {
           scopes: String(current.scope ?? '').split(' '),
         };
     if (!bound) throw new errors.InvalidToken('the initial access token does not belong to a department');
-    const { allowed, retryAfterSeconds } = await deps.writesPerDepartment.consume(bound.department);
-    if (!allowed) {
-      ctx.set('retry-after', String(retryAfterSeconds));
-      throw Object.assign(new errors.OIDCProviderError(429, 'invalid_request'), {
-        error_description: `this department has registered or updated its sites too often: try again in ${Math.ceil(retryAfterSeconds / 60)} min`,
-      });
-    }
+    // What bounds it: the token's grant, or for an update what the site was registered with.
+    const within = grant ? 'of this token' : 'this site is registered for';
+    for (const field of ['region_code', 'scope', 'department'])
+      if (properties[field] !== undefined && typeof properties[field] !== 'string')
+        throw new errors.InvalidClientMetadata(`${field} must be a string`);
+    if (properties.department !== undefined && properties.department !== bound.department)
+      throw new errors.InvalidClientMetadata(
+        `department is ${bound.department}, the department ${within}: leave it out or send it unchanged`,
+      );
 
-    const region = typeof properties.region_code === 'string' ? properties.region_code : bound.region;
+    const region = (properties.region_code as string | undefined) ?? bound.region;
     if (!covers(bound.region, region))
       throw new errors.InvalidClientMetadata(
-        `region_code ${region} is outside ${bound.region}, the region of this token`,
+        `region_code ${region} is outside ${bound.region}, the region ${within}`,
       );
-    const scope = typeof properties.scope === 'string' ? properties.scope : bound.scopes.join(' ');
-    const notAllowed = scope.split(' ').filter((s) => !bound.scopes.includes(s) || ADMIN_SCOPES.includes(s));
+    const scope = (properties.scope as string | undefined) ?? bound.scopes.join(' ');
+    const notAllowed = scope
+      .split(' ')
+      .filter((s) => s && (!bound.scopes.includes(s) || ADMIN_SCOPES.includes(s)));
     if (notAllowed.length)
-      throw new errors.InvalidClientMetadata(
-        `scope not allowed for this department: ${notAllowed.join(' ')}`,
-      );
+      throw new errors.InvalidClientMetadata(`scope not ${within}: ${notAllowed.join(' ')}`);
     // Publishing verified data is the province's decision, like the admin scopes: never self-given.
     // An update (RFC 7592) keeps what the province set: sent back unchanged, or left out.
     for (const field of PROVINCE_ONLY_FIELDS) {
@@ -104,6 +106,15 @@ export function registrationFeature(deps: {
       if (!redirect) throw new errors.InvalidClientMetadata(problems);
       // This error class has a fixed description; say what is wrong with the URI instead.
       throw Object.assign(new errors.InvalidRedirectUri(), { error_description: problems });
+    }
+    // Counted once it would be stored: a department's script that sends malformed requests is
+    // told what is wrong each time, not locked out for an hour.
+    const { allowed, retryAfterSeconds } = await deps.writesPerDepartment.consume(bound.department);
+    if (!allowed) {
+      ctx.set('retry-after', String(retryAfterSeconds));
+      throw Object.assign(new errors.OIDCProviderError(429, 'invalid_request'), {
+        error_description: `this department has registered or updated its sites too often: try again in ${Math.ceil(retryAfterSeconds / 60)} min`,
+      });
     }
   }
 

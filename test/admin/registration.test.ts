@@ -116,8 +116,23 @@ test('a region outside the token’s, a non-https redirect URI, a scope not allo
   const cases: Array<[Record<string, unknown>, string, RegExp]> = [
     [{ region_code: '440304' }, 'invalid_client_metadata', /outside 440100/],
     [{ redirect_uris: ['http://kb.gz.example.gov.cn/callback'] }, 'invalid_redirect_uri', /https/],
-    [{ scope: 'openid profile id_number' }, 'invalid_client_metadata', /not allowed.*id_number/],
+    [
+      { scope: 'openid profile id_number' },
+      'invalid_client_metadata',
+      /^scope not of this token: id_number$/,
+    ],
     [{ response_types: ['id_token'], grant_types: ['implicit'] }, 'invalid_client_metadata', /\S/],
+    // Wrong types are refused, not replaced by the token's (a number scope took all it allows).
+    [{ scope: 5 }, 'invalid_client_metadata', /^scope must be a string$/],
+    [{ region_code: 440100 }, 'invalid_client_metadata', /^region_code must be a string$/],
+    [
+      { department: '别的部门' },
+      'invalid_client_metadata',
+      /^department is 广州市市场监督管理局, the department of this token/,
+    ],
+    // URIs that would never match as sent, or carry credentials.
+    [{ redirect_uris: [' https://kb.gz.example.gov.cn/cb'] }, 'invalid_redirect_uri', /spaces/],
+    [{ redirect_uris: ['https://user:pass@kb.gz.example.gov.cn/cb'] }, 'invalid_redirect_uri', /password/],
   ];
   for (const [extra, error, description] of cases) {
     const answer = await register(token, site({ client_name: '被拒绝的网站', ...extra }));
@@ -338,6 +353,14 @@ test('a department registers and updates only so many sites an hour: then 429 wi
       body: JSON.stringify(site()),
     });
   const token = await tokenFor('广州市市场监督管理局');
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const malformed = await fetch(at, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(site({ scope: 5 })),
+    });
+    t.is(malformed.status, 400, 'a malformed request is told what is wrong each time, and not counted');
+  }
   const created = (await (await post(token)).json()) as Record<string, string>;
   t.is((await post(token)).status, 201);
   const update = await fetch(created.registration_client_uri ?? '', {
