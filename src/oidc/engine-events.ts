@@ -86,6 +86,9 @@ const TOLD: Record<string, string> = {
  * - A client assertion refused is `invalid_client`, "client authentication failed": the reason
  *   is about the JWT the site made (its `aud`, its `exp`, a `jti` used before: RFC 7523, 3). A
  *   wrong secret stays unexplained.
+ * - A pushed request object whose claims are refused ("Request Object claims are invalid"): which
+ *   and why (`jwt expired`). At the authorization endpoint the engine has made its answer before
+ *   it reports, so a request object sent there is told only what the engine says.
  * Called as the engine's answer is set.
  */
 function explainRefusal(ctx: KoaContextWithOIDC, error: EngineError) {
@@ -96,6 +99,8 @@ function explainRefusal(ctx: KoaContextWithOIDC, error: EngineError) {
   else if (TOLD[reason]) tell(ctx, body.error, TOLD[reason]);
   else if (body.error === 'invalid_client' && ctx.oidc.params?.client_assertion)
     tell(ctx, body.error, `client authentication failed: ${reason}`);
+  else if (body.error === 'invalid_request_object' && !body.error_description?.includes(reason))
+    tell(ctx, body.error, `${body.error_description}: ${reason}`);
 }
 
 /** The answer's error and description, and its `WWW-Authenticate` challenge's where it has one. */

@@ -145,6 +145,10 @@ test('every site’s client assertions and request objects live at most an hour;
   };
   t.is(await push(config, { request: await requestObject({ exp: now + 300 }) }), 'accepted');
   t.is(await push(config, { request: await requestObject({}) }), 'invalid_request_object');
+  const expired = await client
+    .buildAuthorizationUrlWithPAR(config, { request: await requestObject({ exp: now - 600 }) })
+    .catch((error: client.ResponseBodyError) => error.error_description);
+  t.is(expired, 'Request Object claims are invalid: jwt expired', 'says which claim');
   t.is(
     await push(config, { request: await requestObject({ exp: now + 300, nonce: '\ud800' }) }),
     'invalid_request_object',
