@@ -9,6 +9,7 @@ import { sweepExpiredEphemeral } from './auth/ephemeral.ts';
 import { type Config, loadConfig } from './config.ts';
 import { createContainer } from './container.ts';
 import { sweepExpiredArtifacts } from './oidc/adapters/sql.ts';
+import { answerClientError } from './web/client-error.ts';
 
 export async function startServer(config: Readonly<Config>) {
   const started = performance.now();
@@ -23,6 +24,7 @@ export async function startServer(config: Readonly<Config>) {
   // (or declaring more than it sends) would hold a connection that long. Counted from the
   // request's first byte, headers included, not from the kept-alive wait before it.
   server.requestTimeout = config.timeouts.requestMs;
+  server.on('clientError', answerClientError);
   await once(server, 'listening');
   const sweeper = container.redis
     ? undefined

@@ -10,6 +10,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { dependencyOf, isOutage } from '../outage.ts';
 import type { ProviderDeps } from './provider.ts';
+import { ENGINE_BODY_LIMIT } from './registration.ts';
 
 export function listenToEngine(
   provider: Provider,
@@ -48,6 +49,8 @@ export function listenToEngine(
   provider.on('userinfo.error', explainRefusal);
   provider.on('introspection.error', explainRefusal);
   provider.on('revocation.error', explainRefusal);
+  provider.on('registration_create.error', explainRefusal);
+  provider.on('registration_update.error', explainRefusal);
   provider.on('pushed_authorization_request.error', (ctx: KoaContextWithOIDC, error: EngineError) => {
     explainRefusal(ctx, error);
     // RFC 9126 (2.1): a pushed request must not carry request_uri; its error is invalid_request.
@@ -69,6 +72,7 @@ type EngineError = { error?: string; error_detail?: unknown };
 
 /** Reasons the engine keeps to its log that a site's developer needs, as Yitong tells them. */
 const TOLD: Record<string, string> = {
+  'request entity too large': `the request body is larger than the ${ENGINE_BODY_LIMIT / 1024} KiB this endpoint takes`,
   'DPoP proof key thumbprint does not match dpop_jkt':
     'the DPoP proof is signed with another key than the one the authorization request bound (dpop_jkt)',
   'failed jkt verification':

@@ -147,7 +147,10 @@ test("a token request over 56 KiB gets the engine's JSON error, not plain text",
   });
   t.is(answer.status, 400);
   t.is(answer.headers.get('cache-control'), 'no-store');
-  t.like(await answer.json(), { error: 'invalid_request' });
+  t.like(await answer.json(), {
+    error: 'invalid_request',
+    error_description: 'the request body is larger than the 56 KiB this endpoint takes',
+  });
 });
 
 /**
@@ -176,8 +179,9 @@ async function declaredTooLarge(method: string, path: string, type: string) {
 
 test('a body declared larger than the route takes is refused at once, without waiting for it, and the connection closed', async (t) => {
   const form = 'application/x-www-form-urlencoded';
-  // The protocol endpoints answer as the engine does for a body too long; our routes as for any.
-  const engine = /^\{"error":"invalid_request","error_description":"failed to parse the request body"\}$/;
+  // The protocol endpoints answer as the engine does for a body too long, saying why; our routes as for any.
+  const engine =
+    /^\{"error":"invalid_request","error_description":"the request body is larger than the 56 KiB this endpoint takes"\}$/;
   for (const [method, path, type, status, body] of [
     ['POST', '/token', form, 400, engine],
     ['POST', '/token/introspection', form, 400, engine],
@@ -267,6 +271,23 @@ test('a method an endpoint does not take is a 405 naming those it does; a path t
   const page = await at('/account/password', 'GET', { accept: 'text/html' });
   t.is(page.status, 405);
   t.regex(await page.text(), /此网址不接受 GET 请求/);
+});
+
+test('what HTTP itself refuses is answered as Node would, with a line saying what to do: a link over 16 KiB points to PAR', async (t) => {
+  const { port } = new URL(yitong.issuer);
+  const long = await rawHttp(
+    port,
+    `GET /auth?client_id=x&request=${'a'.repeat(20 * 1024)} HTTP/1.1\r\nHost: localhost:${port}\r\n\r\n`,
+  );
+  t.regex(long, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+  t.regex(long, /Content-Type: text\/plain; charset=utf-8/);
+  t.regex(long, /推送授权请求（PAR/);
+  t.regex(long, /Send a long authorization request by PAR/);
+  t.regex(
+    await rawHttp(port, 'NOT HTTP AT ALL\r\n\r\n'),
+    /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*not valid HTTP/,
+  );
+  t.is((await fetch(`${yitong.issuer}/healthz`)).status, 200, 'the server goes on');
 });
 
 test('a Host that is no host is a 400 before the engine builds a link from it; HTTP/1.0 without one too', async (t) => {
