@@ -38,10 +38,27 @@ export const assertClientAssertion: Config['assertJwtClientAuthClaimsAndHeader']
     throw invalid('the client assertion’s aud must be the issuer identifier');
 };
 
+/** Authorization parameters that are strings in a request object too (the engine would misname the error). */
+const STRING_PARAMETERS = [
+  'client_id',
+  'response_type',
+  'response_mode',
+  'redirect_uri',
+  'scope',
+  'state',
+  'nonce',
+  'prompt',
+  'code_challenge',
+  'code_challenge_method',
+  'login_hint',
+  'acr_values',
+  'ui_locales',
+];
+
 /**
- * A request object, every site's: its text is well-formed (stored as JSON), it has an `exp` and
- * lives at most an hour, since it travels in a link (history, access logs) and could otherwise be
- * replayed for ever (RFC 9101, 10). A
+ * A request object, every site's: its text is well-formed (stored as JSON), its parameters that
+ * are strings are, it has an `exp` and lives at most an hour, since it travels in a link
+ * (history, access logs) and could otherwise be replayed for ever (RFC 9101, 10). A
  * fapi2 site's also as FAPI 2.0 says; this replaces the engine's own check for those, so it does
  * that too: exp, aud and nbf, at most an hour apart.
  */
@@ -52,6 +69,10 @@ export const assertRequestObject: NonNullable<
   // Its values are stored with the sign-in as JSON, which cannot hold these.
   const problem = findTextProblem(claims, 32);
   if (problem) throw invalid(`the request object's claims: ${problem}`);
+  const notText = STRING_PARAMETERS.find(
+    (name) => claims[name] !== undefined && typeof claims[name] !== 'string',
+  );
+  if (notText) throw invalid(`the request object's '${notText}' must be a string`);
   if (claims.exp === undefined) throw invalid("the request object has no 'exp'");
   assertLifetime(claims, 'request object', invalid);
   if (!ctx.oidc.isFapi('2.0')) return;

@@ -135,7 +135,7 @@ test('every site’s client assertions and request objects live at most an hour;
     "client authentication failed: the client assertion's 'exp' is more than an hour after its 'iat' or now",
   );
 
-  const requestObject = (claims: { exp?: number; nbf?: number; nonce?: string }) => {
+  const requestObject = (claims: { exp?: number; nbf?: number; nonce?: string; scope?: unknown }) => {
     const jwt = new SignJWT({ ...asked, client_id: clientId, response_type: 'code', ...claims })
       .setProtectedHeader({ alg: 'ES256', kid: 'site-1' })
       .setIssuer(clientId)
@@ -145,6 +145,10 @@ test('every site’s client assertions and request objects live at most an hour;
   };
   t.is(await push(config, { request: await requestObject({ exp: now + 300 }) }), 'accepted');
   t.is(await push(config, { request: await requestObject({}) }), 'invalid_request_object');
+  const numberScope = await client
+    .buildAuthorizationUrlWithPAR(config, { request: await requestObject({ exp: now + 300, scope: 42 }) })
+    .catch((error: client.ResponseBodyError) => error.error_description);
+  t.is(numberScope, "the request object's 'scope' must be a string");
   const expired = await client
     .buildAuthorizationUrlWithPAR(config, { request: await requestObject({ exp: now - 600 }) })
     .catch((error: client.ResponseBodyError) => error.error_description);
