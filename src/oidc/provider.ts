@@ -169,6 +169,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       introspectionSigningAlgValues: [...SIGNING_ALGS],
       clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
       requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      // The engine's, and PS256, which FAPI 2.0 allows too (a site with RSA keys only).
+      dPoPSigningAlgValues: ['ES256', 'PS256', 'Ed25519', 'EdDSA'],
     },
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier: (_ctx, accountId, client) =>

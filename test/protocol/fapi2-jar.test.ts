@@ -308,8 +308,8 @@ test('a fapi2 site registered dynamically (RFC 7591) is held to PAR and DPoP as 
   t.regex(direct.url.startsWith(REDIRECT_URI) ? direct.url : direct.html, /pushed|invalid_request/);
 
   // Pushed without a proof, so the code is not bound to a key: what refuses the token request
-  // below is the site's own requirement of DPoP.
-  const dpop = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
+  // below is the site's own requirement of DPoP. Its proofs are PS256 (an RSA key), as FAPI 2.0 allows.
+  const dpop = client.getDPoPHandle(config, await client.randomDPoPKeyPair('PS256'));
   const url = await client.buildAuthorizationUrlWithPAR(config, asked);
   const walk = await walkAuthorization(new Browser(), url.href, person);
   const grant = (options?: client.DPoPOptions) =>
