@@ -41,17 +41,25 @@ export function parseChange(payload: string | undefined): Change | undefined {
   }
 }
 
+/** How often the listening connection is asked whether it still answers (half of it to answer). */
+export const HEARTBEAT_MS = 10_000;
+
 /**
  * LISTENs on a connection of its own; returns how to stop. `onResync` after every (re)connection,
- * `onLost` when the connection drops (changes may go unheard until `onResync`).
+ * `onLost` when the connection drops (changes may go unheard until `onResync`). A connection that
+ * a NAT or firewall dropped without a word never ends by itself (TCP keepalive gives up after
+ * some two hours), and a node would go on signing with a key rotated away: so it is asked every
+ * `heartbeatMs` and dropped when it does not answer within half of that.
  */
 export function listenPostgres(
   url: string,
   onChange: OnChange,
   onResync: () => void,
   onLost: () => void,
+  heartbeatMs = HEARTBEAT_MS,
 ): () => Promise<void> {
   let client: pg.Client | undefined;
+  let beat: NodeJS.Timeout | undefined;
   let stopped = false;
   let delay = 250;
   let timer: NodeJS.Timeout | undefined;
@@ -70,6 +78,7 @@ export function listenPostgres(
     next.on('end', () => {
       if (client === next) {
         client = undefined;
+        clearInterval(beat);
         onLost();
       }
       retry();
@@ -84,15 +93,30 @@ export function listenPostgres(
       if (stopped) return void next.end().catch(() => {});
       client = next;
       delay = 250;
+      beat = setInterval(() => heartbeat(next), heartbeatMs).unref();
       onResync();
     } catch {
       await next.end().catch(() => {});
       retry();
     }
   }
+  function heartbeat(listening: pg.Client) {
+    // Its socket destroyed, the client ends: 'end' above reconnects.
+    const drop = () =>
+      (listening as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    const late = setTimeout(drop, heartbeatMs / 2).unref();
+    listening.query('SELECT 1').then(
+      () => clearTimeout(late),
+      () => {
+        clearTimeout(late);
+        drop();
+      },
+    );
+  }
   void connect();
   return async () => {
     stopped = true;
+    clearInterval(beat);
     clearTimeout(timer);
     await client?.end().catch(() => {});
   };

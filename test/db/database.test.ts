@@ -1,13 +1,17 @@
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { connect, createServer, type Socket } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { sql } from 'kysely';
+import { type Change, listenPostgres, notifyChange } from '../../src/db/changes.ts';
 import { DataDirInUseError, openDatabase } from '../../src/db/database.ts';
 import { migrate, pendingMigrations } from '../../src/db/migrate.ts';
 import { createOutages, isOutage } from '../../src/outage.ts';
 import { createPostgresDatabase } from '../helpers/databases.ts';
+import { eventually } from '../helpers/wait.ts';
 
 // Serial, so before the others: PGlite's WebAssembly holds this process's event loop while it
 // starts, and the PostgreSQL tests below would see their connect timers fire first.
@@ -98,4 +102,49 @@ test('a database too busy for one request (every connection busy, or a statement
   outages.down('database', cancelled);
   t.false(outages.isDown('database'), 'the server cancelled it: it answers');
   t.deepEqual(logged, []);
+});
+
+test('a listening connection dropped without a word (a NAT, a firewall) is noticed and replaced: the changes are heard again', async (t) => {
+  const { url, drop } = await createPostgresDatabase();
+  const target = new URL(url);
+  // A proxy whose connections can be silenced, kept open, as a NAT drops an idle mapping; new
+  // connections go through.
+  const open: Socket[] = [];
+  const proxy = createServer((inbound) => {
+    const outbound = connect(Number(target.port), target.hostname);
+    for (const socket of [inbound, outbound]) socket.on('error', () => {});
+    inbound.pipe(outbound).pipe(inbound);
+    open.push(inbound, outbound);
+  }).listen(0, '127.0.0.1');
+  await once(proxy, 'listening');
+  const via = new URL(url);
+  via.port = String((proxy.address() as { port: number }).port);
+  const heard: Change[] = [];
+  let resyncs = 0;
+  let losses = 0;
+  const stop = listenPostgres(
+    via.href,
+    (change) => heard.push(change),
+    () => resyncs++,
+    () => losses++,
+    400,
+  );
+  const database = await openDatabase({ databaseUrl: url, poolSize: 1, connectTimeoutMs: 30_000 });
+  t.teardown(async () => {
+    await stop();
+    for (const socket of open) socket.destroy();
+    proxy.close();
+    await database.close();
+    await drop();
+  });
+  await eventually('listening', () => resyncs === 1);
+  for (const socket of open.splice(0)) {
+    socket.unpipe();
+    socket.pause();
+  }
+  await eventually('the silent connection is given up', () => losses === 1);
+  await eventually('listening again', () => resyncs === 2);
+  await notifyChange(database.db, { kind: 'keys' });
+  await eventually('a change heard on the new connection', () => heard.length === 1);
+  t.deepEqual(heard, [{ kind: 'keys' }]);
 });
