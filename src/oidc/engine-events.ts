@@ -2,12 +2,12 @@
  * What Yitong does when the engine reports: an entity's use of a site is recorded (its page lists
  * the sites its people act for it at), a self-registered site is audited, and an engine error
  * that is a lost dependency is an outage (a 503, logged once), any other is logged; a refusal
- * whose reason a site's developer needs says it (a DPoP proof, a client assertion), and a pushed
- * request that carries a request_uri is named as RFC 9126 says.
+ * whose reason a site's developer needs says it (a DPoP proof, a client assertion), a pushed
+ * request that carries a request_uri is named as RFC 9126 says, and a code a request spends is
+ * noted, to be given back if the request answers 503.
  */
 
-import type Provider from 'oidc-provider';
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import { dependencyOf, isOutage } from '../outage.ts';
 import type { ProviderDeps } from './provider.ts';
 import { ENGINE_BODY_LIMIT } from './registration.ts';
@@ -59,6 +59,11 @@ export function listenToEngine(
         error: 'invalid_request',
         error_description: 'request_uri must not be pushed (RFC 9126, 2.1)',
       };
+  });
+  // A code spent by a request that then answers 503 is given back (outageAnswer).
+  provider.on('authorization_code.consumed', (code) => {
+    const ctx = Provider.ctx;
+    if (ctx) ctx.state.spentCode = code;
   });
   provider.on('server_error', (ctx, error) => {
     if (!isOutage(error)) return deps.logger.error({ err: error }, 'oidc server_error');

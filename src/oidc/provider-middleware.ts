@@ -140,7 +140,7 @@ export async function outageAnswer(ctx: KoaContextWithOIDC, next: () => Promise<
   }
   if (failed && !ctx.state.outage) throw failed;
   if (!ctx.state.outage) return;
-  await giveBackRefreshToken(ctx);
+  await giveBack(ctx);
   ctx.remove('set-cookie');
   if (ctx.status === 503) return;
   ctx.remove('location');
@@ -155,14 +155,16 @@ export async function outageAnswer(ctx: KoaContextWithOIDC, next: () => Promise<
 }
 
 /**
- * A refresh that rotated its token and then failed on an outage (the release row's commit, say)
- * answers 503, which means nothing happened: the spent token is handed back, so the site's retry
- * succeeds instead of counting as reuse, which would revoke the person's grant. The new tokens,
- * never handed out, expire unused. With Redis itself down this cannot be stored either, and the
- * token was likely never spent.
+ * A code exchange or a refresh that spent its code or rotated its token and then failed on an
+ * outage (PostgreSQL for the person, or the release row's commit) answers 503, which means
+ * nothing happened: the spent code or token is handed back, so the site's retry succeeds instead
+ * of counting as reuse, which would revoke the person's grant. The new tokens, never handed out,
+ * expire unused. With Redis itself down this cannot be stored either, and it was likely never
+ * spent. Only what this request spent (engine-events.ts): a code spent before stays spent.
  */
-async function giveBackRefreshToken(ctx: KoaContextWithOIDC) {
-  const spent = ctx.oidc.entities.RotatedRefreshToken;
+async function giveBack(ctx: KoaContextWithOIDC) {
+  const spent: { consumed?: unknown; save(): Promise<unknown> } | undefined =
+    ctx.oidc.entities.RotatedRefreshToken ?? ctx.state.spentCode;
   if (!spent) return;
   spent.consumed = undefined;
   await spent
