@@ -320,8 +320,17 @@ export async function createContainer(
           }
         });
     };
-    const reloadUpstreamsLogged = () =>
-      void upstreamsStore.reload().catch((error) => logger.warn({ err: error }, 'upstreams not reloaded'));
+    // A reload that failed (the database down as the listening connection came back) is tried
+    // again: no other change may come to bring it.
+    let upstreamsTimer: NodeJS.Timeout | undefined;
+    closers.unshift(async () => clearTimeout(upstreamsTimer));
+    const reloadUpstreamsLogged = (): void => {
+      clearTimeout(upstreamsTimer);
+      void upstreamsStore.reload().catch((error) => {
+        logger.warn({ err: error }, 'upstreams not reloaded: trying again in 10 s');
+        if (!closed) upstreamsTimer = setTimeout(reloadUpstreamsLogged, 10_000).unref();
+      });
+    };
     /** A serving node hears what the others change (the CLI, which changes and exits, does not). */
     const followChanges = () =>
       database.listen(
