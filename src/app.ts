@@ -14,12 +14,12 @@ import { federationRoutes } from './federation/routes.ts';
 import { createInteractionKit } from './interactions/kit.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createTokenCheck } from './oidc/accounts.ts';
-import { answerPrecomputed } from './oidc/provider-middleware.ts';
+import { answerPrecomputed, temporarilyUnavailable } from './oidc/provider-middleware.ts';
 import { ownSecretOnUpdate } from './oidc/registration.ts';
 import { createSessionReader } from './oidc/session.ts';
 import { createTokenReader } from './oidc/token-reader.ts';
 import { opsRoutes } from './ops/routes.ts';
-import { logStreamErrors } from './outage.ts';
+import { dependencyOf, isOutage, logStreamErrors } from './outage.ts';
 import { developerRoutes } from './portal/developers.ts';
 import { homeRoutes } from './portal/home.ts';
 import { recoverRoutes } from './portal/recover.ts';
@@ -111,7 +111,11 @@ export function createApp(container: Container): Koa {
   app.use(config.production ? requireIssuerOrigin(config.issuer) : requireHost);
   app.use(postAsGet([provider.pathFor('authorization'), provider.pathFor('end_session')]));
   app.use(
-    providerEndpoints(provider, ownSecretOnUpdate(provider.pathFor('registration'), container.clientsRepo)),
+    providerEndpoints(
+      provider,
+      ownSecretOnUpdate(provider.pathFor('registration'), container.clientsRepo),
+      container.outages,
+    ),
   );
   app.use(
     serveStatic(new URL('../static/', import.meta.url), {
@@ -227,6 +231,7 @@ function countRequests(metrics: Container['metrics']) {
 function providerEndpoints(
   provider: Container['provider'],
   prepare: (req: Koa.Context['req']) => Promise<Koa.Context['req']>,
+  outages: Container['outages'],
 ) {
   const names = [
     'authorization',
@@ -248,8 +253,17 @@ function providerEndpoints(
     const endpoint = prefixes.find(([prefix]) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`));
     if (!endpoint) return next();
     (ctx.state as { route?: string }).route = endpoint[1];
+    let req = ctx.req;
+    if (ctx.method === 'PUT')
+      try {
+        req = await prepare(req);
+      } catch (error) {
+        if (!isOutage(error)) throw error;
+        outages.down(dependencyOf(error), error);
+        return temporarilyUnavailable(ctx);
+      }
     ctx.respond = false;
     // The current instance's handler: a rotated key brings a new instance (oidc/swappable.ts).
-    await provider.callback()(ctx.method === 'PUT' ? await prepare(ctx.req) : ctx.req, ctx.res);
+    await provider.callback()(req, ctx.res);
   };
 }

@@ -146,6 +146,11 @@ export async function outageAnswer(ctx: KoaContextWithOIDC, next: () => Promise<
   ctx.remove('location');
   // A person's browser (a write failed after the engine had answered) gets the page.
   if (ctx.accepts('json', 'html') === 'html') return outagePage(ctx);
+  temporarilyUnavailable(ctx);
+}
+
+/** A protocol endpoint's answer in an outage: 503 `temporarily_unavailable`, with Retry-After. */
+export function temporarilyUnavailable(ctx: Koa.Context) {
   ctx.status = 503;
   ctx.set('retry-after', String(RETRY_AFTER_SECONDS));
   ctx.body = {

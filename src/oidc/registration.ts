@@ -23,6 +23,7 @@ import type { ClientsRepo } from '../clients/repo.ts';
 import { clientSecretMatches, providerSecretOf } from '../clients/service.ts';
 import { AppError } from '../errors.ts';
 import { covers, isRegionCode } from '../identity/region-code.ts';
+import { isOutage } from '../outage.ts';
 import { isPlainLine } from '../text.ts';
 
 export const DEPARTMENT_POLICY = 'department';
@@ -225,8 +226,9 @@ export function ownSecretOnUpdate(registrationPath: string, clients: Pick<Client
       const stored = found && providerSecretOf(found);
       if (stored && clientSecretMatches(stored, body.client_secret as string))
         raw = Buffer.from(JSON.stringify({ ...body, client_secret: stored }));
-    } catch {
-      // Not JSON: the provider says so.
+    } catch (error) {
+      // Not JSON: the provider says so. The site not found for an outage: a 503 (app.ts).
+      if (isOutage(error)) throw error;
     }
     return replay(req, raw);
   };
