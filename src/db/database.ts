@@ -135,16 +135,23 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
   };
 }
 
+/** After a try that failed, how long every request fails at once before the next may try. */
+const PROBE_GAP_MS = 1000;
+
 /**
  * While PostgreSQL is known to be down, one request at a time tries to connect (and so notices
- * its return); every other fails at once instead of waiting out the connection timeout.
+ * its return), and none for a second after a try failed; every other fails at once instead of
+ * waiting out the connection timeout. Without the gap, a database that hangs (its connections
+ * wait out the timeout) made one request after another wait 2 s, and a request with several
+ * queries several times that.
  */
 function failFast(pool: pg.Pool, outages: Pick<Outages, 'isDown' | 'up'> | undefined) {
   let probing = false;
+  let nextTry = 0;
   return {
     async connect() {
       const down = outages?.isDown('database') ?? false;
-      if (down && probing) throw new OutageError('database');
+      if (down && (probing || performance.now() < nextTry)) throw new OutageError('database');
       probing = down;
       try {
         const client = await pool.connect();
@@ -159,6 +166,9 @@ function failFast(pool: pg.Pool, outages: Pick<Outages, 'isDown' | 'up'> | undef
             },
           );
         return client;
+      } catch (error) {
+        if (down) nextTry = performance.now() + PROBE_GAP_MS;
+        throw error;
       } finally {
         if (down) probing = false;
       }

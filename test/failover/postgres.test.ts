@@ -40,7 +40,7 @@ async function userinfoTraffic(yitong: Yitong) {
   const { access_token } = await exchangeCode(site, walk.callbackUrl, pending);
   const statuses = new Map<number, number>();
   const errorsAt: number[] = [];
-  const waits = { longest: 0, pending: new Set<number>() };
+  const waits = { longest: 0, overASecond: 0, pending: new Set<number>() };
   /** The longest any request has waited so far, answered or not. */
   const longestWait = () =>
     Math.max(waits.longest, ...[...waits.pending].map((at) => performance.now() - at));
@@ -53,11 +53,12 @@ async function userinfoTraffic(yitong: Yitong) {
         if (response.status !== 200) errorsAt.push(performance.now());
         waits.pending.delete(started);
         waits.longest = Math.max(waits.longest, performance.now() - started);
+        if (performance.now() - started > 1000) waits.overASecond++;
         return response;
       },
     );
   };
-  return { userinfo, statuses, errorsAt, longestWait, running: load([userinfo], 4) };
+  return { userinfo, statuses, errorsAt, longestWait, waits, running: load([userinfo], 4) };
 }
 
 test('the standby promoted under load: errors only inside the failover window, all 503', async (t) => {
@@ -125,7 +126,11 @@ test('a hung PostgreSQL under load: every request answered 503 within 4 s (not t
   await new Promise((resolve) => setTimeout(resolve, 500));
   await postgres.pause(); // its processes stopped: connections stay open, nothing is answered
   await new Promise((resolve) => setTimeout(resolve, 8000));
-  const hung = { statuses: Object.fromEntries(traffic.statuses), slowest: traffic.longestWait() };
+  const hung = {
+    statuses: Object.fromEntries(traffic.statuses),
+    slowest: traffic.longestWait(),
+    overASecond: traffic.waits.overASecond,
+  };
   await postgres.resume();
   const resumed = performance.now();
   let back = 0;
@@ -138,7 +143,7 @@ test('a hung PostgreSQL under load: every request answered 503 within 4 s (not t
   }
   const counts = await traffic.running.stop();
   t.log(
-    `hung 8 s: ${JSON.stringify(hung.statuses)}, slowest ${Math.round(hung.slowest)} ms; back ${Math.round(back)} ms after resuming; ${counts.ok} answered in all`,
+    `hung 8 s: ${JSON.stringify(hung.statuses)}, slowest ${Math.round(hung.slowest)} ms, ${hung.overASecond} over 1 s; back ${Math.round(back)} ms after resuming; ${counts.ok} answered in all`,
   );
   t.true(hung.slowest < 4000, `slowest answer during the hang: ${Math.round(hung.slowest)} ms`);
   t.true((hung.statuses[503] ?? 0) > 10, 'the hang was answered 503');
