@@ -64,7 +64,9 @@ async function run(command: Command, args: string[]): Promise<number> {
   try {
     const { values, positionals } = readArguments(command, args);
     config = loadConfig();
-    container = await createContainer(config, createLogger({ logLevel: 'warn' }), {
+    // The server's log lines are not for a person at a terminal: what went wrong is the one
+    // line below ("database unreachable: answering 503…" said nothing true of a command).
+    container = await createContainer(config, createLogger({ logLevel: 'silent' }), {
       onMigrationApplied: command.onMigrationApplied,
     });
     await command.run(container, values, positionals);
