@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Logger } from 'pino';
 import type { Limiter } from '../auth/rate-limit.ts';
 import { ADMIN_SCOPES } from '../auth/strength.ts';
 import {
@@ -247,6 +248,35 @@ export function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
     complete: true, // read whole: nothing of it is left unread (closeUnreadBody)
     headers: { ...req.headers, 'content-length': String(body.length) },
   }) as unknown as IncomingMessage;
+}
+
+/**
+ * A registration stored but not answered (its registration access token could not be stored,
+ * Redis gone: the answer became a 503) was handed to nobody: no one holds its secret or its
+ * token. It is taken out again (disabled, as RFC 7592's delete does) and the trail says why, so
+ * the department's retry registers one site, not a second beside an orphan. Mounted outside
+ * `outageAnswer`, which makes the 503.
+ */
+export function undoUnansweredRegistration(
+  clients: Pick<ClientsRepo, 'disable'>,
+  logger: Pick<Logger, 'error'>,
+) {
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    await next();
+    const client = ctx.oidc?.entities.Client;
+    if (ctx.status !== 503 || ctx.oidc.route !== 'registration' || ctx.method !== 'POST' || !client) return;
+    await clients
+      .disable(client.clientId, {
+        actor: 'registration',
+        action: 'client.registration_undone',
+        subject: client.clientId,
+        ip: ctx.ip,
+        details: { client_id: client.clientId, reason: 'its answer failed (503): nothing was handed out' },
+      })
+      .catch((error) =>
+        logger.error({ err: error, client: client.clientId }, 'unanswered registration not undone'),
+      );
+  };
 }
 
 /** Registration answers (RFC 7591/7592 reads and updates) never show the stored hash of a secret. */

@@ -411,6 +411,56 @@ test('Redis gone (its tokens and rate-limit counters): a registration answers 50
   t.is((await post(again)).status, 201);
 });
 
+test('Redis gone after the site was stored, before its token was: the 503 leaves no site behind, and the trail says why', async (t) => {
+  const redis = await privateRedis((fn) => t.teardown(fn));
+  const node = await startYitong('postgres', { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '800' });
+  t.teardown(() => node.stop());
+  const { provider, clientsRepo, database } = node.server.container;
+  const token = await issueInitialAccessToken(
+    provider,
+    clientsRepo,
+    { department: '广州市市场监督管理局', regionCode: '440100', scopes: 'openid profile' },
+    'cli',
+  );
+  const { db } = database;
+  const { posted } = await db.transaction().execute(async (trx) => {
+    await sql`LOCK TABLE clients IN ACCESS EXCLUSIVE MODE`.execute(trx);
+    const posted = fetch(`${node.issuer}${provider.pathFor('registration')}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(site()),
+    });
+    // The site's row waits on the lock; Redis goes before the token is stored.
+    await eventually('the site is being stored', async () =>
+      Boolean(
+        (
+          await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE wait_event_type = 'Lock' AND query ILIKE '%insert into "clients"%'`.execute(db)
+        ).rows[0]?.n,
+      ),
+    );
+    await redis.stop();
+    return { posted }; // answered once the lock is gone, as the transaction ends
+  });
+  t.is((await posted).status, 503);
+  const rows = await db.selectFrom('clients').select(['id', 'enabled']).execute();
+  t.deepEqual(
+    rows.map((row) => row.enabled),
+    [false],
+    'stored, then taken out: nobody holds its secret',
+  );
+  // The registration's own row is written beside the answer, not before it.
+  const trail = await eventually('both rows in the trail', async () => {
+    const actions = await db
+      .selectFrom('audit_events')
+      .select('action')
+      .where('subject', '=', rows[0]?.id ?? '')
+      .execute();
+    return actions.length === 2 && actions.map((row) => row.action).sort();
+  });
+  t.deepEqual(trail, ['client.registered', 'client.registration_undone']);
+});
+
 test('an update keeps what the province set: left out it stays, sent back unchanged it passes, changed it is refused', async (t) => {
   const created = (await (await register(await issue(), site())).json()) as Record<string, string>;
   const id = created.client_id ?? '';

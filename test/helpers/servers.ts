@@ -105,7 +105,8 @@ export async function privateRedis(teardown: (fn: () => Promise<void>) => void):
   };
   const stop = async () => {
     const running = child;
-    if (!running || running.exitCode !== null) return;
+    // Gone already: exited, or killed (a killed process has a signalCode and no exitCode).
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
     const exited = new Promise((resolve) => running.once('exit', resolve));
     running.kill('SIGKILL');
     await exited;
