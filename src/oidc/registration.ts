@@ -264,7 +264,7 @@ export function undoUnansweredRegistration(
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
     await next();
     const client = ctx.oidc?.entities.Client;
-    if (ctx.status !== 503 || ctx.oidc.route !== 'registration' || ctx.method !== 'POST' || !client) return;
+    if (ctx.status !== 503 || ctx.oidc?.route !== 'registration' || ctx.method !== 'POST' || !client) return;
     await clients
       .disable(client.clientId, {
         actor: 'registration',
