@@ -135,45 +135,52 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
   };
 }
 
-/** After a try that failed, how long every request fails at once before the next may try. */
-const PROBE_GAP_MS = 1000;
+/** While PostgreSQL is down, how often it is asked whether it is back. */
+const PROBE_EVERY_MS = 250;
 
 /**
- * While PostgreSQL is known to be down, one request at a time tries to connect (and so notices
- * its return), and none for a second after a try failed; every other fails at once instead of
- * waiting out the connection timeout. Without the gap, a database that hangs (its connections
- * wait out the timeout) made one request after another wait 2 s, and a request with several
- * queries several times that.
+ * While PostgreSQL is known to be down, every request fails at once (a 503), and in the
+ * background one connection at a time asks it `SELECT 1`, every 250 ms, until it answers: then
+ * requests go to it again. No request waits on that question: when requests took turns to ask, a
+ * database that hangs (each try waits out the connection timeout) held every request arriving
+ * during a try for up to 2 s.
  */
 function failFast(pool: pg.Pool, outages: Pick<Outages, 'isDown' | 'up'> | undefined) {
   let probing = false;
-  let nextTry = 0;
+  let ended = false;
+  const probe = async () => {
+    if (probing || ended) return;
+    probing = true;
+    try {
+      const client = await pool.connect();
+      // A connection the pool already had says nothing of the database (only a new one says
+      // 'connect'): one answered query does.
+      await client.query('SELECT 1').then(
+        () => {
+          client.release();
+          outages?.up('database');
+        },
+        (error: Error) => client.release(error),
+      );
+    } catch {
+      // Still down: asked again below.
+    } finally {
+      probing = false;
+    }
+    if (outages?.isDown('database')) setTimeout(probe, PROBE_EVERY_MS).unref();
+  };
   return {
     async connect() {
-      const down = outages?.isDown('database') ?? false;
-      if (down && (probing || performance.now() < nextTry)) throw new OutageError('database');
-      probing = down;
-      try {
-        const client = await pool.connect();
-        // The probe may get a connection the pool already had (only a new one says 'connect'):
-        // one answered query says the database is back, so the others stop failing fast.
-        if (down)
-          await client.query('SELECT 1').then(
-            () => outages?.up('database'),
-            (error: Error) => {
-              client.release(error);
-              throw error;
-            },
-          );
-        return client;
-      } catch (error) {
-        if (down) nextTry = performance.now() + PROBE_GAP_MS;
-        throw error;
-      } finally {
-        if (down) probing = false;
+      if (outages?.isDown('database')) {
+        void probe();
+        throw new OutageError('database');
       }
+      return pool.connect();
     },
-    end: () => pool.end(),
+    end: () => {
+      ended = true;
+      return pool.end();
+    },
     options: pool.options,
   };
 }
