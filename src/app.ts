@@ -15,7 +15,7 @@ import { createInteractionKit } from './interactions/kit.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createTokenCheck } from './oidc/accounts.ts';
 import { answerPrecomputed, temporarilyUnavailable } from './oidc/provider-middleware.ts';
-import { ownSecretOnUpdate } from './oidc/registration.ts';
+import { BODY_TOO_LARGE, BodyTooLargeError, ownSecretOnUpdate } from './oidc/registration.ts';
 import { createSessionReader } from './oidc/session.ts';
 import { createTokenReader } from './oidc/token-reader.ts';
 import { opsRoutes } from './ops/routes.ts';
@@ -258,6 +258,12 @@ function providerEndpoints(
       try {
         req = await prepare(req);
       } catch (error) {
+        if (error instanceof BodyTooLargeError) {
+          ctx.status = 400;
+          ctx.set('cache-control', 'no-store');
+          ctx.body = BODY_TOO_LARGE;
+          return;
+        }
         if (!isOutage(error)) throw error;
         outages.down(dependencyOf(error), error);
         return temporarilyUnavailable(ctx);

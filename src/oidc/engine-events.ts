@@ -10,7 +10,7 @@
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import { dependencyOf, isOutage } from '../outage.ts';
 import type { ProviderDeps } from './provider.ts';
-import { ENGINE_BODY_LIMIT } from './registration.ts';
+import { BODY_TOO_LARGE } from './registration.ts';
 
 export function listenToEngine(
   provider: Provider,
@@ -77,7 +77,7 @@ type EngineError = { error?: string; error_detail?: unknown };
 
 /** Reasons the engine keeps to its log that a site's developer needs, as Yitong tells them. */
 const TOLD: Record<string, string> = {
-  'request entity too large': `the request body is larger than the ${ENGINE_BODY_LIMIT / 1024} KiB this endpoint takes`,
+  'request entity too large': BODY_TOO_LARGE.error_description,
   'DPoP proof key thumbprint does not match dpop_jkt':
     'the DPoP proof is signed with another key than the one the authorization request bound (dpop_jkt)',
   'failed jkt verification':

@@ -216,7 +216,8 @@ export function ownSecretOnUpdate(registrationPath: string, clients: Pick<Client
     let size = 0;
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      if (size > ENGINE_BODY_LIMIT) break; // the provider refuses it as too large
+      // Answered by app.ts: cut short here, the rest would reach the provider as the whole.
+      if (size > ENGINE_BODY_LIMIT) throw new BodyTooLargeError();
       chunks.push(chunk as Buffer);
     }
     let raw = Buffer.concat(chunks);
@@ -237,6 +238,14 @@ export function ownSecretOnUpdate(registrationPath: string, clients: Pick<Client
 
 /** The longest body the engine reads (oidc-provider's shared/selective_body.js). */
 export const ENGINE_BODY_LIMIT = 56 * 1024;
+
+/** A protocol endpoint's answer to a longer body (the engine's own says "failed to parse the request body"). */
+export const BODY_TOO_LARGE = {
+  error: 'invalid_request',
+  error_description: `the request body is larger than the ${ENGINE_BODY_LIMIT / 1024} KiB this endpoint takes`,
+};
+
+export class BodyTooLargeError extends Error {}
 
 /** The same request with `body` to read (the original stream was read here). */
 export function replay(req: IncomingMessage, body: Buffer): IncomingMessage {

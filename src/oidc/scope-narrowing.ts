@@ -7,7 +7,7 @@
 import { decodeJwt } from 'jose';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { ENGINE_BODY_LIMIT, replay } from './registration.ts';
+import { BODY_TOO_LARGE, ENGINE_BODY_LIMIT, replay } from './registration.ts';
 
 /** The scopes a site may have of those `requested`: ones Yitong knows but the site's manifest does not list go. */
 function allowedOf(requested: string, client: { scope?: string | undefined }, known: ReadonlySet<string>) {
@@ -136,7 +136,7 @@ export function dropRefreshScopesNotAllowed(provider: Provider, known: ReadonlyS
       if (size > ENGINE_BODY_LIMIT) {
         ctx.status = 400;
         ctx.set('cache-control', 'no-store');
-        ctx.body = { error: 'invalid_request', error_description: 'failed to parse the request body' };
+        ctx.body = BODY_TOO_LARGE;
         return;
       }
       chunks.push(chunk as Buffer);

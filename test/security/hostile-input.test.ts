@@ -153,6 +153,67 @@ test("a token request over 56 KiB gets the engine's JSON error, not plain text",
   });
 });
 
+test('a chunked body over 56 KiB is refused as too large, at the token endpoint and a registration update, and changes nothing', async (t) => {
+  const { issueInitialAccessToken } = await import('../../src/oidc/registration.ts');
+  /** A valid start, then 60 KiB more in a second chunk: no Content-Length to refuse it by. */
+  const chunked = (start: string) => ({
+    body: new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(start));
+        controller.enqueue(new TextEncoder().encode(' '.repeat(60 * 1024)));
+        controller.close();
+      },
+    }),
+    duplex: 'half',
+  });
+  const tooLarge = {
+    error: 'invalid_request',
+    error_description: 'the request body is larger than the 56 KiB this endpoint takes',
+  };
+  const token = await fetch(`${yitong.issuer}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    ...chunked('grant_type=client_credentials&scope=openid'),
+  } as RequestInit);
+  t.is(token.status, 400);
+  t.like(await token.json(), tooLarge);
+
+  const initial = await issueInitialAccessToken(
+    yitong.server.container.provider,
+    yitong.server.container.clientsRepo,
+    { department: '分块测试部门', regionCode: '440100', scopes: 'openid' },
+    'cli',
+  );
+  const site = {
+    client_name: '分块测试网站',
+    redirect_uris: ['https://c.example.gov.cn/cb'],
+    scope: 'openid',
+  };
+  const created = await (
+    await fetch(`${yitong.issuer}/reg`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${initial}`, 'content-type': 'application/json' },
+      body: JSON.stringify(site),
+    })
+  ).json();
+  const update = await fetch(created.registration_client_uri, {
+    method: 'PUT',
+    headers: {
+      authorization: `Bearer ${created.registration_access_token}`,
+      'content-type': 'application/json',
+    },
+    ...chunked(JSON.stringify({ ...site, client_id: created.client_id, client_name: '改了名' })),
+  } as RequestInit);
+  t.is(update.status, 400);
+  t.like(await update.json(), tooLarge);
+  const stored = await db()
+    .selectFrom('clients')
+    .select('metadata')
+    .where('id', '=', created.client_id)
+    .executeTakeFirst();
+  t.is(stored?.metadata.client_name, '分块测试网站', 'the cut-short body was not applied');
+});
+
 /**
  * A request declaring far more than any route takes that sends three bytes of it and then nothing,
  * its socket kept open: what came back within a second, and whether the server closed it.
