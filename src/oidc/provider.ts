@@ -41,7 +41,7 @@ import { enginePages } from './pages.ts';
 import { createPolicy } from './policy.ts';
 import { leaveOutUnpublished, outageAnswer, precomputed } from './provider-middleware.ts';
 import { checkAuthorizationDetails, purposeIn, SERVICE_ITEM_TYPE } from './purpose.ts';
-import { hideStoredSecret, registrationFeature, undoUnansweredRegistration } from './registration.ts';
+import { hideStoredSecret, registrationFeature, settleRegistration } from './registration.ts';
 import { dropRefreshScopesNotAllowed, dropScopesNotAllowed } from './scope-narrowing.ts';
 import { unrouted } from './unrouted.ts';
 import { type Catalogue, TRUST_FRAMEWORK, verifiedRequestOf, verifiedScopes } from './verified-claims.ts';
@@ -302,7 +302,13 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.use(leaveOutUnpublished(deps.unpublished));
   provider.use(closeUnreadBody);
   provider.use(hideStoredSecret);
-  provider.use(undoUnansweredRegistration(deps.clients, deps.logger));
+  provider.use(
+    settleRegistration({
+      clients: deps.clients,
+      writesPerDepartment: deps.registrationsPerDepartment,
+      logger: deps.logger,
+    }),
+  );
   provider.use(outageAnswer);
   provider.use(dropScopesNotAllowed(provider, new Set(configuration.scopes)));
   provider.use(dropRefreshScopesNotAllowed(provider, new Set(configuration.scopes)));

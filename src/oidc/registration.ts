@@ -110,8 +110,10 @@ export function registrationFeature(deps: {
       throw Object.assign(new errors.InvalidRedirectUri(), { error_description: problems });
     }
     // Counted once it would be stored: a department's script that sends malformed requests is
-    // told what is wrong each time, not locked out for an hour.
+    // told what is wrong each time, not locked out for an hour. The engine checks some metadata
+    // after this (a key set, a fragment): settleRegistration gives the count back then.
     const { allowed, retryAfterSeconds } = await deps.writesPerDepartment.consume(bound.department);
+    if (allowed) ctx.state.countedFor = bound.department; // given back if refused after (settleRegistration)
     if (!allowed) {
       ctx.set('retry-after', String(retryAfterSeconds));
       throw Object.assign(new errors.OIDCProviderError(429, 'invalid_request'), {
@@ -260,21 +262,28 @@ export function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
 }
 
 /**
- * A registration stored but not answered (its registration access token could not be stored,
- * Redis gone: the answer became a 503) was handed to nobody: no one holds its secret or its
- * token. It is taken out again (disabled, as RFC 7592's delete does) and the trail says why, so
- * the department's retry registers one site, not a second beside an orphan. Mounted outside
- * `outageAnswer`, which makes the 503.
+ * After a registration or an update (mounted outside `outageAnswer`, which makes its 503s):
+ * - refused (4xx, the engine's own checks of the metadata come after the department's count),
+ *   it is given back: only what is stored counts against the hour's quota;
+ * - answered 503 after the site was stored (its registration access token could not be, Redis
+ *   gone), the site was handed to nobody: no one holds its secret or its token. It is taken out
+ *   again (disabled, as RFC 7592's delete does) and the trail says why, so the department's
+ *   retry registers one site, not a second beside an orphan.
  */
-export function undoUnansweredRegistration(
-  clients: Pick<ClientsRepo, 'disable'>,
-  logger: Pick<Logger, 'error'>,
-) {
+export function settleRegistration(deps: {
+  clients: Pick<ClientsRepo, 'disable'>;
+  writesPerDepartment: Pick<Limiter, 'refund'>;
+  logger: Pick<Logger, 'error'>;
+}) {
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
     await next();
+    const department = ctx.state.countedFor as string | undefined;
+    const failed = (ctx.status >= 400 && ctx.status < 500 && ctx.status !== 429) || ctx.status === 503;
+    if (!department || !failed) return;
+    await deps.writesPerDepartment.refund(department).catch(() => {}); // Redis gone: it expires
     const client = ctx.oidc?.entities.Client;
-    if (ctx.status !== 503 || ctx.oidc?.route !== 'registration' || ctx.method !== 'POST' || !client) return;
-    await clients
+    if (ctx.status !== 503 || ctx.oidc?.route !== 'registration' || !client) return;
+    await deps.clients
       .disable(client.clientId, {
         actor: 'registration',
         action: 'client.registration_undone',
@@ -283,7 +292,7 @@ export function undoUnansweredRegistration(
         details: { client_id: client.clientId, reason: 'its answer failed (503): nothing was handed out' },
       })
       .catch((error) =>
-        logger.error({ err: error, client: client.clientId }, 'unanswered registration not undone'),
+        deps.logger.error({ err: error, client: client.clientId }, 'unanswered registration not undone'),
       );
   };
 }
