@@ -4,7 +4,7 @@
  */
 import { type Configuration, errors } from 'oidc-provider';
 import { FAPI2_ALGS, FAPI2_FLAGS } from '../clients/manifest.ts';
-import { findTextProblem } from '../text.ts';
+import { findTextProblem, textProblem } from '../text.ts';
 
 type Config = Required<Configuration>;
 
@@ -66,9 +66,13 @@ export const assertRequestObject: NonNullable<
   Config['features']['requestObjects']
 >['assertJwtClaimsAndHeader'] = (ctx, claims, header) => {
   const invalid = (message: string) => new errors.InvalidRequestObject(message);
+  // The engine keeps a pushed form's parameters as an unsigned object of its own.
+  const what = header.alg === 'none' ? 'the pushed request' : 'the request object';
   // Its values are stored with the sign-in as JSON, which cannot hold these.
-  const problem = findTextProblem(claims, 32);
-  if (problem) throw invalid(`the request object's claims: ${problem}`);
+  for (const [name, value] of Object.entries(claims)) {
+    const problem = textProblem(name) ?? findTextProblem(value, 32);
+    if (problem) throw invalid(`${what}'s '${name}': ${problem}`);
+  }
   const notText = STRING_PARAMETERS.find(
     (name) => claims[name] !== undefined && typeof claims[name] !== 'string',
   );

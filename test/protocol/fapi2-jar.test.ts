@@ -153,9 +153,17 @@ test('every site’s client assertions and request objects live at most an hour;
     .buildAuthorizationUrlWithPAR(config, { request: await requestObject({ exp: now - 600 }) })
     .catch((error: client.ResponseBodyError) => error.error_description);
   t.is(expired, 'Request Object claims are invalid: jwt expired', 'says which claim');
-  t.is(
-    await push(config, { request: await requestObject({ exp: now + 300, nonce: '\ud800' }) }),
-    'invalid_request_object',
+  const surrogate = await client
+    .buildAuthorizationUrlWithPAR(config, {
+      request: await requestObject({ exp: now + 300, nonce: '\ud800' }),
+    })
+    .catch((error: client.ResponseBodyError) => error);
+  t.like(
+    surrogate,
+    {
+      error: 'invalid_request_object',
+      error_description: "the request object's 'nonce': the text is not well-formed Unicode",
+    },
     'half a surrogate pair, which no store holds',
   );
   t.is(

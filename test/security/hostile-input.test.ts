@@ -406,6 +406,45 @@ test('a pushed authorization request carrying request_uri is invalid_request (RF
   t.regex(body.error_description, /request_uri/);
 });
 
+test('a NUL in a pushed form parameter is refused naming the parameter, not a request object the site never sent', async (t) => {
+  const { clientId, clientSecret } = await yitong.addClient({
+    client_name: '推送参数网站',
+    department: '测试部门',
+    region_code: '440100',
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid',
+  });
+  const discovery = await (await fetch(`${yitong.issuer}/.well-known/openid-configuration`)).json();
+  const pushed = await fetch(discovery.pushed_authorization_request_endpoint, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({
+      client_id: clientId,
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: REDIRECT_URI,
+      code_challenge: 'a'.repeat(43),
+      code_challenge_method: 'S256',
+      nonce: `n${NUL}`,
+    }),
+  });
+  t.is(pushed.status, 201, 'the form is taken as it comes');
+  const { request_uri } = await pushed.json();
+  const page = await new Browser().visit(
+    `${yitong.issuer}/auth?${new URLSearchParams({ client_id: clientId, request_uri })}`,
+    {},
+    REDIRECT_URI,
+  );
+  t.is(page.status, 400);
+  t.regex(
+    page.html,
+    /the pushed request(’|'|&#39;|&#x27;)s (’|'|&#39;|&#x27;)nonce(’|'|&#39;|&#x27;): a NUL character is not allowed/,
+  );
+});
+
 test('a bigint cursor out of range, or not a number, is a 400 on the ledger', async (t) => {
   const person = newCitizen();
   await yitong.createCitizen(person);
