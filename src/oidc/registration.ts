@@ -73,7 +73,9 @@ export function registrationFeature(deps: {
       .split(' ')
       .filter((s) => s && (!bound.scopes.includes(s) || ADMIN_SCOPES.includes(s)));
     if (notAllowed.length)
-      throw new errors.InvalidClientMetadata(`scope not ${within}: ${notAllowed.join(' ')}`);
+      throw new errors.InvalidClientMetadata(
+        `scope ${notAllowed.join(' ')} is not among the scopes ${within}`,
+      );
     // Publishing verified data is the province's decision, like the admin scopes: never self-given.
     // An update (RFC 7592) keeps what the province set: sent back unchanged, or left out.
     for (const field of PROVINCE_ONLY_FIELDS) {

@@ -15,8 +15,8 @@ const SAID: Record<number, string> = {
   408: '请求未在规定时间内发送完毕，请重试。\nThe request was not sent in time: try again.\n',
   413: '请求的分块扩展过长。\nThe request’s chunk extensions are too long.\n',
   431:
-    '请求头或链接过长（超过 16 KiB）。较长的授权请求请改用推送授权请求（PAR，见发现文档的 pushed_authorization_request_endpoint）。\n' +
-    'The request headers or link are too long (over 16 KiB). Send a long authorization request by PAR (pushed_authorization_request_endpoint in the discovery document).\n',
+    '请求头或链接过长（超过 16 KiB）。浏览器访问时，请清除本站的 Cookie 后重试；网站发送较长的授权请求，请改用推送授权请求（PAR，见发现文档的 pushed_authorization_request_endpoint）。\n' +
+    'The request headers or link are too long (over 16 KiB). In a browser, clear this site’s cookies and try again; a site sending a long authorization request should send it by PAR (pushed_authorization_request_endpoint in the discovery document).\n',
 };
 
 const STATUS: Record<string, number> = {

@@ -119,7 +119,7 @@ test('a region outside the token’s, a non-https redirect URI, a scope not allo
     [
       { scope: 'openid profile id_number' },
       'invalid_client_metadata',
-      /^scope not of this token: id_number$/,
+      /^scope id_number is not among the scopes of this token$/,
     ],
     [{ response_types: ['id_token'], grant_types: ['implicit'] }, 'invalid_client_metadata', /\S/],
     // Wrong types are refused, not replaced by the token's (a number scope took all it allows).

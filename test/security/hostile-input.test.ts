@@ -343,7 +343,8 @@ test('what HTTP itself refuses is answered as Node would, with a line saying wha
   t.regex(long, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
   t.regex(long, /Content-Type: text\/plain; charset=utf-8/);
   t.regex(long, /推送授权请求（PAR/);
-  t.regex(long, /Send a long authorization request by PAR/);
+  t.regex(long, /a site sending a long authorization request should send it by PAR/);
+  t.regex(long, /clear this site’s cookies/);
   t.regex(
     await rawHttp(port, 'NOT HTTP AT ALL\r\n\r\n'),
     /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*not valid HTTP/,
