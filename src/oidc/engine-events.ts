@@ -1,6 +1,6 @@
 /**
  * What Yitong does when the engine reports: an entity's use of a site is recorded (its page lists
- * the sites its people act for it at), a self-registered site is audited, and an engine error
+ * the sites its people act for it at), and an engine error
  * that is a lost dependency is an outage (a 503, logged once), any other is logged; a refusal
  * whose reason a site's developer needs says it (a DPoP proof, a client assertion), a pushed
  * request that carries a request_uri is named as RFC 9126 says, and a code a request spends is
@@ -14,7 +14,7 @@ import { BODY_TOO_LARGE } from './registration.ts';
 
 export function listenToEngine(
   provider: Provider,
-  deps: Pick<ProviderDeps, 'legalPersons' | 'accounts' | 'logger' | 'outages'>,
+  deps: Pick<ProviderDeps, 'legalPersons' | 'logger' | 'outages'>,
 ) {
   // Which sites an entity's people act for it at (its page lists them).
   provider.on('authorization.success', async (ctx) => {
@@ -34,16 +34,6 @@ export function listenToEngine(
       await deps.legalPersons
         .recordUse(entity.id, client.clientId, session.accountId)
         .catch((error) => deps.logger.error({ err: error }, 'legal person use not recorded'));
-  });
-  provider.on('registration_create.success', (ctx, client) => {
-    const metadata = client.metadata();
-    void deps.accounts
-      .recordClientRegistration(
-        client.clientId,
-        { department: metadata.department, region_code: metadata.region_code },
-        ctx.ip,
-      )
-      .catch((error) => deps.logger.error({ err: error }, 'registration not audited'));
   });
   provider.on('grant.error', explainRefusal);
   provider.on('userinfo.error', explainRefusal);

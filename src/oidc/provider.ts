@@ -306,6 +306,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     settleRegistration({
       clients: deps.clients,
       writesPerDepartment: deps.registrationsPerDepartment,
+      accounts,
       logger: deps.logger,
     }),
   );

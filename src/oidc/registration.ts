@@ -11,6 +11,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { AccountsService } from '../accounts/service.ts';
 import type { Limiter } from '../auth/rate-limit.ts';
 import { ADMIN_SCOPES } from '../auth/strength.ts';
 import {
@@ -265,6 +266,8 @@ export function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
 
 /**
  * After a registration or an update (mounted outside `outageAnswer`, which makes its 503s):
+ * - answered 201, the site is in the audit trail (recorded once the answer is settled: a 503
+ *   below registers nothing);
  * - refused (4xx, the engine's own checks of the metadata come after the department's count),
  *   it is given back: only what is stored counts against the hour's quota;
  * - answered 503 after the site was stored (its registration access token could not be, Redis
@@ -275,10 +278,18 @@ export function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
 export function settleRegistration(deps: {
   clients: Pick<ClientsRepo, 'disable'>;
   writesPerDepartment: Pick<Limiter, 'refund'>;
+  accounts: Pick<AccountsService, 'recordClientRegistration'>;
   logger: Pick<Logger, 'error'>;
 }) {
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
     await next();
+    const registered = ctx.oidc?.route === 'registration' && ctx.status === 201 && ctx.oidc.entities.Client;
+    if (registered) {
+      const { department, region_code } = registered.metadata();
+      await deps.accounts
+        .recordClientRegistration(registered.clientId, { department, region_code }, ctx.ip)
+        .catch((error) => deps.logger.error({ err: error }, 'registration not audited'));
+    }
     const department = ctx.state.countedFor as string | undefined;
     const failed = (ctx.status >= 400 && ctx.status < 500 && ctx.status !== 429) || ctx.status === 503;
     if (!department || !failed) return;
