@@ -59,7 +59,7 @@ import { issueInitialAccessToken } from './oidc/registration.ts';
 import { createSites } from './oidc/sites.ts';
 import { createSwappable } from './oidc/swappable.ts';
 import { createMetrics } from './ops/metrics.ts';
-import { createOutages } from './outage.ts';
+import { createOutages, isOutage } from './outage.ts';
 import { connectRedis } from './redis.ts';
 import { createPlaces } from './sessions/devices.ts';
 import { createSessionsRepo } from './sessions/repo.ts';
@@ -327,7 +327,8 @@ export async function createContainer(
     const reloadUpstreamsLogged = (): void => {
       clearTimeout(upstreamsTimer);
       void upstreamsStore.reload().catch((error) => {
-        logger.warn({ err: error }, 'upstreams not reloaded: trying again in 10 s');
+        // An outage is logged once, as it starts.
+        if (!isOutage(error)) logger.warn({ err: error }, 'upstreams not reloaded: trying again in 10 s');
         if (!closed) upstreamsTimer = setTimeout(reloadUpstreamsLogged, 10_000).unref();
       });
     };

@@ -100,16 +100,16 @@ export function listenPostgres(
       retry();
     }
   }
+  /** Its socket destroyed, a client ends: 'end' above reconnects, unless stopped. */
+  const drop = (listening: pg.Client) =>
+    (listening as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
   function heartbeat(listening: pg.Client) {
-    // Its socket destroyed, the client ends: 'end' above reconnects.
-    const drop = () =>
-      (listening as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
-    const late = setTimeout(drop, heartbeatMs / 2).unref();
+    const late = setTimeout(() => drop(listening), heartbeatMs / 2).unref();
     listening.query('SELECT 1').then(
       () => clearTimeout(late),
       () => {
         clearTimeout(late);
-        drop();
+        drop(listening);
       },
     );
   }
@@ -118,6 +118,10 @@ export function listenPostgres(
     stopped = true;
     clearInterval(beat);
     clearTimeout(timer);
-    await client?.end().catch(() => {});
+    // A connection silenced and not found out yet would never answer the goodbye.
+    const ending = client;
+    const cut = setTimeout(() => ending && drop(ending), 1000).unref();
+    await ending?.end().catch(() => {});
+    clearTimeout(cut);
   };
 }

@@ -2,12 +2,12 @@
  * What Yitong does when the engine reports: an entity's use of a site is recorded (its page lists
  * the sites its people act for it at), and an engine error
  * that is a lost dependency is an outage (a 503, logged once), any other is logged; a refusal
- * whose reason a site's developer needs says it (a DPoP proof, a client assertion), a pushed
- * request that carries a request_uri is named as RFC 9126 says, and a code a request spends is
- * noted, to be given back if the request answers 503.
+ * whose reason a site's developer needs says it (a DPoP proof, a client assertion), and a pushed
+ * request that carries a request_uri is named as RFC 9126 says.
  */
 
-import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import { dependencyOf, isOutage } from '../outage.ts';
 import type { ProviderDeps } from './provider.ts';
 import { BODY_TOO_LARGE } from './registration.ts';
@@ -50,11 +50,6 @@ export function listenToEngine(
         error_description: 'request_uri must not be pushed (RFC 9126, 2.1)',
       };
   });
-  // A code spent by a request that then answers 503 is given back (outageAnswer).
-  provider.on('authorization_code.consumed', (code) => {
-    const ctx = Provider.ctx;
-    if (ctx) ctx.state.spentCode = code;
-  });
   provider.on('server_error', (ctx, error) => {
     if (!isOutage(error)) return deps.logger.error({ err: error }, 'oidc server_error');
     // Logged once per outage; the answer becomes a 503 (outageAnswer, renderError).
@@ -83,8 +78,9 @@ const TOLD: Record<string, string> = {
  *   `invalid_dpop_proof`, and so it is, with the reason. A proof or token with another key than
  *   the one bound keeps its error, with the reason (TOLD).
  * - A client assertion refused is `invalid_client`, "client authentication failed": the reason
- *   is about the JWT the site made (its `aud`, its `exp`, a `jti` used before: RFC 7523, 3). A
- *   wrong secret stays unexplained.
+ *   is about the JWT the site made (its `aud`, its `exp`, a `jti` used before: RFC 7523, 3). Only
+ *   for a site that authenticates so: whether another id names a site, and how it
+ *   authenticates, stays untold, and so does a wrong secret.
  * - A pushed request object whose claims are refused ("Request Object claims are invalid"): which
  *   and why (`jwt expired`). At the authorization endpoint the engine has made its answer before
  *   it reports, so a request object sent there is told only what the engine says.
@@ -96,7 +92,7 @@ function explainRefusal(ctx: KoaContextWithOIDC, error: EngineError) {
   const body = ctx.body as { error: string; error_description?: string };
   if (reason.startsWith('DPoP proof JWT')) tell(ctx, 'invalid_dpop_proof', reason);
   else if (TOLD[reason]) tell(ctx, body.error, TOLD[reason]);
-  else if (body.error === 'invalid_client' && ctx.oidc.params?.client_assertion)
+  else if (body.error === 'invalid_client' && ctx.oidc.client?.clientAuthMethod === 'private_key_jwt')
     tell(ctx, body.error, `client authentication failed: ${reason}`);
   else if (body.error === 'invalid_request_object' && !body.error_description?.includes(reason))
     tell(ctx, body.error, `${body.error_description}: ${reason}`);

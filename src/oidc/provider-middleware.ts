@@ -10,7 +10,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { RETRY_AFTER_SECONDS } from '../outage.ts';
 import { noneMatch } from '../web/etag.ts';
-import { settleWrites } from './adapters/request-writes.ts';
+import { giveBackSpent, settleWrites } from './adapters/request-writes.ts';
 import { JWKS_MAX_AGE_SECONDS } from './keys.ts';
 import { outagePage } from './pages.ts';
 
@@ -140,7 +140,8 @@ export async function outageAnswer(ctx: KoaContextWithOIDC, next: () => Promise<
   }
   if (failed && !ctx.state.outage) throw failed;
   if (!ctx.state.outage) return;
-  await giveBack(ctx);
+  // A code exchange or a refresh whose code or token was spent: the retry works.
+  await giveBackSpent(ctx);
   ctx.remove('set-cookie');
   if (ctx.status === 503) return;
   ctx.remove('location');
@@ -157,23 +158,4 @@ export function temporarilyUnavailable(ctx: Koa.Context) {
     error: 'temporarily_unavailable',
     error_description: 'the sign-on service is briefly unavailable; try again shortly',
   };
-}
-
-/**
- * A code exchange or a refresh that spent its code or rotated its token and then failed on an
- * outage (PostgreSQL for the person, or the release row's commit) answers 503, which means
- * nothing happened: the spent code or token is handed back, so the site's retry succeeds instead
- * of counting as reuse, which would revoke the person's grant. The new tokens, never handed out,
- * expire unused. With Redis itself down this cannot be stored either, and it was likely never
- * spent. Only what this request spent (engine-events.ts): a code spent before stays spent.
- */
-async function giveBack(ctx: KoaContextWithOIDC) {
-  const spent: { consumed?: unknown; save(): Promise<unknown> } | undefined =
-    ctx.oidc.entities.RotatedRefreshToken ?? ctx.state.spentCode;
-  if (!spent) return;
-  spent.consumed = undefined;
-  await spent
-    .save()
-    .then(() => settleWrites(ctx))
-    .catch(() => {});
 }

@@ -291,11 +291,14 @@ export function settleRegistration(deps: {
         .catch((error) => deps.logger.error({ err: error }, 'registration not audited'));
     }
     const department = ctx.state.countedFor as string | undefined;
-    const failed = (ctx.status >= 400 && ctx.status < 500 && ctx.status !== 429) || ctx.status === 503;
+    const created = ctx.oidc?.route === 'registration';
+    // An update answered 503 may have been stored before its token's rotation failed: it counts.
+    const failed =
+      (ctx.status >= 400 && ctx.status < 500 && ctx.status !== 429) || (created && ctx.status === 503);
     if (!department || !failed) return;
     await deps.writesPerDepartment.refund(department).catch(() => {}); // Redis gone: it expires
     const client = ctx.oidc?.entities.Client;
-    if (ctx.status !== 503 || ctx.oidc?.route !== 'registration' || !client) return;
+    if (ctx.status !== 503 || !created || !client) return;
     await deps.clients
       .disable(client.clientId, {
         actor: 'registration',

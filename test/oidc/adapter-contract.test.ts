@@ -10,7 +10,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { createClient } from 'redis';
 import type { Database } from '../../src/db/database.ts';
 import { createRedisAdapter } from '../../src/oidc/adapters/redis.ts';
-import { settleWrites } from '../../src/oidc/adapters/request-writes.ts';
+import { giveBackSpent, settleWrites } from '../../src/oidc/adapters/request-writes.ts';
 import { createSqlAdapter, sweepExpiredArtifacts } from '../../src/oidc/adapters/sql.ts';
 import { clearRedis, connectRedis, freshDatabase, redisPrefix } from '../helpers/databases.ts';
 import { privateRedis } from '../helpers/servers.ts';
@@ -455,4 +455,41 @@ test('redis within a request: a write that failed fails the request’s next rea
   await adapter('AccessToken').upsert(id, token('AccessToken', { jti: id }), 60);
   await t.throwsAsync(settleWrites(request), { message: 'The client is closed' });
   await t.notThrowsAsync(settleWrites(request), 'reported once');
+});
+
+test('a use given back (its request answered 503) is unspent again, unless another request used it since', async (t) => {
+  const { database, dispose } = await freshDatabase('pglite');
+  t.teardown(dispose);
+  const { redis } = redisBackend();
+  let current: object | undefined;
+  const adapters = {
+    redis: createRedisAdapter(redis, prefix, { currentRequest: () => current }),
+    pglite: createSqlAdapter(database.db, { currentRequest: () => current }),
+  };
+  for (const [name, adapter] of Object.entries(adapters)) {
+    const use = async (request: object, id: string) => {
+      current = request;
+      await adapter('AuthorizationCode').consume(id);
+      await settleWrites(request);
+      current = undefined;
+    };
+    const [alone, shared] = [newId(), newId()];
+    for (const id of [alone, shared])
+      await adapter('AuthorizationCode').upsert(id, token('AuthorizationCode'), 60);
+    const [first, second] = [{}, {}];
+    await use(first, alone);
+    t.truthy((await adapter('AuthorizationCode').find(alone))?.consumed, name);
+    await giveBackSpent(first);
+    t.is((await adapter('AuthorizationCode').find(alone))?.consumed, undefined, `${name}: given back`);
+    await use({}, alone);
+    t.truthy((await adapter('AuthorizationCode').find(alone))?.consumed, `${name}: and spent by the retry`);
+
+    // Two requests read it unspent; the second's use does not spend it again, yet the engine may
+    // hand it tokens: the first's 503 gives back nothing, and neither can the second.
+    await use(first, shared);
+    await use(second, shared);
+    await giveBackSpent(first);
+    await giveBackSpent(second);
+    t.truthy((await adapter('AuthorizationCode').find(shared))?.consumed, `${name}: stays spent`);
+  }
 });

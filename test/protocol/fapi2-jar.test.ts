@@ -127,6 +127,38 @@ test('every site’s client assertions and request objects live at most an hour;
     error: 'invalid_client',
     error_description: 'client authentication failed: client assertion tokens must only be used once',
   });
+  // Only a site that authenticates so is told: another id, whether it names a site or not, is not.
+  const { clientId: secretSite } = await yitong.addClient({
+    client_name: '用密钥的网站',
+    department: '测试部门',
+    region_code: '440100',
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid',
+  });
+  for (const sub of ['no-such-site', secretSite]) {
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'site-1' })
+      .setIssuer(sub)
+      .setSubject(sub)
+      .setAudience(yitong.issuer)
+      .setJti(crypto.randomUUID())
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(key);
+    const answer = await fetch(`${yitong.issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion,
+      }),
+    });
+    t.like(await answer.json(), {
+      error: 'invalid_client',
+      error_description: 'client authentication failed',
+    });
+  }
   const tooLong = await client
     .buildAuthorizationUrlWithPAR(await asserting(now, now + 2 * 3600), asked)
     .catch((error: client.ResponseBodyError) => error.error_description);

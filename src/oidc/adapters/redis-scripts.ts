@@ -24,8 +24,18 @@ if ARGV[1] ~= 'inf' then redis.call('PEXPIREAT', KEYS[1], ARGV[1]) end
 return previous
 `);
 
+// Counts every use besides marking the first: 1 when this was the only one so far (GIVE_BACK).
 export const CONSUME = script(`
-if redis.call('HEXISTS', KEYS[1], 'payload') == 1 then redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) end
+if redis.call('HEXISTS', KEYS[1], 'payload') == 0 then return 0 end
+redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])
+return redis.call('HINCRBY', KEYS[1], 'uses', 1)
+`);
+
+// Unspends what one request spent, only while no other request has used it since (it may have
+// been handed tokens on the engine's earlier read).
+export const GIVE_BACK = script(`
+if redis.call('HGET', KEYS[1], 'uses') ~= '1' then return 0 end
+return redis.call('HDEL', KEYS[1], 'consumed', 'uses')
 `);
 
 export const DESTROY = script(`

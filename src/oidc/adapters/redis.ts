@@ -24,13 +24,14 @@ import {
   DESTROY,
   FIND_FAMILY,
   FIND_SESSION,
+  GIVE_BACK,
   GRANT_ADD,
   GRANT_TAKE,
   type Script,
   TOMBSTONE,
   UPSERT,
 } from './redis-scripts.ts';
-import { requestWrites } from './request-writes.ts';
+import { noteSpent, requestWrites } from './request-writes.ts';
 
 export type RedisLike = Pick<
   ReturnType<typeof createClient>,
@@ -232,7 +233,8 @@ export function createRedisAdapter(
         findVia(userCodeKey(userCode), (payload) => payload.userCode === userCode),
 
       async consume(id) {
-        await run(CONSUME, keyOf(id), [String(Math.floor(Date.now() / 1000))]);
+        const uses = await run(CONSUME, keyOf(id), [String(Math.floor(Date.now() / 1000))]);
+        if (uses === 1) noteSpent(currentRequest(), () => run(GIVE_BACK, keyOf(id), []));
       },
 
       async destroy(id) {

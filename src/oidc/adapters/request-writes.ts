@@ -54,3 +54,23 @@ export function requestWrites(currentRequest: () => object | undefined) {
     },
   };
 }
+
+/** What each request spent first (a code, a refresh token, a pushed request), and how to give it back. */
+const spentBy = new WeakMap<object, Array<() => Promise<unknown>>>();
+
+/** Called by an adapter whose `consume` was the first use of what it consumed. */
+export function noteSpent(request: object | undefined, giveBack: () => Promise<unknown>): void {
+  if (request) spentBy.set(request, [...(spentBy.get(request) ?? []), giveBack]);
+}
+
+/**
+ * A request answered 503 did nothing: what it spent first is unspent again, so the site's retry
+ * is no reuse (which would revoke the person's grant). Not what another request has used since
+ * (the adapters count uses): that one may have been handed tokens. With Redis or PostgreSQL
+ * itself down this cannot be stored either, and it was likely never spent.
+ */
+export async function giveBackSpent(request: object): Promise<void> {
+  const spent = spentBy.get(request) ?? [];
+  spentBy.delete(request);
+  await Promise.all(spent.map((giveBack) => giveBack().catch(() => undefined)));
+}

@@ -8,9 +8,10 @@
  *   setInterval(() => sweepExpiredArtifacts(db), 60_000);
  */
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
-import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
+import Provider, { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { Schema } from '../../db/schema.ts';
 import { GRANTABLE_MODELS } from './grantable.ts';
+import { noteSpent } from './request-writes.ts';
 
 const live = (eb: ExpressionBuilder<Schema, 'oidc_artifacts'>) =>
   eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]);
@@ -18,14 +19,17 @@ const live = (eb: ExpressionBuilder<Schema, 'oidc_artifacts'>) =>
 /** `\u0000` as JSON.stringify writes a NUL (an odd number of backslashes before the u). */
 const ESCAPED_NUL = /(?<!\\)(?:\\\\)*\\u0000/;
 
-export function createSqlAdapter(db: Kysely<Schema>): (model: string) => Adapter {
+export function createSqlAdapter(
+  db: Kysely<Schema>,
+  { currentRequest = (): object | undefined => Provider.ctx } = {},
+): (model: string) => Adapter {
   return (model) => {
     async function findBy(column: 'id' | 'uid' | 'user_code', value: string) {
       // A value sent by a client, not one we issued: PostgreSQL cannot even compare a NUL.
       if (value.includes('\0')) return undefined;
       const row = await db
         .selectFrom('oidc_artifacts')
-        .select('payload')
+        .select(sql<AdapterPayload>`payload - 'uses'`.as('payload')) // counted for consume alone
         .where('model', '=', model)
         .where(column, '=', value)
         .where(live)
@@ -69,16 +73,30 @@ export function createSqlAdapter(db: Kysely<Schema>): (model: string) => Adapter
 
       async consume(id) {
         const now = Math.floor(Date.now() / 1000);
-        // The first use is the one that matters; consuming again keeps its time.
-        await db
+        // The first use is the one that matters (consuming again keeps its time); every use is
+        // counted, so that one request's use is given back only while it is the only one.
+        const used = await db
           .updateTable('oidc_artifacts')
           .set({
-            payload: sql<string>`jsonb_set(payload, '{consumed}', coalesce(payload->'consumed', to_jsonb(${now}::bigint)))`,
+            payload: sql<string>`jsonb_set(
+              jsonb_set(payload, '{consumed}', coalesce(payload->'consumed', to_jsonb(${now}::bigint))),
+              '{uses}', to_jsonb(coalesce((payload->>'uses')::int, 0) + 1))`,
           })
           .where('model', '=', model)
           .where('id', '=', id)
           .where(live)
-          .execute();
+          .returning(sql<number>`(payload->>'uses')::int`.as('uses'))
+          .executeTakeFirst();
+        if (used?.uses === 1)
+          noteSpent(currentRequest(), () =>
+            db
+              .updateTable('oidc_artifacts')
+              .set({ payload: sql<string>`payload - 'consumed' - 'uses'` })
+              .where('model', '=', model)
+              .where('id', '=', id)
+              .where(sql<boolean>`payload->>'uses' = '1'`)
+              .execute(),
+          );
       },
 
       async destroy(id) {
