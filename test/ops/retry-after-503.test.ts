@@ -28,27 +28,42 @@ test.before(async () => {
 });
 test.after.always(() => yitong?.stop());
 
+/** A person who has just signed in at a site that may refresh: the code to exchange. */
+async function signedIn() {
+  const site = await refreshingSite(yitong);
+  const person = newCitizen();
+  await yitong.createCitizen(person);
+  const pending = await authorizationRequest(site, { scope: OFFLINE_SCOPE, extra: { prompt: 'consent' } });
+  const walk = await walkAuthorization(new Browser(), pending.url, person);
+  return { site, person, exchange: () => exchangeCode(site, walk.callbackUrl, pending) };
+}
+
+/** `request` sent while `table` is locked past the requests' 1 s statement timeout. */
+const whileLocked = <T>(table: string, request: () => Promise<T>) =>
+  yitong.server.container.database.db.transaction().execute(async (trx) => {
+    // The lock itself may wait on a row being written (a registration's audit row).
+    await sql`SET LOCAL statement_timeout = 10000`.execute(trx);
+    await sql`LOCK TABLE ${sql.table(table)} IN ACCESS EXCLUSIVE MODE`.execute(trx);
+    return request();
+  });
+
+/** A 503 is no OAuth error: openid-client hands back the response as the cause. */
+const statusOf = (attempt: Promise<unknown>) =>
+  attempt.then(
+    () => 'accepted',
+    (error: { cause?: { status?: number } }) => error.cause?.status,
+  );
+
 test.serial(
   'a refresh answered 503 after its token was spent: the retry with the same token works',
   async (t) => {
-    const site = await refreshingSite(yitong);
-    const person = newCitizen();
-    await yitong.createCitizen(person);
-    const pending = await authorizationRequest(site, { scope: OFFLINE_SCOPE, extra: { prompt: 'consent' } });
-    const walk = await walkAuthorization(new Browser(), pending.url, person);
-    const tokens = await exchangeCode(site, walk.callbackUrl, pending);
+    const { site, person, exchange } = await signedIn();
+    const tokens = await exchange();
     const refreshToken = String(tokens.refresh_token);
-
-    const { db } = yitong.server.container.database;
-    const failed = await db.transaction().execute(async (trx) => {
-      await sql`LOCK TABLE audit_events IN ACCESS EXCLUSIVE MODE`.execute(trx);
-      return client.refreshTokenGrant(site.config, refreshToken).then(
-        () => 'accepted',
-        // A 503 is no OAuth error: openid-client hands back the response as the cause.
-        (error: { cause?: { status?: number } }) => error.cause?.status,
-      );
-    });
-    t.is(failed, 503);
+    t.is(
+      await whileLocked('audit_events', () => statusOf(client.refreshTokenGrant(site.config, refreshToken))),
+      503,
+    );
 
     const retried = await client.refreshTokenGrant(site.config, refreshToken);
     t.truthy(retried.access_token, 'the same refresh token works');
@@ -61,28 +76,13 @@ test.serial(
 test.serial(
   'a code exchange answered 503 after its code was spent: the retry with the same code works; a spent code stays spent',
   async (t) => {
-    const site = await refreshingSite(yitong);
-    const person = newCitizen();
-    await yitong.createCitizen(person);
-    const pending = await authorizationRequest(site, { scope: OFFLINE_SCOPE, extra: { prompt: 'consent' } });
-    const walk = await walkAuthorization(new Browser(), pending.url, person);
+    const { site, person, exchange } = await signedIn();
+    t.is(await whileLocked('audit_events', () => statusOf(exchange())), 503);
 
-    const { db } = yitong.server.container.database;
-    const failed = await db.transaction().execute(async (trx) => {
-      await sql`LOCK TABLE audit_events IN ACCESS EXCLUSIVE MODE`.execute(trx);
-      return exchangeCode(site, walk.callbackUrl, pending).then(
-        () => 'accepted',
-        (error: { cause?: { status?: number } }) => error.cause?.status,
-      );
-    });
-    t.is(failed, 503);
-
-    const tokens = await exchangeCode(site, walk.callbackUrl, pending);
+    const tokens = await exchange();
     const info = await client.fetchUserInfo(site.config, tokens.access_token, String(tokens.claims()?.sub));
     t.is(info.name, person.name, 'the grant lives on');
-    const again = await exchangeCode(site, walk.callbackUrl, pending).catch(
-      (error: client.ResponseBodyError) => error,
-    );
+    const again = await exchange().catch((error: client.ResponseBodyError) => error);
     t.like(again, { error: 'invalid_grant' }, 'a code once exchanged is spent');
   },
 );
@@ -90,7 +90,7 @@ test.serial(
 test.serial(
   'a registration update sending its own secret answered 503 while the site cannot be read: the retry works',
   async (t) => {
-    const { provider, clientsRepo, database } = yitong.server.container;
+    const { provider, clientsRepo } = yitong.server.container;
     const initial = await issueInitialAccessToken(
       provider,
       clientsRepo,
@@ -123,12 +123,7 @@ test.serial(
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ ...site, client_id: created.client_id, client_secret: created.client_secret }),
       });
-    const failed = await database.db.transaction().execute(async (trx) => {
-      // Beyond the requests' 1 s: the registration's audit row may still hold the table.
-      await sql`SET LOCAL statement_timeout = 10000`.execute(trx);
-      await sql`LOCK TABLE clients IN ACCESS EXCLUSIVE MODE`.execute(trx);
-      return update();
-    });
+    const failed = await whileLocked('clients', update);
     t.is(failed.status, 503);
     t.is(failed.headers.get('retry-after'), '5');
     t.like(await failed.json(), { error: 'temporarily_unavailable' });
