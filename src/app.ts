@@ -15,7 +15,7 @@ import { createInteractionKit } from './interactions/kit.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createTokenCheck } from './oidc/accounts.ts';
 import { answerPrecomputed, temporarilyUnavailable } from './oidc/provider-middleware.ts';
-import { BODY_TOO_LARGE, BodyTooLargeError, ownSecretOnUpdate } from './oidc/registration.ts';
+import { BODY_TOO_LARGE, BodyTooLargeError, ownSecretOnUpdate } from './oidc/registration-requests.ts';
 import { createSessionReader } from './oidc/session.ts';
 import { createTokenReader } from './oidc/token-reader.ts';
 import { opsRoutes } from './ops/routes.ts';

@@ -10,7 +10,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { dependencyOf, isOutage } from '../outage.ts';
 import type { ProviderDeps } from './provider.ts';
-import { BODY_TOO_LARGE } from './registration.ts';
+import { BODY_TOO_LARGE } from './registration-requests.ts';
 
 export function listenToEngine(
   provider: Provider,

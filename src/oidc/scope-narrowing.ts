@@ -7,7 +7,7 @@
 import { decodeJwt } from 'jose';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { BODY_TOO_LARGE, ENGINE_BODY_LIMIT, replay } from './registration.ts';
+import { BODY_TOO_LARGE, ENGINE_BODY_LIMIT, replay } from './registration-requests.ts';
 
 /** The scopes a site may have of those `requested`: ones Yitong knows but the site's manifest does not list go. */
 function allowedOf(requested: string, client: { scope?: string | undefined }, known: ReadonlySet<string>) {
