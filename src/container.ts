@@ -308,8 +308,11 @@ export async function createContainer(
       }
       loading = reloadKeys()
         .catch((error) => {
+          // A key due to begin signing must not wait for the next change to be heard. A database
+          // lost or cut off (logged once, as the outage starts) is asked again sooner: a rotation
+          // heard just as a silenced connection was replaced must not wait 10 s more.
+          if (isOutage(error)) return reloadKeysAfter(2_000);
           logger.warn({ err: error }, 'signing keys not reloaded');
-          // A key due to begin signing must not wait for the next change to be heard.
           reloadKeysAfter(10_000);
         })
         .finally(() => {
