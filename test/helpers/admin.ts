@@ -1,8 +1,10 @@
 /**
  * Administrators as tests need them: a person with an admin grant signed in to the console with
- * two factors, a department site's client-credentials token for the admin API, and calls to it.
+ * two factors, a department site's client-credentials token for the admin API, and calls to it;
+ * and a site a department registered itself with the token an administrator gave it.
  */
 import * as client from 'openid-client';
+import { issueInitialAccessToken } from '../../src/oidc/registration.ts';
 import { enrolTotp, signInTo } from './account.ts';
 import { Browser, type Page } from './browser.ts';
 import { newCitizen } from './people.ts';
@@ -86,3 +88,29 @@ export function adminApi(
 /** Searches accounts through the API (a POST: numbers stay out of URLs). */
 export const searchPeople = (yitong: Yitong, token: string, q: string) =>
   adminApi(yitong, token, '/people/search', { method: 'POST', body: { q } });
+
+/** A site `department` registered itself (RFC 7591) with an initial access token for 440100: the answer. */
+export async function selfRegistered(
+  yitong: Yitong,
+  department: string,
+  site: Record<string, unknown>,
+): Promise<{
+  client_id: string;
+  client_secret: string;
+  registration_access_token: string;
+  registration_client_uri: string;
+}> {
+  const { provider, clientsRepo } = yitong.server.container;
+  const initial = await issueInitialAccessToken(
+    provider,
+    clientsRepo,
+    { department, regionCode: '440100', scopes: 'openid' },
+    'cli',
+  );
+  const answer = await fetch(`${yitong.issuer}${provider.pathFor('registration')}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${initial}`, 'content-type': 'application/json' },
+    body: JSON.stringify(site),
+  });
+  return answer.json();
+}

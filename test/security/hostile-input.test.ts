@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import test from 'ava';
 import { signInTo } from '../helpers/account.ts';
-import { adminApi, consoleAdmin, departmentToken } from '../helpers/admin.ts';
+import { adminApi, consoleAdmin, departmentToken, selfRegistered } from '../helpers/admin.ts';
 import { Browser, hiddenField } from '../helpers/browser.ts';
 import type { Backend } from '../helpers/databases.ts';
 import { newCitizen } from '../helpers/people.ts';
@@ -154,7 +154,6 @@ test("a token request over 56 KiB gets the engine's JSON error, not plain text",
 });
 
 test('a chunked body over 56 KiB is refused as too large, at the token endpoint and a registration update, and changes nothing', async (t) => {
-  const { issueInitialAccessToken } = await import('../../src/oidc/registration.ts');
   /** A valid start, then 60 KiB more in a second chunk: no Content-Length to refuse it by. */
   const chunked = (start: string) => ({
     body: new ReadableStream({
@@ -178,24 +177,12 @@ test('a chunked body over 56 KiB is refused as too large, at the token endpoint 
   t.is(token.status, 400);
   t.like(await token.json(), tooLarge);
 
-  const initial = await issueInitialAccessToken(
-    yitong.server.container.provider,
-    yitong.server.container.clientsRepo,
-    { department: '分块测试部门', regionCode: '440100', scopes: 'openid' },
-    'cli',
-  );
   const site = {
     client_name: '分块测试网站',
     redirect_uris: ['https://c.example.gov.cn/cb'],
     scope: 'openid',
   };
-  const created = await (
-    await fetch(`${yitong.issuer}/reg`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${initial}`, 'content-type': 'application/json' },
-      body: JSON.stringify(site),
-    })
-  ).json();
+  const created = await selfRegistered(yitong, '分块测试部门', site);
   const update = await fetch(created.registration_client_uri, {
     method: 'PUT',
     headers: {
@@ -456,61 +443,65 @@ test('a bigint cursor out of range, or not a number, is a 400 on the ledger', as
   t.is((await browser.visit(`${yitong.issuer}/account/releases?before=9223372036854775807`)).status, 200);
 });
 
-test('a NUL or a lone surrogate in a site’s name or department is a 400 through the API, the console and registration tokens; nothing is written', async (t) => {
-  const token = await departmentToken(yitong, '440100', 'admin');
-  const site = (extra: Record<string, unknown>) => ({
-    client_id: ids[ids.push(`bad-${Math.random().toString(36).slice(2, 8)}`) - 1],
-    client_name: '网站',
-    department: '部门',
-    region_code: '440106',
-    redirect_uris: ['https://x.example.gov.cn/cb'],
-    scope: 'openid',
-    ...extra,
-  });
-  const siteRows = () =>
-    db()
-      .selectFrom('audit_events')
-      .select('seq')
-      .where('action', 'like', 'client.%')
-      .execute()
-      .then((rows) => rows.length);
-  const rowsBefore = await siteRows();
-  const ids: string[] = [];
-  const bodies = [
-    JSON.stringify(site({ client_name: `网${NUL}站` })),
-    JSON.stringify(site({ department: 'x' })).replace('"x"', '"\\ud800x"'),
-    JSON.stringify(site({ client_name: 'x' })).replace('"x"', '"\\udfff"'),
-  ];
-  for (const body of bodies) {
-    const answer = await adminApi(yitong, token, '/clients', { method: 'POST', body });
-    t.is(answer.status, 400, body);
-  }
-  const tokenBody = JSON.stringify({ department: 'x', region_code: '440106', scopes: 'openid' }).replace(
-    '"x"',
-    '"\\ud800"',
-  );
-  t.is(
-    (await adminApi(yitong, token, '/registration-tokens', { method: 'POST', body: tokenBody })).status,
-    400,
-  );
+// One at a time: it counts every site's audit rows, and other tests here register sites.
+test.serial(
+  'a NUL or a lone surrogate in a site’s name or department is a 400 through the API, the console and registration tokens; nothing is written',
+  async (t) => {
+    const token = await departmentToken(yitong, '440100', 'admin');
+    const site = (extra: Record<string, unknown>) => ({
+      client_id: ids[ids.push(`bad-${Math.random().toString(36).slice(2, 8)}`) - 1],
+      client_name: '网站',
+      department: '部门',
+      region_code: '440106',
+      redirect_uris: ['https://x.example.gov.cn/cb'],
+      scope: 'openid',
+      ...extra,
+    });
+    const siteRows = () =>
+      db()
+        .selectFrom('audit_events')
+        .select('seq')
+        .where('action', 'like', 'client.%')
+        .execute()
+        .then((rows) => rows.length);
+    const rowsBefore = await siteRows();
+    const ids: string[] = [];
+    const bodies = [
+      JSON.stringify(site({ client_name: `网${NUL}站` })),
+      JSON.stringify(site({ department: 'x' })).replace('"x"', '"\\ud800x"'),
+      JSON.stringify(site({ client_name: 'x' })).replace('"x"', '"\\udfff"'),
+    ];
+    for (const body of bodies) {
+      const answer = await adminApi(yitong, token, '/clients', { method: 'POST', body });
+      t.is(answer.status, 400, body);
+    }
+    const tokenBody = JSON.stringify({ department: 'x', region_code: '440106', scopes: 'openid' }).replace(
+      '"x"',
+      '"\\ud800"',
+    );
+    t.is(
+      (await adminApi(yitong, token, '/registration-tokens', { method: 'POST', body: tokenBody })).status,
+      400,
+    );
 
-  const admin = await consoleAdmin(yitong, 'admin', '440100');
-  const list = await admin.browser.visit(`${yitong.issuer}/admin/clients`);
-  const fromConsole = await admin.browser.visit(`${yitong.issuer}/admin/clients`, {
-    form: {
-      _csrf: hiddenField(list.html, '_csrf'),
-      ...(site({ client_name: `网${NUL}站` }) as unknown as Record<string, string>),
-      redirect_uris: 'https://x.example.gov.cn/cb',
-    },
-  });
-  t.is(fromConsole.status, 400);
-  t.deepEqual(
-    await db().selectFrom('clients').select('id').where('id', 'in', ids).execute(),
-    [],
-    'no site written',
-  );
-  t.is(await siteRows(), rowsBefore, 'no audit row about a site');
-});
+    const admin = await consoleAdmin(yitong, 'admin', '440100');
+    const list = await admin.browser.visit(`${yitong.issuer}/admin/clients`);
+    const fromConsole = await admin.browser.visit(`${yitong.issuer}/admin/clients`, {
+      form: {
+        _csrf: hiddenField(list.html, '_csrf'),
+        ...(site({ client_name: `网${NUL}站` }) as unknown as Record<string, string>),
+        redirect_uris: 'https://x.example.gov.cn/cb',
+      },
+    });
+    t.is(fromConsole.status, 400);
+    t.deepEqual(
+      await db().selectFrom('clients').select('id').where('id', 'in', ids).execute(),
+      [],
+      'no site written',
+    );
+    t.is(await siteRows(), rowsBefore, 'no audit row about a site');
+  },
+);
 
 test('a NUL inside a self-registration’s metadata is invalid_client_metadata', async (t) => {
   const { issueInitialAccessToken } = await import('../../src/oidc/registration.ts');
