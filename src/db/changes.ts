@@ -45,7 +45,8 @@ export function parseChange(payload: string | undefined): Change | undefined {
 export const HEARTBEAT_MS = 10_000;
 
 /**
- * LISTENs on a connection of its own; returns how to stop. `onResync` after every (re)connection,
+ * LISTENs on a connection of its own; returns how to stop, and how to `renew` the connection when
+ * it is suspect (a connection of the pool went silent). `onResync` after every (re)connection,
  * `onLost` when the connection drops (changes may go unheard until `onResync`). A connection that
  * a NAT or firewall dropped without a word never ends by itself (TCP keepalive gives up after
  * some two hours), and a node would go on signing with a key rotated away: so it is asked every
@@ -57,7 +58,7 @@ export function listenPostgres(
   onResync: () => void,
   onLost: () => void,
   heartbeatMs = HEARTBEAT_MS,
-): () => Promise<void> {
+): { stop(): Promise<void>; renew(): void } {
   let client: pg.Client | undefined;
   let beat: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -114,14 +115,17 @@ export function listenPostgres(
     );
   }
   void connect();
-  return async () => {
-    stopped = true;
-    clearInterval(beat);
-    clearTimeout(timer);
-    // A connection silenced and not found out yet would never answer the goodbye.
-    const ending = client;
-    const cut = setTimeout(() => ending && drop(ending), 1000).unref();
-    await ending?.end().catch(() => {});
-    clearTimeout(cut);
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(beat);
+      clearTimeout(timer);
+      // A connection silenced and not found out yet would never answer the goodbye.
+      const ending = client;
+      const cut = setTimeout(() => ending && drop(ending), 1000).unref();
+      await ending?.end().catch(() => {});
+      clearTimeout(cut);
+    },
+    renew: () => client && drop(client),
   };
 }

@@ -80,8 +80,13 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     idle_in_transaction_session_timeout: 4 * statementTimeout,
     keepAlive: true,
   });
-  const lost = (error: Error) => options.outages?.down('database', error);
-  const listeners: Array<() => Promise<void>> = [];
+  const fast = failFast(pool, options.outages);
+  // Asked at once whether it is back: not only when the next request comes.
+  const lost = (error: Error) => {
+    options.outages?.down('database', error);
+    fast.probe();
+  };
+  const listeners: Array<ReturnType<typeof listenPostgres>> = [];
   // A connection lost while idle (the pool's event) or while checked out — inside a transaction,
   // where pg-pool no longer listens — must never crash the process: the query in flight fails
   // (a 503), the pool drops the client, and a later request connects anew.
@@ -90,8 +95,15 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     client.on('error', lost);
     options.outages?.up('database');
   });
-  const stopWatching = watchForStalls(pool, url, connectTimeout, lost);
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: failFast(pool, options.outages) }) });
+  const stopWatching = watchForStalls(pool, url, connectTimeout, {
+    onHung: lost,
+    // What silenced a connection of the pool has likely silenced the listening one too.
+    onSilenced(error) {
+      lost(error);
+      for (const listener of listeners) listener.renew();
+    },
+  });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: fast }) });
   return {
     db,
     kind: 'postgres',
@@ -129,7 +141,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     pool: { total: () => pool.totalCount, idle: () => pool.idleCount, waiting: () => pool.waitingCount },
     async close() {
       stopWatching();
-      await Promise.all(listeners.map((stop) => stop()));
+      await Promise.all(listeners.map((listener) => listener.stop()));
       await db.destroy();
     },
   };
@@ -140,8 +152,9 @@ const PROBE_EVERY_MS = 250;
 
 /**
  * While PostgreSQL is known to be down, every request fails at once (a 503), and in the
- * background one connection at a time asks it `SELECT 1`, every 250 ms, until it answers: then
- * requests go to it again. No request waits on that question: when requests took turns to ask, a
+ * background one connection at a time asks it `SELECT 1`, every 250 ms from when `probe` is first
+ * called (by a lost connection, or the next request), until it answers: then requests go to it
+ * again. No request waits on that question: when requests took turns to ask, a
  * database that hangs (each try waits out the connection timeout) held every request arriving
  * during a try for up to 2 s.
  */
@@ -149,7 +162,7 @@ function failFast(pool: pg.Pool, outages: Pick<Outages, 'isDown' | 'up'> | undef
   let probing = false;
   let ended = false;
   const probe = async () => {
-    if (probing || ended) return;
+    if (probing || ended || !outages?.isDown('database')) return;
     probing = true;
     try {
       const client = await pool.connect();
@@ -170,6 +183,7 @@ function failFast(pool: pg.Pool, outages: Pick<Outages, 'isDown' | 'up'> | undef
     if (outages?.isDown('database')) setTimeout(probe, PROBE_EVERY_MS).unref();
   };
   return {
+    probe: () => void probe(),
     async connect() {
       if (outages?.isDown('database')) {
         void probe();

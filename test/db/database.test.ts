@@ -1,7 +1,5 @@
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { connect, createServer, type Socket } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -10,7 +8,7 @@ import { type Change, listenPostgres, notifyChange } from '../../src/db/changes.
 import { DataDirInUseError, openDatabase } from '../../src/db/database.ts';
 import { migrate, pendingMigrations } from '../../src/db/migrate.ts';
 import { createOutages, isOutage } from '../../src/outage.ts';
-import { createPostgresDatabase } from '../helpers/databases.ts';
+import { createPostgresDatabase, silencingProxy } from '../helpers/databases.ts';
 import { eventually } from '../helpers/wait.ts';
 
 // Serial, so before the others: PGlite's WebAssembly holds this process's event loop while it
@@ -106,24 +104,12 @@ test('a database too busy for one request (every connection busy, or a statement
 
 test('a listening connection dropped without a word (a NAT, a firewall) is noticed and replaced: the changes are heard again', async (t) => {
   const { url, drop } = await createPostgresDatabase();
-  const target = new URL(url);
-  // A proxy whose connections can be silenced, kept open, as a NAT drops an idle mapping; new
-  // connections go through.
-  const open: Socket[] = [];
-  const proxy = createServer((inbound) => {
-    const outbound = connect(Number(target.port), target.hostname);
-    for (const socket of [inbound, outbound]) socket.on('error', () => {});
-    inbound.pipe(outbound).pipe(inbound);
-    open.push(inbound, outbound);
-  }).listen(0, '127.0.0.1');
-  await once(proxy, 'listening');
-  const via = new URL(url);
-  via.port = String((proxy.address() as { port: number }).port);
+  const proxy = await silencingProxy(url);
   const heard: Change[] = [];
   let resyncs = 0;
   let losses = 0;
-  const stop = listenPostgres(
-    via.href,
+  const { stop } = listenPostgres(
+    proxy.url,
     (change) => heard.push(change),
     () => resyncs++,
     () => losses++,
@@ -132,19 +118,58 @@ test('a listening connection dropped without a word (a NAT, a firewall) is notic
   const database = await openDatabase({ databaseUrl: url, poolSize: 1, connectTimeoutMs: 30_000 });
   t.teardown(async () => {
     await stop();
-    for (const socket of open) socket.destroy();
     proxy.close();
     await database.close();
     await drop();
   });
   await eventually('listening', () => resyncs === 1);
-  for (const socket of open.splice(0)) {
-    socket.unpipe();
-    socket.pause();
-  }
+  proxy.silence();
   await eventually('the silent connection is given up', () => losses === 1);
   await eventually('listening again', () => resyncs === 2);
   await notifyChange(database.db, { kind: 'keys' });
   await eventually('a change heard on the new connection', () => heard.length === 1);
   t.deepEqual(heard, [{ kind: 'keys' }]);
+});
+
+test('a pool connection dropped without a word fails its request within seconds, not its 11 s timeout, and is replaced with the listening one; a slow query beside it is left alone', async (t) => {
+  const { url, drop } = await createPostgresDatabase();
+  const proxy = await silencingProxy(url);
+  const logged: string[] = [];
+  const outages = createOutages({
+    error: (fields: { reason: string }) => logged.push(fields.reason),
+    warn: () => {},
+  } as never);
+  const database = await openDatabase({ databaseUrl: proxy.url, poolSize: 3, outages });
+  t.teardown(async () => {
+    proxy.close();
+    await database.close();
+    await drop();
+  });
+  let resyncs = 0;
+  await database.listen(
+    () => {},
+    () => resyncs++,
+    () => {},
+  );
+  await eventually('listening', () => resyncs === 1);
+  await sql`SELECT 1`.execute(database.db); // one connection, idle in the pool
+  proxy.silence();
+  const started = performance.now();
+  // The idle, silenced connection goes to the first query; the slow one gets a new connection.
+  const lost = t.throwsAsync(sql`SELECT 1`.execute(database.db));
+  const slow = sql<{ done: boolean }>`SELECT true AS done FROM pg_sleep(2.5)`.execute(database.db);
+  t.true(isOutage(await lost), 'answered 503');
+  const waited = performance.now() - started;
+  t.log(`the lost query failed after ${Math.round(waited)} ms`);
+  t.true(waited < 6000, `failed after ${Math.round(waited)} ms`);
+  t.deepEqual((await slow).rows, [{ done: true }], 'the slow query was not taken for a lost one');
+  t.regex(logged.join(), /went silent, the server fine/);
+  // Not left to its heartbeat, 10 s after it connected: it went with the pool's.
+  await eventually('listening again', () => resyncs === 2, 8000);
+  await eventually('the pool answers again, on new connections', () =>
+    sql`SELECT 1`.execute(database.db).then(
+      () => true,
+      () => false,
+    ),
+  );
 });

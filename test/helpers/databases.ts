@@ -4,6 +4,8 @@
  * the local services.
  */
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import pg from 'pg';
 import { createClient } from 'redis';
 import { type Database, openDatabase } from '../../src/db/database.ts';
@@ -81,4 +83,35 @@ export async function clearRedis(
   for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
     if (keys.length > 0) await redis.del(keys);
   }
+}
+
+/**
+ * A TCP proxy to PostgreSQL whose open connections can be silenced, kept open, as a NAT drops an
+ * idle mapping without a word; connections made afterwards go through.
+ */
+export async function silencingProxy(url: string): Promise<{ url: string; silence(): void; close(): void }> {
+  const target = new URL(url);
+  const open: Socket[] = [];
+  const proxy = createServer((inbound) => {
+    const outbound = connect(Number(target.port), target.hostname);
+    for (const socket of [inbound, outbound]) socket.on('error', () => {});
+    inbound.pipe(outbound).pipe(inbound);
+    open.push(inbound, outbound);
+  }).listen(0, '127.0.0.1');
+  await once(proxy, 'listening');
+  const via = new URL(url);
+  via.port = String((proxy.address() as AddressInfo).port);
+  return {
+    url: via.href,
+    silence() {
+      for (const socket of open.splice(0)) {
+        socket.unpipe();
+        socket.pause();
+      }
+    },
+    close() {
+      for (const socket of open) socket.destroy();
+      proxy.close();
+    },
+  };
 }
