@@ -63,13 +63,16 @@ const COMMANDS = new Set(['get', 'set', 'getDel', 'del', 'hmGet', 'zRem', 'eval'
  * the wire, and arms a timer per command): a Redis that hangs — stopped, or behind a link that
  * drops packets — would hold every request. Here each command gets `ms` for its answer, checked
  * by one timer four times per deadline; a late one fails as an outage (a 503 at once), and the
- * first answer after it ends the outage.
+ * first answer after it ends the outage. Then the connection is replaced (`reconnect`): one that a
+ * NAT or a firewall silenced, Redis fine, would never end by itself (TCP gives up after some
+ * fifteen minutes), and a new one answers at once; while Redis itself hangs, the new one is not
+ * ready, so commands fail at once until it answers.
  */
 function withDeadline(
   client: RedisClient,
   ms: number,
   outages: RedisOptions['outages'],
-  onClose: () => void,
+  { onClose, reconnect }: { onClose(): void; reconnect(): void },
 ): RedisClient {
   const waiting = new Set<{ since: number; reject: (error: Error) => void }>();
   let late = false;
@@ -78,17 +81,17 @@ function withDeadline(
   let lastAnswer = performance.now();
   const expire = () => {
     const now = performance.now();
-    if (now - lastAnswer < ms) return;
-    for (const command of waiting) {
-      if (now - command.since < ms) break; // in the order sent: the rest are younger
-      waiting.delete(command);
-      const error = Object.assign(new Error(`Redis command timeout: no answer in ${ms} ms`), {
-        name: 'TimeoutError',
-      });
-      late = true;
-      outages?.down('redis', error);
-      command.reject(error);
-    }
+    const [oldest] = waiting; // in the order sent
+    if (now - lastAnswer < ms || !oldest || now - oldest.since < ms) return;
+    const error = Object.assign(new Error(`Redis command timeout: no answer in ${ms} ms`), {
+      name: 'TimeoutError',
+    });
+    late = true;
+    outages?.down('redis', error);
+    // The younger ones too: they go with the connection.
+    for (const command of waiting) command.reject(error);
+    waiting.clear();
+    reconnect();
   };
   // After the poll phase (setImmediate): answers already received are read first. A tick that
   // comes late means this process was held (a long synchronous task), not that Redis was: answers
@@ -187,8 +190,15 @@ export async function connectRedis(target: RedisTarget, options: RedisOptions = 
       },
     );
   await Promise.race([connect(), new Promise((resolve) => setTimeout(resolve, FIRST_CONNECTION_MS).unref())]);
-  return withDeadline(client, options.commandTimeoutMs ?? 800, options.outages, () => {
-    closed = true;
+  return withDeadline(client, options.commandTimeoutMs ?? 800, options.outages, {
+    onClose() {
+      closed = true;
+    },
+    reconnect() {
+      if (closed) return;
+      client.destroy();
+      void connect();
+    },
   });
 }
 

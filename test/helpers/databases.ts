@@ -86,12 +86,13 @@ export async function clearRedis(
 }
 
 /**
- * A TCP proxy to PostgreSQL whose open connections can be silenced, kept open, as a NAT drops an
- * idle mapping without a word; connections made afterwards go through.
+ * A TCP proxy to a server (PostgreSQL, Redis) whose open connections can be silenced, kept open,
+ * as a NAT drops an idle mapping without a word; connections made afterwards go through.
  */
 export async function silencingProxy(url: string): Promise<{ url: string; silence(): void; close(): void }> {
   const target = new URL(url);
   const open: Socket[] = [];
+  const silenced: Socket[] = [];
   const proxy = createServer((inbound) => {
     const outbound = connect(Number(target.port), target.hostname);
     for (const socket of [inbound, outbound]) socket.on('error', () => {});
@@ -104,13 +105,14 @@ export async function silencingProxy(url: string): Promise<{ url: string; silenc
   return {
     url: via.href,
     silence() {
-      for (const socket of open.splice(0)) {
+      for (const socket of open) {
         socket.unpipe();
         socket.pause();
       }
+      silenced.push(...open.splice(0));
     },
     close() {
-      for (const socket of open) socket.destroy();
+      for (const socket of [...open, ...silenced]) socket.destroy();
       proxy.close();
     },
   };

@@ -7,9 +7,11 @@ import test from 'ava';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { openDatabase } from '../../src/db/database.ts';
+import { isOutage } from '../../src/outage.ts';
 import { connectRedis } from '../../src/redis.ts';
 import { signInTo } from '../helpers/account.ts';
 import { Browser } from '../helpers/browser.ts';
+import { REDIS_URL, silencingProxy } from '../helpers/databases.ts';
 import { newCitizen } from '../helpers/people.ts';
 import {
   authorizationRequest,
@@ -278,3 +280,28 @@ test.serial('Sentinels that do not answer: Redis is never taken for back before 
   await new Promise((resolve) => setTimeout(resolve, 500));
   t.false(told.includes('up'), told.join(' '));
 });
+
+test.serial(
+  'a Redis connection silenced on the way (a NAT, a firewall), Redis fine: commands fail for one deadline, then a new connection answers',
+  async (t) => {
+    const proxy = await silencingProxy(REDIS_URL);
+    const told: string[] = [];
+    const redis = await connectRedis(
+      { kind: 'single', url: proxy.url },
+      { commandTimeoutMs: 800, outages: { down: () => told.push('down'), up: () => told.push('up') } },
+    );
+    t.teardown(() => {
+      redis.destroy(); // not a polite close, which would wait on a silenced connection
+      proxy.close();
+    });
+    const probe = () => redis.get('{yitong}:probe');
+    await probe();
+    proxy.silence();
+    t.true(isOutage(await t.throwsAsync(probe())), 'answered 503');
+    // Without a new connection it would wait for TCP to give up, some fifteen minutes.
+    const back = await recovery(async () => (await probe()) !== undefined, 3000);
+    t.log(`answered again ${Math.round(back)} ms after the first failure`);
+    t.is(told.filter((event) => event === 'down').length, 1);
+    t.is(told.at(-1), 'up');
+  },
+);
