@@ -63,10 +63,10 @@ const COMMANDS = new Set(['get', 'set', 'getDel', 'del', 'hmGet', 'zRem', 'eval'
  * the wire, and arms a timer per command): a Redis that hangs — stopped, or behind a link that
  * drops packets — would hold every request. Here each command gets `ms` for its answer, checked
  * by one timer four times per deadline; a late one fails as an outage (a 503 at once), and the
- * first answer after it ends the outage. Then the connection is replaced (`reconnect`): one that a
- * NAT or a firewall silenced, Redis fine, would never end by itself (TCP gives up after some
- * fifteen minutes), and a new one answers at once; while Redis itself hangs, the new one is not
- * ready, so commands fail at once until it answers.
+ * first answer after it ends the outage. Then a single server's connection is replaced
+ * (`reconnect`): one that a NAT or a firewall silenced, Redis fine, would never end by itself (TCP
+ * gives up after some fifteen minutes), and a new one answers at once; while Redis itself hangs,
+ * the new one is not ready, so commands fail at once until it answers.
  */
 function withDeadline(
   client: RedisClient,
@@ -194,8 +194,10 @@ export async function connectRedis(target: RedisTarget, options: RedisOptions = 
     onClose() {
       closed = true;
     },
+    // One server only: a cluster's or a Sentinel's new client would look for its topology on
+    // the node that hangs, and wait there, failing every key instead of those on that node.
     reconnect() {
-      if (closed) return;
+      if (closed || target.kind !== 'single') return;
       client.destroy();
       void connect();
     },
