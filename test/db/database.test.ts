@@ -139,7 +139,13 @@ test('a pool connection dropped without a word fails its request within seconds,
     error: (fields: { reason: string }) => logged.push(fields.reason),
     warn: () => {},
   } as never);
-  const database = await openDatabase({ databaseUrl: proxy.url, poolSize: 3, outages });
+  // A long connect timeout: on a loaded machine the check itself must not be taken for a hang.
+  const database = await openDatabase({
+    databaseUrl: proxy.url,
+    poolSize: 3,
+    connectTimeoutMs: 30_000,
+    outages,
+  });
   t.teardown(async () => {
     proxy.close();
     await database.close();
