@@ -58,6 +58,12 @@ function createTopology(target: RedisTarget): RedisClient {
 /** The commands Yitong sends; each must be answered within the deadline. */
 const COMMANDS = new Set(['get', 'set', 'getDel', 'del', 'hmGet', 'zRem', 'eval', 'evalSha']);
 
+/** A command sent and not yet answered. */
+interface Waiting {
+  since: number;
+  reject(error: Error): void;
+}
+
 /**
  * node-redis bounds only a command's wait to be written (its timeout ends once the command is on
  * the wire, and arms a timer per command): a Redis that hangs — stopped, or behind a link that
@@ -74,23 +80,34 @@ function withDeadline(
   outages: RedisOptions['outages'],
   { onClose, reconnect }: { onClose(): void; reconnect(): void },
 ): RedisClient {
-  const waiting = new Set<{ since: number; reject: (error: Error) => void }>();
+  const waiting = new Set<Waiting>();
   let late = false;
   // Redis that answers, however slowly (a loaded machine), is not hung: only commands waiting while
-  // nothing at all has come back for the whole deadline are failed.
+  // nothing at all has come back for the whole deadline are failed, the younger ones with them.
+  // But a cluster node that hangs while the others answer would hold its commands for ever: none
+  // waits past four deadlines (reported by the request that fails; the node's reconnection, or
+  // the next late answer, ends the outage).
   let lastAnswer = performance.now();
   const expire = () => {
     const now = performance.now();
-    const [oldest] = waiting; // in the order sent
-    if (now - lastAnswer < ms || !oldest || now - oldest.since < ms) return;
-    const error = Object.assign(new Error(`Redis command timeout: no answer in ${ms} ms`), {
+    const silent = now - lastAnswer >= ms;
+    const longest = silent ? ms : 4 * ms;
+    const overdue: Waiting[] = [];
+    for (const command of waiting) {
+      if (now - command.since < longest && !(silent && overdue.length > 0)) break; // in the order sent
+      overdue.push(command);
+    }
+    if (overdue.length === 0) return;
+    const error = Object.assign(new Error(`Redis command timeout: no answer in ${longest} ms`), {
       name: 'TimeoutError',
     });
+    for (const command of overdue) {
+      waiting.delete(command);
+      command.reject(error);
+    }
+    if (!silent) return;
     late = true;
     outages?.down('redis', error);
-    // The younger ones too: they go with the connection.
-    for (const command of waiting) command.reject(error);
-    waiting.clear();
     reconnect();
   };
   // After the poll phase (setImmediate): answers already received are read first. A tick that

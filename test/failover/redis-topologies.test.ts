@@ -1,11 +1,14 @@
 /**
  * Yitong on a real Redis Cluster (three masters, three replicas of Debian's redis-server): the
  * whole protocol works unchanged (every multi-key operation stays in one hash slot), and a
- * master killed under load costs only a short, measured window of 503s — never a 500. And
- * through Redis Sentinel, following its failover.
+ * master killed under load costs only a short, measured window of 503s — never a 500; one that
+ * hangs holds no command past four deadlines. And through Redis Sentinel, following its failover.
  */
+import { execFileSync } from 'node:child_process';
 import test from 'ava';
 import * as client from 'openid-client';
+import { isOutage } from '../../src/outage.ts';
+import { connectRedis } from '../../src/redis.ts';
 import { Browser } from '../helpers/browser.ts';
 import { load } from '../helpers/cluster.ts';
 import { newCitizen } from '../helpers/people.ts';
@@ -166,3 +169,46 @@ test.serial('through Redis Sentinel: signs in, and follows the failover to the r
   t.is(status, 200);
   t.log(`tokens issued again ${Math.round(performance.now() - started)} ms after the master was killed`);
 });
+
+test.serial(
+  'a cluster master that hangs (SIGSTOP) while the others answer: its commands fail within four deadlines, never held; the other keys go on',
+  async (t) => {
+    const redis = await connectRedis({ kind: 'cluster', nodes: cluster.nodes }, { commandTimeoutMs: 800 });
+    t.teardown(() => redis.destroy());
+    const keys = Array.from({ length: 30 }, (_, i) => `{hang${i}}:x`);
+    for (const key of keys) await redis.set(key, '1');
+    const [victim] = await cluster.masters();
+    const cli = (...args: string[]) => execFileSync('redis-cli', ['-p', String(victim), ...args]).toString();
+    const held = keys.filter((key) => cli('get', key).trim() === '1');
+    const elsewhere = keys.filter((key) => !held.includes(key));
+    const pid = Number(/process_id:(\d+)/.exec(cli('info', 'server'))?.[1]);
+    process.kill(pid, 'SIGSTOP');
+    // Resumed after 8 s whatever happens, so that a command held until then fails the test, not hangs it.
+    const resume = setTimeout(() => process.kill(pid, 'SIGCONT'), 8000);
+    let answered = 0;
+    let stop = false;
+    const others = (async () => {
+      for (let i = 0; !stop; i++) {
+        await redis.get(elsewhere[i % elsewhere.length] as string).then(
+          () => answered++,
+          () => {},
+        );
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const started = performance.now();
+    const error = await t.throwsAsync(redis.get(held[0] as string));
+    const waited = performance.now() - started;
+    stop = true;
+    await others;
+    clearTimeout(resume);
+    process.kill(pid, 'SIGCONT');
+    await cluster.healthy();
+    t.log(
+      `the hung master's command failed after ${Math.round(waited)} ms; ${answered} answered elsewhere meanwhile`,
+    );
+    t.true(isOutage(error), 'answered 503');
+    t.true(waited < 5000, `failed after ${Math.round(waited)} ms`);
+    t.true(answered > 100, 'the other masters went on');
+  },
+);
