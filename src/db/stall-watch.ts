@@ -92,7 +92,7 @@ export function watchForStalls(
     const waiting = waitingQueries(started, wave);
     const stalled = started - lastDone >= STALL_MS;
     // At most one fresh connection a second, unless a wave or a stall (a hang) asks for it.
-    if (!wave && !stalled && (waiting.size === 0 || started - lastAsked < STALL_MS)) return;
+    if (!stalled && (waiting.size === 0 || (!wave && started - lastAsked < STALL_MS))) return;
     pinging = true;
     lastAsked = started;
     let lost: pg.PoolClient[] = [];
