@@ -366,9 +366,10 @@ test('a Host that is no host is a 400 before the engine builds a link from it; H
   t.false(yitong.server.container.outages.isDown('database'));
 });
 
-test('a pushed authorization request carrying request_uri is invalid_request (RFC 9126, 2.1)', async (t) => {
+/** A new site of its own pushes `form` to the PAR endpoint (client_secret_basic). */
+async function pushedBySite(name: string, form: (clientId: string) => Record<string, string>) {
   const { clientId, clientSecret } = await yitong.addClient({
-    client_name: '推送请求网站',
+    client_name: name,
     department: '测试部门',
     region_code: '440100',
     redirect_uris: [REDIRECT_URI],
@@ -381,13 +382,18 @@ test('a pushed authorization request carrying request_uri is invalid_request (RF
       authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
       'content-type': 'application/x-www-form-urlencoded',
     },
-    body: new URLSearchParams({
-      response_type: 'code',
-      scope: 'openid',
-      redirect_uri: REDIRECT_URI,
-      request_uri: 'urn:ietf:params:oauth:request_uri:planted',
-    }),
+    body: new URLSearchParams(form(clientId)),
   });
+  return { clientId, answer };
+}
+
+test('a pushed authorization request carrying request_uri is invalid_request (RFC 9126, 2.1)', async (t) => {
+  const { answer } = await pushedBySite('推送请求网站', () => ({
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: REDIRECT_URI,
+    request_uri: 'urn:ietf:params:oauth:request_uri:planted',
+  }));
   t.is(answer.status, 400);
   const body = await answer.json();
   t.is(body.error, 'invalid_request');
@@ -395,30 +401,15 @@ test('a pushed authorization request carrying request_uri is invalid_request (RF
 });
 
 test('a NUL in a pushed form parameter is refused naming the parameter, not a request object the site never sent', async (t) => {
-  const { clientId, clientSecret } = await yitong.addClient({
-    client_name: '推送参数网站',
-    department: '测试部门',
-    region_code: '440100',
-    redirect_uris: [REDIRECT_URI],
+  const { clientId, answer: pushed } = await pushedBySite('推送参数网站', (clientId) => ({
+    client_id: clientId,
+    response_type: 'code',
     scope: 'openid',
-  });
-  const discovery = await (await fetch(`${yitong.issuer}/.well-known/openid-configuration`)).json();
-  const pushed = await fetch(discovery.pushed_authorization_request_endpoint, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({
-      client_id: clientId,
-      response_type: 'code',
-      scope: 'openid',
-      redirect_uri: REDIRECT_URI,
-      code_challenge: 'a'.repeat(43),
-      code_challenge_method: 'S256',
-      nonce: `n${NUL}`,
-    }),
-  });
+    redirect_uri: REDIRECT_URI,
+    code_challenge: 'a'.repeat(43),
+    code_challenge_method: 'S256',
+    nonce: `n${NUL}`,
+  }));
   t.is(pushed.status, 201, 'the form is taken as it comes');
   const { request_uri } = await pushed.json();
   const page = await new Browser().visit(
