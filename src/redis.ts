@@ -9,7 +9,8 @@
  * @example
  *   const redis = await connectRedis({ kind: 'cluster', nodes: ['redis://10.0.0.1:7000'] }, { outages });
  */
-import { createClient, createCluster, createSentinel } from 'redis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient, createCluster, createSentinel, type RedisClusterType } from 'redis';
 import type { RedisTarget } from './config-services.ts';
 import type { Outages } from './outage.ts';
 
@@ -69,16 +70,15 @@ interface Waiting {
  * the wire, and arms a timer per command): a Redis that hangs — stopped, or behind a link that
  * drops packets — would hold every request. Here each command gets `ms` for its answer, checked
  * by one timer four times per deadline; a late one fails as an outage (a 503 at once), and the
- * first answer after it ends the outage. Then a single server's connection is replaced
- * (`reconnect`): one that a NAT or a firewall silenced, Redis fine, would never end by itself (TCP
- * gives up after some fifteen minutes), and a new one answers at once; while Redis itself hangs,
- * the new one is not ready, so commands fail at once until it answers.
+ * first answer after it ends the outage. `late` is told which kind of lateness it was (see
+ * connectRedis): nothing answering at all (`silent`), or one cluster node held while the others
+ * answer.
  */
 function withDeadline(
   client: RedisClient,
   ms: number,
   outages: RedisOptions['outages'],
-  { onClose, reconnect }: { onClose(): void; reconnect(): void },
+  { onClose, late: onLate }: { onClose(): void; late(silent: boolean): void },
 ): RedisClient {
   const waiting = new Set<Waiting>();
   let late = false;
@@ -105,10 +105,11 @@ function withDeadline(
       waiting.delete(command);
       command.reject(error);
     }
-    if (!silent) return;
-    late = true;
-    outages?.down('redis', error);
-    reconnect();
+    if (silent) {
+      late = true;
+      outages?.down('redis', error);
+    }
+    onLate(silent);
   };
   // After the poll phase (setImmediate): answers already received are read first. A tick that
   // comes late means this process was held (a long synchronous task), not that Redis was: answers
@@ -207,18 +208,81 @@ export async function connectRedis(target: RedisTarget, options: RedisOptions = 
       },
     );
   await Promise.race([connect(), new Promise((resolve) => setTimeout(resolve, FIRST_CONNECTION_MS).unref())]);
-  return withDeadline(client, options.commandTimeoutMs ?? 800, options.outages, {
+  const ms = options.commandTimeoutMs ?? 800;
+  const follow =
+    target.kind === 'cluster' ? followPromotions(client as unknown as Cluster, ms, () => closed) : null;
+  return withDeadline(client, ms, options.outages, {
     onClose() {
       closed = true;
     },
-    // One server only: a cluster's or a Sentinel's new client would look for its topology on
-    // the node that hangs, and wait there, failing every key instead of those on that node.
-    reconnect() {
-      if (closed || target.kind !== 'single') return;
-      client.destroy();
-      void connect();
+    late(silent) {
+      if (closed) return;
+      // One server's connection is replaced: one that a NAT or a firewall silenced, Redis fine,
+      // would never end by itself (TCP gives up after some fifteen minutes), and a new one answers
+      // at once; while Redis itself hangs, the new one is not ready, so commands fail at once
+      // until it answers. Not a cluster's or a Sentinel's: their new client would look for its
+      // topology on the node that hangs, and wait there, failing every key instead of its own.
+      if (silent && target.kind === 'single') {
+        client.destroy();
+        void connect();
+      }
+      if (!silent) void follow?.();
     },
   });
+}
+
+type Cluster = RedisClusterType;
+
+/**
+ * A cluster master that hangs while the others answer (stopped, its VM paused) never errors its
+ * connection, so node-redis never reads the slot map again: its keys would go on waiting for it
+ * after its replica is promoted, until it resumes. Once a command was held for one: every master
+ * is pinged, and while some do not answer within the deadline, the slot map is read again from
+ * the others (never from those, where the read would wait too) each second, until they answer or
+ * are masters no more. Reading the map again replaces the old master's connection.
+ */
+function followPromotions(cluster: Cluster, ms: number, closed: () => boolean) {
+  // One ping in flight per master: one that hangs is not asked again and again.
+  const pings = new Map<string, Promise<unknown>>();
+  const answers = (node: Cluster['masters'][number]) => {
+    const { address, client } = node;
+    if (!client?.isReady) return Promise.resolve(true); // a connection that fails is node-redis's to heal
+    let ping = pings.get(address);
+    if (!ping) {
+      ping = client.ping().finally(() => pings.delete(address));
+      pings.set(address, ping);
+    }
+    return Promise.race([
+      ping.then(
+        () => true,
+        () => true,
+      ),
+      sleep(ms, false, { ref: false }),
+    ]);
+  };
+  let following = false;
+  return async () => {
+    if (following) return;
+    following = true;
+    try {
+      while (!closed()) {
+        const hung = new Set<string>();
+        await Promise.all(
+          cluster.masters.map(async (node) => {
+            if (!(await answers(node))) hung.add(node.address);
+          }),
+        );
+        if (hung.size === 0) return;
+        // A read that fails (node-redis reports it) or hangs too is tried again a second later.
+        const read = cluster._slots.rediscover(undefined, hung).catch(() => {});
+        await Promise.race([read, sleep(ms, undefined, { ref: false })]);
+        if (!cluster.masters.some((node) => hung.has(node.address))) return;
+        await sleep(1000, undefined, { ref: false });
+      }
+    } finally {
+      following = false;
+    }
+  };
 }
 
 /** A keyed probe (a cluster answers keyless commands on no particular node): is Redis there? */

@@ -2,7 +2,8 @@
  * Yitong on a real Redis Cluster (three masters, three replicas of Debian's redis-server): the
  * whole protocol works unchanged (every multi-key operation stays in one hash slot), and a
  * master killed under load costs only a short, measured window of 503s — never a 500; one that
- * hangs holds no command past four deadlines. And through Redis Sentinel, following its failover.
+ * hangs holds no command past four deadlines, and its promoted replica is followed. And through
+ * Redis Sentinel, following its failover.
  */
 import { execFileSync } from 'node:child_process';
 import test from 'ava';
@@ -171,7 +172,7 @@ test.serial('through Redis Sentinel: signs in, and follows the failover to the r
 });
 
 test.serial(
-  'a cluster master that hangs (SIGSTOP) while the others answer: its commands fail within four deadlines, never held; the other keys go on',
+  'a cluster master that hangs (SIGSTOP) while the others answer: its commands fail within four deadlines, never held; the other keys go on; its replica, once promoted, answers for it',
   async (t) => {
     const redis = await connectRedis({ kind: 'cluster', nodes: cluster.nodes }, { commandTimeoutMs: 800 });
     t.teardown(() => redis.destroy());
@@ -183,8 +184,12 @@ test.serial(
     const elsewhere = keys.filter((key) => !held.includes(key));
     const pid = Number(/process_id:(\d+)/.exec(cli('info', 'server'))?.[1]);
     process.kill(pid, 'SIGSTOP');
-    // Resumed after 8 s whatever happens, so that a command held until then fails the test, not hangs it.
-    const resume = setTimeout(() => process.kill(pid, 'SIGCONT'), 8000);
+    // Resumed after 15 s whatever happens, so that a command held until then fails the test, not hangs it.
+    let resumed = false;
+    const resume = setTimeout(() => {
+      resumed = true;
+      process.kill(pid, 'SIGCONT');
+    }, 15_000);
     let answered = 0;
     let stop = false;
     const others = (async () => {
@@ -199,16 +204,28 @@ test.serial(
     const started = performance.now();
     const error = await t.throwsAsync(redis.get(held[0] as string));
     const waited = performance.now() - started;
+    // The master stays stopped: its keys answer again once its replica is promoted.
+    let value: string | null = null;
+    let failures = 0;
+    while (value === null && !resumed)
+      value = await redis.get(held[0] as string).catch(() => {
+        failures++;
+        return null;
+      });
+    const followed = performance.now() - started;
+    const answeredByReplica = !resumed;
     stop = true;
     await others;
     clearTimeout(resume);
     process.kill(pid, 'SIGCONT');
     await cluster.healthy();
     t.log(
-      `the hung master's command failed after ${Math.round(waited)} ms; ${answered} answered elsewhere meanwhile`,
+      `the hung master's command failed after ${Math.round(waited)} ms; ${answered} answered elsewhere meanwhile; its key answered again ${Math.round(followed)} ms after the stop, ${failures} more failures before`,
     );
     t.true(isOutage(error), 'answered 503');
     t.true(waited < 5000, `failed after ${Math.round(waited)} ms`);
     t.true(answered > 100, 'the other masters went on');
+    t.true(answeredByReplica, 'answered while the master was still stopped');
+    t.is(value, '1');
   },
 );
