@@ -226,7 +226,7 @@ export async function connectRedis(target: RedisTarget, options: RedisOptions = 
         client.destroy();
         void connect();
       }
-      if (!silent) void follow?.();
+      void follow?.();
     },
   });
 }
@@ -236,10 +236,11 @@ type Cluster = RedisClusterType;
 /**
  * A cluster master that hangs while the others answer (stopped, its VM paused) never errors its
  * connection, so node-redis never reads the slot map again: its keys would go on waiting for it
- * after its replica is promoted, until it resumes. Once a command was held for one: every master
- * is pinged, and while some do not answer within the deadline, the slot map is read again from
- * the others (never from those, where the read would wait too) each second, until they answer or
- * are masters no more. Reading the map again replaces the old master's connection.
+ * after its replica is promoted, until it resumes. Once a command was held (on a quiet node it
+ * may be the only one sent: then nothing answered at all): every master is pinged, and while some
+ * do not answer within the deadline, the slot map is read again from the others (never from
+ * those, where the read would wait too) each second, until they answer or are masters no more.
+ * Reading the map again replaces the old master's connection.
  */
 function followPromotions(cluster: Cluster, ms: number, closed: () => boolean) {
   // One ping in flight per master: one that hangs is not asked again and again.
@@ -272,7 +273,8 @@ function followPromotions(cluster: Cluster, ms: number, closed: () => boolean) {
             if (!(await answers(node))) hung.add(node.address);
           }),
         );
-        if (hung.size === 0) return;
+        // None hung, or all (nothing to read the map from: an outage that ends when they answer).
+        if (hung.size === 0 || hung.size === cluster.masters.length) return;
         // A read that fails (node-redis reports it) or hangs too is tried again a second later.
         const read = cluster._slots.rediscover(undefined, hung).catch(() => {});
         await Promise.race([read, sleep(ms, undefined, { ref: false })]);

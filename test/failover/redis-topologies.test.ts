@@ -3,13 +3,14 @@
  * whole protocol works unchanged (every multi-key operation stays in one hash slot), and a
  * master killed under load costs only a short, measured window of 503s — never a 500; one that
  * hangs holds no command past four deadlines, and its promoted replica is followed. And through
- * Redis Sentinel, following its failover.
+ * Redis Sentinel, following its failover, whether the master is killed or hangs.
  */
 import { execFileSync } from 'node:child_process';
 import test from 'ava';
 import * as client from 'openid-client';
+import { parseRedis, type RedisTarget } from '../../src/config-services.ts';
 import { isOutage } from '../../src/outage.ts';
-import { connectRedis } from '../../src/redis.ts';
+import { connectRedis, type RedisClient } from '../../src/redis.ts';
 import { Browser } from '../helpers/browser.ts';
 import { load } from '../helpers/cluster.ts';
 import { newCitizen } from '../helpers/people.ts';
@@ -171,61 +172,123 @@ test.serial('through Redis Sentinel: signs in, and follows the failover to the r
   t.log(`tokens issued again ${Math.round(performance.now() - started)} ms after the master was killed`);
 });
 
+/**
+ * Stops (SIGSTOP) the master holding some of 30 fresh keys, resuming it after 15 s whatever
+ * happens, so that a command held until then fails the test, not hangs it.
+ */
+async function hangMaster(redis: RedisClient, name: string) {
+  const keys = Array.from({ length: 30 }, (_, i) => `{${name}${i}}:x`);
+  for (const key of keys) await redis.set(key, '1');
+  const [victim] = await cluster.masters();
+  const cli = (...args: string[]) => execFileSync('redis-cli', ['-p', String(victim), ...args]).toString();
+  const held = keys.filter((key) => cli('get', key).trim() === '1');
+  const pid = Number(/process_id:(\d+)/.exec(cli('info', 'server'))?.[1]);
+  process.kill(pid, 'SIGSTOP');
+  const started = performance.now();
+  let resumed = false;
+  const resume = () => {
+    clearTimeout(timer);
+    resumed = true;
+    process.kill(pid, 'SIGCONT');
+  };
+  const timer = setTimeout(resume, 15_000);
+  return {
+    held: held[0] as string,
+    elsewhere: keys.filter((key) => !held.includes(key)),
+    started,
+    /** Asks for the held key until it answers; answered by the promoted replica if the master was still stopped. */
+    async untilAnswered() {
+      let failures = 0;
+      let value: string | null = null;
+      while (value === null && !resumed)
+        value = await redis.get(held[0] as string).catch(() => {
+          failures++;
+          return null;
+        });
+      return { value, after: performance.now() - started, failures, byReplica: !resumed };
+    },
+    async resume() {
+      resume();
+      await cluster.healthy();
+    },
+  };
+}
+
 test.serial(
   'a cluster master that hangs (SIGSTOP) while the others answer: its commands fail within four deadlines, never held; the other keys go on; its replica, once promoted, answers for it',
   async (t) => {
     const redis = await connectRedis({ kind: 'cluster', nodes: cluster.nodes }, { commandTimeoutMs: 800 });
     t.teardown(() => redis.destroy());
-    const keys = Array.from({ length: 30 }, (_, i) => `{hang${i}}:x`);
-    for (const key of keys) await redis.set(key, '1');
-    const [victim] = await cluster.masters();
-    const cli = (...args: string[]) => execFileSync('redis-cli', ['-p', String(victim), ...args]).toString();
-    const held = keys.filter((key) => cli('get', key).trim() === '1');
-    const elsewhere = keys.filter((key) => !held.includes(key));
-    const pid = Number(/process_id:(\d+)/.exec(cli('info', 'server'))?.[1]);
-    process.kill(pid, 'SIGSTOP');
-    // Resumed after 15 s whatever happens, so that a command held until then fails the test, not hangs it.
-    let resumed = false;
-    const resume = setTimeout(() => {
-      resumed = true;
-      process.kill(pid, 'SIGCONT');
-    }, 15_000);
+    const hung = await hangMaster(redis, 'hang');
     let answered = 0;
     let stop = false;
     const others = (async () => {
       for (let i = 0; !stop; i++) {
-        await redis.get(elsewhere[i % elsewhere.length] as string).then(
+        await redis.get(hung.elsewhere[i % hung.elsewhere.length] as string).then(
           () => answered++,
           () => {},
         );
         await new Promise((resolve) => setImmediate(resolve));
       }
     })();
-    const started = performance.now();
-    const error = await t.throwsAsync(redis.get(held[0] as string));
-    const waited = performance.now() - started;
+    const error = await t.throwsAsync(redis.get(hung.held));
+    const waited = performance.now() - hung.started;
     // The master stays stopped: its keys answer again once its replica is promoted.
-    let value: string | null = null;
-    let failures = 0;
-    while (value === null && !resumed)
-      value = await redis.get(held[0] as string).catch(() => {
-        failures++;
-        return null;
-      });
-    const followed = performance.now() - started;
-    const answeredByReplica = !resumed;
+    const { value, after, failures, byReplica } = await hung.untilAnswered();
     stop = true;
     await others;
-    clearTimeout(resume);
-    process.kill(pid, 'SIGCONT');
-    await cluster.healthy();
+    await hung.resume();
     t.log(
-      `the hung master's command failed after ${Math.round(waited)} ms; ${answered} answered elsewhere meanwhile; its key answered again ${Math.round(followed)} ms after the stop, ${failures} more failures before`,
+      `the hung master's command failed after ${Math.round(waited)} ms; ${answered} answered elsewhere meanwhile; its key answered again ${Math.round(after)} ms after the stop, ${failures} more failures before`,
     );
     t.true(isOutage(error), 'answered 503');
     t.true(waited < 5000, `failed after ${Math.round(waited)} ms`);
     t.true(answered > 100, 'the other masters went on');
-    t.true(answeredByReplica, 'answered while the master was still stopped');
+    t.true(byReplica, 'answered while the master was still stopped');
     t.is(value, '1');
+  },
+);
+
+test.serial(
+  'a cluster master that hangs on a quiet node (its keys the only ones asked for): its replica is followed too',
+  async (t) => {
+    const redis = await connectRedis({ kind: 'cluster', nodes: cluster.nodes }, { commandTimeoutMs: 800 });
+    t.teardown(() => redis.destroy());
+    const hung = await hangMaster(redis, 'quiet');
+    const { value, after, failures, byReplica } = await hung.untilAnswered();
+    await hung.resume();
+    t.log(`its key answered again ${Math.round(after)} ms after the stop, ${failures} failures before`);
+    t.true(byReplica, 'answered while the master was still stopped');
+    t.is(value, '1');
+  },
+);
+
+test.serial(
+  'through Redis Sentinel, a master that hangs (SIGSTOP): no command waits past the deadline, and the promoted replica answers',
+  async (t) => {
+    const sentinel = await privateRedisSentinel((fn) => teardowns.push(fn));
+    const target = parseRedis({ REDIS_SENTINELS: sentinel.sentinels, REDIS_SENTINEL_NAME: sentinel.name });
+    const redis = await connectRedis(target as RedisTarget, { commandTimeoutMs: 800 });
+    t.teardown(() => redis.destroy());
+    // Written on the master and acknowledged by its replica before the master stops.
+    execFileSync('redis-cli', ['-p', String(sentinel.masterPort)], {
+      input: 'set {hung}:x 1\nwait 1 5000\n',
+    });
+    const resume = sentinel.hangMaster();
+    t.teardown(resume);
+    const started = performance.now();
+    let value: string | null = null;
+    let slowest = 0;
+    while (value === null && performance.now() - started < 15_000) {
+      const sent = performance.now();
+      value = await redis.get('{hung}:x').catch(() => null);
+      slowest = Math.max(slowest, performance.now() - sent);
+      if (value === null) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    t.log(
+      `answered again ${Math.round(performance.now() - started)} ms after the stop; the slowest command ${Math.round(slowest)} ms`,
+    );
+    t.is(value, '1');
+    t.true(slowest < 1500, `a command waited ${Math.round(slowest)} ms`);
   },
 );

@@ -267,6 +267,7 @@ export interface PrivateRedisSentinel {
   sentinels: string;
   masterPort: number;
   killMaster(): Promise<void>;
+  hangMaster(): () => void;
 }
 
 /** A master, a replica and three sentinels watching them (`redis-server --sentinel`), on spare ports. */
@@ -327,7 +328,6 @@ export async function privateRedisSentinel(
         '',
       ].join('\n'),
     );
-    console.log('sentinel', port);
     await serve([config, '--sentinel'], '+monitor master');
   }
   teardown(async () => {
@@ -342,6 +342,11 @@ export async function privateRedisSentinel(
       const exited = new Promise((resolve) => master.once('exit', resolve));
       master.kill('SIGKILL');
       await exited;
+    },
+    /** Stops the master (SIGSTOP: its connections stay open, nothing answers); returns how to resume it. */
+    hangMaster() {
+      master.kill('SIGSTOP');
+      return () => master.kill('SIGCONT');
     },
   };
 }
