@@ -29,8 +29,11 @@ const NETWORK = new Set([
 ]);
 /** PostgreSQL: shutting down or starting, too many connections, a statement cancelled by its timeout. */
 const POSTGRES = new Set(['57P01', '57P02', '57P03', '53300', '57014', '25006']);
-/** Redis replies that mean "not now": loading, a cluster or replica in transition. */
-const REDIS_REPLY = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY)\b/;
+/**
+ * Redis replies that mean "not now": loading, a cluster or replica in transition, or refusing
+ * writes while it is full (OOM), cannot save (MISCONF) or has too few replicas (NOREPLICAS).
+ */
+const REDIS_REPLY = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY|OOM|MISCONF|NOREPLICAS)\b/;
 const MESSAGES =
   /Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|Query read timeout|Client (is closed|is offline)|Socket closed unexpectedly|Connection timeout|Command timeout|The client is closed/i;
 const REDIS_ERRORS = new Set([

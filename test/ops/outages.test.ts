@@ -3,6 +3,7 @@
  * tests stop and start, the process never crashes, every request that needs the lost one is
  * answered 503 within a second, and service comes back on its own.
  */
+import { execFileSync } from 'node:child_process';
 import test from 'ava';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -210,6 +211,33 @@ test.serial(
     redis.resume();
     const back = await recovery(async () => (await calls.userinfo()).status === 200);
     t.true(back < 1000, `service back ${Math.round(back)} ms after Redis resumed`);
+  },
+);
+
+test.serial(
+  'Redis refusing writes, full (maxmemory) or short of replicas (min-replicas-to-write): what needs a write answers 503, nothing 500; back as soon as it takes writes',
+  async (t) => {
+    const calls = requests();
+    const config = (...args: string[]) =>
+      execFileSync('redis-cli', ['-p', String(redis.port), 'config', 'set', ...args]);
+    for (const [setting, refuse] of [
+      ['maxmemory', '1'],
+      ['min-replicas-to-write', '1'],
+    ] as const) {
+      config(setting, refuse);
+      t.teardown(() => config(setting, '0'));
+      const statuses: Record<string, number> = {};
+      for (const [name, call] of Object.entries(calls)) {
+        const { response, text } = await timed(call());
+        statuses[name] = response.status;
+        t.not(response.status, 500, `${setting} ${name}: ${text.slice(0, 200)}`);
+      }
+      t.log(`${setting}: ${JSON.stringify(statuses)}`);
+      // A new interaction is written with plain commands, which both refuse.
+      t.is(statuses.auth, 503, setting);
+      config(setting, '0');
+      await recovery(async () => (await calls.auth()).status < 500);
+    }
   },
 );
 
