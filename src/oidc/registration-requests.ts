@@ -86,7 +86,9 @@ export function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
  * - answered 503 after the site was stored (its registration access token could not be, Redis
  *   gone), the site was handed to nobody: no one holds its secret or its token. It is taken out
  *   again (disabled, as RFC 7592's delete does) and the trail says why, so the department's
- *   retry registers one site, not a second beside an orphan.
+ *   retry registers one site, not a second beside an orphan;
+ * - an update that failed (503, 500) after its registration access token was rotated keeps the
+ *   old token (keepRotatedToken).
  */
 export function settleRegistration(deps: {
   clients: Pick<ClientsRepo, 'disable'>;
@@ -95,7 +97,13 @@ export function settleRegistration(deps: {
   logger: Pick<Logger, 'error'>;
 }) {
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
-    await next();
+    let answered = false;
+    try {
+      await next();
+      answered = ctx.status < 500;
+    } finally {
+      if (!answered) await keepRotatedToken(ctx, deps.logger);
+    }
     const registered = ctx.oidc?.route === 'registration' && ctx.status === 201 && ctx.oidc.entities.Client;
     if (registered) {
       const { department, region_code } = registered.metadata();
@@ -124,6 +132,24 @@ export function settleRegistration(deps: {
         deps.logger.error({ err: error, client: client.clientId }, 'unanswered registration not undone'),
       );
   };
+}
+
+/**
+ * The engine rotates a site's registration access token on an update by destroying the old one
+ * before storing the new. An update that fails after that (Redis refusing the new token: a
+ * cluster shard down, a full Redis) handed the new token to nobody, and the site's retry with the
+ * old one would be refused: locked out of its own registration. The old token is stored again
+ * and the new one removed.
+ */
+async function keepRotatedToken(ctx: KoaContextWithOIDC, logger: Pick<Logger, 'error'>) {
+  const { RotatedRegistrationAccessToken: old, RegistrationAccessToken: issued } = ctx.oidc?.entities ?? {};
+  if (ctx.oidc?.route !== 'client_update' || !old) return;
+  if (issued && issued !== old) await issued.destroy().catch(() => {}); // Redis gone: nobody holds it
+  await old
+    .save()
+    .catch((error) =>
+      logger.error({ err: error, client: old.clientId }, 'registration access token not given back'),
+    );
 }
 
 /** Registration answers (RFC 7591/7592 reads and updates) never show the stored hash of a secret. */

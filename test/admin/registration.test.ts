@@ -2,12 +2,13 @@
  * Department self-registration (RFC 7591 / 7592) with initial access tokens bound to a region
  * and scopes: every refusal carries the RFC error, and a registered site works and is managed.
  */
+import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { sql } from 'kysely';
 import * as client from 'openid-client';
 import { issueInitialAccessToken } from '../../src/oidc/registration.ts';
-import { adminApi, departmentToken } from '../helpers/admin.ts';
+import { adminApi, departmentToken, selfRegistered } from '../helpers/admin.ts';
 import { privateRedis } from '../helpers/servers.ts';
 import { eventually } from '../helpers/wait.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
@@ -564,4 +565,40 @@ test('standard metadata: what the engine hands back is accepted, so a site can s
     t.is(answer.error, 'invalid_client_metadata');
     t.regex(answer.error_description, reason);
   }
+});
+
+test('an update that fails after its registration access token was rotated (Redis refused the new one) keeps the old one: the retry works', async (t) => {
+  const redis = await privateRedis((fn) => t.teardown(fn));
+  const node = await startYitong('postgres', { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '800' });
+  t.teardown(() => node.stop());
+  const created = await selfRegistered(node, '广州市市场监督管理局', site({ scope: 'openid' }));
+  const token = created.registration_access_token;
+  const keys = (...patterns: string[]) =>
+    execFileSync('redis-cli', [
+      '-p',
+      String(redis.port),
+      'acl',
+      'setuser',
+      'default',
+      'resetkeys',
+      ...patterns,
+    ]);
+  // Writes anywhere but on registration access tokens, save the site's own: the engine destroys
+  // it, then its replacement is refused (NOPERM, a 500; a cluster shard down would be a 503).
+  const { redisPrefix } = node.server.container.config;
+  keys('%R~*', `~${redisPrefix}[^R]*`, `~${redisPrefix}RegistrationAccessToken:{${token}}`);
+  const update = () =>
+    fetch(created.registration_client_uri, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(
+        site({ scope: 'openid', client_id: created.client_id, client_name: '广州市企业开办（新）' }),
+      ),
+    });
+  const failed = await update();
+  t.true(failed.status >= 500, `answered ${failed.status}`);
+  keys('~*');
+  const retried = await update();
+  t.is(retried.status, 200, 'the old token works');
+  t.not((await retried.json()).registration_access_token, token, 'and is rotated now');
 });
