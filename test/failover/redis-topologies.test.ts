@@ -173,13 +173,18 @@ test.serial('through Redis Sentinel: signs in, and follows the failover to the r
 });
 
 /**
- * Stops (SIGSTOP) the master holding some of 30 fresh keys, resuming it after 15 s whatever
- * happens, so that a command held until then fails the test, not hangs it.
+ * Stops (SIGSTOP) a master with a replica, holding some of 30 fresh keys, resuming it after 15 s
+ * whatever happens, so that a command held until then fails the test, not hangs it.
  */
 async function hangMaster(redis: RedisClient, name: string) {
   const keys = Array.from({ length: 30 }, (_, i) => `{${name}${i}}:x`);
   for (const key of keys) await redis.set(key, '1');
-  const [victim] = await cluster.masters();
+  // One with a replica to promote: the master the kill test promoted has none.
+  const victim = (await cluster.masters()).find((port) =>
+    /connected_slaves:[1-9]/.test(
+      execFileSync('redis-cli', ['-p', String(port), 'info', 'replication']).toString(),
+    ),
+  );
   const cli = (...args: string[]) => execFileSync('redis-cli', ['-p', String(victim), ...args]).toString();
   const held = keys.filter((key) => cli('get', key).trim() === '1');
   const pid = Number(/process_id:(\d+)/.exec(cli('info', 'server'))?.[1]);
