@@ -29,11 +29,10 @@ const NETWORK = new Set([
 ]);
 /** PostgreSQL: shutting down or starting, too many connections, a statement cancelled by its timeout. */
 const POSTGRES = new Set(['57P01', '57P02', '57P03', '53300', '57014', '25006']);
-/**
- * Redis replies that mean "not now": loading, a cluster or replica in transition, or refusing
- * writes while it is full (OOM), cannot save (MISCONF) or has too few replicas (NOREPLICAS).
- */
-const REDIS_REPLY = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY|OOM|MISCONF|NOREPLICAS)\b/;
+/** Redis replies that mean "not now": loading, a cluster or replica in transition. */
+const REDIS_REPLY = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY)\b/;
+/** Redis refusing writes: full (OOM), unable to save (MISCONF), too few replicas (NOREPLICAS). */
+const REFUSING = /^(OOM|MISCONF|NOREPLICAS)\b/;
 const MESSAGES =
   /Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|Query read timeout|Client (is closed|is offline)|Socket closed unexpectedly|Connection timeout|Command timeout|The client is closed/i;
 const REDIS_ERRORS = new Set([
@@ -80,7 +79,7 @@ export function isOutage(error: unknown, depth = 0): boolean {
   // node-redis names its error replies ErrorReply (v4) or SimpleError (v5 and later).
   if (
     ['ErrorReply', 'SimpleError', 'BlobError'].includes(error.constructor.name) &&
-    REDIS_REPLY.test(error.message)
+    (REDIS_REPLY.test(error.message) || REFUSING.test(error.message))
   )
     return true;
   if (MESSAGES.test(error.message)) return true;
@@ -130,10 +129,21 @@ export function createOutages(
   onFailure: (dependency: Dependency) => void = () => {},
 ) {
   const since = new Map<Dependency, number>();
+  let refusalLogged = Number.NEGATIVE_INFINITY;
   return {
     /** The dependency failed: the first failure of an outage is logged, the rest are not. */
     down(dependency: Dependency, error?: unknown) {
       onFailure(dependency);
+      // Redis answers but refuses writes: no outage that an answer would end (reads go on), so it
+      // is told once a minute for as long as it lasts, and a later outage is told as ever.
+      if (error instanceof Error && REFUSING.test(error.message)) {
+        if (performance.now() - refusalLogged < 60_000) return;
+        refusalLogged = performance.now();
+        return logger.error(
+          { dependency, reason: error.message },
+          `${dependency} refuses writes: answering 503 where one is needed`,
+        );
+      }
       // Too much work at once, answered 503; but the database answers (a hung one is told by the
       // stall watch), so the others go on.
       if (isOverload(error) || since.has(dependency)) return;

@@ -8,7 +8,7 @@ import test from 'ava';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { openDatabase } from '../../src/db/database.ts';
-import { isOutage } from '../../src/outage.ts';
+import { createOutages, isOutage } from '../../src/outage.ts';
 import { connectRedis } from '../../src/redis.ts';
 import { signInTo } from '../helpers/account.ts';
 import { Browser } from '../helpers/browser.ts';
@@ -29,6 +29,9 @@ import {
 } from '../helpers/servers.ts';
 import { eventually } from '../helpers/wait.ts';
 import { freePort, startYitong, type Yitong } from '../helpers/yitong.ts';
+
+const redisConfig = (...args: string[]) =>
+  execFileSync('redis-cli', ['-p', String(redis.port), 'config', 'set', ...args]);
 
 const timed = async (request: Promise<Response>) => {
   const started = performance.now();
@@ -218,14 +221,12 @@ test.serial(
   'Redis refusing writes, full (maxmemory) or short of replicas (min-replicas-to-write): what needs a write answers 503, nothing 500; back as soon as it takes writes',
   async (t) => {
     const calls = requests();
-    const config = (...args: string[]) =>
-      execFileSync('redis-cli', ['-p', String(redis.port), 'config', 'set', ...args]);
     for (const [setting, refuse] of [
       ['maxmemory', '1'],
       ['min-replicas-to-write', '1'],
     ] as const) {
-      config(setting, refuse);
-      t.teardown(() => config(setting, '0'));
+      redisConfig(setting, refuse);
+      t.teardown(() => redisConfig(setting, '0'));
       const statuses: Record<string, number> = {};
       for (const [name, call] of Object.entries(calls)) {
         const { response, text } = await timed(call());
@@ -235,9 +236,36 @@ test.serial(
       t.log(`${setting}: ${JSON.stringify(statuses)}`);
       // A new interaction is written with plain commands, which both refuse.
       t.is(statuses.auth, 503, setting);
-      config(setting, '0');
+      t.false(yitong.server.container.outages.isDown('redis'), 'told as a refusal, not an outage');
+      redisConfig(setting, '0');
       await recovery(async () => (await calls.auth()).status < 500);
     }
+  },
+);
+
+test.serial(
+  'Redis refusing writes is told once a minute, and a stop after it as an outage, with its end',
+  async (t) => {
+    const lines: string[] = [];
+    const log = (_: unknown, line: string) => lines.push(line);
+    const outages = createOutages({ error: log, warn: log } as never);
+    const client = await connectRedis({ kind: 'single', url: redis.url }, { outages });
+    t.teardown(() => client.destroy());
+    redisConfig('maxmemory', '1');
+    t.teardown(() => redisConfig('maxmemory', '0'));
+    for (let i = 0; i < 3; i++) {
+      const refused = await t.throwsAsync(client.set('{refused}:x', '1'));
+      t.true(isOutage(refused), 'answered 503');
+      outages.down('redis', refused); // what the error handlers do with it
+    }
+    redisConfig('maxmemory', '0');
+    t.deepEqual(lines, ['redis refuses writes: answering 503 where one is needed']);
+    await redis.stop();
+    await eventually('the stop told', async () =>
+      lines.includes('redis unreachable: answering 503 until it is back'),
+    );
+    await redis.start();
+    await eventually('its end told', async () => lines.includes('redis is back'));
   },
 );
 
