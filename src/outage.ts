@@ -17,6 +17,7 @@ export type Dependency = 'database' | 'redis';
 /** Seconds a client is asked to wait before trying again. */
 export const RETRY_AFTER_SECONDS = 5;
 
+const DISK_FULL = '53100';
 const NETWORK = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -27,12 +28,19 @@ const NETWORK = new Set([
   'EAI_AGAIN',
   'EPIPE',
 ]);
-/** PostgreSQL: shutting down or starting, too many connections, a statement cancelled by its timeout. */
-const POSTGRES = new Set(['57P01', '57P02', '57P03', '53300', '57014', '25006']);
+/**
+ * PostgreSQL: shutting down or starting, too many connections, a statement cancelled by its
+ * timeout, a read-only server (a standby), its disk full.
+ */
+const POSTGRES = new Set(['57P01', '57P02', '57P03', '53300', '57014', '25006', DISK_FULL]);
 /** Redis replies that mean "not now": loading, a cluster or replica in transition. */
 const REDIS_REPLY = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY)\b/;
 /** Redis refusing writes: full (OOM), unable to save (MISCONF), too few replicas (NOREPLICAS). */
 const REFUSING = /^(OOM|MISCONF|NOREPLICAS)\b/;
+/** A dependency that answers but refuses writes: Redis as above, PostgreSQL with its disk full. */
+const refusesWrites = (error: unknown) =>
+  error instanceof Error &&
+  (REFUSING.test(error.message) || (error as { code?: unknown }).code === DISK_FULL);
 const MESSAGES =
   /Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|Query read timeout|Client (is closed|is offline)|Socket closed unexpectedly|Connection timeout|Command timeout|The client is closed/i;
 const REDIS_ERRORS = new Set([
@@ -129,18 +137,18 @@ export function createOutages(
   onFailure: (dependency: Dependency) => void = () => {},
 ) {
   const since = new Map<Dependency, number>();
-  let refusalLogged = Number.NEGATIVE_INFINITY;
+  const refusalTold = new Map<Dependency, number>();
   return {
     /** The dependency failed: the first failure of an outage is logged, the rest are not. */
     down(dependency: Dependency, error?: unknown) {
       onFailure(dependency);
-      // Redis answers but refuses writes: no outage that an answer would end (reads go on), so it
-      // is told once a minute for as long as it lasts, and a later outage is told as ever.
-      if (error instanceof Error && REFUSING.test(error.message)) {
-        if (performance.now() - refusalLogged < 60_000) return;
-        refusalLogged = performance.now();
+      // It answers but refuses writes: no outage that an answer would end (reads go on), so it is
+      // told once a minute for as long as it lasts, and a later outage is told as ever.
+      if (refusesWrites(error)) {
+        if (performance.now() - (refusalTold.get(dependency) ?? Number.NEGATIVE_INFINITY) < 60_000) return;
+        refusalTold.set(dependency, performance.now());
         return logger.error(
-          { dependency, reason: error.message },
+          { dependency, reason: (error as Error).message },
           `${dependency} refuses writes: answering 503 where one is needed`,
         );
       }

@@ -292,6 +292,32 @@ test.serial(
 );
 
 test.serial(
+  'PostgreSQL with its disk full: what writes answers 503, never 500, and reads go on; back as soon as it has room',
+  async (t) => {
+    await signIn(); // a new token: its first UserInfo records what it released
+    const calls = requests();
+    const admin = new pg.Client({ connectionString: postgres.url });
+    await admin.connect();
+    t.teardown(() => admin.end());
+    // What PostgreSQL answers when it cannot extend a table's file (SQLSTATE 53100), on the trail.
+    await admin.query(`CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+      RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full';
+    END $$`);
+    const room = () =>
+      admin.query('DROP TRIGGER IF EXISTS disk_full ON audit_events; DROP FUNCTION IF EXISTS disk_full()');
+    t.teardown(room);
+    await admin.query('CREATE TRIGGER disk_full BEFORE INSERT ON audit_events EXECUTE FUNCTION disk_full()');
+    const { response, text } = await timed(calls.userinfo());
+    t.is(response.status, 503, text.slice(0, 200));
+    t.like(JSON.parse(text), { error: 'temporarily_unavailable' });
+    t.is((await calls.page()).status, 200, 'a page that only reads');
+    t.false(yitong.server.container.outages.isDown('database'), 'told as a refusal, not an outage');
+    await room();
+    t.is((await calls.userinfo()).status, 200);
+  },
+);
+
+test.serial(
   'Redis missing at start-up: Yitong starts anyway, answers 503 where Redis is needed and /readyz says so; heals when Redis comes',
   async (t) => {
     const own = await privatePostgres(t.teardown);
