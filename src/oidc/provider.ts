@@ -42,7 +42,7 @@ import { createPolicy } from './policy.ts';
 import { leaveOutUnpublished, outageAnswer, precomputed } from './provider-middleware.ts';
 import { checkAuthorizationDetails, purposeIn, SERVICE_ITEM_TYPE } from './purpose.ts';
 import { registrationFeature } from './registration.ts';
-import { hideStoredSecret, settleRegistration } from './registration-requests.ts';
+import { hideStoredSecret, holdBackRotation, settleRegistration } from './registration-requests.ts';
 import { dropRefreshScopesNotAllowed, dropScopesNotAllowed } from './scope-narrowing.ts';
 import { unrouted } from './unrouted.ts';
 import { type Catalogue, TRUST_FRAMEWORK, verifiedRequestOf, verifiedScopes } from './verified-claims.ts';
@@ -101,7 +101,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     routes: { end_session: END_SESSION_PATH },
 
     adapter: ((model: string) =>
-      model === 'Client' ? clientAdapter : deps.artifacts(model)) as unknown as Configuration['adapter'],
+      model === 'Client'
+        ? clientAdapter
+        : model === 'RegistrationAccessToken'
+          ? holdBackRotation(deps.artifacts(model))
+          : deps.artifacts(model)) as unknown as Configuration['adapter'],
     jwks: {
       keys: deps.signingKeys as Configuration['jwks'] extends { keys: infer K } | undefined ? K : never,
     },

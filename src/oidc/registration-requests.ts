@@ -6,13 +6,14 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Adapter, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AccountsService } from '../accounts/service.ts';
 import type { Limiter } from '../auth/rate-limit.ts';
 import type { ClientsRepo } from '../clients/repo.ts';
 import { clientSecretMatches, providerSecretOf } from '../clients/service.ts';
 import { isOutage } from '../outage.ts';
+import { temporarilyUnavailable } from './provider-middleware.ts';
 
 /**
  * RFC 7592 lets a site send its `client_secret` when it updates its registration, and the
@@ -87,8 +88,8 @@ export function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
  *   gone), the site was handed to nobody: no one holds its secret or its token. It is taken out
  *   again (disabled, as RFC 7592's delete does) and the trail says why, so the department's
  *   retry registers one site, not a second beside an orphan;
- * - an update that failed (503, 500) after its registration access token was rotated keeps the
- *   old token (keepRotatedToken).
+ * - an update that answered below 500 destroys the registration access token it rotated away
+ *   (holdBackRotation); one that failed keeps it, and the new one is removed.
  */
 export function settleRegistration(deps: {
   clients: Pick<ClientsRepo, 'disable'>;
@@ -102,7 +103,7 @@ export function settleRegistration(deps: {
       await next();
       answered = ctx.status < 500;
     } finally {
-      if (!answered) await keepRotatedToken(ctx, deps.logger);
+      await settleRotation(ctx, answered);
     }
     const registered = ctx.oidc?.route === 'registration' && ctx.status === 201 && ctx.oidc.entities.Client;
     if (registered) {
@@ -134,22 +135,44 @@ export function settleRegistration(deps: {
   };
 }
 
+/** The registration access token each update rotated away, destroyed once the update answered. */
+const rotatedAway = new WeakMap<object, () => Promise<void>>();
+
 /**
- * The engine rotates a site's registration access token on an update by destroying the old one
- * before storing the new. An update that fails after that (Redis refusing the new token: a
- * cluster shard down, a full Redis) handed the new token to nobody, and the site's retry with the
- * old one would be refused: locked out of its own registration. The old token is stored again
- * and the new one removed.
+ * The store of registration access tokens, but for an update: the engine rotates the site's
+ * token by destroying the old one before storing the new, and an update that then failed (Redis
+ * refusing the new token: a cluster shard down, a full Redis) would have handed the new token
+ * to nobody and locked the site out of its registration. The old one is destroyed only once
+ * the update answered below 500 (settleRegistration), so a failed update leaves it as it was:
+ * nothing destroyed is ever stored again, and a token another request rotated away stays dead.
+ * A destroy that fails then answers 503, the new token removed.
  */
-async function keepRotatedToken(ctx: KoaContextWithOIDC, logger: Pick<Logger, 'error'>) {
-  const { RotatedRegistrationAccessToken: old, RegistrationAccessToken: issued } = ctx.oidc?.entities ?? {};
-  if (ctx.oidc?.route !== 'client_update' || !old) return;
-  if (issued && issued !== old) await issued.destroy().catch(() => {}); // Redis gone: nobody holds it
-  await old
-    .save()
-    .catch((error) =>
-      logger.error({ err: error, client: old.clientId }, 'registration access token not given back'),
-    );
+export function holdBackRotation(adapter: Adapter): Adapter {
+  return {
+    ...adapter,
+    destroy(id) {
+      const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
+      if (ctx?.oidc?.route !== 'client_update') return adapter.destroy(id);
+      rotatedAway.set(ctx, () => adapter.destroy(id));
+      return Promise.resolve();
+    },
+  };
+}
+
+/** After an update: the rotated-away token destroyed if it answered below 500, else the new one. */
+async function settleRotation(ctx: KoaContextWithOIDC, answered: boolean) {
+  const destroyRotated = rotatedAway.get(ctx);
+  if (!destroyRotated) return;
+  const destroyed =
+    answered &&
+    (await destroyRotated().then(
+      () => true,
+      () => false,
+    ));
+  if (destroyed) return;
+  // Stored or not, the new one was handed to nobody (Redis gone: no one can use it either).
+  await ctx.oidc.entities.RegistrationAccessToken?.destroy().catch(() => {});
+  if (answered) temporarilyUnavailable(ctx);
 }
 
 /** Registration answers (RFC 7591/7592 reads and updates) never show the stored hash of a secret. */

@@ -567,7 +567,7 @@ test('standard metadata: what the engine hands back is accepted, so a site can s
   }
 });
 
-test('an update that fails after its registration access token was rotated (Redis refused the new one) keeps the old one: the retry works', async (t) => {
+test('an update that fails keeps the registration access token it would have rotated: the retry works, and once rotated the old one is dead', async (t) => {
   const redis = await privateRedis((fn) => t.teardown(fn));
   const node = await startYitong('postgres', { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '800' });
   t.teardown(() => node.stop());
@@ -583,10 +583,6 @@ test('an update that fails after its registration access token was rotated (Redi
       'resetkeys',
       ...patterns,
     ]);
-  // Writes anywhere but on registration access tokens, save the site's own: the engine destroys
-  // it, then its replacement is refused (NOPERM, a 500; a cluster shard down would be a 503).
-  const { redisPrefix } = node.server.container.config;
-  keys('%R~*', `~${redisPrefix}[^R]*`, `~${redisPrefix}RegistrationAccessToken:{${token}}`);
   const update = () =>
     fetch(created.registration_client_uri, {
       method: 'PUT',
@@ -595,10 +591,26 @@ test('an update that fails after its registration access token was rotated (Redi
         site({ scope: 'openid', client_id: created.client_id, client_name: '广州市企业开办（新）' }),
       ),
     });
-  const failed = await update();
-  t.true(failed.status >= 500, `answered ${failed.status}`);
+  const read = (bearer: string) =>
+    fetch(created.registration_client_uri, { headers: { authorization: `Bearer ${bearer}` } });
+  const { redisPrefix } = node.server.container.config;
+  const tokens = `${redisPrefix}RegistrationAccessToken:{`;
+  // Writes anywhere but on registration access tokens, save the site's own: its replacement is
+  // refused (NOPERM, a 500; a cluster shard down would be a 503).
+  keys('%R~*', `~${redisPrefix}[^R]*`, `~${tokens}${token}}`);
+  const refusedNew = await update();
+  t.true(refusedNew.status >= 500, `answered ${refusedNew.status}`);
+  // Now every token but the site's own (unless a new one begins with its first two characters,
+  // one in 4,096): the new one is stored, the old one cannot be destroyed.
+  const [a, b] = token;
+  keys('%R~*', `~${redisPrefix}[^R]*`, `~${tokens}[^${a}]*`, `~${tokens}${a}[^${b}]*`);
+  const undestroyed = await update();
+  t.is(undestroyed.status, 503, 'the old token could not be destroyed: not handed a new one');
   keys('~*');
   const retried = await update();
   t.is(retried.status, 200, 'the old token works');
-  t.not((await retried.json()).registration_access_token, token, 'and is rotated now');
+  const { registration_access_token: rotated } = await retried.json();
+  t.not(rotated, token);
+  t.is((await read(token)).status, 401, 'the old token is dead once rotated');
+  t.is((await read(rotated)).status, 200);
 });
