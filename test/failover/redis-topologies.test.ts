@@ -206,8 +206,9 @@ async function hangMaster(redis: RedisClient, name: string) {
       let failures = 0;
       let value: string | null = null;
       while (value === null && !resumed)
-        value = await redis.get(held[0] as string).catch(() => {
+        value = await redis.get(held[0] as string).catch(async () => {
           failures++;
+          await new Promise((resolve) => setTimeout(resolve, 50)); // a refusal at once: no spinning
           return null;
         });
       return { value, after: performance.now() - started, failures, byReplica: !resumed };
