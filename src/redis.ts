@@ -44,9 +44,10 @@ function createTopology(target: RedisTarget): RedisClient {
     return createCluster({
       rootNodes: target.nodes.map((url) => ({ url })),
       defaults: common,
-      // A dead master answers nothing (no MOVED to learn from): re-read the slot map 1 s into
-      // its reconnection attempts, and about each second after, until the promoted replica shows.
-      topologyRefreshOnReconnectionAttemptStrategy: 1000,
+      // Not node-redis's own re-reading of the slot map while a node reconnects: it may ask a
+      // master that hangs, and wait there for ever, holding every later re-read (its MOVED
+      // handling included). followPromotions does it instead, never asking such a node.
+      topologyRefreshOnReconnectionAttemptStrategy: false,
     }) as unknown as RedisClient;
   return createSentinel({
     name: target.name,
@@ -211,6 +212,7 @@ export async function connectRedis(target: RedisTarget, options: RedisOptions = 
   const ms = options.commandTimeoutMs ?? 800;
   const follow =
     target.kind === 'cluster' ? followPromotions(client as unknown as Cluster, ms, () => closed) : null;
+  if (follow) client.on('node-reconnecting', () => void follow());
   return withDeadline(client, ms, options.outages, {
     onClose() {
       closed = true;
@@ -234,20 +236,23 @@ export async function connectRedis(target: RedisTarget, options: RedisOptions = 
 type Cluster = RedisClusterType;
 
 /**
- * A cluster master that hangs while the others answer (stopped, its VM paused) never errors its
- * connection, so node-redis never reads the slot map again: its keys would go on waiting for it
- * after its replica is promoted, until it resumes. Once a command was held (on a quiet node it
- * may be the only one sent: then nothing answered at all): every master is pinged, and while some
- * do not answer within the deadline, the slot map is read again from the others (never from
- * those, where the read would wait too) each second, until they answer or are masters no more.
- * Reading the map again replaces the old master's connection.
+ * A cluster master that is lost (killed, unreachable) or hangs (stopped, its VM paused) while the
+ * others answer: its keys wait for it until the slot map is read again and names the replica
+ * promoted in its place. A lost one is noticed by its reconnection attempts; one that hangs keeps
+ * its connection open and errs nothing, so it is noticed by a command held past the deadline
+ * (on a quiet node it may be the only one sent: then nothing answered at all). Either way every
+ * master is pinged, and while some are not connected or do not answer within the deadline, the
+ * slot map is read again each second from the others, never from those (where the read would
+ * wait too, and node-redis's shared read with it), until they answer or are masters no more,
+ * and every slot has a master again (a map read between a master's failure and its replica's
+ * promotion leaves its slots out). Reading the map again replaces the old master's connection.
  */
 function followPromotions(cluster: Cluster, ms: number, closed: () => boolean) {
   // One ping in flight per master: one that hangs is not asked again and again.
   const pings = new Map<string, Promise<unknown>>();
   const answers = (node: Cluster['masters'][number]) => {
     const { address, client } = node;
-    if (!client?.isReady) return Promise.resolve(true); // a connection that fails is node-redis's to heal
+    if (!client?.isReady) return Promise.resolve(false);
     let ping = pings.get(address);
     if (!ping) {
       ping = client.ping().finally(() => pings.delete(address));
@@ -256,7 +261,7 @@ function followPromotions(cluster: Cluster, ms: number, closed: () => boolean) {
     return Promise.race([
       ping.then(
         () => true,
-        () => true,
+        () => false,
       ),
       sleep(ms, false, { ref: false }),
     ]);
@@ -267,24 +272,30 @@ function followPromotions(cluster: Cluster, ms: number, closed: () => boolean) {
     following = true;
     try {
       while (!closed()) {
-        const hung = new Set<string>();
+        const lost = new Set<string>();
         await Promise.all(
           cluster.masters.map(async (node) => {
-            if (!(await answers(node))) hung.add(node.address);
+            if (!(await answers(node))) lost.add(node.address);
           }),
         );
-        // None hung, or all (nothing to read the map from: an outage that ends when they answer).
-        if (hung.size === 0 || hung.size === cluster.masters.length) return;
+        if (lost.size === 0 && covered(cluster)) return;
         // A read that fails (node-redis reports it) or hangs too is tried again a second later.
-        const read = cluster._slots.rediscover(undefined, hung).catch(() => {});
+        // With every master lost, node-redis falls back to the nodes it was configured with.
+        const read = cluster._slots.rediscover(undefined, lost).catch(() => {});
         await Promise.race([read, sleep(ms, undefined, { ref: false })]);
-        if (!cluster.masters.some((node) => hung.has(node.address))) return;
+        if (!cluster.masters.some((node) => lost.has(node.address)) && covered(cluster)) return;
         await sleep(1000, undefined, { ref: false });
       }
     } finally {
       following = false;
     }
   };
+}
+
+/** Whether every one of the cluster's 16,384 slots has a master in the map node-redis holds. */
+function covered(cluster: Cluster): boolean {
+  for (let slot = 0; slot < 16_384; slot++) if (!cluster.slots[slot]) return false;
+  return true;
 }
 
 /** A keyed probe (a cluster answers keyless commands on no particular node): is Redis there? */
