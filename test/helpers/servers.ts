@@ -149,13 +149,14 @@ export interface PrivateRedisCluster {
   healthy(): Promise<void>;
 }
 
-/** Three masters and three replicas of Debian's redis-server in cluster mode, on spare ports. */
+/** Three masters (or `masters`), each with a replica, of Debian's redis-server in cluster mode, on spare ports. */
 export async function privateRedisCluster(
   teardown: (fn: () => Promise<void>) => void,
+  masters = 3,
 ): Promise<PrivateRedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'yitong-redis-cluster-'));
   const ports: number[] = [];
-  for (let i = 0; i < 6; i++) ports.push(await clusterPort());
+  for (let i = 0; i < 2 * masters; i++) ports.push(await clusterPort());
   const children = new Map<number, ChildProcess>();
   for (const port of ports) {
     const child = spawn(
