@@ -17,15 +17,18 @@ export function createClaimsQueries(db: Kysely<Schema>) {
     /**
      * A new entity, or a new claim to one (`status: 'pending'`). Lapsed claims on the code go; a
      * proved entity (any other status) displaces every pending claim too, each with its own row
-     * in the audit trail. A current entity of the code already registered: 409.
+     * in the audit trail. A current entity of the code already registered: 409. A claim counts
+     * against its claimant's open claims (`claim`): one on the same code, 409; `atMost` open, 429.
      */
     async insertLegalPerson(
       entity: Omit<LegalPerson, 'claimExpiresAt'> & { representativeHmac: Buffer; claimExpiresAt?: Date },
       members: NewMembership[],
       audit: AuditEvent,
+      claim?: { by: string; atMost: number },
     ): Promise<void> {
       try {
         await db.transaction().execute(async (trx) => {
+          if (claim) await checkOpenClaims(trx, entity.creditCode, claim);
           const proved = entity.status !== 'pending';
           const replaced = proved
             ? await replaceCurrent(trx, entity.creditCode, entity.representativeHmac)
@@ -126,22 +129,6 @@ export function createClaimsQueries(db: Kysely<Schema>) {
       }
     },
 
-    /** The open claims a person made (they are its first member), for the limit on claims. */
-    openClaimsOf(personId: string) {
-      return (
-        db
-          .selectFrom('legal_persons')
-          .innerJoin('memberships', 'memberships.legal_person_id', 'legal_persons.id')
-          .select(['legal_persons.id', 'legal_persons.credit_code as creditCode'])
-          .where('memberships.person_id', '=', personId)
-          // Claims the person made (registration grants the claimant's own membership), never
-          // one that names them: nobody can use up someone else's claims.
-          .whereRef('memberships.granted_by', '=', 'memberships.person_id')
-          .where(openClaim)
-          .execute()
-      );
-    },
-
     /** The registered person a claim names as representative (a member only once it is proved), if any. */
     namedRepresentative(id: string) {
       return db
@@ -173,6 +160,34 @@ export function createClaimsQueries(db: Kysely<Schema>) {
       return Number(result.numDeletedRows);
     },
   };
+}
+
+/** Names the class of advisory locks taken per claimant (two-key locks apart from the audit chain's). */
+const CLAIMANT_LOCK = 7_243_003;
+
+/**
+ * The claimant's open claims (those they made: registration grants the claimant's own
+ * membership; never one that names them, so nobody can use up someone else's), counted with the
+ * claimant's other claims waiting their turn, so that a burst of them cannot all pass the count.
+ */
+async function checkOpenClaims(
+  trx: Kysely<Schema>,
+  creditCode: string,
+  claim: { by: string; atMost: number },
+) {
+  await sql`SELECT pg_advisory_xact_lock(${CLAIMANT_LOCK}, hashtext(${claim.by}))`.execute(trx);
+  const open = await trx
+    .selectFrom('legal_persons')
+    .innerJoin('memberships', 'memberships.legal_person_id', 'legal_persons.id')
+    .select('legal_persons.credit_code as creditCode')
+    .where('memberships.person_id', '=', claim.by)
+    .whereRef('memberships.granted_by', '=', 'memberships.person_id')
+    .where(openClaim)
+    .execute();
+  if (open.some((other) => other.creditCode === creditCode))
+    throw new AppError('legal_person.claim_exists', 409, { field: 'credit_code' });
+  if (open.length >= claim.atMost)
+    throw new AppError('legal_person.too_many_claims', 429, { params: { max: claim.atMost } });
 }
 
 /**

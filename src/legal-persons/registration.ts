@@ -104,25 +104,20 @@ export function createRegistration({
         ip: by.ip,
         details: { credit_code: entity.creditCode, status: entity.status, proof: by.proof },
       },
+      fields.status === 'pending' ? { by: by.actor, atMost: OPEN_CLAIMS } : undefined,
     );
     return { ...entity, claimExpiresAt: claimExpiresAt ?? null };
   }
 
-  /** A claim nobody proved yet: refused when the code is registered, or the person has too many open. */
   /**
    * A claim nobody proved yet: refused when the code's entity already has this representative
-   * (nothing to prove), or when the person has too many open. A registered entity with another
-   * representative may be claimed: a proved claim replaces it (an entity registered by someone
-   * who was not its representative, before claims had to be proved).
+   * (nothing to prove); the person's open claims are counted when it is stored. A registered
+   * entity with another representative may be claimed: a proved claim replaces it (an entity
+   * registered by someone who was not its representative, before claims had to be proved).
    */
-  async function claimable(person: Person, creditCode: CreditCode, representative: IdNumber) {
+  async function claimable(creditCode: CreditCode, representative: IdNumber) {
     if ((await repo.currentRepresentative(creditCode))?.equals(sealer.index(representative)))
       throw new AppError('legal_person.exists', 409, { field: 'credit_code' });
-    const open = await repo.openClaimsOf(person.id);
-    if (open.some((claim) => claim.creditCode === creditCode))
-      throw new AppError('legal_person.claim_exists', 409, { field: 'credit_code' });
-    if (open.length >= OPEN_CLAIMS)
-      throw new AppError('legal_person.too_many_claims', 429, { params: { max: OPEN_CLAIMS } });
   }
 
   return {
@@ -152,7 +147,7 @@ export function createRegistration({
             members,
             { actor: person.id, ip, proof: 'business_registry' },
           );
-        await claimable(person, creditCode, idNumber);
+        await claimable(creditCode, idNumber);
         return create({ creditCode, ...fields, status: 'pending' }, { idNumber, person }, members, {
           actor: person.id,
           ip,
@@ -162,7 +157,7 @@ export function createRegistration({
       const idNumber = parseIdNumberOrThrow(input.representativeIdNumber ?? '');
       const representative = await accounts.findPersonByIdNumber(idNumber);
       if (representative?.id === person.id) throw new AppError('legal_person.role', 400, { field: 'role' });
-      await claimable(person, creditCode, idNumber);
+      await claimable(creditCode, idNumber);
       // The representative is named, not made a member: that happens when the claim is proved.
       return create(
         { creditCode, ...fields, status: 'pending' },

@@ -244,6 +244,27 @@ test('a level-2 person the register does not list is refused and nothing is stor
   t.is((await entities(codes[0] ?? '')).length, 1, 'the lapsed claim is gone');
 });
 
+test('claims sent at once count as if sent in turn: three open at most, one per code', async (t) => {
+  const claimant = await signedIn();
+  const codes = Array.from({ length: 8 }, () => newCreditCode());
+  const statuses = async (answers: Promise<{ status: number }>[]) =>
+    (await Promise.all(answers)).map((answer) => answer.status).sort();
+  t.deepEqual(
+    await statuses(codes.map((code) => registerEntity(claimant, code))),
+    [200, 200, 200, 429, 429, 429, 429, 429],
+  );
+  const stored = await Promise.all(codes.map(entities));
+  t.is(stored.flat().length, 3, 'three claims stored, no more');
+
+  const other = await signedIn();
+  const code = newCreditCode();
+  t.deepEqual(
+    await statuses(Array.from({ length: 6 }, () => registerEntity(other, code))),
+    [200, 409, 409, 409, 409, 409],
+  );
+  t.is((await entities(code)).length, 1, 'one claim on the code');
+});
+
 test('nobody removes the legal representative: the server refuses it even when posted without a button', async (t) => {
   const { browser, page, code, sub } = await listedRepresentative();
   const entityPage = await registerEntity({ browser, page }, code);
