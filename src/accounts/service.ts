@@ -99,13 +99,16 @@ export function createAccountsService(
    * still passes, and a known browser or a passkey is never held back.
    */
   async function slowDownUnderAttack(account: string, network: string) {
-    // Both counted on every try, so counted together.
+    // Both counted on every try, so counted together; a refusal only when they refuse together.
     const [fromHere, everywhere] = await Promise.all([
-      limits.passwordPerAccountAndNetwork.consume(network),
-      limits.passwordPerAccount.consume(account),
+      limits.passwordPerAccountAndNetwork.count(network),
+      limits.passwordPerAccount.count(account),
     ]);
     if (everywhere.allowed) return;
-    if (fromHere.count > 1) throw refusal('rate.account', fromHere.retryAfterSeconds);
+    if (!fromHere.allowed) {
+      limits.passwordPerAccountAndNetwork.refused();
+      throw refusal('rate.account', fromHere.retryAfterSeconds);
+    }
     const fresh = await limits.passwordUnderAttack.consume(account);
     if (!fresh.allowed) throw refusal('rate.account', fresh.retryAfterSeconds);
   }

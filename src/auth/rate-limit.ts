@@ -63,9 +63,18 @@ export function createSqlCounters(db: Kysely<Schema>): CounterStore {
   };
 }
 
+export interface Counted {
+  allowed: boolean;
+  retryAfterSeconds: number;
+  count: number;
+}
+
 export interface Limiter {
-  /** Counts one attempt; `allowed` is false once the window holds more than the limit; `count` includes this one. */
-  consume(key: string): Promise<{ allowed: boolean; retryAfterSeconds: number; count: number }>;
+  /** Counts one attempt; `allowed` is false once the window holds more than the limit (a refusal, in the metrics); `count` includes this one. */
+  consume(key: string): Promise<Counted>;
+  /** Counts one attempt as `consume` does, for a decision made with other counts: no refusal in the metrics until `refused()`. */
+  count(key: string): Promise<Counted>;
+  refused(): void;
   /** Takes back one attempt (a success that should not count against a shared address). */
   refund(key: string): Promise<void>;
   reset(key: string): Promise<void>;
@@ -81,13 +90,19 @@ export interface LimitRule {
 
 export function createLimiter(store: CounterStore, rule: LimitRule): Limiter {
   const keyOf = (key: string) => `${rule.name}:${rule.hideKey?.(key) ?? key}`;
+  const refused = () => store.refused?.(rule.name);
+  const count = async (key: string) => {
+    const { count, resetSeconds } = await store.add(keyOf(key), 1, rule.windowSeconds);
+    return { allowed: count <= rule.limit, retryAfterSeconds: resetSeconds, count };
+  };
   return {
     async consume(key) {
-      const { count, resetSeconds } = await store.add(keyOf(key), 1, rule.windowSeconds);
-      const allowed = count <= rule.limit;
-      if (!allowed) store.refused?.(rule.name);
-      return { allowed, retryAfterSeconds: resetSeconds, count };
+      const counted = await count(key);
+      if (!counted.allowed) refused();
+      return counted;
     },
+    count,
+    refused,
     async refund(key) {
       await store.add(keyOf(key), -1, rule.windowSeconds);
     },
