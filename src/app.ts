@@ -15,7 +15,7 @@ import { createInteractionKit } from './interactions/kit.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createTokenCheck } from './oidc/accounts.ts';
 import { answerPrecomputed, temporarilyUnavailable } from './oidc/provider-middleware.ts';
-import { BODY_TOO_LARGE, BodyTooLargeError, ownSecretOnUpdate } from './oidc/registration-requests.ts';
+import { RefusedBody, registrationBodies } from './oidc/registration-requests.ts';
 import { createSessionReader } from './oidc/session.ts';
 import { createTokenReader } from './oidc/token-reader.ts';
 import { opsRoutes } from './ops/routes.ts';
@@ -113,7 +113,7 @@ export function createApp(container: Container): Koa {
   app.use(
     providerEndpoints(
       provider,
-      ownSecretOnUpdate(provider.pathFor('registration'), container.clientsRepo),
+      registrationBodies(provider.pathFor('registration'), container.clientsRepo),
       container.outages,
     ),
   );
@@ -254,14 +254,14 @@ function providerEndpoints(
     if (!endpoint) return next();
     (ctx.state as { route?: string }).route = endpoint[1];
     let req = ctx.req;
-    if (ctx.method === 'PUT')
+    if (ctx.method === 'PUT' || ctx.method === 'POST')
       try {
         req = await prepare(req);
       } catch (error) {
-        if (error instanceof BodyTooLargeError) {
+        if (error instanceof RefusedBody) {
           ctx.status = 400;
           ctx.set('cache-control', 'no-store');
-          ctx.body = BODY_TOO_LARGE;
+          ctx.body = error.answer;
           return;
         }
         if (!isOutage(error)) throw error;

@@ -1,7 +1,7 @@
 /**
  * What text from outside (a request, a manifest, a CSV row) must be before it is stored:
  * well-formed Unicode without NUL, which PostgreSQL's text and jsonb cannot hold, and names on
- * one line without control characters.
+ * one line without control or invisible characters.
  *
  * @example
  *   textProblem('a\u0000b');     // 'a NUL character is not allowed'
@@ -26,5 +26,8 @@ export function findTextProblem(value: unknown, maxDepth = 8, depth = 0): string
   return undefined;
 }
 
-/** A name or label: one line, no control characters. */
-export const isPlainLine = (value: string) => !/\p{Cc}/u.test(value) && value.isWellFormed();
+/**
+ * A name or label: one line, no control characters, nothing invisible (format characters: the
+ * bidirectional overrides that make `\u202Egnp.exe` read as `exe.png`, zero-width ones).
+ */
+export const isPlainLine = (value: string) => !/[\p{Cc}\p{Cf}]/u.test(value) && value.isWellFormed();

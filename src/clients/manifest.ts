@@ -79,7 +79,7 @@ export function manifestSchema(options: { production: boolean }) {
       .trim()
       .min(1)
       .max(max)
-      .refine(isPlainLine, 'must be one line of text without control characters');
+      .refine(isPlainLine, 'must be one line of text without control or invisible characters');
   const shape = z
     .strictObject({
       client_id: z

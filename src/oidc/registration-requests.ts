@@ -1,6 +1,6 @@
 /**
  * Around the engine's registration requests (RFC 7591/7592) and the bodies of its endpoints: a
- * site's own secret sent on an update, answers that never show the stored hash, a registration
+ * body that is not UTF-8 refused, a site's own secret sent on an update, answers that never show the stored hash, a registration
  * settled after its answer (audited, its count given back, undone on a 503), and a body longer
  * than the engine reads refused as such.
  */
@@ -16,32 +16,45 @@ import { isOutage } from '../outage.ts';
 import { temporarilyUnavailable } from './provider-middleware.ts';
 
 /**
- * RFC 7592 lets a site send its `client_secret` when it updates its registration, and the
- * provider compares it with the stored value — for us a SHA-256 hash, so the real secret would be
- * refused. Before the provider reads the update, a secret that matches the hash is swapped for
- * the hash; a wrong one goes on as it came and is refused. Answers never carry the hash: a site
- * keeps the secret it was given.
+ * A registration's or an update's JSON body, read before the provider reads it:
+ * - not UTF-8, it is refused (the provider would store U+FFFD in the site's name);
+ * - RFC 7592 lets a site send its `client_secret` when it updates its registration, and the
+ *   provider compares it with the stored value — for us a SHA-256 hash, so the real secret would
+ *   be refused. A secret that matches the hash is swapped for the hash; a wrong one goes on as it
+ *   came and is refused. Answers never carry the hash: a site keeps the secret it was given.
  */
-export function ownSecretOnUpdate(registrationPath: string, clients: Pick<ClientsRepo, 'findEnabledClient'>) {
+export function registrationBodies(
+  registrationPath: string,
+  clients: Pick<ClientsRepo, 'findEnabledClient'>,
+) {
   return async (req: IncomingMessage): Promise<IncomingMessage> => {
+    const path = req.url?.split('?')[0] ?? '';
     const id =
-      req.url?.startsWith(`${registrationPath}/`) && req.method === 'PUT'
-        ? req.url.slice(registrationPath.length + 1).split('?')[0]
+      req.method === 'PUT' && path.startsWith(`${registrationPath}/`)
+        ? path.slice(registrationPath.length + 1)
         : undefined;
-    if (!id || !/^application\/json\b/.test(req.headers['content-type'] ?? '')) return req;
+    const registration = req.method === 'POST' && path === registrationPath;
+    if (!(id || registration) || !/^application\/json\b/.test(req.headers['content-type'] ?? '')) return req;
     // Declared too long: the provider refuses it by the header alone, without waiting for it.
     if (Number(req.headers['content-length']) > ENGINE_BODY_LIMIT) return req;
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      // Answered by app.ts: cut short here, the rest would reach the provider as the whole.
-      if (size > ENGINE_BODY_LIMIT) throw new BodyTooLargeError();
+      // Cut short here, the rest would reach the provider as the whole.
+      if (size > ENGINE_BODY_LIMIT) throw new RefusedBody(BODY_TOO_LARGE);
       chunks.push(chunk as Buffer);
     }
     let raw = Buffer.concat(chunks);
+    let text: string;
     try {
-      const body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    } catch {
+      throw new RefusedBody(BODY_NOT_UTF8);
+    }
+    if (!id) return replay(req, raw);
+    try {
+      const body = JSON.parse(text) as Record<string, unknown>;
       const found =
         typeof body.client_secret === 'string' && (await clients.findEnabledClient(decodeURIComponent(id)));
       const stored = found && providerSecretOf(found);
@@ -64,7 +77,19 @@ export const BODY_TOO_LARGE = {
   error_description: `the request body is larger than the ${ENGINE_BODY_LIMIT / 1024} KiB this endpoint takes`,
 };
 
-export class BodyTooLargeError extends Error {}
+const BODY_NOT_UTF8 = {
+  error: 'invalid_client_metadata',
+  error_description: 'the request body is not UTF-8: send the JSON encoded as UTF-8',
+};
+
+/** A body refused before the provider reads it, with the answer (400) that says why. */
+export class RefusedBody extends Error {
+  readonly answer: { error: string; error_description: string };
+  constructor(answer: { error: string; error_description: string }) {
+    super(answer.error_description);
+    this.answer = answer;
+  }
+}
 
 /** The same request with `body` to read (the original stream was read here). */
 export function replay(req: IncomingMessage, body: Buffer): IncomingMessage {

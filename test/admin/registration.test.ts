@@ -150,6 +150,64 @@ test('a region outside the token’s, a non-https redirect URI, a scope not allo
   t.deepEqual(stored, []);
 });
 
+test('a name that would read as another (bidirectional override, zero-width) or a body not UTF-8: refused, nothing stored or changed', async (t) => {
+  const token = await issue();
+  const REFUSED = 'https://refused.gz.example.gov.cn/cb';
+  const count = async () =>
+    Number(
+      (
+        await yitong.server.container.database.db
+          .selectFrom('clients')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where(sql<string>`metadata->>'redirect_uris'`, 'like', '%refused.gz.example%')
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  const before = await count();
+  for (const client_name of ['\u202egnp.exe', '广州\u200b市企业开办', '税务\u2066局\u2069']) {
+    const answer = await register(token, site({ client_name, redirect_uris: [REFUSED] }));
+    t.is(answer.status, 400, JSON.stringify(client_name));
+    t.like(await answer.json(), { error: 'invalid_client_metadata' });
+  }
+  const bytes = (name: Buffer) =>
+    Buffer.concat([
+      Buffer.from('{"client_name":"'),
+      name,
+      Buffer.from(`","redirect_uris":["${REFUSED}"],"scope":"openid"}`),
+    ]);
+  const latin1 = bytes(Buffer.from([0xb9, 0xe3, 0xd6, 0xdd])); // 广州 in GBK
+  const refused = await fetch(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: latin1,
+  });
+  t.is(refused.status, 400);
+  t.deepEqual(await refused.json(), {
+    error: 'invalid_client_metadata',
+    error_description: 'the request body is not UTF-8: send the JSON encoded as UTF-8',
+  });
+  t.is(await count(), before, 'nothing stored');
+
+  const created = (await (await register(token, site({ redirect_uris: [REFUSED] }))).json()) as Record<
+    string,
+    string
+  >;
+  const update = await fetch(created.registration_client_uri ?? '', {
+    method: 'PUT',
+    headers: {
+      authorization: `Bearer ${created.registration_access_token}`,
+      'content-type': 'application/json; charset=utf-8',
+    },
+    body: bytes(Buffer.from([0xff, 0xfe])),
+  });
+  t.is(update.status, 400);
+  t.like(await update.json(), { error: 'invalid_client_metadata' });
+  const read = await fetch(created.registration_client_uri ?? '', {
+    headers: { authorization: `Bearer ${created.registration_access_token}` },
+  });
+  t.like(await read.json(), { client_name: '广州市企业开办' }, 'the name as it was; the token still works');
+});
+
 test('issuing a token refuses a bad region, scopes or lifetime', async (t) => {
   await t.throwsAsync(issue('4401'), { message: 'staff.region' });
   await t.throwsAsync(issue('440100', 'profile'), { message: 'registration.scopes' });
