@@ -430,6 +430,7 @@ export async function createContainer(
       clients,
       clientsRepo,
       attributesRepo,
+      sites,
     });
 
     return {

@@ -22,6 +22,7 @@ import { maskPhone, parseMobile } from '../identity/phone.ts';
 import { isRegionCode } from '../identity/region-code.ts';
 import { compactTyped } from '../identity/typed.ts';
 import type { LegalPersonsService } from '../legal-persons/service.ts';
+import type { Sites } from '../oidc/sites.ts';
 import { findTextProblem } from '../text.ts';
 import { type Admin, requireAbove, requireRegion, widest } from './regions.ts';
 import type { AdminRepo, AdminRole } from './repo.ts';
@@ -36,6 +37,7 @@ export interface AdminDeps extends SiteAdministrationDeps {
   passwordReset: Pick<PasswordReset, 'send'>;
   sealer: Pick<Sealer, 'index'>;
   attributesRepo: Pick<AttributesRepo, 'openCorrectionsIn' | 'openCorrection' | 'answerCorrection'>;
+  sites: Pick<Sites, 'signOutEverywhere'>;
 }
 
 const ROLES: AdminRole[] = ['admin', 'auditor'];
@@ -134,7 +136,8 @@ export function createAdminService(deps: AdminDeps) {
 
     async signOut(admin: Admin, personId: string, ip: string) {
       await person(admin, personId, true);
-      await accountsRepo.signOutEverywhere(personId, audit(admin, 'account.signed_out', personId, ip));
+      // Its sites are told, as when the person does it.
+      await deps.sites.signOutEverywhere(personId, ip, admin.personId);
     },
 
     /** By (the start of) a credit code, typed with spaces or full-width too, or a name. */

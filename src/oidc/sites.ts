@@ -12,7 +12,7 @@ import type { SessionsService } from '../sessions/service.ts';
 import { ACCOUNT_CLIENT_ID } from './grants.ts';
 import { createRecentSet } from './recent.ts';
 
-type SiteGrant = { grantId: string; clientId: string; sid: string | null };
+type SiteGrant = { grantId: string; clientId: string; sid: string | null; sessionUid?: string | null };
 
 export function createSites(deps: {
   provider: Provider;
@@ -22,14 +22,17 @@ export function createSites(deps: {
 }) {
   const { provider, repo, sessions } = deps;
 
-  /** Every token of the grants ends; each site gets one back-channel logout per session it had. */
-  async function endGrants(personId: string, grants: SiteGrant[]) {
+  /**
+   * Every token of the grants ends, and each site is told (`logOutSites`); `live`: the sessions
+   * still held, when the grants span more than the ones ending now.
+   */
+  async function endGrants(personId: string, grants: SiteGrant[], live?: Set<string>) {
     for (const { grantId } of grants) {
       await (await provider.Grant.find(grantId))?.destroy();
       // Every artifact of the grant (codes, access and refresh tokens) goes with it.
       await provider.RefreshToken.adapter.revokeByGrantId(grantId);
     }
-    await logOutSites(personId, grants);
+    await logOutSites(personId, grants, live);
   }
 
   /** The browser holding the session is signed out; someone else's session is left alone. */
@@ -38,26 +41,45 @@ export function createSites(deps: {
     if (session?.accountId === personId) await session.destroy();
   }
 
+  /**
+   * The sessions of the grants that the provider still holds for the person. Grant records stay
+   * for weeks after their session ended (and told its sites then, or expired): a person who uses
+   * a site daily has dozens.
+   */
+  async function liveSessions(personId: string, grants: SiteGrant[]) {
+    const uids = [...new Set(grants.flatMap((grant) => grant.sessionUid ?? []))];
+    const held = await Promise.all(
+      uids.map(async (uid) => (await provider.Session.findByUid(uid))?.accountId === personId),
+    );
+    return new Set(uids.filter((_, index) => held[index]));
+  }
+
   /** Every site of the grants at once, so one that hangs does not hold up the others. */
-  async function logOutSites(personId: string, grants: SiteGrant[]) {
+  async function logOutSites(personId: string, grants: SiteGrant[], live?: Set<string>) {
     await Promise.all(
       [...Map.groupBy(grants, (grant) => grant.clientId)].map(([clientId, ofSite]) =>
-        logOut(
-          clientId,
-          personId,
-          ofSite.map((grant) => grant.sid ?? undefined),
-        ),
+        logOut(clientId, personId, ofSite, live),
       ),
     );
   }
 
-  async function logOut(clientId: string, personId: string, sids: Array<string | undefined>) {
+  /**
+   * A site's logout token names the session only when the site asks for it
+   * (`backchannel_logout_session_required`): otherwise one logout signs the person out of every
+   * session there. A site that asks gets one per session (of `live`, when given).
+   */
+  async function logOut(clientId: string, personId: string, grants: SiteGrant[], live?: Set<string>) {
     const client = await provider.Client.find(clientId);
     if (!client?.backchannelLogoutUri) return;
     // The engine's logout token turns the account id into the site's `sub` (pairwise ones too).
     const site = client as unknown as { backchannelLogout(accountId: string, sid?: string): Promise<void> };
+    const sids = client.backchannelLogoutSessionRequired
+      ? grants
+          .filter((grant) => !live || live.has(grant.sessionUid ?? ''))
+          .map((grant) => grant.sid ?? undefined)
+      : [undefined];
     // One session after another, until one is not taken: a site that is down would make each of
-    // the rest wait out its timeout too (a person may have hundreds of sessions there).
+    // the rest wait out its timeout too.
     for (const sid of new Set(sids)) {
       const delivered = await site.backchannelLogout(personId, sid).then(
         () => true,
@@ -105,18 +127,19 @@ export function createSites(deps: {
     },
 
     /**
-     * "Sign out everywhere": every earlier sign-in and refresh token stops counting, and every
-     * site the person is signed in to gets a back-channel logout.
+     * "Sign out everywhere" (by the person, or an administrator as `actor`): every earlier
+     * sign-in and refresh token stops counting, and every site the person is signed in to gets a
+     * back-channel logout.
      */
-    async signOutEverywhere(personId: string, ip: string) {
+    async signOutEverywhere(personId: string, ip: string, actor = personId) {
       const grants = await repo.siteGrants(personId);
       await repo.signOutEverywhere(personId, {
-        actor: personId,
+        actor,
         action: 'account.signed_out',
         subject: personId,
         ip,
       });
-      await logOutSites(personId, grants);
+      await logOutSites(personId, grants, await liveSessions(personId, grants));
     },
 
     async revoke(personId: string, clientId: string, ip: string) {
@@ -128,13 +151,15 @@ export function createSites(deps: {
         ip,
         details: { client_id: clientId },
       });
-      await endGrants(personId, grants);
+      await endGrants(personId, grants, await liveSessions(personId, grants));
     },
 
     /** The account is being deleted: every session and every site's grants end, each site is told. */
     async endEverything(personId: string) {
+      const grants = await repo.siteGrants(personId);
+      const live = await liveSessions(personId, grants);
       for (const uid of await sessions.uids(personId)) await destroySession(personId, uid);
-      await endGrants(personId, await repo.siteGrants(personId));
+      await endGrants(personId, grants, live);
     },
 
     /**

@@ -9,6 +9,8 @@ import { signInTo } from '../helpers/account.ts';
 import { consoleAdmin } from '../helpers/admin.ts';
 import { Browser, hiddenField, type Page, submit, submitConfirmed } from '../helpers/browser.ts';
 import { newCitizen, newCreditCode } from '../helpers/people.ts';
+import { receiver } from '../helpers/receiver.ts';
+import { authorizationRequest, discoverSite, REDIRECT_URI, walkAuthorization } from '../helpers/rp.ts';
 import { startYitong, type Yitong } from '../helpers/yitong.ts';
 
 let yitong: Yitong;
@@ -100,6 +102,33 @@ test('a city admin sees and locks people of the city only; the province admin an
   t.is(anyone.status, 200);
   await submitConfirmed(province.browser, anyone, `/${shenzhenSub}/sign-out`);
   t.deepEqual(await actionsOf(shenzhenSub, 'account.'), ['account.registered', 'account.signed_out']);
+});
+
+test('an administrator signs a person out everywhere: the sites are told, as when the person does it', async (t) => {
+  const person = newCitizen('440106');
+  const sub = await yitong.createCitizen(person);
+  const backchannel = await receiver(t.teardown, '/bc');
+  const { clientId, clientSecret } = await yitong.addClient({
+    client_name: '站点辛',
+    department: '测试部门',
+    region_code: '440100',
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid',
+    backchannel_logout_uri: backchannel.url,
+  });
+  const site = await discoverSite(yitong.issuer, clientId, clientSecret);
+  await walkAuthorization(new Browser(), (await authorizationRequest(site, { scope: 'openid' })).url, person);
+  const admin = await administrator('admin', '440106');
+  const page = await admin.browser.visit(`${yitong.issuer}/admin/people/${sub}`);
+  await submitConfirmed(admin.browser, page, `/${sub}/sign-out`);
+  t.is(backchannel.received.length, 1, 'the site was told');
+  const [row] = await yitong.server.container.database.db
+    .selectFrom('audit_events')
+    .select('actor')
+    .where('subject', '=', sub)
+    .where('action', '=', 'account.signed_out')
+    .execute();
+  t.is(row?.actor, admin.sub, 'by the administrator');
 });
 
 test('a locked account’s session ends: the next authorization asks to sign in, and the password is refused', async (t) => {

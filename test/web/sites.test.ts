@@ -4,7 +4,7 @@
  * working; another person's site or a missing CSRF token changes nothing.
  */
 import test from 'ava';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { signInTo } from '../helpers/account.ts';
 import { Browser, submit, submitConfirmed } from '../helpers/browser.ts';
@@ -190,3 +190,49 @@ test.serial(
     t.is(answering.received.length, 1, 'the other site is told');
   },
 );
+
+test('"sign out everywhere" tells a site once per session it still has, and once in all when its logouts name no session', async (t) => {
+  const yitong = await startYitong('postgres');
+  t.teardown(() => yitong.stop());
+  const [perSession, perPerson] = [await receiver(t.teardown, '/bc'), await receiver(t.teardown, '/bc')];
+  const site = async (url: string, sessionRequired: boolean) => {
+    const { clientId, clientSecret } = await yitong.addClient({
+      client_name: sessionRequired ? '站点己' : '站点庚',
+      department: '测试部门',
+      region_code: '440100',
+      redirect_uris: [REDIRECT_URI],
+      scope: 'openid',
+      backchannel_logout_uri: url,
+      backchannel_logout_session_required: sessionRequired,
+    });
+    return discoverSite(yitong.issuer, clientId, clientSecret);
+  };
+  const sites = [await site(perSession.url, true), await site(perPerson.url, false)];
+  const person = newCitizen();
+  const sub = await yitong.createCitizen(person);
+  // Four browsers, each signed in to both sites; three of the sessions then expire.
+  for (let i = 0; i < 4; i++) {
+    const browser = new Browser();
+    for (const target of sites)
+      await walkAuthorization(browser, (await authorizationRequest(target, { scope: 'openid' })).url, person);
+  }
+  const { provider, sessions } = yitong.server.container;
+  const uids = await sessions.uids(sub);
+  t.is(uids.length, 4);
+  for (const uid of uids.slice(1)) await (await provider.Session.findByUid(uid))?.destroy();
+  const live = await provider.Session.findByUid(uids[0] ?? '');
+
+  await yitong.server.container.sites.signOutEverywhere(sub, '127.0.0.1');
+  const claims = (received: typeof perSession.received) =>
+    received.map((r) => decodeJwt(r.form.get('logout_token') ?? ''));
+  t.deepEqual(
+    claims(perSession.received).map((c) => c.sid),
+    [live?.sidFor(sites[0]?.clientId ?? '')],
+    'the live session only',
+  );
+  t.deepEqual(
+    claims(perPerson.received).map((c) => c.sid),
+    [undefined],
+    'one logout, for every session',
+  );
+});
