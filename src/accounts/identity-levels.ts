@@ -66,7 +66,11 @@ export function createIdentityLevels({
         ip,
         details: { verifier: verifier.kind, outcome },
       };
-      if (outcome === 'unavailable') throw new AppError('identity.unavailable', 503);
+      if (outcome === 'unavailable') {
+        // The authority's outage is no check of the person's: it is not counted against them.
+        await checksPerPerson.refund(person.id);
+        throw new AppError('identity.unavailable', 503);
+      }
       if (outcome === 'mismatch') {
         await repo.recordAudit({ ...audit, action: 'identity.check_failed' });
         throw new AppError('identity.mismatch', 422, { field: 'name' });

@@ -9,7 +9,7 @@
  * unreachable upstream each get a page saying so, with the way back to the sign-in page.
  */
 import Router from '@koa/router';
-import { jwtVerify } from 'jose';
+import { errors, jwtVerify } from 'jose';
 import type { Context } from 'koa';
 import * as client from 'openid-client';
 import type { AccountsService } from '../accounts/service.ts';
@@ -134,7 +134,7 @@ export function federationRoutes(deps: {
       const userinfo = await client.fetchUserInfo(config, tokens.access_token, sub);
       asserted = { ...userinfo, ...claims };
     } catch (error) {
-      const unreachable = error instanceof TypeError || (error as { code?: string }).code === 'OAUTH_TIMEOUT';
+      const unreachable = unanswered(error);
       return trouble(
         ctx,
         unreachable ? 503 : 502,
@@ -206,9 +206,12 @@ export function federationRoutes(deps: {
       });
       const events = payload.events as Record<string, unknown> | undefined;
       if (!events || !(LOGOUT_EVENT in events) || 'nonce' in payload || typeof payload.sub !== 'string')
-        throw new Error('not a logout token with a sub');
+        throw new errors.JWTInvalid('not a logout token with a sub');
       sub = payload.sub;
-    } catch {
+    } catch (error) {
+      // Keys the upstream could not give now: it may send the token again (its 400 means never).
+      if (!(error instanceof errors.JOSEError) || !TOKEN_FAULTS.has(error.code))
+        throw new AppError('service.unavailable', 503);
       throw new AppError('request.invalid', 400, { params: { detail: 'reason.logout_token' } });
     }
     const personId = await deps.federation.personOf(upstream.id, sub);
@@ -222,6 +225,32 @@ export function federationRoutes(deps: {
 }
 
 const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+/** What makes a logout token itself bad (jose's codes), rather than its keys out of reach. */
+const TOKEN_FAULTS = new Set([
+  'ERR_JWT_INVALID',
+  'ERR_JWS_INVALID',
+  'ERR_JWT_CLAIM_VALIDATION_FAILED',
+  'ERR_JWT_EXPIRED',
+  'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+  'ERR_JOSE_ALG_NOT_ALLOWED',
+  'ERR_JOSE_NOT_SUPPORTED',
+  'ERR_JWKS_NO_MATCHING_KEY',
+  'ERR_JWKS_MULTIPLE_MATCHING_KEYS',
+]);
+
+/**
+ * The upstream did not answer (unreachable, too slow, cut off, a 5xx), rather than answering
+ * something that fails the checks: the citizen is told to try again later, not that it refused.
+ */
+function unanswered(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 4) return false;
+  const { code, status } = error as { code?: unknown; status?: unknown };
+  if (error instanceof TypeError || ['TimeoutError', 'AbortError'].includes(error.name)) return true;
+  if (code === 'OAUTH_TIMEOUT' || (typeof status === 'number' && status >= 500)) return true;
+  if (error.cause instanceof Response) return error.cause.status >= 500;
+  return unanswered(error.cause, depth + 1);
+}
 
 /** After a password sign-in in this interaction: the link an upstream was waiting for, if any. */
 export async function linkAfterProof(

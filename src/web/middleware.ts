@@ -176,7 +176,7 @@ export function requireCsrf(ctx: Context, submitted: unknown): void {
 
 /**
  * Renders AppErrors for people (HTML) or programs (JSON). A lost dependency is an outage: 503
- * with Retry-After, logged once for the whole outage. Anything else is logged and shown as a
+ * with Retry-After (as every 503 has), logged once for the whole outage. Anything else is logged and shown as a
  * generic 500.
  */
 export function errorHandler(logger: Logger, outages: Pick<Outages, 'down'>) {
@@ -184,6 +184,9 @@ export function errorHandler(logger: Logger, outages: Pick<Outages, 'down'>) {
     const state = ctx.state as WebState;
     try {
       await next();
+      // A page that renders its own 503 (an upstream or an authority unavailable) says it too.
+      if (ctx.status === 503 && !ctx.response.get('retry-after'))
+        ctx.set('retry-after', String(RETRY_AFTER_SECONDS));
       if (ctx.status === 404 && ctx.body === undefined) throw new AppError('not_found', 404);
       // Our router's answer to a method a path does not take (its Allow header stays).
       if (ctx.body === undefined && (ctx.status === 405 || ctx.status === 501))

@@ -12,7 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { ACR } from '../../src/auth/strength.ts';
 import { adminApi, departmentToken } from '../helpers/admin.ts';
 import { bareIssuer, bareUpstream } from '../helpers/bare-upstream.ts';
@@ -315,7 +315,7 @@ test('My page lists the links and removes one (audited); the next sign-in throug
   t.is((await a.server.container.federation.linksOf(sub)).length, 1);
 });
 
-test('a tampered upstream ID token is refused: wrong iss, aud, nonce, signature, or expired', async (t) => {
+test('a tampered upstream ID token is refused: wrong iss, aud, nonce, signature, or expired; an upstream that fails is to be tried later', async (t) => {
   const signIn = async () => {
     const browser = new Browser();
     const pending = await authorizationRequest(site, { scope: 'openid profile' });
@@ -334,6 +334,39 @@ test('a tampered upstream ID token is refused: wrong iss, aud, nonce, signature,
     t.regex(page.html, /“某外省平台”返回的登录结果未通过校验，已拒绝/, tamper);
     t.is(await local(person.idNumber), undefined, `${tamper}: no account`);
   }
+  // An upstream that fails (a 500, not an answer that fails the checks): try again later.
+  for (const tamper of ['token-500', 'userinfo-500'] as const) {
+    Object.assign(hostile, { tamper });
+    const page = await signIn();
+    t.is(page.status, 503, tamper);
+    t.is(page.headers?.get('retry-after'), '5', tamper);
+    t.regex(page.html, /暂时无法连接“某外省平台”。这不是您的问题，请稍后再试/, tamper);
+  }
+  // A logout token while its keys cannot be read: 503, which the upstream may retry (400 means
+  // never); readable again, this one (signed with a stranger's key) is refused.
+  const { privateKey } = await generateKeyPair('ES256');
+  const logoutToken = await new SignJWT({
+    events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+  })
+    .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+    .setIssuer(hostile.issuer)
+    .setAudience('province-a')
+    .setSubject('hostile-ok')
+    .setIssuedAt()
+    .setJti('logout-1')
+    .sign(privateKey);
+  const logOut = () =>
+    fetch(`${a.issuer}/federation/backchannel-logout/hostile`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ logout_token: logoutToken }),
+    });
+  Object.assign(hostile, { tamper: 'jwks-500' });
+  const unavailable = await logOut();
+  t.is(unavailable.status, 503);
+  t.is(unavailable.headers.get('retry-after'), '5');
+  Object.assign(hostile, { tamper: 'none' });
+  t.is((await logOut()).status, 400);
   // The same upstream, untampered: the control that the checks, not the set-up, refused.
   const person = newCitizen();
   Object.assign(hostile, {

@@ -9,6 +9,7 @@ export interface Page {
   url: string;
   status: number;
   html: string;
+  headers?: Headers;
 }
 
 interface Cookie {
@@ -90,7 +91,7 @@ export class Browser {
       if (stopAt && current.startsWith(stopAt)) return { url: current, status: response.status, html: '' };
       response = await this.request(current);
     }
-    return { url: current, status: response.status, html: await response.text() };
+    return { url: current, status: response.status, html: await response.text(), headers: response.headers };
   }
 }
 

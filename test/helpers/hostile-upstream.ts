@@ -2,12 +2,22 @@
  * A hostile (or broken) upstream identity provider on a spare port, for the checks Yitong must
  * make of an upstream's answer: it answers discovery, JWKS, authorization, token and UserInfo
  * like a provider, but signs ID tokens as `tamper` says — another issuer, another audience,
- * another nonce, another key, or expired.
+ * another nonce, another key, or expired — or fails its token, UserInfo or JWKS endpoint.
  */
 import { createServer, type Server } from 'node:http';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 
-export type Tamper = 'none' | 'iss' | 'aud' | 'nonce' | 'signature' | 'expired';
+/** How the ID token is signed wrong; `token-500`, `userinfo-500`, `jwks-500`: that endpoint fails instead. */
+export type Tamper =
+  | 'none'
+  | 'iss'
+  | 'aud'
+  | 'nonce'
+  | 'signature'
+  | 'expired'
+  | 'token-500'
+  | 'userinfo-500'
+  | 'jwks-500';
 
 export interface HostileUpstream {
   issuer: string;
@@ -34,6 +44,10 @@ export async function hostileUpstream(clientId: string): Promise<HostileUpstream
       response.setHeader('content-type', 'application/json');
       response.end(JSON.stringify(body));
     };
+    if (url.pathname === `/${upstream.tamper.replace('-500', '')}` && upstream.tamper.endsWith('-500')) {
+      response.statusCode = 500;
+      return response.end('Internal Server Error');
+    }
     if (url.pathname === '/.well-known/openid-configuration')
       return json({
         issuer,

@@ -216,3 +216,19 @@ test('staff: a non-staff person gets 403; staff confirm face to face (level 3) w
     .executeTakeFirst();
   t.deepEqual(confirmation?.prev_hash, previous?.hash, 'each row carries the hash of the one before');
 });
+
+test('the authority out of reach: 503 with Retry-After, the level stays, and the day’s checks are not used up', async (t) => {
+  const unreachable = await startYitong('postgres', { IDENTITY_VERIFIER_URL: 'http://127.0.0.1:9/verify' });
+  t.teardown(() => unreachable.stop());
+  const person = newCitizen();
+  const sub = await unreachable.createCitizen(person);
+  const browser = new Browser();
+  const page = await signInTo(browser, unreachable.issuer, person);
+  // More tries than the day allows (5): each one the authority's outage, never the limit.
+  for (let i = 0; i < 7; i++) {
+    const answer = await submit(browser, page, '/account/identity', { name: person.name });
+    t.is(answer.status, 503);
+    t.is(answer.headers?.get('retry-after'), '5');
+  }
+  t.is((await unreachable.server.container.accounts.findPerson(sub))?.identityLevel, 1);
+});
