@@ -14,11 +14,12 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createRemoteJWKSet, importJWK, type JWK } from 'jose';
+import { createRemoteJWKSet, customFetch, importJWK, type JWK } from 'jose';
 import * as client from 'openid-client';
 import { z } from 'zod';
 import { ACR } from '../auth/strength.ts';
 import { REGION_CODE } from '../identity/region-code.ts';
+import { limitedFetch } from '../limited-body.ts';
 import { isPlainLine } from '../text.ts';
 
 const line = (max: number) =>
@@ -116,6 +117,8 @@ export function upstreamOf(manifest: UpstreamManifest): Upstream {
             // otherwise): an upstream's word is kept, and a forged one is refused.
             execute: [client.enableNonRepudiationChecks, ...(insecure ? [client.allowInsecureRequests] : [])],
             timeout: 5,
+            // Its answers are read up to 1 MiB, so that one streaming without end fills nothing.
+            [client.customFetch]: limitedFetch() as client.CustomFetch,
           }),
         )
         .catch((error: unknown) => {
@@ -125,7 +128,9 @@ export function upstreamOf(manifest: UpstreamManifest): Upstream {
       return discovered;
     },
     async keys() {
-      keys ??= createRemoteJWKSet(new URL(String((await this.configuration()).serverMetadata().jwks_uri)));
+      keys ??= createRemoteJWKSet(new URL(String((await this.configuration()).serverMetadata().jwks_uri)), {
+        [customFetch]: limitedFetch(),
+      });
       return keys;
     },
   };

@@ -10,6 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../config-error.ts';
+import { limitedFetch } from '../limited-body.ts';
 import { type IdNumber, parseIdNumber } from './id-number.ts';
 
 export type VerifyOutcome = 'match' | 'mismatch' | 'unavailable';
@@ -30,16 +31,20 @@ export interface SourceOptions {
   fetch?: typeof fetch;
 }
 
+/** A source's answer is a few fields: more than this is no answer. */
+const SOURCE_ANSWER_LIMIT = 64 * 1024;
+
 /**
  * POSTs `body` as JSON (with `authorization: Bearer <token>` when configured) and returns the JSON
- * object of a 200 answer; undefined when the source cannot answer (never throws).
+ * object of a 200 answer; undefined when the source cannot answer, or answers more than 64 KiB
+ * (never throws).
  */
 export async function askSource(
   options: SourceOptions,
   body: Record<string, unknown>,
 ): Promise<Record<string, unknown> | undefined> {
   try {
-    const response = await (options.fetch ?? fetch)(options.url, {
+    const response = await limitedFetch(SOURCE_ANSWER_LIMIT, options.fetch)(options.url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',

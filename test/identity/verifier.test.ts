@@ -68,6 +68,24 @@ test('http: a source that does not answer in time, or refuses the connection, is
   t.is(await createHttpVerifier({ url: closed }).verify({ idNumber, name: '张三' }), 'unavailable');
 });
 
+test('http: a source that streams without end is unavailable once it passes 64 KiB, not read to its end', async (t) => {
+  let sent = 0;
+  const { url } = await authority(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"match":true,"padding":"');
+    const chunk = 'x'.repeat(64 * 1024);
+    const more = () => {
+      // Up to 64 MiB unless the reader stops.
+      while (sent < 1024) if (!res.write(chunk, () => sent++)) return res.once('drain', more);
+      res.end('"}');
+    };
+    res.on('close', () => res.removeAllListeners('drain'));
+    more();
+  });
+  t.is(await createHttpVerifier({ url }).verify({ idNumber, name: '张三' }), 'unavailable');
+  t.true(sent < 64, `stopped reading early (${sent} chunks of 64 KiB sent)`);
+});
+
 async function file(content: string) {
   const path = join(await mkdtemp(join(tmpdir(), 'yitong-verifier-')), 'authority.json');
   await writeFile(path, content);
