@@ -34,9 +34,7 @@ export function parseRedis(env: Env): RedisTarget | undefined {
       .map((item) => item.trim())
       .filter(Boolean);
   if (env.REDIS_CLUSTER_NODES) {
-    const nodes = list(env.REDIS_CLUSTER_NODES).map(
-      (url) => optionalUrl('REDIS_CLUSTER_NODES', url, ['redis:', 'rediss:']) as string,
-    );
+    const nodes = list(env.REDIS_CLUSTER_NODES).map((url) => redisUrl('REDIS_CLUSTER_NODES', url, true));
     return { kind: 'cluster', nodes };
   }
   if (env.REDIS_SENTINELS) {
@@ -61,8 +59,21 @@ export function parseRedis(env: Env): RedisTarget | undefined {
       );
     return { kind: 'sentinel', name, sentinels };
   }
-  const url = optionalUrl('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:']);
-  return url ? { kind: 'single', url } : undefined;
+  return env.REDIS_URL ? { kind: 'single', url: redisUrl('REDIS_URL', env.REDIS_URL) } : undefined;
+}
+
+/** A Redis URL whose path is a database number (`/0`), or nothing; a cluster has database 0 only. */
+function redisUrl(name: string, value: string, cluster = false): string {
+  const url = optionalUrl(name, value, ['redis:', 'rediss:']) as string;
+  const database = new URL(url).pathname.replace(/^\//, '');
+  if (database !== '' && !(cluster ? /^0$/ : /^\d{1,5}$/).test(database))
+    throw new ConfigError(
+      name,
+      cluster
+        ? 'must name no database (a cluster has database 0 only)'
+        : 'must end in a database number, such as redis://host:6379/0, or in nothing',
+    );
+  return url;
 }
 
 export function parseRedisPrefix(value: string): string {

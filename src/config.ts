@@ -145,6 +145,8 @@ function parseIssuer(value: string, production: boolean): string {
     throw new ConfigError('ISSUER', 'must use https when NODE_ENV=production');
   }
   if (url.search || url.hash) throw new ConfigError('ISSUER', 'must not have a query or fragment');
+  // Printed at start and sent to every site: a user name or password in it would be too.
+  if (url.username || url.password) throw new ConfigError('ISSUER', 'must not hold a user name or password');
   return url.href.replace(/\/$/, '');
 }
 

@@ -4,7 +4,7 @@
  * the command line accepts exactly what the services do.
  *
  * @example
- *   regionCode('4401'); // 'The division code must be 6 digits, such as 440106. (…)'
+ *   regionCode('4401'); // 'The division code must be a valid 6-digit GB/T 2260 code, such as 440106. (…)'
  *   readableFile('no-such.json'); // 'file not found: no-such.json'
  */
 import { accessSync, constants, statSync } from 'node:fs';

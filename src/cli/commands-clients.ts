@@ -1,5 +1,6 @@
 /** `yitong clients …`: departmental sites from manifests, their secrets, registration tokens. */
 
+import type { RegisteredClient } from '../clients/service.ts';
 import { AppError } from '../errors.ts';
 import { issueInitialAccessToken } from '../oidc/registration.ts';
 import {
@@ -20,7 +21,9 @@ export const clientCommands: Commands = {
       'Validate every *.json manifest in <dir>, then register or update them all (none if any is invalid).',
     positionals: [{ name: '<dir>', format: readableDirectory }],
     async run(container, _values, [dir]) {
-      for (const result of await container.clients.sync(dir as string)) printClient(result);
+      const results = await container.clients.sync(dir as string);
+      for (const result of results) printClient(result);
+      if (!results.length) print(`no *.json manifest in ${dir}: nothing registered`);
     },
   },
   'clients add': {
@@ -82,10 +85,14 @@ export const clientCommands: Commands = {
   },
 };
 
-function printClient(result: { file: string; clientId: string; generatedSecret?: string }) {
+function printClient(result: RegisteredClient) {
   print(`${result.file}: client_id ${result.clientId}`);
   if (result.generatedSecret)
     print(
       `  client_secret ${result.generatedSecret}  (shown once: store it in the site's configuration now)`,
+    );
+  if (result.replacedSecret)
+    print(
+      '  client_secret replaced: the old one stopped working (`yitong clients rotate-secret` keeps it for a grace period)',
     );
 }

@@ -28,8 +28,9 @@ export const opsCommands: Commands = {
       'Validate every *.json upstream identity provider manifest in <dir>, then make them the whole set (none changes if any is invalid): upstreams added, changed and removed are audited, and every running node uses the new set within a second.',
     positionals: [{ name: '<dir>', format: readableDirectory }],
     async run(container, _values, [dir]) {
-      for (const { id, status } of await container.upstreamsStore.sync(dir as string, 'cli'))
-        print(`${id}: ${status}`);
+      const results = await container.upstreamsStore.sync(dir as string, 'cli');
+      for (const { id, status } of results) print(`${id}: ${status}`);
+      if (!results.length) print(`no *.json manifest in ${dir}: there are no upstreams`);
     },
   },
   'upstreams check': {

@@ -262,13 +262,14 @@ export function createClientsRepo(db: Kysely<Schema>) {
       );
     },
 
-    async hasSecret(id: string): Promise<boolean> {
+    /** The stored secret's hash, if the site has one. */
+    async secretHashOf(id: string): Promise<string | undefined> {
       const row = await db
         .selectFrom('clients')
         .select('secret_hash')
         .where('id', '=', id)
         .executeTakeFirst();
-      return Boolean(row?.secret_hash);
+      return row?.secret_hash ?? undefined;
     },
   };
 }

@@ -40,6 +40,8 @@ export interface RegisteredClient {
   clientId: string;
   /** A generated secret, present only the first time: it is not stored in clear anywhere. */
   generatedSecret?: string;
+  /** The site had another secret, which the given one replaced: the old one works no more. */
+  replacedSecret?: true;
 }
 
 function generateSecret(): string {
@@ -133,18 +135,20 @@ export function createClientsService(
     manifest: Manifest & { client_id: string },
     given?: string,
   ): Promise<RegisteredClient> {
-    let generatedSecret: string | undefined;
-    if (
-      usesSharedSecret(manifest) &&
-      !given &&
-      !manifest.client_secret &&
-      !(await repo.hasSecret(manifest.client_id))
-    ) {
-      generatedSecret = generateSecret();
-    }
+    const stored = await repo.secretHashOf(manifest.client_id);
+    const generatedSecret =
+      usesSharedSecret(manifest) && !given && !manifest.client_secret && !stored
+        ? generateSecret()
+        : undefined;
     const secret = given ?? manifest.client_secret ?? generatedSecret;
-    await repo.upsertClient(recordOf(manifest, secret ? hashClientSecret(secret) : null));
-    return { file, clientId: manifest.client_id, ...(generatedSecret && { generatedSecret }) };
+    const secretHash = secret ? hashClientSecret(secret) : null;
+    await repo.upsertClient(recordOf(manifest, secretHash));
+    return {
+      file,
+      clientId: manifest.client_id,
+      ...(generatedSecret && { generatedSecret }),
+      ...(stored && secretHash && secretHash !== stored && { replacedSecret: true }),
+    };
   }
 
   return {

@@ -103,7 +103,7 @@ export const authZh = {
   'staff.lookup_changed':
     '此后您又查询了另一个人（可能在另一个窗口）。请重新查询眼前这位办事人，再确认核验。',
   'staff.hall': '大厅名称不能为空，且不超过 100 个字。',
-  'staff.region': '行政区划代码应为 6 位数字，例如 440106。',
+  'staff.region': '行政区划代码应为 6 位数字的有效代码（GB/T 2260），例如 440106。',
   'gender.male': '男',
   'gender.female': '女',
   'field.birthdate': '出生日期',
@@ -228,7 +228,7 @@ export const authEn: Record<keyof typeof authZh, string> = {
   'staff.lookup_changed':
     'You looked up someone else since (perhaps in another window). Look up the person in front of you again, then confirm.',
   'staff.hall': 'The hall name must not be empty and may have at most 100 characters.',
-  'staff.region': 'The division code must be 6 digits, such as 440106.',
+  'staff.region': 'The division code must be a valid 6-digit GB/T 2260 code, such as 440106.',
   'gender.male': 'Male',
   'gender.female': 'Female',
   'field.birthdate': 'Date of birth',

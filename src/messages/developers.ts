@@ -12,7 +12,8 @@ export const developersZh = {
   'developers.keys':
     '签名密钥（JWKS，地址是发现文档中的 jwks_uri）会轮换：新密钥先在 JWKS 中公布，{delay} 小时后才开始签名。令牌的 kid 不在缓存的 JWKS 中时，请重新获取 JWKS（常用的库默认如此）；缓存 JWKS 不要超过 Cache-Control 给出的 {maxAge} 分钟，最长也不要超过 {delay} 小时。停用的密钥会从 JWKS 中删除，它签发的令牌随即无法验证。',
   'developers.scopes.title': '范围',
-  'developers.scopes.lead': '网站只能请求登记中列出的范围；每项信息都在授权页向居民说明，居民同意后才提供。',
+  'developers.scopes.lead':
+    '网站只会获得登记中列出的范围：授权请求中多出的范围被略去（令牌响应的 scope 写明实际授予的范围；PAR 或签名请求则以 invalid_scope 拒绝）。每项信息都在授权页向居民说明，居民同意后才提供。',
   'developers.scopes.scope': '范围',
   'developers.scopes.claims': '提供的信息',
   'developers.scopes.consent': '授权页上的说明',
@@ -152,7 +153,7 @@ export const developersEn: Record<keyof typeof developersZh, string> = {
     'Signing keys (the JWKS at the discovery document’s jwks_uri) are rotated: a new key is published in the JWKS {delay} hours before it signs. When a token names a kid your cached JWKS lacks, fetch the JWKS again (most libraries do); cache it no longer than its Cache-Control says ({maxAge} minutes), and never beyond {delay} hours. A retired key leaves the JWKS, and the tokens it signed no longer verify.',
   'developers.scopes.title': 'Scopes',
   'developers.scopes.lead':
-    'A site may ask only for the scopes its registration lists; the consent page describes each to the person, who must agree.',
+    'A site gets only the scopes its registration lists: others in an authorization request are left out (the token response’s scope says what was granted; a PAR or signed request is refused with invalid_scope). The consent page describes each to the person, who must agree.',
   'developers.scopes.scope': 'Scope',
   'developers.scopes.claims': 'Claims',
   'developers.scopes.consent': 'What the consent page says',

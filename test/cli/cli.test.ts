@@ -203,6 +203,16 @@ test('migrate, citizen create, keys rotate and clients add work on the embedded 
   t.regex(added.stdout, /client_id site\n {2}client_secret [\w-]{43} {2}\(shown once/);
   const rotated = yitong(['clients', 'rotate-secret', 'site'], e);
   t.regex(rotated.stdout, /^client_secret [\w-]{43}/);
+  // A secret given on an update replaces the stored one at once: said so; the same one again is no news.
+  const given = 's'.repeat(43);
+  const replaced = yitong(['clients', 'add', manifest, '--secret-stdin'], e, given);
+  t.regex(replaced.stdout, /client_id site\n {2}client_secret replaced: the old one stopped working/);
+  t.is(
+    yitong(['clients', 'add', manifest, '--secret-stdin'], e, given).stdout,
+    `${manifest}: client_id site\n`,
+  );
+  const empty = mkdtempSync(join(tmpdir(), 'yitong-empty-'));
+  t.is(yitong(['clients', 'sync', empty], e).stdout, `no *.json manifest in ${empty}: nothing registered\n`);
 
   const hall = '天河区政务服务中心';
   const staff = yitong(
@@ -225,7 +235,7 @@ test('migrate, citizen create, keys rotate and clients add work on the embedded 
     e,
   );
   t.is(badRegion.status, 2);
-  t.regex(badRegion.stderr, /^--region-code: The division code must be 6 digits/);
+  t.regex(badRegion.stderr, /^--region-code: The division code must be a valid 6-digit GB\/T 2260 code/);
 });
 
 test('legal-person create, grant, revoke, status and confirm, with their refusals (never the representative)', (t) => {

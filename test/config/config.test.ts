@@ -90,6 +90,13 @@ const bad: Array<[string, Record<string, string>, RegExp]> = [
   ['ISSUER', { ISSUER: 'http://localhost:3000/?x=1' }, /^ISSUER must not have a query/],
   ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }, /^DATABASE_URL must be a URL starting with postgres:/],
   ['REDIS_URL', { REDIS_URL: 'http://x' }, /^REDIS_URL must be a URL starting with redis:/],
+  ['REDIS_URL', { REDIS_URL: 'redis://127.0.0.1:6379/abc' }, /^REDIS_URL must end in a database number/],
+  [
+    'REDIS_CLUSTER_NODES',
+    { REDIS_CLUSTER_NODES: 'redis://127.0.0.1:7000,redis://127.0.0.1:7001/1' },
+    /^REDIS_CLUSTER_NODES must name no database \(a cluster has database 0 only\)$/,
+  ],
+  ['ISSUER', { ISSUER: 'http://user:pw@localhost:4102' }, /^ISSUER must not hold a user name or password$/],
   [
     'OUTBOUND_ALLOWED_NETWORKS',
     { OUTBOUND_ALLOWED_NETWORKS: '10.0.0.0/8, 300.1.1.1/8' },
