@@ -23,19 +23,19 @@ import { type AdminService, PERSON_ACTIONS } from './service.ts';
 const StatusChange = z.strictObject({ action: z.enum(['suspend', 'deregister', 'reactivate']) });
 const ClaimConfirmation = z.strictObject({ evidence: z.string().trim().min(4).max(500) });
 const Search = z.strictObject({ q: z.string().max(100) });
-const ClientChange = z
-  .strictObject({
-    redirect_uris: z.array(z.string()).min(1).optional(),
-    scope: z.string().min(1).optional(),
-  })
-  .refine((change) => Object.keys(change).length > 0, 'name at least one of redirect_uris, scope');
-const NewClient = z.strictObject({
-  client_id: z.string(),
-  client_name: z.string(),
-  department: z.string(),
-  region_code: z.string(),
-  redirect_uris: z.array(z.string()).min(1),
-  scope: z.string(),
+/** A site's manifest fields, checked by the manifest rules as a file's are (clients/manifest.ts). */
+const Manifest = z.record(z.string(), z.unknown());
+const NewClient = Manifest.refine((manifest) => typeof manifest.client_id === 'string', {
+  message: 'is required',
+  path: ['client_id'],
+});
+/** What stays as registered, and the secret, which rotate-secret changes. */
+const FIXED = ['client_id', 'department', 'region_code', 'client_secret'];
+const ClientChange = Manifest.refine(
+  (change) => Object.keys(change).length > 0,
+  'name at least one field',
+).refine((change) => !FIXED.some((field) => Object.hasOwn(change, field)), {
+  message: `${FIXED.join(', ')} cannot be changed here (the secret: POST …/rotate-secret)`,
 });
 const TokenRequest = z.strictObject({
   department: z.string().min(1).max(100),

@@ -100,20 +100,22 @@ export const SCHEMAS = {
   },
   NewClient: {
     type: 'object',
-    required: ['client_id', 'client_name', 'department', 'region_code', 'redirect_uris', 'scope'],
-    additionalProperties: false,
+    description:
+      'A client manifest (the README: Departmental clients): its fields are checked by the same rules as a file given to `yitong clients add`.',
+    required: ['client_id', 'client_name', 'department', 'region_code'],
     properties: {
       client_id: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{2,63}$' },
       client_name: { type: 'string' },
       department: { type: 'string' },
       region_code: { type: 'string', pattern: '^\\d{6}$' },
-      redirect_uris: { type: 'array', minItems: 1, items: { type: 'string', format: 'uri' } },
+      redirect_uris: { type: 'array', items: { type: 'string', format: 'uri' } },
       scope: { type: 'string' },
     },
   },
   ClientChange: {
     type: 'object',
-    additionalProperties: false,
+    description:
+      'Manifest fields to change, over the stored registration; client_id, department, region_code and client_secret stay as they are.',
     minProperties: 1,
     properties: {
       redirect_uris: { type: 'array', minItems: 1, items: { type: 'string', format: 'uri' } },

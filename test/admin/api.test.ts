@@ -184,7 +184,7 @@ test('an administrator’s own token with the admin scope works; a citizen’s d
   );
 });
 
-test('sites through the API: created within the region (secret once), changed under the manifest rules, rotated, disabled', async (t) => {
+test('sites through the API: created from any manifest within the region (secret once), changed under the manifest rules, rotated, disabled', async (t) => {
   const token = await departmentToken('440100', 'admin');
   const create = (body: unknown) => call(token, '/clients', { method: 'POST', body });
   const site = {
@@ -215,6 +215,39 @@ test('sites through the API: created within the region (secret once), changed un
     scope: 'openid profile phone',
     department: '广州市人社局',
   });
+  // Any manifest field, as a file would carry it.
+  const full = await create({
+    ...site,
+    client_id: 'api-full',
+    token_endpoint_auth_method: 'client_secret_post',
+    grant_types: ['authorization_code', 'refresh_token'],
+    scope: 'openid profile offline_access',
+    post_logout_redirect_uris: ['https://api-site.example.gov.cn/'],
+    backchannel_logout_uri: 'https://api-site.example.gov.cn/logout',
+  });
+  t.is(full.status, 201);
+  const stored = await yitong.server.container.clientsRepo.findClient('api-full');
+  t.like(stored?.metadata, {
+    token_endpoint_auth_method: 'client_secret_post',
+    grant_types: ['authorization_code', 'refresh_token'],
+    backchannel_logout_uri: 'https://api-site.example.gov.cn/logout',
+  });
+  const unknown = await create({ ...site, client_id: 'api-unknown', colour: 'red' });
+  t.is(unknown.status, 400);
+  t.regex(((await unknown.json()) as { error_description: string }).error_description, /colour/);
+  for (const fixed of [{ department: '别的部门' }, { client_secret: 's'.repeat(43) }, {}]) {
+    const refused = await call(token, '/clients/api-full', { method: 'PATCH', body: fixed });
+    t.is(refused.status, 400, JSON.stringify(fixed));
+  }
+  const grants = await call(token, '/clients/api-full', {
+    method: 'PATCH',
+    body: { grant_types: ['authorization_code'], scope: 'openid profile' },
+  });
+  t.is(grants.status, 200);
+  t.deepEqual((await yitong.server.container.clientsRepo.findClient('api-full'))?.metadata.grant_types, [
+    'authorization_code',
+  ]);
+
   const rotated = await call(token, '/clients/api-site/rotate-secret', { method: 'POST' });
   t.regex(((await rotated.json()) as { client_secret: string }).client_secret, /^[\w-]{43}$/);
   t.is((await call(token, '/clients/api-site/disable', { method: 'POST' })).status, 204);
