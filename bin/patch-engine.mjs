@@ -1,4 +1,4 @@
-// Run by `npm install` (postinstall): two lines of oidc-provider 9.13.3, each with its reason.
+// Run by `npm install` (postinstall): three changes to oidc-provider 9.13.3, each with its reason.
 // Plain JavaScript: npm may run this on an older Node.
 // `node bin/patch-engine.mjs [root]`: the engine's own folder unless another is named (tests).
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -36,6 +36,27 @@ const PATCHES = [
 `,
     to: `    dPoP.jti,
     Math.max(epochTime(), dPoP.iat) + CHALLENGE_OK_WINDOW, // yitong: bin/patch-engine.mjs
+`,
+  },
+  {
+    // A client's jwks_uri that answered an error (a 500 with a JSON body) was kept as fresh for
+    // 60 s before its status was looked at: the site's every request was refused for a minute
+    // after its jwks_uri recovered. Fresh only once the keys were read.
+    file: 'lib/models/client.js',
+    from: `          this.freshUntil = Math.max(...freshUntil.filter(Boolean));
+
+          if (status !== 200) {
+            throw new Error(\`unexpected jwks_uri response status code, expected 200 OK, got \${status} \${STATUS_CODES[status]}\`, { cause: response });
+          }
+
+          validateJWKS(body);
+`,
+    to: `          if (status !== 200) {
+            throw new Error(\`unexpected jwks_uri response status code, expected 200 OK, got \${status} \${STATUS_CODES[status]}\`, { cause: response });
+          }
+
+          validateJWKS(body);
+          this.freshUntil = Math.max(...freshUntil.filter(Boolean)); // yitong: bin/patch-engine.mjs
 `,
   },
 ];

@@ -108,13 +108,13 @@ test('a DPoP proof dated ahead is remembered until 300 s after its iat, not 300 
   t.true(Number(remembered[0]) >= 348, `remembered for ${remembered[0]} s`);
 });
 
-test('the patch changes a patched engine no further, both files or neither, and refuses a file it does not know', async (t) => {
+test('the patch changes a patched engine no further, every file or none, and refuses a file it does not know', async (t) => {
   const engine = new URL('../../node_modules/oidc-provider/', import.meta.url);
   const [initializeApp, validateDpop] = ['lib/helpers/initialize_app.js', 'lib/helpers/validate_dpop.js'];
-  const files = [initializeApp, validateDpop];
+  const files = [initializeApp, validateDpop, 'lib/models/client.js'];
   const root = await mkdtemp(join(tmpdir(), 'patch-engine-'));
   const copy = async () => {
-    await mkdir(join(root, 'lib/helpers'), { recursive: true });
+    for (const dir of ['lib/helpers', 'lib/models']) await mkdir(join(root, dir), { recursive: true });
     for (const file of files)
       await writeFile(join(root, file), await readFile(new URL(file, engine), 'utf8'));
   };
