@@ -85,7 +85,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     issuer: parseIssuer(env.ISSUER || `http://localhost:${port}`, production),
     port,
     dataDir,
-    databaseUrl: optionalUrl('DATABASE_URL', env.DATABASE_URL, ['postgres:', 'postgresql:']),
+    databaseUrl: parseDatabaseUrl(env.DATABASE_URL),
     redis: parseRedis(env),
     redisPrefix: parseRedisPrefix(env.REDIS_PREFIX ?? 'yitong:'),
     secrets: loadSecrets(env, production, dataDir),
@@ -134,6 +134,17 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     },
   };
   return Object.freeze(config);
+}
+
+/** The node-postgres SSL modes: any other would be taken as `verify-full`, and fail unexplained. */
+const SSL_MODES = ['disable', 'no-verify', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
+function parseDatabaseUrl(value: string | undefined): string | undefined {
+  const url = optionalUrl('DATABASE_URL', value, ['postgres:', 'postgresql:']);
+  const mode = url && new URL(url).searchParams.get('sslmode');
+  if (mode !== undefined && mode !== null && !SSL_MODES.includes(mode))
+    throw new ConfigError('DATABASE_URL', `sslmode must be one of ${SSL_MODES.join(', ')}`);
+  return url;
 }
 
 function parseIssuer(value: string, production: boolean): string {

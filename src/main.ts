@@ -68,6 +68,10 @@ if (import.meta.main) {
     process.stdout.write(
       `Yitong is listening on ${config.issuer} (port ${running.port}, ${backend}), started in ${running.startupMs} ms\n`,
     );
+    if (config.production && !config.databaseUrl)
+      process.stderr.write(
+        'Yitong runs in production on the embedded database: one process on one machine, for a trial only; set DATABASE_URL (and REDIS_URL) to run nodes side by side\n',
+      );
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => {
         process.stdout.write(`${signal}: finishing the requests in flight, then stopping\n`);
@@ -82,7 +86,12 @@ if (import.meta.main) {
     }
   } catch (error) {
     // One line naming the problem (ConfigError names the variable): no stack trace for operators.
-    process.stderr.write(`Yitong cannot start: ${(error as Error).message}\n`);
+    const { code, port } = error as { code?: string; port?: number };
+    const message =
+      code === 'EADDRINUSE'
+        ? `port ${port} is in use by another program: stop it, or choose another with PORT`
+        : (error as Error).message;
+    process.stderr.write(`Yitong cannot start: ${message}\n`);
     process.exit(1);
   }
 }

@@ -21,7 +21,9 @@ export function describeFailure(error: unknown, config?: Where): { message: stri
   if (error instanceof UsageError) return { message: error.message, exitCode: 2 };
   // A file that went missing between the arguments' check and its use.
   if (isFileError(error)) return { message: fileProblem(error.path, error), exitCode: 2 };
-  return { message: describe(error, config), exitCode: 1 };
+  // A value the service found malformed (a name, a password too short): the argument's fault too.
+  const malformed = isAppError(error) && error.status === 400;
+  return { message: describe(error, config), exitCode: malformed ? 2 : 1 };
 }
 
 function describe(error: unknown, config: Where | undefined): string {

@@ -180,6 +180,12 @@ test('migrate, citizen create, keys rotate and clients add work on the embedded 
   );
   t.is(badNumber.status, 2);
   t.regex(badNumber.stderr, /^--id-number: The check character does not match/);
+  const badName = yitong(
+    ['citizen', 'create', '--id-number', newCitizen().idNumber, '--name', 'A1', '--password-stdin'],
+    e,
+    'long enough password',
+  );
+  t.is(badName.status, 2, 'a name the service finds malformed: the argument’s fault');
 
   t.regex(
     yitong(['keys', 'rotate'], e).stdout,

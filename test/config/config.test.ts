@@ -89,6 +89,11 @@ const bad: Array<[string, Record<string, string>, RegExp]> = [
   ['ISSUER', { ISSUER: 'not a url' }, /^ISSUER must be an http\(s\) URL/],
   ['ISSUER', { ISSUER: 'http://localhost:3000/?x=1' }, /^ISSUER must not have a query/],
   ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }, /^DATABASE_URL must be a URL starting with postgres:/],
+  [
+    'DATABASE_URL',
+    { DATABASE_URL: 'postgres://u:secretpw@db/yitong?sslmode=bogus' },
+    /^DATABASE_URL sslmode must be one of disable, no-verify, prefer, require, verify-ca, verify-full$/,
+  ],
   ['REDIS_URL', { REDIS_URL: 'http://x' }, /^REDIS_URL must be a URL starting with redis:/],
   ['REDIS_URL', { REDIS_URL: 'redis://127.0.0.1:6379/abc' }, /^REDIS_URL must end in a database number/],
   [

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -76,5 +77,18 @@ test('a DATA_ENCRYPTION_KEY other than the one the data was written with: one li
   t.is(
     other.stderr,
     "Yitong cannot start: DATA_ENCRYPTION_KEY does not decrypt this database's data (signing keys): it must be the key the data was written with\n",
+  );
+});
+
+test('a port another program holds: one line naming it and PORT', async (t) => {
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, resolve));
+  t.teardown(() => holder.close());
+  const port = String((holder.address() as AddressInfo).port);
+  const refused = start('src/main.ts', { DATA_DIR: dataDir(), PORT: port });
+  t.is(refused.status, 1);
+  t.is(
+    refused.stderr,
+    `Yitong cannot start: port ${port} is in use by another program: stop it, or choose another with PORT\n`,
   );
 });
