@@ -377,7 +377,7 @@ export async function createContainer(
     provider.on('authorization.success', (ctx) => {
       sites.record(ctx).catch((error) => logger.error({ err: error }, 'site grant not recorded'));
     });
-    observeProvider(provider, metrics, database);
+    observeProvider(provider, metrics, database, logger);
     const phones = createPhoneChange({
       repo: accountsRepo,
       ephemeral,
