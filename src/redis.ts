@@ -10,6 +10,7 @@
  *   const redis = await connectRedis({ kind: 'cluster', nodes: ['redis://10.0.0.1:7000'] }, { outages });
  */
 import { createClient, createCluster, createSentinel, type RedisClusterType } from 'redis';
+import { ConfigError } from './config-error.ts';
 import type { RedisTarget } from './config-services.ts';
 import type { Outages } from './outage.ts';
 import { followPromotions } from './redis-follow.ts';
@@ -182,16 +183,31 @@ function withDeadline(
 /** How long start-up waits for a first connection; past it, Yitong starts and answers 503 where Redis is needed. */
 const FIRST_CONNECTION_MS = 2000;
 
+/** Replies to the connection's handshake that only the settings cause (a database it lacks, a wrong password). */
+const REFUSED_SETTINGS = /^(ERR DB index is out of range|ERR invalid DB index|WRONGPASS|NOAUTH|ERR AUTH)/;
+
+const VARIABLE = {
+  single: 'REDIS_URL',
+  cluster: 'REDIS_CLUSTER_NODES',
+  sentinel: 'REDIS_SENTINELS',
+} as const;
+
 /**
  * Connects, waiting a little for the first connection; reconnects (and follows failovers) on its
  * own afterwards. A Redis missing at start-up is an outage like any other, not a reason to stay
- * down: the server starts, answers 503 where Redis is needed, and heals when it comes.
+ * down: the server starts, answers 503 where Redis is needed, and heals when it comes. A Redis
+ * that refuses the settings themselves (a database number it lacks, a wrong password) stops
+ * start-up, naming the variable: waiting would not heal it.
  */
 export async function connectRedis(target: RedisTarget, options: RedisOptions = {}): Promise<RedisClient> {
   const client = createTopology(target);
+  let refusedSettings: Error | undefined;
   // An 'error' event must never crash the process: a drop is an outage, told once.
   for (const event of ['error', 'node-error'])
-    client.on(event, (error: unknown) => options.outages?.down('redis', error));
+    client.on(event, (error: unknown) => {
+      if (error instanceof Error && REFUSED_SETTINGS.test(error.message)) refusedSettings ??= error;
+      options.outages?.down('redis', error);
+    });
   // Back only once Redis answers: one server or a Sentinel's master says 'ready'; a cluster says
   // 'connect' once it has read its slots. (A Sentinel client says 'connect' before any sentinel
   // has answered.)
@@ -203,12 +219,18 @@ export async function connectRedis(target: RedisTarget, options: RedisOptions = 
     client.connect().then(
       () => undefined,
       async (error: unknown) => {
+        if (error instanceof Error && REFUSED_SETTINGS.test(error.message)) refusedSettings ??= error;
         options.outages?.down('redis', error);
         await new Promise((resolve) => setTimeout(resolve, 1000));
         if (!closed) return connect();
       },
     );
   await Promise.race([connect(), new Promise((resolve) => setTimeout(resolve, FIRST_CONNECTION_MS).unref())]);
+  if (refusedSettings) {
+    closed = true;
+    client.destroy();
+    throw new ConfigError(VARIABLE[target.kind], `is refused by Redis: ${refusedSettings.message}`);
+  }
   const ms = options.commandTimeoutMs ?? 800;
   const follow =
     target.kind === 'cluster'

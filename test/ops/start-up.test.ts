@@ -2,7 +2,7 @@
  * The server (`npm start`) and the demo (`npm run demo`) refusing to start: one line saying
  * what is wrong and what to do, never a stack trace, never DATABASE_URL's password.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { openDatabase } from '../../src/db/database.ts';
+import { privateRedis } from '../helpers/servers.ts';
 import { upstreamsDir } from '../helpers/upstream-manifest.ts';
 
 function start(script: string, env: Record<string, string>, args: string[] = []) {
@@ -91,4 +92,20 @@ test('a port another program holds: one line naming it and PORT', async (t) => {
     refused.stderr,
     `Yitong cannot start: port ${port} is in use by another program: stop it, or choose another with PORT\n`,
   );
+});
+
+test('a Redis that refuses the settings (a database it lacks, a wrong password): one line naming the variable, no start', async (t) => {
+  const redis = await privateRedis(t.teardown);
+  t.teardown(() => redis.stop());
+  const lacking = start('src/main.ts', { DATA_DIR: dataDir(), REDIS_URL: `${redis.url}/99` });
+  t.is(lacking.status, 1);
+  t.is(lacking.stderr, 'Yitong cannot start: REDIS_URL is refused by Redis: ERR DB index is out of range\n');
+  execFileSync('redis-cli', ['-u', redis.url, 'config', 'set', 'requirepass', 'right-password']);
+  const wrong = start('src/main.ts', {
+    DATA_DIR: dataDir(),
+    REDIS_URL: redis.url.replace('redis://', 'redis://:wrong-password@'),
+  });
+  t.is(wrong.status, 1);
+  t.regex(wrong.stderr, /^Yitong cannot start: REDIS_URL is refused by Redis: WRONGPASS /);
+  t.false(wrong.stderr.includes('wrong-password'), 'never the password');
 });
