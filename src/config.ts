@@ -74,7 +74,23 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** `test` is what ava sets; unset means development. */
 const NODE_ENVS = ['production', 'development', 'test'];
 
+/** Settings that mean something only beside another: alone, a sign of a mistake (a typo in the other's name). */
+const NEEDS = [
+  ['REDIS_SENTINEL_NAME', 'REDIS_SENTINELS'],
+  ['NOTIFIER_TOKEN', 'NOTIFIER_URL'],
+  ['IDENTITY_VERIFIER_TOKEN', 'IDENTITY_VERIFIER_URL'],
+  ['BUSINESS_REGISTRY_TOKEN', 'BUSINESS_REGISTRY_URL'],
+] as const;
+/** The secrets come from one place: SECRETS_FILE, or these three. */
+const BESIDE_SECRETS_FILE = ['COOKIE_KEYS', 'DATA_ENCRYPTION_KEY', 'HMAC_KEY'];
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
+  for (const [name, other] of NEEDS)
+    if (env[name] && !env[other])
+      throw new ConfigError(name, `is set, but ${other} is not: set both, or neither`);
+  const both = env.SECRETS_FILE && BESIDE_SECRETS_FILE.find((name) => env[name]);
+  if (both)
+    throw new ConfigError(both, 'and SECRETS_FILE cannot both be set: the secrets come from one place');
   // Any other value (`prod`) would quietly run in development mode, with generated secrets.
   const production = oneOf('NODE_ENV', env.NODE_ENV || 'development', NODE_ENVS) === 'production';
   const dataDir = resolve(env.DATA_DIR || './data');

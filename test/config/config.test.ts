@@ -131,6 +131,17 @@ const bad: Array<[string, Record<string, string>, RegExp]> = [
   ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of fatal, .*, silent \(got "loud"\)$/],
   ['REDIS_PREFIX', { REDIS_PREFIX: 'a b' }, /\(got "a b"\)$/],
   [
+    'REDIS_SENTINEL_NAME',
+    { REDIS_SENTINEL_NAME: 'mymaster' },
+    /^REDIS_SENTINEL_NAME is set, but REDIS_SENTINELS is not: set both, or neither$/,
+  ],
+  ['NOTIFIER_TOKEN', { NOTIFIER_TOKEN: 't' }, /^NOTIFIER_TOKEN is set, but NOTIFIER_URL is not/],
+  [
+    'COOKIE_KEYS',
+    { SECRETS_FILE: '/nonexistent.json', COOKIE_KEYS: 'k'.repeat(40) },
+    /^COOKIE_KEYS and SECRETS_FILE cannot both be set/,
+  ],
+  [
     'IDENTITY_VERIFIER_URL',
     { IDENTITY_VERIFIER_URL: 'https://a.example', IDENTITY_VERIFIER_FILE: 'a.json' },
     /cannot both be set/,
@@ -228,7 +239,12 @@ test('a bad URL is shown by its scheme only: the rest may hold a password or a t
   ];
   for (const [variable, value, got] of urls) {
     const error = t.throws(
-      () => loadConfig({ DATA_DIR: dataDir(), REDIS_SENTINEL_NAME: 'm', [variable]: value }),
+      () =>
+        loadConfig({
+          DATA_DIR: dataDir(),
+          ...(variable === 'REDIS_SENTINELS' && { REDIS_SENTINEL_NAME: 'm' }),
+          [variable]: value,
+        }),
       {
         instanceOf: ConfigError,
       },
