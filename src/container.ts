@@ -174,6 +174,7 @@ export async function createContainer(
       verifier: await openVerifier(config.identityVerifier),
       ephemeral,
       checksPerPerson: limiter('idv:acct'),
+      lookUpsPerStaff: limiter('staff:lookup'),
     });
     const clientsRepo = createClientsRepo(database.db);
     const legalPersonsRepo = createLegalPersonsRepo(database.db);

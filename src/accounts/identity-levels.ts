@@ -10,7 +10,7 @@
  *   await levels.confirmInPerson(staff, deskSession, person.id, ip); // level 3, audited with the hall
  */
 import type { EphemeralStore } from '../auth/ephemeral.ts';
-import type { Limiter } from '../auth/rate-limit.ts';
+import { consumeOrRefuse, type Limiter } from '../auth/rate-limit.ts';
 import { AppError } from '../errors.ts';
 import type { IdNumber } from '../identity/id-number.ts';
 import { covers, isRegionCode } from '../identity/region-code.ts';
@@ -24,6 +24,8 @@ export interface IdentityLevelDeps {
   verifier: IdentityVerifier | undefined;
   /** Online checks per person: the authority must not become an oracle for guessing names. */
   checksPerPerson: Limiter;
+  /** Look-ups per member of staff: the desk must not become an oracle of who has an account. */
+  lookUpsPerStaff: Limiter;
   ephemeral: EphemeralStore;
 }
 
@@ -31,10 +33,11 @@ const DESK_SECONDS = 10 * 60;
 
 /**
  * A hall serves the people of its region, as administrators do (a person's region is their
- * number's prefix): a county hall its county, a city hall its city, a province hall everyone.
+ * number's prefix, masked or not): a county hall its county, a city hall its city, a province
+ * hall everyone.
  */
-function requireServed(staff: Staff, person: Person) {
-  if (!covers(staff.regionCode, person.idNumberMasked.slice(0, 6)))
+function requireServed(staff: Staff, idNumber: string) {
+  if (!covers(staff.regionCode, idNumber.slice(0, 6)))
     throw new AppError('staff.outside_region', 403, { field: 'id_number' });
 }
 const deskKey = (desk: string) => `staff:desk:${desk}`;
@@ -44,6 +47,7 @@ export function createIdentityLevels({
   accounts,
   verifier,
   checksPerPerson,
+  lookUpsPerStaff,
   ephemeral,
 }: IdentityLevelDeps) {
   return {
@@ -81,22 +85,25 @@ export function createIdentityLevels({
     staffOf: (personId: string) => repo.findStaff(personId),
 
     /**
-     * A member of staff looks a person up by number, with the card in front of them. Audited.
-     * The person found is the one the desk (`desk`: the staff's session) may confirm next: a
-     * confirmation names nobody else.
+     * A member of staff looks a person up by number, with the card in front of them. A number
+     * outside the hall's region is refused by its prefix, before anything is looked up; every
+     * look-up is counted and audited, found or not. The person found is the one the desk
+     * (`desk`: the staff's session) may confirm next: a confirmation names nobody else.
      */
     async lookUp(staff: Staff, idNumberInput: string, desk: string, ip: string): Promise<Person> {
-      const person = await accounts.findPersonByIdNumber(parseIdNumberOrThrow(idNumberInput));
-      if (!person) throw new AppError('staff.not_found', 404, { field: 'id_number' });
-      requireServed(staff, person);
-      await ephemeral.put(deskKey(desk), person.id, DESK_SECONDS);
+      const idNumber = parseIdNumberOrThrow(idNumberInput);
+      requireServed(staff, idNumber);
+      await consumeOrRefuse(lookUpsPerStaff, staff.personId, 'rate.staff_lookup');
+      const person = await accounts.findPersonByIdNumber(idNumber);
       await repo.recordAudit({
         actor: staff.personId,
         action: 'staff.looked_up',
-        subject: person.id,
+        subject: person?.id,
         ip,
-        details: { hall: staff.hall, region_code: staff.regionCode },
+        details: { hall: staff.hall, region_code: staff.regionCode, ...(!person && { found: false }) },
       });
+      if (!person) throw new AppError('staff.not_found', 404, { field: 'id_number' });
+      await ephemeral.put(deskKey(desk), person.id, DESK_SECONDS);
       return person;
     },
 
@@ -105,16 +112,18 @@ export function createIdentityLevels({
      * is used up). Never the member of staff themselves.
      */
     async atDesk(staff: Staff, desk: string, shownPersonId: string, take = false): Promise<Person> {
-      const personId = take
-        ? await ephemeral.take<string>(deskKey(desk))
-        : await ephemeral.peek<string>(deskKey(desk));
+      const personId = await ephemeral.peek<string>(deskKey(desk));
       if (!personId) throw new AppError('staff.lookup_first', 400);
-      // Two tabs: the form acts on the person it showed, never whoever was looked up last.
+      // Two tabs: the form acts on the person it showed, never whoever was looked up last; a
+      // stale form leaves the look-up it does not name as it was.
       if (personId !== shownPersonId) throw new AppError('staff.lookup_changed', 409);
+      // Used up once: of two confirmations sent at once, one finds it.
+      if (take && (await ephemeral.take<string>(deskKey(desk))) !== personId)
+        throw new AppError('staff.lookup_first', 400);
       const person = await accounts.findPerson(personId);
       if (person?.status !== 'active') throw new AppError('staff.not_found', 404);
       if (person.id === staff.personId) throw new AppError('staff.self', 403);
-      requireServed(staff, person);
+      requireServed(staff, person.idNumberMasked);
       return person;
     },
 

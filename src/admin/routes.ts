@@ -118,7 +118,8 @@ export function adminRoutes(deps: {
     const id = str(ctx.params.id);
     const confirm = pick(CONFIRMED_ACTIONS, ctx.params.action);
     if (confirm) {
-      const { person } = await service.account(state(ctx).admin, id);
+      // Asked only of someone who may do it: a read-only auditor gets the 403 at once.
+      const person = await service.personToChange(state(ctx).admin, id);
       const lead = tr(ctx, confirm.lead, { name: person.name, id: person.idNumberMasked });
       const back = `/admin/people/${encodeURIComponent(id)}`;
       if (!confirmFirst(ctx, form, { title: confirm.title, lead, back })) return;

@@ -104,6 +104,9 @@ export function createAdminService(deps: AdminDeps) {
     },
 
     /** An account as the console shows it: never the full number. */
+    /** The person, when the admin may change them (their region, above them): for a confirmation page. */
+    personToChange: (admin: Admin, personId: string) => person(admin, personId, true),
+
     async account(admin: Admin, personId: string) {
       const found = await person(admin, personId, false);
       const [summary, signIns] = await Promise.all([

@@ -32,6 +32,8 @@ export const LIMITS = {
   'otp:acct': { limit: 30, windowSeconds: HOUR },
   // Authoritative sources: never an oracle.
   'idv:acct': { limit: 5, windowSeconds: DAY },
+  // Counter staff's look-ups by number: a busy desk's day, not a sweep of the province.
+  'staff:lookup': { limit: 120, windowSeconds: HOUR },
   'registry:acct': { limit: 5, windowSeconds: DAY },
   // Codes and notices to phones.
   'sms:acct': { limit: 5, windowSeconds: HOUR },

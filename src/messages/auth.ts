@@ -41,6 +41,8 @@ export const authZh = {
   'identity.mismatch':
     '姓名与身份证号码核验不一致，实名等级未变。请检查姓名是否与身份证完全一致（包括生僻字），或到政务服务大厅核验。',
   'rate.identity': '今天的在线核验次数已用完，请在 {hours} 小时后再试，或到政务服务大厅核验。',
+  'rate.staff_lookup':
+    '本窗口这一小时的查询次数已达上限，请在 {minutes} 分钟后再试；如确有需要，请联系管理员。',
   'account.title': '个人中心',
   'account.identity': '我的身份',
   'account.level': '实名等级：{level} 级',
@@ -160,6 +162,8 @@ export const authEn: Record<keyof typeof authZh, string> = {
     'The name and identity number did not match; your level is unchanged. Check that the name is exactly as on your identity card, or visit a government service hall.',
   'rate.identity':
     'No online checks are left today. Try again in {hours} hours, or visit a government service hall.',
+  'rate.staff_lookup':
+    'This desk has made as many look-ups as an hour allows. Try again in {minutes} minutes; if you need more, ask an administrator.',
   'account.title': 'My account',
   'account.identity': 'My identity',
   'account.level': 'Identity level: {level}',

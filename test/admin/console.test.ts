@@ -167,6 +167,13 @@ test('a person’s recent sign-ins: only successful ones, in Beijing time, the s
   t.notRegex(list, /yitong-account|urn:yitong|T\d{2}:\d{2}:\d{2}/, 'no raw ids, codes or ISO times');
   const english = await admin.browser.visit(`${yitong.issuer}/admin/people/${sub}?lang=en`);
   t.regex(english.html, /My account<br>\s*<span class="hint">[\d: -]+ · password · /);
+  // A read-only auditor is not asked to confirm what it may not do.
+  for (const action of ['lock', 'sign-out']) {
+    const asked = await admin.browser.visit(`${yitong.issuer}/admin/people/${sub}/${action}`, {
+      form: { _csrf: hiddenField(admin.page.html, '_csrf') },
+    });
+    t.is(asked.status, 403, action);
+  }
 });
 
 test('everyone but administrators gets 403; an administrator with a password-only session steps up', async (t) => {

@@ -232,3 +232,51 @@ test('the authority out of reach: 503 with Retry-After, the level stays, and the
   }
   t.is((await unreachable.server.container.accounts.findPerson(sub))?.identityLevel, 1);
 });
+
+test('staff look-ups: out of region refused by the number alone, every one audited and counted; a stale form leaves the current look-up', async (t) => {
+  const node = await startYitong('postgres', { RATE_LIMITS: 'staff:lookup=4/3600' });
+  t.teardown(() => node.stop());
+  const member = newCitizen();
+  const memberSub = await node.createCitizen(member);
+  await node.server.container.levels.addStaff(member.idNumber, '天河区政务服务中心', '440106');
+  const browser = new Browser();
+  await signInTo(browser, node.issuer, member);
+  const { authenticator } = await enrolTotp(browser, node.issuer);
+  const staff = new Browser();
+  const desk = await signInTo(staff, node.issuer, { ...member, authenticator }, '/staff');
+  const lookUp = (idNumber: string) => submit(staff, desk, '/staff/lookup', { id_number: idNumber });
+
+  // Registered or not, a number of another region gets the same answer: nothing was looked up.
+  const registeredElsewhere = newCitizen('330106');
+  await node.createCitizen(registeredElsewhere);
+  for (const number of [registeredElsewhere.idNumber, newCitizen('330106').idNumber])
+    t.is((await lookUp(number)).status, 403);
+  const unknown = newCitizen('440106').idNumber;
+  t.is((await lookUp(unknown)).status, 404);
+  const [a, b] = [newCitizen('440106'), newCitizen('440106')];
+  const bSub = await node.createCitizen(b);
+  await node.createCitizen(a);
+  const foundA = await lookUp(a.idNumber);
+  const foundB = await lookUp(b.idNumber);
+  const confirm = (page: Page) =>
+    submit(staff, page, '/staff/confirm', { card_checked: 'yes', person: hiddenField(page.html, 'person') });
+  t.is((await confirm(foundA)).status, 409, 'the form of an earlier look-up');
+  t.regex((await confirm(foundB)).html, /实名等级为 3 级/, 'the current look-up is still there');
+  t.is((await node.server.container.accounts.findPerson(bSub))?.identityLevel, 3);
+
+  const looked = await node.server.container.database.db
+    .selectFrom('audit_events')
+    .select(['subject', 'details'])
+    .where('actor', '=', memberSub)
+    .where('action', '=', 'staff.looked_up')
+    .orderBy('seq')
+    .execute();
+  t.is(looked.length, 3, 'the unknown number and the two people; nothing for the refused ones');
+  t.like(looked[0], { subject: null, details: { found: false, hall: '天河区政务服务中心' } });
+  t.false(JSON.stringify(looked).includes(unknown), 'never the number');
+
+  t.is((await lookUp(a.idNumber)).status, 200, 'the fourth of the hour');
+  const limited = await lookUp(a.idNumber);
+  t.is(limited.status, 429);
+  t.regex(limited.html, /本窗口这一小时的查询次数已达上限/);
+});
