@@ -23,16 +23,16 @@ export function createSites(deps: {
   const { provider, repo, sessions } = deps;
 
   /**
-   * Every token of the grants ends, and each site is told (`logOutSites`); `live`: the sessions
-   * still held, when the grants span more than the ones ending now.
+   * Every token of the grants ends, and each site is told (`logOutSites`); `held`: the grants a
+   * site may still have a session for, when the grants span more than the ones ending now.
    */
-  async function endGrants(personId: string, grants: SiteGrant[], live?: Set<string>) {
+  async function endGrants(personId: string, grants: SiteGrant[], held?: Set<string>) {
     for (const { grantId } of grants) {
       await (await provider.Grant.find(grantId))?.destroy();
       // Every artifact of the grant (codes, access and refresh tokens) goes with it.
       await provider.RefreshToken.adapter.revokeByGrantId(grantId);
     }
-    await logOutSites(personId, grants, live);
+    await logOutSites(personId, grants, held);
   }
 
   /** The browser holding the session is signed out; someone else's session is left alone. */
@@ -42,23 +42,27 @@ export function createSites(deps: {
   }
 
   /**
-   * The sessions of the grants that the provider still holds for the person. Grant records stay
-   * for weeks after their session ended (and told its sites then, or expired): a person who uses
-   * a site daily has dozens.
+   * The grants a site may still have a session for: the provider holds their session, or the
+   * grant itself (a session that expired told nobody, and a site holding the grant's refresh
+   * token may still be signed in). Grant records stay for weeks after a logout ended them (and
+   * told the sites then): a person who uses a site daily has dozens.
    */
-  async function liveSessions(personId: string, grants: SiteGrant[]) {
-    const uids = [...new Set(grants.flatMap((grant) => grant.sessionUid ?? []))];
+  async function stillHeld(personId: string, grants: SiteGrant[]) {
     const held = await Promise.all(
-      uids.map(async (uid) => (await provider.Session.findByUid(uid))?.accountId === personId),
+      grants.map(
+        async ({ grantId, sessionUid }) =>
+          (sessionUid && (await provider.Session.findByUid(sessionUid))?.accountId === personId) ||
+          (await provider.Grant.find(grantId)) !== undefined,
+      ),
     );
-    return new Set(uids.filter((_, index) => held[index]));
+    return new Set(grants.filter((_, index) => held[index]).map((grant) => grant.grantId));
   }
 
   /** Every site of the grants at once, so one that hangs does not hold up the others. */
-  async function logOutSites(personId: string, grants: SiteGrant[], live?: Set<string>) {
+  async function logOutSites(personId: string, grants: SiteGrant[], held?: Set<string>) {
     await Promise.all(
       [...Map.groupBy(grants, (grant) => grant.clientId)].map(([clientId, ofSite]) =>
-        logOut(clientId, personId, ofSite, live),
+        logOut(clientId, personId, ofSite, held),
       ),
     );
   }
@@ -66,17 +70,15 @@ export function createSites(deps: {
   /**
    * A site's logout token names the session only when the site asks for it
    * (`backchannel_logout_session_required`): otherwise one logout signs the person out of every
-   * session there. A site that asks gets one per session (of `live`, when given).
+   * session there. A site that asks gets one per session (of the grants `held`, when given).
    */
-  async function logOut(clientId: string, personId: string, grants: SiteGrant[], live?: Set<string>) {
+  async function logOut(clientId: string, personId: string, grants: SiteGrant[], held?: Set<string>) {
     const client = await provider.Client.find(clientId);
     if (!client?.backchannelLogoutUri) return;
     // The engine's logout token turns the account id into the site's `sub` (pairwise ones too).
     const site = client as unknown as { backchannelLogout(accountId: string, sid?: string): Promise<void> };
     const sids = client.backchannelLogoutSessionRequired
-      ? grants
-          .filter((grant) => !live || live.has(grant.sessionUid ?? ''))
-          .map((grant) => grant.sid ?? undefined)
+      ? grants.filter((grant) => !held || held.has(grant.grantId)).map((grant) => grant.sid ?? undefined)
       : [undefined];
     // One session after another, until one is not taken: a site that is down would make each of
     // the rest wait out its timeout too.
@@ -139,7 +141,7 @@ export function createSites(deps: {
         subject: personId,
         ip,
       });
-      await logOutSites(personId, grants, await liveSessions(personId, grants));
+      await logOutSites(personId, grants, await stillHeld(personId, grants));
     },
 
     async revoke(personId: string, clientId: string, ip: string) {
@@ -151,15 +153,15 @@ export function createSites(deps: {
         ip,
         details: { client_id: clientId },
       });
-      await endGrants(personId, grants, await liveSessions(personId, grants));
+      await endGrants(personId, grants, await stillHeld(personId, grants));
     },
 
     /** The account is being deleted: every session and every site's grants end, each site is told. */
     async endEverything(personId: string) {
       const grants = await repo.siteGrants(personId);
-      const live = await liveSessions(personId, grants);
+      const held = await stillHeld(personId, grants);
       for (const uid of await sessions.uids(personId)) await destroySession(personId, uid);
-      await endGrants(personId, grants, live);
+      await endGrants(personId, grants, held);
     },
 
     /**
