@@ -157,9 +157,10 @@ const SSL_MODES = ['disable', 'no-verify', 'prefer', 'require', 'verify-ca', 've
 
 function parseDatabaseUrl(value: string | undefined): string | undefined {
   const url = optionalUrl('DATABASE_URL', value, ['postgres:', 'postgresql:']);
-  const mode = url && new URL(url).searchParams.get('sslmode');
-  if (mode !== undefined && mode !== null && !SSL_MODES.includes(mode))
-    throw new ConfigError('DATABASE_URL', `sslmode must be one of ${SSL_MODES.join(', ')}`);
+  const modes = url ? new URL(url).searchParams.getAll('sslmode') : [];
+  // Given twice, node-postgres would take the last, a reader of the URL the first.
+  if (modes.length > 1 || modes.some((mode) => !SSL_MODES.includes(mode)))
+    throw new ConfigError('DATABASE_URL', `sslmode must be one of ${SSL_MODES.join(', ')}, once`);
   return url;
 }
 

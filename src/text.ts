@@ -27,7 +27,13 @@ export function findTextProblem(value: unknown, maxDepth = 8, depth = 0): string
 }
 
 /**
- * A name or label: one line, no control characters, nothing invisible (format characters: the
- * bidirectional overrides that make `\u202Egnp.exe` read as `exe.png`, zero-width ones).
+ * What makes a name read as another: the bidirectional embeddings, overrides and isolates
+ * (`\u202Egnp.exe` reads as `exe.png`), and what shows as nothing (zero-width space, word joiner,
+ * byte-order mark, soft hyphen). Not the joiners and the Mongolian and Arabic-script marks that
+ * names in those scripts need.
  */
-export const isPlainLine = (value: string) => !/[\p{Cc}\p{Cf}]/u.test(value) && value.isWellFormed();
+const INVISIBLE = /[\u00AD\u200B\u2060\uFEFF\u202A-\u202E\u2066-\u2069]/;
+
+/** A name or label: one line, no control characters, nothing that makes it read as another. */
+export const isPlainLine = (value: string) =>
+  !/\p{Cc}/u.test(value) && !INVISIBLE.test(value) && value.isWellFormed();

@@ -235,8 +235,9 @@ export function isServiceAccount(manifest: { grant_types?: readonly string[] | u
 
 function isAllowedSiteUrl(value: string, production: boolean): boolean {
   // The URL parser drops spaces around it and tabs within; compared as sent, such a URI would
-  // never match. Credentials in it would be sent to, and logged by, whatever it names.
-  if (/[\s\p{Cc}]/u.test(value)) return false;
+  // never match, and an invisible character makes one read as another. Credentials in it would
+  // be sent to, and logged by, whatever it names.
+  if (/[\s\p{Cc}\p{Cf}]/u.test(value)) return false;
   const url = URL.parse(value);
   if (!url || url.hash || url.username || url.password) return false;
   if (url.protocol === 'https:') return true;

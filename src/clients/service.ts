@@ -142,7 +142,8 @@ export function createClientsService(
         : undefined;
     const secret = given ?? manifest.client_secret ?? generatedSecret;
     const secretHash = secret ? hashClientSecret(secret) : null;
-    await repo.upsertClient(recordOf(manifest, secretHash));
+    // The stored secret given again changes nothing (a rotation's grace goes on).
+    await repo.upsertClient(recordOf(manifest, secretHash === stored ? null : secretHash));
     return {
       file,
       clientId: manifest.client_id,

@@ -28,13 +28,16 @@ export function registrationBodies(
   clients: Pick<ClientsRepo, 'findEnabledClient'>,
 ) {
   return async (req: IncomingMessage): Promise<IncomingMessage> => {
-    const path = req.url?.split('?')[0] ?? '';
+    // The path as the engine's router reads it: no query or fragment, a trailing slash or two
+    // ignored (`/reg/` is the registration endpoint too).
+    const path = (req.url ?? '').split(/[?#]/)[0]?.replace(/(?<=.)\/+$/, '') ?? '';
     const id =
       req.method === 'PUT' && path.startsWith(`${registrationPath}/`)
         ? path.slice(registrationPath.length + 1)
         : undefined;
     const registration = req.method === 'POST' && path === registrationPath;
-    if (!(id || registration) || !/^application\/json\b/.test(req.headers['content-type'] ?? '')) return req;
+    // Whatever its type says: the engine reads `Application/JSON` as JSON too.
+    if (!(id || registration)) return req;
     // Declared too long: the provider refuses it by the header alone, without waiting for it.
     if (Number(req.headers['content-length']) > ENGINE_BODY_LIMIT) return req;
     const chunks: Buffer[] = [];
@@ -52,7 +55,7 @@ export function registrationBodies(
     } catch {
       throw new RefusedBody(BODY_NOT_UTF8);
     }
-    if (!id) return replay(req, raw);
+    if (!id || !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return replay(req, raw);
     try {
       const body = JSON.parse(text) as Record<string, unknown>;
       const found =

@@ -3,6 +3,7 @@
  * and scopes: every refusal carries the RFC error, and a registered site works and is managed.
  */
 import { execFileSync } from 'node:child_process';
+import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { sql } from 'kysely';
@@ -164,6 +165,12 @@ test('a name that would read as another (bidirectional override, zero-width) or 
       ).n,
     );
   const before = await count();
+  const invisibleHost = await register(
+    token,
+    site({ redirect_uris: ['https://kb\u200b.gz.example.gov.cn/cb'] }),
+  );
+  t.is(invisibleHost.status, 400);
+  t.like(await invisibleHost.json(), { error: 'invalid_redirect_uri' });
   for (const client_name of ['\u202egnp.exe', '广州\u200b市企业开办', '税务\u2066局\u2069']) {
     const answer = await register(token, site({ client_name, redirect_uris: [REFUSED] }));
     t.is(answer.status, 400, JSON.stringify(client_name));
@@ -186,8 +193,34 @@ test('a name that would read as another (bidirectional override, zero-width) or 
     error: 'invalid_client_metadata',
     error_description: 'the request body is not UTF-8: send the JSON encoded as UTF-8',
   });
+  // The same endpoint as the engine routes it: a trailing slash, a fragment, any case of the type.
+  const raw = (path: string, type: string) =>
+    new Promise<number>((resolve, reject) => {
+      const url = new URL(endpoint);
+      const sent = request(
+        { host: url.hostname, port: url.port, method: 'POST', path: `${url.pathname}${path}` },
+        (answer) => {
+          answer.resume();
+          resolve(answer.statusCode ?? 0);
+        },
+      );
+      sent.on('error', reject);
+      sent.setHeader('content-type', type);
+      sent.setHeader('authorization', `Bearer ${token}`);
+      sent.end(latin1);
+    });
+  for (const [path, type] of [
+    ['/', 'application/json'],
+    ['#x', 'application/json'],
+    ['', 'Application/JSON'],
+    ['', 'text/plain'],
+  ] as const)
+    t.is(await raw(path, type), 400, `${path} ${type}`);
   t.is(await count(), before, 'nothing stored');
 
+  // What names in Mongolian script need (a vowel separator) is no trick.
+  const mongolian = await register(token, site({ client_name: 'ᠬᠥᠬᠡᠬᠣᠲᠠ\u180eᠠ', redirect_uris: [REFUSED] }));
+  t.is(mongolian.status, 201);
   const created = (await (await register(token, site({ redirect_uris: [REFUSED] }))).json()) as Record<
     string,
     string

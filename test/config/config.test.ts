@@ -92,7 +92,12 @@ const bad: Array<[string, Record<string, string>, RegExp]> = [
   [
     'DATABASE_URL',
     { DATABASE_URL: 'postgres://u:secretpw@db/yitong?sslmode=bogus' },
-    /^DATABASE_URL sslmode must be one of disable, no-verify, prefer, require, verify-ca, verify-full$/,
+    /^DATABASE_URL sslmode must be one of disable, no-verify, prefer, require, verify-ca, verify-full, once$/,
+  ],
+  [
+    'DATABASE_URL',
+    { DATABASE_URL: 'postgres://db/yitong?sslmode=require&sslmode=disable' },
+    /^DATABASE_URL sslmode must be one of .*, once$/,
   ],
   ['REDIS_URL', { REDIS_URL: 'http://x' }, /^REDIS_URL must be a URL starting with redis:/],
   ['REDIS_URL', { REDIS_URL: 'redis://127.0.0.1:6379/abc' }, /^REDIS_URL must end in a database number/],
