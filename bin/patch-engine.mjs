@@ -41,7 +41,9 @@ const PATCHES = [
   {
     // A client's jwks_uri that answered an error (a 500 with a JSON body) was kept as fresh for
     // 60 s before its status was looked at: the site's every request was refused for a minute
-    // after its jwks_uri recovered. Fresh only once the keys were read.
+    // after its jwks_uri recovered. Fresh for 60 s only once the keys were read; after a failure
+    // of any kind, not read again for 5 s (the engine read a failing one at every request: some
+    // 150-250 reads a second for anyone sending junk client assertions).
     file: 'lib/models/client.js',
     from: `          this.freshUntil = Math.max(...freshUntil.filter(Boolean));
 
@@ -50,13 +52,36 @@ const PATCHES = [
           }
 
           validateJWKS(body);
+
+          this.clear();
+          body.keys
+            .map(checkJWK)
+            .filter(Boolean)
+            .forEach(ClientKeyStore.prototype.add.bind(this));
+
+          delete this.lock;
+        })().catch((cause) => {
+          delete this.lock;
+          throw new InvalidClientMetadata('client JSON Web Key Set failed to be refreshed', { cause });
 `,
     to: `          if (status !== 200) {
             throw new Error(\`unexpected jwks_uri response status code, expected 200 OK, got \${status} \${STATUS_CODES[status]}\`, { cause: response });
           }
 
           validateJWKS(body);
+
+          this.clear();
+          body.keys
+            .map(checkJWK)
+            .filter(Boolean)
+            .forEach(ClientKeyStore.prototype.add.bind(this));
+
           this.freshUntil = Math.max(...freshUntil.filter(Boolean)); // yitong: bin/patch-engine.mjs
+          delete this.lock;
+        })().catch((cause) => {
+          delete this.lock;
+          this.freshUntil = epochTime() + 5; // yitong: bin/patch-engine.mjs
+          throw new InvalidClientMetadata('client JSON Web Key Set failed to be refreshed', { cause });
 `,
   },
 ];
