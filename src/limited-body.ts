@@ -4,13 +4,13 @@
  * streaming gigabytes within its timeout cannot fill the process.
  *
  * @example
- *   const response = limitBody(await fetch(url), 1 << 20); // json() fails past 1 MiB
+ *   const response = await limitedFetch(64 * 1024)(url); // response.json() fails past 64 KiB
  */
-export const ANSWER_LIMIT = 1024 * 1024;
+const ANSWER_LIMIT = 1024 * 1024;
 
-export class BodyTooLongError extends Error {}
+class BodyTooLongError extends Error {}
 
-export function limitBody(response: Response, maxBytes = ANSWER_LIMIT): Response {
+function limitBody(response: Response, maxBytes = ANSWER_LIMIT): Response {
   if (!response.body) return response;
   let size = 0;
   const limited = response.body.pipeThrough(

@@ -202,12 +202,12 @@ const VARIABLE = {
 export async function connectRedis(target: RedisTarget, options: RedisOptions = {}): Promise<RedisClient> {
   const client = createTopology(target);
   let refusedSettings: Error | undefined;
+  const failed = (error: unknown) => {
+    if (error instanceof Error && REFUSED_SETTINGS.test(error.message)) refusedSettings ??= error;
+    options.outages?.down('redis', error);
+  };
   // An 'error' event must never crash the process: a drop is an outage, told once.
-  for (const event of ['error', 'node-error'])
-    client.on(event, (error: unknown) => {
-      if (error instanceof Error && REFUSED_SETTINGS.test(error.message)) refusedSettings ??= error;
-      options.outages?.down('redis', error);
-    });
+  for (const event of ['error', 'node-error']) client.on(event, failed);
   // Back only once Redis answers: one server or a Sentinel's master says 'ready'; a cluster says
   // 'connect' once it has read its slots. (A Sentinel client says 'connect' before any sentinel
   // has answered.)
@@ -219,8 +219,7 @@ export async function connectRedis(target: RedisTarget, options: RedisOptions = 
     client.connect().then(
       () => undefined,
       async (error: unknown) => {
-        if (error instanceof Error && REFUSED_SETTINGS.test(error.message)) refusedSettings ??= error;
-        options.outages?.down('redis', error);
+        failed(error);
         await new Promise((resolve) => setTimeout(resolve, 1000));
         if (!closed) return connect();
       },

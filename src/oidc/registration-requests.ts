@@ -1,8 +1,8 @@
 /**
  * Around the engine's registration requests (RFC 7591/7592) and the bodies of its endpoints: a
- * body that is not UTF-8 refused, a site's own secret sent on an update, answers that never show the stored hash, a registration
- * settled after its answer (audited, its count given back, undone on a 503), and a body longer
- * than the engine reads refused as such.
+ * body that is not UTF-8 refused, a site's own secret sent on an update, answers that never show
+ * the stored hash, a registration settled after its answer (audited, its count given back,
+ * undone on a 503), and a body longer than the engine reads refused as such.
  */
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
