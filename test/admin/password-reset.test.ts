@@ -4,6 +4,7 @@
  */
 import test from 'ava';
 import { enrolTotp, signInTo } from '../helpers/account.ts';
+import { deskStaff } from '../helpers/admin.ts';
 import { Browser, hiddenField, submit } from '../helpers/browser.ts';
 
 import { newCitizen } from '../helpers/people.ts';
@@ -121,14 +122,7 @@ test('at a service counter, staff start a reset for the person in front of them:
   t.teardown(() => yitong.stop());
   const person = newCitizen('440106');
   const sub = await yitong.createCitizen(person); // no proved number: the counter is the way
-  const clerk = newCitizen('440106');
-  const clerkSub = await yitong.createCitizen(clerk);
-  await yitong.server.container.levels.addStaff(clerk.idNumber, '天河区政务服务中心', '440106');
-  const setup = new Browser();
-  await signInTo(setup, yitong.issuer, clerk);
-  const { authenticator } = await enrolTotp(setup, yitong.issuer);
-  const desk = new Browser();
-  const staffPage = await signInTo(desk, yitong.issuer, { ...clerk, authenticator }, '/staff');
+  const { sub: clerkSub, browser: desk, page: staffPage } = await deskStaff(yitong);
   t.regex(staffPage.html, /href="\/session\/end">退出登录/, 'a shared counter PC can sign out');
   const found = await submit(desk, staffPage, '/staff/lookup', { id_number: person.idNumber });
 

@@ -1,6 +1,6 @@
 /**
  * Administrators as tests need them: a person with an admin grant signed in to the console with
- * two factors, a department site's client-credentials token for the admin API, and calls to it;
+ * two factors, counter staff signed in at the desk, a department site's client-credentials token for the admin API, and calls to it;
  * and a site a department registered itself with the token an administrator gave it.
  */
 import * as client from 'openid-client';
@@ -34,6 +34,15 @@ export async function withAuthenticator(
   await signInTo(setup, yitong.issuer, person);
   const { authenticator } = await enrolTotp(setup, yitong.issuer);
   return { sub, person, authenticator };
+}
+
+/** A person of `region` made counter staff of `hall` serving it, with an authenticator app, signed in at /staff. */
+export async function deskStaff(yitong: Yitong, hall = '天河区政务服务中心', region = '440106') {
+  const { sub, person, authenticator } = await withAuthenticator(yitong, region);
+  await yitong.server.container.levels.addStaff(person.idNumber, hall, region);
+  const browser = new Browser();
+  const page = await signInTo(browser, yitong.issuer, { ...person, authenticator }, '/staff');
+  return { sub, person, browser, page };
 }
 
 /** A person born in `born`, made `role` of `region`, with an authenticator app, signed in to /admin. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import * as client from 'openid-client';
 import { enrolTotp, signInTo } from '../helpers/account.ts';
+import { deskStaff } from '../helpers/admin.ts';
 import { Browser, hiddenField, type Page, submit } from '../helpers/browser.ts';
 import { newCitizen } from '../helpers/people.ts';
 import {
@@ -236,14 +237,7 @@ test('the authority out of reach: 503 with Retry-After, the level stays, and the
 test('staff look-ups: out of region refused by the number alone, every one audited and counted; a stale form leaves the current look-up', async (t) => {
   const node = await startYitong('postgres', { RATE_LIMITS: 'staff:lookup=4/3600' });
   t.teardown(() => node.stop());
-  const member = newCitizen();
-  const memberSub = await node.createCitizen(member);
-  await node.server.container.levels.addStaff(member.idNumber, '天河区政务服务中心', '440106');
-  const browser = new Browser();
-  await signInTo(browser, node.issuer, member);
-  const { authenticator } = await enrolTotp(browser, node.issuer);
-  const staff = new Browser();
-  const desk = await signInTo(staff, node.issuer, { ...member, authenticator }, '/staff');
+  const { sub: memberSub, browser: staff, page: desk } = await deskStaff(node);
   const lookUp = (idNumber: string) => submit(staff, desk, '/staff/lookup', { id_number: idNumber });
 
   // Registered or not, a number of another region gets the same answer: nothing was looked up.
