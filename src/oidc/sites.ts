@@ -12,11 +12,20 @@ import type { SessionsService } from '../sessions/service.ts';
 import { ACCOUNT_CLIENT_ID } from './grants.ts';
 import { createRecentSet } from './recent.ts';
 
-type SiteGrant = { grantId: string; clientId: string; sid: string | null; sessionUid?: string | null };
+type SiteGrant = {
+  grantId: string;
+  clientId: string;
+  sid: string | null;
+  sessionUid?: string | null;
+  lastUsedAt?: Date;
+};
 
 export function createSites(deps: {
   provider: Provider;
-  repo: Pick<AccountsRepo, 'recordSiteGrant' | 'siteGrants' | 'revokeSite' | 'signOutEverywhere'>;
+  repo: Pick<
+    AccountsRepo,
+    'recordSiteGrant' | 'siteGrants' | 'revokeSite' | 'signOutEverywhere' | 'findPersonById'
+  >;
   sessions: SessionsService;
   logger: Logger;
 }) {
@@ -42,20 +51,28 @@ export function createSites(deps: {
   }
 
   /**
-   * The grants a site may still have a session for: the provider holds their session, or the
+   * The grants a site may still have a session for: used since the person last signed out
+   * everywhere, their session not ended on its own, and the provider holding the session or the
    * grant itself (a session that expired told nobody, and a site holding the grant's refresh
-   * token may still be signed in). Grant records stay for weeks after a logout ended them (and
-   * told the sites then): a person who uses a site daily has dozens.
+   * token may still be signed in). Grant records stay for weeks after a sign-out or a logout
+   * ended them and told the sites: a person who uses a site daily has dozens.
    */
   async function stillHeld(personId: string, grants: SiteGrant[]) {
+    const person = await repo.findPersonById(personId);
+    const since = person?.signedOutAt?.getTime() ?? 0;
+    const open = grants.filter(
+      (grant) =>
+        (grant.lastUsedAt?.getTime() ?? 0) > since &&
+        !(grant.sessionUid && person?.endedSessions[grant.sessionUid] !== undefined),
+    );
     const held = await Promise.all(
-      grants.map(
+      open.map(
         async ({ grantId, sessionUid }) =>
           (sessionUid && (await provider.Session.findByUid(sessionUid))?.accountId === personId) ||
           (await provider.Grant.find(grantId)) !== undefined,
       ),
     );
-    return new Set(grants.filter((_, index) => held[index]).map((grant) => grant.grantId));
+    return new Set(open.filter((_, index) => held[index]).map((grant) => grant.grantId));
   }
 
   /** Every site of the grants at once, so one that hangs does not hold up the others. */
@@ -70,15 +87,17 @@ export function createSites(deps: {
   /**
    * A site's logout token names the session only when the site asks for it
    * (`backchannel_logout_session_required`): otherwise one logout signs the person out of every
-   * session there. A site that asks gets one per session (of the grants `held`, when given).
+   * session there. A site that asks gets one per session. Of the grants `held` only, when given:
+   * none held, nothing to tell.
    */
   async function logOut(clientId: string, personId: string, grants: SiteGrant[], held?: Set<string>) {
-    const client = await provider.Client.find(clientId);
+    const open = held ? grants.filter((grant) => held.has(grant.grantId)) : grants;
+    const client = open.length ? await provider.Client.find(clientId) : undefined;
     if (!client?.backchannelLogoutUri) return;
     // The engine's logout token turns the account id into the site's `sub` (pairwise ones too).
     const site = client as unknown as { backchannelLogout(accountId: string, sid?: string): Promise<void> };
     const sids = client.backchannelLogoutSessionRequired
-      ? grants.filter((grant) => !held || held.has(grant.grantId)).map((grant) => grant.sid ?? undefined)
+      ? open.map((grant) => grant.sid ?? undefined)
       : [undefined];
     // One session after another, until one is not taken: a site that is down would make each of
     // the rest wait out its timeout too.
@@ -135,13 +154,15 @@ export function createSites(deps: {
      */
     async signOutEverywhere(personId: string, ip: string, actor = personId) {
       const grants = await repo.siteGrants(personId);
+      // Read before this sign-out counts: the sites of the sign-ins it ends are the ones told.
+      const held = await stillHeld(personId, grants);
       await repo.signOutEverywhere(personId, {
         actor,
         action: 'account.signed_out',
         subject: personId,
         ip,
       });
-      await logOutSites(personId, grants, await stillHeld(personId, grants));
+      await logOutSites(personId, grants, held);
     },
 
     async revoke(personId: string, clientId: string, ip: string) {

@@ -245,4 +245,8 @@ test('"sign out everywhere" tells a site once per session it may still have, and
     [undefined],
     'one logout, for every session',
   );
+  // Once more: the sign-ins it ended were told then; nothing is left to tell.
+  await yitong.server.container.sites.signOutEverywhere(sub, '127.0.0.1');
+  t.is(perSession.received.length, 2);
+  t.is(perPerson.received.length, 1);
 });
