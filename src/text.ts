@@ -27,12 +27,13 @@ export function findTextProblem(value: unknown, maxDepth = 8, depth = 0): string
 }
 
 /**
- * What makes a name read as another: the bidirectional embeddings, overrides and isolates
- * (`\u202Egnp.exe` reads as `exe.png`), and what shows as nothing (zero-width space, word joiner,
- * byte-order mark, soft hyphen). Not the joiners and the Mongolian and Arabic-script marks that
- * names in those scripts need.
+ * What makes a name read as another: what Unicode says shows as nothing (the bidirectional
+ * controls, by which `\u202Egnp.exe` reads as `exe.png`, zero-width spaces, fillers, tags), but
+ * not what names in some scripts need: the joiners, Mongolian's variation selectors and vowel
+ * separator, and the variation selectors of CJK ideographs.
  */
-const INVISIBLE = /[\u00AD\u200B\u2060\uFEFF\u202A-\u202E\u2066-\u2069]/;
+const INVISIBLE =
+  /(?!\u200C|\u200D|[\u180B-\u180F]|[\uFE00-\uFE0F]|[\u{E0100}-\u{E01EF}])\p{Default_Ignorable_Code_Point}/u;
 
 /** A name or label: one line, no control characters, nothing that makes it read as another. */
 export const isPlainLine = (value: string) =>

@@ -171,7 +171,14 @@ test('a name that would read as another (bidirectional override, zero-width) or 
   );
   t.is(invisibleHost.status, 400);
   t.like(await invisibleHost.json(), { error: 'invalid_redirect_uri' });
-  for (const client_name of ['\u202egnp.exe', '广州\u200b市企业开办', '税务\u2066局\u2069']) {
+  for (const client_name of [
+    '\u202egnp.exe',
+    '广州\u200b市企业开办',
+    '税务\u2066局\u2069',
+    '税务\u200f局',
+    '税务\u3164局',
+    '税务局\u{e0041}',
+  ]) {
     const answer = await register(token, site({ client_name, redirect_uris: [REFUSED] }));
     t.is(answer.status, 400, JSON.stringify(client_name));
     t.like(await answer.json(), { error: 'invalid_client_metadata' });
