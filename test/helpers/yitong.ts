@@ -32,12 +32,22 @@ export interface Yitong {
   stop(): Promise<void>;
 }
 
+/**
+ * A port nothing listens on, below the kernel's range for outgoing connections (32768 and up on
+ * Linux): one taken from that range may be an outgoing connection's by the time a server binds it.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      // As the provider listens: every interface.
+      server.listen(port, () => server.close(() => resolve(true)));
+    });
+  for (;;) {
+    const port = 10_000 + Math.floor(Math.random() * 22_000);
+    if (await free(port)) return port;
+  }
 }
 
 /** `host`: 127.0.0.1 for a second provider beside one at localhost (a browser keeps their cookies apart). */
@@ -46,10 +56,10 @@ export async function startYitong(
   extraEnv: Record<string, string> = {},
   host = 'localhost',
 ): Promise<Yitong> {
-  const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'yitong-test-'));
   const prefix = redisPrefix();
   const postgres = backend === 'postgres' ? await createPostgresDatabase() : undefined;
+  const port = await freePort(); // as late as it can be, so that nothing takes it meanwhile
   const env: Record<string, string> = {
     ISSUER: `http://${host}:${port}`,
     PORT: String(port),
