@@ -254,7 +254,8 @@ function providerEndpoints(
     if (!endpoint) return next();
     (ctx.state as { route?: string }).route = endpoint[1];
     let req = ctx.req;
-    if (ctx.method === 'PUT' || ctx.method === 'POST')
+    // Only registration bodies are read ahead: the token endpoint and the others go straight on.
+    if (endpoint[1] === 'registration' && (ctx.method === 'PUT' || ctx.method === 'POST'))
       try {
         req = await prepare(req);
       } catch (error) {

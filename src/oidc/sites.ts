@@ -57,8 +57,8 @@ export function createSites(deps: {
    * token may still be signed in). Grant records stay for weeks after a sign-out or a logout
    * ended them and told the sites: a person who uses a site daily has dozens.
    */
-  async function stillHeld(personId: string, grants: SiteGrant[]) {
-    const person = await repo.findPersonById(personId);
+  async function stillHeld(personId: string, grants: SiteGrant[], read?: Person) {
+    const person = read ?? (await repo.findPersonById(personId));
     const since = person?.signedOutAt?.getTime() ?? 0;
     const open = grants.filter(
       (grant) =>
@@ -153,16 +153,16 @@ export function createSites(deps: {
      * back-channel logout.
      */
     async signOutEverywhere(personId: string, ip: string, actor = personId) {
-      const grants = await repo.siteGrants(personId);
-      // Read before this sign-out counts: the sites of the sign-ins it ends are the ones told.
-      const held = await stillHeld(personId, grants);
+      const [grants, before] = await Promise.all([repo.siteGrants(personId), repo.findPersonById(personId)]);
+      // Recorded first, so that it holds even if Redis is gone now; the sites told are those of
+      // the sign-ins it ends, read with the person as they were before it.
       await repo.signOutEverywhere(personId, {
         actor,
         action: 'account.signed_out',
         subject: personId,
         ip,
       });
-      await logOutSites(personId, grants, held);
+      await logOutSites(personId, grants, await stillHeld(personId, grants, before));
     },
 
     async revoke(personId: string, clientId: string, ip: string) {
